@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# quicsteer: `make` builds into build/, `make check` runs every test,
+# `make bench` measures, `make deps` installs the Debian packages.
+
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude \
+	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace/lib -Itests/lib -I$(BUILD)/skel
+LIBS_BPF := -lbpf -lelf -lz
+LIBS_XDP := -lxdp
+
+# Debian packages needed to build, test and benchmark.
+DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
+	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
+	iproute2 ethtool linux-libc-dev gcc make
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard userspace/lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB := $(BUILD)/libquicsteer-core.a
+
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB := $(BUILD)/libqstest.a
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+
+UNIT_TESTS := $(BUILD)/tests/unit-tests
+BPF_TESTS := $(BUILD)/tests/bpf-tests
+BENCH := $(BUILD)/tools/qs-bench
+
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(TESTLIB): $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF)
+
+$(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion -lpcap -ljson-c $(LIBS_BPF)
+
+$(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF) -lm
+
+# Installs only what is missing; apt-get update only when something is.
+deps:
+	@missing=$$(for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+check: deps
+	$(MAKE) all
+	tests/run-all $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	tools/bench/run $(BUILD)
+
+verifier-stats: $(BPF_OBJS)
+	@for o in $(BPF_OBJS); do \
+		$(BPFTOOL) prog loadall $$o /sys/fs/bpf/qs-vstats-$$$$ >/dev/null 2>&1 || true; \
+	done; \
+	$(BPFTOOL) prog show | grep -A2 'quicsteer_' | grep -E 'name|xlated' ; \
+	rm -rf /sys/fs/bpf/qs-vstats-*
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/quicsteer $(DESTDIR)$(PREFIX)/include/quicsteer \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/quicsteer/
+	install -m 0644 include/quicsteer/*.h $(DESTDIR)$(PREFIX)/include/quicsteer/
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	$(if $(wildcard docs/*.8),install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps check bench verifier-stats install clean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

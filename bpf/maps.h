@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The router's maps, pinned by name under the pin directory. */
+#ifndef QS_BPF_MAPS_H
+#define QS_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "quicsteer/abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * QS_MAX_VIPS);
+	__type(key, struct qs_vip_key);
+	__type(value, struct qs_vip);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct qs_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct qs_nexthop);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_nexthops SEC(".maps");
+
+/* Row vip_id holds slots [vip_id * QS_MAGLEV_SIZE, (vip_id + 1) * QS_MAGLEV_SIZE). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_VIPS * QS_MAGLEV_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_maglev SEC(".maps");
+
+/* Not preallocated: memory follows the number of live IDs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, QS_CID_TABLE_SIZE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct qs_cid_key);
+	__type(value, struct qs_cid_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_cids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, QS_FLOW_TABLE_SIZE);
+	__type(key, struct qs_flow_key);
+	__type(value, struct qs_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_VIPS * QS_QUICLB_CONFIGS);
+	__type(key, __u32);
+	__type(value, struct qs_quiclb_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_quiclb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, QS_SERVER_ID_TABLE_SIZE);
+	__type(key, struct qs_server_id_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_server_ids SEC(".maps");
+
+/* Egress devices for XDP_REDIRECT, keyed by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, QS_R__COUNT);
+	__type(key, __u32);
+	__type(value, struct qs_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, QS_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct qs_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_vip_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, QS_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct qs_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, QS_AUX__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_aux_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, QS_EVENTS_RING_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_events SEC(".maps");
+
+#endif /* QS_BPF_MAPS_H */

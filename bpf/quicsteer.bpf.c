@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * quicsteer's router: steers each QUIC packet sent to a VIP to the backend
+ * that owns its connection. Parse, route (route.h), forward (forward.h),
+ * and one exit that counts.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "quicsteer/abi.h"
+#include "forward.h"
+#include "maps.h"
+#include "parse.h"
+#include "quic.h"
+#include "route.h"
+#include "stats.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Version of this object's ABI, readable by the agent and `bpftool`. */
+const volatile __u32 qs_abi_version = QS_ABI_VERSION;
+
+struct verdict {
+	__u32 action;
+	__u32 reason;
+	__u32 vip_id; /* QS_MAX_VIPS when the packet is not for a VIP */
+	__u32 backend_id;
+};
+
+static __always_inline const struct qs_vip *vip_lookup(const struct pkt *p, __be16 port)
+{
+	struct qs_vip_key key;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	key.addr = p->daddr;
+	key.port = port;
+	key.family = p->family;
+	return bpf_map_lookup_elem(&qs_vips, &key);
+}
+
+static __always_inline void fragment_verdict(struct xdp_md *ctx, const struct pkt *p,
+					     struct verdict *v)
+{
+	const struct qs_vip *vip = vip_lookup(p, 0);
+	struct route r;
+
+	if (!vip) {
+		v->reason = QS_R_PASS_NOT_VIP;
+		return;
+	}
+	v->vip_id = vip->vip_id;
+	if (vip->frag_policy == QS_FRAG_PASS) {
+		v->reason = QS_R_FRAG_PASS;
+		return;
+	}
+	v->action = XDP_DROP;
+	v->reason = QS_R_FRAG_DROP;
+	if (vip->frag_policy != QS_FRAG_HASH)
+		return;
+	/* Only the first fragment has ports: hash the address alone. */
+	route_init(&r, p, vip);
+	r.hash = qs_flow_hash(p->saddr.addr, 0);
+	v->backend_id = maglev_pick(vip->vip_id, r.hash);
+	if (v->backend_id == QS_NO_BACKEND) {
+		v->reason = QS_R_DROP_NO_BACKEND;
+		return;
+	}
+	v->reason = QS_R_FRAG_HASH;
+	v->action = forward(ctx, p, vip->fwd_mode, v->backend_id, r.hash, &v->reason);
+}
+
+/* Parses the QUIC header, walks the ladder and forwards. */
+static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p,
+					 const struct qs_vip *vip, struct verdict *v)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct route r;
+	struct quic q = { 0 };
+	int ret;
+
+	v->action = XDP_DROP;
+	if (p->payload_len == 0xffffffff || p->payload_len == 0) {
+		v->reason = QS_R_DROP_TRUNCATED;
+		return;
+	}
+	ret = parse_quic(&q, p, data, data_end);
+	if (ret) {
+		v->reason = ret == QUIC_CID_TOO_LONG ? QS_R_DROP_CID_TOO_LONG : QS_R_DROP_TRUNCATED;
+		return;
+	}
+	if (q.is_long && q.long_type == QS_LT_INITIAL && p->payload_len < QS_MIN_INITIAL_DGRAM) {
+		v->reason = QS_R_DROP_SMALL_INITIAL;
+		return;
+	}
+	route_init(&r, p, vip);
+	if (!q.is_long && short_dcid_len(ctx, p, &q, vip)) {
+		v->reason = QS_R_DROP_TRUNCATED;
+		return;
+	}
+	if (!q.is_long || q.long_type != QS_LT_UNKNOWN_VERSION) {
+		if (quic_load_dcid(ctx, &q, &r.cid)) {
+			v->reason = QS_R_DROP_TRUNCATED;
+			return;
+		}
+	}
+	route_quic(&r, &q);
+	v->reason = r.reason;
+	v->backend_id = r.backend_id;
+	if (r.backend_id == QS_NO_BACKEND)
+		return;
+	v->action = forward(ctx, p, vip->fwd_mode, r.backend_id, r.hash, &v->reason);
+}
+
+static __always_inline void count(const struct verdict *v, __u32 bytes)
+{
+	counter_add(&qs_stats, v->reason, bytes);
+	if (v->vip_id < QS_MAX_VIPS)
+		counter_add(&qs_vip_stats, v->vip_id, bytes);
+	if (v->action == XDP_TX || v->action == XDP_REDIRECT)
+		counter_add(&qs_be_stats, v->backend_id, bytes);
+}
+
+SEC("xdp")
+int quicsteer_router(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct verdict v = { XDP_PASS, QS_R_PASS_NOT_VIP, QS_MAX_VIPS, QS_NO_BACKEND };
+	const struct qs_vip *vip;
+	struct pkt p = { 0 };
+
+	switch (parse_frame(&p, data, data_end)) {
+	case PARSE_OK:
+		vip = vip_lookup(&p, p.dport);
+		if (vip) {
+			v.vip_id = vip->vip_id;
+			quic_verdict(ctx, &p, vip, &v);
+		}
+		break;
+	case PARSE_FRAGMENT:
+		fragment_verdict(ctx, &p, &v);
+		break;
+	case PARSE_NOT_IP:
+		v.reason = QS_R_PASS_NOT_IP;
+		break;
+	case PARSE_NOT_UDP:
+		v.reason = QS_R_PASS_NOT_UDP;
+		break;
+	default:
+		v.reason = QS_R_PASS_MALFORMED_L2L3;
+		break;
+	}
+	count(&v, p.frame_len);
+	return v.action;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Per-CPU counters and ring-buffer events. */
+#ifndef QS_BPF_STATS_H
+#define QS_BPF_STATS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "quicsteer/abi.h"
+#include "maps.h"
+
+static __always_inline void counter_add(void *map, __u32 index, __u32 bytes)
+{
+	struct qs_counter *c = bpf_map_lookup_elem(map, &index);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline void aux_count(__u32 index)
+{
+	__u64 *c = bpf_map_lookup_elem(&qs_aux_stats, &index);
+
+	if (c)
+		(*c)++;
+}
+
+static __always_inline void event_emit(__u32 type, __u32 vip_id, __u32 backend_id,
+				       const struct qs_flow_key *flow,
+				       const struct qs_cid_key *cid)
+{
+	struct qs_event *ev = bpf_ringbuf_reserve(&qs_events, sizeof(*ev), 0);
+
+	if (!ev) {
+		aux_count(QS_AUX_EVENTS_LOST);
+		return;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->client = flow->addr;
+	ev->type = type;
+	ev->vip_id = vip_id;
+	ev->backend_id = backend_id;
+	ev->client_port = flow->port;
+	ev->family = flow->family;
+	ev->cid_len = cid->cid_len;
+	__builtin_memcpy(ev->cid, cid->cid, sizeof(ev->cid));
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	bpf_ringbuf_submit(ev, 0);
+}
+
+#endif /* QS_BPF_STATS_H */

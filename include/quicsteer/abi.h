@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the XDP programs (bpf/) and userspace: every map key
+ * and value, ring-buffer record, reason and constant. Structs are fixed
+ * width, ordered large to small, hole-free and size-asserted. A layout change
+ * renames the map (suffix _v2, ...) so an old pin is never read with a new
+ * layout.
+ */
+#ifndef QUICSTEER_ABI_H
+#define QUICSTEER_ABI_H
+
+#include <linux/types.h>
+
+#define QS_ABI_VERSION 1
+
+/* QUIC limits (RFC 9000 17.2, RFC 9000 14.1). */
+#define QS_CID_MAX_LEN 20
+#define QS_MIN_INITIAL_DGRAM 1200
+
+/* Table sizes. Maglev tables are one array of QS_MAX_VIPS rows. */
+#define QS_MAX_VIPS 32
+#define QS_MAX_BACKENDS 4096
+#define QS_MAX_NEXTHOPS 256
+#define QS_MAGLEV_SIZE 65537 /* prime */
+#define QS_CID_TABLE_SIZE (1 << 21)
+#define QS_FLOW_TABLE_SIZE (1 << 20)
+#define QS_SERVER_ID_TABLE_SIZE 65536
+#define QS_EVENTS_RING_BYTES (1 << 20)
+
+/* QUIC-LB (draft-ietf-quic-load-balancers): 3 config rotation bits select
+ * one of 7 configurations; 0b111 marks an unroutable ID.
+ */
+#define QS_QUICLB_CONFIGS 7
+#define QS_QUICLB_UNROUTABLE 7
+#define QS_QUICLB_SID_MAX 15
+#define QS_QUICLB_NONCE_MIN 4
+#define QS_QUICLB_NONCE_MAX 18
+#define QS_QUICLB_KEY_LEN 16
+
+#define QS_NO_BACKEND 0xffffffffu
+
+/* Pinned map names (at most 15 characters, prefix qs_). */
+#define QS_MAP_VIPS "qs_vips"
+#define QS_MAP_BACKENDS "qs_backends"
+#define QS_MAP_NEXTHOPS "qs_nexthops"
+#define QS_MAP_MAGLEV "qs_maglev"
+#define QS_MAP_CIDS "qs_cids"
+#define QS_MAP_FLOWS "qs_flows"
+#define QS_MAP_QUICLB "qs_quiclb"
+#define QS_MAP_SERVER_IDS "qs_server_ids"
+#define QS_MAP_TX_PORTS "qs_tx_ports"
+#define QS_MAP_STATS "qs_stats"
+#define QS_MAP_VIP_STATS "qs_vip_stats"
+#define QS_MAP_BACKEND_STATS "qs_be_stats"
+#define QS_MAP_EVENTS "qs_events"
+#define QS_MAP_AUX_STATS "qs_aux_stats"
+#define QS_MAP_DECAP_STATS "qs_decap_stats"
+
+enum qs_family {
+	QS_AF_NONE = 0,
+	QS_AF_INET = 4,
+	QS_AF_INET6 = 6,
+};
+
+/* What happens to a packet whose DCID is unknown and whose client address is
+ * unknown (or ambiguous).
+ */
+enum qs_unknown_policy {
+	QS_UNKNOWN_DROP = 0,
+	QS_UNKNOWN_HASH = 1,
+};
+
+/* What happens to IP fragments sent to a VIP address. */
+enum qs_frag_policy {
+	QS_FRAG_DROP = 0,
+	QS_FRAG_PASS = 1, /* to the local stack */
+	QS_FRAG_HASH = 2, /* Maglev over the client address, port 0 */
+};
+
+enum qs_fwd_mode {
+	QS_FWD_ENCAP = 0, /* IP-in-IP towards the backend's address */
+	QS_FWD_L2DSR = 1, /* rewrite MAC addresses only */
+};
+
+enum qs_vip_flags {
+	QS_VIP_F_LEARN = 1 << 0, /* learn unknown DCIDs through the address table */
+};
+
+enum qs_backend_state {
+	QS_BACKEND_ACTIVE = 0,
+	QS_BACKEND_DRAINING = 1, /* existing connections only */
+	QS_BACKEND_DOWN = 2,
+};
+
+enum qs_cid_kind {
+	QS_CID_AUTHORITATIVE = 0, /* reported by a backend or set by the operator */
+	QS_CID_LEARNED = 1, /* learned by the data path, expires unless confirmed */
+};
+
+enum qs_flow_flags {
+	QS_FLOW_F_AMBIGUOUS = 1 << 0, /* carries connections to two backends */
+};
+
+enum qs_quiclb_mode {
+	QS_QUICLB_NONE = 0,
+	QS_QUICLB_PLAINTEXT = 1,
+	QS_QUICLB_AES_SINGLE = 2, /* reserved for the encrypted modes */
+	QS_QUICLB_AES_FOUR_PASS = 3,
+};
+
+/*
+ * Every verdict's reason. Names (without QS_R_) are what the CLI and the
+ * metrics print; keep qs_reason_names in step.
+ */
+enum qs_reason {
+	QS_R_PASS_NOT_IP = 0,
+	QS_R_PASS_NOT_UDP,
+	QS_R_PASS_NOT_VIP,
+	QS_R_PASS_MALFORMED_L2L3, /* truncated Ethernet/VLAN/IP/UDP header */
+	QS_R_FRAG_DROP,
+	QS_R_FRAG_PASS,
+	QS_R_FRAG_HASH,
+	QS_R_DROP_TRUNCATED, /* IP or UDP length beyond the frame, or QUIC header cut */
+	QS_R_DROP_CID_TOO_LONG,
+	QS_R_DROP_SMALL_INITIAL,
+	QS_R_ROUTE_QUICLB,
+	QS_R_ROUTE_CID,
+	QS_R_ROUTE_CID_LEARNED,
+	QS_R_ROUTE_FLOW, /* address table, DCID not needed (Initial, 0-RTT) */
+	QS_R_ROUTE_FLOW_LEARN, /* address table, unknown DCID learned */
+	QS_R_ROUTE_FLOW_NOLEARN, /* address table, unknown DCID, learning off or table full */
+	QS_R_ROUTE_NEW, /* Maglev for a new connection */
+	QS_R_ROUTE_VERSION, /* Version Negotiation or unknown version, by address */
+	QS_R_ROUTE_UNKNOWN_HASH, /* unknown ID, unknown address, policy hash */
+	QS_R_DROP_UNKNOWN_CID, /* unknown ID, unknown address, policy drop */
+	QS_R_DROP_AMBIGUOUS, /* unknown ID from an ambiguous address, policy drop */
+	QS_R_DROP_NO_BACKEND, /* empty Maglev slot or missing backend entry */
+	QS_R_DROP_NO_NEXTHOP,
+	QS_R_DROP_FAMILY, /* IPv6 client to an IPv4-only backend */
+	QS_R_DROP_ENCAP, /* bpf_xdp_adjust_head refused */
+	QS_R__COUNT,
+};
+
+/* Counters of things that are not verdicts (qs_aux_stats, per-CPU __u64). */
+enum qs_aux_counter {
+	QS_AUX_EVENTS_LOST = 0, /* ring buffer full */
+	QS_AUX_LEARN_FAILED, /* ID table full: unknown DCID routed but not learned */
+	QS_AUX_FLOW_MARKED_AMBIGUOUS,
+	QS_AUX__COUNT,
+};
+
+/* Decap program reasons. */
+enum qs_decap_reason {
+	QS_D_PASS_OTHER = 0, /* not encapsulated: untouched */
+	QS_D_DECAP_IPIP,
+	QS_D_DECAP_IP6IP6,
+	QS_D_DECAP_IP4IP6,
+	QS_D_DROP_MALFORMED, /* encapsulated but the inner header is cut */
+	QS_D__COUNT,
+};
+
+/* Ring-buffer record types. */
+enum qs_event_type {
+	QS_EV_LEARNED_CID = 1, /* unknown DCID routed by address, learned entry written */
+	QS_EV_UNKNOWN_CID = 2, /* unknown DCID from an unknown address, dropped */
+	QS_EV_NEW_FLOW = 3, /* Initial hashed by Maglev, address entry written */
+};
+
+/* An address in network order; IPv4 in addr[0], the rest zero. */
+struct qs_addr {
+	__be32 addr[4];
+};
+
+/* qs_vips: (address, UDP port) of a virtual service. Port 0 is the
+ * address-wide entry consulted for fragments, which carry no port.
+ */
+struct qs_vip_key {
+	struct qs_addr addr;
+	__be16 port;
+	__u8 family; /* enum qs_family */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct qs_vip_key) == 20, "qs_vip_key size");
+
+struct qs_vip {
+	__u32 vip_id; /* < QS_MAX_VIPS: row of qs_maglev, key of the per-VIP tables */
+	__u8 cid_len; /* short-header DCID length when no QUIC-LB config matches */
+	__u8 unknown_policy; /* enum qs_unknown_policy */
+	__u8 frag_policy; /* enum qs_frag_policy */
+	__u8 fwd_mode; /* enum qs_fwd_mode */
+	__u8 flags; /* enum qs_vip_flags */
+	__u8 quiclb_mask; /* bit n set: QUIC-LB config n is in qs_quiclb */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct qs_vip) == 12, "qs_vip size");
+
+/* qs_backends: array indexed by backend id. */
+struct qs_backend {
+	struct qs_addr addr; /* encapsulation destination */
+	__u32 nexthop_id; /* index in qs_nexthops */
+	__u8 family; /* enum qs_family; QS_AF_NONE: slot unused */
+	__u8 state; /* enum qs_backend_state */
+	__u16 weight;
+};
+_Static_assert(sizeof(struct qs_backend) == 24, "qs_backend size");
+
+/* qs_nexthops: array; how to reach a backend's next hop on one egress. */
+struct qs_nexthop {
+	struct qs_addr src6; /* outer IPv6 source; low 16 bits vary per flow */
+	__be32 src4; /* outer IPv4 source; low src4_flow_bits vary per flow */
+	__u32 tx_ifindex; /* 0: XDP_TX out of the receiving device; else qs_tx_ports */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u8 src4_flow_bits; /* 0..16 */
+	__u8 ttl; /* outer TTL / hop limit; 0 means 64 */
+	__u8 flags; /* bit 0: entry valid */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct qs_nexthop) == 40, "qs_nexthop size");
+
+#define QS_NEXTHOP_F_VALID 1
+
+/* qs_cids: (VIP, DCID) to backend. */
+struct qs_cid_key {
+	__u32 vip_id;
+	__u8 cid_len;
+	__u8 cid[QS_CID_MAX_LEN];
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct qs_cid_key) == 28, "qs_cid_key size");
+
+struct qs_cid_entry {
+	__u64 updated_ns; /* bpf_ktime_get_ns() or CLOCK_MONOTONIC of the write */
+	__u32 backend_id;
+	__u8 kind; /* enum qs_cid_kind */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct qs_cid_entry) == 16, "qs_cid_entry size");
+
+/* qs_flows: (VIP, client address, port) to backend; LRU. */
+struct qs_flow_key {
+	struct qs_addr addr;
+	__u32 vip_id;
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct qs_flow_key) == 24, "qs_flow_key size");
+
+struct qs_flow {
+	__u64 last_seen_ns;
+	__u32 backend_id;
+	__u32 flags; /* enum qs_flow_flags */
+};
+_Static_assert(sizeof(struct qs_flow) == 16, "qs_flow size");
+
+/* qs_quiclb: array indexed by vip_id * QS_QUICLB_CONFIGS + config id. */
+struct qs_quiclb_config {
+	__u8 key[QS_QUICLB_KEY_LEN]; /* encrypted modes only */
+	__u8 mode; /* enum qs_quiclb_mode */
+	__u8 server_id_len; /* 1..15 */
+	__u8 nonce_len; /* 4..18 */
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct qs_quiclb_config) == 24, "qs_quiclb_config size");
+
+/* qs_server_ids: (VIP, config, server ID) to backend id (__u32). */
+struct qs_server_id_key {
+	__u32 vip_id;
+	__u8 config_id;
+	__u8 sid_len;
+	__u8 sid[QS_QUICLB_SID_MAX];
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct qs_server_id_key) == 24, "qs_server_id_key size");
+
+/* qs_stats (per reason), qs_vip_stats, qs_be_stats: per-CPU arrays. */
+struct qs_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct qs_counter) == 16, "qs_counter size");
+
+/* qs_events: ring-buffer record. */
+struct qs_event {
+	__u64 ts_ns;
+	struct qs_addr client;
+	__u32 type; /* enum qs_event_type */
+	__u32 vip_id;
+	__u32 backend_id;
+	__be16 client_port;
+	__u8 family;
+	__u8 cid_len;
+	__u8 cid[QS_CID_MAX_LEN];
+	__u8 pad[4];
+};
+_Static_assert(sizeof(struct qs_event) == 64, "qs_event size");
+
+#endif /* QUICSTEER_ABI_H */

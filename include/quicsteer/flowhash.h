@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The flow hash: Maglev slot and per-flow outer source are taken from it.
+ * The data path, the agent and the CLI's `route` run this same code, and
+ * every balancer of a deployment computes the same value for a client, so
+ * balancers behind ECMP agree on new connections. The seed is therefore
+ * fixed: changing it is an ABI change.
+ *
+ * The mixing is the murmur3 32-bit round and finaliser (public domain
+ * constants), over the four address words and the port.
+ */
+#ifndef QUICSTEER_FLOWHASH_H
+#define QUICSTEER_FLOWHASH_H
+
+#include <linux/types.h>
+
+#define QS_FLOW_HASH_SEED 0x51c57ee5u
+
+static inline __u32 qs_rotl32(__u32 x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static inline __u32 qs_hash_round(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51u;
+	k = qs_rotl32(k, 15);
+	k *= 0x1b873593u;
+	h ^= k;
+	h = qs_rotl32(h, 13);
+	return h * 5 + 0xe6546b64u;
+}
+
+static inline __u32 qs_hash_final(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/*
+ * addr: four words as stored in struct qs_addr (network order, IPv4 in
+ * word 0, the rest zero); port in network order. The words are hashed as
+ * they lie in memory, so the result does not depend on host byte order
+ * only if both sides run on hosts of the same order: true for one machine.
+ */
+static inline __u32 qs_flow_hash(const __u32 addr[4], __u16 port)
+{
+	__u32 h = QS_FLOW_HASH_SEED;
+
+	h = qs_hash_round(h, addr[0]);
+	h = qs_hash_round(h, addr[1]);
+	h = qs_hash_round(h, addr[2]);
+	h = qs_hash_round(h, addr[3]);
+	h = qs_hash_round(h, port);
+	return qs_hash_final(h ^ 20);
+}
+
+#endif /* QUICSTEER_FLOWHASH_H */

@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The router's packet table: each case is a frame built by the packet
+ * builder, run through the real program with BPF_PROG_TEST_RUN in the
+ * default world (world.h) plus its own set-up; the verdict, the exact output
+ * bytes (outer headers rebuilt independently by expect.c) and the reason
+ * counter are asserted. Every prefix of every case's frame must then get a
+ * defined, counted verdict and never be forwarded.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* the case table leaves trailing fields out */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "expect.h"
+#include "maps.h"
+#include "quicsteer/quicver.h"
+#include "reasons.h"
+#include "world.h"
+
+enum out_kind {
+	OUT_SAME, /* the input, unchanged */
+	OUT_NONE, /* dropped: output not compared */
+	OUT_ENCAP, /* encapsulated to the expected backend */
+	OUT_L2, /* MAC rewrite only */
+};
+
+/* expected backend: a fixed id, or whatever Maglev gives the client */
+#define BE_MAGLEV 0xfffffffe
+
+struct dp_case {
+	const char *name;
+	struct pb_spec (*packet)(void);
+	int (*setup)(struct fx *fx);
+	int action;
+	unsigned int reason;
+	enum out_kind out;
+	uint32_t backend;
+	void (*check)(struct fx *fx, const struct dp_case *c, const struct pb_spec *s);
+};
+
+#define CID_A "a1a2a3a4a5a6a7a8" /* registered for BE_A (VIP4) */
+#define CID_C "c1c2c3c4c5c6c7c8" /* registered for BE_C6 (VIP6) */
+#define CID_LEARNED "b1b2b3b4b5b6b7b8" /* learned entry for BE_B */
+#define CID_NEW "e1e2e3e4e5e6e7e8" /* in no table */
+#define CLIENT_DCID "0f0e0d0c0b0a09080706050403020100ff" /* 17 bytes a client chose */
+
+static int set_cids(struct fx *fx)
+{
+	uint8_t a[8], c[8], l[8];
+	int err = 0;
+
+	pb_hex(CID_A, a, 8);
+	pb_hex(CID_C, c, 8);
+	pb_hex(CID_LEARNED, l, 8);
+	err = err ?: fx_cid(fx, VIP4_ID, a, 8, BE_A, QS_CID_AUTHORITATIVE);
+	err = err ?: fx_cid(fx, VIP6_ID, c, 8, BE_C6, QS_CID_AUTHORITATIVE);
+	err = err ?: fx_cid(fx, VIP4_ID, l, 8, BE_B, QS_CID_LEARNED);
+	return err;
+}
+
+/* An address entry for CLIENT4/CLIENT6:CLIENT_PORT pointing at backend. */
+static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
+{
+	struct qs_flow f = { .backend_id = backend, .flags = flags };
+	struct qs_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	qs_addr_parse(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
+	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
+	k.port = htons(CLIENT_PORT);
+	return qs_flow_put(fx->flows, &k, &f);
+}
+
+static int flow_get(struct fx *fx, int family, const char *client, struct qs_flow *f)
+{
+	struct qs_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	qs_addr_parse(client, &k.addr, &k.family);
+	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
+	k.port = htons(CLIENT_PORT);
+	return qs_flow_get(fx->flows, &k, f);
+}
+
+/* ---- packets ---- */
+
+static struct pb_spec p_initial4(void)
+{
+	return world_initial(4, CLIENT4, CLIENT_PORT, CLIENT_DCID);
+}
+
+static struct pb_spec p_initial6(void)
+{
+	return world_initial(6, CLIENT6, CLIENT_PORT, CLIENT_DCID);
+}
+
+static struct pb_spec p_handshake4_cid(void)
+{
+	return world_handshake(4, CLIENT4, CLIENT_PORT, CID_A);
+}
+
+static struct pb_spec p_handshake6_cid(void)
+{
+	return world_handshake(6, CLIENT6, CLIENT_PORT, CID_C);
+}
+
+static struct pb_spec p_short4_cid(void)
+{
+	return world_short(4, CLIENT4, CLIENT_PORT, CID_A);
+}
+
+static struct pb_spec p_short6_cid(void)
+{
+	return world_short(6, CLIENT6, CLIENT_PORT, CID_C);
+}
+
+/* Migration: a known ID from an address and port never seen. */
+static struct pb_spec p_short4_cid_migrated(void)
+{
+	return world_short(4, CLIENT4_B, 50000, CID_A);
+}
+
+static struct pb_spec p_short6_cid_migrated(void)
+{
+	return world_short(6, CLIENT6_B, 50000, CID_C);
+}
+
+static struct pb_spec p_short4_learned(void)
+{
+	return world_short(4, CLIENT4_B, 50001, CID_LEARNED);
+}
+
+static struct pb_spec p_short4_new(void)
+{
+	return world_short(4, CLIENT4, CLIENT_PORT, CID_NEW);
+}
+
+static struct pb_spec p_short6_new(void)
+{
+	return world_short(6, CLIENT6, CLIENT_PORT, CID_NEW);
+}
+
+static struct pb_spec p_handshake4_new(void)
+{
+	return world_handshake(4, CLIENT4, CLIENT_PORT, CID_NEW);
+}
+
+static struct pb_spec p_short4_fixed_bit_clear(void)
+{
+	struct pb_spec s = world_short(4, CLIENT4, CLIENT_PORT, CID_A);
+
+	s.first = 0x01;
+	return s;
+}
+
+static struct pb_spec p_initial4_fixed_bit_clear(void)
+{
+	struct pb_spec s = p_initial4();
+
+	s.clear_fixed_bit = 1;
+	return s;
+}
+
+static struct pb_spec p_initial4_small(void)
+{
+	struct pb_spec s = p_initial4();
+
+	s.payload_len = 1199;
+	return s;
+}
+
+static struct pb_spec p_initial4_cid21(void)
+{
+	struct pb_spec s = world_initial(4, CLIENT4, CLIENT_PORT,
+					 "000102030405060708090a0b0c0d0e0f1011121314");
+
+	return s;
+}
+
+static struct pb_spec p_handshake4_scid21(void)
+{
+	struct pb_spec s = p_handshake4_cid();
+
+	s.scid_len = 20;
+	s.header_cut = 5; /* the header claims a 20-byte SCID; the datagram ends first */
+	s.payload_len = 0;
+	return s;
+}
+
+static struct pb_spec p_handshake4_scid_len21(void)
+{
+	struct pb_spec s = p_handshake4_cid();
+
+	s.scid_len = 21;
+	return s;
+}
+
+/* RFC 9369: in v2, type bits 0b10 are 0-RTT, which starts a connection. */
+static struct pb_spec p_v2_0rtt(void)
+{
+	struct pb_spec s = world_handshake(4, CLIENT4, CLIENT_PORT, CLIENT_DCID);
+
+	s.version = QS_QUIC_V2;
+	s.type_bits = 2;
+	return s;
+}
+
+/* ... and 0b11 is a Handshake: an unknown ID from an unknown address. */
+static struct pb_spec p_v2_handshake(void)
+{
+	struct pb_spec s = world_handshake(4, CLIENT4, CLIENT_PORT, CID_NEW);
+
+	s.version = QS_QUIC_V2;
+	s.type_bits = 3;
+	return s;
+}
+
+static struct pb_spec p_v2_initial(void)
+{
+	struct pb_spec s = p_initial4();
+
+	s.version = QS_QUIC_V2;
+	s.type_bits = 1;
+	return s;
+}
+
+static struct pb_spec p_draft29_initial(void)
+{
+	struct pb_spec s = p_initial4();
+
+	s.version = QS_QUIC_DRAFT29;
+	return s;
+}
+
+static struct pb_spec p_draft29_handshake_cid(void)
+{
+	struct pb_spec s = p_handshake4_cid();
+
+	s.version = QS_QUIC_DRAFT29;
+	return s;
+}
+
+static struct pb_spec p_version_negotiation(void)
+{
+	struct pb_spec s = world_handshake(4, CLIENT4, CLIENT_PORT, CLIENT_DCID);
+
+	s.version = QS_QUIC_VN;
+	return s;
+}
+
+/* RFC 8999 allows other versions longer IDs: by address, not dropped. */
+static struct pb_spec p_unknown_version_long_cid(void)
+{
+	struct pb_spec s = world_handshake(4, CLIENT4, CLIENT_PORT,
+					   "000102030405060708090a0b0c0d0e0f101112131415161718");
+
+	s.version = 0x1a2a3a4a;
+	return s;
+}
+
+static struct pb_spec p_vlan1(void)
+{
+	struct pb_spec s = p_short4_cid();
+
+	s.vlans = 1;
+	s.vlan_ids[0] = 100;
+	return s;
+}
+
+static struct pb_spec p_vlan2_initial6(void)
+{
+	struct pb_spec s = p_initial6();
+
+	s.vlans = 2;
+	s.vlan_ids[0] = 100;
+	s.vlan_ids[1] = 200;
+	return s;
+}
+
+static struct pb_spec p_ip4_options(void)
+{
+	struct pb_spec s = p_short4_cid();
+
+	s.ip4_opt_len = 12;
+	return s;
+}
+
+static struct pb_spec p_ip6_ext3(void)
+{
+	struct pb_spec s = p_short6_cid();
+
+	s.ip6_ext = 3;
+	return s;
+}
+
+static struct pb_spec p_tos(void)
+{
+	struct pb_spec s = p_short4_cid();
+
+	s.tos = 0xb9; /* DSCP 46, ECT(1) */
+	return s;
+}
+
+static struct pb_spec p_tclass6(void)
+{
+	struct pb_spec s = p_short6_cid();
+
+	s.tos = 0x2a;
+	return s;
+}
+
+static struct pb_spec p_tcp_to_vip(void)
+{
+	struct pb_spec s = p_short4_cid();
+
+	s.l4proto = 6;
+	s.quic = PB_QUIC_NONE;
+	s.payload_len = 20;
+	return s;
+}
+
+static struct pb_spec p_udp_other_port(void)
+{
+	struct pb_spec s = p_short4_cid();
+
+	s.dport = 53;
+	return s;
+}
+
+static struct pb_spec p_udp_other_addr6(void)
+{
+	struct pb_spec s = p_short6_cid();
+
+	s.dst = "fd00::200";
+	return s;
+}
+
+static struct pb_spec p_frag4_first(void)
+{
+	struct pb_spec s = p_short4_cid();
+
+	s.fragment = 1;
+	return s;
+}
+
+static struct pb_spec p_frag6_later(void)
+{
+	struct pb_spec s = p_short6_cid();
+
+	s.fragment = 2;
+	return s;
+}
+
+static struct pb_spec p_quiclb(void)
+{
+	/* config 1 (0b001 in the top bits), server ID 0x5a5b, nonce 5 bytes */
+	return world_short(4, CLIENT4_B, 50002, "205a5b0102030405");
+}
+
+static struct pb_spec p_quiclb_unknown_sid(void)
+{
+	return world_short(4, CLIENT4, CLIENT_PORT, "20eeee0102030405");
+}
+
+static struct pb_spec p_quiclb_long_cid_hs(void)
+{
+	/* config 2: server ID 3 bytes + nonce 10 bytes = 14-byte CIDs */
+	return world_handshake(4, CLIENT4_B, 50003, "41c0ffee0a0b0c0d0e0f10111213");
+}
+
+static struct pb_spec p_short4_ambiguous(void)
+{
+	return world_short(4, CLIENT4, CLIENT_PORT, CID_NEW);
+}
+
+/* ---- set-ups ---- */
+
+static int s_cids(struct fx *fx)
+{
+	return set_cids(fx);
+}
+
+static int s_flow_b(struct fx *fx)
+{
+	return set_cids(fx) ?: set_flow(fx, 4, BE_B, 0);
+}
+
+static int s_flow6_d(struct fx *fx)
+{
+	return set_cids(fx) ?: set_flow(fx, 6, BE_D6, 0);
+}
+
+static int s_flow_ambiguous(struct fx *fx)
+{
+	return set_cids(fx) ?: set_flow(fx, 4, BE_B, QS_FLOW_F_AMBIGUOUS);
+}
+
+static int s_flow_drain(struct fx *fx)
+{
+	return set_cids(fx) ?: set_flow(fx, 4, BE_DRAIN, 0);
+}
+
+static int s_policy_hash(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN,
+			     .unknown_policy = QS_UNKNOWN_HASH, .flags = QS_VIP_F_LEARN };
+
+	return fx_vip(fx, VIP4, VIP_PORT, &v4);
+}
+
+static int s_learning_off(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN };
+
+	return fx_vip(fx, VIP4, VIP_PORT, &v4) ?: set_flow(fx, 4, BE_B, 0);
+}
+
+static int s_l2(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN,
+			     .fwd_mode = QS_FWD_L2DSR, .flags = QS_VIP_F_LEARN };
+
+	return set_cids(fx) ?: fx_vip(fx, VIP4, VIP_PORT, &v4);
+}
+
+/* Redirect to the loopback device (ifindex 1) through qs_tx_ports. */
+static int s_redirect(struct fx *fx)
+{
+	__u32 ifindex = 1;
+
+	if (bpf_map_update_elem(fx->tx_ports, &ifindex, &ifindex, BPF_ANY))
+		return -1;
+	return set_cids(fx) ?: fx_nexthop(fx, ifindex);
+}
+
+static int s_redirect_missing_port(struct fx *fx)
+{
+	return set_cids(fx) ?: fx_nexthop(fx, 7);
+}
+
+static int s_frag(struct fx *fx, const char *addr, uint8_t policy)
+{
+	struct qs_vip v = { .vip_id = VIP4_ID, .frag_policy = policy };
+
+	if (strchr(addr, ':'))
+		v.vip_id = VIP6_ID;
+	return set_cids(fx) ?: fx_vip(fx, addr, 0, &v);
+}
+
+static int s_frag4_drop(struct fx *fx)
+{
+	return s_frag(fx, VIP4, QS_FRAG_DROP);
+}
+
+static int s_frag4_pass(struct fx *fx)
+{
+	return s_frag(fx, VIP4, QS_FRAG_PASS);
+}
+
+static int s_frag6_hash(struct fx *fx)
+{
+	return s_frag(fx, VIP6, QS_FRAG_HASH);
+}
+
+static int s_quiclb(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN,
+			     .quiclb_mask = (1 << 1) | (1 << 2) };
+	struct qs_quiclb_config c1 = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 2,
+				       .nonce_len = 5 };
+	struct qs_quiclb_config c2 = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 3,
+				       .nonce_len = 10 };
+	struct qs_server_id_key k1 = { .vip_id = VIP4_ID, .config_id = 1, .sid_len = 2,
+				       .sid = { 0x5a, 0x5b } };
+	struct qs_server_id_key k2 = { .vip_id = VIP4_ID, .config_id = 2, .sid_len = 3,
+				       .sid = { 0xc0, 0xff, 0xee } };
+
+	return fx_vip(fx, VIP4, VIP_PORT, &v4) ?: qs_quiclb_put(fx->quiclb, VIP4_ID, 1, &c1) ?:
+	       qs_quiclb_put(fx->quiclb, VIP4_ID, 2, &c2) ?:
+	       qs_server_id_put(fx->server_ids, &k1, BE_B) ?:
+	       qs_server_id_put(fx->server_ids, &k2, BE_A) ?: set_flow(fx, 4, BE_A, 0);
+}
+
+/* A VIP whose Maglev row is empty. */
+static int s_no_backend(struct fx *fx)
+{
+	return fx_maglev_round_robin(fx, VIP4_ID, NULL, 0);
+}
+
+/* ---- extra checks ---- */
+
+static void c_flow_recorded(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_flow f;
+
+	cr_assert_eq(flow_get(fx, s->family, s->src, &f), 0, "%s: no address entry written",
+		     c->name);
+	cr_assert_eq(f.backend_id, world_maglev(s->family, s->src, s->sport),
+		     "%s: address entry backend got %u want %u", c->name, f.backend_id,
+		     world_maglev(s->family, s->src, s->sport));
+	cr_assert_eq(f.flags, 0, "%s: flags got %u want 0", c->name, f.flags);
+	cr_assert_eq(fx_poll_events(fx), 1, "%s: want one ring-buffer record", c->name);
+	cr_assert_eq(fx->events[0].type, QS_EV_NEW_FLOW, "%s: event type got %u want %u", c->name,
+		     fx->events[0].type, QS_EV_NEW_FLOW);
+}
+
+static void c_no_flow(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_flow f;
+
+	cr_assert_neq(flow_get(fx, s->family, s->src, &f), 0, "%s: address entry written",
+		      c->name);
+}
+
+static void c_learned(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_cid_entry e;
+	struct qs_cid_key k;
+
+	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
+	cr_assert_eq(qs_cid_get(fx->cids, &k, &e), 0, "%s: no learned entry", c->name);
+	cr_assert_eq(e.kind, QS_CID_LEARNED, "%s: kind got %u want learned", c->name, e.kind);
+	cr_assert_eq(e.backend_id, c->backend, "%s: learned backend got %u want %u", c->name,
+		     e.backend_id, c->backend);
+	cr_assert_eq(fx_poll_events(fx), 1, "%s: want one ring-buffer record", c->name);
+	cr_assert_eq(fx->events[0].type, QS_EV_LEARNED_CID, "%s: event type got %u", c->name,
+		     fx->events[0].type);
+	cr_assert_eq(fx->events[0].cid_len, s->dcid_len, "%s: event CID length", c->name);
+	cr_assert_arr_eq(fx->events[0].cid, s->dcid, s->dcid_len, "%s: event CID", c->name);
+	cr_assert_eq(fx->events[0].backend_id, c->backend, "%s: event backend", c->name);
+}
+
+static void c_not_learned(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_cid_entry e;
+	struct qs_cid_key k;
+
+	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
+	cr_assert_neq(qs_cid_get(fx->cids, &k, &e), 0, "%s: entry learned", c->name);
+}
+
+static void c_unknown_event(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	c_not_learned(fx, c, s);
+	cr_assert_eq(fx_poll_events(fx), 1, "%s: want one ring-buffer record", c->name);
+	cr_assert_eq(fx->events[0].type, QS_EV_UNKNOWN_CID, "%s: event type got %u", c->name,
+		     fx->events[0].type);
+}
+
+static void c_ambiguous_marked(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_flow f;
+
+	(void)s;
+	cr_assert_eq(flow_get(fx, 4, CLIENT4, &f), 0, "%s: address entry gone", c->name);
+	cr_assert(f.flags & QS_FLOW_F_AMBIGUOUS, "%s: flags got %u want ambiguous", c->name,
+		  f.flags);
+}
+
+static const struct dp_case cases[] = {
+	/* what is not for a VIP leaves untouched */
+	{ "tcp to the VIP address", p_tcp_to_vip, NULL, XDP_PASS, QS_R_PASS_NOT_UDP, OUT_SAME },
+	{ "udp to another port", p_udp_other_port, NULL, XDP_PASS, QS_R_PASS_NOT_VIP, OUT_SAME },
+	{ "udp6 to another address", p_udp_other_addr6, NULL, XDP_PASS, QS_R_PASS_NOT_VIP,
+	  OUT_SAME },
+	/* new connections */
+	{ "v4 new Initial", p_initial4, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV,
+	  c_flow_recorded },
+	{ "v6 new Initial", p_initial6, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV,
+	  c_flow_recorded },
+	{ "v4 Initial of a known address", p_initial4, s_flow_b, XDP_TX, QS_R_ROUTE_FLOW,
+	  OUT_ENCAP, BE_B },
+	{ "v6 Initial of a known address", p_initial6, s_flow6_d, XDP_TX, QS_R_ROUTE_FLOW,
+	  OUT_ENCAP, BE_D6 },
+	{ "v4 Initial, fixed bit clear", p_initial4_fixed_bit_clear, NULL, XDP_TX,
+	  QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
+	{ "v4 Initial, empty Maglev row", p_initial4, s_no_backend, XDP_DROP,
+	  QS_R_DROP_NO_BACKEND, OUT_NONE },
+	/* the ID table */
+	{ "v4 Handshake in the ID table", p_handshake4_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_A },
+	{ "v6 Handshake in the ID table", p_handshake6_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_C6 },
+	{ "v4 short header in the ID table", p_short4_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_A },
+	{ "v6 short header in the ID table", p_short6_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_C6 },
+	{ "v4 migration: known ID, new address", p_short4_cid_migrated, s_cids, XDP_TX,
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A, c_no_flow },
+	{ "v6 migration: known ID, new address", p_short6_cid_migrated, s_cids, XDP_TX,
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_C6, c_no_flow },
+	{ "v4 learned entry", p_short4_learned, s_cids, XDP_TX, QS_R_ROUTE_CID_LEARNED,
+	  OUT_ENCAP, BE_B },
+	{ "v4 short, fixed bit clear", p_short4_fixed_bit_clear, s_cids, XDP_TX, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_A },
+	{ "v4 ID hit from an address of another backend", p_short4_cid, s_flow_b, XDP_TX,
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A, c_ambiguous_marked },
+	/* the address table */
+	{ "v4 unknown ID, known address: learned", p_short4_new, s_flow_b, XDP_TX,
+	  QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_B, c_learned },
+	{ "v6 unknown ID, known address: learned", p_short6_new, s_flow6_d, XDP_TX,
+	  QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_D6, c_learned },
+	{ "v4 Handshake, unknown ID, known address", p_handshake4_new, s_flow_b, XDP_TX,
+	  QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_B, c_learned },
+	{ "v4 unknown ID, learning off", p_short4_new, s_learning_off, XDP_TX,
+	  QS_R_ROUTE_FLOW_NOLEARN, OUT_ENCAP, BE_B, c_not_learned },
+	{ "v4 unknown ID, ambiguous address", p_short4_ambiguous, s_flow_ambiguous, XDP_DROP,
+	  QS_R_DROP_AMBIGUOUS, OUT_NONE, 0, c_not_learned },
+	{ "v4 draining backend keeps its flow", p_short4_new, s_flow_drain, XDP_TX,
+	  QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_DRAIN },
+	/* unknown ID from an unknown address */
+	{ "v4 unknown ID, policy drop", p_short4_new, NULL, XDP_DROP, QS_R_DROP_UNKNOWN_CID,
+	  OUT_NONE, 0, c_unknown_event },
+	{ "v6 unknown ID, policy drop", p_short6_new, NULL, XDP_DROP, QS_R_DROP_UNKNOWN_CID,
+	  OUT_NONE, 0, c_unknown_event },
+	{ "v4 unknown ID, policy hash", p_short4_new, s_policy_hash, XDP_TX,
+	  QS_R_ROUTE_UNKNOWN_HASH, OUT_ENCAP, BE_MAGLEV, c_no_flow },
+	{ "v4 Handshake unknown ID, policy drop", p_handshake4_new, NULL, XDP_DROP,
+	  QS_R_DROP_UNKNOWN_CID, OUT_NONE },
+	/* QUIC-LB plaintext */
+	{ "QUIC-LB plaintext hit", p_quiclb, s_quiclb, XDP_TX, QS_R_ROUTE_QUICLB, OUT_ENCAP,
+	  BE_B },
+	{ "QUIC-LB 14-byte ID in a Handshake", p_quiclb_long_cid_hs, s_quiclb, XDP_TX,
+	  QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_A },
+	{ "QUIC-LB unknown server ID falls through", p_quiclb_unknown_sid, s_quiclb, XDP_TX,
+	  QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_A },
+	/* versions and malformed QUIC */
+	{ "v2 Initial", p_v2_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
+	{ "v2 0-RTT is not a Handshake", p_v2_0rtt, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
+	  BE_MAGLEV },
+	{ "v2 Handshake, unknown ID", p_v2_handshake, NULL, XDP_DROP, QS_R_DROP_UNKNOWN_CID,
+	  OUT_NONE },
+	{ "draft-29 Initial", p_draft29_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
+	  BE_MAGLEV },
+	{ "draft-29 Handshake in the ID table", p_draft29_handshake_cid, s_cids, XDP_TX,
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
+	{ "Version Negotiation by address", p_version_negotiation, NULL, XDP_TX,
+	  QS_R_ROUTE_VERSION, OUT_ENCAP, BE_MAGLEV, c_no_flow },
+	{ "unknown version, 25-byte DCID", p_unknown_version_long_cid, s_flow_b, XDP_TX,
+	  QS_R_ROUTE_VERSION, OUT_ENCAP, BE_B },
+	{ "Initial under 1200 bytes", p_initial4_small, NULL, XDP_DROP, QS_R_DROP_SMALL_INITIAL,
+	  OUT_NONE, 0, c_no_flow },
+	{ "DCID length 21", p_initial4_cid21, NULL, XDP_DROP, QS_R_DROP_CID_TOO_LONG, OUT_NONE },
+	{ "SCID length 21", p_handshake4_scid_len21, s_cids, XDP_DROP, QS_R_DROP_CID_TOO_LONG,
+	  OUT_NONE },
+	{ "SCID cut by the datagram end", p_handshake4_scid21, s_cids, XDP_DROP,
+	  QS_R_DROP_TRUNCATED, OUT_NONE },
+	/* headers */
+	{ "one VLAN tag", p_vlan1, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
+	{ "two VLAN tags, v6 Initial", p_vlan2_initial6, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
+	  BE_MAGLEV },
+	{ "IPv4 options", p_ip4_options, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
+	{ "IPv6 extension headers", p_ip6_ext3, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP,
+	  BE_C6 },
+	{ "IPv4 TOS carried", p_tos, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
+	{ "IPv6 traffic class carried", p_tclass6, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP,
+	  BE_C6 },
+	/* fragments */
+	{ "v4 fragment, policy drop", p_frag4_first, s_frag4_drop, XDP_DROP, QS_R_FRAG_DROP,
+	  OUT_NONE },
+	{ "v4 fragment, policy pass", p_frag4_first, s_frag4_pass, XDP_PASS, QS_R_FRAG_PASS,
+	  OUT_SAME },
+	{ "v6 later fragment, policy hash", p_frag6_later, s_frag6_hash, XDP_TX, QS_R_FRAG_HASH,
+	  OUT_ENCAP, BE_MAGLEV },
+	{ "v4 fragment, no policy entry", p_frag4_first, s_cids, XDP_PASS, QS_R_PASS_NOT_VIP,
+	  OUT_SAME },
+	/* forwarding modes */
+	{ "layer-2 DSR", p_short4_cid, s_l2, XDP_TX, QS_R_ROUTE_CID, OUT_L2, BE_A },
+	{ "redirect to another device", p_short4_cid, s_redirect, XDP_REDIRECT, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_A },
+	{ "redirect device missing", p_short4_cid, s_redirect_missing_port, XDP_DROP,
+	  QS_R_DROP_NO_NEXTHOP, OUT_NONE },
+};
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/*
+ * Criterion runs each parameter in a freshly executed process, so the
+ * parameters are indices: pointers inside the table would not survive ASLR.
+ */
+ParameterizedTestParameters(datapath, table)
+{
+	static size_t indices[N_CASES];
+
+	for (size_t i = 0; i < N_CASES; i++)
+		indices[i] = i;
+	return cr_make_param_array(size_t, indices, N_CASES);
+}
+
+static uint32_t expected_backend(const struct dp_case *c, const struct pb_spec *s)
+{
+	uint16_t port = s->fragment ? 0 : s->sport;
+
+	if (c->backend != BE_MAGLEV)
+		return c->backend;
+	return world_maglev(s->family, s->src, port);
+}
+
+static void check_output(const struct dp_case *c, const struct pb_spec *s, const uint8_t *in,
+			 size_t in_len, const uint8_t *out, size_t out_len)
+{
+	uint8_t want[PB_MAX_FRAME + 64];
+	size_t want_len = 0;
+	uint32_t be = expected_backend(c, s);
+	struct expect_encap e = {
+		.flow_hash = world_hash(s->family, s->src, s->fragment ? 0 : s->sport),
+	};
+
+	switch (c->out) {
+	case OUT_NONE:
+		return;
+	case OUT_SAME:
+		memcpy(want, in, in_len);
+		want_len = in_len;
+		break;
+	case OUT_L2:
+		want_len = expect_l2(in, in_len, want);
+		break;
+	case OUT_ENCAP:
+		e.backend = world_backend_addr[be];
+		e.backend_family = strchr(e.backend, ':') ? 6 : 4;
+		want_len = expect_encap(in, in_len, s->vlans, &e, want);
+		break;
+	}
+	cr_assert(out_len == want_len && !memcmp(out, want, want_len),
+		  "%s: output bytes (backend %u): %s", c->name, be,
+		  expect_diff(out, out_len, want, want_len));
+}
+
+ParameterizedTest(size_t *index, datapath, table)
+{
+	const struct dp_case *c = &cases[*index];
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	struct pb_spec s = c->packet();
+	size_t in_len = pb_build(&s, in, sizeof(in)), out_len = 0;
+	struct fx fx;
+	int action;
+
+	cr_assert_gt(in_len, 0, "%s: packet does not build", c->name);
+	cr_assert_eq(fx_open(&fx, 0), 0, "%s: router does not load (root needed)", c->name);
+	cr_assert_eq(world_setup(&fx), 0, "%s: world set-up", c->name);
+	if (c->setup)
+		cr_assert_eq(c->setup(&fx), 0, "%s: case set-up", c->name);
+
+	action = fx_run(&fx, in, in_len, out, &out_len);
+	cr_assert_eq(action, c->action, "%s: action got %d want %d", c->name, action, c->action);
+	cr_assert_eq(fx_reason(&fx, c->reason), 1, "%s: reason %s got %llu want 1", c->name,
+		     qs_reason_name(c->reason), (unsigned long long)fx_reason(&fx, c->reason));
+	check_output(c, &s, in, in_len, out, out_len);
+	if (c->check)
+		c->check(&fx, c, &s);
+	fx_close(&fx);
+}
+
+static uint64_t reasons_total(struct fx *fx)
+{
+	uint64_t total = 0;
+
+	for (unsigned int r = 0; r < QS_R__COUNT; r++)
+		total += fx_reason(fx, r);
+	return total;
+}
+
+/*
+ * Every prefix of every frame above (from the Ethernet header on) gets
+ * exactly one counted verdict, and a cut frame is never forwarded.
+ */
+Test(datapath, every_prefix_counted)
+{
+	uint8_t in[PB_MAX_FRAME];
+	struct fx fx;
+
+	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
+	cr_assert_eq(world_setup(&fx), 0);
+	cr_assert_eq(set_cids(&fx), 0);
+	for (size_t i = 0; i < N_CASES; i++) {
+		struct pb_spec s = cases[i].packet();
+		size_t len = pb_build(&s, in, sizeof(in));
+
+		for (size_t cut = 14; cut < len; cut++) {
+			uint64_t before = reasons_total(&fx);
+			int action = fx_run(&fx, in, cut, NULL, NULL);
+
+			cr_assert(action == XDP_PASS || action == XDP_DROP,
+				  "%s cut at %zu: action %d", cases[i].name, cut, action);
+			cr_assert_eq(reasons_total(&fx), before + 1,
+				     "%s cut at %zu: not counted exactly once", cases[i].name, cut);
+		}
+	}
+	fx_close(&fx);
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <string.h>
+#include "maps.h"
+#include "quicsteer/flowhash.h"
+#include "quicsteer/quicver.h"
+#include "world.h"
+
+const char *const world_backend_addr[5] = {
+	"198.18.1.10", "198.18.1.11", "fd00:1::12", "fd00:1::13", "198.18.1.14",
+};
+const uint32_t world_vip4_ring[2] = { BE_A, BE_B };
+const uint32_t world_vip6_ring[2] = { BE_C6, BE_D6 };
+
+int world_setup(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN };
+	struct qs_vip v6 = { .vip_id = VIP6_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN };
+	int err = 0;
+
+	err = err ?: fx_vip(fx, VIP4, VIP_PORT, &v4);
+	err = err ?: fx_vip(fx, VIP6, VIP_PORT, &v6);
+	for (uint32_t id = 0; id < 5 && !err; id++)
+		err = fx_backend(fx, id, world_backend_addr[id],
+				 id == BE_DRAIN ? QS_BACKEND_DRAINING : QS_BACKEND_ACTIVE);
+	err = err ?: fx_maglev_round_robin(fx, VIP4_ID, world_vip4_ring, 2);
+	err = err ?: fx_maglev_round_robin(fx, VIP6_ID, world_vip6_ring, 2);
+	return err;
+}
+
+uint32_t world_hash(int family, const char *client, uint16_t port)
+{
+	struct qs_addr a;
+	__u8 f;
+
+	qs_addr_parse(client, &a, &f);
+	(void)family;
+	return qs_flow_hash(a.addr, htons(port));
+}
+
+uint32_t world_maglev(int family, const char *client, uint16_t port)
+{
+	const uint32_t *ring = family == 6 ? world_vip6_ring : world_vip4_ring;
+
+	return ring[(world_hash(family, client, port) % QS_MAGLEV_SIZE) % 2];
+}
+
+static struct pb_spec world_spec(int family, const char *client, uint16_t port,
+				 const char *dcid_hex)
+{
+	struct pb_spec s = {
+		.family = family,
+		.src = client,
+		.dst = family == 6 ? VIP6 : VIP4,
+		.sport = port,
+		.dport = VIP_PORT,
+		.smac = { 0x02, 0, 0, 0, 0, 0x10 },
+		.dmac = { 0x02, 0, 0, 0, 0, 0x01 },
+		.version = QS_QUIC_V1,
+		.first = 0x41,
+	};
+	int n = pb_hex(dcid_hex, s.dcid, sizeof(s.dcid));
+
+	s.dcid_len = n < 0 ? 0 : n;
+	s.scid_len = 5;
+	memcpy(s.scid, "\xc1\xc2\xc3\xc4\xc5", 5);
+	return s;
+}
+
+struct pb_spec world_initial(int family, const char *client, uint16_t port, const char *dcid_hex)
+{
+	struct pb_spec s = world_spec(family, client, port, dcid_hex);
+
+	s.quic = PB_QUIC_LONG;
+	s.type_bits = 0; /* v1 Initial */
+	s.payload_len = 1200;
+	return s;
+}
+
+struct pb_spec world_handshake(int family, const char *client, uint16_t port,
+			       const char *dcid_hex)
+{
+	struct pb_spec s = world_spec(family, client, port, dcid_hex);
+
+	s.quic = PB_QUIC_LONG;
+	s.type_bits = 2; /* v1 Handshake */
+	s.payload_len = 80;
+	return s;
+}
+
+struct pb_spec world_short(int family, const char *client, uint16_t port, const char *dcid_hex)
+{
+	struct pb_spec s = world_spec(family, client, port, dcid_hex);
+
+	s.quic = PB_QUIC_SHORT;
+	s.payload_len = 60;
+	return s;
+}

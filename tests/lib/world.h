@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The default world of the data-path tests: two VIPs, five backends, one
+ * next hop, Maglev rows filled round robin so that the expected backend of
+ * any client can be computed from the flow hash.
+ */
+#ifndef QS_TEST_WORLD_H
+#define QS_TEST_WORLD_H
+
+#include <stdint.h>
+#include "fixture.h"
+#include "pktbuild.h"
+
+#define VIP4 "198.18.0.100"
+#define VIP6 "fd00::100"
+#define VIP_PORT 443
+#define VIP4_ID 0
+#define VIP6_ID 1
+#define CLIENT4 "198.18.5.1"
+#define CLIENT4_B "198.18.5.2"
+#define CLIENT6 "fd00:5::1"
+#define CLIENT6_B "fd00:5::2"
+#define CLIENT_PORT 40000
+#define WORLD_CID_LEN 8
+
+/* Backend ids and addresses. */
+#define BE_A 0 /* 198.18.1.10 */
+#define BE_B 1 /* 198.18.1.11 */
+#define BE_C6 2 /* fd00:1::12 */
+#define BE_D6 3 /* fd00:1::13 */
+#define BE_DRAIN 4 /* 198.18.1.14, draining: in no Maglev row */
+
+extern const char *const world_backend_addr[5];
+extern const uint32_t world_vip4_ring[2]; /* BE_A, BE_B */
+extern const uint32_t world_vip6_ring[2]; /* BE_C6, BE_D6 */
+
+int world_setup(struct fx *fx);
+
+/* The backend Maglev gives a client of a VIP in the default world. */
+uint32_t world_maglev(int family, const char *client, uint16_t port);
+uint32_t world_hash(int family, const char *client, uint16_t port);
+
+/* Specs: an Initial (1200-byte payload), a Handshake and a short header. */
+struct pb_spec world_initial(int family, const char *client, uint16_t port, const char *dcid_hex);
+struct pb_spec world_handshake(int family, const char *client, uint16_t port, const char *dcid_hex);
+struct pb_spec world_short(int family, const char *client, uint16_t port, const char *dcid_hex);
+
+#endif /* QS_TEST_WORLD_H */

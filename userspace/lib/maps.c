@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "decap.skel.h"
+#include "log.h"
+#include "maps.h"
+#include "quicsteer.skel.h"
+
+/* Without a pin directory no map is pinned, so tests never share state. */
+static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
+{
+	struct bpf_map *map;
+	char path[512];
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!bpf_map__pin_path(map) && !pin_dir)
+			continue;
+		if (!pin_dir) {
+			err = bpf_map__set_pin_path(map, NULL);
+		} else {
+			if (snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map)) >=
+			    (int)sizeof(path))
+				return -ENAMETOOLONG;
+			err = bpf_map__set_pin_path(map, path);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int map_resize(struct bpf_map *map, __u32 entries)
+{
+	return entries ? bpf_map__set_max_entries(map, entries) : 0;
+}
+
+int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
+{
+	struct quicsteer_bpf *skel;
+	int err;
+
+	skel = quicsteer_bpf__open();
+	if (!skel)
+		return -errno;
+	err = maps_set_pinning(skel->obj, opts->pin_dir);
+	if (!err)
+		err = map_resize(skel->maps.qs_flows, opts->flow_entries);
+	if (!err)
+		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
+	if (err)
+		goto err_destroy;
+	err = quicsteer_bpf__load(skel);
+	if (err) {
+		pr_warn("router: cannot load the XDP program: %s\n", strerror(-err));
+		goto err_destroy;
+	}
+	*out = skel;
+	return 0;
+
+err_destroy:
+	quicsteer_bpf__destroy(skel);
+	return err;
+}
+
+int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **out)
+{
+	struct decap_bpf *skel;
+	int err;
+
+	skel = decap_bpf__open();
+	if (!skel)
+		return -errno;
+	err = maps_set_pinning(skel->obj, opts->pin_dir);
+	if (!err)
+		err = decap_bpf__load(skel);
+	if (err) {
+		pr_warn("decap: cannot load the XDP program: %s\n", strerror(-err));
+		decap_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+int qs_addr_parse(const char *text, struct qs_addr *addr, __u8 *family)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, text, &addr->addr[0]) == 1) {
+		*family = QS_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, addr->addr) == 1) {
+		*family = QS_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int map_put(int fd, const void *key, const void *value, __u64 flags)
+{
+	return bpf_map_update_elem(fd, key, value, flags) ? -errno : 0;
+}
+
+static int map_get(int fd, const void *key, void *value)
+{
+	return bpf_map_lookup_elem(fd, key, value) ? -errno : 0;
+}
+
+int qs_vip_put(int fd, const struct qs_vip_key *key, const struct qs_vip *vip)
+{
+	if (vip->vip_id >= QS_MAX_VIPS)
+		return -ERANGE;
+	return map_put(fd, key, vip, BPF_ANY);
+}
+
+int qs_backend_put(int fd, __u32 id, const struct qs_backend *be)
+{
+	return map_put(fd, &id, be, BPF_ANY);
+}
+
+int qs_nexthop_put(int fd, __u32 id, const struct qs_nexthop *nh)
+{
+	return map_put(fd, &id, nh, BPF_ANY);
+}
+
+int qs_cid_put(int fd, const struct qs_cid_key *key, const struct qs_cid_entry *e)
+{
+	return map_put(fd, key, e, BPF_ANY);
+}
+
+int qs_cid_get(int fd, const struct qs_cid_key *key, struct qs_cid_entry *e)
+{
+	return map_get(fd, key, e);
+}
+
+int qs_cid_del(int fd, const struct qs_cid_key *key)
+{
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+}
+
+int qs_flow_get(int fd, const struct qs_flow_key *key, struct qs_flow *f)
+{
+	return map_get(fd, key, f);
+}
+
+int qs_flow_put(int fd, const struct qs_flow_key *key, const struct qs_flow *f)
+{
+	return map_put(fd, key, f, BPF_ANY);
+}
+
+int qs_quiclb_put(int fd, __u32 vip_id, __u32 config_id, const struct qs_quiclb_config *c)
+{
+	__u32 idx = vip_id * QS_QUICLB_CONFIGS + config_id;
+
+	if (vip_id >= QS_MAX_VIPS || config_id >= QS_QUICLB_CONFIGS)
+		return -ERANGE;
+	return map_put(fd, &idx, c, BPF_ANY);
+}
+
+int qs_server_id_put(int fd, const struct qs_server_id_key *key, __u32 backend_id)
+{
+	return map_put(fd, key, &backend_id, BPF_ANY);
+}
+
+static int percpu_read(int fd, __u32 index, void **values, size_t value_size)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	void *buf;
+
+	if (ncpus < 0)
+		return ncpus;
+	buf = calloc(ncpus, value_size);
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &index, buf)) {
+		int err = -errno;
+
+		free(buf);
+		return err;
+	}
+	*values = buf;
+	return ncpus;
+}
+
+int qs_counter_read(int fd, __u32 index, struct qs_counter *sum)
+{
+	struct qs_counter *per_cpu;
+	int n = percpu_read(fd, index, (void **)&per_cpu, sizeof(*per_cpu));
+
+	if (n < 0)
+		return n;
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < n; i++) {
+		sum->packets += per_cpu[i].packets;
+		sum->bytes += per_cpu[i].bytes;
+	}
+	free(per_cpu);
+	return 0;
+}
+
+int qs_counter_read_u64(int fd, __u32 index, __u64 *sum)
+{
+	__u64 *per_cpu;
+	int n = percpu_read(fd, index, (void **)&per_cpu, sizeof(*per_cpu));
+
+	if (n < 0)
+		return n;
+	*sum = 0;
+	for (int i = 0; i < n; i++)
+		*sum += per_cpu[i];
+	free(per_cpu);
+	return 0;
+}
+
+int qs_cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len)
+{
+	if (len > QS_CID_MAX_LEN)
+		return -EINVAL;
+	memset(key, 0, sizeof(*key));
+	key->vip_id = vip_id;
+	key->cid_len = len;
+	memcpy(key->cid, cid, len);
+	return 0;
+}
+
+int qs_prog_run(int prog_fd, struct qs_prog_run *run)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = run->in, .data_size_in = run->in_len,
+		    .data_out = run->out, .data_size_out = run->out_cap,
+		    .repeat = run->repeat ? run->repeat : 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	run->out_len = opts.data_size_out;
+	run->action = opts.retval;
+	run->duration_ns = opts.duration;
+	return 0;
+}

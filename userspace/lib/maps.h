@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Loading the router and typed access to its maps. Every function returns
+ * 0 or -errno.
+ */
+#ifndef QS_MAPS_H
+#define QS_MAPS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "quicsteer/abi.h"
+
+struct quicsteer_bpf;
+struct decap_bpf;
+
+struct qs_load_opts {
+	const char *pin_dir; /* NULL: no pinning (tests, benchmarks) */
+	__u32 flow_entries; /* 0: the object's default */
+	__u32 cid_entries; /* 0: the object's default */
+};
+
+/* Opens and loads the router skeleton; pins or reuses maps under pin_dir. */
+int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **skel);
+int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **skel);
+
+/* The address words of a printable IPv4 or IPv6 address; family out. */
+int qs_addr_parse(const char *text, struct qs_addr *addr, __u8 *family);
+
+int qs_vip_put(int fd, const struct qs_vip_key *key, const struct qs_vip *vip);
+int qs_backend_put(int fd, __u32 id, const struct qs_backend *be);
+int qs_nexthop_put(int fd, __u32 id, const struct qs_nexthop *nh);
+int qs_cid_put(int fd, const struct qs_cid_key *key, const struct qs_cid_entry *e);
+int qs_cid_get(int fd, const struct qs_cid_key *key, struct qs_cid_entry *e);
+int qs_cid_del(int fd, const struct qs_cid_key *key);
+int qs_flow_get(int fd, const struct qs_flow_key *key, struct qs_flow *f);
+int qs_flow_put(int fd, const struct qs_flow_key *key, const struct qs_flow *f);
+int qs_quiclb_put(int fd, __u32 vip_id, __u32 config_id, const struct qs_quiclb_config *c);
+int qs_server_id_put(int fd, const struct qs_server_id_key *key, __u32 backend_id);
+
+/* Sums a per-CPU struct qs_counter (or __u64 with *_u64) over all CPUs. */
+int qs_counter_read(int fd, __u32 index, struct qs_counter *sum);
+int qs_counter_read_u64(int fd, __u32 index, __u64 *sum);
+
+/* Builds a CID key; -EINVAL if len > QS_CID_MAX_LEN. */
+int qs_cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len);
+
+/* One run of an XDP program over a frame (BPF_PROG_TEST_RUN, repeat 1). */
+struct qs_prog_run {
+	const void *in;
+	__u32 in_len;
+	void *out; /* may be NULL */
+	__u32 out_cap;
+	__u32 out_len; /* out */
+	__u32 action; /* out */
+	__u32 duration_ns; /* out: the kernel's measurement */
+	__u32 repeat; /* 0 means 1 */
+};
+int qs_prog_run(int prog_fd, struct qs_prog_run *run);
+
+#endif /* QS_MAPS_H */
