@@ -47,8 +47,9 @@ BENCH_SRCS := $(wildcard tools/bench/*.c)
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
 BENCH := $(BUILD)/tools/qs-bench
+VSTATS := $(BUILD)/tools/qs-verifier-stats
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(if $(BENCH_SRCS),$(BENCH))
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)
@@ -88,6 +89,10 @@ $(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF) -lm
 
+$(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF)
+
 # Installs only what is missing; apt-get update only when something is.
 deps:
 	@missing=$$(for p in $(DEBS); do \
@@ -106,12 +111,8 @@ bench: deps
 	$(MAKE) all
 	tools/bench/run $(BUILD)
 
-verifier-stats: $(BPF_OBJS)
-	@for o in $(BPF_OBJS); do \
-		$(BPFTOOL) prog loadall $$o /sys/fs/bpf/qs-vstats-$$$$ >/dev/null 2>&1 || true; \
-	done; \
-	$(BPFTOOL) prog show | grep -A2 'quicsteer_' | grep -E 'name|xlated' ; \
-	rm -rf /sys/fs/bpf/qs-vstats-*
+verifier-stats: $(BPF_OBJS) $(VSTATS)
+	$(VSTATS) $(BPF_OBJS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/quicsteer $(DESTDIR)$(PREFIX)/include/quicsteer \
