@@ -28,7 +28,7 @@ LIBS_XDP := -lxdp
 # Debian packages needed to build, test and benchmark.
 DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
-	iproute2 ethtool linux-libc-dev gcc make
+	iproute2 ethtool linux-libc-dev gcc make jq
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -42,7 +42,12 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB := $(BUILD)/libqstest.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
-BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
+# The benchmark's own XDP programs (floor, trivial XDP_TX, counting sink): built
+# like bpf/*.bpf.c but kept apart in bench-bpf/ so they are never installed.
+BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
+BENCH_BPF_OBJS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/bench-bpf/%.bpf.o,$(BENCH_BPF_SRCS))
+BENCH_SKELS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF_SRCS))
 
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
@@ -88,6 +93,20 @@ $(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF) -lm
+
+$(BUILD)/bench-bpf/%.bpf.o: tools/bench/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# Order-only: the skeletons are headers, not link inputs.
+$(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(BENCH_SKELS)
+$(BENCH): | $(BENCH_SKELS)
 
 $(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
 	$(call msg,LD,$@)
