@@ -43,8 +43,8 @@ TESTLIB := $(BUILD)/libqstest.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
-# The benchmark's own XDP programs (floor, trivial XDP_TX, counting sink): built
-# like bpf/*.bpf.c but kept apart in bench-bpf/ so they are never installed.
+# The benchmark's own XDP programs (floor, trivial XDP_TX, generator, sink,
+# probes): built like bpf/*.bpf.c but kept apart in bench-bpf/, never installed.
 BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
 BENCH_BPF_OBJS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/bench-bpf/%.bpf.o,$(BENCH_BPF_SRCS))
 BENCH_SKELS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF_SRCS))

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * qs-bench: the data-path benchmark. Per-packet cost of the router's main
+ * paths through BPF_PROG_RUN against a do-nothing floor program, memory per
+ * ID-table entry, and live throughput on a veth pair. Timing is reported,
+ * never judged; only a case that did not take the path it claims to measure
+ * makes the tool fail. Functions return 0 or -errno.
+ */
+#ifndef QS_BENCH_H
+#define QS_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "world.h"
+
+/* The ID table is filled with this many entries, in a map sized as the
+ * router's default, which is what a production router loads.
+ */
+#ifndef BENCH_CID_ENTRIES /* -D for experiments with other table sizes */
+#define BENCH_CID_ENTRIES 1000000u
+#endif
+#ifndef BENCH_CID_CAPACITY
+#define BENCH_CID_CAPACITY QS_CID_TABLE_SIZE
+#endif
+
+#define BENCH_MAX_ROUNDS 32
+#define BENCH_MAX_CASES 16 /* per table */
+
+/* Extra VIPs beside world.h's: QUIC-LB ones and an address that is no VIP. */
+#define BENCH_VIP4_QUICLB "198.18.0.101"
+#define BENCH_VIP6_QUICLB "fd00::101"
+#define BENCH_VIP4_QUICLB_ID 2
+#define BENCH_VIP6_QUICLB_ID 3
+#define BENCH_NOT_VIP4 "198.18.0.200"
+#define BENCH_NOT_VIP6 "fd00::200"
+#define BENCH_QUICLB_SID 0x5a5b /* plaintext server ID of config 1 */
+#define BENCH_VIP4_NOLEARN "198.18.0.102" /* a VIP that does not learn IDs */
+#define BENCH_VIP4_NOLEARN_ID 4
+
+/* Frames a case cycles through: same length, one after the other. */
+struct frameset {
+	uint8_t *buf;
+	uint32_t n;
+	uint32_t len;
+	uint32_t stride;
+	uint32_t next; /* fresh cases: the number of the next frame built */
+};
+
+struct bench_case;
+
+/* The loaded router with its world, the floor program and the run sizes. */
+struct bench {
+	struct fx fx;
+	struct floor_bpf *floor;
+	struct probe_bpf *probe;
+	struct ring_buffer *probe_ring; /* probe_ringbuf_event's records, drained */
+	int floor_prog;
+	uint32_t rounds;
+	uint32_t runs; /* BPF_PROG_RUN calls per case per round */
+};
+
+struct bench_case {
+	const char *name; /* also the JSON name */
+	int family;
+	unsigned int reason; /* QS_R_* every run must be counted under */
+	uint32_t action; /* XDP action every run must return */
+	uint32_t nframes; /* frames cycled through (0: one per run); events drained as often */
+	bool fresh; /* the router gets frame next++ instead: an ID never seen before */
+	double target; /* ratio of the median to the floor's; 0: none */
+	void (*spec)(const struct bench_case *c, uint32_t i, struct pb_spec *s);
+	/*
+	 * Undoes, outside the timed part, what the runs of frames [first,
+	 * first + n) wrote: for a cycling case before its frames come round
+	 * again, for a fresh case at the end of each batch.
+	 */
+	int (*reset)(struct bench *b, const struct bench_case *c, uint32_t first, uint32_t n);
+	/* A program of probe.bpf.c to run instead of the router; no reason checked. */
+	const char *probe;
+};
+
+/* A table of cases measured together against the floor. */
+struct case_table {
+	const char *title;
+	const struct bench_case *cases;
+	unsigned int n;
+};
+
+/* What one case measured: ns per packet of each round, and of its floor. */
+struct case_result {
+	double ns[BENCH_MAX_ROUNDS];
+	double floor_ns[BENCH_MAX_ROUNDS];
+	bool wrong_path;
+	char why[160];
+};
+
+struct table_result {
+	const struct case_table *table;
+	struct case_result r[BENCH_MAX_CASES];
+};
+
+struct mem_result {
+	uint32_t entries;
+	uint64_t memlock_empty, memlock_full; /* bytes, /proc/self/fdinfo */
+	int64_t slab_percpu_kb; /* change of Slab + Percpu in /proc/meminfo */
+	int64_t available_kb; /* change of MemAvailable (positive: less available) */
+	double fill_seconds;
+	bool meminfo_settled; /* false: Slab never stayed put before the fill */
+};
+
+struct veth_result {
+	bool ran;
+	uint32_t rounds;
+	double router_pps[BENCH_MAX_ROUNDS];
+	double trivial_pps[BENCH_MAX_ROUNDS];
+	uint64_t generated, received;
+	double router_prog_ns, trivial_prog_ns; /* run time per packet, bpf_stats */
+	bool wrong_path;
+	char why[160];
+};
+
+struct bench_results {
+	struct table_result main; /* the cases with targets */
+	struct table_result diag; /* variants that split the main cases' cost */
+	struct table_result probe; /* helpers alone */
+	struct mem_result mem;
+	struct veth_result veth;
+};
+
+/* bench_cases.c */
+extern const struct case_table bench_main_cases, bench_diag_cases, bench_probe_cases;
+int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *fs);
+void frameset_free(struct frameset *fs);
+int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
+		 struct case_result *res, uint32_t round);
+
+/* bench_world.c */
+int bench_world_setup(struct bench *b);
+void bench_cid_of(uint32_t k, uint8_t cid[WORLD_CID_LEN]);
+uint32_t bench_cid_index(int family, uint32_t i);
+int bench_cid_fill(struct bench *b, struct mem_result *mem);
+
+/* bench_veth.c */
+struct veth_opts {
+	const char *gen_netns, *rtr_netns;
+	uint32_t frames; /* per generator run */
+	uint32_t rounds;
+};
+int veth_measure(struct bench *b, const struct veth_opts *o, struct veth_result *res);
+
+/* bench_report.c */
+double stat_median(const double *v, uint32_t n);
+double stat_min(const double *v, uint32_t n);
+void report_print(const struct bench *b, const struct bench_results *res);
+int report_json(const char *path, const struct bench *b, const struct bench_results *res);
+
+#endif /* QS_BENCH_H */

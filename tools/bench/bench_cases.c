@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The measured cases: which frames each one runs, how it undoes what its
+ * runs wrote, and the timed loop. BPF_PROG_RUN with repeat > 1 would rerun
+ * one buffer that the router has already encapsulated, so every run is a
+ * separate repeat = 1 call and the kernel's own duration of each is summed.
+ * A case whose runs are not all counted under its reason did not measure
+ * what its name says: that is reported and makes the tool fail.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bench.h"
+#include "maps.h"
+#include "probe.skel.h"
+#include "quicsteer/quicver.h"
+
+#define NEW_PORT_BASE 10000 /* new connections: client port NEW_PORT_BASE + i */
+#define LEARN_CID_BASE 0x80000000u /* learned IDs: never in the filled table */
+#define INITIAL_DCID_LEN 17 /* client-chosen (ngtcp2: 18); never the table's length, 8 */
+
+static const char *client_of(int family)
+{
+	return family == 6 ? CLIENT6 : CLIENT4;
+}
+
+static uint32_t vip_id_of(int family)
+{
+	return family == 6 ? VIP6_ID : VIP4_ID;
+}
+
+/* A client-chosen Initial DCID: unique per i, never of the table's length. */
+static void initial_dcid(uint32_t i, struct pb_spec *s)
+{
+	bench_cid_of(LEARN_CID_BASE + i, s->dcid);
+	bench_cid_of(~i, s->dcid + WORLD_CID_LEN);
+	s->dcid[2 * WORLD_CID_LEN] = i;
+	s->dcid_len = INITIAL_DCID_LEN;
+}
+
+static void table_dcid(uint32_t k, struct pb_spec *s)
+{
+	bench_cid_of(k, s->dcid);
+	s->dcid_len = WORLD_CID_LEN;
+}
+
+static void spec_not_vip(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	s->dst = c->family == 6 ? BENCH_NOT_VIP6 : BENCH_NOT_VIP4;
+	table_dcid(bench_cid_index(c->family, i), s);
+}
+
+/* Each frame a client port never seen: the reset removes its address entry. */
+static void spec_new_initial(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	const char *client = c->family == 6 ? CLIENT6_B : CLIENT4_B;
+
+	*s = world_initial(c->family, client, NEW_PORT_BASE + i, "");
+	initial_dcid(i, s);
+}
+
+/* A second Initial (say a retransmission) from the client's known address. */
+static void spec_known_flow(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	*s = world_initial(c->family, client_of(c->family), CLIENT_PORT, "");
+	initial_dcid(i, s);
+}
+
+static void spec_cid_hit(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	table_dcid(bench_cid_index(c->family, i), s);
+}
+
+/* Config 1 (0b001 in the top bits), the configured server ID, a fresh nonce. */
+static void spec_quiclb(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	s->dst = c->family == 6 ? BENCH_VIP6_QUICLB : BENCH_VIP4_QUICLB;
+	bench_cid_of(LEARN_CID_BASE + i, s->dcid);
+	s->dcid[0] = 1 << 5;
+	s->dcid[1] = BENCH_QUICLB_SID >> 8;
+	s->dcid[2] = BENCH_QUICLB_SID & 0xff;
+	s->dcid_len = WORLD_CID_LEN;
+}
+
+/* An ID the backend issued but nobody reported, from the known address. */
+static void spec_learn(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	table_dcid(LEARN_CID_BASE + i, s);
+}
+
+/* Diagnostics: a VIP datagram with no QUIC header, dropped right after the
+ * VIP lookup: parsing, the VIP lookup and counting, nothing else.
+ */
+static void spec_vip_empty(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	(void)i;
+	s->quic = PB_QUIC_NONE;
+	s->payload_len = 0;
+}
+
+/* Diagnostics: the main cases' packets from an address with no entry, so
+ * flow_note_routed finds nothing to refresh.
+ */
+static void spec_cid_hit_no_flow(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_cid_hit(c, i, s);
+	s->src = c->family == 6 ? CLIENT6_B : CLIENT4_B;
+}
+
+static void spec_quiclb_no_flow(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_quiclb(c, i, s);
+	s->src = c->family == 6 ? CLIENT6_B : CLIENT4_B;
+}
+
+/* Diagnostics: the learning case's packets to a VIP that does not learn. */
+static void spec_nolearn(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_learn(c, i, s);
+	s->dst = BENCH_VIP4_NOLEARN;
+}
+
+/* Diagnostics: Version Negotiation from an unknown address is routed by
+ * Maglev without recording anything: the Maglev pick alone.
+ */
+static void spec_version_neg(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	const char *client = c->family == 6 ? CLIENT6_B : CLIENT4_B;
+
+	*s = world_handshake(c->family, client, NEW_PORT_BASE + i, "");
+	s->version = QS_QUIC_VN;
+	initial_dcid(i, s);
+}
+
+static int reset_new_flows(struct bench *b, const struct bench_case *c, uint32_t first,
+			   uint32_t n)
+{
+	struct qs_flow_key k;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	err = qs_addr_parse(c->family == 6 ? CLIENT6_B : CLIENT4_B, &k.addr, &k.family);
+	if (err)
+		return err;
+	k.vip_id = vip_id_of(c->family);
+	for (uint32_t i = first; i < first + n; i++) {
+		k.port = htons(NEW_PORT_BASE + i);
+		/* ENOENT here means the run did not record a new connection. */
+		if (bpf_map_delete_elem(b->fx.flows, &k))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Keeps the table at BENCH_CID_ENTRIES for the other cases. */
+static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t first,
+			 uint32_t n)
+{
+	uint8_t cid[WORLD_CID_LEN];
+	struct qs_cid_key k;
+	int err;
+
+	for (uint32_t i = first; i < first + n; i++) {
+		bench_cid_of(LEARN_CID_BASE + i, cid);
+		err = qs_cid_key_make(&k, vip_id_of(c->family), cid, sizeof(cid)) ?:
+		      qs_cid_del(b->fx.cids, &k);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* One row: the case's name, what it must be counted as, its frames, its
+ * target and how it undoes what it writes.
+ */
+#define CASE(n, fam, why, act, frames, is_fresh, tgt, spec_fn, reset_fn)                        \
+	{ .name = n, .family = fam, .reason = why, .action = act, .nframes = frames,          \
+	  .fresh = is_fresh, .target = tgt, .spec = spec_fn, .reset = reset_fn }
+/* A probe runs one of probe.bpf.c's programs on IPv4 short-header frames. */
+#define PROBE(n, prog, frames, is_fresh, reset_fn)                                             \
+	{ .name = n, .family = 4, .action = XDP_PASS, .nframes = frames, .fresh = is_fresh,   \
+	  .spec = spec_cid_hit, .reset = reset_fn, .probe = prog }
+
+/* The IDs probe_cid_insert* wrote: the frames' DCIDs, VIP id 0. */
+static int reset_probe_ids(struct bench *b, const struct bench_case *c, uint32_t first,
+			   uint32_t n)
+{
+	struct bpf_map *map = strcmp(c->probe, "probe_cid_insert") ?
+				      b->probe->maps.probe_ids_prealloc :
+				      b->probe->maps.probe_ids;
+	int fd = bpf_map__fd(map);
+	uint8_t cid[WORLD_CID_LEN];
+	struct qs_cid_key k;
+
+	for (uint32_t i = first; i < first + n; i++) {
+		bench_cid_of(bench_cid_index(c->family, i), cid);
+		qs_cid_key_make(&k, 0, cid, sizeof(cid));
+		if (bpf_map_delete_elem(fd, &k))
+			return -errno;
+	}
+	return 0;
+}
+
+static int reset_probe_ring(struct bench *b, const struct bench_case *c, uint32_t first,
+			    uint32_t n)
+{
+	int got = ring_buffer__consume(b->probe_ring);
+
+	(void)c;
+	(void)first;
+	return got < 0 ? got : (uint32_t)got == n ? 0 : -ENOENT;
+}
+
+/*
+ * nframes: the new-Initial case stays well under the fixture's 4096-entry
+ * LRU address table, so no run pays for an eviction. The learning case
+ * learns a never-seen ID on every run, and its entries are deleted only
+ * after each batch, so that no deletion (whose memory is freed after an RCU
+ * grace period) lands between its timed runs.
+ */
+static const struct bench_case main_cases[] = {
+	CASE("ipv4_not_vip_pass", 4, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
+	     NULL),
+	CASE("ipv4_new_initial", 4, QS_R_ROUTE_NEW, XDP_TX, 1024, false, 8.0, spec_new_initial,
+	     reset_new_flows),
+	CASE("ipv4_initial_known_flow", 4, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
+	     spec_known_flow, NULL),
+	CASE("ipv4_cid_hit_1m", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
+	CASE("ipv4_quiclb_plaintext", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 2.8, spec_quiclb,
+	     NULL),
+	CASE("ipv4_flow_learn", 4, QS_R_ROUTE_FLOW_LEARN, XDP_TX, 4096, true, 0, spec_learn,
+	     reset_learned),
+	CASE("ipv6_not_vip_pass", 6, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
+	     NULL),
+	CASE("ipv6_new_initial", 6, QS_R_ROUTE_NEW, XDP_TX, 1024, false, 8.0, spec_new_initial,
+	     reset_new_flows),
+	CASE("ipv6_initial_known_flow", 6, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
+	     spec_known_flow, NULL),
+	CASE("ipv6_cid_hit_1m", 6, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
+	CASE("ipv6_quiclb_plaintext", 6, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 2.8, spec_quiclb,
+	     NULL),
+	CASE("ipv6_flow_learn", 6, QS_R_ROUTE_FLOW_LEARN, XDP_TX, 4096, true, 0, spec_learn,
+	     reset_learned),
+};
+
+/*
+ * Variants of the main IPv4 cases whose differences split their cost:
+ * same_id and 1k_ids look up one or 1024 IDs over and over (a cache-hot
+ * table), no_flow skips the address-entry refresh, nolearn routes by address
+ * without writing an ID, version_neg picks by Maglev without recording.
+ */
+static const struct bench_case diag_cases[] = {
+	CASE("ipv4_vip_no_quic_header", 4, QS_R_DROP_TRUNCATED, XDP_DROP, 1, false, 0,
+	     spec_vip_empty, NULL),
+	CASE("ipv4_cid_hit_1m_same_id", 4, QS_R_ROUTE_CID, XDP_TX, 1, false, 0, spec_cid_hit,
+	     NULL),
+	CASE("ipv4_cid_hit_1m_1k_ids", 4, QS_R_ROUTE_CID, XDP_TX, 1024, false, 0, spec_cid_hit,
+	     NULL),
+	CASE("ipv4_cid_hit_1m_no_flow", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 0,
+	     spec_cid_hit_no_flow, NULL),
+	CASE("ipv4_cid_hit_1m_same_id_no_flow", 4, QS_R_ROUTE_CID, XDP_TX, 1, false, 0,
+	     spec_cid_hit_no_flow, NULL),
+	CASE("ipv4_quiclb_no_flow", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 0,
+	     spec_quiclb_no_flow, NULL),
+	CASE("ipv4_initial_known_flow_same_id", 4, QS_R_ROUTE_FLOW, XDP_TX, 1, false, 0,
+	     spec_known_flow, NULL),
+	CASE("ipv4_version_neg_maglev", 4, QS_R_ROUTE_VERSION, XDP_TX, 1024, false, 0,
+	     spec_version_neg, NULL),
+	CASE("ipv4_flow_nolearn", 4, QS_R_ROUTE_FLOW_NOLEARN, XDP_TX, 4096, true, 0, spec_nolearn,
+	     NULL),
+};
+
+/* Helper and map costs on this machine, from the benchmark's own programs. */
+static const struct bench_case probe_cases[] = {
+	PROBE("probe_ktime_get_ns", "probe_ktime_get_ns", 1, false, NULL),
+	PROBE("probe_ktime_get_coarse_ns", "probe_ktime_get_coarse_ns", 1, false, NULL),
+	PROBE("probe_xdp_load_bytes_8", "probe_xdp_load_bytes", 1, false, NULL),
+	PROBE("probe_cid_insert_new", "probe_cid_insert", 4096, true, reset_probe_ids),
+	PROBE("probe_cid_insert_new_prealloc", "probe_cid_insert_prealloc", 4096, true,
+	      reset_probe_ids),
+	PROBE("probe_lru_update_4k", "probe_flow_update", 1024, false, NULL),
+	PROBE("probe_ringbuf_event", "probe_ringbuf_event", 4096, false, reset_probe_ring),
+};
+
+#define TABLE(t, c) { t, c, sizeof(c) / sizeof(c[0]) }
+const struct case_table bench_main_cases = TABLE("cases", main_cases);
+const struct case_table bench_diag_cases = TABLE("diagnostic variants", diag_cases);
+const struct case_table bench_probe_cases = TABLE("probes (not the router)", probe_cases);
+_Static_assert(sizeof(main_cases) / sizeof(main_cases[0]) <= BENCH_MAX_CASES, "main cases");
+_Static_assert(sizeof(diag_cases) / sizeof(diag_cases[0]) <= BENCH_MAX_CASES, "diag cases");
+
+/* Frames of one case differ only in IDs and ports, so they share a length. */
+int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *fs)
+{
+	static uint8_t frame[PB_MAX_FRAME];
+	struct pb_spec s;
+	size_t len;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->n = c->nframes ? c->nframes : runs;
+	for (uint32_t i = 0; i < fs->n; i++) {
+		c->spec(c, i, &s);
+		len = pb_build(&s, frame, sizeof(frame));
+		if (!len || (i && len != fs->len)) {
+			frameset_free(fs);
+			return -EINVAL;
+		}
+		if (!i) {
+			fs->len = len;
+			fs->stride = (len + 63) & ~63u;
+			fs->buf = malloc((size_t)fs->stride * fs->n);
+			if (!fs->buf)
+				return -ENOMEM;
+		}
+		memcpy(fs->buf + (size_t)i * fs->stride, frame, len);
+	}
+	return 0;
+}
+
+void frameset_free(struct frameset *fs)
+{
+	free(fs->buf);
+	memset(fs, 0, sizeof(*fs));
+}
+
+struct batch {
+	int prog;
+	uint32_t action;
+	const struct bench_case *state_case; /* NULL: the program writes no state */
+	uint64_t ns_sum;
+	uint32_t wrong_action;
+};
+
+/* The frame of run j of a cycle: the set's, or a fresh case's next one. */
+static int frame_of(const struct bench_case *c, struct frameset *fs, uint32_t j, bool fresh,
+		    struct qs_prog_run *run)
+{
+	static uint8_t buf[PB_MAX_FRAME];
+	struct pb_spec s;
+
+	if (!fresh) {
+		run->in = fs->buf + (size_t)j * fs->stride;
+		run->in_len = fs->len;
+		return 0;
+	}
+	c->spec(c, fs->next++, &s);
+	run->in = buf;
+	run->in_len = pb_build(&s, buf, sizeof(buf));
+	return run->in_len ? 0 : -EINVAL;
+}
+
+/* The agent reads the ring buffer; a full one would measure a lost event. */
+static int drain_events(struct bench *b)
+{
+	int n = fx_poll_events(&b->fx);
+
+	return n < 0 ? n : 0;
+}
+
+/* After a cycle of frames: undo what a cycling case wrote, drain events. */
+static int cycle_end(struct bench *b, const struct bench_case *c, uint32_t n)
+{
+	int err = 0;
+
+	if (!c)
+		return 0;
+	if (!c->fresh && c->reset && n)
+		err = c->reset(b, c, 0, n);
+	return err ?: drain_events(b);
+}
+
+/* b->runs runs, each timed by the kernel alone, so resets cost nothing. */
+static int batch_run(struct bench *b, struct frameset *fs, struct batch *bt)
+{
+	const struct bench_case *c = bt->state_case;
+	bool fresh = c && c->fresh;
+	uint32_t first = fs->next, j = 0;
+	int err = 0;
+
+	bt->ns_sum = 0;
+	bt->wrong_action = 0;
+	for (uint32_t i = 0; i < b->runs && !err; i++) {
+		struct qs_prog_run run = { 0 };
+
+		err = frame_of(c, fs, j, fresh, &run) ?: qs_prog_run(bt->prog, &run);
+		if (err)
+			break;
+		bt->ns_sum += run.duration_ns;
+		bt->wrong_action += run.action != bt->action;
+		if (++j == fs->n) {
+			err = cycle_end(b, c, j);
+			j = 0;
+		}
+	}
+	err = err ?: cycle_end(b, c, j);
+	if (!err && fresh && c->reset)
+		err = c->reset(b, c, first, fs->next - first);
+	return err;
+}
+
+/* Verdict counters that must not move in any case. */
+static const unsigned int aux_quiet[] = { QS_AUX_EVENTS_LOST, QS_AUX_LEARN_FAILED,
+					  QS_AUX_FLOW_MARKED_AMBIGUOUS };
+#define N_AUX_QUIET (sizeof(aux_quiet) / sizeof(aux_quiet[0]))
+
+static int aux_read(struct bench *b, __u64 *v)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; i < N_AUX_QUIET && !err; i++)
+		err = qs_counter_read_u64(b->fx.aux_stats, aux_quiet[i], &v[i]);
+	return err;
+}
+
+static void path_check(struct bench *b, struct case_result *res, uint64_t counted,
+		       const struct batch *bt, const __u64 *aux0)
+{
+	__u64 aux1[N_AUX_QUIET];
+
+	if (counted != b->runs || bt->wrong_action)
+		snprintf(res->why, sizeof(res->why), "reason counter got %llu want %u, %u runs "
+			 "with another action", (unsigned long long)counted, b->runs,
+			 bt->wrong_action);
+	else if (aux_read(b, aux1))
+		snprintf(res->why, sizeof(res->why), "cannot read %s", QS_MAP_AUX_STATS);
+	else
+		for (unsigned int i = 0; i < N_AUX_QUIET; i++)
+			if (aux1[i] != aux0[i])
+				snprintf(res->why, sizeof(res->why),
+					 "aux counter %u moved by %llu", aux_quiet[i],
+					 (unsigned long long)(aux1[i] - aux0[i]));
+	if (res->why[0])
+		res->wrong_path = true;
+}
+
+/* One round of a case: its floor on the same frames, then the router. */
+int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
+		 struct case_result *res, uint32_t round)
+{
+	struct batch floor = { .prog = b->floor_prog, .action = XDP_PASS };
+	struct batch rtr = { .prog = b->fx.prog, .action = c->action, .state_case = c };
+	__u64 aux0[N_AUX_QUIET];
+	uint64_t before, after;
+	int err;
+
+	if (c->probe) {
+		struct bpf_program *p = bpf_object__find_program_by_name(b->probe->obj, c->probe);
+
+		if (!p)
+			return -ESRCH;
+		rtr.prog = bpf_program__fd(p);
+	}
+	err = batch_run(b, fs, &floor);
+	if (err)
+		return err;
+	res->floor_ns[round] = (double)floor.ns_sum / b->runs;
+	err = aux_read(b, aux0);
+	if (err)
+		return err;
+	before = fx_reason(&b->fx, c->reason);
+	err = batch_run(b, fs, &rtr);
+	after = fx_reason(&b->fx, c->reason);
+	if (err == -ENOENT) {
+		/* A reset found nothing to undo: the runs did not write it. */
+		res->wrong_path = true;
+		snprintf(res->why, sizeof(res->why), "reset found no entry written by the runs");
+		return 0;
+	}
+	if (err)
+		return err;
+	res->ns[round] = (double)rtr.ns_sum / b->runs;
+	/* Probes are not the router: only their action is checked. */
+	path_check(b, res, c->probe ? b->runs : after - before, &rtr, aux0);
+	return 0;
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The results: an aligned table with each target beside its result, and
+ * build/bench/datapath.json. Targets are reported as met or NOT met, never
+ * enforced: timing on a shared two-core machine is no pass/fail criterion.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bench.h"
+
+#define VETH_TARGET 0.9
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double stat_median(const double *v, uint32_t n)
+{
+	double s[BENCH_MAX_ROUNDS * BENCH_MAX_CASES];
+
+	if (!n || n > sizeof(s) / sizeof(s[0]))
+		return NAN;
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+double stat_min(const double *v, uint32_t n)
+{
+	double m = n ? v[0] : NAN;
+
+	for (uint32_t i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+/* Every case's floor batches of a table together: the floor of the table. */
+static void floor_all(const struct bench *b, const struct table_result *t, double *median,
+		      double *min)
+{
+	double all[BENCH_MAX_ROUNDS * BENCH_MAX_CASES];
+	uint32_t n = 0;
+
+	for (unsigned int c = 0; c < t->table->n; c++)
+		for (uint32_t r = 0; r < b->rounds; r++)
+			all[n++] = t->r[c].floor_ns[r];
+	*median = stat_median(all, n);
+	*min = stat_min(all, n);
+}
+
+static double veth_router_pps(const struct veth_result *v)
+{
+	return stat_median(v->router_pps, v->rounds);
+}
+
+static double veth_trivial_pps(const struct veth_result *v)
+{
+	return stat_median(v->trivial_pps, v->rounds);
+}
+
+static void print_veth(const struct veth_result *v)
+{
+	double rpps, tpps, ratio;
+
+	if (!v->ran) {
+		printf("\nlive veth throughput: not measured (no namespaces given, or it failed)\n");
+		return;
+	}
+	rpps = veth_router_pps(v);
+	tpps = veth_trivial_pps(v);
+	ratio = rpps / tpps;
+	printf("\nlive veth throughput, gen0 -> rtr0 -> gen0, median of %u rounds\n", v->rounds);
+	printf("  %-34s %12.0f pps (min %.0f)\n", "trivial XDP_TX on rtr0", tpps,
+	       stat_min(v->trivial_pps, v->rounds));
+	printf("  %-34s %12.0f pps (min %.0f)\n", "router, ID-table hit, XDP_TX", rpps,
+	       stat_min(v->router_pps, v->rounds));
+	printf("  %-34s %12.3f   target >= %.1f  %s\n", "veth_ratio", ratio, VETH_TARGET,
+	       ratio >= VETH_TARGET ? "met" : "NOT met");
+	printf("  %-34s %12.1f ns (trivial XDP_TX: %.1f ns)\n",
+	       "router run time per packet (stats)", v->router_prog_ns, v->trivial_prog_ns);
+	printf("  frames generated %llu, received back %llu\n",
+	       (unsigned long long)v->generated, (unsigned long long)v->received);
+	if (v->wrong_path)
+		printf("  WRONG PATH: %s\n", v->why);
+}
+
+static void print_mem(const struct mem_result *m)
+{
+	double n = m->entries;
+
+	printf("\nID table (%s) at %u entries, filled in %.2f s\n", QS_MAP_CIDS, m->entries,
+	       m->fill_seconds);
+	printf("  %-34s %8.1f bytes/entry\n", "fdinfo memlock, filled - empty",
+	       (m->memlock_full - m->memlock_empty) / n);
+	printf("  %-34s %8.1f bytes/entry (%llu bytes when empty)\n", "fdinfo memlock, filled",
+	       m->memlock_full / n, (unsigned long long)m->memlock_empty);
+	printf("  %-34s %8.1f bytes/entry\n", "meminfo Slab+Percpu change",
+	       m->slab_percpu_kb * 1024.0 / n);
+	printf("  %-34s %8.1f bytes/entry\n", "meminfo MemAvailable change",
+	       m->available_kb * 1024.0 / n);
+	printf("  %-34s %8.1f bytes/entry\n", "Slab+Percpu change + empty map",
+	       (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n);
+	if (!m->meminfo_settled)
+		printf("  (Slab kept moving while it was read: the meminfo figures are noisy)\n");
+}
+
+static void print_table(const struct bench *b, const struct table_result *t)
+{
+	double fmed, fmin;
+
+	floor_all(b, t, &fmed, &fmin);
+	printf("\n%s: ns per packet, BPF_PROG_RUN repeat=1, %u rounds x %u runs\n",
+	       t->table->title, b->rounds, b->runs);
+	printf("  %-32s %9s %9s %8s  %s\n", "case", "median", "min", "x floor", "target");
+	printf("  %-32s %9.1f %9.1f %8.3f\n", "floor (XDP_PASS)", fmed, fmin, 1.0);
+	for (unsigned int i = 0; i < t->table->n; i++) {
+		const struct bench_case *c = &t->table->cases[i];
+		const struct case_result *r = &t->r[i];
+		double med = stat_median(r->ns, b->rounds);
+		char target[32] = "";
+
+		if (c->target)
+			snprintf(target, sizeof(target), "<= %.1f  %s", c->target,
+				 med / fmed <= c->target ? "met" : "NOT met");
+		printf("  %-32s %9.1f %9.1f %8.3f  %s%s%s\n", c->name, med,
+		       stat_min(r->ns, b->rounds), med / fmed, target,
+		       r->wrong_path ? "  WRONG PATH: " : "", r->why);
+	}
+}
+
+void report_print(const struct bench *b, const struct bench_results *res)
+{
+	print_table(b, &res->main);
+	print_table(b, &res->diag);
+	print_table(b, &res->probe);
+	print_mem(&res->mem);
+	print_veth(&res->veth);
+}
+
+/* JSON numbers: NaN and infinities are not JSON. */
+static void json_num(FILE *f, const char *key, double v, const char *sep)
+{
+	if (isfinite(v))
+		fprintf(f, "\"%s\": %.3f%s", key, v, sep);
+	else
+		fprintf(f, "\"%s\": null%s", key, sep);
+}
+
+static void json_cases(FILE *f, const struct bench *b, const struct table_result *t,
+		       const char *key, bool with_floor)
+{
+	const char *sep = "";
+	double fmed, fmin;
+
+	floor_all(b, t, &fmed, &fmin);
+	fprintf(f, "  \"%s\": [\n", key);
+	if (with_floor) {
+		fprintf(f, "    {\"name\": \"floor\", ");
+		json_num(f, "ns_median", fmed, ", ");
+		json_num(f, "ns_min", fmin, ", ");
+		json_num(f, "ratio_to_floor", 1.0, "}");
+		sep = ",\n";
+	}
+	for (unsigned int i = 0; i < t->table->n; i++) {
+		const struct bench_case *c = &t->table->cases[i];
+		double med = stat_median(t->r[i].ns, b->rounds);
+
+		fprintf(f, "%s    {\"name\": \"%s\", ", sep, c->name);
+		json_num(f, "ns_median", med, ", ");
+		json_num(f, "ns_min", stat_min(t->r[i].ns, b->rounds), ", ");
+		json_num(f, "ratio_to_floor", med / fmed, ", ");
+		json_num(f, "target_ratio", c->target ? c->target : NAN, ", ");
+		fprintf(f, "\"target_met\": %s, \"path_ok\": %s}",
+			!c->target ? "null" : med / fmed <= c->target ? "true" : "false",
+			t->r[i].wrong_path ? "false" : "true");
+		sep = ",\n";
+	}
+	fprintf(f, "\n  ],\n");
+}
+
+static void json_mem(FILE *f, const struct mem_result *m)
+{
+	double n = m->entries;
+
+	fprintf(f, "  \"cid_entries\": %u,\n  ", m->entries);
+	json_num(f, "bytes_per_cid_entry", (m->memlock_full - m->memlock_empty) / n, ",\n  ");
+	json_num(f, "bytes_per_cid_entry_with_buckets", m->memlock_full / n, ",\n  ");
+	json_num(f, "bytes_per_cid_entry_meminfo_slab_percpu", m->slab_percpu_kb * 1024.0 / n,
+		 ",\n  ");
+	json_num(f, "bytes_per_cid_entry_meminfo_available", m->available_kb * 1024.0 / n,
+		 ",\n  ");
+	json_num(f, "bytes_per_cid_entry_meminfo_with_buckets",
+		 (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n, ",\n");
+}
+
+/* floor_pps is the trivial XDP_TX program's rate on rtr0. */
+static void json_veth(FILE *f, const struct veth_result *v)
+{
+	double rpps = NAN, tpps = NAN;
+
+	if (v->ran) {
+		rpps = veth_router_pps(v);
+		tpps = veth_trivial_pps(v);
+	}
+	fprintf(f, "  ");
+	json_num(f, "floor_pps", tpps, ",\n  ");
+	json_num(f, "router_pps", rpps, ",\n  ");
+	json_num(f, "veth_ratio", rpps / tpps, ",\n  ");
+	json_num(f, "veth_router_prog_ns", v->ran ? v->router_prog_ns : NAN, ",\n  ");
+	json_num(f, "veth_trivial_prog_ns", v->ran ? v->trivial_prog_ns : NAN, ",\n  ");
+	json_num(f, "veth_target_ratio", VETH_TARGET, ",\n  ");
+	fprintf(f, "\"veth_target_met\": %s,\n  \"veth_path_ok\": %s\n}\n",
+		!v->ran ? "null" : rpps / tpps >= VETH_TARGET ? "true" : "false",
+		!v->ran ? "null" : v->wrong_path ? "false" : "true");
+}
+
+/* Written to path.tmp and renamed, so a reader never sees half a file. */
+int report_json(const char *path, const struct bench *b, const struct bench_results *res)
+{
+	char tmp[4096];
+	FILE *f;
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"rounds\": %u,\n  \"runs_per_round\": %u,\n", b->rounds, b->runs);
+	json_cases(f, b, &res->main, "cases", true);
+	json_cases(f, b, &res->diag, "diagnostic_cases", false);
+	json_cases(f, b, &res->probe, "probe_cases", false);
+	json_mem(f, &res->mem);
+	json_veth(f, &res->veth);
+	if (ferror(f))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		remove(tmp);
+	return err;
+}
