@@ -15,6 +15,12 @@
 
 #define QUIC_LONG_HEADER 0x80
 #define QUIC_LONG_DCID_OFF 6 /* first byte, version, DCID length */
+/*
+ * Every QUIC packet has at least 20 bytes from its DCID on: RFC 9001 5.4.2
+ * samples 16 bytes for header protection 4 bytes past the packet number
+ * offset, which lies after the DCID. Shorter datagrams cannot be QUIC.
+ */
+#define QUIC_MIN_FROM_DCID QS_CID_MAX_LEN
 
 struct quic {
 	__u32 dcid_off; /* from the frame start */
@@ -64,7 +70,7 @@ static __always_inline int parse_quic(struct quic *q, const struct pkt *p, void 
 	if (!q->is_long) {
 		q->dcid_off = off + 1;
 		q->dcid_len = 0;
-		return QUIC_OK;
+		return p->payload_len < 1 + QUIC_MIN_FROM_DCID ? QUIC_TRUNCATED : QUIC_OK;
 	}
 	if ((void *)(b + QUIC_LONG_DCID_OFF) > data_end)
 		return QUIC_TRUNCATED;
@@ -77,25 +83,59 @@ static __always_inline int parse_quic(struct quic *q, const struct pkt *p, void 
 		return QUIC_OK;
 	if (q->dcid_len > QS_CID_MAX_LEN)
 		return QUIC_CID_TOO_LONG;
+	if (p->payload_len < QUIC_LONG_DCID_OFF + QUIC_MIN_FROM_DCID)
+		return QUIC_TRUNCATED;
 	return parse_quic_scid(q, p, data, data_end);
 }
 
-/* Copies the DCID (q->dcid_len bytes) into the key; fails if it is cut. */
-static __always_inline int quic_load_dcid(struct xdp_md *ctx, const struct quic *q,
-					  struct qs_cid_key *key)
+/*
+ * The DCID is read as three fixed words, whatever its length, and the bytes
+ * past it are masked off: no helper call and no byte loop.
+ */
+/* The first n (0..8) bytes of w as it lies in memory, the rest zero. */
+static __always_inline __u64 first_bytes(__u64 w, __u32 n)
 {
-	__u32 len = q->dcid_len;
+	if (n >= 8)
+		return w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return w & ((1ull << (n * 8)) - 1);
+#else
+	return n ? w & ~((1ull << ((8 - n) * 8)) - 1) : 0;
+#endif
+}
 
-	key->cid_len = len;
-	if (len == 0)
-		return 0;
-	/* clang 14 otherwise hands the helper a copy of len taken before the
-	 * bounds check, which the verifier rejects as a possibly zero-sized read.
-	 */
-	barrier_var(len);
-	if (len < 1 || len > QS_CID_MAX_LEN)
+static __always_inline __u32 first_bytes32(__u32 w, __u32 n)
+{
+	if (n >= 4)
+		return w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return w & ((1u << (n * 8)) - 1);
+#else
+	return n ? w & ~((1u << ((4 - n) * 8)) - 1) : 0;
+#endif
+}
+
+static __always_inline __u32 clamp_sub(__u32 len, __u32 start)
+{
+	return len > start ? len - start : 0;
+}
+
+/* Copies the DCID (q->dcid_len <= 20 bytes) into the key, zero-padded. */
+static __always_inline int quic_load_dcid(const struct quic *q, struct qs_cid_key *key,
+					  void *data, void *data_end)
+{
+	__u8 *b = data + (q->dcid_off & 0xffff);
+	__u32 len = q->dcid_len;
+	__u64 *dst = (__u64 *)key->cid;
+
+	if ((void *)(b + QUIC_MIN_FROM_DCID) > data_end || len > QS_CID_MAX_LEN)
 		return -1;
-	return bpf_xdp_load_bytes(ctx, q->dcid_off, key->cid, len);
+	key->cid_len = len;
+	dst[0] = first_bytes(*(__u64 *)b, len);
+	dst[1] = first_bytes(*(__u64 *)(b + 8), clamp_sub(len, 8));
+	/* the last 4 bytes share a word with vip_id: write them alone */
+	*(__u32 *)(key->cid + 16) = first_bytes32(*(__u32 *)(b + 16), clamp_sub(len, 16));
+	return 0;
 }
 
 #endif /* QS_BPF_QUIC_H */

@@ -93,15 +93,16 @@ static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p
 		return;
 	}
 	route_init(&r, p, vip);
-	if (!q.is_long && short_dcid_len(ctx, p, &q, vip)) {
+	if (!q.is_long && short_dcid_len(&r, p, &q, data, data_end)) {
 		v->reason = QS_R_DROP_TRUNCATED;
 		return;
 	}
-	if (!q.is_long || q.long_type != QS_LT_UNKNOWN_VERSION) {
-		if (quic_load_dcid(ctx, &q, &r.cid)) {
-			v->reason = QS_R_DROP_TRUNCATED;
-			return;
-		}
+	if (q.is_long && q.long_type == QS_LT_UNKNOWN_VERSION) {
+		/* routed by address; the ID, of any length, is not read */
+		__builtin_memset(r.cid.cid, 0, sizeof(r.cid.cid));
+	} else if (quic_load_dcid(&q, &r.cid, data, data_end)) {
+		v->reason = QS_R_DROP_TRUNCATED;
+		return;
 	}
 	route_quic(&r, &q);
 	v->reason = r.reason;

@@ -25,6 +25,8 @@ struct route {
 	struct qs_cid_key cid;
 	struct qs_flow_key flow;
 	const struct qs_vip *vip;
+	const struct qs_quiclb_config *lb; /* selected by the DCID's first byte */
+	int lb_known; /* lb is valid (NULL: no configuration applies) */
 	__u32 hash; /* qs_flow_hash of the client address and port */
 	__u32 backend_id;
 	__u32 reason;
@@ -62,22 +64,44 @@ static __always_inline __u32 quiclb_cid_len(const struct qs_quiclb_config *cfg)
  * Short headers do not carry the DCID length: a QUIC-LB configuration
  * selected by the first byte gives it, otherwise the VIP's configured length.
  */
-static __always_inline int short_dcid_len(struct xdp_md *ctx, const struct pkt *p,
-					  struct quic *q, const struct qs_vip *vip)
+static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, struct quic *q,
+					  void *data, void *data_end)
 {
-	const struct qs_quiclb_config *cfg;
+	const struct qs_quiclb_config *cfg = NULL;
+	__u8 *dcid0 = data + (q->dcid_off & 0xffff);
 	__u32 avail = p->payload_len - 1;
-	__u8 dcid0;
 
-	q->dcid_len = vip->cid_len;
-	if (vip->quiclb_mask && avail > 0) {
-		if (bpf_xdp_load_bytes(ctx, q->dcid_off, &dcid0, 1))
+	q->dcid_len = r->vip->cid_len;
+	if (r->vip->quiclb_mask && avail > 0) {
+		if ((void *)(dcid0 + 1) > data_end)
 			return -1;
-		cfg = quiclb_config(vip, dcid0);
+		cfg = quiclb_config(r->vip, *dcid0);
 		if (cfg && cfg->mode != QS_QUICLB_NONE)
 			q->dcid_len = quiclb_cid_len(cfg);
 	}
+	r->lb = cfg;
+	r->lb_known = 1;
 	return q->dcid_len > avail ? -1 : 0;
+}
+
+/*
+ * The server ID of a plaintext QUIC-LB ID: bytes 1..sid_len of the DCID,
+ * shifted out of the key's words and masked.
+ */
+static __always_inline void quiclb_sid(const struct qs_cid_key *cid, __u32 sid_len,
+				       struct qs_server_id_key *sk)
+{
+	const __u64 *w = (const __u64 *)cid->cid;
+	__u64 w2 = *(const __u32 *)(cid->cid + 16);
+	__u64 *sid = (__u64 *)sk->sid;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	sid[0] = first_bytes((w[0] >> 8) | (w[1] << 56), sid_len);
+	sid[1] = first_bytes((w[1] >> 8) | (w2 << 56), clamp_sub(sid_len, 8));
+#else
+	sid[0] = first_bytes((w[0] << 8) | (w[1] >> 56), sid_len);
+	sid[1] = first_bytes((w[1] << 8) | (w2 >> 24), clamp_sub(sid_len, 8));
+#endif
 }
 
 /* Rung a. Only plaintext server IDs are decoded so far. */
@@ -90,20 +114,17 @@ static __always_inline int route_quiclb(struct route *r)
 
 	if (!r->vip->quiclb_mask || r->cid.cid_len == 0)
 		return 0;
-	cfg = quiclb_config(r->vip, r->cid.cid[0]);
+	cfg = r->lb_known ? r->lb : quiclb_config(r->vip, r->cid.cid[0]);
 	if (!cfg || cfg->mode != QS_QUICLB_PLAINTEXT || r->cid.cid_len != quiclb_cid_len(cfg))
 		return 0;
 	sid_len = cfg->server_id_len;
 	if (sid_len < 1 || sid_len > QS_QUICLB_SID_MAX)
 		return 0;
-	__builtin_memset(&sk, 0, sizeof(sk));
+	quiclb_sid(&r->cid, sid_len, &sk);
 	sk.vip_id = r->vip->vip_id;
 	sk.config_id = r->cid.cid[0] >> 5;
 	sk.sid_len = sid_len;
-#pragma unroll
-	for (int i = 0; i < QS_QUICLB_SID_MAX; i++)
-		if (i < sid_len)
-			sk.sid[i] = r->cid.cid[1 + i];
+	sk.pad[0] = sk.pad[1] = 0;
 	backend_id = bpf_map_lookup_elem(&qs_server_ids, &sk);
 	if (!backend_id)
 		return 0;
@@ -113,18 +134,22 @@ static __always_inline int route_quiclb(struct route *r)
 }
 
 /*
- * A client address whose packets reach two backends carries two
- * connections on one socket: mark its address entry so that the fallback
- * never guesses between them. Also keeps the entry of an active connection
- * from looking idle to the agent.
+ * The address table follows the paths of connections routed by ID: a new
+ * client address gets an entry for the connection's backend, so a later
+ * Initial from the same socket joins it and an unknown ID from it is
+ * learned for the right backend. An address whose packets reach two
+ * backends carries two connections on one socket: its entry is marked so
+ * that the fallback never guesses between them.
  */
-static __always_inline void flow_note_routed(struct route *r)
+static __always_inline void flow_note_path(struct route *r, __u64 now)
 {
 	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows, &r->flow);
-	__u64 now;
+	struct qs_flow fresh = { .last_seen_ns = now, .backend_id = r->backend_id };
 
-	if (!f)
+	if (!f) {
+		bpf_map_update_elem(&qs_flows, &r->flow, &fresh, BPF_NOEXIST);
 		return;
+	}
 	if (f->backend_id != r->backend_id) {
 		if (!(f->flags & QS_FLOW_F_AMBIGUOUS)) {
 			f->flags |= QS_FLOW_F_AMBIGUOUS;
@@ -132,31 +157,49 @@ static __always_inline void flow_note_routed(struct route *r)
 		}
 		return;
 	}
-	now = bpf_ktime_get_ns();
-	if (now - f->last_seen_ns > FLOW_REFRESH_NS)
-		f->last_seen_ns = now;
+	f->last_seen_ns = now;
+}
+
+/*
+ * On an ID-table hit: the address table is consulted only when the ID
+ * arrives from another address than last time, or once a second (which
+ * also keeps an active connection's address entry from looking idle).
+ */
+static __always_inline void cid_note_path(struct route *r, struct qs_cid_entry *e)
+{
+	__u64 now = qs_now_ns();
+	__u32 now_s = now >> 30; /* about a second, without a division */
+
+	if (e->path_hash == r->hash && e->path_checked_s == now_s)
+		return;
+	e->path_hash = r->hash;
+	e->path_checked_s = now_s;
+	flow_note_path(r, now);
 }
 
 /* Rung b. */
-static __always_inline int route_cid(struct route *r)
+static __always_inline struct qs_cid_entry *route_cid(struct route *r)
 {
 	struct qs_cid_entry *e;
 
 	if (r->cid.cid_len == 0)
-		return 0;
+		return NULL;
 	e = bpf_map_lookup_elem(&qs_cids, &r->cid);
 	if (!e)
-		return 0;
+		return NULL;
 	r->backend_id = e->backend_id;
 	r->reason = e->kind == QS_CID_LEARNED ? QS_R_ROUTE_CID_LEARNED : QS_R_ROUTE_CID;
-	return 1;
+	return e;
 }
 
 static __always_inline void cid_learn(struct route *r)
 {
+	__u64 now = qs_now_ns();
 	struct qs_cid_entry e = {
-		.updated_ns = bpf_ktime_get_ns(),
+		.created_ns = now,
 		.backend_id = r->backend_id,
+		.path_hash = r->hash,
+		.path_checked_s = now >> 30,
 		.kind = QS_CID_LEARNED,
 	};
 
@@ -188,7 +231,7 @@ static __always_inline void route_new(struct route *r, int record)
 	if (!record)
 		return;
 	f.backend_id = r->backend_id;
-	f.last_seen_ns = bpf_ktime_get_ns();
+	f.last_seen_ns = qs_now_ns();
 	bpf_map_update_elem(&qs_flows, &r->flow, &f, BPF_ANY);
 	event_emit(QS_EV_NEW_FLOW, r->vip->vip_id, r->backend_id, &r->flow, &r->cid);
 }
@@ -216,7 +259,7 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 
 	if (f && !ambiguous) {
 		r->backend_id = f->backend_id;
-		f->last_seen_ns = bpf_ktime_get_ns();
+		f->last_seen_ns = qs_now_ns();
 		if (starts)
 			r->reason = QS_R_ROUTE_FLOW;
 		else
@@ -252,9 +295,12 @@ static __always_inline void route_init(struct route *r, const struct pkt *p,
 	r->flow.vip_id = vip->vip_id;
 	r->flow.port = p->sport;
 	r->flow.family = p->family;
-	__builtin_memset(&r->cid, 0, sizeof(r->cid));
 	r->cid.vip_id = vip->vip_id;
+	r->cid.cid_len = 0;
+	__builtin_memset(r->cid.pad, 0, sizeof(r->cid.pad));
 	r->vip = vip;
+	r->lb = NULL;
+	r->lb_known = 0;
 	r->hash = qs_flow_hash(p->saddr.addr, p->sport);
 	r->backend_id = QS_NO_BACKEND;
 }
@@ -262,12 +308,18 @@ static __always_inline void route_init(struct route *r, const struct pkt *p,
 /* The ladder for a parsed QUIC header whose DCID is in r->cid. */
 static __always_inline void route_quic(struct route *r, const struct quic *q)
 {
+	struct qs_cid_entry *e;
+
 	if (q->is_long && q->long_type == QS_LT_UNKNOWN_VERSION) {
 		route_version(r);
 		return;
 	}
-	if (route_quiclb(r) || route_cid(r)) {
-		flow_note_routed(r);
+	/* QUIC-LB IDs are routed statelessly: no table is touched. */
+	if (route_quiclb(r))
+		return;
+	e = route_cid(r);
+	if (e) {
+		cid_note_path(r, e);
 		return;
 	}
 	route_by_address(r, q);

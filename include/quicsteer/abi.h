@@ -220,22 +220,34 @@ _Static_assert(sizeof(struct qs_nexthop) == 40, "qs_nexthop size");
 
 #define QS_NEXTHOP_F_VALID 1
 
-/* qs_cids: (VIP, DCID) to backend. */
+/*
+ * qs_cids: (VIP, DCID) to backend. The ID comes first and 8-byte aligned:
+ * the data path fills and masks it a word at a time. Bytes past cid_len
+ * are zero.
+ */
 struct qs_cid_key {
+	__u8 cid[QS_CID_MAX_LEN];
 	__u32 vip_id;
 	__u8 cid_len;
-	__u8 cid[QS_CID_MAX_LEN];
-	__u8 pad[3];
-};
-_Static_assert(sizeof(struct qs_cid_key) == 28, "qs_cid_key size");
+	__u8 pad[7];
+} __attribute__((aligned(8)));
+_Static_assert(sizeof(struct qs_cid_key) == 32, "qs_cid_key size");
 
 struct qs_cid_entry {
-	__u64 updated_ns; /* bpf_ktime_get_ns() or CLOCK_MONOTONIC of the write */
+	__u64 created_ns; /* CLOCK_MONOTONIC (coarse) of the write */
 	__u32 backend_id;
+	/*
+	 * Written by the data path: the flow hash of the client address last
+	 * seen with this ID, and when (coarse seconds) its address entry was
+	 * last checked. Packets from the same address skip the address table
+	 * but once a second, so the hot path pays a compare, not a lookup.
+	 */
+	__u32 path_hash;
+	__u32 path_checked_s;
 	__u8 kind; /* enum qs_cid_kind */
 	__u8 pad[3];
 };
-_Static_assert(sizeof(struct qs_cid_entry) == 16, "qs_cid_entry size");
+_Static_assert(sizeof(struct qs_cid_entry) == 24, "qs_cid_entry size");
 
 /* qs_flows: (VIP, client address, port) to backend; LRU. */
 struct qs_flow_key {
@@ -248,7 +260,7 @@ struct qs_flow_key {
 _Static_assert(sizeof(struct qs_flow_key) == 24, "qs_flow_key size");
 
 struct qs_flow {
-	__u64 last_seen_ns;
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC (coarse) */
 	__u32 backend_id;
 	__u32 flags; /* enum qs_flow_flags */
 };
@@ -264,14 +276,16 @@ struct qs_quiclb_config {
 };
 _Static_assert(sizeof(struct qs_quiclb_config) == 24, "qs_quiclb_config size");
 
-/* qs_server_ids: (VIP, config, server ID) to backend id (__u32). */
+/* qs_server_ids: (VIP, config, server ID) to backend id (__u32). Bytes of
+ * sid past sid_len are zero.
+ */
 struct qs_server_id_key {
+	__u8 sid[QS_QUICLB_SID_MAX + 1];
 	__u32 vip_id;
 	__u8 config_id;
 	__u8 sid_len;
-	__u8 sid[QS_QUICLB_SID_MAX];
-	__u8 pad[3];
-};
+	__u8 pad[2];
+} __attribute__((aligned(8)));
 _Static_assert(sizeof(struct qs_server_id_key) == 24, "qs_server_id_key size");
 
 /* qs_stats (per reason), qs_vip_stats, qs_be_stats: per-CPU arrays. */
@@ -283,7 +297,7 @@ _Static_assert(sizeof(struct qs_counter) == 16, "qs_counter size");
 
 /* qs_events: ring-buffer record. */
 struct qs_event {
-	__u64 ts_ns;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (coarse) */
 	struct qs_addr client;
 	__u32 type; /* enum qs_event_type */
 	__u32 vip_id;

@@ -74,15 +74,21 @@ static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
 	return qs_flow_put(fx->flows, &k, &f);
 }
 
-static int flow_get(struct fx *fx, int family, const char *client, struct qs_flow *f)
+static int flow_get_port(struct fx *fx, int family, const char *client, uint16_t port,
+			 struct qs_flow *f)
 {
 	struct qs_flow_key k;
 
 	memset(&k, 0, sizeof(k));
 	qs_addr_parse(client, &k.addr, &k.family);
 	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
-	k.port = htons(CLIENT_PORT);
+	k.port = htons(port);
 	return qs_flow_get(fx->flows, &k, f);
+}
+
+static int flow_get(struct fx *fx, int family, const char *client, struct qs_flow *f)
+{
+	return flow_get_port(fx, family, client, CLIENT_PORT, f);
 }
 
 /* ---- packets ---- */
@@ -131,6 +137,15 @@ static struct pb_spec p_short6_cid_migrated(void)
 static struct pb_spec p_short4_learned(void)
 {
 	return world_short(4, CLIENT4_B, 50001, CID_LEARNED);
+}
+
+/* 1 + 19 bytes: shorter than any QUIC packet (RFC 9001 5.4.2). */
+static struct pb_spec p_short4_too_short(void)
+{
+	struct pb_spec s = world_short(4, CLIENT4, CLIENT_PORT, CID_A);
+
+	s.payload_len = 20;
+	return s;
 }
 
 static struct pb_spec p_short4_new(void)
@@ -507,6 +522,31 @@ static void c_flow_recorded(struct fx *fx, const struct dp_case *c, const struct
 		     fx->events[0].type, QS_EV_NEW_FLOW);
 }
 
+/* An ID hit remembers the address it came from. */
+static void c_path_noted(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	uint32_t want = world_hash(s->family, s->src, s->sport);
+	struct qs_cid_entry e;
+	struct qs_cid_key k;
+
+	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
+	cr_assert_eq(qs_cid_get(fx->cids, &k, &e), 0, "%s: entry gone", c->name);
+	cr_assert_eq(e.path_hash, want, "%s: path_hash got %08x want %08x", c->name,
+		     e.path_hash, want);
+}
+
+/* A connection routed by ID from a new address: the address follows it. */
+static void c_flow_follows(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_flow f;
+
+	cr_assert_eq(flow_get_port(fx, s->family, s->src, s->sport, &f), 0,
+		     "%s: no address entry for the new path", c->name);
+	cr_assert_eq(f.backend_id, c->backend, "%s: address entry backend got %u want %u",
+		     c->name, f.backend_id, c->backend);
+	cr_assert_eq(f.flags, 0, "%s: flags got %u want 0", c->name, f.flags);
+}
+
 static void c_no_flow(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
 {
 	struct qs_flow f;
@@ -585,13 +625,15 @@ static const struct dp_case cases[] = {
 	{ "v6 Handshake in the ID table", p_handshake6_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_C6 },
 	{ "v4 short header in the ID table", p_short4_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
-	  OUT_ENCAP, BE_A },
+	  OUT_ENCAP, BE_A, c_path_noted },
+	{ "v4 short header under 21 bytes", p_short4_too_short, s_cids, XDP_DROP,
+	  QS_R_DROP_TRUNCATED, OUT_NONE },
 	{ "v6 short header in the ID table", p_short6_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_C6 },
 	{ "v4 migration: known ID, new address", p_short4_cid_migrated, s_cids, XDP_TX,
-	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A, c_no_flow },
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A, c_flow_follows },
 	{ "v6 migration: known ID, new address", p_short6_cid_migrated, s_cids, XDP_TX,
-	  QS_R_ROUTE_CID, OUT_ENCAP, BE_C6, c_no_flow },
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_C6, c_flow_follows },
 	{ "v4 learned entry", p_short4_learned, s_cids, XDP_TX, QS_R_ROUTE_CID_LEARNED,
 	  OUT_ENCAP, BE_B },
 	{ "v4 short, fixed bit clear", p_short4_fixed_bit_clear, s_cids, XDP_TX, QS_R_ROUTE_CID,
