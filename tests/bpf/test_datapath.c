@@ -15,6 +15,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "expect.h"
+#include "maglev.h"
 #include "maps.h"
 #include "quicsteer/quicver.h"
 #include "reasons.h"
@@ -832,5 +833,90 @@ Test(datapath, every_prefix_counted)
 				     "%s cut at %zu: not counted exactly once", cases[i].name, cut);
 		}
 	}
+	fx_close(&fx);
+}
+
+/* A client's retransmitted Initial reaches the backend its first one did. */
+static void repeat_initial(int family, const char *client)
+{
+	struct pb_spec s = world_initial(family, client, CLIENT_PORT, CLIENT_DCID);
+	uint8_t in[PB_MAX_FRAME], out1[PB_MAX_FRAME + 64], out2[PB_MAX_FRAME + 64];
+	size_t len = pb_build(&s, in, sizeof(in)), len1 = 0, len2 = 0;
+	struct fx fx;
+
+	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
+	cr_assert_eq(world_setup(&fx), 0);
+	cr_assert_eq(fx_run(&fx, in, len, out1, &len1), XDP_TX);
+	cr_assert_eq(fx_run(&fx, in, len, out2, &len2), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_NEW), 1, "first Initial: route_new got %llu want 1",
+		     (unsigned long long)fx_reason(&fx, QS_R_ROUTE_NEW));
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW), 1,
+		     "repeated Initial: route_flow got %llu want 1",
+		     (unsigned long long)fx_reason(&fx, QS_R_ROUTE_FLOW));
+	cr_assert(len1 == len2 && !memcmp(out1, out2, len1), "repeated Initial: %s",
+		  expect_diff(out2, len2, out1, len1));
+	fx_close(&fx);
+}
+
+Test(datapath, repeated_initial_v4)
+{
+	repeat_initial(4, CLIENT4);
+}
+
+Test(datapath, repeated_initial_v6)
+{
+	repeat_initial(6, CLIENT6);
+}
+
+/*
+ * A row built by the real Maglev builder with a draining member: 500 new
+ * connections never reach it, while a connection it already holds keeps
+ * reaching it through the address table.
+ */
+Test(datapath, draining_backend_gets_no_new_connection)
+{
+	struct qs_maglev_member members[] = {
+		{ .backend_id = BE_A, .weight = 1 },
+		{ .backend_id = BE_B, .weight = 1 },
+		{ .backend_id = BE_DRAIN, .weight = 0 },
+	};
+	static uint32_t row[QS_MAGLEV_SIZE];
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	uint32_t per_backend[5] = { 0 };
+	struct fx fx;
+
+	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
+	cr_assert_eq(world_setup(&fx), 0);
+	cr_assert_eq(qs_maglev_build(members, 3, row, QS_MAGLEV_SIZE), 0);
+	cr_assert_eq(qs_maglev_write(fx.maglev, VIP4_ID, NULL, row, QS_MAGLEV_SIZE),
+		     QS_MAGLEV_SIZE);
+	cr_assert_eq(set_flow(&fx, 4, BE_DRAIN, 0), 0);
+	for (uint16_t port = 1000; port < 1500; port++) {
+		struct pb_spec s = world_initial(4, CLIENT4_B, port, CLIENT_DCID);
+		size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+		struct in_addr dst;
+
+		cr_assert_eq(fx_run(&fx, in, len, out, &out_len), XDP_TX, "port %u", port);
+		memcpy(&dst, out + 14 + 16, 4);
+		for (uint32_t id = 0; id < 5; id++)
+			if (!strcmp(inet_ntoa(dst), world_backend_addr[id]))
+				per_backend[id]++;
+	}
+	cr_assert_eq(per_backend[BE_DRAIN], 0, "draining backend got %u new connections",
+		     per_backend[BE_DRAIN]);
+	cr_assert_eq(per_backend[BE_A] + per_backend[BE_B], 500, "routed got %u want 500",
+		     per_backend[BE_A] + per_backend[BE_B]);
+	cr_assert(per_backend[BE_A] > 200 && per_backend[BE_B] > 200,
+		  "shares A %u B %u: want each above 200 of 500", per_backend[BE_A],
+		  per_backend[BE_B]);
+
+	struct pb_spec held = world_short(4, CLIENT4, CLIENT_PORT, CID_NEW);
+	size_t len = pb_build(&held, in, sizeof(in)), out_len = 0;
+	struct in_addr dst;
+
+	cr_assert_eq(fx_run(&fx, in, len, out, &out_len), XDP_TX);
+	memcpy(&dst, out + 14 + 16, 4);
+	cr_assert_str_eq(inet_ntoa(dst), world_backend_addr[BE_DRAIN],
+			 "held connection: got %s want the draining backend", inet_ntoa(dst));
 	fx_close(&fx);
 }
