@@ -76,7 +76,10 @@ static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, 
 		if ((void *)(dcid0 + 1) > data_end)
 			return -1;
 		cfg = quiclb_config(r->vip, *dcid0);
-		if (cfg && cfg->mode != QS_QUICLB_NONE)
+		/* a configuration describing IDs over 20 bytes is ignored */
+		if (cfg && (cfg->mode == QS_QUICLB_NONE || quiclb_cid_len(cfg) > QS_CID_MAX_LEN))
+			cfg = NULL;
+		if (cfg)
 			q->dcid_len = quiclb_cid_len(cfg);
 	}
 	r->lb = cfg;

@@ -46,6 +46,7 @@ struct dp_case {
 #define CID_C "c1c2c3c4c5c6c7c8" /* registered for BE_C6 (VIP6) */
 #define CID_LEARNED "b1b2b3b4b5b6b7b8" /* learned entry for BE_B */
 #define CID_NEW "e1e2e3e4e5e6e7e8" /* in no table */
+#define CID_OVERSIZED_CONFIG "a1b2c3d4e5f60718" /* top bits 0b101: config 5 */
 #define CLIENT_DCID "0f0e0d0c0b0a09080706050403020100ff" /* 17 bytes a client chose */
 
 static int set_cids(struct fx *fx)
@@ -500,6 +501,25 @@ static int s_quiclb(struct fx *fx)
 	       qs_server_id_put(fx->server_ids, &k2, BE_A) ?: set_flow(fx, 4, BE_A, 0);
 }
 
+/* Config 5 would describe 34-byte IDs: ignored, the VIP's length applies. */
+static int s_quiclb_oversized(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN,
+			     .quiclb_mask = 1 << 5 };
+	struct qs_quiclb_config c5 = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 15,
+				       .nonce_len = 18 };
+	uint8_t cid[8];
+
+	pb_hex(CID_OVERSIZED_CONFIG, cid, 8);
+	return fx_vip(fx, VIP4, VIP_PORT, &v4) ?: qs_quiclb_put(fx->quiclb, VIP4_ID, 5, &c5) ?:
+	       fx_cid(fx, VIP4_ID, cid, 8, BE_A, QS_CID_AUTHORITATIVE);
+}
+
+static struct pb_spec p_quiclb_oversized(void)
+{
+	return world_short(4, CLIENT4_B, 50004, CID_OVERSIZED_CONFIG);
+}
+
 /* A VIP whose Maglev row is empty. */
 static int s_no_backend(struct fx *fx)
 {
@@ -670,6 +690,8 @@ static const struct dp_case cases[] = {
 	  QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_A },
 	{ "QUIC-LB unknown server ID falls through", p_quiclb_unknown_sid, s_quiclb, XDP_TX,
 	  QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_A },
+	{ "QUIC-LB config over 20 bytes ignored", p_quiclb_oversized, s_quiclb_oversized, XDP_TX,
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
 	/* versions and malformed QUIC */
 	{ "v2 Initial", p_v2_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
 	{ "v2 0-RTT is not a Handshake", p_v2_0rtt, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
