@@ -104,14 +104,13 @@ static __always_inline __u64 first_bytes(__u64 w, __u32 n)
 #endif
 }
 
+/* The same for a 4-byte word (n 0..4). */
 static __always_inline __u32 first_bytes32(__u32 w, __u32 n)
 {
-	if (n >= 4)
-		return w;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return w & ((1u << (n * 8)) - 1);
+	return first_bytes(w, n);
 #else
-	return n ? w & ~((1u << ((4 - n) * 8)) - 1) : 0;
+	return first_bytes((__u64)w << 32, n) >> 32;
 #endif
 }
 
