@@ -37,7 +37,12 @@
 #define QS_QUICLB_NONCE_MAX 18
 #define QS_QUICLB_KEY_LEN 16
 
-#define QS_NO_BACKEND 0xffffffffu
+/*
+ * Backend ids run from 1 to QS_MAX_BACKENDS - 1. Id 0 is never assigned, so
+ * zeroed memory (a Maglev slot never written, a fresh entry) names no backend
+ * and cannot send traffic to a real one.
+ */
+#define QS_NO_BACKEND 0u
 
 /* Pinned map names (at most 15 characters, prefix qs_). */
 #define QS_MAP_VIPS "qs_vips"
@@ -194,7 +199,7 @@ struct qs_vip {
 };
 _Static_assert(sizeof(struct qs_vip) == 12, "qs_vip size");
 
-/* qs_backends: array indexed by backend id. */
+/* qs_backends: array indexed by backend id (entry 0 unused). */
 struct qs_backend {
 	struct qs_addr addr; /* encapsulation destination */
 	__u32 nexthop_id; /* index in qs_nexthops */

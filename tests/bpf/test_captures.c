@@ -38,6 +38,7 @@
 #define CAP_VIP_ID 0
 #define CAP_CID_LEN 18 /* every ID the server issues (README) */
 #define CAP_BACKENDS 4
+#define CAP_FIRST_ID 1 /* backend id 0 is never assigned (abi.h) */
 #define CAP_MAX_FRAMES 64 /* client->server datagrams; the largest file has 43 */
 #define CAP_MAX_IDS 16
 #define CAP_MIN_QLOG_IDS 6 /* sequences 1-6, in the server's first 1-RTT packets */
@@ -73,7 +74,7 @@ static const char *const backend4[CAP_BACKENDS] = {
 static const char *const backend6[CAP_BACKENDS] = {
 	"fd00:1::10", "fd00:1::11", "fd00:1::12", "fd00:1::13",
 };
-static const uint32_t ring[CAP_BACKENDS] = { 0, 1, 2, 3 };
+static const uint32_t ring[CAP_BACKENDS] = { 1, 2, 3, 4 };
 
 /* One client->server datagram and what the router did with it. */
 struct cap_frame {
@@ -364,8 +365,8 @@ static void router_setup(struct replay *r)
 	cr_assert_eq(fx_open(&r->fx, 0), 0, "router does not load (root needed)");
 	cr_assert_eq(fx_vip(&r->fx, r->cap->server, CAP_PORT, &vip), 0, "VIP set-up");
 	for (uint32_t id = 0; id < CAP_BACKENDS; id++) {
-		cr_assert_eq(fx_backend(&r->fx, id, addrs[id], QS_BACKEND_ACTIVE), 0, "backend %u",
-			     id);
+		cr_assert_eq(fx_backend(&r->fx, CAP_FIRST_ID + id, addrs[id], QS_BACKEND_ACTIVE), 0,
+			     "backend %u", CAP_FIRST_ID + id);
 		qs_addr_parse(addrs[id], &r->be[id], &family);
 	}
 	cr_assert_eq(fx_maglev_round_robin(&r->fx, CAP_VIP_ID, ring, CAP_BACKENDS), 0,
@@ -461,7 +462,7 @@ static uint32_t out_backend(const struct replay *r, const struct cap_frame *f, c
 		  "%s frame %u: inner packet differs from the client's", r->cap->name, f->number);
 	for (uint32_t id = 0; id < CAP_BACKENDS; id++)
 		if (!memcmp(&dst, &r->be[id], sizeof(dst)))
-			return id;
+			return CAP_FIRST_ID + id;
 	cr_assert_fail("%s frame %u: outer destination is no backend", r->cap->name, f->number);
 	return NO_BE;
 }
@@ -575,7 +576,7 @@ ParameterizedTestParameters(captures, id_table_beats_address_table)
 ParameterizedTest(size_t *index, captures, id_table_beats_address_table)
 {
 	struct replay *r = replay_open(*index);
-	uint32_t x = maglev_expected(r), y = (x + 1) % CAP_BACKENDS;
+	uint32_t x = maglev_expected(r), y = CAP_FIRST_ID + (x - CAP_FIRST_ID + 1) % CAP_BACKENDS;
 	struct qs_flow_key key = { .vip_id = CAP_VIP_ID, .family = r->family };
 	size_t by_id = 0;
 	struct qs_flow flow;

@@ -520,6 +520,14 @@ static struct pb_spec p_quiclb_oversized(void)
 	return world_short(4, CLIENT4_B, 50004, CID_OVERSIZED_CONFIG);
 }
 
+/* A VIP whose Maglev row was never written: zeroed slots name no backend. */
+static int s_row_never_written(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = 7, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN };
+
+	return fx_vip(fx, VIP4, VIP_PORT, &v4);
+}
+
 /* A VIP whose Maglev row is empty. */
 static int s_no_backend(struct fx *fx)
 {
@@ -640,6 +648,8 @@ static const struct dp_case cases[] = {
 	  QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
 	{ "v4 Initial, empty Maglev row", p_initial4, s_no_backend, XDP_DROP,
 	  QS_R_DROP_NO_BACKEND, OUT_NONE },
+	{ "v4 Initial, Maglev row never written", p_initial4, s_row_never_written, XDP_DROP,
+	  QS_R_DROP_NO_BACKEND, OUT_NONE, 0, c_no_flow },
 	/* the ID table */
 	{ "v4 Handshake in the ID table", p_handshake4_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_A },
@@ -904,7 +914,7 @@ Test(datapath, draining_backend_gets_no_new_connection)
 	};
 	static uint32_t row[QS_MAGLEV_SIZE];
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
-	uint32_t per_backend[5] = { 0 };
+	uint32_t per_backend[WORLD_BACKENDS] = { 0 };
 	struct fx fx;
 
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
@@ -920,7 +930,7 @@ Test(datapath, draining_backend_gets_no_new_connection)
 
 		cr_assert_eq(fx_run(&fx, in, len, out, &out_len), XDP_TX, "port %u", port);
 		memcpy(&dst, out + 14 + 16, 4);
-		for (uint32_t id = 0; id < 5; id++)
+		for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
 			if (!strcmp(inet_ntoa(dst), world_backend_addr[id]))
 				per_backend[id]++;
 	}

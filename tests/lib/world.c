@@ -6,8 +6,8 @@
 #include "quicsteer/quicver.h"
 #include "world.h"
 
-const char *const world_backend_addr[5] = {
-	"198.18.1.10", "198.18.1.11", "fd00:1::12", "fd00:1::13", "198.18.1.14",
+const char *const world_backend_addr[WORLD_BACKENDS] = {
+	NULL,		"198.18.1.10", "198.18.1.11", "fd00:1::12", "fd00:1::13", "198.18.1.14",
 };
 const uint32_t world_vip4_ring[2] = { BE_A, BE_B };
 const uint32_t world_vip6_ring[2] = { BE_C6, BE_D6 };
@@ -20,7 +20,7 @@ int world_setup(struct fx *fx)
 
 	err = err ?: fx_vip(fx, VIP4, VIP_PORT, &v4);
 	err = err ?: fx_vip(fx, VIP6, VIP_PORT, &v6);
-	for (uint32_t id = 0; id < 5 && !err; id++)
+	for (uint32_t id = BE_A; id < WORLD_BACKENDS && !err; id++)
 		err = fx_backend(fx, id, world_backend_addr[id],
 				 id == BE_DRAIN ? QS_BACKEND_DRAINING : QS_BACKEND_ACTIVE);
 	err = err ?: fx_maglev_round_robin(fx, VIP4_ID, world_vip4_ring, 2);

@@ -24,13 +24,14 @@
 #define WORLD_CID_LEN 8
 
 /* Backend ids and addresses. */
-#define BE_A 0 /* 198.18.1.10 */
-#define BE_B 1 /* 198.18.1.11 */
-#define BE_C6 2 /* fd00:1::12 */
-#define BE_D6 3 /* fd00:1::13 */
-#define BE_DRAIN 4 /* 198.18.1.14, draining: in no Maglev row */
+#define BE_A 1 /* 198.18.1.10 */
+#define BE_B 2 /* 198.18.1.11 */
+#define BE_C6 3 /* fd00:1::12 */
+#define BE_D6 4 /* fd00:1::13 */
+#define BE_DRAIN 5 /* 198.18.1.14, draining: in no Maglev row */
+#define WORLD_BACKENDS 6 /* ids 1..5; 0 is never a backend */
 
-extern const char *const world_backend_addr[5];
+extern const char *const world_backend_addr[WORLD_BACKENDS];
 extern const uint32_t world_vip4_ring[2]; /* BE_A, BE_B */
 extern const uint32_t world_vip6_ring[2]; /* BE_C6, BE_D6 */
 

@@ -448,23 +448,26 @@ Test(maglev, rejects_invalid_input)
 	free(table);
 }
 
-/* The limits themselves are valid: QS_MAX_BACKENDS members, tiny primes. */
+/*
+ * The limits themselves are valid: every assignable id (1 to
+ * QS_MAX_BACKENDS - 1; 0 is QS_NO_BACKEND), tiny primes.
+ */
 Test(maglev, accepts_limits)
 {
-	static struct qs_maglev_member many[QS_MAX_BACKENDS];
-	static __u32 small[1031]; /* prime, keeps 4096 members fast */
+	static struct qs_maglev_member many[QS_MAX_BACKENDS - 1];
+	static __u32 small[1031]; /* prime, keeps 4095 members fast */
 	__u32 two[2];
 	int err;
 
-	for (size_t i = 0; i < QS_MAX_BACKENDS; i++) {
+	for (size_t i = 0; i < QS_MAX_BACKENDS - 1; i++) {
 		many[i].backend_id = QS_MAX_BACKENDS - 1 - i;
 		many[i].weight = 1;
 	}
-	err = qs_maglev_build(many, QS_MAX_BACKENDS, small, 1031);
-	cr_assert_eq(err, 0, "%d members: got %d want 0", QS_MAX_BACKENDS, err);
+	err = qs_maglev_build(many, QS_MAX_BACKENDS - 1, small, 1031);
+	cr_assert_eq(err, 0, "%d members: got %d want 0", QS_MAX_BACKENDS - 1, err);
 	for (__u32 s = 0; s < 1031; s++)
-		cr_assert(small[s] < QS_MAX_BACKENDS, "slot %u: got backend %u want < %d", s,
-			  small[s], QS_MAX_BACKENDS);
+		cr_assert(small[s] > 0 && small[s] < QS_MAX_BACKENDS,
+			  "slot %u: got backend %u want 1..%d", s, small[s], QS_MAX_BACKENDS - 1);
 
 	err = qs_maglev_build(many, 3, two, 2);
 	cr_assert_eq(err, 0, "size 2: got %d want 0", err);

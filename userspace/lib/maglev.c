@@ -162,8 +162,8 @@ static int members_check(const struct qs_maglev_member *members, size_t n, size_
 	for (size_t i = 0; i < n; i++) {
 		__u32 id = members[i].backend_id;
 
-		/* Ids index qs_backends; this also rules out QS_NO_BACKEND. */
-		if (id >= QS_MAX_BACKENDS)
+		/* Ids index qs_backends; QS_NO_BACKEND (0) is never a member. */
+		if (id == QS_NO_BACKEND || id >= QS_MAX_BACKENDS)
 			return -EINVAL;
 		if (seen[id / 64] & (1ull << (id % 64)))
 			return -EINVAL;
