@@ -35,8 +35,8 @@ static __always_inline __u32 outer_len(void *data, void *data_end, __be16 *inner
 		return 0;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		ip = (void *)(eth + 1);
-		if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_IPIP ||
-		    ip->ihl != 5 || (ip->frag_off & bpf_htons(0x3fff)))
+		if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_IPIP || ip->ihl != 5 ||
+		    (ip->frag_off & bpf_htons(0x3fff)))
 			return 0;
 		*inner_proto = bpf_htons(ETH_P_IP);
 		*reason = QS_D_DECAP_IPIP;

@@ -44,8 +44,7 @@ static __always_inline void ipv4_set_csum(struct iphdr *ip)
 	ip->check = csum_fold(sum);
 }
 
-static __always_inline void eth_write(struct ethhdr *eth, const struct qs_nexthop *nh,
-				      __be16 proto)
+static __always_inline void eth_write(struct ethhdr *eth, const struct qs_nexthop *nh, __be16 proto)
 {
 	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);

@@ -37,8 +37,8 @@ enum quic_result {
 };
 
 /* A long header of a known version must hold its SCID length and SCID. */
-static __always_inline int parse_quic_scid(const struct quic *q, const struct pkt *p,
-					   void *data, void *data_end)
+static __always_inline int parse_quic_scid(const struct quic *q, const struct pkt *p, void *data,
+					   void *data_end)
 {
 	__u32 scid_len_off = (q->dcid_off + q->dcid_len) & 0xffff;
 	__u8 *scid_len = data + scid_len_off;
@@ -120,8 +120,8 @@ static __always_inline __u32 clamp_sub(__u32 len, __u32 start)
 }
 
 /* Copies the DCID (q->dcid_len <= 20 bytes) into the key, zero-padded. */
-static __always_inline int quic_load_dcid(const struct quic *q, struct qs_cid_key *key,
-					  void *data, void *data_end)
+static __always_inline int quic_load_dcid(const struct quic *q, struct qs_cid_key *key, void *data,
+					  void *data_end)
 {
 	__u8 *b = data + (q->dcid_off & 0xffff);
 	__u32 len = q->dcid_len;

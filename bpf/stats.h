@@ -37,8 +37,7 @@ static __always_inline void aux_count(__u32 index)
 }
 
 static __always_inline void event_emit(__u32 type, __u32 vip_id, __u32 backend_id,
-				       const struct qs_flow_key *flow,
-				       const struct qs_cid_key *cid)
+				       const struct qs_flow_key *flow, const struct qs_cid_key *cid)
 {
 	struct qs_event *ev = bpf_ringbuf_reserve(&qs_events, sizeof(*ev), 0);
 

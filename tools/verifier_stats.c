@@ -23,14 +23,14 @@ static int print_object(const char *path)
 		pr_warn("%s: cannot open: %s\n", path, strerror(-err));
 		return err;
 	}
-	bpf_object__for_each_map(map, obj)
+	bpf_object__for_each_map (map, obj)
 		bpf_map__set_pin_path(map, NULL);
 	err = bpf_object__load(obj);
 	if (err) {
 		pr_warn("%s: cannot load: %s\n", path, strerror(-err));
 		goto out;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program (prog, obj) {
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 

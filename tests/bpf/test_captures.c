@@ -69,10 +69,16 @@ static const struct capture captures[N_CAPS] = {
 };
 
 static const char *const backend4[CAP_BACKENDS] = {
-	"198.18.1.10", "198.18.1.11", "198.18.1.12", "198.18.1.13",
+	"198.18.1.10",
+	"198.18.1.11",
+	"198.18.1.12",
+	"198.18.1.13",
 };
 static const char *const backend6[CAP_BACKENDS] = {
-	"fd00:1::10", "fd00:1::11", "fd00:1::12", "fd00:1::13",
+	"fd00:1::10",
+	"fd00:1::11",
+	"fd00:1::12",
+	"fd00:1::13",
 };
 static const uint32_t ring[CAP_BACKENDS] = { 1, 2, 3, 4 };
 
@@ -357,7 +363,8 @@ static void qlog_load(struct replay *r)
 /* A VIP at the capture's server, four backends, Maglev round robin. */
 static void router_setup(struct replay *r)
 {
-	struct qs_vip vip = { .vip_id = CAP_VIP_ID, .cid_len = CAP_CID_LEN,
+	struct qs_vip vip = { .vip_id = CAP_VIP_ID,
+			      .cid_len = CAP_CID_LEN,
 			      .flags = QS_VIP_F_LEARN };
 	const char *const *addrs = r->family == QS_AF_INET6 ? backend6 : backend4;
 	__u8 family;
@@ -458,7 +465,7 @@ static uint32_t out_backend(const struct replay *r, const struct cap_frame *f, c
 			       f->number);
 	}
 	cr_assert(len - inner == f->len - ETH_LEN &&
-		  !memcmp(out + inner, f->data + ETH_LEN, f->len - ETH_LEN),
+			  !memcmp(out + inner, f->data + ETH_LEN, f->len - ETH_LEN),
 		  "%s frame %u: inner packet differs from the client's", r->cap->name, f->number);
 	for (uint32_t id = 0; id < CAP_BACKENDS; id++)
 		if (!memcmp(&dst, &r->be[id], sizeof(dst)))

@@ -9,7 +9,8 @@
  */
 #include <arpa/inet.h>
 #include <string.h>
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* the case table leaves trailing fields out */
+#pragma GCC diagnostic ignored \
+	"-Wmissing-field-initializers" /* the case table leaves trailing fields out */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <linux/bpf.h>
@@ -422,8 +423,10 @@ static int s_flow_drain(struct fx *fx)
 
 static int s_policy_hash(struct fx *fx)
 {
-	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN,
-			     .unknown_policy = QS_UNKNOWN_HASH, .flags = QS_VIP_F_LEARN };
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .unknown_policy = QS_UNKNOWN_HASH,
+			     .flags = QS_VIP_F_LEARN };
 
 	return fx_vip(fx, VIP4, VIP_PORT, &v4);
 }
@@ -437,8 +440,10 @@ static int s_learning_off(struct fx *fx)
 
 static int s_l2(struct fx *fx)
 {
-	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN,
-			     .fwd_mode = QS_FWD_L2DSR, .flags = QS_VIP_F_LEARN };
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .fwd_mode = QS_FWD_L2DSR,
+			     .flags = QS_VIP_F_LEARN };
 
 	return set_cids(fx) ?: fx_vip(fx, VIP4, VIP_PORT, &v4);
 }
@@ -484,35 +489,47 @@ static int s_frag6_hash(struct fx *fx)
 
 static int s_quiclb(struct fx *fx)
 {
-	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN,
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN,
 			     .quiclb_mask = (1 << 1) | (1 << 2) };
-	struct qs_quiclb_config c1 = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 2,
+	struct qs_quiclb_config c1 = { .mode = QS_QUICLB_PLAINTEXT,
+				       .server_id_len = 2,
 				       .nonce_len = 5 };
-	struct qs_quiclb_config c2 = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 3,
+	struct qs_quiclb_config c2 = { .mode = QS_QUICLB_PLAINTEXT,
+				       .server_id_len = 3,
 				       .nonce_len = 10 };
-	struct qs_server_id_key k1 = { .vip_id = VIP4_ID, .config_id = 1, .sid_len = 2,
-				       .sid = { 0x5a, 0x5b } };
-	struct qs_server_id_key k2 = { .vip_id = VIP4_ID, .config_id = 2, .sid_len = 3,
-				       .sid = { 0xc0, 0xff, 0xee } };
+	struct qs_server_id_key k1 = {
+		.vip_id = VIP4_ID, .config_id = 1, .sid_len = 2, .sid = { 0x5a, 0x5b }
+	};
+	struct qs_server_id_key k2 = {
+		.vip_id = VIP4_ID, .config_id = 2, .sid_len = 3, .sid = { 0xc0, 0xff, 0xee }
+	};
 
-	return fx_vip(fx, VIP4, VIP_PORT, &v4) ?: qs_quiclb_put(fx->quiclb, VIP4_ID, 1, &c1) ?:
-	       qs_quiclb_put(fx->quiclb, VIP4_ID, 2, &c2) ?:
-	       qs_server_id_put(fx->server_ids, &k1, BE_B) ?:
-	       qs_server_id_put(fx->server_ids, &k2, BE_A) ?: set_flow(fx, 4, BE_A, 0);
+	return fx_vip(fx, VIP4, VIP_PORT, &v4)			   ?:
+		       qs_quiclb_put(fx->quiclb, VIP4_ID, 1, &c1)  ?:
+		       qs_quiclb_put(fx->quiclb, VIP4_ID, 2, &c2)  ?:
+		       qs_server_id_put(fx->server_ids, &k1, BE_B) ?:
+		       qs_server_id_put(fx->server_ids, &k2, BE_A) ?:
+								     set_flow(fx, 4, BE_A, 0);
 }
 
 /* Config 5 would describe 34-byte IDs: ignored, the VIP's length applies. */
 static int s_quiclb_oversized(struct fx *fx)
 {
-	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN,
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN,
 			     .quiclb_mask = 1 << 5 };
-	struct qs_quiclb_config c5 = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 15,
+	struct qs_quiclb_config c5 = { .mode = QS_QUICLB_PLAINTEXT,
+				       .server_id_len = 15,
 				       .nonce_len = 18 };
 	uint8_t cid[8];
 
 	pb_hex(CID_OVERSIZED_CONFIG, cid, 8);
-	return fx_vip(fx, VIP4, VIP_PORT, &v4) ?: qs_quiclb_put(fx->quiclb, VIP4_ID, 5, &c5) ?:
-	       fx_cid(fx, VIP4_ID, cid, 8, BE_A, QS_CID_AUTHORITATIVE);
+	return fx_vip(fx, VIP4, VIP_PORT, &v4)			  ?:
+		       qs_quiclb_put(fx->quiclb, VIP4_ID, 5, &c5) ?:
+		       fx_cid(fx, VIP4_ID, cid, 8, BE_A, QS_CID_AUTHORITATIVE);
 }
 
 static struct pb_spec p_quiclb_oversized(void)
@@ -560,8 +577,8 @@ static void c_path_noted(struct fx *fx, const struct dp_case *c, const struct pb
 
 	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
 	cr_assert_eq(qs_cid_get(fx->cids, &k, &e), 0, "%s: entry gone", c->name);
-	cr_assert_eq(e.path_hash, want, "%s: path_hash got %08x want %08x", c->name,
-		     e.path_hash, want);
+	cr_assert_eq(e.path_hash, want, "%s: path_hash got %08x want %08x", c->name, e.path_hash,
+		     want);
 }
 
 /* A connection routed by ID from a new address: the address follows it. */
@@ -571,8 +588,8 @@ static void c_flow_follows(struct fx *fx, const struct dp_case *c, const struct 
 
 	cr_assert_eq(flow_get_port(fx, s->family, s->src, s->sport, &f), 0,
 		     "%s: no address entry for the new path", c->name);
-	cr_assert_eq(f.backend_id, c->backend, "%s: address entry backend got %u want %u",
-		     c->name, f.backend_id, c->backend);
+	cr_assert_eq(f.backend_id, c->backend, "%s: address entry backend got %u want %u", c->name,
+		     f.backend_id, c->backend);
 	cr_assert_eq(f.flags, 0, "%s: flags got %u want 0", c->name, f.flags);
 }
 
@@ -580,8 +597,7 @@ static void c_no_flow(struct fx *fx, const struct dp_case *c, const struct pb_sp
 {
 	struct qs_flow f;
 
-	cr_assert_neq(flow_get(fx, s->family, s->src, &f), 0, "%s: address entry written",
-		      c->name);
+	cr_assert_neq(flow_get(fx, s->family, s->src, &f), 0, "%s: address entry written", c->name);
 }
 
 static void c_learned(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
@@ -640,14 +656,14 @@ static const struct dp_case cases[] = {
 	  c_flow_recorded },
 	{ "v6 new Initial", p_initial6, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV,
 	  c_flow_recorded },
-	{ "v4 Initial of a known address", p_initial4, s_flow_b, XDP_TX, QS_R_ROUTE_FLOW,
-	  OUT_ENCAP, BE_B },
+	{ "v4 Initial of a known address", p_initial4, s_flow_b, XDP_TX, QS_R_ROUTE_FLOW, OUT_ENCAP,
+	  BE_B },
 	{ "v6 Initial of a known address", p_initial6, s_flow6_d, XDP_TX, QS_R_ROUTE_FLOW,
 	  OUT_ENCAP, BE_D6 },
-	{ "v4 Initial, fixed bit clear", p_initial4_fixed_bit_clear, NULL, XDP_TX,
-	  QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
-	{ "v4 Initial, empty Maglev row", p_initial4, s_no_backend, XDP_DROP,
-	  QS_R_DROP_NO_BACKEND, OUT_NONE },
+	{ "v4 Initial, fixed bit clear", p_initial4_fixed_bit_clear, NULL, XDP_TX, QS_R_ROUTE_NEW,
+	  OUT_ENCAP, BE_MAGLEV },
+	{ "v4 Initial, empty Maglev row", p_initial4, s_no_backend, XDP_DROP, QS_R_DROP_NO_BACKEND,
+	  OUT_NONE },
 	{ "v4 Initial, Maglev row never written", p_initial4, s_row_never_written, XDP_DROP,
 	  QS_R_DROP_NO_BACKEND, OUT_NONE, 0, c_no_flow },
 	/* the ID table */
@@ -665,8 +681,8 @@ static const struct dp_case cases[] = {
 	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A, c_flow_follows },
 	{ "v6 migration: known ID, new address", p_short6_cid_migrated, s_cids, XDP_TX,
 	  QS_R_ROUTE_CID, OUT_ENCAP, BE_C6, c_flow_follows },
-	{ "v4 learned entry", p_short4_learned, s_cids, XDP_TX, QS_R_ROUTE_CID_LEARNED,
-	  OUT_ENCAP, BE_B },
+	{ "v4 learned entry", p_short4_learned, s_cids, XDP_TX, QS_R_ROUTE_CID_LEARNED, OUT_ENCAP,
+	  BE_B },
 	{ "v4 short, fixed bit clear", p_short4_fixed_bit_clear, s_cids, XDP_TX, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_A },
 	{ "v4 ID hit from an address of another backend", p_short4_cid, s_flow_b, XDP_TX,
@@ -694,8 +710,7 @@ static const struct dp_case cases[] = {
 	{ "v4 Handshake unknown ID, policy drop", p_handshake4_new, NULL, XDP_DROP,
 	  QS_R_DROP_UNKNOWN_CID, OUT_NONE },
 	/* QUIC-LB plaintext */
-	{ "QUIC-LB plaintext hit", p_quiclb, s_quiclb, XDP_TX, QS_R_ROUTE_QUICLB, OUT_ENCAP,
-	  BE_B },
+	{ "QUIC-LB plaintext hit", p_quiclb, s_quiclb, XDP_TX, QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_B },
 	{ "QUIC-LB 14-byte ID in a Handshake", p_quiclb_long_cid_hs, s_quiclb, XDP_TX,
 	  QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_A },
 	{ "QUIC-LB unknown server ID falls through", p_quiclb_unknown_sid, s_quiclb, XDP_TX,
@@ -712,8 +727,8 @@ static const struct dp_case cases[] = {
 	  BE_MAGLEV },
 	{ "draft-29 Handshake in the ID table", p_draft29_handshake_cid, s_cids, XDP_TX,
 	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
-	{ "Version Negotiation by address", p_version_negotiation, NULL, XDP_TX,
-	  QS_R_ROUTE_VERSION, OUT_ENCAP, BE_MAGLEV, c_no_flow },
+	{ "Version Negotiation by address", p_version_negotiation, NULL, XDP_TX, QS_R_ROUTE_VERSION,
+	  OUT_ENCAP, BE_MAGLEV, c_no_flow },
 	{ "unknown version, 25-byte DCID", p_unknown_version_long_cid, s_flow_b, XDP_TX,
 	  QS_R_ROUTE_VERSION, OUT_ENCAP, BE_B },
 	{ "Initial under 1200 bytes", p_initial4_small, NULL, XDP_DROP, QS_R_DROP_SMALL_INITIAL,
@@ -728,8 +743,7 @@ static const struct dp_case cases[] = {
 	{ "two VLAN tags, v6 Initial", p_vlan2_initial6, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
 	  BE_MAGLEV },
 	{ "IPv4 options", p_ip4_options, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
-	{ "IPv6 extension headers", p_ip6_ext3, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP,
-	  BE_C6 },
+	{ "IPv6 extension headers", p_ip6_ext3, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_C6 },
 	{ "IPv4 TOS carried", p_tos, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
 	{ "IPv6 traffic class carried", p_tclass6, s_cids, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP,
 	  BE_C6 },

@@ -10,7 +10,8 @@
  * round trip, the router's real output.
  */
 #include <string.h>
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* the case table leaves trailing fields out */
+#pragma GCC diagnostic ignored \
+	"-Wmissing-field-initializers" /* the case table leaves trailing fields out */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <linux/bpf.h>
@@ -46,8 +47,7 @@ static void dc_close(struct dc *d)
 }
 
 /* One run; the action, or -errno if the kernel refused the run. */
-static int dc_run(struct dc *d, const void *in, size_t len, void *out, size_t cap,
-		  size_t *out_len)
+static int dc_run(struct dc *d, const void *in, size_t len, void *out, size_t cap, size_t *out_len)
 {
 	struct qs_prog_run run = { .in = in, .in_len = len, .out = out, .out_cap = cap };
 	int err = qs_prog_run(d->prog, &run);
@@ -170,16 +170,15 @@ static const struct decap_case cases[] = {
 	/* the router's three encapsulations */
 	{ "IPIP (4in4)", p_short4, IN_ENCAP, 4, 0, NULL, XDP_PASS, QS_D_DECAP_IPIP, OUT_INNER },
 	{ "IP6IP6", p_short6, IN_ENCAP, 6, 0, NULL, XDP_PASS, QS_D_DECAP_IP6IP6, OUT_INNER },
-	{ "IPv4 in IPv6", p_short4, IN_ENCAP, 6, 0, NULL, XDP_PASS, QS_D_DECAP_IP4IP6,
-	  OUT_INNER },
+	{ "IPv4 in IPv6", p_short4, IN_ENCAP, 6, 0, NULL, XDP_PASS, QS_D_DECAP_IP4IP6, OUT_INNER },
 	{ "IPIP, 1200-byte Initial", p_initial4, IN_ENCAP, 4, 0, NULL, XDP_PASS, QS_D_DECAP_IPIP,
 	  OUT_INNER },
 	{ "IP6IP6, 1200-byte Initial", p_initial6, IN_ENCAP, 6, 0, NULL, XDP_PASS,
 	  QS_D_DECAP_IP6IP6, OUT_INNER },
 	{ "IPIP, inner options and TOS", p_short4_options_tos, IN_ENCAP, 4, 0, NULL, XDP_PASS,
 	  QS_D_DECAP_IPIP, OUT_INNER },
-	{ "IP6IP6, inner extension headers and class", p_short6_ext_tclass, IN_ENCAP, 6, 0,
-	  NULL, XDP_PASS, QS_D_DECAP_IP6IP6, OUT_INNER },
+	{ "IP6IP6, inner extension headers and class", p_short6_ext_tclass, IN_ENCAP, 6, 0, NULL,
+	  XDP_PASS, QS_D_DECAP_IP6IP6, OUT_INNER },
 	/* not encapsulated: untouched */
 	{ "plain UDP over IPv4", p_short4, IN_PLAIN, 0, 0, NULL, XDP_PASS, QS_D_PASS_OTHER,
 	  OUT_SAME },
@@ -209,8 +208,8 @@ static size_t arp_frame(uint8_t *f)
 		0x02, 0x00, 0x00, 0x00, 0x00, 0x10, /* the client's MAC */
 		0x08, 0x06, /* ARP */
 		0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, /* Ethernet, IPv4, request */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x10, 198, 18, 5, 2, /* sender */
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 198, 18, 5, 1, /* target */
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x10, 198,  18,	5, 2, /* sender */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 198,  18,	5, 1, /* target */
 	};
 
 	memcpy(f, arp, sizeof(arp));
@@ -235,8 +234,7 @@ static size_t encap_frame(const uint8_t *client, size_t len, const struct pb_spe
  * family's EtherType, then the client's IP packet byte for byte. Written
  * from the client frame, not from the encapsulated one.
  */
-static size_t inner_frame(const uint8_t *client, size_t len, const uint8_t *encap,
-			  uint8_t *out)
+static size_t inner_frame(const uint8_t *client, size_t len, const uint8_t *encap, uint8_t *out)
 {
 	memcpy(out, encap, 12);
 	memcpy(out + 12, client + 12, len - 12);
@@ -370,12 +368,12 @@ Test(decap, every_prefix_counted)
 			}
 			count_before = dc_reason(&d, want_reason).packets;
 			action = dc_run(&d, in, cut, out, sizeof(out), &out_len);
-			cr_assert_eq(action, want_action, "%s cut at %zu: action got %s (%d) want %s",
-				     c->name, cut, action_name(action), action,
-				     action_name(want_action));
+			cr_assert_eq(action, want_action,
+				     "%s cut at %zu: action got %s (%d) want %s", c->name, cut,
+				     action_name(action), action, action_name(want_action));
 			cr_assert_eq(dc_total(&d), before + 1,
-				     "%s cut at %zu: counted got %llu times want once", c->name, cut,
-				     (unsigned long long)(dc_total(&d) - before));
+				     "%s cut at %zu: counted got %llu times want once", c->name,
+				     cut, (unsigned long long)(dc_total(&d) - before));
 			cr_assert_eq(dc_reason(&d, want_reason).packets, count_before + 1,
 				     "%s cut at %zu: reason %s not counted", c->name, cut,
 				     qs_decap_reason_name(want_reason));
@@ -384,7 +382,8 @@ Test(decap, every_prefix_counted)
 					  "%s cut at %zu: pass output: %s", c->name, cut,
 					  expect_diff(out, out_len, in, cut));
 			else if (want_reason != QS_D_DROP_MALFORMED)
-				cr_assert(out_len == cut - outer && !memcmp(out, inner, cut - outer),
+				cr_assert(out_len == cut - outer &&
+						  !memcmp(out, inner, cut - outer),
 					  "%s cut at %zu: decap output: %s", c->name, cut,
 					  expect_diff(out, out_len, inner, cut - outer));
 		}
@@ -446,24 +445,23 @@ ParameterizedTest(size_t *index, decap, round_trip)
 	cr_assert_eq(world_setup(&fx), 0, "%s: world set-up", t->name);
 	if (t->backend != BE_MAGLEV) {
 		cr_assert_eq(pb_hex(CID, cid, sizeof(cid)), WORLD_CID_LEN);
-		cr_assert_eq(fx_cid(&fx, vip_id, cid, WORLD_CID_LEN, t->backend,
-				    QS_CID_AUTHORITATIVE),
-			     0, "%s: registering the ID", t->name);
+		cr_assert_eq(
+			fx_cid(&fx, vip_id, cid, WORLD_CID_LEN, t->backend, QS_CID_AUTHORITATIVE),
+			0, "%s: registering the ID", t->name);
 	}
 	action = fx_run(&fx, in, in_len, mid, &mid_len);
 	cr_assert_eq(action, XDP_TX, "%s: router action got %s (%d) want XDP_TX", t->name,
 		     action_name(action), action);
-	cr_assert_gt(mid_len, in_len, "%s: router output got %zu bytes want more than %zu",
-		     t->name, mid_len, in_len);
+	cr_assert_gt(mid_len, in_len, "%s: router output got %zu bytes want more than %zu", t->name,
+		     mid_len, in_len);
 	fx_close(&fx);
 
 	dc_open(&d);
 	action = dc_run(&d, mid, mid_len, out, sizeof(out), &out_len);
 	cr_assert_eq(action, XDP_PASS, "%s: decap action got %s (%d) want XDP_PASS", t->name,
 		     action_name(action), action);
-	cr_assert_eq(dc_reason(&d, t->decap_reason).packets, 1,
-		     "%s: counter %s got %llu want 1", t->name,
-		     qs_decap_reason_name(t->decap_reason),
+	cr_assert_eq(dc_reason(&d, t->decap_reason).packets, 1, "%s: counter %s got %llu want 1",
+		     t->name, qs_decap_reason_name(t->decap_reason),
 		     (unsigned long long)dc_reason(&d, t->decap_reason).packets);
 	cr_assert_eq(dc_total(&d), 1, "%s: counted got %llu times want once", t->name,
 		     (unsigned long long)dc_total(&d));
@@ -471,7 +469,7 @@ ParameterizedTest(size_t *index, decap, round_trip)
 	memcpy(want, in, in_len);
 	memcpy(want, fx_nexthop_mac, 6);
 	memcpy(want + 6, fx_router_mac, 6);
-	cr_assert(out_len == in_len && !memcmp(out, want, in_len), "%s: round trip: %s",
-		  t->name, expect_diff(out, out_len, want, in_len));
+	cr_assert(out_len == in_len && !memcmp(out, want, in_len), "%s: round trip: %s", t->name,
+		  expect_diff(out, out_len, want, in_len));
 	dc_close(&d);
 }

@@ -79,7 +79,8 @@ size_t expect_encap(const uint8_t *in, size_t in_len, int vlans, const struct ex
 	memcpy(out, fx_nexthop_mac, 6);
 	memcpy(out + 6, fx_router_mac, 6);
 	set16(out + 12, e->backend_family == 6 ? 0x86dd : 0x0800);
-	olen = e->backend_family == 6 ? outer6(out + 14, ip, ilen, e) : outer4(out + 14, ip, ilen, e);
+	olen = e->backend_family == 6 ? outer6(out + 14, ip, ilen, e) :
+					outer4(out + 14, ip, ilen, e);
 	/* Everything after the tags is carried, Ethernet padding included. */
 	memcpy(out + 14 + olen, ip, in_len - (ip - in));
 	return 14 + olen + in_len - (ip - in);
@@ -103,7 +104,8 @@ const char *expect_diff(const uint8_t *got, size_t got_len, const uint8_t *want,
 			break;
 	if (i == got_len && i == want_len)
 		return "identical";
-	snprintf(msg, sizeof(msg), "lengths got %zu want %zu; first difference at byte %zu: got %02x want %02x",
+	snprintf(msg, sizeof(msg),
+		 "lengths got %zu want %zu; first difference at byte %zu: got %02x want %02x",
 		 got_len, want_len, i, i < got_len ? got[i] : 0, i < want_len ? want[i] : 0);
 	return msg;
 }

@@ -156,7 +156,8 @@ size_t pb_build(const struct pb_spec *s, uint8_t *f, size_t cap)
 	uint8_t quic[64];
 	int with_udp = s->fragment != 2;
 
-	if (cap < PB_MAX_FRAME || inet_pton(af, s->src, src) != 1 || inet_pton(af, s->dst, dst) != 1)
+	if (cap < PB_MAX_FRAME || inet_pton(af, s->src, src) != 1 ||
+	    inet_pton(af, s->dst, dst) != 1)
 		return 0;
 	memset(f, 0, PB_MAX_FRAME);
 	l2_write(s, f);

@@ -7,7 +7,7 @@
 #include "world.h"
 
 const char *const world_backend_addr[WORLD_BACKENDS] = {
-	NULL,		"198.18.1.10", "198.18.1.11", "fd00:1::12", "fd00:1::13", "198.18.1.14",
+	NULL, "198.18.1.10", "198.18.1.11", "fd00:1::12", "fd00:1::13", "198.18.1.14",
 };
 const uint32_t world_vip4_ring[2] = { BE_A, BE_B };
 const uint32_t world_vip6_ring[2] = { BE_C6, BE_D6 };
@@ -77,8 +77,7 @@ struct pb_spec world_initial(int family, const char *client, uint16_t port, cons
 	return s;
 }
 
-struct pb_spec world_handshake(int family, const char *client, uint16_t port,
-			       const char *dcid_hex)
+struct pb_spec world_handshake(int family, const char *client, uint16_t port, const char *dcid_hex)
 {
 	struct pb_spec s = world_spec(family, client, port, dcid_hex);
 

@@ -144,9 +144,9 @@ Test(maglev, same_table_for_scaled_weights)
 Test(maglev, fill_is_pinned)
 {
 	struct qs_maglev_member m[] = {
-	    {.backend_id = 1, .weight = 1},	{.backend_id = 2, .weight = 2},
-	    {.backend_id = 3, .weight = 3},	{.backend_id = 40, .weight = 4},
-	    {.backend_id = 4095, .weight = 10},
+		{ .backend_id = 1, .weight = 1 },     { .backend_id = 2, .weight = 2 },
+		{ .backend_id = 3, .weight = 3 },     { .backend_id = 40, .weight = 4 },
+		{ .backend_id = 4095, .weight = 10 },
 	};
 	const __u64 want_fnv = 0x8f2bc9fadf52b743ull;
 	__u32 *table = table_alloc();
@@ -202,15 +202,15 @@ static void check_shares(const struct share_case *c)
 Test(maglev, shares_follow_weights)
 {
 	static const struct share_case cases[] = {
-	    {.name = "one backend", .n = 1, .equal = 1},
-	    {.name = "3 equal", .n = 3, .equal = 1},
-	    {.name = "7 equal", .n = 7, .equal = 1},
-	    {.name = "50 equal", .n = 50, .equal = 1},
-	    {.name = "weights 1,2,3,4,10", .n = 5, .weights = {1, 2, 3, 4, 10}},
-	    {.name = "weights 1,100", .n = 2, .weights = {1, 100}},
-	    {.name = "weights 65535 x3, 1", .n = 4, .weights = {65535, 65535, 65535, 1}},
-	    {.name = "weights 4e9, 1e9", .n = 2, .weights = {4000000000u, 1000000000u}},
-	    {.name = "12 mixed", .n = 12, .weights = {5, 1, 9, 3, 3, 7, 2, 8, 1, 6, 4, 10}},
+		{ .name = "one backend", .n = 1, .equal = 1 },
+		{ .name = "3 equal", .n = 3, .equal = 1 },
+		{ .name = "7 equal", .n = 7, .equal = 1 },
+		{ .name = "50 equal", .n = 50, .equal = 1 },
+		{ .name = "weights 1,2,3,4,10", .n = 5, .weights = { 1, 2, 3, 4, 10 } },
+		{ .name = "weights 1,100", .n = 2, .weights = { 1, 100 } },
+		{ .name = "weights 65535 x3, 1", .n = 4, .weights = { 65535, 65535, 65535, 1 } },
+		{ .name = "weights 4e9, 1e9", .n = 2, .weights = { 4000000000u, 1000000000u } },
+		{ .name = "12 mixed", .n = 12, .weights = { 5, 1, 9, 3, 3, 7, 2, 8, 1, 6, 4, 10 } },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -220,9 +220,9 @@ Test(maglev, shares_follow_weights)
 Test(maglev, zero_weight_members_get_no_slot)
 {
 	struct qs_maglev_member m[] = {
-	    {.backend_id = 1, .weight = 0},
-	    {.backend_id = 2, .weight = 3},
-	    {.backend_id = 3, .weight = 0},
+		{ .backend_id = 1, .weight = 0 },
+		{ .backend_id = 2, .weight = 3 },
+		{ .backend_id = 3, .weight = 0 },
 	};
 	__u32 *table = table_alloc();
 
@@ -235,8 +235,8 @@ Test(maglev, zero_weight_members_get_no_slot)
 Test(maglev, no_weight_means_no_backend)
 {
 	struct qs_maglev_member m[] = {
-	    {.backend_id = 1, .weight = 0},
-	    {.backend_id = 2, .weight = 0},
+		{ .backend_id = 1, .weight = 0 },
+		{ .backend_id = 2, .weight = 0 },
 	};
 	__u32 *table = table_alloc();
 	int err;
@@ -293,7 +293,7 @@ static void check_removal(const struct qs_maglev_member *all, size_t n, size_t g
 
 Test(maglev, removal_moves_only_its_slots)
 {
-	static const size_t sizes[] = {2, 3, 5, 10, 50};
+	static const size_t sizes[] = { 2, 3, 5, 10, 50 };
 	struct qs_maglev_member m[64];
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -311,7 +311,7 @@ Test(maglev, removal_moves_only_its_slots)
 
 Test(maglev, drain_moves_only_its_slots)
 {
-	static const size_t sizes[] = {2, 3, 7, 50};
+	static const size_t sizes[] = { 2, 3, 7, 50 };
 	struct qs_maglev_member m[64];
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -340,7 +340,7 @@ Test(maglev, drain_equals_removal)
 /* Adding one member: it takes slots, no slot moves between old members. */
 Test(maglev, addition_only_takes_slots)
 {
-	static const size_t sizes[] = {1, 2, 4, 9, 49};
+	static const size_t sizes[] = { 1, 2, 4, 9, 49 };
 	struct qs_maglev_member m[64];
 	__u32 *before = table_alloc(), *after = table_alloc();
 
@@ -400,19 +400,19 @@ Test(maglev, weight_change_moves_only_its_slots)
 /* Every rejected call must leave the table exactly as it was. */
 Test(maglev, rejects_invalid_input)
 {
-	static const __u32 bad_sizes[] = {0, 1, 4, 9, 65535, 65536, 4294967295u};
+	static const __u32 bad_sizes[] = { 0, 1, 4, 9, 65535, 65536, 4294967295u };
 	static struct qs_maglev_member many[QS_MAX_BACKENDS + 1];
 	struct qs_maglev_member ok[] = {
-	    {.backend_id = 1, .weight = 1},
-	    {.backend_id = 2, .weight = 1},
+		{ .backend_id = 1, .weight = 1 },
+		{ .backend_id = 2, .weight = 1 },
 	};
 	struct qs_maglev_member dup[] = {
-	    {.backend_id = 7, .weight = 1},
-	    {.backend_id = 8, .weight = 1},
-	    {.backend_id = 7, .weight = 0},
+		{ .backend_id = 7, .weight = 1 },
+		{ .backend_id = 8, .weight = 1 },
+		{ .backend_id = 7, .weight = 0 },
 	};
-	struct qs_maglev_member no_backend[] = {{.backend_id = QS_NO_BACKEND, .weight = 1}};
-	struct qs_maglev_member too_big[] = {{.backend_id = QS_MAX_BACKENDS, .weight = 1}};
+	struct qs_maglev_member no_backend[] = { { .backend_id = QS_NO_BACKEND, .weight = 1 } };
+	struct qs_maglev_member too_big[] = { { .backend_id = QS_MAX_BACKENDS, .weight = 1 } };
 	__u32 *table = table_alloc();
 	int err;
 
@@ -475,9 +475,9 @@ Test(maglev, accepts_limits)
 
 Test(maglev, diff_lists_changed_slots)
 {
-	const __u32 old[] = {1, 2, 3, 4, 5};
-	const __u32 new[] = {1, 9, 3, 9, 5};
-	__u32 changed[5] = {0};
+	const __u32 old[] = { 1, 2, 3, 4, 5 };
+	const __u32 new[] = { 1, 9, 3, 9, 5 };
+	__u32 changed[5] = { 0 };
 	size_t count;
 
 	count = qs_maglev_diff(old, new, 5, changed);

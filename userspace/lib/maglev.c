@@ -154,7 +154,7 @@ static bool is_prime(__u32 n)
  */
 static int members_check(const struct qs_maglev_member *members, size_t n, size_t *active)
 {
-	__u64 seen[QS_MAX_BACKENDS / 64] = {0};
+	__u64 seen[QS_MAX_BACKENDS / 64] = { 0 };
 
 	if (n > QS_MAX_BACKENDS || (n && !members))
 		return -EINVAL;

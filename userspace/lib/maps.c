@@ -17,7 +17,7 @@ static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
 	char path[512];
 	int err;
 
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map (map, obj) {
 		if (!bpf_map__pin_path(map) && !pin_dir)
 			continue;
 		if (!pin_dir) {

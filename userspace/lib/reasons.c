@@ -34,10 +34,8 @@ static const char *const reason_names[] = {
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 
 static const char *const decap_reason_names[] = {
-	[QS_D_PASS_OTHER] = "pass_other",
-	[QS_D_DECAP_IPIP] = "decap_ipip",
-	[QS_D_DECAP_IP6IP6] = "decap_ip6ip6",
-	[QS_D_DECAP_IP4IP6] = "decap_ip4ip6",
+	[QS_D_PASS_OTHER] = "pass_other",	  [QS_D_DECAP_IPIP] = "decap_ipip",
+	[QS_D_DECAP_IP6IP6] = "decap_ip6ip6",	  [QS_D_DECAP_IP4IP6] = "decap_ip4ip6",
 	[QS_D_DROP_MALFORMED] = "drop_malformed",
 };
 _Static_assert(ARRAY_SIZE(decap_reason_names) == QS_D__COUNT, "a decap reason has no name");
