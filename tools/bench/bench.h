@@ -107,6 +107,38 @@ struct mem_result {
 	bool meminfo_settled; /* false: Slab never stayed put before the fill */
 };
 
+/*
+ * The pipelined topology: rtr0's receive (the program under test) on a CPU of
+ * its own. Rates are frames counted at the sink per second of the
+ * generator's wall time; offered is what the generator sent per second (the
+ * difference overflowed a veth ring). busy is the CPU time of rtr0's NAPI
+ * thread per second of wall time (near 1: the program's CPU was the limit),
+ * sink_busy that of gen0's (the sink's, on the generator's CPU).
+ */
+struct veth_pipe_result {
+	bool ran;
+	char not_run[160]; /* why it was not measured */
+	int gen_cpu, rtr_cpu, sink_cpu;
+	int rtr_napi_pid, gen_napi_pid;
+	double router_pps[BENCH_MAX_ROUNDS], trivial_pps[BENCH_MAX_ROUNDS];
+	double router_offered_pps[BENCH_MAX_ROUNDS], trivial_offered_pps[BENCH_MAX_ROUNDS];
+	double router_busy[BENCH_MAX_ROUNDS], trivial_busy[BENCH_MAX_ROUNDS];
+	double router_sink_busy[BENCH_MAX_ROUNDS], trivial_sink_busy[BENCH_MAX_ROUNDS];
+	/* rtr0's NAPI thread's CPU time per frame that reached rtr0 */
+	double router_core_ns[BENCH_MAX_ROUNDS], trivial_core_ns[BENCH_MAX_ROUNDS];
+	/* times it was switched in per round: about 1 + the times it slept */
+	double router_switches[BENCH_MAX_ROUNDS], trivial_switches[BENCH_MAX_ROUNDS];
+	/* Frames: generated, reached rtr0, refused by rtr0's full ring (lost_in),
+	 * refused by gen0's (lost_out), counted by the sink; the router's own
+	 * ID-table hits (handled).
+	 */
+	uint64_t router_generated, router_reached, router_lost_in, router_lost_out;
+	uint64_t router_received, router_handled;
+	uint64_t trivial_generated, trivial_reached, trivial_lost_in, trivial_lost_out;
+	uint64_t trivial_received;
+	double router_prog_ns, trivial_prog_ns; /* run time per packet, bpf_stats */
+};
+
 struct veth_result {
 	bool ran;
 	uint32_t rounds;
@@ -114,8 +146,9 @@ struct veth_result {
 	double trivial_pps[BENCH_MAX_ROUNDS];
 	uint64_t generated, received;
 	double router_prog_ns, trivial_prog_ns; /* run time per packet, bpf_stats */
-	bool wrong_path;
+	bool wrong_path; /* either topology */
 	char why[160];
+	struct veth_pipe_result pipe;
 };
 
 struct bench_results {
@@ -146,6 +179,15 @@ struct veth_opts {
 	uint32_t rounds;
 };
 int veth_measure(struct bench *b, const struct veth_opts *o, struct veth_result *res);
+
+/* bench_napi.c: in the calling thread's network namespace */
+struct bench_napi {
+	uint32_t id;
+	int pid; /* its kthread, 0 when not threaded */
+	uint32_t threaded;
+};
+int napi_list(int ifindex, struct bench_napi *out, int max); /* count or -errno */
+int napi_set_threaded(uint32_t napi_id, uint32_t threaded);
 
 /* bench_report.c */
 double stat_median(const double *v, uint32_t n);

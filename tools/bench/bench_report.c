@@ -64,6 +64,72 @@ static double veth_trivial_pps(const struct veth_result *v)
 	return stat_median(v->trivial_pps, v->rounds);
 }
 
+static double pipe_ratio(const struct veth_result *v)
+{
+	const struct veth_pipe_result *p = &v->pipe;
+
+	if (!v->ran || !p->ran)
+		return NAN;
+	return stat_median(p->router_pps, v->rounds) / stat_median(p->trivial_pps, v->rounds);
+}
+
+/*
+ * Trivial over router CPU time per frame of rtr0's NAPI thread: the ratio of
+ * the two programs' capacities on a core of their own, whatever limits the
+ * rates the rest of the machine lets through.
+ */
+static double pipe_core_ratio(const struct veth_result *v)
+{
+	const struct veth_pipe_result *p = &v->pipe;
+
+	if (!v->ran || !p->ran)
+		return NAN;
+	return stat_median(p->trivial_core_ns, v->rounds) /
+	       stat_median(p->router_core_ns, v->rounds);
+}
+
+static void print_pipe(const struct veth_result *v)
+{
+	const struct veth_pipe_result *p = &v->pipe;
+	uint32_t n = v->rounds;
+
+	if (!p->ran) {
+		printf("  pipelined: not measured: %s\n", p->not_run);
+		return;
+	}
+	printf("  pipelined: generator on CPU %d; rtr0's NAPI thread (pid %d, the program)"
+	       " on CPU %d;\n  gen0's (pid %d, the sink, SCHED_FIFO) on CPU %d."
+	       " Received pps (offered; busy: rtr0's thread, gen0's)\n",
+	       p->gen_cpu, p->rtr_napi_pid, p->rtr_cpu, p->gen_napi_pid, p->sink_cpu);
+	printf("  %-34s %12.0f pps (min %.0f; offered %.0f; busy %.2f, %.2f)\n",
+	       "trivial XDP_TX, pipelined", stat_median(p->trivial_pps, n),
+	       stat_min(p->trivial_pps, n), stat_median(p->trivial_offered_pps, n),
+	       stat_median(p->trivial_busy, n), stat_median(p->trivial_sink_busy, n));
+	printf("  %-34s %12.0f pps (min %.0f; offered %.0f; busy %.2f, %.2f)\n",
+	       "router, pipelined", stat_median(p->router_pps, n), stat_min(p->router_pps, n),
+	       stat_median(p->router_offered_pps, n), stat_median(p->router_busy, n),
+	       stat_median(p->router_sink_busy, n));
+	printf("  %-34s %12.3f\n", "veth_ratio_pipelined", pipe_ratio(v));
+	printf("  %-34s %12.1f ns (trivial XDP_TX: %.1f ns)\n", "rtr0 thread CPU time per frame",
+	       stat_median(p->router_core_ns, n), stat_median(p->trivial_core_ns, n));
+	printf("  %-34s %12.3f   (trivial / router CPU time per frame)\n",
+	       "veth_core_ratio_pipelined", pipe_core_ratio(v));
+	printf("  %-34s %12.0f    (trivial XDP_TX: %.0f)\n", "rtr0 thread switched in, per round",
+	       stat_median(p->router_switches, n), stat_median(p->trivial_switches, n));
+	printf("  %-34s %12.1f ns (trivial XDP_TX: %.1f ns)\n", "run time per packet (stats)",
+	       p->router_prog_ns, p->trivial_prog_ns);
+	printf("  frames: %-8s generated %llu, reached rtr0 %llu (its ring refused %llu),\n"
+	       "          %-8s sent back %llu refused by gen0's ring, sink counted %llu\n",
+	       "router", (unsigned long long)p->router_generated,
+	       (unsigned long long)p->router_reached, (unsigned long long)p->router_lost_in, "",
+	       (unsigned long long)p->router_lost_out, (unsigned long long)p->router_received);
+	printf("  frames: %-8s generated %llu, reached rtr0 %llu (its ring refused %llu),\n"
+	       "          %-8s sent back %llu refused by gen0's ring, sink counted %llu\n",
+	       "trivial", (unsigned long long)p->trivial_generated,
+	       (unsigned long long)p->trivial_reached, (unsigned long long)p->trivial_lost_in, "",
+	       (unsigned long long)p->trivial_lost_out, (unsigned long long)p->trivial_received);
+}
+
 static void print_veth(const struct veth_result *v)
 {
 	double rpps, tpps, ratio;
@@ -76,6 +142,7 @@ static void print_veth(const struct veth_result *v)
 	tpps = veth_trivial_pps(v);
 	ratio = rpps / tpps;
 	printf("\nlive veth throughput, gen0 -> rtr0 -> gen0, median of %u rounds\n", v->rounds);
+	printf("  single core: generator and both receive paths on the generating CPU\n");
 	printf("  %-34s %12.0f pps (min %.0f)\n", "trivial XDP_TX on rtr0", tpps,
 	       stat_min(v->trivial_pps, v->rounds));
 	printf("  %-34s %12.0f pps (min %.0f)\n", "router, ID-table hit, XDP_TX", rpps,
@@ -86,6 +153,7 @@ static void print_veth(const struct veth_result *v)
 	       "router run time per packet (stats)", v->router_prog_ns, v->trivial_prog_ns);
 	printf("  frames generated %llu, received back %llu\n",
 	       (unsigned long long)v->generated, (unsigned long long)v->received);
+	print_pipe(v);
 	if (v->wrong_path)
 		printf("  WRONG PATH: %s\n", v->why);
 }
@@ -152,6 +220,18 @@ static void json_num(FILE *f, const char *key, double v, const char *sep)
 		fprintf(f, "\"%s\": null%s", key, sep);
 }
 
+/* A JSON string of text without control characters; quotes and backslashes escaped. */
+static void json_str(FILE *f, const char *key, const char *v, const char *sep)
+{
+	fprintf(f, "\"%s\": \"", key);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc((unsigned char)*v < 0x20 ? ' ' : *v, f);
+	}
+	fprintf(f, "\"%s", sep);
+}
+
 static void json_cases(FILE *f, const struct bench *b, const struct table_result *t,
 		       const char *key, bool with_floor)
 {
@@ -199,6 +279,68 @@ static void json_mem(FILE *f, const struct mem_result *m)
 		 (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n, ",\n");
 }
 
+/*
+ * The pipelined topology's keys; null when it was not measured, and then
+ * veth_pipelined_not_run says why.
+ */
+static void json_pipe(FILE *f, const struct veth_result *v)
+{
+	const struct veth_pipe_result *p = &v->pipe;
+	bool ran = v->ran && p->ran;
+	uint32_t n = v->rounds;
+
+	json_num(f, "veth_ratio_pipelined", pipe_ratio(v), ",\n  ");
+	json_num(f, "router_pps_pipelined", ran ? stat_median(p->router_pps, n) : NAN, ",\n  ");
+	json_num(f, "trivial_pps_pipelined", ran ? stat_median(p->trivial_pps, n) : NAN,
+		 ",\n  ");
+	json_num(f, "router_offered_pps_pipelined",
+		 ran ? stat_median(p->router_offered_pps, n) : NAN, ",\n  ");
+	json_num(f, "trivial_offered_pps_pipelined",
+		 ran ? stat_median(p->trivial_offered_pps, n) : NAN, ",\n  ");
+	json_num(f, "router_napi_busy_pipelined", ran ? stat_median(p->router_busy, n) : NAN,
+		 ",\n  ");
+	json_num(f, "trivial_napi_busy_pipelined", ran ? stat_median(p->trivial_busy, n) : NAN,
+		 ",\n  ");
+	json_num(f, "router_napi_ns_per_frame_pipelined",
+		 ran ? stat_median(p->router_core_ns, n) : NAN, ",\n  ");
+	json_num(f, "trivial_napi_ns_per_frame_pipelined",
+		 ran ? stat_median(p->trivial_core_ns, n) : NAN, ",\n  ");
+	json_num(f, "veth_core_ratio_pipelined", pipe_core_ratio(v), ",\n  ");
+	json_num(f, "router_napi_switches_pipelined",
+		 ran ? stat_median(p->router_switches, n) : NAN, ",\n  ");
+	json_num(f, "trivial_napi_switches_pipelined",
+		 ran ? stat_median(p->trivial_switches, n) : NAN, ",\n  ");
+	json_num(f, "veth_router_prog_ns_pipelined", ran ? p->router_prog_ns : NAN, ",\n  ");
+	json_num(f, "veth_trivial_prog_ns_pipelined", ran ? p->trivial_prog_ns : NAN, ",\n  ");
+	if (ran) {
+		fprintf(f, "\"veth_pipelined_frames\": {");
+		fprintf(f, "\"router\": {\"generated\": %llu, \"reached_rtr0\": %llu, "
+			   "\"refused_by_rtr0\": %llu, \"refused_by_gen0\": %llu, "
+			   "\"received\": %llu, \"id_table_hits\": %llu}, ",
+			(unsigned long long)p->router_generated,
+			(unsigned long long)p->router_reached,
+			(unsigned long long)p->router_lost_in,
+			(unsigned long long)p->router_lost_out,
+			(unsigned long long)p->router_received,
+			(unsigned long long)p->router_handled);
+		fprintf(f, "\"trivial\": {\"generated\": %llu, \"reached_rtr0\": %llu, "
+			   "\"refused_by_rtr0\": %llu, \"refused_by_gen0\": %llu, "
+			   "\"received\": %llu}},\n  ",
+			(unsigned long long)p->trivial_generated,
+			(unsigned long long)p->trivial_reached,
+			(unsigned long long)p->trivial_lost_in,
+			(unsigned long long)p->trivial_lost_out,
+			(unsigned long long)p->trivial_received);
+		fprintf(f, "\"veth_pipelined_cpus\": {\"generator\": %d, \"rtr0_napi\": %d, "
+			   "\"gen0_napi_sink\": %d},\n  \"veth_pipelined_not_run\": null\n",
+			p->gen_cpu, p->rtr_cpu, p->sink_cpu);
+	} else {
+		fprintf(f, "\"veth_pipelined_frames\": null,\n  \"veth_pipelined_cpus\": null,\n  ");
+		json_str(f, "veth_pipelined_not_run",
+			 v->ran ? p->not_run : "the single-core part did not run", "\n");
+	}
+}
+
 /* floor_pps is the trivial XDP_TX program's rate on rtr0. */
 static void json_veth(FILE *f, const struct veth_result *v)
 {
@@ -215,9 +357,11 @@ static void json_veth(FILE *f, const struct veth_result *v)
 	json_num(f, "veth_router_prog_ns", v->ran ? v->router_prog_ns : NAN, ",\n  ");
 	json_num(f, "veth_trivial_prog_ns", v->ran ? v->trivial_prog_ns : NAN, ",\n  ");
 	json_num(f, "veth_target_ratio", VETH_TARGET, ",\n  ");
-	fprintf(f, "\"veth_target_met\": %s,\n  \"veth_path_ok\": %s\n}\n",
+	fprintf(f, "\"veth_target_met\": %s,\n  \"veth_path_ok\": %s,\n  ",
 		!v->ran ? "null" : rpps / tpps >= VETH_TARGET ? "true" : "false",
 		!v->ran ? "null" : v->wrong_path ? "false" : "true");
+	json_pipe(f, v);
+	fprintf(f, "}\n");
 }
 
 /* Written to path.tmp and renamed, so a reader never sees half a file. */
