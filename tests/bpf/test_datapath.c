@@ -597,7 +597,8 @@ static void c_no_flow(struct fx *fx, const struct dp_case *c, const struct pb_sp
 {
 	struct qs_flow f;
 
-	cr_assert_neq(flow_get(fx, s->family, s->src, &f), 0, "%s: address entry written", c->name);
+	cr_assert_neq(flow_get_port(fx, s->family, s->src, s->sport, &f), 0,
+		      "%s: address entry written", c->name);
 }
 
 static void c_learned(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
@@ -710,7 +711,8 @@ static const struct dp_case cases[] = {
 	{ "v4 Handshake unknown ID, policy drop", p_handshake4_new, NULL, XDP_DROP,
 	  QS_R_DROP_UNKNOWN_CID, OUT_NONE },
 	/* QUIC-LB plaintext */
-	{ "QUIC-LB plaintext hit", p_quiclb, s_quiclb, XDP_TX, QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_B },
+	{ "QUIC-LB plaintext hit", p_quiclb, s_quiclb, XDP_TX, QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_B,
+	  c_no_flow },
 	{ "QUIC-LB 14-byte ID in a Handshake", p_quiclb_long_cid_hs, s_quiclb, XDP_TX,
 	  QS_R_ROUTE_QUICLB, OUT_ENCAP, BE_A },
 	{ "QUIC-LB unknown server ID falls through", p_quiclb_unknown_sid, s_quiclb, XDP_TX,
