@@ -44,10 +44,15 @@ static __always_inline void ipv4_set_csum(struct iphdr *ip)
 	ip->check = csum_fold(sum);
 }
 
+/*
+ * dmac and smac lie together in the next hop, 8-byte aligned: one 8-byte
+ * and one 4-byte copy instead of twelve byte copies. The packet side may
+ * be unaligned, which XDP allows on the architectures it runs on.
+ */
 static __always_inline void eth_write(struct ethhdr *eth, const struct qs_nexthop *nh, __be16 proto)
 {
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	*(__u64 *)eth = *(const __u64 *)nh->dmac;
+	*(__u32 *)((__u8 *)eth + 8) = *(const __u32 *)(nh->dmac + 8);
 	eth->h_proto = proto;
 }
 
@@ -134,8 +139,7 @@ static __always_inline int l2_rewrite(struct xdp_md *ctx, const struct qs_nextho
 
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return -1;
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	eth_write(eth, nh, eth->h_proto);
 	return 0;
 }
 

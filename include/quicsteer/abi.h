@@ -214,7 +214,7 @@ struct qs_nexthop {
 	struct qs_addr src6; /* outer IPv6 source; low 16 bits vary per flow */
 	__be32 src4; /* outer IPv4 source; low src4_flow_bits vary per flow */
 	__u32 tx_ifindex; /* 0: XDP_TX out of the receiving device; else qs_tx_ports */
-	__u8 dmac[6];
+	__u8 dmac[6]; /* dmac and smac together, 8-byte aligned: copied as words */
 	__u8 smac[6];
 	__u8 src4_flow_bits; /* 0..16 */
 	__u8 ttl; /* outer TTL / hop limit; 0 means 64 */
@@ -222,6 +222,10 @@ struct qs_nexthop {
 	__u8 pad;
 };
 _Static_assert(sizeof(struct qs_nexthop) == 40, "qs_nexthop size");
+_Static_assert(__builtin_offsetof(struct qs_nexthop, dmac) % 8 == 0 &&
+		       __builtin_offsetof(struct qs_nexthop, smac) ==
+			       __builtin_offsetof(struct qs_nexthop, dmac) + 6,
+	       "qs_nexthop MACs");
 
 #define QS_NEXTHOP_F_VALID 1
 
