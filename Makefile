@@ -49,12 +49,14 @@ BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
 BENCH_BPF_OBJS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/bench-bpf/%.bpf.o,$(BENCH_BPF_SRCS))
 BENCH_SKELS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF_SRCS))
 
+# Small drivers for the namespace tests, one per tests/netns/*.c.
+NETNS_PROBES := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/*.c))
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
 BENCH := $(BUILD)/tools/qs-bench
 VSTATS := $(BUILD)/tools/qs-verifier-stats
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(if $(BENCH_SRCS),$(BENCH))
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH))
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)
@@ -107,6 +109,10 @@ $(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/%.bpf.o
 # Order-only: the skeletons are headers, not link inputs.
 $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(BENCH_SKELS)
 $(BENCH): | $(BENCH_SKELS)
+
+$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) $(LIBS_BPF) -lmnl
 
 $(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
 	$(call msg,LD,$@)

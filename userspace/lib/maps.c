@@ -3,12 +3,50 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "decap.skel.h"
 #include "log.h"
 #include "maps.h"
 #include "quicsteer.skel.h"
+
+/*
+ * The kernel adds BPF_F_RDONLY_PROG to every devmap it creates (and refuses
+ * it from userspace), so libbpf 1.1 sees a pinned devmap's flags differ from
+ * the object's and will not reuse it: a restarted agent could not load.
+ * Such a pin is reused here by hand, after checking what libbpf would.
+ */
+static int devmap_reuse_pinned(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		err = -errno;
+	else if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		 info.value_size != bpf_map__value_size(map) ||
+		 info.max_entries != bpf_map__max_entries(map))
+		err = -EINVAL;
+	else
+		err = bpf_map__reuse_fd(map, fd);
+	if (err)
+		pr_warn("map %s: cannot reuse the pin at %s: %s\n", bpf_map__name(map), path,
+			strerror(-err));
+	close(fd);
+	return err;
+}
+
+static int is_devmap(const struct bpf_map *map)
+{
+	return bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP ||
+	       bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH;
+}
 
 /* Without a pin directory no map is pinned, so tests never share state. */
 static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
@@ -18,7 +56,8 @@ static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
 	int err;
 
 	bpf_object__for_each_map (map, obj) {
-		if (!bpf_map__pin_path(map) && !pin_dir)
+		/* only maps declared with LIBBPF_PIN_BY_NAME, never .rodata */
+		if (!bpf_map__pin_path(map))
 			continue;
 		if (!pin_dir) {
 			err = bpf_map__set_pin_path(map, NULL);
@@ -27,6 +66,8 @@ static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
 			    (int)sizeof(path))
 				return -ENAMETOOLONG;
 			err = bpf_map__set_pin_path(map, path);
+			if (!err && is_devmap(map))
+				err = devmap_reuse_pinned(map, path);
 		}
 		if (err)
 			return err;
@@ -39,7 +80,7 @@ static int map_resize(struct bpf_map *map, __u32 entries)
 	return entries ? bpf_map__set_max_entries(map, entries) : 0;
 }
 
-int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
+int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 {
 	struct quicsteer_bpf *skel;
 	int err;
@@ -52,19 +93,30 @@ int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 		err = map_resize(skel->maps.qs_flows, opts->flow_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
-	if (err)
-		goto err_destroy;
-	err = quicsteer_bpf__load(skel);
 	if (err) {
-		pr_warn("router: cannot load the XDP program: %s\n", strerror(-err));
-		goto err_destroy;
+		quicsteer_bpf__destroy(skel);
+		return err;
 	}
 	*out = skel;
 	return 0;
+}
 
-err_destroy:
-	quicsteer_bpf__destroy(skel);
-	return err;
+int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
+{
+	struct quicsteer_bpf *skel;
+	int err;
+
+	err = qs_router_open(opts, &skel);
+	if (err)
+		return err;
+	err = quicsteer_bpf__load(skel);
+	if (err) {
+		pr_warn("router: cannot load the XDP program: %s\n", strerror(-err));
+		quicsteer_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
 }
 
 int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **out)

@@ -19,7 +19,13 @@ struct qs_load_opts {
 	__u32 cid_entries; /* 0: the object's default */
 };
 
-/* Opens and loads the router skeleton; pins or reuses maps under pin_dir. */
+/*
+ * Opens the router skeleton with pins and table sizes set, not loaded
+ * (libxdp loads it when it attaches); qs_router_load also loads it. Maps
+ * already pinned under pin_dir are reused, so a restarted agent or a
+ * replaced program keeps every entry.
+ */
+int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **skel);
 int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **skel);
 int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **skel);
 
