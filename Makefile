@@ -28,7 +28,7 @@ LIBS_XDP := -lxdp
 # Debian packages needed to build, test and benchmark.
 DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
-	iproute2 ethtool linux-libc-dev gcc make jq
+	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

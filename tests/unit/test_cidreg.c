@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The ID registry against a recording sink that stands in for the qs_cids
+ * map: what backends report must end up in the map exactly, a retire must
+ * never remove another backend's ID, a restart must leave nothing stale,
+ * and a snapshot must repair lost reports.
+ */
+#include <errno.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include "cidreg.h"
+
+#define MAP_CAP 64
+
+/* A tiny map: linear search is plenty for a test. */
+struct fake_map {
+	struct qs_cid_key keys[MAP_CAP];
+	struct qs_cid_entry vals[MAP_CAP];
+	int used[MAP_CAP];
+	int fail_puts; /* the next N puts fail with -ENOSPC */
+	int puts, dels;
+};
+
+static int slot_of(struct fake_map *m, const struct qs_cid_key *key)
+{
+	for (int i = 0; i < MAP_CAP; i++)
+		if (m->used[i] && !memcmp(&m->keys[i], key, sizeof(*key)))
+			return i;
+	return -1;
+}
+
+static int fake_put(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e)
+{
+	struct fake_map *m = ctx;
+	int i = slot_of(m, key);
+
+	if (m->fail_puts > 0) {
+		m->fail_puts--;
+		return -ENOSPC;
+	}
+	for (int j = 0; i < 0 && j < MAP_CAP; j++)
+		if (!m->used[j])
+			i = j;
+	cr_assert_geq(i, 0, "fake map full");
+	m->keys[i] = *key;
+	m->vals[i] = *e;
+	m->used[i] = 1;
+	m->puts++;
+	return 0;
+}
+
+static int fake_del(void *ctx, const struct qs_cid_key *key)
+{
+	struct fake_map *m = ctx;
+	int i = slot_of(m, key);
+
+	m->dels++;
+	if (i < 0)
+		return -ENOENT;
+	m->used[i] = 0;
+	return 0;
+}
+
+static struct fake_map map;
+static struct qs_cidreg *reg;
+
+static void setup(void)
+{
+	struct qs_cid_sink sink = { .put = fake_put, .del = fake_del, .ctx = &map };
+
+	memset(&map, 0, sizeof(map));
+	reg = qs_cidreg_new(&sink);
+	cr_assert_not_null(reg);
+}
+
+static void teardown(void)
+{
+	qs_cidreg_free(reg);
+}
+
+static const __u8 X[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static const __u8 Y[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+static const __u8 Z[18] = { 0xab, 0xcd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+/* The backend the map routes (vip, cid) to, or 0 if absent. */
+static __u32 map_backend(__u32 vip, const __u8 *cid, size_t len)
+{
+	struct qs_cid_key key;
+	int i;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.cid, cid, len);
+	key.cid_len = len;
+	key.vip_id = vip;
+	i = slot_of(&map, &key);
+	return i < 0 ? 0 : map.vals[i].backend_id;
+}
+
+static int map_count(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < MAP_CAP; i++)
+		n += map.used[i];
+	return n;
+}
+
+TestSuite(cidreg, .init = setup, .fini = teardown);
+
+Test(cidreg, issue_writes_an_authoritative_entry)
+{
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0x1111), 1);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 7), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "map backend got %u want 1",
+		     map_backend(0, Z, sizeof(Z)));
+	cr_assert_eq(map.vals[slot_of(&map, &map.keys[0])].kind, QS_CID_AUTHORITATIVE);
+	cr_assert_neq(map.vals[0].created_ns, 0, "created_ns not set");
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
+}
+
+Test(cidreg, duplicate_issue_is_idempotent)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 8, 7), 0);
+	cr_assert_eq(map.puts, 1, "puts got %d want 1", map.puts);
+	cr_assert_eq(qs_cidreg_stats(reg)->issued_again, 1);
+}
+
+Test(cidreg, retire_removes_only_its_own_id)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	cr_assert_eq(qs_cidreg_retire(reg, 2, 0, X, 8), 0);
+	cr_assert_eq(map_backend(0, X, 8), 1, "another backend's retire removed the ID");
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, X, 8), 0);
+	cr_assert_eq(map_backend(0, X, 8), 0, "retired ID still in the map");
+	cr_assert_eq(qs_cidreg_stats(reg)->retired, 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
+}
+
+Test(cidreg, same_id_on_another_vip_is_another_entry)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	cr_assert_eq(qs_cidreg_issue(reg, 2, 1, X, 8, 7), 0);
+	cr_assert_eq(map_backend(0, X, 8), 1);
+	cr_assert_eq(map_backend(1, X, 8), 2);
+}
+
+Test(cidreg, retire_before_issue_leaves_nothing)
+{
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, X, 8), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 8, 7), 0);
+	cr_assert_eq(map_backend(0, X, 8), 0, "an ID retired before its issue was written");
+	cr_assert_eq(qs_cidreg_stats(reg)->issued_after_retire, 1);
+	cr_assert_eq(map.puts, 0);
+}
+
+Test(cidreg, conflicting_issue_is_refused)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	cr_assert_eq(qs_cidreg_issue(reg, 2, 0, X, 8, 9), -EEXIST);
+	cr_assert_eq(map_backend(0, X, 8), 1, "conflict moved the ID");
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts, 1);
+}
+
+Test(cidreg, new_incarnation_purges_the_old_ids)
+{
+	qs_cidreg_incarnation(reg, 1, 0xaaaa);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
+	qs_cidreg_incarnation(reg, 2, 0xbbbb);
+	qs_cidreg_issue(reg, 2, 0, Z, sizeof(Z), 1);
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xaaaa), 0, "same incarnation purged");
+	cr_assert_eq(map_count(), 3);
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xcccc), 1);
+	cr_assert_eq(map_backend(0, X, 8), 0, "old incarnation's X left behind");
+	cr_assert_eq(map_backend(0, Y, 8), 0, "old incarnation's Y left behind");
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2, "another backend's ID purged");
+	cr_assert_eq(qs_cidreg_stats(reg)->purged, 2);
+}
+
+Test(cidreg, close_removes_the_connection_ids)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 8);
+	cr_assert_eq(qs_cidreg_close(reg, 1, 7), 0);
+	cr_assert_eq(map_backend(0, X, 8), 0);
+	cr_assert_eq(map_backend(0, Y, 8), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "another connection's ID removed");
+}
+
+Test(cidreg, snapshot_repairs_lost_reports)
+{
+	qs_cidreg_incarnation(reg, 1, 0xaaaa);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7); /* the retire of X was lost */
+	/* the issue of Z was lost; Y is live */
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, 1, 42), 0);
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Y, 8, 8), 0);
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Z, sizeof(Z), 9), 0);
+	cr_assert_eq(map_backend(0, X, 8), 1, "removed before the snapshot ended");
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 42), 0);
+	cr_assert_eq(map_backend(0, X, 8), 0, "X not in the snapshot but kept");
+	cr_assert_eq(map_backend(0, Y, 8), 1);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "lost Z not added");
+	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_added, 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_removed, 1);
+}
+
+Test(cidreg, unfinished_snapshot_removes_nothing)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_snapshot_begin(reg, 1, 1);
+	qs_cidreg_snapshot_add(reg, 1, 1, 0, Y, 8, 8);
+	/* a new snapshot starts before the first ended: the first is abandoned */
+	qs_cidreg_snapshot_begin(reg, 1, 2);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 1), -ESTALE);
+	cr_assert_eq(map_backend(0, X, 8), 1, "an abandoned snapshot removed X");
+}
+
+Test(cidreg, issue_during_a_snapshot_survives_its_end)
+{
+	qs_cidreg_snapshot_begin(reg, 1, 5);
+	qs_cidreg_snapshot_add(reg, 1, 5, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
+	qs_cidreg_snapshot_end(reg, 1, 5);
+	cr_assert_eq(map_backend(0, Y, 8), 1, "ID issued during the snapshot removed");
+}
+
+Test(cidreg, failed_map_write_is_not_recorded)
+{
+	map.fail_puts = 1;
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 8, 7), -ENOSPC);
+	cr_assert_eq(qs_cidreg_stats(reg)->sink_errors, 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
+	/* the next snapshot writes it */
+	qs_cidreg_snapshot_begin(reg, 1, 1);
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 1, 0, X, 8, 7), 0);
+	qs_cidreg_snapshot_end(reg, 1, 1);
+	cr_assert_eq(map_backend(0, X, 8), 1);
+}
+
+Test(cidreg, purge_removes_every_id_of_a_backend)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7);
+	qs_cidreg_issue(reg, 2, 0, Z, sizeof(Z), 7);
+	cr_assert_eq(qs_cidreg_purge(reg, 1), 0);
+	cr_assert_eq(map_count(), 1, "map entries got %d want 1", map_count());
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2);
+}
+
+Test(cidreg, bad_ids_are_refused)
+{
+	__u8 long_id[21] = { 0 };
+	__u32 owner;
+
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, long_id, 21, 7), -EINVAL);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 0, 7), -EINVAL);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, QS_MAX_VIPS, X, 8, 7), -EINVAL);
+	cr_assert_eq(map.puts, 0);
+	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), -ENOENT);
+}

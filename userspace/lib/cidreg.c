@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Records live in one hash table keyed by the map key itself (uthash), and
+ * on a list per backend, so that purging a restarted backend and ending a
+ * snapshot cost the backend's own IDs, not the whole table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uthash.h>
+#include "cidreg.h"
+
+struct cid_rec {
+	struct qs_cid_key key;
+	__u64 handle;
+	__u32 backend_id;
+	__u32 snap_gen; /* the backend's snapshot generation that last saw it */
+	/*
+	 * A tombstone: retired before it was issued (reports reordered). Not
+	 * in the map; a later issue of it is ignored until a snapshot or a new
+	 * incarnation says otherwise.
+	 */
+	int tomb;
+	struct cid_rec *prev, *next; /* the backend's list */
+	UT_hash_handle hh;
+};
+
+struct backend_rec {
+	__u32 id;
+	__u64 incarnation;
+	int has_incarnation;
+	int in_snapshot;
+	__u32 snapshot_id;
+	__u32 snap_gen;
+	__u32 tombs;
+	struct cid_rec *ids;
+	UT_hash_handle hh;
+};
+
+struct qs_cidreg {
+	struct qs_cid_sink sink;
+	struct cid_rec *by_key;
+	struct backend_rec *backends;
+	struct qs_cidreg_stats stats;
+};
+
+struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
+{
+	struct qs_cidreg *reg = calloc(1, sizeof(*reg));
+
+	if (reg)
+		reg->sink = *sink;
+	return reg;
+}
+
+void qs_cidreg_free(struct qs_cidreg *reg)
+{
+	struct backend_rec *b, *btmp;
+	struct cid_rec *c, *ctmp;
+
+	if (!reg)
+		return;
+	HASH_ITER(hh, reg->by_key, c, ctmp)
+	{
+		HASH_DEL(reg->by_key, c);
+		free(c);
+	}
+	HASH_ITER(hh, reg->backends, b, btmp)
+	{
+		HASH_DEL(reg->backends, b);
+		free(b);
+	}
+	free(reg);
+}
+
+static __u64 now_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len)
+{
+	if (len == 0 || len > QS_CID_MAX_LEN || vip_id >= QS_MAX_VIPS)
+		return -EINVAL;
+	memset(key, 0, sizeof(*key));
+	memcpy(key->cid, cid, len);
+	key->cid_len = len;
+	key->vip_id = vip_id;
+	return 0;
+}
+
+static struct backend_rec *backend_get(struct qs_cidreg *reg, __u32 backend_id, int create)
+{
+	struct backend_rec *b;
+
+	HASH_FIND(hh, reg->backends, &backend_id, sizeof(backend_id), b);
+	if (b || !create)
+		return b;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->id = backend_id;
+	HASH_ADD(hh, reg->backends, id, sizeof(b->id), b);
+	return b;
+}
+
+static struct cid_rec *rec_find(const struct qs_cidreg *reg, const struct qs_cid_key *key)
+{
+	struct cid_rec *c;
+
+	HASH_FIND(hh, reg->by_key, key, sizeof(*key), c);
+	return c;
+}
+
+/* Unlinks and frees a record after removing its map entry. */
+static void rec_remove(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
+{
+	int err = c->tomb ? 0 : reg->sink.del(reg->sink.ctx, &c->key);
+
+	/* already gone from the map is what we wanted */
+	if (err && err != -ENOENT)
+		reg->stats.sink_errors++;
+	if (c->tomb)
+		b->tombs--;
+	else
+		reg->stats.live--;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		b->ids = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	HASH_DEL(reg->by_key, c);
+	free(c);
+}
+
+static void rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
+{
+	c->backend_id = b->id;
+	c->snap_gen = b->snap_gen;
+	c->next = b->ids;
+	if (b->ids)
+		b->ids->prev = c;
+	b->ids = c;
+	HASH_ADD(hh, reg->by_key, key, sizeof(c->key), c);
+}
+
+static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key,
+		   __u64 handle)
+{
+	struct qs_cid_entry e = {
+		.created_ns = now_coarse_ns(),
+		.backend_id = b->id,
+		.kind = QS_CID_AUTHORITATIVE,
+	};
+	struct cid_rec *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	err = reg->sink.put(reg->sink.ctx, key, &e);
+	if (err) {
+		reg->stats.sink_errors++;
+		free(c);
+		return err;
+	}
+	c->key = *key;
+	c->handle = handle;
+	rec_link(reg, b, c);
+	reg->stats.live++;
+	return 0;
+}
+
+/* Remembers an ID retired before its issue, within a bound per backend. */
+static void tomb_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key)
+{
+	struct cid_rec *c;
+
+	if (b->tombs >= QS_CIDREG_MAX_TOMBS || !(c = calloc(1, sizeof(*c))))
+		return;
+	c->key = *key;
+	c->tomb = 1;
+	rec_link(reg, b, c);
+	b->tombs++;
+}
+
+static void backend_clear(struct qs_cidreg *reg, struct backend_rec *b)
+{
+	while (b->ids) {
+		rec_remove(reg, b, b->ids);
+		reg->stats.purged++;
+	}
+}
+
+int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarnation)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 1);
+
+	if (!b)
+		return -ENOMEM;
+	if (b->has_incarnation && b->incarnation == incarnation)
+		return 0;
+	backend_clear(reg, b);
+	b->incarnation = incarnation;
+	b->has_incarnation = 1;
+	b->in_snapshot = 0;
+	return 1;
+}
+
+/* Adds or confirms an ID for b; *added tells which. */
+static int issue(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, const __u8 *cid,
+		 size_t len, __u64 handle, int *added)
+{
+	struct qs_cid_key key;
+	struct cid_rec *c;
+	int err = key_make(&key, vip_id, cid, len);
+
+	*added = 0;
+	if (err)
+		return err;
+	c = rec_find(reg, &key);
+	if (c && c->backend_id != b->id) {
+		reg->stats.conflicts++;
+		return -EEXIST;
+	}
+	if (c && c->tomb) {
+		reg->stats.issued_after_retire++;
+		return 0;
+	}
+	if (c) {
+		c->handle = handle;
+		c->snap_gen = b->snap_gen;
+		reg->stats.issued_again++;
+		return 0;
+	}
+	err = rec_add(reg, b, &key, handle);
+	if (!err)
+		*added = 1;
+	return err;
+}
+
+int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
+		    size_t len, __u64 handle)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 1);
+	int added, err;
+
+	if (!b)
+		return -ENOMEM;
+	err = issue(reg, b, vip_id, cid, len, handle, &added);
+	if (added)
+		reg->stats.issued++;
+	return err;
+}
+
+int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
+		     size_t len)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+	struct qs_cid_key key;
+	struct cid_rec *c;
+	int err = key_make(&key, vip_id, cid, len);
+
+	if (err)
+		return err;
+	if (!b && !(b = backend_get(reg, backend_id, 1)))
+		return -ENOMEM;
+	c = rec_find(reg, &key);
+	/* a duplicate, or a retire before its issue: remember the latter */
+	if (!c || c->backend_id != backend_id || c->tomb) {
+		reg->stats.retired_unknown++;
+		if (!c)
+			tomb_add(reg, b, &key);
+		return 0;
+	}
+	rec_remove(reg, b, c);
+	reg->stats.retired++;
+	return 0;
+}
+
+int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+	struct cid_rec *c, *next;
+
+	if (!b)
+		return 0;
+	for (c = b->ids; c; c = next) {
+		next = c->next;
+		if (!c->tomb && c->handle == handle) {
+			rec_remove(reg, b, c);
+			reg->stats.retired++;
+		}
+	}
+	return 0;
+}
+
+int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 1);
+
+	if (!b)
+		return -ENOMEM;
+	b->snap_gen++;
+	b->snapshot_id = snapshot_id;
+	b->in_snapshot = 1;
+	return 0;
+}
+
+static struct backend_rec *snapshot_backend(struct qs_cidreg *reg, __u32 backend_id,
+					    __u32 snapshot_id)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+
+	return b && b->in_snapshot && b->snapshot_id == snapshot_id ? b : NULL;
+}
+
+/* A snapshot lists what is live: an old tombstone for it no longer holds. */
+static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, const __u8 *cid,
+		       size_t len)
+{
+	struct qs_cid_key key;
+	struct cid_rec *c;
+
+	if (key_make(&key, vip_id, cid, len))
+		return;
+	c = rec_find(reg, &key);
+	if (c && c->tomb && c->backend_id == b->id)
+		rec_remove(reg, b, c);
+}
+
+int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
+			   const __u8 *cid, size_t len, __u64 handle)
+{
+	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
+	int added, err;
+
+	if (!b)
+		return -ESTALE;
+	tomb_clear(reg, b, vip_id, cid, len);
+	err = issue(reg, b, vip_id, cid, len, handle, &added);
+	if (added)
+		reg->stats.snapshot_added++;
+	return err;
+}
+
+int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id)
+{
+	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
+	struct cid_rec *c, *next;
+
+	if (!b)
+		return -ESTALE;
+	for (c = b->ids; c; c = next) {
+		next = c->next;
+		if (c->snap_gen != b->snap_gen) {
+			rec_remove(reg, b, c);
+			reg->stats.snapshot_removed++;
+		}
+	}
+	b->in_snapshot = 0;
+	return 0;
+}
+
+int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+
+	if (!b)
+		return 0;
+	backend_clear(reg, b);
+	HASH_DEL(reg->backends, b);
+	free(b);
+	return 0;
+}
+
+int qs_cidreg_owner(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		    __u32 *backend_id)
+{
+	struct qs_cid_key key;
+	struct cid_rec *c;
+	int err = key_make(&key, vip_id, cid, len);
+
+	if (err)
+		return err;
+	c = rec_find(reg, &key);
+	if (!c)
+		return -ENOENT;
+	*backend_id = c->backend_id;
+	return 0;
+}
+
+const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg)
+{
+	return &reg->stats;
+}

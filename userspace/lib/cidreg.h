@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The agent's registry of reported connection IDs: which backend
+ * incarnation owns each (VIP, ID), so that a retire only removes what its
+ * backend registered, a new incarnation purges what the previous one left,
+ * and a complete snapshot repairs whatever datagrams were lost. Every change
+ * to the data path goes through a sink (the qs_cids map in the agent, a
+ * recorder in tests). Functions return 0 or -errno; nothing allocates on the
+ * retire path.
+ */
+#ifndef QS_CIDREG_H
+#define QS_CIDREG_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "quicsteer/abi.h"
+
+/* Retires remembered per backend for IDs not yet issued (reordering). */
+#define QS_CIDREG_MAX_TOMBS 4096
+
+struct qs_cid_sink {
+	int (*put)(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e);
+	int (*del)(void *ctx, const struct qs_cid_key *key);
+	void *ctx;
+};
+
+/* Counters of what the registry did and refused, for metrics. */
+struct qs_cidreg_stats {
+	__u64 issued; /* IDs written */
+	__u64 issued_again; /* duplicate reports of an ID already held */
+	__u64 retired; /* IDs removed by a retire */
+	__u64 retired_unknown; /* retire of an ID not held by that backend (idempotent) */
+	__u64 issued_after_retire; /* issue of an ID its backend already retired: ignored */
+	__u64 conflicts; /* an ID held by another backend: refused */
+	__u64 purged; /* IDs removed because their backend restarted or left */
+	__u64 snapshot_added; /* IDs a snapshot had that we had lost */
+	__u64 snapshot_removed; /* IDs we held that a snapshot no longer had */
+	__u64 sink_errors; /* map writes that failed */
+	__u64 live; /* IDs held now */
+};
+
+struct qs_cidreg;
+
+struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink);
+void qs_cidreg_free(struct qs_cidreg *reg);
+
+/*
+ * Makes incarnation the backend's current one. A change purges every ID the
+ * previous incarnation registered. Returns 1 if it changed, 0 if not.
+ */
+int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarnation);
+
+/* An ID issued by the backend's current incarnation for a connection. */
+int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
+		    size_t len, __u64 handle);
+/* An ID retired: removed if that backend holds it, otherwise nothing. */
+int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
+		     size_t len);
+/* Every ID of a connection that closed. */
+int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
+
+/*
+ * A snapshot of every live ID of the backend, possibly over several
+ * datagrams: begin, add each listed ID, then end, which removes what the
+ * snapshot did not list. A snapshot that is never ended removes nothing.
+ */
+int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
+int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
+			   const __u8 *cid, size_t len, __u64 handle);
+int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
+
+/* Removes every ID of a backend (removed from the configuration). */
+int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id);
+
+/* Owner of an ID; -ENOENT if none. */
+int qs_cidreg_owner(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		    __u32 *backend_id);
+const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg);
+
+#endif /* QS_CIDREG_H */
