@@ -24,11 +24,14 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace/lib -Itests/lib -I$(BUILD)/skel
 LIBS_BPF := -lbpf -lelf -lz
 LIBS_XDP := -lxdp
+# What userspace/lib needs (netlink, report MACs, the metrics endpoint):
+# whatever links $(LIB) may pull any of it in.
+LIBS_CORE := -lmicrohttpd -lcrypto -lmnl
 
 # Debian packages needed to build, test and benchmark.
 DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
-	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev
+	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev libmicrohttpd-dev curl
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -84,17 +87,17 @@ $(TESTLIB): $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
 $(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LIBS_CORE) $(LIBS_BPF)
 
 $(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion -lpcap -ljson-c $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion -lpcap -ljson-c $(LIBS_CORE) $(LIBS_BPF)
 
 $(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF) -lm
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF) -lm
 
 $(BUILD)/bench-bpf/%.bpf.o: tools/bench/%.bpf.c
 	$(call msg,BPF,$@)
@@ -112,11 +115,11 @@ $(BENCH): | $(BENCH_SKELS)
 
 $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) $(LIBS_BPF) -lmnl
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) $(LIBS_CORE) $(LIBS_BPF)
 
 $(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF)
 
 # Installs only what is missing; apt-get update only when something is.
 deps:
