@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Learned IDs wait in a hash table that also keeps insertion order. With
+ * one TTL for all, deadlines grow in that order, so a sweep only looks at
+ * the oldest entries until it meets one still in time.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <uthash.h>
+#include "expiry.h"
+
+#define SCAN_CHUNK 4096
+
+struct learned {
+	struct qs_cid_key key;
+	__u64 deadline_ns;
+	UT_hash_handle hh;
+};
+
+struct qs_expiry {
+	int cids_fd, flows_fd;
+	__u64 learned_ttl_ns, flow_idle_ns;
+	struct learned *pending; /* in deadline order */
+	struct qs_expiry_stats stats;
+};
+
+__u64 qs_now_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct qs_expiry *qs_expiry_new(int cids_fd, int flows_fd, __u64 learned_ttl_ns, __u64 flow_idle_ns)
+{
+	struct qs_expiry *x;
+
+	if (!learned_ttl_ns || flow_idle_ns < QS_FLOW_IDLE_MIN_NS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->cids_fd = cids_fd;
+	x->flows_fd = flows_fd;
+	x->learned_ttl_ns = learned_ttl_ns;
+	x->flow_idle_ns = flow_idle_ns;
+	return x;
+}
+
+void qs_expiry_free(struct qs_expiry *x)
+{
+	struct learned *l, *tmp;
+
+	if (!x)
+		return;
+	HASH_ITER(hh, x->pending, l, tmp)
+	{
+		HASH_DEL(x->pending, l);
+		free(l);
+	}
+	free(x);
+}
+
+/* Tracks key until deadline; an ID already waiting keeps its deadline. */
+static int track(struct qs_expiry *x, const struct qs_cid_key *key, __u64 deadline_ns)
+{
+	struct learned *l;
+
+	HASH_FIND(hh, x->pending, key, sizeof(*key), l);
+	if (l)
+		return 0;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->key = *key;
+	l->deadline_ns = deadline_ns;
+	HASH_ADD(hh, x->pending, key, sizeof(l->key), l);
+	x->stats.learned++;
+	x->stats.tracked++;
+	return 0;
+}
+
+int qs_expiry_event(struct qs_expiry *x, const struct qs_event *ev)
+{
+	struct qs_cid_key key;
+
+	if (ev->type != QS_EV_LEARNED_CID)
+		return 0;
+	if (ev->cid_len == 0 || ev->cid_len > QS_CID_MAX_LEN || ev->vip_id >= QS_MAX_VIPS)
+		return -EINVAL;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.cid, ev->cid, ev->cid_len);
+	key.cid_len = ev->cid_len;
+	key.vip_id = ev->vip_id;
+	return track(x, &key, ev->ts_ns + x->learned_ttl_ns);
+}
+
+typedef int (*scan_fn)(struct qs_expiry *x, const void *key, const void *value, __u64 now);
+
+/* Calls fn for every entry of a hash map, a batch of lookups at a time. */
+static int map_scan(struct qs_expiry *x, int fd, size_t key_size, size_t value_size, scan_fn fn,
+		    __u64 now)
+{
+	char *keys = malloc(SCAN_CHUNK * key_size), *values = malloc(SCAN_CHUNK * value_size);
+	__u64 batch = 0;
+	int err = 0, done = 0;
+
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int first = 1; !done && !err; first = 0) {
+		__u32 count = SCAN_CHUNK;
+
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, values, &count,
+					 NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			done = 1; /* the last batch, possibly with entries */
+		}
+		for (__u32 i = 0; i < count && !err; i++)
+			err = fn(x, keys + i * key_size, values + i * value_size, now);
+	}
+out:
+	free(keys);
+	free(values);
+	return err;
+}
+
+static int scan_learned(struct qs_expiry *x, const void *key, const void *value, __u64 now)
+{
+	const struct qs_cid_entry *e = value;
+
+	return e->kind == QS_CID_LEARNED ? track(x, key, now + x->learned_ttl_ns) : 0;
+}
+
+int qs_expiry_scan_learned(struct qs_expiry *x, __u64 now_ns)
+{
+	return map_scan(x, x->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
+			scan_learned, now_ns);
+}
+
+/* The deadline of l has passed: remove its entry unless it was confirmed. */
+static int expire_learned(struct qs_expiry *x, struct learned *l)
+{
+	struct qs_cid_entry e;
+
+	if (bpf_map_lookup_elem(x->cids_fd, &l->key, &e)) {
+		if (errno != ENOENT)
+			return -errno;
+		x->stats.gone++;
+	} else if (e.kind != QS_CID_LEARNED) {
+		x->stats.confirmed++;
+	} else if (bpf_map_delete_elem(x->cids_fd, &l->key) == 0) {
+		x->stats.expired++;
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+	HASH_DEL(x->pending, l);
+	free(l);
+	x->stats.tracked--;
+	return 0;
+}
+
+static int scan_flow(struct qs_expiry *x, const void *key, const void *value, __u64 now)
+{
+	const struct qs_flow *f = value;
+
+	if (f->last_seen_ns + x->flow_idle_ns > now)
+		return 0;
+	if (bpf_map_delete_elem(x->flows_fd, key) == 0)
+		x->stats.flows_expired++;
+	else if (errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int qs_expiry_sweep(struct qs_expiry *x, __u64 now_ns)
+{
+	struct learned *l, *tmp;
+	int err;
+
+	HASH_ITER(hh, x->pending, l, tmp)
+	{
+		if (l->deadline_ns > now_ns)
+			break;
+		err = expire_learned(x, l);
+		if (err)
+			return err;
+	}
+	return map_scan(x, x->flows_fd, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
+			scan_flow, now_ns);
+}
+
+const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)
+{
+	return &x->stats;
+}
