@@ -31,7 +31,8 @@ LIBS_CORE := -lmicrohttpd -lcrypto -lmnl
 # Debian packages needed to build, test and benchmark.
 DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
-	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev libmicrohttpd-dev curl
+	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev libmicrohttpd-dev curl \
+	libclang-rt-dev
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -58,8 +59,9 @@ UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
 BENCH := $(BUILD)/tools/qs-bench
 VSTATS := $(BUILD)/tools/qs-verifier-stats
+FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH))
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH))
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)
@@ -120,6 +122,16 @@ $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(LIB)
 $(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF)
+
+# libFuzzer target (libclang-rt-dev): built from the sources with clang and
+# the sanitizers, not from the gcc-built archive, so the codec is instrumented.
+$(FUZZ_REPORT): tests/fuzz/fuzz_report.c userspace/lib/report.c include/quicsteer/report.h \
+		include/quicsteer/abi.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -Wall -Wextra -Werror -Iinclude \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $(filter %.c,$^) -lcrypto
 
 # Installs only what is missing; apt-get update only when something is.
 deps:

@@ -153,7 +153,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p, __u8
 	const struct qs_nexthop *nh;
 	const struct qs_backend *be;
 	__u32 nh_id;
-	int err;
+	int err, redirect;
 
 	be = bpf_map_lookup_elem(&qs_backends, &backend_id);
 	if (!be || be->family == QS_AF_NONE) {
@@ -162,8 +162,13 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p, __u8
 	}
 	nh_id = be->nexthop_id;
 	nh = bpf_map_lookup_elem(&qs_nexthops, &nh_id);
-	if (!nh || !(nh->flags & QS_NEXTHOP_F_VALID) ||
-	    (nh->tx_ifindex && !bpf_map_lookup_elem(&qs_tx_ports, &nh->tx_ifindex))) {
+	if (!nh || !(nh->flags & QS_NEXTHOP_F_VALID)) {
+		*reason = QS_R_DROP_NO_NEXTHOP;
+		return XDP_DROP;
+	}
+	/* out of the device it came in on: XDP_TX, cheaper than a redirect */
+	redirect = nh->tx_ifindex && nh->tx_ifindex != ctx->ingress_ifindex;
+	if (redirect && !bpf_map_lookup_elem(&qs_tx_ports, &nh->tx_ifindex)) {
 		*reason = QS_R_DROP_NO_NEXTHOP;
 		return XDP_DROP;
 	}
@@ -181,7 +186,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p, __u8
 		*reason = QS_R_DROP_ENCAP;
 		return XDP_DROP;
 	}
-	if (nh->tx_ifindex)
+	if (redirect)
 		return bpf_redirect_map(&qs_tx_ports, nh->tx_ifindex, XDP_DROP);
 	return XDP_TX;
 }

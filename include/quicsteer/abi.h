@@ -20,7 +20,7 @@
 /* Table sizes. Maglev tables are one array of QS_MAX_VIPS rows. */
 #define QS_MAX_VIPS 32
 #define QS_MAX_BACKENDS 4096
-#define QS_MAX_NEXTHOPS 256
+#define QS_MAX_NEXTHOPS QS_MAX_BACKENDS /* the agent gives each backend its own */
 #define QS_MAGLEV_SIZE 65537 /* prime */
 #define QS_CID_TABLE_SIZE (1 << 21)
 #define QS_FLOW_TABLE_SIZE (1 << 20)
@@ -213,7 +213,11 @@ _Static_assert(sizeof(struct qs_backend) == 24, "qs_backend size");
 struct qs_nexthop {
 	struct qs_addr src6; /* outer IPv6 source; low 16 bits vary per flow */
 	__be32 src4; /* outer IPv4 source; low src4_flow_bits vary per flow */
-	__u32 tx_ifindex; /* 0: XDP_TX out of the receiving device; else qs_tx_ports */
+	/*
+	 * Egress device. 0 or the device the packet came in on: XDP_TX;
+	 * another: XDP_REDIRECT through qs_tx_ports, which must hold it.
+	 */
+	__u32 tx_ifindex;
 	__u8 dmac[6]; /* dmac and smac together, 8-byte aligned: copied as words */
 	__u8 smac[6];
 	__u8 src4_flow_bits; /* 0..16 */

@@ -7,7 +7,11 @@
  * counter are asserted. Every prefix of every case's frame must then get a
  * defined, counted verdict and never be forwarded.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #pragma GCC diagnostic ignored \
 	"-Wmissing-field-initializers" /* the case table leaves trailing fields out */
@@ -448,14 +452,27 @@ static int s_l2(struct fx *fx)
 	return set_cids(fx) ?: fx_vip(fx, VIP4, VIP_PORT, &v4);
 }
 
-/* Redirect to the loopback device (ifindex 1) through qs_tx_ports. */
+/*
+ * Redirect to another device through qs_tx_ports: a veth made in a network
+ * namespace of this test process's own (BPF_PROG_RUN's packets come in on
+ * the loopback device).
+ */
 static int s_redirect(struct fx *fx)
 {
-	__u32 ifindex = 1;
+	__u32 ifindex;
 
-	if (bpf_map_update_elem(fx->tx_ports, &ifindex, &ifindex, BPF_ANY))
+	if (unshare(CLONE_NEWNET) || system("ip link add qsrd0 type veth peer name qsrd1"))
+		return -1;
+	ifindex = if_nametoindex("qsrd0");
+	if (!ifindex || bpf_map_update_elem(fx->tx_ports, &ifindex, &ifindex, BPF_ANY))
 		return -1;
 	return set_cids(fx) ?: fx_nexthop(fx, ifindex);
+}
+
+/* The egress is the device the packet came in on: XDP_TX, no devmap needed. */
+static int s_egress_is_ingress(struct fx *fx)
+{
+	return set_cids(fx) ?: fx_nexthop(fx, 1);
 }
 
 static int s_redirect_missing_port(struct fx *fx)
@@ -762,6 +779,8 @@ static const struct dp_case cases[] = {
 	{ "layer-2 DSR", p_short4_cid, s_l2, XDP_TX, QS_R_ROUTE_CID, OUT_L2, BE_A },
 	{ "redirect to another device", p_short4_cid, s_redirect, XDP_REDIRECT, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_A },
+	{ "egress is the ingress device", p_short4_cid, s_egress_is_ingress, XDP_TX,
+	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
 	{ "redirect device missing", p_short4_cid, s_redirect_missing_port, XDP_DROP,
 	  QS_R_DROP_NO_NEXTHOP, OUT_NONE },
 };

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The backend report protocol, version 1: the datagrams in which backends
+ * tell the agent which connection IDs they issue and retire. The wire format
+ * and the agent's acceptance rules are specified in docs/report-protocol.md;
+ * this is the C codec that backends (libquicsteer) and the agent share.
+ *
+ * Encoding and decoding are pure: no sockets, no allocation in this code,
+ * no locks, no global state. An encoder or reader belongs to one thread at a
+ * time; the caller serialises. The MAC itself is computed by libcrypto,
+ * which on OpenSSL 3.0 allocates a context inside the call.
+ *
+ * Decoded structs hold integers in host order; addresses and ports stay in
+ * network order, as in the map keys of abi.h, so they copy straight into a
+ * struct qs_vip_key or qs_flow_key.
+ */
+#ifndef QUICSTEER_REPORT_H
+#define QUICSTEER_REPORT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "quicsteer/abi.h"
+
+#define QS_REPORT_MAGIC 0x51535250u /* "QSRP" */
+#define QS_REPORT_VERSION 1
+#define QS_REPORT_KEY_LEN 32 /* HMAC-SHA256 key */
+#define QS_REPORT_MAC_LEN 32 /* HMAC-SHA256 output, the datagram's last bytes */
+#define QS_REPORT_HDR_LEN 48
+#define QS_REPORT_REC_HDR_LEN 3 /* type u8, length be16 */
+
+/*
+ * 1232 bytes: the UDP payload that fits the IPv6 minimum MTU (1280 - 40 -
+ * 8), so a report is never fragmented on any path. Bigger datagrams are
+ * refused, smaller ones are fine.
+ */
+#define QS_REPORT_MAX_DGRAM 1232
+#define QS_REPORT_MIN_DGRAM (QS_REPORT_HDR_LEN + QS_REPORT_MAC_LEN)
+#define QS_REPORT_MAX_BODY (QS_REPORT_MAX_DGRAM - QS_REPORT_MIN_DGRAM) /* 1152 */
+/* Empty-valued records (heartbeat, drain) are the smallest: 3 bytes each. */
+#define QS_REPORT_MAX_RECORDS (QS_REPORT_MAX_BODY / QS_REPORT_REC_HDR_LEN) /* 384 */
+
+/* Value lengths, without the 3-byte record header. */
+#define QS_REPORT_HANDLE_LEN 8
+#define QS_REPORT_CID_ISSUED_MAX (QS_REPORT_HANDLE_LEN + QS_CID_MAX_LEN) /* 28 */
+#define QS_REPORT_HANDSHAKE_LEN 28 /* handle, address[16], port, family, pad */
+#define QS_REPORT_CLOSED_LEN QS_REPORT_HANDLE_LEN
+#define QS_REPORT_SNAPSHOT_PART_LEN 8 /* snapshot id, part, flags, pad */
+
+enum qs_report_type {
+	QS_REPORT_CID_ISSUED = 1, /* handle u64, CID */
+	QS_REPORT_CID_RETIRED = 2, /* CID */
+	QS_REPORT_HANDSHAKE_DONE = 3, /* handle u64, client address */
+	QS_REPORT_CONN_CLOSED = 4, /* handle u64 */
+	QS_REPORT_HEARTBEAT = 5, /* empty */
+	QS_REPORT_DRAIN = 6, /* empty */
+	QS_REPORT_SNAPSHOT_PART = 7, /* snapshot id u32, part u16, flags u8, pad u8 */
+	QS_REPORT_SNAPSHOT_CID = 8, /* handle u64, CID */
+};
+
+#define QS_REPORT_SNAPSHOT_FINAL 0x01 /* last part of the snapshot */
+
+/*
+ * Why a datagram is refused. The codec returns the first group; the agent
+ * counts its own refusals (after the codec accepted) with the second, so one
+ * array of counters indexed by this enum covers all report intake.
+ */
+enum qs_report_reason {
+	QS_REPORT_OK = 0,
+	QS_REPORT_E_BAD_MAGIC,
+	QS_REPORT_E_BAD_VERSION,
+	QS_REPORT_E_TRUNCATED, /* datagram or record cut short */
+	QS_REPORT_E_OVERSIZE, /* longer than QS_REPORT_MAX_DGRAM */
+	QS_REPORT_E_BAD_HEADER, /* reserved field set, backend id 0, incarnation 0 */
+	QS_REPORT_E_TOO_MANY_RECORDS,
+	QS_REPORT_E_UNKNOWN_RECORD, /* type 0 or not in enum qs_report_type */
+	QS_REPORT_E_BAD_LENGTH, /* record length impossible for its type */
+	QS_REPORT_E_CID_TOO_LONG,
+	QS_REPORT_E_BAD_FAMILY,
+	QS_REPORT_E_NONZERO_PAD, /* pad byte or unused address byte set */
+	QS_REPORT_E_NO_VIP, /* VIP-bound record in a datagram without a VIP */
+	QS_REPORT_E_BAD_SNAPSHOT, /* snapshot CIDs without exactly one part, bad flags */
+	QS_REPORT_E_TRAILING, /* bytes between the last record and the MAC */
+	QS_REPORT_E_BAD_MAC,
+	QS_REPORT_E_MAC_ERROR, /* libcrypto failed: not the sender's fault */
+	/* Agent-level refusals; the codec never returns these. */
+	QS_REPORT_E_UNKNOWN_BACKEND,
+	QS_REPORT_E_UNKNOWN_VIP,
+	QS_REPORT_E_REPLAY, /* sequence not newer within the incarnation */
+	QS_REPORT_E_STALE_INCARNATION, /* an incarnation already replaced */
+	QS_REPORT_NR_REASONS,
+};
+
+/* Short snake_case name ("bad_mac"), for logs and metric labels. */
+const char *qs_report_reason_name(int reason);
+
+/* An address and UDP port; same shape as struct qs_vip_key. */
+struct qs_report_endpoint {
+	struct qs_addr addr; /* IPv4 in addr[0], addr[1..3] zero */
+	__be16 port;
+	__u8 family; /* enum qs_family */
+	__u8 pad;
+};
+
+struct qs_report_header {
+	__u64 incarnation; /* random per process start, never 0 */
+	__u64 sequence; /* strictly increasing within the incarnation */
+	__u32 backend_id; /* as configured at the agent, never 0 */
+	/* The VIP every VIP-bound record is about; family QS_AF_NONE: none. */
+	struct qs_report_endpoint vip;
+};
+
+struct qs_report_cid {
+	__u8 len; /* 0..QS_CID_MAX_LEN */
+	__u8 bytes[QS_CID_MAX_LEN];
+};
+
+/* One decoded record; the member named after the type is valid. */
+struct qs_report_record {
+	__u8 type; /* enum qs_report_type */
+	union {
+		struct {
+			__u64 handle;
+			struct qs_report_cid cid;
+		} cid_issued; /* also QS_REPORT_SNAPSHOT_CID */
+		struct {
+			struct qs_report_cid cid;
+		} cid_retired;
+		struct {
+			__u64 handle;
+			struct qs_report_endpoint client;
+		} handshake;
+		struct {
+			__u64 handle;
+		} closed;
+		struct {
+			__u32 snapshot_id;
+			__u16 part; /* 0 first */
+			__u8 flags; /* QS_REPORT_SNAPSHOT_FINAL */
+		} snapshot;
+	};
+};
+
+/*
+ * Encoder over a caller's buffer. Fields are private; they are here so the
+ * encoder can live on the stack or inside another struct.
+ */
+struct qs_report_encoder {
+	__u8 *buf;
+	size_t cap; /* min(buffer size, QS_REPORT_MAX_DGRAM) */
+	size_t len; /* header and records so far */
+	__u16 nrecords;
+	__u8 vip_bound; /* a VIP-bound record may be added */
+	__u8 has_part; /* a SNAPSHOT_PART was added */
+	__u8 has_snapshot_cid;
+};
+
+/*
+ * Starts a datagram in buf[size]. -EINVAL: a header field the decoder would
+ * refuse (backend id 0, incarnation 0, bad VIP family or padding); -ENOSPC:
+ * size below QS_REPORT_MIN_DGRAM.
+ */
+int qs_report_encoder_init(struct qs_report_encoder *enc, void *buf, size_t size,
+			   const struct qs_report_header *hdr);
+
+/*
+ * Appends one record. -ENOSPC: it does not fit in front of the MAC (finish
+ * and send this datagram, start the next one, add the record again);
+ * -EINVAL: a record the decoder would refuse (unknown type, CID longer than
+ * 20 bytes, bad family or padding, VIP-bound record without a VIP, a second
+ * SNAPSHOT_PART). On error the encoder is unchanged.
+ */
+int qs_report_add(struct qs_report_encoder *enc, const struct qs_report_record *rec);
+
+/* Shorthands for qs_report_add. */
+int qs_report_add_cid_issued(struct qs_report_encoder *enc, __u64 handle, const void *cid,
+			     size_t cid_len);
+int qs_report_add_cid_retired(struct qs_report_encoder *enc, const void *cid, size_t cid_len);
+int qs_report_add_handshake(struct qs_report_encoder *enc, __u64 handle,
+			    const struct qs_report_endpoint *client);
+int qs_report_add_closed(struct qs_report_encoder *enc, __u64 handle);
+int qs_report_add_heartbeat(struct qs_report_encoder *enc);
+int qs_report_add_drain(struct qs_report_encoder *enc);
+int qs_report_add_snapshot_part(struct qs_report_encoder *enc, __u32 snapshot_id, __u16 part,
+				__u8 flags);
+int qs_report_add_snapshot_cid(struct qs_report_encoder *enc, __u64 handle, const void *cid,
+			       size_t cid_len);
+
+/* Bytes a record takes on the wire (header included); -EINVAL if invalid. */
+int qs_report_record_size(const struct qs_report_record *rec);
+
+/*
+ * Writes the record count and appends the MAC over every byte before it.
+ * Returns the datagram's length (> 0), or -EINVAL (snapshot CIDs without a
+ * SNAPSHOT_PART), -EIO (libcrypto failed). The encoder is spent either way:
+ * init it again for the next datagram.
+ */
+int qs_report_finish(struct qs_report_encoder *enc, const __u8 key[QS_REPORT_KEY_LEN]);
+
+/* Iterates the records of a verified datagram; fields but hdr are private. */
+struct qs_report_reader {
+	const __u8 *buf;
+	size_t end; /* offset of the MAC */
+	size_t off; /* next record */
+	__u16 nrecords;
+	__u16 next; /* index of the next record */
+	struct qs_report_header hdr;
+};
+
+/*
+ * Checks everything but the MAC: the header and every record. Returns
+ * QS_REPORT_OK and fills *hdr (may be NULL), or a refusal reason. The header
+ * is not authenticated yet: use it only to find the backend's key.
+ */
+int qs_report_check(const void *buf, size_t len, struct qs_report_header *hdr);
+
+/*
+ * qs_report_check, then the MAC with the backend's key (compared in
+ * constant time). Returns QS_REPORT_OK with *rd ready for qs_report_next
+ * and rd->hdr filled, or a refusal reason with *rd empty: nothing of a
+ * refused datagram is ever handed out. The agent's own checks (backend,
+ * VIP, replay, incarnation) come after this, on rd->hdr.
+ */
+int qs_report_verify(struct qs_report_reader *rd, const void *buf, size_t len,
+		     const __u8 key[QS_REPORT_KEY_LEN]);
+
+/* Next record of a verified datagram: 1 with *rec filled, 0 at the end. */
+int qs_report_next(struct qs_report_reader *rd, struct qs_report_record *rec);
+
+#endif /* QUICSTEER_REPORT_H */
