@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "intake.h"
+#include "log.h"
+
+struct backend_state {
+	struct qs_intake_backend pub;
+	__u64 old[QS_INTAKE_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
+	int known; /* has an incarnation */
+};
+
+struct qs_intake {
+	struct qs_cidreg *reg;
+	qs_intake_key_fn key;
+	qs_intake_vip_fn vip;
+	void *ctx;
+	__u64 counts[QS_REPORT_NR_REASONS];
+	__u64 ids;
+	struct backend_state backends[QS_MAX_BACKENDS];
+};
+
+struct qs_intake *qs_intake_new(struct qs_cidreg *reg, qs_intake_key_fn key, qs_intake_vip_fn vip,
+				void *ctx)
+{
+	struct qs_intake *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return NULL;
+	in->reg = reg;
+	in->key = key;
+	in->vip = vip;
+	in->ctx = ctx;
+	return in;
+}
+
+void qs_intake_free(struct qs_intake *in)
+{
+	free(in);
+}
+
+static int was_replaced(const struct backend_state *b, __u64 incarnation)
+{
+	for (int i = 0; i < QS_INTAKE_OLD_INCARNATIONS; i++)
+		if (b->old[i] == incarnation)
+			return 1;
+	return 0;
+}
+
+/* The replay and incarnation rules on an authenticated header. */
+static int sequence_check(struct backend_state *b, const struct qs_report_header *h)
+{
+	if (!b->known || h->incarnation != b->pub.incarnation)
+		return was_replaced(b, h->incarnation) ? QS_REPORT_E_STALE_INCARNATION :
+							 QS_REPORT_OK;
+	return h->sequence > b->pub.sequence ? QS_REPORT_OK : QS_REPORT_E_REPLAY;
+}
+
+static void incarnation_take(struct qs_intake *in, struct backend_state *b, __u32 id,
+			     const struct qs_report_header *h)
+{
+	if (b->known && b->pub.incarnation != h->incarnation) {
+		memmove(b->old + 1, b->old, sizeof(b->old) - sizeof(b->old[0]));
+		b->old[0] = b->pub.incarnation;
+		b->pub.drain_requested = 0;
+		pr_info("backend %u: new incarnation %016llx, its previous IDs purged\n", id,
+			(unsigned long long)h->incarnation);
+	}
+	qs_cidreg_incarnation(in->reg, id, h->incarnation);
+	b->pub.incarnation = h->incarnation;
+	b->known = 1;
+}
+
+/* Additions first, then removals, as the protocol orders them. */
+static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __u32 id,
+			    __u32 vip_id, struct backend_state *b)
+{
+	struct qs_report_record r;
+	__u32 snapshot = 0;
+	int final = 0;
+
+	while (qs_report_next(&rd, &r) == 1) {
+		switch (r.type) {
+		case QS_REPORT_CID_ISSUED:
+			if (r.cid_issued.cid.len)
+				qs_cidreg_issue(in->reg, id, vip_id, r.cid_issued.cid.bytes,
+						r.cid_issued.cid.len, r.cid_issued.handle);
+			in->ids++;
+			break;
+		case QS_REPORT_SNAPSHOT_PART:
+			snapshot = r.snapshot.snapshot_id;
+			final = r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL;
+			if (r.snapshot.part == 0)
+				qs_cidreg_snapshot_begin(in->reg, id, snapshot);
+			break;
+		case QS_REPORT_SNAPSHOT_CID:
+			if (r.cid_issued.cid.len)
+				qs_cidreg_snapshot_add(in->reg, id, snapshot, vip_id,
+						       r.cid_issued.cid.bytes, r.cid_issued.cid.len,
+						       r.cid_issued.handle);
+			in->ids++;
+			break;
+		case QS_REPORT_HANDSHAKE_DONE:
+			b->pub.handshakes++;
+			break;
+		case QS_REPORT_DRAIN:
+			b->pub.drain_requested = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	if (final)
+		qs_cidreg_snapshot_end(in->reg, id, snapshot);
+}
+
+static void apply_removals(struct qs_intake *in, struct qs_report_reader rd, __u32 id, __u32 vip_id)
+{
+	struct qs_report_record r;
+
+	while (qs_report_next(&rd, &r) == 1) {
+		if (r.type == QS_REPORT_CID_RETIRED && r.cid_retired.cid.len) {
+			qs_cidreg_retire(in->reg, id, vip_id, r.cid_retired.cid.bytes,
+					 r.cid_retired.cid.len);
+			in->ids++;
+		} else if (r.type == QS_REPORT_CONN_CLOSED) {
+			qs_cidreg_close(in->reg, id, r.closed.handle);
+		}
+	}
+}
+
+static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __u64 now)
+{
+	struct qs_report_header h;
+	struct qs_report_reader rd;
+	struct backend_state *b;
+	const __u8 *key;
+	__u32 vip_id = QS_MAX_VIPS;
+	int reason = qs_report_check(buf, len, &h);
+
+	if (reason != QS_REPORT_OK)
+		return reason;
+	if (h.backend_id >= QS_MAX_BACKENDS || in->key(in->ctx, h.backend_id, &key))
+		return QS_REPORT_E_UNKNOWN_BACKEND;
+	reason = qs_report_verify(&rd, buf, len, key);
+	if (reason != QS_REPORT_OK)
+		return reason;
+	if (h.vip.family != QS_AF_NONE && in->vip(in->ctx, &h.vip, &vip_id))
+		return QS_REPORT_E_UNKNOWN_VIP;
+	b = &in->backends[h.backend_id];
+	reason = sequence_check(b, &h);
+	if (reason != QS_REPORT_OK)
+		return reason;
+	incarnation_take(in, b, h.backend_id, &h);
+	b->pub.sequence = h.sequence;
+	b->pub.last_seen_ns = now;
+	apply_additions(in, rd, h.backend_id, vip_id, b);
+	apply_removals(in, rd, h.backend_id, vip_id);
+	return QS_REPORT_OK;
+}
+
+int qs_intake_datagram(struct qs_intake *in, const void *buf, size_t len, __u64 now_ns)
+{
+	int reason = accept_datagram(in, buf, len, now_ns);
+
+	if (reason < 0 || reason >= QS_REPORT_NR_REASONS)
+		reason = QS_REPORT_E_TRUNCATED;
+	in->counts[reason]++;
+	return reason;
+}
+
+__u64 qs_intake_count(const struct qs_intake *in, int reason)
+{
+	return reason >= 0 && reason < QS_REPORT_NR_REASONS ? in->counts[reason] : 0;
+}
+
+__u64 qs_intake_ids(const struct qs_intake *in)
+{
+	return in->ids;
+}
+
+const struct qs_intake_backend *qs_intake_backend(const struct qs_intake *in, __u32 backend_id)
+{
+	if (backend_id >= QS_MAX_BACKENDS || !in->backends[backend_id].known)
+		return NULL;
+	return &in->backends[backend_id].pub;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Report intake: one datagram from a backend in, its records applied to
+ * the ID registry if and only if the whole datagram is acceptable
+ * (docs/report-protocol.md, "Acceptance"): structure, known backend, MAC
+ * with that backend's key, known VIP, a sequence newer than the last one
+ * of the incarnation, an incarnation not already replaced. Every datagram
+ * is counted under exactly one reason. No socket here: the agent reads
+ * them, tests build them with the encoder.
+ */
+#ifndef QS_INTAKE_H
+#define QS_INTAKE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "cidreg.h"
+#include "quicsteer/report.h"
+
+/* Incarnations a backend replaced that are still refused as stale. */
+#define QS_INTAKE_OLD_INCARNATIONS 16
+
+/* The backend's report key; -ENOENT if the backend is not configured. */
+typedef int (*qs_intake_key_fn)(void *ctx, __u32 backend_id, const __u8 **key);
+/* The vip_id of a VIP endpoint; -ENOENT if no such VIP. */
+typedef int (*qs_intake_vip_fn)(void *ctx, const struct qs_report_endpoint *vip, __u32 *vip_id);
+
+struct qs_intake_backend {
+	__u64 last_seen_ns; /* last accepted datagram: heartbeats and all */
+	__u64 incarnation;
+	__u64 sequence;
+	int drain_requested; /* until the next incarnation */
+	__u64 handshakes;
+};
+
+struct qs_intake;
+
+struct qs_intake *qs_intake_new(struct qs_cidreg *reg, qs_intake_key_fn key, qs_intake_vip_fn vip,
+				void *ctx);
+void qs_intake_free(struct qs_intake *in);
+
+/* Returns QS_REPORT_OK or the reason the datagram was refused. */
+int qs_intake_datagram(struct qs_intake *in, const void *buf, size_t len, __u64 now_ns);
+
+/* Datagrams counted per enum qs_report_reason. */
+__u64 qs_intake_count(const struct qs_intake *in, int reason);
+/* IDs the accepted datagrams carried (issued, retired, in snapshots). */
+__u64 qs_intake_ids(const struct qs_intake *in);
+/* NULL if nothing was ever accepted from it. */
+const struct qs_intake_backend *qs_intake_backend(const struct qs_intake *in, __u32 backend_id);
+
+#endif /* QS_INTAKE_H */
