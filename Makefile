@@ -59,9 +59,11 @@ UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
 BENCH := $(BUILD)/tools/qs-bench
 VSTATS := $(BUILD)/tools/qs-verifier-stats
+AGENT_SRCS := $(wildcard userspace/agent/*.c)
+AGENT := $(BUILD)/quicsteerd
 FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH))
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH))
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)
@@ -115,9 +117,13 @@ $(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/%.bpf.o
 $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(BENCH_SKELS)
 $(BENCH): | $(BENCH_SKELS)
 
-$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(LIB)
+$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) $(LIBS_CORE) $(LIBS_BPF)
+
+$(AGENT): $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) -ljson-c -lpthread $(LIBS_CORE) $(LIBS_BPF)
 
 $(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
 	$(call msg,LD,$@)
@@ -166,6 +172,8 @@ install: all
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/quicsteer/
 	install -m 0644 include/quicsteer/*.h $(DESTDIR)$(PREFIX)/include/quicsteer/
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/sbin/
 	$(if $(wildcard docs/*.8),install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
 
 clean:

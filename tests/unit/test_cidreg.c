@@ -261,3 +261,22 @@ Test(cidreg, bad_ids_are_refused)
 	cr_assert_eq(map.puts, 0);
 	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), -ENOENT);
 }
+
+/* After an agent restart, map entries are adopted and a retire still works. */
+Test(cidreg, adopted_ids_survive_the_first_incarnation_and_retire)
+{
+	struct qs_cid_key key;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.cid, X, 8);
+	key.cid_len = 8;
+	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), 0);
+	cr_assert_eq(map.puts, 0, "adopting wrote the map");
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xa), 1);
+	cr_assert_eq(map.dels, 0, "the first incarnation after a restart purged adopted IDs");
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, X, 8), 0);
+	cr_assert_eq(map.dels, 1, "retire of an adopted ID did not reach the map");
+	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), 0);
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	cr_assert_eq(map.dels, 2, "a later new incarnation kept an adopted ID");
+}

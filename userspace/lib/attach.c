@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
 #include "log.h"
@@ -35,12 +38,16 @@ static enum xdp_attach_mode libxdp_mode(enum qs_xdp_mode mode)
 
 static int router_program(struct qs_router *r)
 {
-	int err;
+	int fd = bpf_program__fd(r->skel->progs.quicsteer_router), err;
 
 	if (r->xdp)
 		return 0;
-	/* libxdp loads the object itself, as a dispatcher extension if it can */
-	r->xdp = xdp_program__from_bpf_obj(r->skel->obj, "xdp");
+	/*
+	 * libxdp loads the object itself, as a dispatcher extension if it can;
+	 * a program we loaded already (to replace one) it can only attach.
+	 */
+	r->xdp =
+		fd >= 0 ? xdp_program__from_fd(fd) : xdp_program__from_bpf_obj(r->skel->obj, "xdp");
 	err = libxdp_get_error(r->xdp);
 	if (err) {
 		r->xdp = NULL;
@@ -49,15 +56,86 @@ static int router_program(struct qs_router *r)
 	return err;
 }
 
+/* The loaded router's fd, loading it here if libxdp has not. */
+static int router_fd(struct qs_router *r)
+{
+	int err;
+
+	if (r->xdp)
+		return xdp_program__fd(r->xdp);
+	if (bpf_program__fd(r->skel->progs.quicsteer_router) < 0) {
+		err = quicsteer_bpf__load(r->skel);
+		if (err)
+			return err;
+	}
+	return bpf_program__fd(r->skel->progs.quicsteer_router);
+}
+
+/*
+ * A router already on the interface (an agent restart, an upgrade) is
+ * replaced in one step: XDP_FLAGS_REPLACE swaps the program under traffic,
+ * and both use the same pinned maps, so no packet meets an empty table.
+ */
+static int router_replace(struct qs_router *r, const char *ifname, unsigned int ifindex,
+			  __u32 old_id, __u8 attach_mode)
+{
+	__u32 mode_flag = attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int old_fd = bpf_prog_get_fd_by_id(old_id), fd = router_fd(r), err;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+
+	if (old_fd < 0 || fd < 0)
+		return old_fd < 0 ? -errno : fd;
+	err = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_REPLACE | mode_flag, &opts);
+	close(old_fd);
+	if (err) {
+		pr_warn("interface %s: cannot replace the router: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	pr_info("interface %s: router replaced (program %u before)\n", ifname, old_id);
+	return 0;
+}
+
+/* The program attached to ifindex: 0 if none, else its id, name and mode. */
+static __u32 attached_id(unsigned int ifindex, char name[BPF_OBJ_NAME_LEN], __u8 *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd;
+
+	name[0] = 0;
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return 0;
+	*mode = q.attach_mode;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(name, BPF_OBJ_NAME_LEN, "%s", info.name);
+	if (fd >= 0)
+		close(fd);
+	return q.prog_id;
+}
+
 int qs_router_attach(struct qs_router *r, const char *ifname, enum qs_xdp_mode mode)
 {
 	unsigned int ifindex = if_nametoindex(ifname);
+	char name[BPF_OBJ_NAME_LEN];
+	__u8 attached_mode = 0;
+	__u32 id;
 	int err;
 
 	if (!ifindex) {
 		err = -errno;
 		pr_warn("interface %s: %s\n", ifname, strerror(-err));
 		return err;
+	}
+	id = attached_id(ifindex, name, &attached_mode);
+	/* the kernel keeps 15 characters of the name */
+	if (id && !strncmp(name, QS_ROUTER_PROG_NAME, BPF_OBJ_NAME_LEN - 1))
+		return router_replace(r, ifname, ifindex, id, attached_mode);
+	if (id) {
+		pr_warn("interface %s: another XDP program (%s, id %u) is attached\n", ifname, name,
+			id);
+		return -EBUSY;
 	}
 	err = router_program(r);
 	if (err)
@@ -94,6 +172,23 @@ static struct xdp_program *attached_program(int ifindex, const char *name)
 	return libxdp_get_error(found) ? NULL : found;
 }
 
+/* A router attached directly (not under libxdp's dispatcher) goes in one step. */
+static int router_detach_direct(const char *ifname, unsigned int ifindex, __u32 id, __u8 mode)
+{
+	__u32 flags = mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int fd = bpf_prog_get_fd_by_id(id), err;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+
+	if (fd < 0)
+		return -errno;
+	/* REPLACE with the expected program: never detaches another one */
+	err = bpf_xdp_detach(ifindex, flags | XDP_FLAGS_REPLACE, &opts);
+	close(fd);
+	if (err)
+		pr_warn("interface %s: cannot detach the router: %s\n", ifname, strerror(-err));
+	return err;
+}
+
 /*
  * Detaches the router from ifname, whichever process attached it: an
  * operator's `detach` runs in a fresh process.
@@ -101,7 +196,10 @@ static struct xdp_program *attached_program(int ifindex, const char *name)
 int qs_router_detach(const char *ifname, enum qs_xdp_mode mode)
 {
 	unsigned int ifindex = if_nametoindex(ifname);
+	char name[BPF_OBJ_NAME_LEN];
 	struct xdp_program *p;
+	__u8 attached_mode = 0;
+	__u32 id;
 	int err;
 
 	if (!ifindex) {
@@ -109,19 +207,24 @@ int qs_router_detach(const char *ifname, enum qs_xdp_mode mode)
 		pr_warn("interface %s: %s\n", ifname, strerror(-err));
 		return err;
 	}
-	p = attached_program(ifindex, QS_ROUTER_PROG_NAME);
+	id = attached_id(ifindex, name, &attached_mode);
+	if (id && !strncmp(name, QS_ROUTER_PROG_NAME, BPF_OBJ_NAME_LEN - 1)) {
+		err = router_detach_direct(ifname, ifindex, id, attached_mode);
+		goto done;
+	}
+	p = id ? attached_program(ifindex, QS_ROUTER_PROG_NAME) : NULL;
 	if (!p) {
 		pr_warn("interface %s: no router attached\n", ifname);
 		return -ENOENT;
 	}
 	err = xdp_program__detach(p, ifindex, libxdp_mode(mode), 0);
 	xdp_program__close(p);
-	if (err) {
+	if (err)
 		pr_warn("interface %s: cannot detach the router: %s\n", ifname, strerror(-err));
-		return err;
-	}
-	pr_info("interface %s: router detached\n", ifname);
-	return 0;
+done:
+	if (!err)
+		pr_info("interface %s: router detached\n", ifname);
+	return err;
 }
 
 void qs_router_fini(struct qs_router *r)

@@ -61,13 +61,11 @@ void qs_cidreg_free(struct qs_cidreg *reg)
 
 	if (!reg)
 		return;
-	HASH_ITER(hh, reg->by_key, c, ctmp)
-	{
+	HASH_ITER (hh, reg->by_key, c, ctmp) {
 		HASH_DEL(reg->by_key, c);
 		free(c);
 	}
-	HASH_ITER(hh, reg->backends, b, btmp)
-	{
+	HASH_ITER (hh, reg->backends, b, btmp) {
 		HASH_DEL(reg->backends, b);
 		free(b);
 	}
@@ -204,7 +202,9 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 		return -ENOMEM;
 	if (b->has_incarnation && b->incarnation == incarnation)
 		return 0;
-	backend_clear(reg, b);
+	/* IDs adopted from the map after a restart belong to whichever it is */
+	if (b->has_incarnation)
+		backend_clear(reg, b);
 	b->incarnation = incarnation;
 	b->has_incarnation = 1;
 	b->in_snapshot = 0;
@@ -363,6 +363,24 @@ int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 		}
 	}
 	b->in_snapshot = 0;
+	return 0;
+}
+
+int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 1);
+	struct cid_rec *c;
+
+	if (!b)
+		return -ENOMEM;
+	if (rec_find(reg, key))
+		return -EEXIST;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->key = *key;
+	rec_link(reg, b, c);
+	reg->stats.live++;
 	return 0;
 }
 

@@ -69,6 +69,14 @@ int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 			   const __u8 *cid, size_t len, __u64 handle);
 int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
 
+/*
+ * Takes an authoritative entry already in the map (written before an agent
+ * restart) into the registry without writing it, owned by its backend under
+ * an incarnation not known yet: the backend's next datagram names it
+ * without purging, and its next snapshot reconciles what it really holds.
+ */
+int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id);
+
 /* Removes every ID of a backend (removed from the configuration). */
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id);
 

@@ -11,8 +11,7 @@
 #include <bpf/bpf.h>
 #include <uthash.h>
 #include "expiry.h"
-
-#define SCAN_CHUNK 4096
+#include "maps.h"
 
 struct learned {
 	struct qs_cid_key key;
@@ -59,8 +58,7 @@ void qs_expiry_free(struct qs_expiry *x)
 
 	if (!x)
 		return;
-	HASH_ITER(hh, x->pending, l, tmp)
-	{
+	HASH_ITER (hh, x->pending, l, tmp) {
 		HASH_DEL(x->pending, l);
 		free(l);
 	}
@@ -101,51 +99,26 @@ int qs_expiry_event(struct qs_expiry *x, const struct qs_event *ev)
 	return track(x, &key, ev->ts_ns + x->learned_ttl_ns);
 }
 
-typedef int (*scan_fn)(struct qs_expiry *x, const void *key, const void *value, __u64 now);
+/* What a scan of the tables needs beside the entry. */
+struct scan_ctx {
+	struct qs_expiry *x;
+	__u64 now;
+};
 
-/* Calls fn for every entry of a hash map, a batch of lookups at a time. */
-static int map_scan(struct qs_expiry *x, int fd, size_t key_size, size_t value_size, scan_fn fn,
-		    __u64 now)
-{
-	char *keys = malloc(SCAN_CHUNK * key_size), *values = malloc(SCAN_CHUNK * value_size);
-	__u64 batch = 0;
-	int err = 0, done = 0;
-
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (int first = 1; !done && !err; first = 0) {
-		__u32 count = SCAN_CHUNK;
-
-		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, values, &count,
-					 NULL)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				break;
-			}
-			done = 1; /* the last batch, possibly with entries */
-		}
-		for (__u32 i = 0; i < count && !err; i++)
-			err = fn(x, keys + i * key_size, values + i * value_size, now);
-	}
-out:
-	free(keys);
-	free(values);
-	return err;
-}
-
-static int scan_learned(struct qs_expiry *x, const void *key, const void *value, __u64 now)
+static int scan_learned(void *ctx, const void *key, const void *value)
 {
 	const struct qs_cid_entry *e = value;
+	struct scan_ctx *c = ctx;
 
-	return e->kind == QS_CID_LEARNED ? track(x, key, now + x->learned_ttl_ns) : 0;
+	return e->kind == QS_CID_LEARNED ? track(c->x, key, c->now + c->x->learned_ttl_ns) : 0;
 }
 
 int qs_expiry_scan_learned(struct qs_expiry *x, __u64 now_ns)
 {
-	return map_scan(x, x->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			scan_learned, now_ns);
+	struct scan_ctx c = { x, now_ns };
+
+	return qs_map_scan(x->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
+			   scan_learned, &c);
 }
 
 /* The deadline of l has passed: remove its entry unless it was confirmed. */
@@ -170,9 +143,11 @@ static int expire_learned(struct qs_expiry *x, struct learned *l)
 	return 0;
 }
 
-static int scan_flow(struct qs_expiry *x, const void *key, const void *value, __u64 now)
+static int scan_flow(void *ctx, const void *key, const void *value)
 {
 	const struct qs_flow *f = value;
+	struct qs_expiry *x = ((struct scan_ctx *)ctx)->x;
+	__u64 now = ((struct scan_ctx *)ctx)->now;
 
 	if (f->last_seen_ns + x->flow_idle_ns > now)
 		return 0;
@@ -188,16 +163,17 @@ int qs_expiry_sweep(struct qs_expiry *x, __u64 now_ns)
 	struct learned *l, *tmp;
 	int err;
 
-	HASH_ITER(hh, x->pending, l, tmp)
-	{
+	HASH_ITER (hh, x->pending, l, tmp) {
 		if (l->deadline_ns > now_ns)
 			break;
 		err = expire_learned(x, l);
 		if (err)
 			return err;
 	}
-	return map_scan(x, x->flows_fd, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
-			scan_flow, now_ns);
+	struct scan_ctx c = { x, now_ns };
+
+	return qs_map_scan(x->flows_fd, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
+			   scan_flow, &c);
 }
 
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)

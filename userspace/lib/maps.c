@@ -282,14 +282,51 @@ int qs_cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_
 
 int qs_prog_run(int prog_fd, struct qs_prog_run *run)
 {
+	struct xdp_md ctx = { .data_end = run->in_len, .ingress_ifindex = run->ingress_ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = run->in, .data_size_in = run->in_len,
 		    .data_out = run->out, .data_size_out = run->out_cap,
 		    .repeat = run->repeat ? run->repeat : 1);
 
+	if (run->ingress_ifindex) {
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
 	if (bpf_prog_test_run_opts(prog_fd, &opts))
 		return -errno;
 	run->out_len = opts.data_size_out;
 	run->action = opts.retval;
 	run->duration_ns = opts.duration;
 	return 0;
+}
+
+#define SCAN_CHUNK 4096
+
+int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, void *ctx)
+{
+	char *keys = malloc(SCAN_CHUNK * key_size), *values = malloc(SCAN_CHUNK * value_size);
+	__u64 batch = 0;
+	int err = 0, done = 0;
+
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int first = 1; !done && !err; first = 0) {
+		__u32 count = SCAN_CHUNK;
+
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, values, &count,
+					 NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			done = 1; /* the last batch, possibly with entries */
+		}
+		for (__u32 i = 0; i < count && !err; i++)
+			err = fn(ctx, keys + i * key_size, values + i * value_size);
+	}
+out:
+	free(keys);
+	free(values);
+	return err;
 }

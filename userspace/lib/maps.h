@@ -50,6 +50,13 @@ int qs_counter_read_u64(int fd, __u32 index, __u64 *sum);
 /* Builds a CID key; -EINVAL if len > QS_CID_MAX_LEN. */
 int qs_cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len);
 
+/*
+ * Calls fn for every entry of a hash map, a batch of lookups at a time;
+ * stops at the first non-zero return and returns it, or -errno.
+ */
+typedef int (*qs_map_scan_fn)(void *ctx, const void *key, const void *value);
+int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, void *ctx);
+
 /* One run of an XDP program over a frame (BPF_PROG_TEST_RUN, repeat 1). */
 struct qs_prog_run {
 	const void *in;
@@ -60,6 +67,7 @@ struct qs_prog_run {
 	__u32 action; /* out */
 	__u32 duration_ns; /* out: the kernel's measurement */
 	__u32 repeat; /* 0 means 1 */
+	__u32 ingress_ifindex; /* 0: the loopback device, as the kernel picks */
 };
 int qs_prog_run(int prog_fd, struct qs_prog_run *run);
 

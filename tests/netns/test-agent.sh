@@ -1,0 +1,146 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# quicsteerd in a namespace of its own: it attaches the router and writes
+# its configuration; a backend's report reaches the ID table and a packet
+# run through the attached program goes where the report said; a forged
+# report is refused, counted, and changes nothing; SIGKILL and a restart
+# leave the entries and routing in place; a bad reload leaves the running
+# configuration; the metrics endpoint serves the counters; SIGTERM leaves
+# the router attached. Guards against the agent losing or corrupting
+# routing state across its own failures.
+#
+# Usage: tests/netns/test-agent.sh [BUILD_DIR]. Needs root; never skips.
+
+BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+AGENT=$BUILD/quicsteerd
+PROBE=$BUILD/tests/qs-agent-probe
+passed=0
+failed=0
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+check()
+{
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2' want '$3'"; fi
+}
+has()
+{
+	if echo "$2" | grep -qF -- "$3"; then ok "$1"; else not_ok "$1" "no '$3' in: $(echo "$2" | head -c 300)"; fi
+}
+
+KEY_A=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+KEY_B=1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100
+CID=c1d2e3f4a5b6c7d8
+
+write_config()
+{
+	cat >"$DIR/quicsteer.conf" <<EOF
+pin-dir /sys/fs/bpf/qs-agent
+control-socket $DIR/control.sock
+metrics-listen 127.0.0.1 9464
+report-listen unix $DIR/reports.sock
+heartbeat-timeout off
+interface qsag0
+vip web 198.18.0.100 443
+nexthop n dev qsag0 encap-source4 198.18.200.0/24
+backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a key-file $DIR/a.key
+backend b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b key-file $DIR/b.key
+$1
+EOF
+}
+
+start_agent()
+{
+	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
+	AGENT_PID=$!
+	for _ in $(seq 50); do
+		[ -S "$DIR/control.sock" ] && "$PROBE" control "$DIR/control.sock" "v1 status" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+route() { "$PROBE" route qsag0 "${2:-198.18.5.1}" 198.18.0.100 443 "$1"; }
+
+report() { "$PROBE" report "$DIR/reports.sock" "$1" "$2" 0x77 "$3" 198.18.0.100 443 "$4" "$CID"; }
+
+inner()
+{
+	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
+	ip link set lo up
+	# a route to the backends; their MACs are fixed (lladdr), nothing is resolved
+	ip addr add 198.18.1.1/24 dev qsag0
+	echo "$KEY_A" >"$DIR/a.key"
+	echo "$KEY_B" >"$DIR/b.key"
+	write_config ""
+	"$AGENT" -c "$DIR/quicsteer.conf" --check
+	check "configuration checks" "$?" 0
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	has "router attached" "$(ip -j link show dev qsag0)" '"name":"quicsteer_route'
+	has "status over the control socket" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"backends":2'
+
+	check "unknown ID dropped before any report" "$(route $CID)" "action=1 dmac=00:00:00:00:00:00"
+	report "$KEY_B" 2 1 issue
+	sleep 0.2
+	check "reported ID routes to its backend" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	report "$KEY_A" 2 2 retire
+	sleep 0.2
+	check "forged report changes nothing" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	metrics=$(curl -s http://127.0.0.1:9464/metrics)
+	has "metrics count the forged report" "$metrics" 'quicsteer_reports_total{result="bad_mac"} 1'
+	has "metrics count the accepted report" "$metrics" 'quicsteer_reports_total{result="ok"} 1'
+	has "metrics count the routed packet" "$metrics" 'quicsteer_packets_total{reason="route_cid"}'
+
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	check "SIGKILL: routing unchanged without the agent" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$(tail -3 "$DIR/agent.log")"
+	check "restart: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+
+	write_config "vip broken 198.18.0.101 443 cid-len 21"
+	kill -HUP "$AGENT_PID"
+	sleep 0.3
+	has "bad reload is refused with file and line" "$(cat "$DIR/agent.log")" "quicsteer.conf:11: "
+	check "bad reload: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	has "bad reload: agent still answers" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"ok":true'
+
+	report "$KEY_B" 2 2 retire
+	sleep 0.2
+	# the first client's address now follows the connection: ask from another
+	check "retired ID is gone" "$(route $CID 198.18.5.9)" "action=1 dmac=00:00:00:00:00:00"
+
+	write_config ""
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	check "SIGTERM: clean exit" "$?" 0
+	has "SIGTERM: router stays attached" "$(ip -j link show dev qsag0)" '"name":"quicsteer_route'
+	"$AGENT" -c "$DIR/quicsteer.conf" --detach 2>>"$DIR/agent.log"
+	check "--detach detaches" "$(ip -j link show dev qsag0 | grep -c quicsteer)" 0
+	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
+	echo "$passed passed, $failed failed"
+}
+
+if [ "${QS_AGENT_INNER:-}" = 1 ]; then
+	inner
+	[ "$failed" -eq 0 ]
+	exit
+fi
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ]; then
+	echo "not ok - set-up: needs root, $AGENT and $PROBE (run make)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+NS=qs-ag-$$
+DIR=$(mktemp -d /tmp/qs-agent.XXXXXX)
+trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'exit 130' INT TERM
+ip netns add "$NS" && ip -n "$NS" link add qsag0 type veth peer name qsag1 &&
+	ip -n "$NS" link set qsag0 up && ip -n "$NS" link set qsag1 up || {
+	echo "not ok - set-up: namespace $NS"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+QS_AGENT_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"

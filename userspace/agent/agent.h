@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* quicsteerd: the state one agent process holds, shared by its parts. */
+#ifndef QS_AGENT_H
+#define QS_AGENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include "apply.h"
+#include "attach.h"
+#include "cidreg.h"
+#include "config.h"
+#include "expiry.h"
+#include "httpd.h"
+#include "intake.h"
+#include "netlink.h"
+
+#define QS_AGENT_MAX_SOCKETS QS_CONFIG_MAX_LISTENERS
+
+struct ring_buffer;
+
+struct agent_counters {
+	__u64 reloads, reloads_failed;
+	__u64 events; /* ring-buffer records read */
+	__u64 backends_down, backends_up; /* heartbeat transitions */
+	__u64 resolves_failed;
+};
+
+struct agent {
+	const char *config_path;
+	bool adopt; /* use a router attached by ip or xdp-loader: do not attach */
+	struct qs_config *cfg;
+	__u32 configured_state[QS_MAX_BACKENDS]; /* before heartbeat and drain overrides */
+	bool hb_down[QS_MAX_BACKENDS];
+	__u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
+	bool has_key[QS_MAX_BACKENDS];
+
+	struct qs_router router;
+	struct qs_agent_maps maps;
+	struct qs_maglev_rows rows;
+	struct qs_cidreg *cidreg;
+	struct qs_intake *intake;
+	struct qs_expiry *expiry;
+	struct ring_buffer *ring;
+	struct qs_nl *nl;
+	struct qs_nl_monitor *nl_mon;
+	struct qs_httpd *httpd;
+	int report_fds[QS_AGENT_MAX_SOCKETS];
+	int n_report_fds;
+	int control_fd;
+
+	/* taken by the main loop around every change, by the metrics thread to read */
+	pthread_mutex_t lock;
+	struct agent_counters counters;
+	struct qs_apply_stats apply_stats;
+};
+
+/* reports.c */
+int agent_keys_load(struct agent *a, const struct qs_config *cfg);
+int agent_reports_open(struct agent *a);
+void agent_reports_close(struct agent *a);
+void agent_reports_read(struct agent *a, int fd);
+struct qs_intake *agent_intake_new(struct agent *a);
+
+/* neigh.c */
+int agent_l2(void *ctx, const struct qs_config *cfg, const struct qs_config_backend *be,
+	     struct qs_l2 *out);
+void agent_neigh_changes(struct agent *a);
+
+/* state.c */
+int agent_apply(struct agent *a, const struct qs_config *prev);
+int agent_reload(struct agent *a);
+void agent_tick(struct agent *a, __u64 now_ns, bool sweep);
+int agent_ring_open(struct agent *a);
+int agent_metrics(void *ctx, FILE *out);
+
+/* control.c */
+int agent_control_open(struct agent *a);
+void agent_control_serve(struct agent *a);
+
+#endif /* QS_AGENT_H */
