@@ -172,8 +172,10 @@ install: all
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/quicsteer/
 	install -m 0644 include/quicsteer/*.h $(DESTDIR)$(PREFIX)/include/quicsteer/
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/sbin/
+	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' dist/quicsteerd.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/quicsteerd.service
 	$(if $(wildcard docs/*.8),install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
 
 clean:

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -114,11 +117,33 @@ static int cid_del(void *ctx, const struct qs_cid_key *k)
 
 static int cids_fd;
 
+/*
+ * Pins need a bpffs. Where the pin directory lies under /sys/fs/bpf and
+ * nothing is mounted there (some boots, every `ip netns exec`), mount it,
+ * as xdp-loader does.
+ */
+static int bpffs_ensure(const char *pin_dir)
+{
+	struct statfs st;
+
+	if (strncmp(pin_dir, "/sys/fs/bpf/", 12))
+		return 0;
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		pr_warn("pin directory %s: no bpffs at /sys/fs/bpf and cannot mount one: %s\n",
+			pin_dir, strerror(errno));
+		return -errno;
+	}
+	pr_info("mounted a bpffs at /sys/fs/bpf\n");
+	return 0;
+}
+
 static int router_start(struct agent *a)
 {
 	struct qs_load_opts lo = { .pin_dir = a->cfg->pin_dir };
 	struct quicsteer_bpf *s;
-	int err = qs_router_init(&a->router, &lo);
+	int err = bpffs_ensure(a->cfg->pin_dir) ?: qs_router_init(&a->router, &lo);
 
 	for (size_t i = 0; !err && !a->adopt && i < a->cfg->n_interfaces; i++)
 		err = qs_router_attach(&a->router, a->cfg->interfaces[i].name,
