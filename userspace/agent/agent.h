@@ -31,6 +31,7 @@ struct agent {
 	struct qs_config *cfg;
 	__u32 configured_state[QS_MAX_BACKENDS]; /* before heartbeat and drain overrides */
 	bool hb_down[QS_MAX_BACKENDS];
+	struct qs_l2 last_l2[QS_MAX_BACKENDS]; /* last successful resolution */
 	__u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
 	bool has_key[QS_MAX_BACKENDS];
 

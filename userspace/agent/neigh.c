@@ -35,6 +35,15 @@ int agent_l2(void *ctx, const struct qs_config *cfg, const struct qs_config_back
 	}
 	err = qs_nl_resolve(a->nl, &dst->addr, dst->family, &r);
 	if (err && !((err == -EAGAIN || err == -EHOSTUNREACH) && fixed)) {
+		/*
+		 * While the kernel re-resolves a neighbour (XDP traffic never
+		 * confirms entries, so they age out), keep the last good MAC:
+		 * a backend that was reachable a moment ago most likely still is.
+		 */
+		if (err == -EAGAIN && a->last_l2[be->id].valid) {
+			*out = a->last_l2[be->id];
+			return 0;
+		}
 		if (err != -EAGAIN)
 			pr_info("backend %s: next hop %s: %s\n", be->name,
 				qs_nl_addr_str(&dst->addr, dst->family, text, sizeof(text)),
@@ -46,6 +55,7 @@ int agent_l2(void *ctx, const struct qs_config *cfg, const struct qs_config_back
 	memcpy(out->smac, r.smac, 6);
 	out->ifindex = r.ifindex;
 	out->valid = 1;
+	a->last_l2[be->id] = *out;
 	return 0;
 }
 
