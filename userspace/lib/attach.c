@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,22 +116,40 @@ static __u32 attached_id(unsigned int ifindex, char name[BPF_OBJ_NAME_LEN], __u8
 	return q.prog_id;
 }
 
-int qs_router_attach(struct qs_router *r, const char *ifname, enum qs_xdp_mode mode)
+/* The interface's index and the program attached to it (id 0: none). */
+static int interface_program(const char *ifname, unsigned int *ifindex, __u32 *id,
+			     char name[BPF_OBJ_NAME_LEN], __u8 *mode)
 {
-	unsigned int ifindex = if_nametoindex(ifname);
-	char name[BPF_OBJ_NAME_LEN];
-	__u8 attached_mode = 0;
-	__u32 id;
 	int err;
 
-	if (!ifindex) {
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex) {
 		err = -errno;
 		pr_warn("interface %s: %s\n", ifname, strerror(-err));
 		return err;
 	}
-	id = attached_id(ifindex, name, &attached_mode);
-	/* the kernel keeps 15 characters of the name */
-	if (id && !strncmp(name, QS_ROUTER_PROG_NAME, BPF_OBJ_NAME_LEN - 1))
+	*mode = 0;
+	*id = attached_id(*ifindex, name, mode);
+	return 0;
+}
+
+/* The kernel keeps 15 characters of a program's name. */
+static bool is_router(__u32 id, const char *name)
+{
+	return id && !strncmp(name, QS_ROUTER_PROG_NAME, BPF_OBJ_NAME_LEN - 1);
+}
+
+int qs_router_attach(struct qs_router *r, const char *ifname, enum qs_xdp_mode mode)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	unsigned int ifindex;
+	__u8 attached_mode = 0;
+	__u32 id = 0;
+	int err = interface_program(ifname, &ifindex, &id, name, &attached_mode);
+
+	if (err)
+		return err;
+	if (is_router(id, name))
 		return router_replace(r, ifname, ifindex, id, attached_mode);
 	if (id) {
 		pr_warn("interface %s: another XDP program (%s, id %u) is attached\n", ifname, name,
@@ -195,20 +214,16 @@ static int router_detach_direct(const char *ifname, unsigned int ifindex, __u32 
  */
 int qs_router_detach(const char *ifname, enum qs_xdp_mode mode)
 {
-	unsigned int ifindex = if_nametoindex(ifname);
 	char name[BPF_OBJ_NAME_LEN];
 	struct xdp_program *p;
+	unsigned int ifindex;
 	__u8 attached_mode = 0;
-	__u32 id;
-	int err;
+	__u32 id = 0;
+	int err = interface_program(ifname, &ifindex, &id, name, &attached_mode);
 
-	if (!ifindex) {
-		err = -errno;
-		pr_warn("interface %s: %s\n", ifname, strerror(-err));
+	if (err)
 		return err;
-	}
-	id = attached_id(ifindex, name, &attached_mode);
-	if (id && !strncmp(name, QS_ROUTER_PROG_NAME, BPF_OBJ_NAME_LEN - 1)) {
+	if (is_router(id, name)) {
 		err = router_detach_direct(ifname, ifindex, id, attached_mode);
 		goto done;
 	}
