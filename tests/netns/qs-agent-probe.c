@@ -1,14 +1,37 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * qs-agent-probe: the backend, operator and packet sides of
- * tests/netns/test-agent.sh.
+ * tests/netns/test-agent.sh and tests/netns/test-agent-reports.sh.
  *
- *   report SOCKET KEYHEX BACKEND INCARNATION SEQ VIP PORT issue|retire CIDHEX
- *	one authenticated report datagram to a unix report socket
+ * DEST, where a datagram goes: a unix datagram socket's path,
+ * udp:ADDR:PORT (IPv6: udp:[ADDR]:PORT), or "-" to print it in hex.
+ *
+ *   report DEST KEYHEX BACKEND INCARNATION SEQ VIP|- PORT RECORD...
+ *	one datagram built by the project's encoder and authenticated with
+ *	KEYHEX; VIP "-": a datagram without a VIP (PORT is then ignored).
+ *	RECORD is one of
+ *	  issue:HANDLE:CIDHEX   retire:CIDHEX   closed:HANDLE   heartbeat
+ *	  drain   part:SNAPID:PART[:final]   snap:HANDLE:CIDHEX
+ *	  issue CIDHEX / retire CIDHEX (two words, handle 1: test-agent.sh)
+ *	A snapshot: "part:1:0:final snap:1:CID1 snap:2:CID2 ...".
+ *   heartbeat DEST KEYHEX BACKEND INCARNATION SEQ [EVERY_MS]
+ *	a HEARTBEAT without a VIP; with EVERY_MS one every EVERY_MS
+ *	milliseconds, sequence SEQ, SEQ+1, ..., until killed
+ *   handmade DEST KEYHEX BACKEND INCARNATION SEQ VIP|- PORT TYPE VALUEHEX
+ *	one record of TYPE with VALUEHEX written byte by byte, without the
+ *	encoder (which refuses to write what a backend must not send, a
+ *	21-byte CID say), with a valid MAC
+ *   raw DEST HEX	the bytes, as they are
  *   control SOCKET REQUEST	one control request; prints the JSON answer
  *   route IFNAME CLIENT VIP PORT CIDHEX
- *	a short-header packet through the router attached to IFNAME
- *	(BPF_PROG_RUN); prints "action=N dmac=MAC"
+ *	a short-header packet from CLIENT port 40000 through the router
+ *	attached to IFNAME (BPF_PROG_RUN); prints "action=N dmac=MAC"
+ *   initial IFNAME CLIENT:PORT VIP PORT [COUNT]
+ *	a QUIC v1 client Initial (1200 bytes of UDP payload, random 8-byte
+ *	DCID and SCID) the same way; COUNT of them from ports PORT, PORT+1,
+ *	...; one "action=N dmac=MAC" line each
+ *
+ * Exit status: 0 done, 1 failed, 2 bad arguments.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,74 +39,384 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "config.h"
 #include "maps.h"
 #include "pktbuild.h"
 #include "quicsteer/report.h"
 
-static int unix_socket(const char *path, int type)
+/* "ADDR:PORT" or "[ADDR]:PORT" into addr (text) and port; 0 or -1. */
+static int endpoint_split(const char *s, char *addr, size_t cap, unsigned int *port)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, type, 0);
+	const char *colon = strrchr(s, ':'), *a = s;
+	size_t len;
+	char *end;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		perror(path);
-		exit(1);
+	if (!colon)
+		return -1;
+	len = colon - s;
+	if (*s == '[') {
+		if (len < 2 || s[len - 1] != ']')
+			return -1;
+		a = s + 1;
+		len -= 2;
+	}
+	if (len == 0 || len >= cap)
+		return -1;
+	memcpy(addr, a, len);
+	addr[len] = 0;
+	*port = strtoul(colon + 1, &end, 10);
+	return *end || *port > 65535 ? -1 : 0;
+}
+
+/* A connected datagram socket towards a unix path or udp:ADDR:PORT; -1 on error. */
+static int dest_connect(const char *dest)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	socklen_t len = sizeof(*sin);
+	char addr[INET6_ADDRSTRLEN];
+	unsigned int port;
+	int fd;
+
+	if (strncmp(dest, "udp:", 4)) {
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", dest);
+		len = sizeof(*sun);
+	} else if (endpoint_split(dest + 4, addr, sizeof(addr), &port)) {
+		fprintf(stderr, "%s: not udp:ADDR:PORT\n", dest);
+		return -1;
+	} else if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		len = sizeof(*sin6);
+	} else {
+		fprintf(stderr, "%s: not an address\n", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len)) {
+		perror(dest);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	return fd;
 }
 
-static int report(char **argv)
+/* Sends buf[len] to DEST, or prints it in hex for "-"; 0 or 1. */
+static int dest_send(const char *dest, const void *buf, size_t len)
 {
-	struct qs_report_header h = { .backend_id = atoi(argv[2]),
-				      .incarnation = strtoull(argv[3], NULL, 0),
-				      .sequence = strtoull(argv[4], NULL, 0) };
-	__u8 key[QS_REPORT_KEY_LEN], cid[QS_CID_MAX_LEN], buf[QS_REPORT_MAX_DGRAM];
-	struct qs_config_addr vip;
-	struct qs_report_encoder enc;
-	size_t klen, clen;
-	int len, fd;
+	const __u8 *p = buf;
+	int fd, err = 0;
 
-	if (qs_config_parse_hex(argv[1], key, sizeof(key), &klen) || klen != sizeof(key) ||
-	    qs_config_parse_addr(argv[5], &vip) ||
-	    qs_config_parse_hex(argv[8], cid, sizeof(cid), &clen))
-		return 2;
-	h.vip.addr = vip.addr;
-	h.vip.family = vip.family;
-	h.vip.port = htons(atoi(argv[6]));
-	if (qs_report_encoder_init(&enc, buf, sizeof(buf), &h))
+	if (!strcmp(dest, "-")) {
+		for (size_t i = 0; i < len; i++)
+			printf("%02x", p[i]);
+		putchar('\n');
+		return 0;
+	}
+	fd = dest_connect(dest);
+	if (fd < 0)
 		return 1;
-	if (!strcmp(argv[7], "issue"))
-		qs_report_add_cid_issued(&enc, 1, cid, clen);
-	else
-		qs_report_add_cid_retired(&enc, cid, clen);
-	len = qs_report_finish(&enc, key);
-	fd = unix_socket(argv[0], SOCK_DGRAM);
-	if (len < 0 || send(fd, buf, len, 0) != len)
-		return 1;
+	if (send(fd, buf, len, 0) != (ssize_t)len) {
+		perror(dest);
+		err = 1;
+	}
 	close(fd);
+	return err;
+}
+
+static int hex_arg(const char *s, __u8 *out, size_t cap, size_t *len)
+{
+	if (qs_config_parse_hex(s, out, cap, len)) {
+		fprintf(stderr, "%s: not hex bytes (at most %zu)\n", s, cap);
+		return -1;
+	}
 	return 0;
+}
+
+/* KEYHEX BACKEND INCARNATION SEQ VIP|- PORT: six words. */
+static int header_args(char **argv, __u8 key[QS_REPORT_KEY_LEN], struct qs_report_header *h)
+{
+	struct qs_config_addr vip = { 0 };
+	size_t klen;
+
+	memset(h, 0, sizeof(*h));
+	h->backend_id = strtoul(argv[1], NULL, 0);
+	h->incarnation = strtoull(argv[2], NULL, 0);
+	h->sequence = strtoull(argv[3], NULL, 0);
+	if (hex_arg(argv[0], key, QS_REPORT_KEY_LEN, &klen) || klen != QS_REPORT_KEY_LEN)
+		return -1;
+	if (strcmp(argv[4], "-")) {
+		if (qs_config_parse_addr(argv[4], &vip)) {
+			fprintf(stderr, "%s: not an address\n", argv[4]);
+			return -1;
+		}
+		h->vip.addr = vip.addr;
+		h->vip.family = vip.family;
+		h->vip.port = htons(atoi(argv[5]));
+	}
+	return 0;
+}
+
+/* "HANDLE:CIDHEX" of issue: and snap: records. */
+static int handle_cid(char *s, struct qs_report_record *r)
+{
+	char *colon = strchr(s, ':');
+	size_t len;
+
+	if (!colon)
+		return -1;
+	*colon = 0;
+	r->cid_issued.handle = strtoull(s, NULL, 0);
+	if (hex_arg(colon + 1, r->cid_issued.cid.bytes, QS_CID_MAX_LEN, &len))
+		return -1;
+	r->cid_issued.cid.len = len;
+	return 0;
+}
+
+/* One RECORD word (and the next, for the two-word forms); words used, or -1. */
+static int record_parse(char *word, char *next, struct qs_report_record *r)
+{
+	char *arg = strchr(word, ':');
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	if (arg)
+		*arg++ = 0;
+	if (!arg && next && (!strcmp(word, "issue") || !strcmp(word, "retire"))) {
+		struct qs_report_cid *cid = *word == 'i' ? &r->cid_issued.cid : &r->cid_retired.cid;
+
+		r->type = *word == 'i' ? QS_REPORT_CID_ISSUED : QS_REPORT_CID_RETIRED;
+		if (r->type == QS_REPORT_CID_ISSUED)
+			r->cid_issued.handle = 1;
+		if (hex_arg(next, cid->bytes, QS_CID_MAX_LEN, &len))
+			return -1;
+		cid->len = len;
+		return 2;
+	}
+	if (!strcmp(word, "heartbeat") || !strcmp(word, "drain")) {
+		r->type = *word == 'h' ? QS_REPORT_HEARTBEAT : QS_REPORT_DRAIN;
+		return arg ? -1 : 1;
+	}
+	if (!arg)
+		return -1;
+	if (!strcmp(word, "issue") || !strcmp(word, "snap")) {
+		r->type = *word == 'i' ? QS_REPORT_CID_ISSUED : QS_REPORT_SNAPSHOT_CID;
+		return handle_cid(arg, r) ? -1 : 1;
+	}
+	if (!strcmp(word, "retire")) {
+		r->type = QS_REPORT_CID_RETIRED;
+		if (hex_arg(arg, r->cid_retired.cid.bytes, QS_CID_MAX_LEN, &len))
+			return -1;
+		r->cid_retired.cid.len = len;
+		return 1;
+	}
+	if (!strcmp(word, "closed")) {
+		r->type = QS_REPORT_CONN_CLOSED;
+		r->closed.handle = strtoull(arg, NULL, 0);
+		return 1;
+	}
+	if (!strcmp(word, "part")) {
+		char final[8] = "";
+		int n = sscanf(arg, "%u:%hu:%7s", &r->snapshot.snapshot_id, &r->snapshot.part,
+			       final);
+
+		r->type = QS_REPORT_SNAPSHOT_PART;
+		r->snapshot.flags = n == 3 ? QS_REPORT_SNAPSHOT_FINAL : 0;
+		return n == 2 || (n == 3 && !strcmp(final, "final")) ? 1 : -1;
+	}
+	return -1;
+}
+
+/* Encodes the header of argv[0..5] and the records of argv[6..]; length or -1. */
+static int encode(int argc, char **argv, __u8 *buf, size_t cap)
+{
+	__u8 key[QS_REPORT_KEY_LEN];
+	struct qs_report_header h;
+	struct qs_report_encoder enc;
+	struct qs_report_record r;
+	int n, err;
+
+	if (header_args(argv, key, &h))
+		return -1;
+	err = qs_report_encoder_init(&enc, buf, cap, &h);
+	for (int i = 6; !err && i < argc; i += n) {
+		n = record_parse(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &r);
+		if (n < 0) {
+			fprintf(stderr, "%s: not a record (see the top of qs-agent-probe.c)\n",
+				argv[i]);
+			return -1;
+		}
+		err = qs_report_add(&enc, &r);
+	}
+	if (err) {
+		fprintf(stderr, "the encoder refused: %s\n", strerror(-err));
+		return -1;
+	}
+	n = qs_report_finish(&enc, key);
+	if (n < 0)
+		fprintf(stderr, "qs_report_finish: %s\n", strerror(-n));
+	return n < 0 ? -1 : n;
+}
+
+static int report(int argc, char **argv)
+{
+	__u8 buf[QS_REPORT_MAX_DGRAM];
+	int len = encode(argc - 1, argv + 1, buf, sizeof(buf));
+
+	return len < 0 ? 2 : dest_send(argv[0], buf, len);
+}
+
+/* One heartbeat, or one every EVERY_MS milliseconds until killed. */
+static int heartbeat(int argc, char **argv)
+{
+	char seq[32], *words[] = { argv[1], argv[2], argv[3], seq, "-", "0", "heartbeat" };
+	long every_ms = argc > 5 ? atol(argv[5]) : 0;
+	struct timespec pause = { every_ms / 1000, every_ms % 1000 * 1000000 };
+	unsigned long long s = strtoull(argv[4], NULL, 0);
+	__u8 buf[QS_REPORT_MAX_DGRAM];
+	int len;
+
+	for (;; s++) {
+		snprintf(seq, sizeof(seq), "%llu", s);
+		len = encode(7, words, buf, sizeof(buf));
+		if (len < 0)
+			return 2;
+		/* a loop outlives a missed send: the agent may be restarting */
+		if (dest_send(argv[0], buf, len) && !every_ms)
+			return 1;
+		if (!every_ms)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void put_be(__u8 *p, unsigned long long v, int bytes)
+{
+	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+		p[i] = v;
+}
+
+/*
+ * A datagram written from docs/report-protocol.md rather than by the
+ * encoder: header, one record TYPE with VALUEHEX as given, and the MAC.
+ */
+static int handmade(char **argv)
+{
+	__u8 key[QS_REPORT_KEY_LEN], buf[2 * QS_REPORT_MAX_DGRAM], *p = buf;
+	struct qs_report_header h;
+	unsigned int mac_len = 0;
+	size_t vlen;
+
+	if (header_args(argv + 1, key, &h) ||
+	    hex_arg(argv[8], buf + QS_REPORT_HDR_LEN + QS_REPORT_REC_HDR_LEN, QS_REPORT_MAX_DGRAM,
+		    &vlen))
+		return 2;
+	memset(p, 0, QS_REPORT_HDR_LEN);
+	put_be(p, QS_REPORT_MAGIC, 4);
+	p[4] = QS_REPORT_VERSION;
+	p[5] = h.vip.family;
+	memcpy(p + 6, &h.vip.port, 2); /* already in network order */
+	put_be(p + 8, h.backend_id, 4);
+	put_be(p + 12, 1, 2); /* one record */
+	put_be(p + 16, h.incarnation, 8);
+	put_be(p + 24, h.sequence, 8);
+	memcpy(p + 32, &h.vip.addr, 16);
+	p += QS_REPORT_HDR_LEN;
+	p[0] = atoi(argv[7]);
+	put_be(p + 1, vlen, 2);
+	p += QS_REPORT_REC_HDR_LEN + vlen;
+	if (!HMAC(EVP_sha256(), key, sizeof(key), buf, p - buf, p, &mac_len))
+		return 1;
+	return dest_send(argv[0], buf, p - buf + mac_len);
+}
+
+static int raw(char **argv)
+{
+	__u8 buf[4096];
+	size_t len;
+
+	if (hex_arg(argv[1], buf, sizeof(buf), &len))
+		return 2;
+	return dest_send(argv[0], buf, len);
+}
+
+static int unix_stream(const char *path, int type)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		perror(path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static int control(char **argv)
 {
 	char answer[65536];
-	int fd = unix_socket(argv[0], SOCK_SEQPACKET);
+	int fd = unix_stream(argv[0], SOCK_SEQPACKET);
 	ssize_t n;
 
-	if (send(fd, argv[1], strlen(argv[1]), 0) < 0)
+	if (fd < 0 || send(fd, argv[1], strlen(argv[1]), 0) < 0)
 		return 1;
 	n = recv(fd, answer, sizeof(answer) - 1, 0);
+	close(fd);
 	if (n <= 0)
 		return 1;
 	answer[n] = 0;
 	puts(answer);
+	return 0;
+}
+
+/* The program attached to ifname, as an fd; -1 if none. */
+static int attached_prog(const char *ifname, int *ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int fd;
+
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex || bpf_xdp_query(*ifindex, 0, &q) || !q.prog_id) {
+		fprintf(stderr, "%s: no XDP program\n", ifname);
+		return -1;
+	}
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		perror("bpf_prog_get_fd_by_id");
+	return fd;
+}
+
+/* Builds the frame, runs it as if it arrived on ifindex, prints the verdict. */
+static int run_print(int prog_fd, int ifindex, const struct pb_spec *s)
+{
+	__u8 in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64] = { 0 };
+	struct qs_prog_run run = { .in = in, .out = out, .out_cap = sizeof(out) };
+
+	run.in_len = pb_build(s, in, sizeof(in));
+	run.ingress_ifindex = ifindex;
+	if (!run.in_len || qs_prog_run(prog_fd, &run))
+		return 1;
+	printf("action=%u dmac=%02x:%02x:%02x:%02x:%02x:%02x\n", run.action, out[0], out[1], out[2],
+	       out[3], out[4], out[5]);
 	return 0;
 }
 
@@ -96,38 +429,69 @@ static int route(char **argv)
 			     .quic = PB_QUIC_SHORT,
 			     .first = 0x41,
 			     .payload_len = 60 };
-	__u8 in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
-	struct qs_prog_run run = { .in = in, .out = out, .out_cap = sizeof(out) };
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	size_t clen;
-	int fd, ifindex = if_nametoindex(argv[0]);
+	int fd, ifindex;
 
 	s.family = strchr(argv[2], ':') ? 6 : 4;
-	if (!ifindex || qs_config_parse_hex(argv[4], s.dcid, sizeof(s.dcid), &clen))
+	if (hex_arg(argv[4], s.dcid, QS_CID_MAX_LEN, &clen))
 		return 2;
 	s.dcid_len = clen;
-	run.in_len = pb_build(&s, in, sizeof(in));
-	run.ingress_ifindex = ifindex; /* as if it arrived on the router's interface */
-	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
-		fprintf(stderr, "%s: no XDP program\n", argv[0]);
-		return 1;
+	fd = attached_prog(argv[0], &ifindex);
+	return fd < 0 ? 1 : run_print(fd, ifindex, &s);
+}
+
+static int initial(int argc, char **argv)
+{
+	struct pb_spec s = { .dst = argv[2],
+			     .dport = atoi(argv[3]),
+			     .quic = PB_QUIC_LONG,
+			     .version = 1,
+			     .type_bits = 0, /* v1 Initial */
+			     .dcid_len = 8,
+			     .scid_len = 8,
+			     .payload_len = 1200 };
+	int count = argc > 4 ? atoi(argv[4]) : 1, fd, ifindex, err = 0;
+	char client[INET6_ADDRSTRLEN];
+	unsigned int port;
+
+	if (endpoint_split(argv[1], client, sizeof(client), &port) || count < 1 ||
+	    port + count > 65536) {
+		fprintf(stderr, "%s: not CLIENT:PORT, or COUNT too large\n", argv[1]);
+		return 2;
 	}
-	fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (fd < 0 || qs_prog_run(fd, &run))
-		return 1;
-	printf("action=%u dmac=%02x:%02x:%02x:%02x:%02x:%02x\n", run.action, out[0], out[1], out[2],
-	       out[3], out[4], out[5]);
-	return 0;
+	s.src = client;
+	s.family = strchr(argv[2], ':') ? 6 : 4;
+	fd = attached_prog(argv[0], &ifindex);
+	for (int i = 0; fd >= 0 && !err && i < count; i++) {
+		s.sport = port + i;
+		if (getrandom(s.dcid, s.dcid_len, 0) != s.dcid_len ||
+		    getrandom(s.scid, s.scid_len, 0) != s.scid_len)
+			return 1;
+		err = run_print(fd, ifindex, &s);
+	}
+	return fd < 0 ? 1 : err;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 11 && !strcmp(argv[1], "report"))
-		return report(argv + 2);
-	if (argc == 4 && !strcmp(argv[1], "control"))
-		return control(argv + 2);
-	if (argc == 7 && !strcmp(argv[1], "route"))
-		return route(argv + 2);
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(cmd, "report") && argc >= 8)
+		return report(argc, argv);
+	if (!strcmp(cmd, "heartbeat") && (argc == 5 || argc == 6))
+		return heartbeat(argc, argv);
+	if (!strcmp(cmd, "handmade") && argc == 9)
+		return handmade(argv);
+	if (!strcmp(cmd, "raw") && argc == 2)
+		return raw(argv);
+	if (!strcmp(cmd, "control") && argc == 2)
+		return control(argv);
+	if (!strcmp(cmd, "route") && argc == 5)
+		return route(argv);
+	if (!strcmp(cmd, "initial") && (argc == 4 || argc == 5))
+		return initial(argc, argv);
 	fprintf(stderr, "usage: see the top of tests/netns/qs-agent-probe.c\n");
 	return 2;
 }

@@ -135,7 +135,7 @@ if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ]; then
 fi
 NS=qs-ag-$$
 DIR=$(mktemp -d /tmp/qs-agent.XXXXXX)
-trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
 trap 'exit 130' INT TERM
 ip netns add "$NS" && ip -n "$NS" link add qsag0 type veth peer name qsag1 &&
 	ip -n "$NS" link set qsag0 up && ip -n "$NS" link set qsag1 up || {

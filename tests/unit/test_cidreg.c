@@ -195,7 +195,7 @@ Test(cidreg, snapshot_repairs_lost_reports)
 	qs_cidreg_issue(reg, 1, 0, X, 8, 7); /* the retire of X was lost */
 	/* the issue of Z was lost; Y is live */
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
-	cr_assert_eq(qs_cidreg_snapshot_begin(reg, 1, 42), 0);
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, 1, 42, 0), 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Y, 8, 8), 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Z, sizeof(Z), 9), 0);
 	cr_assert_eq(map_backend(0, X, 8), 1, "removed before the snapshot ended");
@@ -210,17 +210,17 @@ Test(cidreg, snapshot_repairs_lost_reports)
 Test(cidreg, unfinished_snapshot_removes_nothing)
 {
 	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
-	qs_cidreg_snapshot_begin(reg, 1, 1);
+	qs_cidreg_snapshot_begin(reg, 1, 1, 0);
 	qs_cidreg_snapshot_add(reg, 1, 1, 0, Y, 8, 8);
 	/* a new snapshot starts before the first ended: the first is abandoned */
-	qs_cidreg_snapshot_begin(reg, 1, 2);
+	qs_cidreg_snapshot_begin(reg, 1, 2, 0);
 	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 1), -ESTALE);
 	cr_assert_eq(map_backend(0, X, 8), 1, "an abandoned snapshot removed X");
 }
 
 Test(cidreg, issue_during_a_snapshot_survives_its_end)
 {
-	qs_cidreg_snapshot_begin(reg, 1, 5);
+	qs_cidreg_snapshot_begin(reg, 1, 5, 0);
 	qs_cidreg_snapshot_add(reg, 1, 5, 0, X, 8, 7);
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
 	qs_cidreg_snapshot_end(reg, 1, 5);
@@ -234,7 +234,7 @@ Test(cidreg, failed_map_write_is_not_recorded)
 	cr_assert_eq(qs_cidreg_stats(reg)->sink_errors, 1);
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
 	/* the next snapshot writes it */
-	qs_cidreg_snapshot_begin(reg, 1, 1);
+	qs_cidreg_snapshot_begin(reg, 1, 1, 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 1, 0, X, 8, 7), 0);
 	qs_cidreg_snapshot_end(reg, 1, 1);
 	cr_assert_eq(map_backend(0, X, 8), 1);
@@ -279,4 +279,35 @@ Test(cidreg, adopted_ids_survive_the_first_incarnation_and_retire)
 	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), 0);
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
 	cr_assert_eq(map.dels, 2, "a later new incarnation kept an adopted ID");
+}
+
+Test(cidreg, snapshot_of_one_vip_leaves_the_others)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 1, Y, 8, 7);
+	qs_cidreg_snapshot_begin(reg, 1, 3, 0);
+	qs_cidreg_snapshot_add(reg, 1, 3, 0, X, 8, 7);
+	qs_cidreg_snapshot_end(reg, 1, 3);
+	cr_assert_eq(map_backend(1, Y, 8), 1, "a snapshot of VIP 0 removed an ID of VIP 1");
+	cr_assert_eq(map_backend(0, X, 8), 1);
+}
+
+Test(cidreg, retire_during_a_snapshot_stands)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_snapshot_begin(reg, 1, 4, 0);
+	qs_cidreg_retire(reg, 1, 0, X, 8);
+	/* a later part of the snapshot, taken before the retire, lists X */
+	qs_cidreg_snapshot_add(reg, 1, 4, 0, X, 8, 7);
+	qs_cidreg_snapshot_end(reg, 1, 4);
+	cr_assert_eq(map_backend(0, X, 8), 0, "the snapshot brought back a retired ID");
+}
+
+Test(cidreg, aborted_snapshot_removes_nothing)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_snapshot_begin(reg, 1, 6, 0);
+	qs_cidreg_snapshot_abort(reg, 1);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 6), -ESTALE);
+	cr_assert_eq(map_backend(0, X, 8), 1);
 }

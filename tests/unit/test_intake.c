@@ -44,9 +44,9 @@ static int key_of(void *ctx, __u32 id, const __u8 **key)
 	return 0;
 }
 
-static int vip_of(void *ctx, const struct qs_report_endpoint *vip, __u32 *vip_id)
+static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *vip, __u32 *vip_id)
 {
-	(void)ctx;
+	(void)ctx, (void)backend_id;
 	if (vip->family != QS_AF_INET || vip->addr.addr[0] != htonl(0xc6120064) ||
 	    vip->port != htons(443))
 		return -ENOENT;
@@ -215,4 +215,31 @@ Test(intake, garbage_is_counted_and_changes_nothing)
 		refused += qs_intake_count(in, r);
 	cr_assert_eq(refused, 20000);
 	cr_assert_eq(map_puts + map_dels, 0);
+}
+
+Test(intake, snapshot_part_after_its_ids)
+{
+	struct dgram d;
+
+	start(&d, 1, 0xa, 1);
+	qs_report_add_snapshot_cid(&d.enc, 7, X, 8);
+	qs_report_add_snapshot_part(&d.enc, 3, 0, QS_REPORT_SNAPSHOT_FINAL);
+	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	cr_assert_eq(owner(X), 1, "IDs before their SNAPSHOT_PART were dropped");
+}
+
+Test(intake, snapshot_with_a_missing_part_removes_nothing)
+{
+	struct dgram d;
+
+	cr_assert_eq(issue_one(1, 0xa, 1, Y, key1), QS_REPORT_OK);
+	start(&d, 1, 0xa, 2);
+	qs_report_add_snapshot_part(&d.enc, 4, 0, 0);
+	qs_report_add_snapshot_cid(&d.enc, 7, X, 8);
+	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	/* part 1, which listed Y, is lost */
+	start(&d, 1, 0xa, 4);
+	qs_report_add_snapshot_part(&d.enc, 4, 2, QS_REPORT_SNAPSHOT_FINAL);
+	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	cr_assert_eq(owner(Y), 1, "a snapshot with a gap removed an ID");
 }

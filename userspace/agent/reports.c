@@ -70,15 +70,19 @@ static int key_of(void *ctx, __u32 id, const __u8 **key)
 	return 0;
 }
 
-static int vip_of(void *ctx, const struct qs_report_endpoint *ep, __u32 *vip_id)
+/* A backend may report IDs only on the VIPs it serves. */
+static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *ep, __u32 *vip_id)
 {
+	const struct qs_config_backend *be;
 	struct agent *a = ctx;
 
-	for (size_t i = 0; i < a->cfg->n_vips; i++) {
+	be = qs_config_find_backend_id(a->cfg, backend_id);
+	for (size_t i = 0; be && i < a->cfg->n_vips; i++) {
 		const struct qs_config_vip *v = &a->cfg->vips[i];
 
 		if (v->addr.family == ep->family && htons(v->port) == ep->port &&
-		    !memcmp(&v->addr.addr, &ep->addr, sizeof(ep->addr))) {
+		    !memcmp(&v->addr.addr, &ep->addr, sizeof(ep->addr)) &&
+		    qs_config_backend_serves(be, v->name)) {
 			*vip_id = v->id;
 			return 0;
 		}

@@ -227,6 +227,11 @@ int agent_metrics(void *ctx, FILE *out)
 	err = qs_metrics_router(out, &maps, &names);
 	intake_metrics(out, a->intake);
 	registry_metrics(out, qs_cidreg_stats(a->cidreg), qs_expiry_stats(a->expiry));
+	qs_metrics_counter(out, "quicsteer_backends_down_total",
+			   "Backends marked down because their reports stopped.",
+			   a->counters.backends_down);
+	qs_metrics_counter(out, "quicsteer_backends_up_total",
+			   "Down backends back up on their next report.", a->counters.backends_up);
 	qs_metrics_counter(out, "quicsteer_reloads_total", "Configuration reloads applied.",
 			   a->counters.reloads);
 	qs_metrics_counter(out, "quicsteer_reloads_failed_total",

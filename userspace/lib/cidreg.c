@@ -32,6 +32,7 @@ struct backend_rec {
 	int has_incarnation;
 	int in_snapshot;
 	__u32 snapshot_id;
+	__u32 snapshot_vip;
 	__u32 snap_gen;
 	__u32 tombs;
 	struct cid_rec *ids;
@@ -279,6 +280,8 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 	}
 	rec_remove(reg, b, c);
 	reg->stats.retired++;
+	if (b->in_snapshot)
+		tomb_add(reg, b, &key);
 	return 0;
 }
 
@@ -299,7 +302,8 @@ int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle)
 	return 0;
 }
 
-int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id)
+int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
+			     __u32 vip_id)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 1);
 
@@ -307,8 +311,17 @@ int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snap
 		return -ENOMEM;
 	b->snap_gen++;
 	b->snapshot_id = snapshot_id;
+	b->snapshot_vip = vip_id;
 	b->in_snapshot = 1;
 	return 0;
+}
+
+void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id)
+{
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+
+	if (b)
+		b->in_snapshot = 0;
 }
 
 static struct backend_rec *snapshot_backend(struct qs_cidreg *reg, __u32 backend_id,
@@ -329,7 +342,8 @@ static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 	if (key_make(&key, vip_id, cid, len))
 		return;
 	c = rec_find(reg, &key);
-	if (c && c->tomb && c->backend_id == b->id)
+	/* a retire made while this snapshot was open is newer than it */
+	if (c && c->tomb && c->backend_id == b->id && c->snap_gen != b->snap_gen)
 		rec_remove(reg, b, c);
 }
 
@@ -357,9 +371,10 @@ int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 		return -ESTALE;
 	for (c = b->ids; c; c = next) {
 		next = c->next;
-		if (c->snap_gen != b->snap_gen) {
+		if (c->snap_gen != b->snap_gen && c->key.vip_id == b->snapshot_vip) {
+			if (!c->tomb)
+				reg->stats.snapshot_removed++;
 			rec_remove(reg, b, c);
-			reg->stats.snapshot_removed++;
 		}
 	}
 	b->in_snapshot = 0;

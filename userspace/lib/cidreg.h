@@ -60,14 +60,19 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
 
 /*
- * A snapshot of every live ID of the backend, possibly over several
- * datagrams: begin, add each listed ID, then end, which removes what the
- * snapshot did not list. A snapshot that is never ended removes nothing.
+ * A snapshot of every live ID of the backend on one VIP, possibly over
+ * several datagrams: begin, add each listed ID, then end, which removes
+ * that backend's IDs on that VIP the snapshot did not list. A snapshot
+ * that is never ended (or is aborted: a part went missing) removes
+ * nothing. A retire during an open snapshot stands even if a later part
+ * lists the ID (the snapshot was taken before it).
  */
-int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
+int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
+			     __u32 vip_id);
 int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
 			   const __u8 *cid, size_t len, __u64 handle);
 int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
+void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id);
 
 /*
  * Takes an authoritative entry already in the map (written before an agent

@@ -7,6 +7,9 @@
 
 struct backend_state {
 	struct qs_intake_backend pub;
+	__u32 snapshot_id; /* the snapshot in progress */
+	__u32 next_part; /* its next part; a gap abandons it */
+	int in_snapshot;
 	__u64 old[QS_INTAKE_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
 	int known; /* has an incarnation */
 };
@@ -64,6 +67,7 @@ static void incarnation_take(struct qs_intake *in, struct backend_state *b, __u3
 		memmove(b->old + 1, b->old, sizeof(b->old) - sizeof(b->old[0]));
 		b->old[0] = b->pub.incarnation;
 		b->pub.drain_requested = 0;
+		b->in_snapshot = 0;
 		pr_info("backend %u: new incarnation %016llx, its previous IDs purged\n", id,
 			(unsigned long long)h->incarnation);
 	}
@@ -72,13 +76,43 @@ static void incarnation_take(struct qs_intake *in, struct backend_state *b, __u3
 	b->known = 1;
 }
 
+/*
+ * The datagram's SNAPSHOT_PART, wherever it stands among the records: a
+ * snapshot's IDs belong to it even when they come first. Parts must come
+ * in order; a missing one abandons the snapshot, which then removes nothing.
+ * Returns 1 if this datagram's snapshot IDs are to be taken.
+ */
+static int snapshot_part(struct qs_intake *in, struct qs_report_reader rd, __u32 id, __u32 vip_id,
+			 struct backend_state *b, int *final)
+{
+	struct qs_report_record r;
+
+	while (qs_report_next(&rd, &r) == 1) {
+		if (r.type != QS_REPORT_SNAPSHOT_PART)
+			continue;
+		*final = r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL;
+		if (r.snapshot.part == 0) {
+			qs_cidreg_snapshot_begin(in->reg, id, r.snapshot.snapshot_id, vip_id);
+			b->in_snapshot = 1;
+		} else if (!b->in_snapshot || r.snapshot.snapshot_id != b->snapshot_id ||
+			   r.snapshot.part != b->next_part) {
+			qs_cidreg_snapshot_abort(in->reg, id);
+			b->in_snapshot = 0;
+			return 0;
+		}
+		b->snapshot_id = r.snapshot.snapshot_id;
+		b->next_part = r.snapshot.part + 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Additions first, then removals, as the protocol orders them. */
 static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __u32 id,
 			    __u32 vip_id, struct backend_state *b)
 {
+	int final = 0, snapshot = snapshot_part(in, rd, id, vip_id, b, &final);
 	struct qs_report_record r;
-	__u32 snapshot = 0;
-	int final = 0;
 
 	while (qs_report_next(&rd, &r) == 1) {
 		switch (r.type) {
@@ -88,15 +122,9 @@ static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __
 						r.cid_issued.cid.len, r.cid_issued.handle);
 			in->ids++;
 			break;
-		case QS_REPORT_SNAPSHOT_PART:
-			snapshot = r.snapshot.snapshot_id;
-			final = r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL;
-			if (r.snapshot.part == 0)
-				qs_cidreg_snapshot_begin(in->reg, id, snapshot);
-			break;
 		case QS_REPORT_SNAPSHOT_CID:
-			if (r.cid_issued.cid.len)
-				qs_cidreg_snapshot_add(in->reg, id, snapshot, vip_id,
+			if (snapshot && r.cid_issued.cid.len)
+				qs_cidreg_snapshot_add(in->reg, id, b->snapshot_id, vip_id,
 						       r.cid_issued.cid.bytes, r.cid_issued.cid.len,
 						       r.cid_issued.handle);
 			in->ids++;
@@ -111,8 +139,20 @@ static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __
 			break;
 		}
 	}
-	if (final)
-		qs_cidreg_snapshot_end(in->reg, id, snapshot);
+}
+
+/* The snapshot ends after this datagram's removals, which it predates. */
+static void snapshot_finish(struct qs_intake *in, struct qs_report_reader rd, __u32 id,
+			    struct backend_state *b)
+{
+	struct qs_report_record r;
+
+	while (qs_report_next(&rd, &r) == 1)
+		if (r.type == QS_REPORT_SNAPSHOT_PART && b->in_snapshot &&
+		    (r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL)) {
+			qs_cidreg_snapshot_end(in->reg, id, b->snapshot_id);
+			b->in_snapshot = 0;
+		}
 }
 
 static void apply_removals(struct qs_intake *in, struct qs_report_reader rd, __u32 id, __u32 vip_id)
@@ -146,7 +186,7 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	reason = qs_report_verify(&rd, buf, len, key);
 	if (reason != QS_REPORT_OK)
 		return reason;
-	if (h.vip.family != QS_AF_NONE && in->vip(in->ctx, &h.vip, &vip_id))
+	if (h.vip.family != QS_AF_NONE && in->vip(in->ctx, h.backend_id, &h.vip, &vip_id))
 		return QS_REPORT_E_UNKNOWN_VIP;
 	b = &in->backends[h.backend_id];
 	reason = sequence_check(b, &h);
@@ -157,6 +197,7 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	b->pub.last_seen_ns = now;
 	apply_additions(in, rd, h.backend_id, vip_id, b);
 	apply_removals(in, rd, h.backend_id, vip_id);
+	snapshot_finish(in, rd, h.backend_id, b);
 	return QS_REPORT_OK;
 }
 

@@ -21,8 +21,9 @@
 
 /* The backend's report key; -ENOENT if the backend is not configured. */
 typedef int (*qs_intake_key_fn)(void *ctx, __u32 backend_id, const __u8 **key);
-/* The vip_id of a VIP endpoint; -ENOENT if no such VIP. */
-typedef int (*qs_intake_vip_fn)(void *ctx, const struct qs_report_endpoint *vip, __u32 *vip_id);
+/* The vip_id of a VIP endpoint the backend serves; -ENOENT if none. */
+typedef int (*qs_intake_vip_fn)(void *ctx, __u32 backend_id, const struct qs_report_endpoint *vip,
+				__u32 *vip_id);
 
 struct qs_intake_backend {
 	__u64 last_seen_ns; /* last accepted datagram: heartbeats and all */
