@@ -46,7 +46,9 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB := $(BUILD)/libqstest.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
-BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
+# bench_agent*.c are qs-bench-agent's (the agent's report intake), not qs-bench's.
+BENCH_AGENT_SRCS := $(wildcard tools/bench/bench_agent*.c)
+BENCH_SRCS := $(filter-out %.bpf.c $(BENCH_AGENT_SRCS),$(wildcard tools/bench/*.c))
 # The benchmark's own XDP programs (floor, trivial XDP_TX, generator, sink,
 # probes): built like bpf/*.bpf.c but kept apart in bench-bpf/, never installed.
 BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
@@ -55,15 +57,20 @@ BENCH_SKELS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF
 
 # Small drivers for the namespace tests, one per tests/netns/*.c.
 NETNS_PROBES := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/*.c))
+# but qs-backend-demo, which links libquicsteer the way a QUIC server does (below).
+BACKEND_DEMO := $(BUILD)/tests/qs-backend-demo
+NETNS_PROBES := $(filter-out $(BACKEND_DEMO),$(NETNS_PROBES))
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
 BENCH := $(BUILD)/tools/qs-bench
+BENCH_AGENT := $(BUILD)/tools/qs-bench-agent
 VSTATS := $(BUILD)/tools/qs-verifier-stats
 AGENT_SRCS := $(wildcard userspace/agent/*.c)
 AGENT := $(BUILD)/quicsteerd
 FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH))
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
+	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT))
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)
@@ -103,6 +110,11 @@ $(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF) -lm
 
+$(BENCH_AGENT): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_AGENT_SRCS)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF) -lm
+
 $(BUILD)/bench-bpf/%.bpf.o: tools/bench/%.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
@@ -120,6 +132,52 @@ $(BENCH): | $(BENCH_SKELS)
 $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) $(LIBS_CORE) $(LIBS_BPF)
+
+# libquicsteer, what QUIC servers link (include/quicsteer/backend.h): the
+# reporter and the report codec only, no BPF and no agent, built
+# position-independent into a static and a shared library.
+QSLIB_SRCS := userspace/lib/backend.c userspace/lib/report.c
+QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
+QSLIB_VERSION := 0.1.0
+QSLIB_SONAME := libquicsteer.so.0
+QSLIB_A := $(BUILD)/libquicsteer.a
+QSLIB_SO := $(BUILD)/libquicsteer.so
+QSLIB_PC := $(BUILD)/libquicsteer.pc
+LIBDIR ?= $(PREFIX)/lib
+
+all: $(QSLIB_A) $(QSLIB_SO) $(QSLIB_PC) $(BACKEND_DEMO)
+
+$(BUILD)/pic/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(QSLIB_A): $(QSLIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(QSLIB_SO).$(QSLIB_VERSION): $(QSLIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(QSLIB_SONAME) -Wl,--no-undefined -o $@ $^ \
+		-lcrypto -pthread
+
+$(QSLIB_SO): $(QSLIB_SO).$(QSLIB_VERSION)
+	$(Q)ln -sf $(notdir $<) $(BUILD)/$(QSLIB_SONAME) && ln -sf $(QSLIB_SONAME) $@
+
+# Rewritten only when PREFIX or LIBDIR change what it says.
+$(QSLIB_PC): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+		'Name: libquicsteer' \
+		'Description: QUIC servers report their connection IDs to quicsteer load balancers' \
+		'Version: $(QSLIB_VERSION)' 'Requires.private: libcrypto' \
+		'Libs: -L$${libdir} -lquicsteer' 'Libs.private: -pthread' \
+		'Cflags: -I$${includedir}' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@ && printf '  %-8s %s\n' GEN $@; fi
+
+$(BACKEND_DEMO): $(BUILD)/tests/netns/qs-backend-demo.o $(QSLIB_SO)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -lquicsteer -Wl,-rpath,$(abspath $(BUILD))
 
 $(AGENT): $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS)) $(LIB)
 	$(call msg,LD,$@)
@@ -177,11 +235,17 @@ install: all
 	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' dist/quicsteerd.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/quicsteerd.service
 	$(if $(wildcard docs/*.8),install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 $(QSLIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(QSLIB_SO).$(QSLIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libquicsteer.so.$(QSLIB_VERSION) $(DESTDIR)$(LIBDIR)/$(QSLIB_SONAME)
+	ln -sf $(QSLIB_SONAME) $(DESTDIR)$(LIBDIR)/libquicsteer.so
+	install -m 0644 $(QSLIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check demo bench verifier-stats install clean
+.PHONY: all deps check demo bench verifier-stats install clean FORCE
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
