@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * qs-bench-agent: the agent's report-intake benchmark. A sender (this
+ * program) feeds a real quicsteerd, started by tools/bench/bench_agent_run
+ * in a namespace of its own, authenticated report datagrams over its unix
+ * report socket, and watches the pinned ID table to see when they land:
+ * throughput with datagrams full of CID_ISSUED records, latency from send to
+ * map entry at a paced rate, the agent's resident memory with 1,000,000 live
+ * IDs. Micro-benchmarks of the pieces the agent runs per datagram and per ID
+ * (MAC, parse, registry, map write, socket) say where the time goes. Timing
+ * is reported, never judged: only a run that lost IDs or had datagrams
+ * refused fails. Functions return 0 or -errno.
+ */
+#ifndef QS_BENCH_AGENT_H
+#define QS_BENCH_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "quicsteer/report.h"
+
+#define BA_TARGET_IDS_PER_SEC 500000.0
+#define BA_TARGET_P99_US 1000.0
+#define BA_MAX_BACKENDS 8 /* ids 1..7 in the generated configuration */
+
+struct ba_opts {
+	const char *socket; /* the agent's unix report socket */
+	const char *pin_dir; /* where the agent pins qs_cids */
+	const char *key_dir; /* bN.key: backend N's key, 64 hex digits */
+	const char *metrics_url; /* NULL: intake counters not checked */
+	const char *json;
+	const char *vip; /* address of the VIP the configuration declares */
+	__u16 vip_port;
+	__u32 vip_id;
+	int agent_pid;
+	__u32 ids; /* per throughput run (and the memory fill) */
+	__u32 lat_reports; /* datagrams of the latency run */
+	__u32 lat_rate; /* datagrams per second */
+	__u32 lat_sample; /* measure one datagram in this many */
+	bool no_micro;
+};
+
+/* A set of encoded datagrams, ready to send. */
+struct ba_dgrams {
+	__u8 *buf; /* n slots of QS_REPORT_MAX_DGRAM bytes */
+	__u16 *len;
+	__u32 n;
+	__u32 ids; /* CID_ISSUED records over all of them */
+	__u32 ids_per_dgram; /* in every full datagram */
+	__u32 backend_id;
+	__u64 incarnation;
+	__u8 cid_len;
+	__u32 first_key; /* ID k of the set is ba_cid(backend, first_key + k) */
+};
+
+/* Agent's main thread, read from /proc: CPU time and how often it slept. */
+struct ba_proc_sample {
+	__u64 run_ns;
+	__u64 vol_switches;
+	__u64 invol_switches;
+	__u64 minor_faults; /* the whole process's */
+};
+
+/* One instant of the agent's thread, this thread and both CPUs. */
+struct ba_snap {
+	__u64 wall_ns;
+	struct ba_proc_sample agent;
+	double sender_run_ns;
+	__u64 sender_vol, sender_invol;
+	double agent_cpu_busy_ns, sender_cpu_busy_ns; /* /proc/stat, steal excluded */
+	double agent_cpu_steal_ns, sender_cpu_steal_ns;
+};
+
+/*
+ * What the two CPUs did during a measurement, per second of it: the
+ * agent's thread and the sender's, and everything else on their CPUs
+ * (other processes, kernel work no thread is charged with), so that a
+ * figure disturbed by someone else on the machine says so.
+ */
+struct ba_window {
+	double seconds;
+	double agent_busy, sender_busy; /* the threads' CPU time / wall time */
+	double agent_cpu_other, sender_cpu_other; /* CPU busy - the thread's time, / wall */
+	double agent_cpu_steal; /* the hypervisor ran something else */
+	__u64 agent_sleeps, agent_preempted; /* voluntary, involuntary context switches */
+	__u64 sender_sleeps, sender_preempted;
+	__u64 agent_run_ns;
+	__u64 agent_faults; /* minor page faults: first touches of memory */
+};
+
+struct ba_tput {
+	bool ran;
+	__u8 cid_len;
+	__u32 backend_id;
+	__u32 datagrams, ids, ids_per_dgram;
+	double seconds; /* first send to last entry visible */
+	double send_seconds; /* first send to last send returned */
+	double ids_per_sec, dgrams_per_sec;
+	struct ba_window win; /* first send to last ID visible */
+	double agent_ns_per_id; /* agent main thread CPU time / IDs */
+	__u64 counted; /* entries of this backend in the map afterwards */
+	bool complete; /* counted == ids */
+	__u64 rss_after; /* agent VmRSS with this run's IDs live */
+	/* the purge (new incarnation) that removed them afterwards */
+	double purge_seconds;
+	__u64 purge_left;
+	__u64 rss_after_purge;
+	/*
+	 * Softirq time on the agent's CPU from the purge until the CPU was
+	 * quiet (the kernel frees deleted entries of a BPF_F_NO_PREALLOC hash
+	 * after an RCU grace period), and how long that took.
+	 */
+	double purge_softirq_ms;
+	double purge_settle_seconds;
+};
+
+/*
+ * A sample of the latency run: its send time from the start, its latency,
+ * and meanwhile the agent's main thread's time on its CPU and waiting on a
+ * run queue, and the sender's wait.
+ */
+struct ba_lat_sample {
+	double at_ms;
+	double us;
+	double agent_run_us, agent_wait_us, sender_wait_us;
+};
+
+#define BA_SLOWEST 8
+
+struct ba_latency {
+	bool ran;
+	__u32 reports, samples, timeouts, late;
+	double rate;
+	double achieved_rate;
+	double median_us, p90_us, p99_us, p999_us, max_us, min_us;
+	/* samples in which neither thread waited for its CPU over 50 us */
+	__u32 clean_samples;
+	double clean_median_us, clean_p99_us, clean_max_us;
+	__u32 agent_waited, sender_waited; /* the others, by who waited */
+	__u32 agent_busy_elsewhere; /* agent ran over 200 us within the sample */
+	struct ba_window win;
+	double lookup_ns; /* one poll of the map: the resolution */
+	__u64 live_ids; /* other backends' IDs in the table meanwhile */
+	double quiet_wait_s; /* waited for the agent's CPU to be quiet first */
+	struct ba_lat_sample slowest[BA_SLOWEST]; /* slowest first */
+	__u64 counted;
+	bool complete;
+};
+
+struct ba_micro {
+	bool ran;
+	/* per datagram, in-process */
+	double check_full8_ns, verify_full8_ns; /* 60 x 8-byte CID_ISSUED */
+	double check_full18_ns, verify_full18_ns; /* 39 x 18-byte */
+	double check_one_ns, verify_one_ns; /* one 18-byte CID_ISSUED */
+	double hmac_oneshot_ns; /* HMAC() over 1200 bytes, as report.c does */
+	double hmac_reused_ns; /* EVP_MAC, fetched once, context reused */
+	double unix_dgram_ns; /* send + recv of 1232 bytes on a socketpair */
+	/* per ID, on a private map shaped like qs_cids */
+	double map_update_ns, map_update_batch_ns, map_lookup_ns, map_delete_ns;
+	/*
+	 * qs_intake + qs_cidreg in-process, per ID: cold (fresh memory, as the
+	 * agent's first fill), then warm (the memory a freed registry left).
+	 */
+	double intake_null_cold_ns; /* sink does nothing: parse, MAC, registry */
+	double intake_null_ns; /* warm */
+	double intake_map_ns; /* warm, sink writes the private map: the agent minus the socket */
+	double registry_bytes_per_id; /* this process's RSS growth with the registry */
+	double fault_ns; /* first touch of a fresh 4 KB page */
+	/* the slowest datagrams of the cold run: IDs held before it, ms */
+#define BA_STALLS 8
+	__u32 stall_ids[BA_STALLS];
+	double stall_ms[BA_STALLS];
+	double dgram_median_us; /* of the cold run */
+	double flow_scan_empty_ms; /* the agent's 10-second sweep of an empty qs_flows */
+	__u32 intake_ids;
+};
+
+struct ba_results {
+	int agent_cpu, sender_cpu; /* -1: not pinned to a single CPU */
+	char agent_cpus[64], sender_cpus[64];
+	int cpus;
+	int unix_max_dgram_qlen;
+	__u64 rss_start, hwm_end;
+	__u64 map_memlock_1m; /* qs_cids fdinfo memlock with the first fill live */
+	__u32 cid_table_entries, cid_table_flags; /* the pinned qs_cids' max_entries, flags */
+#define BA_TPUT_RUNS 3
+	struct ba_tput tput[BA_TPUT_RUNS]; /* 8-byte (first fill), 18-byte, 8-byte again */
+	struct ba_latency lat;
+	struct ba_micro micro;
+	/* intake counters from the agent's metrics endpoint */
+	bool metrics_read;
+	__u64 accepted, refused, expected_accepted;
+	__u64 ids_reported;
+	bool ok; /* every ID landed and nothing was refused */
+	char why[200];
+};
+
+/* The run's state, shared by the phases. */
+struct ba_ctx {
+	const struct ba_opts *o;
+	struct ba_results *r;
+	__u8 keys[BA_MAX_BACKENDS][QS_REPORT_KEY_LEN];
+	struct qs_report_endpoint vip;
+	int sock, map;
+};
+
+/* bench_agent.c: the agent's socket and ID table */
+int ba_send(int sock, const __u8 *buf, size_t len);
+bool ba_cid_visible(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_len);
+__u64 ba_wait_cid(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_len, bool want,
+		  __u64 timeout_ns);
+__u64 ba_count_backend(const struct ba_ctx *c, __u32 backend_id);
+
+/* bench_agent_latency.c */
+int ba_lat_run(const struct ba_ctx *c, struct ba_latency *l, const struct ba_dgrams *d);
+
+/* bench_agent_proc.c */
+__u64 ba_proc_mem(int pid, const char *name); /* VmRSS, VmHWM: bytes */
+void ba_thread_sample(int pid, struct ba_proc_sample *s);
+int ba_proc_cpu(int pid, char *list, size_t size);
+int ba_read_int(const char *path);
+__u64 ba_map_memlock(int fd);
+double ba_cpu_busy_ns(int cpu, double *steal_ns, double *softirq_ns);
+void ba_snap_take(const struct ba_ctx *c, struct ba_snap *s);
+void ba_window_of(struct ba_window *w, const struct ba_snap *a, const struct ba_snap *b);
+int ba_schedstat_open(int pid, int tid);
+int ba_schedstat_read(int fd, __u64 *run_ns, __u64 *wait_ns);
+
+/* bench_agent_dgrams.c */
+void ba_cid(__u32 backend_id, __u32 k, __u8 *cid, __u8 len);
+int ba_dgrams_build(struct ba_dgrams *d, const __u8 *key, const struct qs_report_endpoint *vip,
+		    __u32 backend_id, __u64 incarnation, __u8 cid_len, __u32 ids,
+		    __u32 ids_per_dgram, __u32 first_key);
+void ba_dgrams_free(struct ba_dgrams *d);
+static inline __u8 *ba_dgram(const struct ba_dgrams *d, __u32 i)
+{
+	return d->buf + (size_t)i * QS_REPORT_MAX_DGRAM;
+}
+int ba_heartbeat(__u8 *buf, const __u8 *key, __u32 backend_id, __u64 incarnation);
+__u64 ba_now_ns(void);
+
+/* bench_agent_micro.c */
+int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_endpoint *vip,
+		 __u32 vip_id, const struct ba_dgrams *fill8);
+
+/* bench_agent_report.c */
+double ba_percentile(double *sorted, __u32 n, double p);
+void ba_print(const struct ba_opts *o, const struct ba_results *r);
+int ba_json(const char *path, const struct ba_opts *o, const struct ba_results *r);
+
+#endif /* QS_BENCH_AGENT_H */

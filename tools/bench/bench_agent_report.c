@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * qs-bench-agent's results: an aligned table with each target and met /
+ * NOT met beside it, a breakdown of the agent's time per ID from the
+ * micro-benchmarks, and build/bench/agent.json. Targets are reported,
+ * never enforced.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include "bench_agent.h"
+
+#define MB(b) ((double)(b) / (1024.0 * 1024.0))
+
+/* Nearest-rank percentile of sorted[n]; NaN when empty. */
+double ba_percentile(double *sorted, __u32 n, double p)
+{
+	double rank;
+
+	if (!n)
+		return NAN;
+	rank = ceil(p / 100.0 * n);
+	return sorted[rank < 1 ? 0 : (__u32)rank - 1];
+}
+
+/* The run the headline figure comes from: the slowest, to be safe. */
+static const struct ba_tput *tput_headline(const struct ba_results *r)
+{
+	const struct ba_tput *h = &r->tput[0];
+
+	for (int i = 1; i < BA_TPUT_RUNS; i++)
+		if (r->tput[i].ran && (!h->ran || r->tput[i].ids_per_sec < h->ids_per_sec))
+			h = &r->tput[i];
+	return h;
+}
+
+static const char *run_name(const struct ba_results *r, const struct ba_tput *t)
+{
+	return t == &r->tput[0] ? "first fill" : t == &r->tput[2] ? "again" : "";
+}
+
+static const char *met(bool ran, bool ok)
+{
+	return !ran ? "not measured" : ok ? "met" : "NOT met";
+}
+
+static void print_headline(const struct ba_results *r)
+{
+	const struct ba_tput *h = tput_headline(r);
+
+	printf("\n  %-44s %14s   %-12s %s\n", "", "result", "target", "");
+	for (int i = 0; i < BA_TPUT_RUNS; i++) {
+		const struct ba_tput *t = &r->tput[i];
+		char name[64];
+
+		snprintf(name, sizeof(name), "IDs/s, %u-byte IDs, %u per datagram %s", t->cid_len,
+			 t->ids_per_dgram, run_name(r, t));
+		printf("  %-44s %14.0f   %-12s %s\n", name, t->ids_per_sec, ">= 500000",
+		       met(t->ran, t->ids_per_sec >= BA_TARGET_IDS_PER_SEC));
+	}
+	printf("  %-44s %14.0f   (the slowest run: %u-byte IDs %s)\n", "ids_per_sec",
+	       h->ids_per_sec, h->cid_len, run_name(r, h));
+	printf("  %-44s %14.1f\n", "latency_us_median (1 ID per datagram)", r->lat.median_us);
+	printf("  %-44s %14.1f   %-12s %s\n", "latency_us_p99 (at 10,000 datagrams/s)",
+	       r->lat.p99_us, "< 1000", met(r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US));
+	printf("  %-44s %14llu   (%.1f MB; %.1f MB at start: %.0f bytes per ID)\n",
+	       r->tput[0].ids == 1000000 ? "rss_bytes_1m_ids" : "rss_bytes (NOT 1M IDs)",
+	       (unsigned long long)r->tput[0].rss_after, MB(r->tput[0].rss_after), MB(r->rss_start),
+	       ((double)r->tput[0].rss_after - r->rss_start) / r->tput[0].ids);
+}
+
+/* What both CPUs did during a measurement (see struct ba_window). */
+static void print_window(const struct ba_window *w, __u32 datagrams)
+{
+	printf("    %-42s %12.2f busy, %.2f sleeps per datagram, preempted %llu times\n",
+	       "agent thread", w->agent_busy, (double)w->agent_sleeps / datagrams,
+	       (unsigned long long)w->agent_preempted);
+	printf("    %-42s %12.2f busy, %.2f sleeps per datagram, preempted %llu times\n",
+	       "sender thread", w->sender_busy, (double)w->sender_sleeps / datagrams,
+	       (unsigned long long)w->sender_preempted);
+	printf("    %-42s %12.3f on the agent's CPU, %.3f on the sender's (steal %.3f)\n",
+	       "other work (kernel, other processes)", w->agent_cpu_other, w->sender_cpu_other,
+	       w->agent_cpu_steal);
+}
+
+static void print_tput(const struct ba_results *r, const struct ba_tput *t)
+{
+	printf("\n  throughput, %u-byte IDs, backend %u%s%s: %u IDs in %u datagrams\n", t->cid_len,
+	       t->backend_id, *run_name(r, t) ? ", " : "", run_name(r, t), t->ids, t->datagrams);
+	printf("    %-42s %12.3f s (sends done after %.3f s)\n", "first send to last ID visible",
+	       t->seconds, t->send_seconds);
+	printf("    %-42s %12.0f /s\n", "datagrams", t->dgrams_per_sec);
+	printf("    %-42s %12.0f ns\n", "agent thread CPU time per ID", t->agent_ns_per_id);
+	print_window(&t->win, t->datagrams);
+	printf("    %-42s %12llu %s\n", "entries of this backend in qs_cids",
+	       (unsigned long long)t->counted, t->complete ? "(all)" : "(IDS MISSING)");
+	printf("    %-42s %12.3f s (%.0f IDs/s; %llu left)\n", "purge by a new incarnation",
+	       t->purge_seconds, t->ids / t->purge_seconds, (unsigned long long)t->purge_left);
+	printf("    %-42s %12.0f ms (CPU quiet %.2f s after the purge began)\n",
+	       "softirq on the agent's CPU meanwhile", t->purge_softirq_ms,
+	       t->purge_settle_seconds);
+	printf("    %-42s %12.1f MB (after the purge: %.1f MB)\n", "agent VmRSS with them live",
+	       MB(t->rss_after), MB(t->rss_after_purge));
+}
+
+static void print_lat(const struct ba_latency *l)
+{
+	printf("\n  latency: %u datagrams of one 18-byte ID at %.0f/s (achieved %.0f/s),"
+	       " %u timed\n",
+	       l->reports, l->rate, l->achieved_rate, l->samples);
+	printf("    %-42s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n",
+	       "us: min median p90 p99 p99.9 max", l->min_us, l->median_us, l->p90_us, l->p99_us,
+	       l->p999_us, l->max_us);
+	printf("    %-42s %8.0f ns\n", "one poll of the map (resolution)", l->lookup_ns);
+	printf("    %-42s %8.2f s\n", "waited for the agent's CPU to be quiet", l->quiet_wait_s);
+	printf("    %-42s %8u (timeouts: %u)\n", "slots missed by over a period", l->late,
+	       l->timeouts);
+	print_window(&l->win, l->reports);
+	printf("    %-42s %8llu %s (%llu other IDs live)\n", "entries of this backend in qs_cids",
+	       (unsigned long long)l->counted, l->complete ? "(all)" : "(IDS MISSING)",
+	       (unsigned long long)l->live_ids);
+	printf("    %-42s %8u (agent waited: %u, sender waited: %u)\n",
+	       "samples where a thread waited for its CPU", l->agent_waited + l->sender_waited,
+	       l->agent_waited, l->sender_waited);
+	printf("    %-42s %8.1f %8.1f %8.1f (%u samples)\n", "  the others, us: median p99 max",
+	       l->clean_median_us, l->clean_p99_us, l->clean_max_us, l->clean_samples);
+	printf("    %-42s %8u\n", "samples with the agent busy over 200 us",
+	       l->agent_busy_elsewhere);
+	printf("    slowest samples: latency, at (ms into the run); agent ran, agent waited,"
+	       " sender waited (us)\n");
+	for (__u32 i = 0; i < BA_SLOWEST && i < l->samples; i++) {
+		const struct ba_lat_sample *x = &l->slowest[i];
+
+		printf("      %10.0f us at %6.0f ms; %8.0f %8.0f %8.0f\n", x->us, x->at_ms,
+		       x->agent_run_us, x->agent_wait_us, x->sender_wait_us);
+	}
+}
+
+/* The agent's time per 8-byte ID in run t, split by the micro-benchmarks. */
+struct split {
+	double map, hmac, registry, faults, rest, total;
+};
+
+static struct split split_of(const struct ba_micro *m, const struct ba_tput *t)
+{
+	double per = t->ids_per_dgram ? t->ids_per_dgram : 1;
+	struct split x = {
+		.map = m->intake_map_ns - m->intake_null_ns,
+		.hmac = (m->verify_full8_ns - m->check_full8_ns) / per,
+		.faults = (double)t->win.agent_faults * m->fault_ns / t->ids,
+		.total = t->agent_ns_per_id,
+	};
+
+	x.registry = m->intake_null_ns - x.hmac;
+	x.rest = x.total - m->intake_map_ns - x.faults;
+	return x;
+}
+
+static void print_split(const struct ba_micro *m, const struct ba_tput *a, const struct ba_tput *b)
+{
+	struct split x = split_of(m, a), y = split_of(m, b);
+
+	printf("\n  the agent's CPU time per 8-byte ID, where it goes (ns)      first fill      "
+	       "again\n");
+	printf("    %-52s %10.0f %10.0f\n", "map write (bpf_map_update_elem)", x.map, y.map);
+	printf("    %-52s %10.0f %10.0f\n", "HMAC (a datagram's, over its IDs)", x.hmac, y.hmac);
+	printf("    %-52s %10.0f %10.0f\n", "decode, checks, registry (uthash, calloc)", x.registry,
+	       y.registry);
+	printf("    %-52s %10.0f %10.0f\n", "first touch of fresh pages (faults x cost)", x.faults,
+	       y.faults);
+	printf("    %-52s %10.0f %10.0f\n", "socket, epoll, wake-ups, cache (the rest)", x.rest,
+	       y.rest);
+	printf("    %-52s %10.0f %10.0f\n", "total: agent thread CPU time per ID", x.total,
+	       y.total);
+	printf("    %-52s %10.0f %10.0f\n", "  as IDs/s on a whole core", 1e9 / x.total,
+	       1e9 / y.total);
+	printf("    %-52s %10llu %10llu\n", "  (agent page faults in the run)",
+	       (unsigned long long)a->win.agent_faults, (unsigned long long)b->win.agent_faults);
+}
+
+static void print_micro(const struct ba_micro *m)
+{
+	if (!m->ran)
+		return;
+	printf("\n  micro-benchmarks, in-process (ns)\n");
+	printf("    %-42s %8s %8s %8s\n", "per datagram", "8B x60", "18B x39", "18B x1");
+	printf("    %-42s %8.0f %8.0f %8.0f\n", "qs_report_check (structure)", m->check_full8_ns,
+	       m->check_full18_ns, m->check_one_ns);
+	printf("    %-42s %8.0f %8.0f %8.0f\n", "qs_report_verify (structure + HMAC)",
+	       m->verify_full8_ns, m->verify_full18_ns, m->verify_one_ns);
+	printf("    %-42s %8.0f (EVP_MAC context kept per key: %.0f)\n",
+	       "HMAC() over 1200 bytes, as report.c", m->hmac_oneshot_ns, m->hmac_reused_ns);
+	printf("    %-42s %8.0f\n", "unix datagram send + recv, 1232 bytes", m->unix_dgram_ns);
+	printf("    %-42s %8.0f (batch of %d: %.0f per ID)\n", "bpf_map_update_elem, qs_cids shape",
+	       m->map_update_ns, 60, m->map_update_batch_ns);
+	printf("    %-42s %8.0f / %.0f\n", "bpf_map_lookup_elem / delete_elem", m->map_lookup_ns,
+	       m->map_delete_ns);
+	printf("    %-42s %8.0f\n", "first touch of a fresh 4 KB page", m->fault_ns);
+	printf("    %-42s %8.0f per ID (fresh memory: %.0f; %u IDs)\n",
+	       "qs_intake, sink writes nothing", m->intake_null_ns, m->intake_null_cold_ns,
+	       m->intake_ids);
+	printf("    %-42s %8.0f per ID\n", "qs_intake, sink writes a qs_cids-shaped map",
+	       m->intake_map_ns);
+	printf("    %-42s %8.0f\n", "registry memory per ID (bytes, RSS)",
+	       m->registry_bytes_per_id);
+	printf("    %-42s %8.1f ms\n", "scan of an empty qs_flows (10 s sweep)",
+	       m->flow_scan_empty_ms);
+	printf("    slowest datagrams of the fresh-memory run (median %.0f us): ms with N IDs "
+	       "held\n     ",
+	       m->dgram_median_us);
+	for (int i = 0; i < BA_STALLS && m->stall_ms[i] > 0; i++)
+		printf(" %.1f @ %u", m->stall_ms[i], m->stall_ids[i]);
+	printf("\n");
+}
+
+void ba_print(const struct ba_opts *o, const struct ba_results *r)
+{
+	(void)o;
+	printf("\nquicsteerd report intake: agent on CPU %s, sender on CPU %s (%d CPUs);"
+	       " unix report socket,\nnet.unix.max_dgram_qlen %d; datagrams authenticated"
+	       " (HMAC-SHA256), encoded before the clock starts\n",
+	       r->agent_cpus, r->sender_cpus, r->cpus, r->unix_max_dgram_qlen);
+	print_headline(r);
+	for (int i = 0; i < BA_TPUT_RUNS; i++)
+		if (r->tput[i].ran)
+			print_tput(r, &r->tput[i]);
+	if (r->lat.ran)
+		print_lat(&r->lat);
+	printf("\n  memory: agent VmRSS %.1f MB at start, %.1f MB with %u IDs, peak %.1f MB;"
+	       "\n  qs_cids (max_entries %u%s) memlock, kernel memory not in the RSS: %.1f MB with"
+	       " them\n",
+	       MB(r->rss_start), MB(r->tput[0].rss_after), r->tput[0].ids, MB(r->hwm_end),
+	       r->cid_table_entries,
+	       r->cid_table_flags & BPF_F_NO_PREALLOC ? ", not preallocated" : "",
+	       MB(r->map_memlock_1m));
+	print_micro(&r->micro);
+	if (r->micro.ran && r->tput[0].ran && r->tput[2].ran && r->tput[2].cid_len == 8)
+		print_split(&r->micro, &r->tput[0], &r->tput[2]);
+	if (r->metrics_read)
+		printf("\n  agent intake counters: %llu datagrams accepted (%llu sent), %llu "
+		       "refused; %llu IDs held at the end\n",
+		       (unsigned long long)r->accepted, (unsigned long long)r->expected_accepted,
+		       (unsigned long long)r->refused, (unsigned long long)r->ids_reported);
+	printf("\n%s%s\n", r->ok ? "every ID reached the map, nothing refused" : "FAILED: ",
+	       r->ok ? "" : r->why);
+}
+
+/* JSON numbers: NaN and infinities are not JSON. */
+static void jnum(FILE *f, const char *key, double v, const char *sep)
+{
+	if (isfinite(v))
+		fprintf(f, "\"%s\": %.3f%s", key, v, sep);
+	else
+		fprintf(f, "\"%s\": null%s", key, sep);
+}
+
+static void jint(FILE *f, const char *key, unsigned long long v, const char *sep)
+{
+	fprintf(f, "\"%s\": %llu%s", key, v, sep);
+}
+
+static void jbool(FILE *f, const char *key, bool ran, bool v, const char *sep)
+{
+	fprintf(f, "\"%s\": %s%s", key, !ran ? "null" : v ? "true" : "false", sep);
+}
+
+static void json_window(FILE *f, const struct ba_window *w, __u32 datagrams, const char *sep)
+{
+	fprintf(f, "\"cpus\": {");
+	jnum(f, "agent_busy", w->agent_busy, ", ");
+	jnum(f, "agent_sleeps_per_datagram", (double)w->agent_sleeps / datagrams, ", ");
+	jint(f, "agent_preempted", w->agent_preempted, ", ");
+	jnum(f, "sender_busy", w->sender_busy, ", ");
+	jnum(f, "sender_sleeps_per_datagram", (double)w->sender_sleeps / datagrams, ", ");
+	jint(f, "sender_preempted", w->sender_preempted, ", ");
+	jnum(f, "agent_cpu_other", w->agent_cpu_other, ", ");
+	jnum(f, "sender_cpu_other", w->sender_cpu_other, ", ");
+	jnum(f, "agent_cpu_steal", w->agent_cpu_steal, ", ");
+	jint(f, "agent_page_faults", w->agent_faults, "}");
+	fprintf(f, "%s", sep);
+}
+
+static void json_tput(FILE *f, const struct ba_tput *t, const char *sep)
+{
+	fprintf(f, "    {");
+	jint(f, "cid_len", t->cid_len, ", ");
+	jint(f, "backend_id", t->backend_id, ", ");
+	jint(f, "ids", t->ids, ", ");
+	jint(f, "datagrams", t->datagrams, ", ");
+	jint(f, "ids_per_datagram", t->ids_per_dgram, ",\n     ");
+	jnum(f, "seconds", t->seconds, ", ");
+	jnum(f, "send_seconds", t->send_seconds, ", ");
+	jnum(f, "ids_per_sec", t->ids_per_sec, ", ");
+	jnum(f, "datagrams_per_sec", t->dgrams_per_sec, ",\n     ");
+	jnum(f, "agent_cpu_ns_per_id", t->agent_ns_per_id, ",\n     ");
+	json_window(f, &t->win, t->datagrams, ",\n     ");
+	jint(f, "ids_in_map", t->counted, ", ");
+	jbool(f, "complete", t->ran, t->complete, ", ");
+	jint(f, "rss_bytes_after", t->rss_after, ", ");
+	jnum(f, "purge_seconds", t->purge_seconds, ", ");
+	jint(f, "purge_ids_left", t->purge_left, ", ");
+	jint(f, "rss_bytes_after_purge", t->rss_after_purge, ", ");
+	jnum(f, "purge_softirq_ms", t->purge_softirq_ms, ", ");
+	jnum(f, "purge_settle_seconds", t->purge_settle_seconds, "}");
+	fprintf(f, "%s", sep);
+}
+
+static void json_lat(FILE *f, const struct ba_latency *l)
+{
+	fprintf(f, "  \"latency\": {\"ids_per_datagram\": 1, \"cid_len\": 18, ");
+	jint(f, "datagrams", l->reports, ", ");
+	jnum(f, "rate", l->rate, ", ");
+	jnum(f, "achieved_rate", l->achieved_rate, ",\n    ");
+	jint(f, "samples", l->samples, ", ");
+	jint(f, "timeouts", l->timeouts, ", ");
+	jint(f, "late_slots", l->late, ", ");
+	jnum(f, "poll_ns", l->lookup_ns, ", ");
+	jnum(f, "quiet_wait_s", l->quiet_wait_s, ",\n    ");
+	jnum(f, "us_min", l->min_us, ", ");
+	jnum(f, "us_median", l->median_us, ", ");
+	jnum(f, "us_p90", l->p90_us, ", ");
+	jnum(f, "us_p99", l->p99_us, ", ");
+	jnum(f, "us_p999", l->p999_us, ", ");
+	jnum(f, "us_max", l->max_us, ",\n    ");
+	json_window(f, &l->win, l->reports, ",\n    ");
+	jint(f, "ids_in_map", l->counted, ", ");
+	jint(f, "other_ids_live", l->live_ids, ", ");
+	jbool(f, "complete", l->ran, l->complete, ",\n    ");
+	jint(f, "samples_agent_waited", l->agent_waited, ", ");
+	jint(f, "samples_sender_waited", l->sender_waited, ", ");
+	jint(f, "samples_agent_busy_elsewhere", l->agent_busy_elsewhere, ",\n    ");
+	jint(f, "undisturbed_samples", l->clean_samples, ", ");
+	jnum(f, "undisturbed_us_median", l->clean_median_us, ", ");
+	jnum(f, "undisturbed_us_p99", l->clean_p99_us, ", ");
+	jnum(f, "undisturbed_us_max", l->clean_max_us, ",\n    ");
+	fprintf(f, "\"slowest\": [");
+	for (__u32 i = 0; i < BA_SLOWEST && i < l->samples; i++) {
+		const struct ba_lat_sample *x = &l->slowest[i];
+
+		fprintf(f, "%s\n      {", i ? "," : "");
+		jnum(f, "us", x->us, ", ");
+		jnum(f, "at_ms", x->at_ms, ", ");
+		jnum(f, "agent_run_us", x->agent_run_us, ", ");
+		jnum(f, "agent_wait_us", x->agent_wait_us, ", ");
+		jnum(f, "sender_wait_us", x->sender_wait_us, "}");
+	}
+	fprintf(f, "]},\n");
+}
+
+static void json_micro(FILE *f, const struct ba_micro *m)
+{
+	if (!m->ran) {
+		fprintf(f, "  \"micro_ns\": null,\n");
+		return;
+	}
+	fprintf(f, "  \"micro_ns\": {");
+	jnum(f, "report_check_8x60", m->check_full8_ns, ", ");
+	jnum(f, "report_verify_8x60", m->verify_full8_ns, ",\n    ");
+	jnum(f, "report_check_18x39", m->check_full18_ns, ", ");
+	jnum(f, "report_verify_18x39", m->verify_full18_ns, ",\n    ");
+	jnum(f, "report_check_18x1", m->check_one_ns, ", ");
+	jnum(f, "report_verify_18x1", m->verify_one_ns, ",\n    ");
+	jnum(f, "hmac_oneshot_1200", m->hmac_oneshot_ns, ", ");
+	jnum(f, "hmac_ctx_reused_1200", m->hmac_reused_ns, ", ");
+	jnum(f, "unix_dgram_send_recv", m->unix_dgram_ns, ",\n    ");
+	jnum(f, "map_update_per_id", m->map_update_ns, ", ");
+	jnum(f, "map_update_batch60_per_id", m->map_update_batch_ns, ", ");
+	jnum(f, "map_lookup_per_id", m->map_lookup_ns, ", ");
+	jnum(f, "map_delete_per_id", m->map_delete_ns, ",\n    ");
+	jnum(f, "first_touch_per_page", m->fault_ns, ",\n    ");
+	jnum(f, "intake_null_sink_fresh_memory_per_id", m->intake_null_cold_ns, ", ");
+	jnum(f, "intake_null_sink_per_id", m->intake_null_ns, ", ");
+	jnum(f, "intake_map_sink_per_id", m->intake_map_ns, ", ");
+	jnum(f, "registry_bytes_per_id", m->registry_bytes_per_id, ", ");
+	jnum(f, "flow_scan_empty_ms", m->flow_scan_empty_ms, ",\n    ");
+	jnum(f, "datagram_median_us_fresh_memory", m->dgram_median_us, ",\n    ");
+	fprintf(f, "\"slowest_datagrams_fresh_memory\": [");
+	for (int i = 0; i < BA_STALLS && m->stall_ms[i] > 0; i++)
+		fprintf(f, "%s{\"ms\": %.3f, \"ids_held\": %u}", i ? ", " : "", m->stall_ms[i],
+			m->stall_ids[i]);
+	fprintf(f, "]},\n");
+}
+
+static void json_body(FILE *f, const struct ba_opts *o, const struct ba_results *r)
+{
+	const struct ba_tput *h = tput_headline(r);
+	const struct ba_tput *t8 = &r->tput[0];
+
+	fprintf(f, "{\n  ");
+	jnum(f, "ids_per_sec", h->ids_per_sec, ",\n  ");
+	jint(f, "ids_per_sec_cid_len", h->cid_len, ",\n  ");
+	jnum(f, "datagrams_per_sec", h->dgrams_per_sec, ",\n  ");
+	jint(f, "ids_per_datagram", h->ids_per_dgram, ",\n  ");
+	jnum(f, "latency_us_median", r->lat.median_us, ",\n  ");
+	jnum(f, "latency_us_p99", r->lat.p99_us, ",\n  ");
+	jint(f, "rss_bytes_1m_ids", t8->rss_after, ",\n  ");
+	jint(f, "rss_bytes_start", r->rss_start, ",\n  ");
+	jnum(f, "rss_bytes_per_id", ((double)t8->rss_after - r->rss_start) / t8->ids, ",\n  ");
+	jint(f, "rss_bytes_peak", r->hwm_end, ",\n  ");
+	jint(f, "map_memlock_bytes_1m_ids", r->map_memlock_1m, ",\n  ");
+	jint(f, "cid_table_max_entries", r->cid_table_entries, ",\n  ");
+	jnum(f, "target_ids_per_sec", BA_TARGET_IDS_PER_SEC, ",\n  ");
+	jbool(f, "ids_per_sec_target_met", h->ran, h->ids_per_sec >= BA_TARGET_IDS_PER_SEC,
+	      ",\n  ");
+	jnum(f, "target_latency_us_p99", BA_TARGET_P99_US, ",\n  ");
+	jbool(f, "latency_target_met", r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US, ",\n  ");
+	jint(f, "cpus", r->cpus, ",\n  ");
+	fprintf(f, "\"agent_cpu\": \"%s\",\n  \"sender_cpu\": \"%s\",\n  ", r->agent_cpus,
+		r->sender_cpus);
+	fprintf(f, "\"unix_max_dgram_qlen\": %d,\n  ", r->unix_max_dgram_qlen);
+	jint(f, "ids_per_run", o->ids, ",\n");
+	fprintf(f, "  \"throughput\": [\n");
+	for (int i = 0; i < BA_TPUT_RUNS; i++)
+		json_tput(f, &r->tput[i], i + 1 < BA_TPUT_RUNS ? ",\n" : "\n  ],\n");
+	json_lat(f, &r->lat);
+	json_micro(f, &r->micro);
+	fprintf(f, "  \"intake\": {");
+	jbool(f, "metrics_read", true, r->metrics_read, ", ");
+	jint(f, "accepted", r->accepted, ", ");
+	jint(f, "sent", r->expected_accepted, ", ");
+	jint(f, "refused", r->refused, ", ");
+	jint(f, "ids_held_at_end", r->ids_reported, "},\n  ");
+	jbool(f, "ok", true, r->ok, "\n}\n");
+}
+
+/* Written to path.tmp and renamed, so a reader never sees half a file. */
+int ba_json(const char *path, const struct ba_opts *o, const struct ba_results *r)
+{
+	char tmp[4096];
+	FILE *f;
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	json_body(f, o, r);
+	if (ferror(f))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		remove(tmp);
+	return err;
+}
