@@ -144,6 +144,8 @@ Test(expiry, idle_address_entries_go)
 	cr_assert(!flow_exists(CLIENT4, 1000), "idle entry kept");
 	cr_assert(flow_exists(CLIENT4, 1001), "active entry removed");
 	cr_assert_eq(qs_expiry_stats(x)->flows_expired, 1);
+	cr_assert_eq(qs_expiry_stats(x)->flows, 1, "occupancy got %llu want 1",
+		     (unsigned long long)qs_expiry_stats(x)->flows);
 }
 
 Test(expiry, idle_time_under_two_minutes_refused)

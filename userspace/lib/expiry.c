@@ -103,6 +103,7 @@ int qs_expiry_event(struct qs_expiry *x, const struct qs_event *ev)
 struct scan_ctx {
 	struct qs_expiry *x;
 	__u64 now;
+	__u64 kept;
 };
 
 static int scan_learned(void *ctx, const void *key, const void *value)
@@ -115,7 +116,7 @@ static int scan_learned(void *ctx, const void *key, const void *value)
 
 int qs_expiry_scan_learned(struct qs_expiry *x, __u64 now_ns)
 {
-	struct scan_ctx c = { x, now_ns };
+	struct scan_ctx c = { x, now_ns, 0 };
 
 	return qs_map_scan(x->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 			   scan_learned, &c);
@@ -146,11 +147,13 @@ static int expire_learned(struct qs_expiry *x, struct learned *l)
 static int scan_flow(void *ctx, const void *key, const void *value)
 {
 	const struct qs_flow *f = value;
-	struct qs_expiry *x = ((struct scan_ctx *)ctx)->x;
-	__u64 now = ((struct scan_ctx *)ctx)->now;
+	struct scan_ctx *c = ctx;
+	struct qs_expiry *x = c->x;
 
-	if (f->last_seen_ns + x->flow_idle_ns > now)
+	if (f->last_seen_ns + x->flow_idle_ns > c->now) {
+		c->kept++;
 		return 0;
+	}
 	if (bpf_map_delete_elem(x->flows_fd, key) == 0)
 		x->stats.flows_expired++;
 	else if (errno != ENOENT)
@@ -170,10 +173,13 @@ int qs_expiry_sweep(struct qs_expiry *x, __u64 now_ns)
 		if (err)
 			return err;
 	}
-	struct scan_ctx c = { x, now_ns };
+	struct scan_ctx c = { x, now_ns, 0 };
 
-	return qs_map_scan(x->flows_fd, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
-			   scan_flow, &c);
+	err = qs_map_scan(x->flows_fd, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
+			  scan_flow, &c);
+	if (!err)
+		x->stats.flows = c.kept;
+	return err;
 }
 
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)

@@ -23,6 +23,7 @@ struct qs_expiry_stats {
 	__u64 gone; /* learned IDs already removed by someone else */
 	__u64 flows_expired; /* idle address entries removed */
 	__u64 tracked; /* learned IDs waiting for their deadline now */
+	__u64 flows; /* address entries found by the last sweep (occupancy) */
 };
 
 struct qs_expiry;
