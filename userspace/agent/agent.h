@@ -69,6 +69,7 @@ void agent_neigh_changes(struct agent *a);
 
 /* state.c */
 int agent_apply(struct agent *a, const struct qs_config *prev);
+int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr);
 int agent_reload(struct agent *a);
 void agent_tick(struct agent *a, __u64 now_ns, bool sweep);
 int agent_ring_open(struct agent *a);

@@ -3,10 +3,18 @@
  * The control socket (docs/control-protocol.md): a unix SOCK_SEQPACKET
  * socket; each request is one message "v1 COMMAND [ARGS]", each answer one
  * JSON object. Served inline by the main loop, one request at a time.
+ *
+ * Run-time changes (vip add, backend set, ...) edit the running
+ * configuration as text and go through the reload path whole: the text is
+ * the one language the file, `show` and the future CLI share, and the
+ * parser and check then refuse a bad change exactly as a bad file.
  */
 #define _GNU_SOURCE /* accept4 */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,38 +76,456 @@ static json_object *status(struct agent *a)
 	return o;
 }
 
+#define CONTROL_MAX_WORDS 128
+#define CONTROL_ERROR_MAX 700
+
+struct reply {
+	json_object *o; /* the result members; NULL: none */
+	char error[CONTROL_ERROR_MAX]; /* "": ok */
+};
+
+static void reply_error(struct reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_error(struct reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The running configuration as text, with the states the configuration
+ * gave: the effective ones (heartbeats, drain requests) live in the same
+ * field while the configuration runs, and must not become configured.
+ */
+static int running_text(struct agent *a, char **text)
+{
+	struct qs_config *c = a->cfg;
+	__u32 effective[QS_MAX_BACKENDS];
+	size_t len;
+	FILE *f;
+	int err;
+
+	*text = NULL;
+	f = open_memstream(text, &len);
+	if (!f)
+		return -errno;
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < c->n_backends; i++) {
+		effective[i] = c->backends[i].state;
+		c->backends[i].state = a->configured_state[c->backends[i].id];
+	}
+	err = qs_config_write(f, c);
+	for (size_t i = 0; i < c->n_backends; i++)
+		c->backends[i].state = effective[i];
+	pthread_mutex_unlock(&a->lock);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err) {
+		free(*text);
+		*text = NULL;
+	}
+	return err;
+}
+
+/*
+ * A check's message for a client: "(line 12)" and "(first on line 3)"
+ * name lines of a text the client never saw, so they go.
+ */
+static void config_problem(struct reply *r, const struct qs_config_error *cerr)
+{
+	char *p, *close;
+
+	snprintf(r->error, sizeof(r->error), "%s", cerr->msg);
+	while ((p = strstr(r->error, " (line ")) || (p = strstr(r->error, " (first on line "))) {
+		close = strchr(p, ')');
+		if (!close)
+			break;
+		memmove(p, close + 1, strlen(close + 1) + 1);
+	}
+}
+
+/* The edited configuration, whole, through the reload path; what names the change. */
+static void config_install(struct agent *a, struct qs_config *next, const char *what,
+			   struct reply *r)
+{
+	struct qs_config_error cerr = { 0 };
+	int err = agent_config_install(a, next, &cerr);
+
+	if (err == -EINVAL)
+		config_problem(r, &cerr);
+	else if (err)
+		reply_error(r, "%s: not applied: %s (the agent's log names the backend or map)",
+			    what, strerror(-err));
+	else
+		pr_info("control: %s applied\n", what);
+}
+
+static void text_install(struct agent *a, const char *text, const char *what, struct reply *r)
+{
+	struct qs_config_error cerr = { 0 };
+	struct qs_config *next = NULL;
+	int err = qs_config_parse_string("control", text, &next, &cerr);
+
+	if (err == -EINVAL)
+		config_problem(r, &cerr);
+	else if (err)
+		reply_error(r, "%s: %s", what, strerror(-err));
+	else
+		config_install(a, next, what, r);
+}
+
+/* `vip add ...`, `backend add ...`: the words become a statement line. */
+static void edit_add(struct agent *a, const char *kind, char **args, int n, struct reply *r)
+{
+	char *text = NULL, *line = NULL, what[CONTROL_ERROR_MAX];
+	size_t len = 0;
+	FILE *f;
+	int err = running_text(a, &text);
+
+	f = err ? NULL : open_memstream(&line, &len);
+	if (!f) {
+		reply_error(r, "%s add: %s", kind, strerror(err ? -err : errno));
+		free(text);
+		return;
+	}
+	fprintf(f, "%s%s", text, kind);
+	for (int i = 0; i < n; i++)
+		fprintf(f, " %s", args[i]);
+	fputc('\n', f);
+	fclose(f);
+	snprintf(what, sizeof(what), "%s add %s", kind, n ? args[0] : "");
+	text_install(a, line, what, r);
+	free(line);
+	free(text);
+}
+
+/* A line "KIND NAME ..." of the written configuration; NULL if none. */
+static char *statement_line(char *text, const char *kind, const char *name)
+{
+	size_t kl = strlen(kind), nl = strlen(name);
+
+	for (char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (!strncmp(line, kind, kl) && line[kl] == ' ' &&
+		    !strncmp(line + kl + 1, name, nl) &&
+		    (line[kl + 1 + nl] == ' ' || line[kl + 1 + nl] == '\n'))
+			return line;
+	return NULL;
+}
+
+/* `vip del NAME`, `backend del NAME`: its statement goes. */
+static void edit_del(struct agent *a, const char *kind, char **args, int n, struct reply *r)
+{
+	char *text = NULL, *line, *end, what[CONTROL_ERROR_MAX];
+	int err;
+
+	if (n != 1) {
+		if (n)
+			reply_error(r, "%s del: unexpected \"%.40s\" (%s del NAME)", kind, args[1],
+				    kind);
+		else
+			reply_error(r, "%s del: missing name (%s del NAME)", kind, kind);
+		return;
+	}
+	err = running_text(a, &text);
+	if (err) {
+		reply_error(r, "%s del: %s", kind, strerror(-err));
+		return;
+	}
+	line = statement_line(text, kind, args[0]);
+	if (!line) {
+		reply_error(r, "%s \"%.40s\": no such %s", kind, args[0], kind);
+	} else {
+		end = strchr(line, '\n');
+		memmove(line, end + 1, strlen(end + 1) + 1);
+		snprintf(what, sizeof(what), "%s del %s", kind, args[0]);
+		text_install(a, text, what, r);
+	}
+	free(text);
+}
+
+static struct qs_config_backend *backend_named(struct qs_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_backends; i++)
+		if (!strcmp(c->backends[i].name, name))
+			return &c->backends[i];
+	return NULL;
+}
+
+/*
+ * The values of `weight N` and `state S`, read by the parser itself from a
+ * backend line of their own, so a value is refused with the message a file
+ * would get. The line is a fragment: no rule across objects applies.
+ */
+static int set_values(const struct qs_config_backend *be, char **args, int n,
+		      struct qs_config_backend *out, struct reply *r)
+{
+	char line[CONTROL_MAX_REQUEST + 128], addr[INET6_ADDRSTRLEN];
+	struct qs_config_error cerr = { 0 };
+	struct qs_config *frag = NULL;
+	int len, err;
+
+	len = snprintf(line, sizeof(line), "backend %s %s id %u", be->name,
+		       qs_config_addr_str(&be->addr, addr, sizeof(addr)), be->id);
+	for (int i = 0; i < n; i++) {
+		if (i % 2 == 0 && strcmp(args[i], "weight") && strcmp(args[i], "state")) {
+			reply_error(r,
+				    "backend \"%s\": cannot set \"%.40s\" (weight N, state "
+				    "active|draining|down)",
+				    be->name, args[i]);
+			return -EINVAL;
+		}
+		len += snprintf(line + len, sizeof(line) - len, " %s", args[i]);
+	}
+	err = qs_config_parse_buf("control", line, strlen(line), QS_CONFIG_F_NO_CHECK, &frag,
+				  &cerr);
+	if (err == -EINVAL)
+		config_problem(r, &cerr);
+	else if (err)
+		reply_error(r, "backend \"%s\": %s", be->name, strerror(-err));
+	else
+		*out = frag->backends[0];
+	if (!err) {
+		out->vips = NULL; /* freed with frag: only the numbers are used */
+		out->server_ids = NULL;
+		out->key_file = NULL;
+	}
+	qs_config_free(frag);
+	return err;
+}
+
+/* `backend set NAME [weight N] [state S]`: that backend's line, those values changed. */
+static void edit_set(struct agent *a, char **args, int n, struct reply *r)
+{
+	struct qs_config_backend *be, values;
+	struct qs_config_error cerr = { 0 };
+	struct qs_config *next = NULL;
+	char *text = NULL, what[CONTROL_ERROR_MAX];
+	int err;
+
+	if (n < 2) {
+		reply_error(r,
+			    "backend set: %s (backend set NAME [weight N] [state "
+			    "active|draining|down])",
+			    n ? "nothing to set" : "missing name");
+		return;
+	}
+	err = running_text(a, &text);
+	if (!err)
+		err = qs_config_parse_string("control", text, &next, &cerr);
+	free(text);
+	if (err) {
+		reply_error(r, "backend set: the running configuration: %s", strerror(-err));
+		return;
+	}
+	be = backend_named(next, args[0]);
+	if (!be)
+		reply_error(r, "backend \"%.40s\": no such backend", args[0]);
+	else if (!set_values(be, args + 1, n - 1, &values, r)) {
+		for (int i = 1; i < n; i += 2) {
+			if (!strcmp(args[i], "weight"))
+				be->weight = values.weight;
+			else
+				be->state = values.state;
+		}
+		snprintf(what, sizeof(what), "backend set %s", args[0]);
+		config_install(a, next, what, r);
+		return; /* next is the agent's now, or freed */
+	}
+	qs_config_free(next);
+}
+
+static void do_status(struct agent *a, char **args, int n, struct reply *r)
+{
+	(void)args;
+	(void)n;
+	pthread_mutex_lock(&a->lock);
+	r->o = status(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void do_reload(struct agent *a, char **args, int n, struct reply *r)
+{
+	(void)args;
+	(void)n;
+	if (agent_reload(a))
+		reply_error(r, "reload refused: the running configuration stays (see the agent's "
+			       "log)");
+}
+
+static void do_show(struct agent *a, char **args, int n, struct reply *r)
+{
+	char *text = NULL;
+	int err = running_text(a, &text);
+
+	(void)args;
+	(void)n;
+	if (err) {
+		reply_error(r, "show: %s", strerror(-err));
+		return;
+	}
+	r->o = json_object_new_object();
+	json_object_object_add(r->o, "config", json_object_new_string(text));
+	free(text);
+}
+
+static void vip_add(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_add(a, "vip", args, n, r);
+}
+
+static void vip_del(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_del(a, "vip", args, n, r);
+}
+
+static void backend_add(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_add(a, "backend", args, n, r);
+}
+
+static void backend_del(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_del(a, "backend", args, n, r);
+}
+
+static void backend_state(struct agent *a, char **args, int n, const char *state, struct reply *r)
+{
+	char *words[] = { n ? args[0] : NULL, "state", (char *)state };
+
+	if (n > 1)
+		reply_error(r, "backend: unexpected \"%.40s\" (one NAME)", args[1]);
+	else if (!n)
+		reply_error(r, "backend: missing name");
+	else
+		edit_set(a, words, 3, r);
+}
+
+static void backend_drain(struct agent *a, char **args, int n, struct reply *r)
+{
+	backend_state(a, args, n, "draining", r);
+}
+
+static void backend_undrain(struct agent *a, char **args, int n, struct reply *r)
+{
+	backend_state(a, args, n, "active", r);
+}
+
+/* The commands: dispatch and the "expected ..." lists come from here. */
+static const struct command {
+	const char *object, *verb; /* verb NULL: a command of one word */
+	void (*run)(struct agent *a, char **args, int n, struct reply *r);
+} commands[] = {
+	{ "status", NULL, do_status },
+	{ "reload", NULL, do_reload },
+	{ "show", NULL, do_show },
+	{ "vip", "add", vip_add },
+	{ "vip", "del", vip_del },
+	{ "backend", "add", backend_add },
+	{ "backend", "del", backend_del },
+	{ "backend", "set", edit_set },
+	{ "backend", "drain", backend_drain },
+	{ "backend", "undrain", backend_undrain },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* "status, reload, ..." (objects) or "add, del" (verbs of object) into buf. */
+static const char *expected(const char *object, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < N_COMMANDS && len < size; i++) {
+		const char *w = object ? commands[i].verb : commands[i].object;
+
+		if (object ? strcmp(commands[i].object, object) :
+			     (i && !strcmp(w, commands[i - 1].object)))
+			continue;
+		len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "", w);
+	}
+	return buf;
+}
+
+static void dispatch(struct agent *a, char **w, int n, struct reply *r)
+{
+	char list[256];
+	bool object_known = false;
+
+	if (!n) {
+		reply_error(r, "missing command (expected %s)", expected(NULL, list, sizeof(list)));
+		return;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *c = &commands[i];
+
+		if (strcmp(c->object, w[0]))
+			continue;
+		object_known = true;
+		if (!c->verb && n > 1) {
+			reply_error(r, "%s: unexpected \"%.40s\"", w[0], w[1]);
+			return;
+		}
+		if (!c->verb || (n > 1 && !strcmp(c->verb, w[1]))) {
+			c->run(a, w + (c->verb ? 2 : 1), n - (c->verb ? 2 : 1), r);
+			return;
+		}
+	}
+	if (!object_known)
+		reply_error(r, "unknown command \"%.40s\" (expected %s)", w[0],
+			    expected(NULL, list, sizeof(list)));
+	else if (n < 2)
+		reply_error(r, "%s: missing verb (expected %s)", w[0],
+			    expected(w[0], list, sizeof(list)));
+	else
+		reply_error(r, "%s: unknown verb \"%.40s\" (expected %s)", w[0], w[1],
+			    expected(w[0], list, sizeof(list)));
+}
+
 /* The answer to one request: {"ok": true, ...} or {"ok": false, "error": "..."}. */
 static json_object *handle(struct agent *a, char *req)
 {
-	json_object *o = NULL;
-	char *cmd, *save;
-	const char *error = NULL;
+	struct reply r = { 0 };
+	char *words[CONTROL_MAX_WORDS], *save, *w;
+	int n = 0;
 
 	if (strncmp(req, CONTROL_VERSION " ", 3)) {
-		error = "unsupported protocol version: this agent speaks " CONTROL_VERSION;
-		goto out;
-	}
-	cmd = strtok_r(req + 3, " \t\n", &save);
-	if (cmd && !strcmp(cmd, "status")) {
-		pthread_mutex_lock(&a->lock);
-		o = status(a);
-		pthread_mutex_unlock(&a->lock);
-	} else if (cmd && !strcmp(cmd, "reload")) {
-		if (agent_reload(a))
-			error = "reload refused: the running configuration stays (see the agent's "
-				"log)";
-		else
-			o = json_object_new_object();
+		reply_error(&r, "unsupported protocol version: this agent speaks " CONTROL_VERSION);
 	} else {
-		error = "unknown command: status, reload";
+		for (w = strtok_r(req + 3, " \t\r\n", &save); w && n < CONTROL_MAX_WORDS;
+		     w = strtok_r(NULL, " \t\r\n", &save))
+			words[n++] = w;
+		if (w)
+			reply_error(&r, "more than %d words", CONTROL_MAX_WORDS);
+		else
+			dispatch(a, words, n, &r);
 	}
-out:
-	if (!o)
-		o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(!error));
-	if (error)
-		json_object_object_add(o, "error", json_object_new_string(error));
-	return o;
+	if (r.error[0]) {
+		json_object_put(r.o); /* nothing but the error */
+		r.o = NULL;
+	}
+	if (!r.o)
+		r.o = json_object_new_object();
+	json_object_object_add(r.o, "ok", json_object_new_boolean(!r.error[0]));
+	if (r.error[0])
+		json_object_object_add(r.o, "error", json_object_new_string(r.error));
+	return r.o;
+}
+
+/* One message; an answer too large for one (a huge `show`) says so instead. */
+static void answer_send(int fd, const char *text)
+{
+	char too_large[128];
+
+	if (send(fd, text, strlen(text), MSG_NOSIGNAL) >= 0 || errno != EMSGSIZE)
+		return;
+	snprintf(too_large, sizeof(too_large),
+		 "{\"ok\":false,\"error\":\"answer of %zu bytes too large for one message\"}",
+		 strlen(text));
+	send(fd, too_large, strlen(too_large), MSG_NOSIGNAL);
 }
 
 void agent_control_serve(struct agent *a)
@@ -119,8 +545,9 @@ void agent_control_serve(struct agent *a)
 		if (n > 0) {
 			req[n] = 0;
 			answer = handle(a, req);
-			text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN);
-			send(fd, text, strlen(text), MSG_NOSIGNAL);
+			text = json_object_to_json_string_ext(
+				answer, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+			answer_send(fd, text);
 			json_object_put(answer);
 		}
 		close(fd);

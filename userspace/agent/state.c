@@ -55,27 +55,21 @@ static void configured_states_take(struct agent *a)
 }
 
 /*
- * SIGHUP: the new file is parsed, checked and its keys read before anything
- * changes; if writing it fails, the previous configuration is written back.
- * Settings that need a restart (pin-dir, listeners) are kept as they were.
+ * next becomes the running configuration, whole or not at all: VIP ids are
+ * kept, it is checked and its keys read before anything changes; if
+ * writing it fails, the previous configuration is written back. Settings
+ * that need a restart (pin-dir, listeners) are kept as they were. Takes
+ * next in every case. cerr gets a configuration problem (-EINVAL); other
+ * errors are logged, naming the backend or map.
  */
-int agent_reload(struct agent *a)
+int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr)
 {
-	struct qs_config *next = NULL, *prev = a->cfg;
-	struct qs_config_error cerr;
-	char msg[700];
+	struct qs_config *prev = a->cfg;
 	int err;
 
-	err = qs_config_parse_file(a->config_path, &next, &cerr);
+	err = qs_config_assign_ids(next, prev) ?: qs_config_check(next, cerr);
 	if (!err)
-		err = qs_config_assign_ids(next, prev) ?: qs_config_check(next, &cerr);
-	if (err) {
-		pr_warn("reload: %s; the running configuration stays\n",
-			err == -EINVAL ? qs_config_error_str(&cerr, msg, sizeof(msg)) :
-					 strerror(-err));
-		goto fail;
-	}
-	err = agent_keys_load(a, next);
+		err = agent_keys_load(a, next);
 	if (err)
 		goto fail;
 	pthread_mutex_lock(&a->lock);
@@ -96,11 +90,38 @@ int agent_reload(struct agent *a)
 	pthread_mutex_unlock(&a->lock);
 	qs_config_free(prev);
 	a->counters.reloads++;
-	pr_info("reload: %s applied\n", a->config_path);
 	return 0;
 fail:
 	qs_config_free(next);
 	a->counters.reloads_failed++;
+	return err;
+}
+
+/* SIGHUP and the control socket's reload: the file, through agent_config_install. */
+int agent_reload(struct agent *a)
+{
+	struct qs_config *next = NULL;
+	struct qs_config_error cerr;
+	char msg[700];
+	int err;
+
+	err = qs_config_parse_file(a->config_path, &next, &cerr);
+	if (err) {
+		a->counters.reloads_failed++;
+		goto fail;
+	}
+	err = agent_config_install(a, next, &cerr);
+	if (err)
+		goto fail;
+	pr_info("reload: %s applied\n", a->config_path);
+	return 0;
+fail:
+	if (err == -EINVAL)
+		pr_warn("reload: %s; the running configuration stays\n",
+			qs_config_error_str(&cerr, msg, sizeof(msg)));
+	else
+		pr_warn("reload: %s: %s; the running configuration stays\n", a->config_path,
+			strerror(-err));
 	return err;
 }
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <linux/types.h>
 #include "quicsteer/abi.h"
@@ -176,6 +177,16 @@ int qs_config_parse_string(const char *name, const char *text, struct qs_config 
 			   struct qs_config_error *err);
 int qs_config_parse_buf(const char *name, const char *text, size_t len, unsigned int flags,
 			struct qs_config **out, struct qs_config_error *err);
+
+/*
+ * The configuration as text in the language, one statement a line, that
+ * qs_config_parse_string reads back to an equal configuration: statements
+ * in canonical order (settings, interfaces, listeners, VIPs, QUIC-LB,
+ * nexthops, backends), every option, VIP ids explicit. QUIC-LB keys are
+ * written: the text is as secret as the file. 0, -EIO, or -ENOTSUP for a
+ * statement or option the writer does not know (a bug, never half a line).
+ */
+int qs_config_write(FILE *out, const struct qs_config *cfg);
 
 /* An empty configuration with every default (NULL, errno set). */
 struct qs_config *qs_config_new(void);
