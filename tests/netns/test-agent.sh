@@ -92,6 +92,7 @@ inner()
 	has "metrics count the forged report" "$metrics" 'quicsteer_reports_total{result="bad_mac"} 1'
 	has "metrics count the accepted report" "$metrics" 'quicsteer_reports_total{result="ok"} 1'
 	has "metrics count the routed packet" "$metrics" 'quicsteer_packets_total{reason="route_cid"}'
+	has "metrics show the ID table's occupancy" "$metrics" 'quicsteer_table_entries{table="cids"} 1'
 
 	kill -KILL "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null

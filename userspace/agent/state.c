@@ -213,6 +213,18 @@ static void registry_metrics(FILE *out, const struct qs_cidreg_stats *c,
 			     const struct qs_expiry_stats *x)
 {
 	qs_metrics_gauge(out, "quicsteer_ids_reported", "IDs backends hold now.", c->live);
+	/*
+	 * Occupancy without scanning the tables on every scrape: the ID table
+	 * holds what backends reported plus what the data path learned; the
+	 * address table's count is the last sweep's.
+	 */
+	fputs("# HELP quicsteer_table_entries Entries in the router's tables.\n"
+	      "# TYPE quicsteer_table_entries gauge\n",
+	      out);
+	fprintf(out, "quicsteer_table_entries{table=\"cids\"} %llu\n",
+		(unsigned long long)(c->live + x->tracked));
+	fprintf(out, "quicsteer_table_entries{table=\"flows\"} %llu\n",
+		(unsigned long long)x->flows);
 	qs_metrics_counter(out, "quicsteer_ids_issued_total", "IDs written from reports.",
 			   c->issued);
 	qs_metrics_counter(out, "quicsteer_ids_retired_total", "IDs removed by reports.",
