@@ -115,6 +115,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_aux_stats SEC(".maps");
 
+/* Userspace only: the data path never reads it (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct qs_reporter_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_reporters SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, QS_EVENTS_RING_BYTES);

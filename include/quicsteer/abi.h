@@ -59,6 +59,7 @@
 #define QS_MAP_BACKEND_STATS "qs_be_stats"
 #define QS_MAP_EVENTS "qs_events"
 #define QS_MAP_AUX_STATS "qs_aux_stats"
+#define QS_MAP_REPORTERS "qs_reporters" /* userspace only */
 #define QS_MAP_DECAP_STATS "qs_decap_stats"
 
 enum qs_family {
@@ -307,6 +308,20 @@ struct qs_counter {
 	__u64 bytes;
 };
 _Static_assert(sizeof(struct qs_counter) == 16, "qs_counter size");
+
+/*
+ * qs_reporters: array by backend id, written by the agent only. Where each
+ * backend's reports stand, kept in a pin so that an agent restart does not
+ * reopen the door to replayed datagrams.
+ */
+#define QS_REPORTER_OLD_INCARNATIONS 16
+
+struct qs_reporter_state {
+	__u64 incarnation; /* 0: never reported */
+	__u64 sequence; /* last accepted within the incarnation */
+	__u64 old[QS_REPORTER_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
+};
+_Static_assert(sizeof(struct qs_reporter_state) == 144, "qs_reporter_state size");
 
 /* qs_events: ring-buffer record. */
 struct qs_event {

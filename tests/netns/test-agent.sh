@@ -99,6 +99,11 @@ inner()
 	check "SIGKILL: routing unchanged without the agent" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
 	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$(tail -3 "$DIR/agent.log")"
 	check "restart: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	# a datagram accepted before the restart, replayed after it
+	report "$KEY_B" 2 1 issue
+	sleep 0.2
+	has "restart: an old datagram replayed is refused" \
+		"$(curl -s http://127.0.0.1:9464/metrics)" 'quicsteer_reports_total{result="replay"} 1'
 
 	write_config "vip broken 198.18.0.101 443 cid-len 21"
 	kill -HUP "$AGENT_PID"

@@ -243,3 +243,38 @@ Test(intake, snapshot_with_a_missing_part_removes_nothing)
 	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
 	cr_assert_eq(owner(Y), 1, "a snapshot with a gap removed an ID");
 }
+
+static struct qs_reporter_state stored;
+static int stores;
+
+static void store_state(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
+{
+	(void)ctx;
+	cr_assert_eq(backend_id, 1);
+	stored = *st;
+	stores++;
+}
+
+/* What the agent keeps in its pin survives a restart: replays stay refused. */
+Test(intake, state_kept_and_restored)
+{
+	struct qs_reporter_state st;
+
+	qs_intake_set_store(in, store_state);
+	cr_assert_eq(issue_one(1, 0xa, 5, X, key1), QS_REPORT_OK);
+	cr_assert_eq(issue_one(1, 0xb, 1, Y, key1), QS_REPORT_OK);
+	cr_assert_eq(stores, 2);
+	cr_assert(stored.incarnation == 0xb && stored.sequence == 1 && stored.old[0] == 0xa,
+		  "stored incarnation %llx sequence %llu old %llx",
+		  (unsigned long long)stored.incarnation, (unsigned long long)stored.sequence,
+		  (unsigned long long)stored.old[0]);
+	st = stored;
+	/* a fresh agent */
+	qs_intake_free(in);
+	in = qs_intake_new(reg, key_of, vip_of, NULL);
+	qs_intake_restore(in, 1, &st);
+	cr_assert_eq(issue_one(1, 0xb, 1, X, key1), QS_REPORT_E_REPLAY);
+	cr_assert_eq(issue_one(1, 0xa, 6, X, key1), QS_REPORT_E_STALE_INCARNATION);
+	cr_assert_eq(owner(Y), 1, "restoring purged the current incarnation's ID");
+	cr_assert_eq(issue_one(1, 0xb, 2, X, key1), QS_REPORT_OK);
+}

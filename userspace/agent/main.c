@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "log.h"
@@ -173,6 +174,28 @@ static int adopt_entry(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
+static int reporters_fd;
+
+static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
+{
+	(void)ctx;
+	if (bpf_map_update_elem(reporters_fd, &backend_id, st, BPF_ANY))
+		pr_warn("backend %u: cannot keep where its reports stand: %s\n", backend_id,
+			strerror(errno));
+}
+
+/* Where each backend's reports stood before a restart, from the pin. */
+static void reporters_restore(struct agent *a)
+{
+	struct qs_reporter_state st;
+
+	reporters_fd = bpf_map__fd(a->router.skel->maps.qs_reporters);
+	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++)
+		if (!bpf_map_lookup_elem(reporters_fd, &id, &st) && st.incarnation)
+			qs_intake_restore(a->intake, id, &st);
+	qs_intake_set_store(a->intake, reporter_store);
+}
+
 static int state_start(struct agent *a)
 {
 	struct qs_cid_sink sink = { cid_put, cid_del, &cids_fd };
@@ -184,6 +207,7 @@ static int state_start(struct agent *a)
 				  a->cfg->flow_idle_ms * 1000000ull);
 	if (!a->intake || !a->expiry)
 		return -ENOMEM;
+	reporters_restore(a);
 	/*
 	 * After a restart: reported IDs in the map go back to their backends,
 	 * learned ones get a deadline.

@@ -18,6 +18,7 @@ struct qs_intake {
 	struct qs_cidreg *reg;
 	qs_intake_key_fn key;
 	qs_intake_vip_fn vip;
+	qs_intake_store_fn store;
 	void *ctx;
 	__u64 counts[QS_REPORT_NR_REASONS];
 	__u64 ids;
@@ -36,6 +37,40 @@ struct qs_intake *qs_intake_new(struct qs_cidreg *reg, qs_intake_key_fn key, qs_
 	in->vip = vip;
 	in->ctx = ctx;
 	return in;
+}
+
+void qs_intake_set_store(struct qs_intake *in, qs_intake_store_fn store)
+{
+	in->store = store;
+}
+
+void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
+		       const struct qs_reporter_state *state)
+{
+	struct backend_state *b;
+
+	if (backend_id >= QS_MAX_BACKENDS || !state->incarnation)
+		return;
+	b = &in->backends[backend_id];
+	b->pub.incarnation = state->incarnation;
+	b->pub.sequence = state->sequence;
+	memcpy(b->old, state->old, sizeof(b->old));
+	b->known = 1;
+	/* the adopted IDs are this incarnation's: no purge on its next datagram */
+	qs_cidreg_incarnation(in->reg, backend_id, state->incarnation);
+}
+
+static void store(struct qs_intake *in, __u32 id, const struct backend_state *b)
+{
+	struct qs_reporter_state st = {
+		.incarnation = b->pub.incarnation,
+		.sequence = b->pub.sequence,
+	};
+
+	if (!in->store)
+		return;
+	memcpy(st.old, b->old, sizeof(st.old));
+	in->store(in->ctx, id, &st);
 }
 
 void qs_intake_free(struct qs_intake *in)
@@ -195,6 +230,7 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	incarnation_take(in, b, h.backend_id, &h);
 	b->pub.sequence = h.sequence;
 	b->pub.last_seen_ns = now;
+	store(in, h.backend_id, b);
 	apply_additions(in, rd, h.backend_id, vip_id, b);
 	apply_removals(in, rd, h.backend_id, vip_id);
 	snapshot_finish(in, rd, h.backend_id, b);

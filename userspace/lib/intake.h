@@ -17,7 +17,11 @@
 #include "quicsteer/report.h"
 
 /* Incarnations a backend replaced that are still refused as stale. */
-#define QS_INTAKE_OLD_INCARNATIONS 16
+#define QS_INTAKE_OLD_INCARNATIONS QS_REPORTER_OLD_INCARNATIONS
+
+/* Where a backend's reports stand changed: the agent keeps it in a pin. */
+typedef void (*qs_intake_store_fn)(void *ctx, __u32 backend_id,
+				   const struct qs_reporter_state *state);
 
 /* The backend's report key; -ENOENT if the backend is not configured. */
 typedef int (*qs_intake_key_fn)(void *ctx, __u32 backend_id, const __u8 **key);
@@ -38,6 +42,15 @@ struct qs_intake;
 struct qs_intake *qs_intake_new(struct qs_cidreg *reg, qs_intake_key_fn key, qs_intake_vip_fn vip,
 				void *ctx);
 void qs_intake_free(struct qs_intake *in);
+
+void qs_intake_set_store(struct qs_intake *in, qs_intake_store_fn store);
+/*
+ * Where a backend's reports stood before an agent restart: its next
+ * datagram must be newer, and replaced incarnations stay refused. IDs it
+ * registered are adopted separately (qs_cidreg_adopt).
+ */
+void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
+		       const struct qs_reporter_state *state);
 
 /* Returns QS_REPORT_OK or the reason the datagram was refused. */
 int qs_intake_datagram(struct qs_intake *in, const void *buf, size_t len, __u64 now_ns);
