@@ -64,6 +64,18 @@ start_agent()
 
 route() { "$PROBE" route qsag0 "${2:-198.18.5.1}" 198.18.0.100 443 "$1"; }
 
+# The contents of every table the data path routes by (Maglev rows aside:
+# 2M slots; test_apply proves a restart writes none of them).
+dump_state()
+{
+	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows qs_quiclb qs_server_ids \
+		qs_tx_ports qs_reporters; do
+		echo "== $m"
+		bpftool -j map dump pinned "/sys/fs/bpf/qs-agent/$m" | jq -cS 'sort_by(.key|tostring)' ||
+			echo "cannot dump $m"
+	done | sha256sum
+}
+
 report() { "$PROBE" report "$DIR/reports.sock" "$1" "$2" 0x77 "$3" 198.18.0.100 443 "$4" "$CID"; }
 
 inner()
@@ -94,10 +106,15 @@ inner()
 	has "metrics count the routed packet" "$metrics" 'quicsteer_packets_total{reason="route_cid"}'
 	has "metrics show the ID table's occupancy" "$metrics" 'quicsteer_table_entries{table="cids"} 1'
 
+	check "SIGKILL: routing before" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	before=$(dump_state)
+	check "SIGKILL: the dump sees the reported ID" \
+		"$(bpftool -j map dump pinned /sys/fs/bpf/qs-agent/qs_cids | jq length)" 1
 	kill -KILL "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
-	check "SIGKILL: routing unchanged without the agent" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	check "SIGKILL: every entry in place without the agent" "$(dump_state)" "$before"
 	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$(tail -3 "$DIR/agent.log")"
+	check "restart: every entry in place after the restart" "$(dump_state)" "$before"
 	check "restart: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
 	# a datagram accepted before the restart, replayed after it
 	report "$KEY_B" 2 1 issue
