@@ -20,19 +20,7 @@ BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 AGENT=$BUILD/quicsteerd
 PROBE=$BUILD/tests/qs-agent-probe
-passed=0
-failed=0
-
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
-check()
-{
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2' want '$3'"; fi
-}
-has()
-{
-	if echo "$2" | grep -qF -- "$3"; then ok "$1"; else not_ok "$1" "no '$3' in: $(echo "$2" | head -c 300)"; fi
-}
+. "$(dirname "$0")/lib.sh"
 key() { printf '%s' "$1" | sha256sum | cut -c1-64; }
 KEY_A=$(key a)
 KEY_B=$(key b)

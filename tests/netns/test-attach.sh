@@ -16,29 +16,7 @@ SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 PROBE=$BUILD/tests/qs-attach-probe
 PINS=/sys/fs/bpf/qs-attach
 IF=qsat0
-passed=0
-failed=0
-
-ok()
-{
-	echo "ok - $1"
-	passed=$((passed + 1))
-}
-
-not_ok()
-{
-	echo "not ok - $1: $2"
-	failed=$((failed + 1))
-}
-
-check()
-{
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1" "got '$2' want '$3'"
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 xdp_name()
 {

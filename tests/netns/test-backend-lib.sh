@@ -18,19 +18,7 @@ SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 AGENT=$BUILD/quicsteerd
 PROBE=$BUILD/tests/qs-agent-probe
 DEMO=$BUILD/tests/qs-backend-demo
-passed=0
-failed=0
-
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
-check()
-{
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2' want '$3'"; fi
-}
-has()
-{
-	if echo "$2" | grep -qF -- "$3"; then ok "$1"; else not_ok "$1" "no '$3' in: $(echo "$2" | head -c 300)"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 KEY_A=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 KEY_B=1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100

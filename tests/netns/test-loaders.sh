@@ -18,20 +18,7 @@ SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ABI=$ROOT/include/quicsteer/abi.h
 
-passed=0
-failed=0
-
-ok()
-{
-	echo "ok - $1"
-	passed=$((passed + 1))
-}
-
-not_ok()
-{
-	echo "not ok - $1: $2"
-	failed=$((failed + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # Last line of a command's error output, for the reason of a failure.
 last_err()

@@ -18,20 +18,7 @@
 
 BUILD=${1:-build}
 
-passed=0
-failed=0
-
-ok()
-{
-	echo "ok - $1"
-	passed=$((passed + 1))
-}
-
-not_ok()
-{
-	echo "not ok - $1: $2"
-	failed=$((failed + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 summary()
 {
