@@ -11,6 +11,8 @@
 #include "agent.h"
 #include "log.h"
 
+#define REPORT_RCVBUF (8 << 20)
+
 /*
  * A key file holds the backend's 32-byte report key as 64 hex digits,
  * optionally followed by a newline (docs/report-protocol.md).
@@ -98,8 +100,8 @@ struct qs_intake *agent_intake_new(struct agent *a)
 static int listener_open(const struct qs_config_listener *l)
 {
 	struct sockaddr_storage ss = { 0 };
+	int fd, one = 1, rcvbuf = REPORT_RCVBUF;
 	socklen_t len;
-	int fd, one = 1;
 
 	if (l->kind == QS_LISTEN_UNIX) {
 		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
@@ -128,6 +130,13 @@ static int listener_open(const struct qs_config_listener *l)
 		return -errno;
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/*
+	 * A snapshot or a burst of new connections arrives faster than one
+	 * loop turn reads it; the default buffer drops it silently on UDP.
+	 * FORCE passes net.core.rmem_max (root or CAP_NET_ADMIN).
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		int err = -errno;
 
