@@ -18,7 +18,7 @@ struct fake_map {
 	struct qs_cid_entry vals[MAP_CAP];
 	int used[MAP_CAP];
 	int fail_puts; /* the next N puts fail with -ENOSPC */
-	int puts, dels;
+	int puts, dels, batches;
 };
 
 static int slot_of(struct fake_map *m, const struct qs_cid_key *key)
@@ -61,12 +61,25 @@ static int fake_del(void *ctx, const struct qs_cid_key *key)
 	return 0;
 }
 
+static int fake_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
+{
+	struct fake_map *m = ctx;
+
+	m->batches++;
+	for (size_t i = 0; i < n; i++)
+		fake_del(ctx, &keys[i]);
+	return 0;
+}
+
 static struct fake_map map;
+static int use_batches;
 static struct qs_cidreg *reg;
 
 static void setup(void)
 {
 	struct qs_cid_sink sink = { .put = fake_put, .del = fake_del, .ctx = &map };
+
+	sink.del_batch = use_batches ? fake_del_batch : NULL;
 
 	memset(&map, 0, sizeof(map));
 	reg = qs_cidreg_new(&sink);
@@ -310,4 +323,29 @@ Test(cidreg, aborted_snapshot_removes_nothing)
 	qs_cidreg_snapshot_abort(reg, 1);
 	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 6), -ESTALE);
 	cr_assert_eq(map_backend(0, X, 8), 1);
+}
+
+/* A purge goes to the map in batches when the sink can take them. */
+static void setup_batches(void)
+{
+	use_batches = 1;
+	setup();
+}
+
+Test(cidreg, purge_in_batches, .init = setup_batches)
+{
+	__u8 id[8] = { 0 };
+
+	for (int i = 0; i < 10; i++) {
+		id[0] = i;
+		cr_assert_eq(qs_cidreg_issue(reg, 1, 0, id, 8, i), 0);
+	}
+	qs_cidreg_retire(reg, 1, 0, Y, 8); /* a tombstone among them */
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xa), 1);
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	cr_assert_eq(map.batches, 1, "batches got %d want 1", map.batches);
+	cr_assert_eq(map_count(), 0, "entries left %d", map_count());
+	cr_assert_eq(qs_cidreg_stats(reg)->purged, 10);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
+	use_batches = 0;
 }

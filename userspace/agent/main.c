@@ -118,6 +118,25 @@ static int cid_del(void *ctx, const struct qs_cid_key *k)
 
 static int cids_fd;
 
+/* A batch delete stops at a key already gone; the rest go on. */
+static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
+{
+	int fd = *(int *)ctx;
+
+	while (n) {
+		__u32 count = n;
+
+		if (!bpf_map_delete_batch(fd, keys, &count, NULL))
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		/* count were deleted, keys[count] was missing */
+		keys += count + 1;
+		n -= count + 1 < n ? count + 1 : n;
+	}
+	return 0;
+}
+
 /*
  * Pins need a bpffs. Where the pin directory lies under /sys/fs/bpf and
  * nothing is mounted there (some boots, every `ip netns exec`), mount it,
@@ -198,7 +217,7 @@ static void reporters_restore(struct agent *a)
 
 static int state_start(struct agent *a)
 {
-	struct qs_cid_sink sink = { cid_put, cid_del, &cids_fd };
+	struct qs_cid_sink sink = { cid_put, cid_del, cid_del_batch, &cids_fd };
 	int fd_flows = bpf_map__fd(a->router.skel->maps.qs_flows);
 
 	a->cidreg = qs_cidreg_new(&sink);

@@ -127,6 +127,8 @@ static struct cid_rec *rec_find(const struct qs_cidreg *reg, const struct qs_cid
 	return c;
 }
 
+static void rec_unlink(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c);
+
 /* Unlinks and frees a record after removing its map entry. */
 static void rec_remove(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
 {
@@ -135,6 +137,11 @@ static void rec_remove(struct qs_cidreg *reg, struct backend_rec *b, struct cid_
 	/* already gone from the map is what we wanted */
 	if (err && err != -ENOENT)
 		reg->stats.sink_errors++;
+	rec_unlink(reg, b, c);
+}
+
+static void rec_unlink(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
+{
 	if (c->tomb)
 		b->tombs--;
 	else
@@ -199,11 +206,33 @@ static void tomb_add(struct qs_cidreg *reg, struct backend_rec *b, const struct 
 	b->tombs++;
 }
 
+#define PURGE_BATCH 4096
+
+/* Every record of b goes, the map entries a batch at a time where the sink can. */
 static void backend_clear(struct qs_cidreg *reg, struct backend_rec *b)
 {
+	static struct qs_cid_key keys[PURGE_BATCH];
+
+	while (b->ids && reg->sink.del_batch) {
+		struct cid_rec *c = b->ids;
+		size_t n = 0;
+
+		for (; c && n < PURGE_BATCH; c = c->next)
+			if (!c->tomb)
+				keys[n++] = c->key;
+		if (reg->sink.del_batch(reg->sink.ctx, keys, n))
+			reg->stats.sink_errors++;
+		/* the records whose keys went: the first n live ones, and tombs among them */
+		while (b->ids && b->ids != c) {
+			if (!b->ids->tomb)
+				reg->stats.purged++;
+			rec_unlink(reg, b, b->ids);
+		}
+	}
 	while (b->ids) {
+		if (!b->ids->tomb)
+			reg->stats.purged++;
 		rec_remove(reg, b, b->ids);
-		reg->stats.purged++;
 	}
 }
 

@@ -21,6 +21,8 @@
 struct qs_cid_sink {
 	int (*put)(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e);
 	int (*del)(void *ctx, const struct qs_cid_key *key);
+	/* optional: many at once, for purges (a restarted backend's million IDs) */
+	int (*del_batch)(void *ctx, const struct qs_cid_key *keys, size_t n);
 	void *ctx;
 };
 
