@@ -353,8 +353,8 @@ int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_end
 		 __u32 vip_id, const struct ba_dgrams *fill8)
 {
 	struct micro_ctx mc = { key, vip_id, -1 };
-	struct qs_cid_sink null_sink = { null_put, null_del, &mc };
-	struct qs_cid_sink map_sink = { map_put, map_del, &mc };
+	struct qs_cid_sink null_sink = { .put = null_put, .del = null_del, .ctx = &mc };
+	struct qs_cid_sink map_sink = { .put = map_put, .del = map_del, .ctx = &mc };
 	int err = verify_costs(m, key, vip, fill8) ?:
 			  hmac_costs(m, key)	   ?:
 			  unix_cost(m)		   ?:
