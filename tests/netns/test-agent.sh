@@ -117,6 +117,13 @@ inner()
 	check "bad reload: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
 	has "bad reload: agent still answers" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"ok":true'
 
+	write_config "report-listen unix $DIR/other.sock"
+	kill -HUP "$AGENT_PID"
+	sleep 0.3
+	has "a reload that moves a listener is refused, naming it" "$(cat "$DIR/agent.log")" \
+		"report-listen changed: it takes effect only when quicsteerd restarts"
+	write_config ""
+
 	report "$KEY_B" 2 2 retire
 	sleep 0.2
 	# the first client's address now follows the connection: ask from another

@@ -62,12 +62,56 @@ static void configured_states_take(struct agent *a)
  * next in every case. cerr gets a configuration problem (-EINVAL); other
  * errors are logged, naming the backend or map.
  */
+static bool listeners_equal(const struct qs_config *x, const struct qs_config *y)
+{
+	if (x->n_listeners != y->n_listeners)
+		return false;
+	for (size_t i = 0; i < x->n_listeners; i++) {
+		const struct qs_config_listener *l = &x->listeners[i], *m = &y->listeners[i];
+
+		if (l->kind != m->kind || l->port != m->port || strcmp(l->path, m->path) ||
+		    l->addr.family != m->addr.family || memcmp(&l->addr.addr, &m->addr.addr, 16))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The sockets and pins the agent opened at start stay; a configuration that
+ * moves them is refused as a whole, naming the setting, rather than half
+ * applied.
+ */
+static int restart_settings_check(const struct qs_config *prev, const struct qs_config *next,
+				  struct qs_config_error *cerr)
+{
+	const char *what = NULL;
+
+	if (strcmp(prev->pin_dir, next->pin_dir))
+		what = "pin-dir";
+	else if (strcmp(prev->control_socket, next->control_socket))
+		what = "control-socket";
+	else if (!listeners_equal(prev, next))
+		what = "report-listen";
+	else if (prev->metrics_port != next->metrics_port ||
+		 prev->metrics_addr.family != next->metrics_addr.family ||
+		 memcmp(&prev->metrics_addr.addr, &next->metrics_addr.addr, 16))
+		what = "metrics-listen";
+	if (!what)
+		return 0;
+	memset(cerr, 0, sizeof(*cerr));
+	snprintf(cerr->msg, sizeof(cerr->msg),
+		 "%s changed: it takes effect only when quicsteerd restarts", what);
+	return -EINVAL;
+}
+
 int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr)
 {
 	struct qs_config *prev = a->cfg;
 	int err;
 
-	err = qs_config_assign_ids(next, prev) ?: qs_config_check(next, cerr);
+	err = qs_config_assign_ids(next, prev)	  ?:
+		      qs_config_check(next, cerr) ?:
+						    restart_settings_check(prev, next, cerr);
 	if (!err)
 		err = agent_keys_load(a, next);
 	if (err)
@@ -87,6 +131,8 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 	for (size_t i = 0; i < prev->n_backends; i++)
 		if (!qs_config_find_backend_id(next, prev->backends[i].id))
 			qs_cidreg_purge(a->cidreg, prev->backends[i].id);
+	qs_expiry_set_times(a->expiry, next->learned_ttl_ms * 1000000ull,
+			    next->flow_idle_ms * 1000000ull);
 	pthread_mutex_unlock(&a->lock);
 	qs_config_free(prev);
 	a->counters.reloads++;

@@ -52,6 +52,16 @@ struct qs_expiry *qs_expiry_new(int cids_fd, int flows_fd, __u64 learned_ttl_ns,
 	return x;
 }
 
+int qs_expiry_set_times(struct qs_expiry *x, __u64 learned_ttl_ns, __u64 flow_idle_ns)
+{
+	if (!learned_ttl_ns || flow_idle_ns < QS_FLOW_IDLE_MIN_NS)
+		return -EINVAL;
+	/* IDs already waiting keep their deadlines; new ones get the new TTL */
+	x->learned_ttl_ns = learned_ttl_ns;
+	x->flow_idle_ns = flow_idle_ns;
+	return 0;
+}
+
 void qs_expiry_free(struct qs_expiry *x)
 {
 	struct learned *l, *tmp;

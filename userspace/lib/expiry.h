@@ -33,6 +33,9 @@ struct qs_expiry *qs_expiry_new(int cids_fd, int flows_fd, __u64 learned_ttl_ns,
 				__u64 flow_idle_ns);
 void qs_expiry_free(struct qs_expiry *x);
 
+/* New times from a reload; invalid ones (see qs_expiry_new) are refused. */
+int qs_expiry_set_times(struct qs_expiry *x, __u64 learned_ttl_ns, __u64 flow_idle_ns);
+
 /* A ring-buffer record; records other than QS_EV_LEARNED_CID are ignored. */
 int qs_expiry_event(struct qs_expiry *x, const struct qs_event *ev);
 /*
