@@ -62,6 +62,17 @@ static void configured_states_take(struct agent *a)
  * next in every case. cerr gets a configuration problem (-EINVAL); other
  * errors are logged, naming the backend or map.
  */
+static bool interfaces_equal(const struct qs_config *x, const struct qs_config *y)
+{
+	if (x->n_interfaces != y->n_interfaces)
+		return false;
+	for (size_t i = 0; i < x->n_interfaces; i++)
+		if (strcmp(x->interfaces[i].name, y->interfaces[i].name) ||
+		    x->interfaces[i].mode != y->interfaces[i].mode)
+			return false;
+	return true;
+}
+
 static bool listeners_equal(const struct qs_config *x, const struct qs_config *y)
 {
 	if (x->n_listeners != y->n_listeners)
@@ -92,6 +103,8 @@ static int restart_settings_check(const struct qs_config *prev, const struct qs_
 		what = "control-socket";
 	else if (!listeners_equal(prev, next))
 		what = "report-listen";
+	else if (!interfaces_equal(prev, next))
+		what = "interface";
 	else if (prev->metrics_port != next->metrics_port ||
 		 prev->metrics_addr.family != next->metrics_addr.family ||
 		 memcmp(&prev->metrics_addr.addr, &next->metrics_addr.addr, 16))
