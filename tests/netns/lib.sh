@@ -37,3 +37,17 @@ has()
 		not_ok "$1" "no '$3' in: $(echo "$2" | head -c 300)"
 	fi
 }
+
+# Starts $AGENT with $DIR/quicsteer.conf (log in $DIR/agent.log) and waits,
+# at most 5 s, until its control socket answers; AGENT_PID is its pid.
+start_agent()
+{
+	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
+	AGENT_PID=$!
+	for _ in $(seq 50); do
+		[ -S "$DIR/control.sock" ] &&
+			"$PROBE" control "$DIR/control.sock" "v1 status" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}

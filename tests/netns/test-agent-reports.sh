@@ -67,17 +67,6 @@ EOF
 	for b in a b c d u m; do key $b >"$DIR/$b.key"; done
 }
 
-start_agent()
-{
-	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
-	AGENT_PID=$!
-	for _ in $(seq 50); do
-		[ -S "$DIR/control.sock" ] && "$PROBE" control "$DIR/control.sock" "v1 status" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 metrics() { curl -s --max-time 2 http://127.0.0.1:9464/metrics; }
 # One sample's value by its name and labels as printed; "absent" if none.
 metric() { metrics | awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }'; }

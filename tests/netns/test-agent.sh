@@ -39,17 +39,6 @@ $1
 EOF
 }
 
-start_agent()
-{
-	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
-	AGENT_PID=$!
-	for _ in $(seq 50); do
-		[ -S "$DIR/control.sock" ] && "$PROBE" control "$DIR/control.sock" "v1 status" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 route() { "$PROBE" route qsag0 "${2:-198.18.5.1}" 198.18.0.100 443 "$1"; }
 
 # The contents of every table the data path routes by (Maglev rows aside:

@@ -47,17 +47,6 @@ backend b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b server-id web 1 0b0c
 EOF
 }
 
-start_agent()
-{
-	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
-	AGENT_PID=$!
-	for _ in $(seq 50); do
-		[ -S "$DIR/control.sock" ] && "$PROBE" control "$DIR/control.sock" "v1 status" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # Every packet comes from a client address of its own: a known address
 # would route (or teach the router) an unknown ID by itself. Counted here,
 # not in route, which runs in a subshell.

@@ -45,17 +45,6 @@ backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a key-file $DIR/a.key
 EOF
 }
 
-start_agent()
-{
-	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
-	AGENT_PID=$!
-	for _ in $(seq 50); do
-		[ -S "$DIR/control.sock" ] && ctl "status" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 ctl() { "$PROBE" control "$DIR/control.sock" "v1 $1"; }
 show() { ctl show | jq -r .config; }
 route() { "$PROBE" route qsct0 "$2" 198.18.0.100 443 "$1"; }
