@@ -125,7 +125,7 @@ add_drain_del()
 bad_commands()
 {
 	ctl "backend add b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b" >/dev/null
-	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, vip, backend)'
+	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, vip, backend, nexthop, quic-lb)'
 	refused "unknown verb" "vip frob x" 'vip: unknown verb \"frob\" (expected add, del)'
 	refused "unknown backend (set)" "backend set nosuch weight 3" 'backend \"nosuch\": no such backend'
 	refused "unknown backend (del)" "backend del nosuch" 'backend \"nosuch\": no such backend'
@@ -151,6 +151,37 @@ bad_commands()
 		'"ok":false,"error":"unsupported protocol version'
 	has "refused commands: b still routable" "$(initials 198.18.30.6 64)" "n_other=0"
 	ctl "backend del b" >/dev/null
+}
+
+# QUIC-LB configurations and next hops change at run time too: a backend
+# with a server ID in a configuration added at run time is routed by it
+# statelessly; a configuration still named by a backend cannot go.
+quiclb_nexthop()
+{
+	refused "nexthop add while a backend names none" \
+		"nexthop add n2 dev qsct0 encap-source4 198.18.201.0/24" "nexthop required"
+	has "backend del a (names no nexthop)" "$(ctl "backend del a")" '"ok":true'
+	has "nexthop add" "$(ctl "nexthop add n2 dev qsct0 encap-source4 198.18.201.0/24")" '"ok":true'
+	has "nexthop add: in show" "$(show)" "nexthop n2 dev qsct0"
+	has "nexthop del" "$(ctl "nexthop del n2")" '"ok":true'
+	hasnt "nexthop del: gone from show" "$(show)" "nexthop n2"
+	has "backend add a again" \
+		"$(ctl "backend add a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a key-file $DIR/a.key")" \
+		'"ok":true'
+	has "quic-lb add" \
+		"$(ctl "quic-lb add web config 2 mode plaintext server-id-len 2 nonce-len 5")" '"ok":true'
+	has "backend add with a server ID" \
+		"$(ctl "backend add q 198.18.1.30 id 9 vip web lladdr 02:00:00:00:00:30 server-id web 2 0a0b key-file $DIR/a.key")" \
+		'"ok":true'
+	check "QUIC-LB ID routes by its server ID, nothing reported" \
+		"$(route 400a0b0102030405 198.18.7.1)" "action=3 dmac=02:00:00:00:00:30"
+	refused "quic-lb del while a backend names it" "quic-lb del web 2" "server-id"
+	refused "nexthop del while backends use it" "nexthop del n" "nexthop"
+	has "backend del q" "$(ctl "backend del q")" '"ok":true'
+	has "quic-lb del" "$(ctl "quic-lb del web 2")" '"ok":true'
+	hasnt "quic-lb del: gone from show" "$(show)" "quic-lb web config 2"
+	check "QUIC-LB ID no longer routes" "$(route 400a0b0102030405 198.18.7.2)" "$DROP"
+	refused "quic-lb del of a configuration that is not there" "quic-lb del web 6" "no such"
 }
 
 vips_show_reload()
@@ -183,6 +214,7 @@ inner()
 		"pin-dir /sys/fs/bpf/qs-control"
 	add_drain_del
 	bad_commands
+	quiclb_nexthop
 	vips_show_reload
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID"

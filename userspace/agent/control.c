@@ -217,12 +217,31 @@ static char *statement_line(char *text, const char *kind, const char *name)
 	return NULL;
 }
 
-/* `vip del NAME`, `backend del NAME`: its statement goes. */
-static void edit_del(struct agent *a, const char *kind, char **args, int n, struct reply *r)
+/* The statement of KIND KEY goes (KEY: a name, or "VIP config N"). */
+static void del_named(struct agent *a, const char *kind, const char *key, struct reply *r)
 {
 	char *text = NULL, *line, *end, what[CONTROL_ERROR_MAX];
-	int err;
+	int err = running_text(a, &text);
 
+	if (err) {
+		reply_error(r, "%s del: %s", kind, strerror(-err));
+		return;
+	}
+	line = statement_line(text, kind, key);
+	if (!line) {
+		reply_error(r, "%s \"%.60s\": no such %s", kind, key, kind);
+	} else {
+		end = strchr(line, '\n');
+		memmove(line, end + 1, strlen(end + 1) + 1);
+		snprintf(what, sizeof(what), "%s del %s", kind, key);
+		text_install(a, text, what, r);
+	}
+	free(text);
+}
+
+/* `vip del NAME`, `backend del NAME`, `nexthop del NAME`: its statement goes. */
+static void edit_del(struct agent *a, const char *kind, char **args, int n, struct reply *r)
+{
 	if (n != 1) {
 		if (n)
 			reply_error(r, "%s del: unexpected \"%.40s\" (%s del NAME)", kind, args[1],
@@ -231,21 +250,7 @@ static void edit_del(struct agent *a, const char *kind, char **args, int n, stru
 			reply_error(r, "%s del: missing name (%s del NAME)", kind, kind);
 		return;
 	}
-	err = running_text(a, &text);
-	if (err) {
-		reply_error(r, "%s del: %s", kind, strerror(-err));
-		return;
-	}
-	line = statement_line(text, kind, args[0]);
-	if (!line) {
-		reply_error(r, "%s \"%.40s\": no such %s", kind, args[0], kind);
-	} else {
-		end = strchr(line, '\n');
-		memmove(line, end + 1, strlen(end + 1) + 1);
-		snprintf(what, sizeof(what), "%s del %s", kind, args[0]);
-		text_install(a, text, what, r);
-	}
-	free(text);
+	del_named(a, kind, args[0], r);
 }
 
 static struct qs_config_backend *backend_named(struct qs_config *c, const char *name)
@@ -415,6 +420,35 @@ static void backend_undrain(struct agent *a, char **args, int n, struct reply *r
 	backend_state(a, args, n, "active", r);
 }
 
+static void nexthop_add(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_add(a, "nexthop", args, n, r);
+}
+
+static void nexthop_del(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_del(a, "nexthop", args, n, r);
+}
+
+/* `quic-lb add VIP config N ...`: the statement as in the file. */
+static void quiclb_add(struct agent *a, char **args, int n, struct reply *r)
+{
+	edit_add(a, "quic-lb", args, n, r);
+}
+
+/* `quic-lb del VIP N`: a configuration is named by its VIP and number. */
+static void quiclb_del(struct agent *a, char **args, int n, struct reply *r)
+{
+	char key[CONTROL_ERROR_MAX];
+
+	if (n != 2) {
+		reply_error(r, "quic-lb del: want VIP and config number (quic-lb del VIP N)");
+		return;
+	}
+	snprintf(key, sizeof(key), "%s config %s", args[0], args[1]);
+	del_named(a, "quic-lb", key, r);
+}
+
 /* The commands: dispatch and the "expected ..." lists come from here. */
 static const struct command {
 	const char *object, *verb; /* verb NULL: a command of one word */
@@ -430,6 +464,10 @@ static const struct command {
 	{ "backend", "set", edit_set },
 	{ "backend", "drain", backend_drain },
 	{ "backend", "undrain", backend_undrain },
+	{ "nexthop", "add", nexthop_add },
+	{ "nexthop", "del", nexthop_del },
+	{ "quic-lb", "add", quiclb_add },
+	{ "quic-lb", "del", quiclb_del },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
