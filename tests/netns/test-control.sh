@@ -126,7 +126,7 @@ bad_commands()
 {
 	ctl "backend add b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b" >/dev/null
 	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, vip, backend, nexthop, quic-lb)'
-	refused "unknown verb" "vip frob x" 'vip: unknown verb \"frob\" (expected add, del)'
+	refused "unknown verb" "vip frob x" 'vip: unknown verb \"frob\" (expected add, del, set)'
 	refused "unknown backend (set)" "backend set nosuch weight 3" 'backend \"nosuch\": no such backend'
 	refused "unknown backend (del)" "backend del nosuch" 'backend \"nosuch\": no such backend'
 	refused "unknown backend (drain)" "backend drain nosuch" 'backend \"nosuch\": no such backend'
@@ -181,6 +181,16 @@ quiclb_nexthop()
 	has "quic-lb del" "$(ctl "quic-lb del web 2")" '"ok":true'
 	hasnt "quic-lb del: gone from show" "$(show)" "quic-lb web config 2"
 	check "QUIC-LB ID no longer routes" "$(route 400a0b0102030405 198.18.7.2)" "$DROP"
+	has "vip set" "$(ctl "vip set web unknown hash cid-len 12")" '"ok":true'
+	has "vip set: in show" "$(show)" "cid-len 12 unknown hash"
+	check "vip set: an unknown ID from an unknown address is hashed now" \
+		"$("$PROBE" route qsct0 198.18.7.3 198.18.0.100 443 0102030405060708090a0b0c | cut -c1-8)" \
+		"action=3"
+	has "vip set back" "$(ctl "vip set web unknown drop cid-len 8")" '"ok":true'
+	check "vip set back: dropped again" "$(route 0102030405060708 198.18.7.4)" "$DROP"
+	refused "vip set of its identity" "vip set web id 3" 'cannot set \"id\"'
+	refused "vip set of an unknown VIP" "vip set nope learn off" 'no such vip'
+	refused "vip set out of range" "vip set web cid-len 21" "cid-len 21 out of range"
 	refused "quic-lb del of a configuration that is not there" "quic-lb del web 6" "no such"
 }
 

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,6 +421,85 @@ static void backend_undrain(struct agent *a, char **args, int n, struct reply *r
 	backend_state(a, args, n, "active", r);
 }
 
+static const char *const vip_settable[] = { "cid-len", "unknown", "fragments", "forward", "learn" };
+
+static bool vip_key_settable(const char *key)
+{
+	for (size_t i = 0; i < sizeof(vip_settable) / sizeof(vip_settable[0]); i++)
+		if (!strcmp(key, vip_settable[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A VIP's line with some option values replaced: the written configuration
+ * has every option, so each key is there to change. Returns a new line.
+ */
+static char *line_with(const char *line, char **args, int n)
+{
+	char *copy = strndup(line, strcspn(line, "\n")), *out = NULL, *save, *w, *prev = NULL;
+	size_t len = 0;
+	FILE *f = copy ? open_memstream(&out, &len) : NULL;
+
+	if (!f) {
+		free(copy);
+		return NULL;
+	}
+	for (w = strtok_r(copy, " ", &save); w; prev = w, w = strtok_r(NULL, " ", &save)) {
+		const char *value = w;
+
+		for (int i = 0; prev && i + 1 < n; i += 2)
+			if (!strcmp(prev, args[i]))
+				value = args[i + 1];
+		fprintf(f, "%s%s", prev ? " " : "", value);
+	}
+	fputc('\n', f);
+	fclose(f);
+	free(copy);
+	return out;
+}
+
+/* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]` */
+static void vip_set(struct agent *a, char **args, int n, struct reply *r)
+{
+	char *text = NULL, *line, *end, *changed, *next, what[CONTROL_ERROR_MAX];
+	size_t before;
+
+	if (n < 3 || n % 2 == 0) {
+		reply_error(r,
+			    "vip set: want NAME and OPTION VALUE pairs (vip set NAME [cid-len N] "
+			    "[unknown drop|hash] [fragments drop|pass|hash] [forward encap|l2dsr] "
+			    "[learn on|off])");
+		return;
+	}
+	for (int i = 1; i < n; i += 2)
+		if (!vip_key_settable(args[i])) {
+			reply_error(r,
+				    "vip \"%.40s\": cannot set \"%.40s\" (cid-len, unknown, "
+				    "fragments, forward, learn)",
+				    args[0], args[i]);
+			return;
+		}
+	if (running_text(a, &text)) {
+		reply_error(r, "vip set: cannot write the running configuration");
+		return;
+	}
+	line = statement_line(text, "vip", args[0]);
+	changed = line ? line_with(line, args + 1, n - 1) : NULL;
+	if (!line) {
+		reply_error(r, "vip \"%.40s\": no such vip", args[0]);
+	} else if (changed && asprintf(&next, "%.*s%s%s", (int)(before = line - text), text,
+				       changed, (end = strchr(line, '\n')) ? end + 1 : "") >= 0) {
+		snprintf(what, sizeof(what), "vip set %s", args[0]);
+		text_install(a, next, what, r);
+		free(next);
+	} else {
+		reply_error(r, "vip set: out of memory");
+	}
+	free(changed);
+	free(text);
+}
+
 static void nexthop_add(struct agent *a, char **args, int n, struct reply *r)
 {
 	edit_add(a, "nexthop", args, n, r);
@@ -459,6 +539,7 @@ static const struct command {
 	{ "show", NULL, do_show },
 	{ "vip", "add", vip_add },
 	{ "vip", "del", vip_del },
+	{ "vip", "set", vip_set },
 	{ "backend", "add", backend_add },
 	{ "backend", "del", backend_del },
 	{ "backend", "set", edit_set },
