@@ -349,3 +349,44 @@ Test(cidreg, purge_in_batches, .init = setup_batches)
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
 	use_batches = 0;
 }
+
+static int batch_puts, fail_batch;
+
+static int fake_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
+			  size_t n)
+{
+	batch_puts++;
+	if (fail_batch)
+		return -ENOSPC;
+	for (size_t i = 0; i < n; i++)
+		fake_put(ctx, &keys[i], &e[i]);
+	return 0;
+}
+
+/* One datagram's IDs reach the map in one batch; a failed batch, one by one. */
+Test(cidreg, issues_in_batches)
+{
+	struct qs_cid_sink sink = {
+		.put = fake_put, .del = fake_del, .put_batch = fake_put_batch, .ctx = &map
+	};
+	struct qs_cidreg *r2 = qs_cidreg_new(&sink);
+
+	qs_cidreg_batch_begin(r2);
+	qs_cidreg_issue(r2, 1, 0, X, 8, 7);
+	qs_cidreg_issue(r2, 1, 0, Y, 8, 7);
+	cr_assert_eq(map_count(), 0, "written before the batch ended");
+	cr_assert_eq(qs_cidreg_batch_end(r2), 0);
+	cr_assert_eq(batch_puts, 1);
+	cr_assert_eq(map_count(), 2);
+	fail_batch = 1;
+	map.fail_puts = 1; /* and the first single write fails too */
+	qs_cidreg_batch_begin(r2);
+	qs_cidreg_issue(r2, 2, 0, Z, sizeof(Z), 1);
+	qs_cidreg_issue(r2, 2, 1, X, 8, 1);
+	cr_assert_eq(qs_cidreg_batch_end(r2), -EIO);
+	cr_assert_eq(map_count(), 3, "the fallback wrote got %d want 3", map_count());
+	cr_assert_eq(qs_cidreg_stats(r2)->live, 3, "a record whose write failed stayed");
+	cr_assert_eq(qs_cidreg_stats(r2)->sink_errors, 1);
+	fail_batch = 0;
+	qs_cidreg_free(r2);
+}

@@ -56,7 +56,7 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = { sink_put, sink_del, NULL, NULL };
+	struct qs_cid_sink sink = { .put = sink_put, .del = sink_del };
 
 	map_puts = map_dels = 0;
 	reg = qs_cidreg_new(&sink);

@@ -118,6 +118,15 @@ static int cid_del(void *ctx, const struct qs_cid_key *k)
 
 static int cids_fd;
 
+static int cid_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
+			 size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = n;
+
+	return bpf_map_update_batch(*(int *)ctx, keys, e, &count, &opts) ? -errno : 0;
+}
+
 /* A batch delete stops at a key already gone; the rest go on. */
 static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
 {
@@ -217,7 +226,11 @@ static void reporters_restore(struct agent *a)
 
 static int state_start(struct agent *a)
 {
-	struct qs_cid_sink sink = { cid_put, cid_del, cid_del_batch, &cids_fd };
+	struct qs_cid_sink sink = { .put = cid_put,
+				    .del = cid_del,
+				    .del_batch = cid_del_batch,
+				    .put_batch = cid_put_batch,
+				    .ctx = &cids_fd };
 	int fd_flows = bpf_map__fd(a->router.skel->maps.qs_flows);
 
 	a->cidreg = qs_cidreg_new(&sink);

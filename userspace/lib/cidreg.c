@@ -52,11 +52,20 @@ struct backend_rec {
 	struct cid_rec *ids;
 };
 
+/* Map writes held back while batching: the record exists already. */
+struct pending_put {
+	struct cid_rec *c;
+	struct qs_cid_entry e;
+};
+
 struct qs_cidreg {
 	struct qs_cid_sink sink;
 	struct cid_rec *by_key;
 	struct backend_rec *backends[QS_MAX_BACKENDS]; /* by id */
 	struct qs_cidreg_stats stats;
+	int batching;
+	size_t n_pending;
+	struct pending_put pending[QS_CIDREG_BATCH];
 };
 
 struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
@@ -180,17 +189,62 @@ static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs
 
 	if (!c)
 		return -ENOMEM;
+	c->key = *key;
+	c->handle = handle;
+	if (reg->batching && reg->sink.put_batch && reg->n_pending < QS_CIDREG_BATCH) {
+		rec_link(reg, b, c);
+		reg->stats.live++;
+		reg->pending[reg->n_pending].c = c;
+		reg->pending[reg->n_pending++].e = e;
+		return 0;
+	}
 	err = reg->sink.put(reg->sink.ctx, key, &e);
 	if (err) {
 		reg->stats.sink_errors++;
 		free(c);
 		return err;
 	}
-	c->key = *key;
-	c->handle = handle;
 	rec_link(reg, b, c);
 	reg->stats.live++;
 	return 0;
+}
+
+void qs_cidreg_batch_begin(struct qs_cidreg *reg)
+{
+	reg->batching = 1;
+}
+
+/*
+ * The held-back writes in one batch; if the batch fails, one by one, and a
+ * record whose write fails goes again (the next snapshot brings it back).
+ */
+int qs_cidreg_batch_end(struct qs_cidreg *reg)
+{
+	static struct qs_cid_key keys[QS_CIDREG_BATCH];
+	static struct qs_cid_entry vals[QS_CIDREG_BATCH];
+	size_t n = reg->n_pending;
+	int err = 0;
+
+	reg->batching = 0;
+	reg->n_pending = 0;
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = reg->pending[i].c->key;
+		vals[i] = reg->pending[i].e;
+	}
+	if (!reg->sink.put_batch(reg->sink.ctx, keys, vals, n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct cid_rec *c = reg->pending[i].c;
+
+		if (!reg->sink.put(reg->sink.ctx, &keys[i], &vals[i]))
+			continue;
+		reg->stats.sink_errors++;
+		rec_unlink(reg, reg->backends[c->backend_id], c);
+		err = -EIO;
+	}
+	return err;
 }
 
 /* Remembers an ID retired before its issue, within a bound per backend. */

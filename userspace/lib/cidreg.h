@@ -15,6 +15,9 @@
 #include <linux/types.h>
 #include "quicsteer/abi.h"
 
+/* Map writes one batch holds at most (a datagram has at most 384 records). */
+#define QS_CIDREG_BATCH 512
+
 /* Retires remembered per backend for IDs not yet issued (reordering). */
 #define QS_CIDREG_MAX_TOMBS 4096
 
@@ -23,6 +26,9 @@ struct qs_cid_sink {
 	int (*del)(void *ctx, const struct qs_cid_key *key);
 	/* optional: many at once, for purges (a restarted backend's million IDs) */
 	int (*del_batch)(void *ctx, const struct qs_cid_key *keys, size_t n);
+	/* optional: many at once, for the IDs of one datagram */
+	int (*put_batch)(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
+			 size_t n);
 	void *ctx;
 };
 
@@ -55,6 +61,14 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 /* An ID issued by the backend's current incarnation for a connection. */
 int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		    size_t len, __u64 handle);
+/*
+ * Between begin and end, issued IDs' map writes are held back and made in
+ * one batch at the end (when the sink can). Nothing that removes IDs may
+ * run in between: the entries it would delete are not written yet.
+ */
+void qs_cidreg_batch_begin(struct qs_cidreg *reg);
+int qs_cidreg_batch_end(struct qs_cidreg *reg);
+
 /* An ID retired: removed if that backend holds it, otherwise nothing. */
 int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		     size_t len);

@@ -231,7 +231,9 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	b->pub.sequence = h.sequence;
 	b->pub.last_seen_ns = now;
 	store(in, h.backend_id, b);
+	qs_cidreg_batch_begin(in->reg);
 	apply_additions(in, rd, h.backend_id, vip_id, b);
+	qs_cidreg_batch_end(in->reg);
 	apply_removals(in, rd, h.backend_id, vip_id);
 	snapshot_finish(in, rd, h.backend_id, b);
 	return QS_REPORT_OK;
