@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * qs_explain (the CLI's `route`) must say what the program does: for each
+ * packet, the explanation is computed from the live maps first, then the
+ * same packet runs through the real router, and the reason it counted and
+ * the backend it sent to must be the explanation's. Guards against an
+ * operator tool that tells a different story from the data path.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include "explain.h"
+#include "maps.h"
+#include "quicsteer/quicver.h"
+#include "reasons.h"
+#include "world.h"
+
+#define CID_A "a1a2a3a4a5a6a7a8"
+#define CID_NEW "e1e2e3e4e5e6e7e8"
+
+static struct fx fx;
+
+static void setup(void)
+{
+	uint8_t a[8];
+	struct qs_flow f = { .backend_id = BE_B };
+	struct qs_flow_key k;
+
+	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
+	cr_assert_eq(world_setup(&fx), 0);
+	pb_hex(CID_A, a, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, a, 8, BE_A, QS_CID_AUTHORITATIVE), 0);
+	memset(&k, 0, sizeof(k));
+	qs_addr_parse(CLIENT4_B, &k.addr, &k.family);
+	k.vip_id = VIP4_ID;
+	k.port = htons(CLIENT_PORT);
+	cr_assert_eq(qs_flow_put(fx.flows, &k, &f), 0);
+}
+
+static void teardown(void)
+{
+	fx_close(&fx);
+}
+
+TestSuite(explain, .init = setup, .fini = teardown);
+
+/* The description of a packet built from a spec, as the CLI would give it. */
+static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
+{
+	__u8 family;
+
+	memset(p, 0, sizeof(*p));
+	qs_addr_parse(s->dst, &p->vip, &family);
+	qs_addr_parse(s->src, &p->client, &p->family);
+	p->vip_port = s->dport;
+	p->client_port = s->sport;
+	p->is_long = s->quic == PB_QUIC_LONG;
+	p->version = s->version;
+	p->type_bits = s->type_bits;
+	memcpy(p->dcid, s->dcid, s->dcid_len);
+	p->dcid_len = s->dcid_len;
+	p->udp_payload_len = s->payload_len;
+}
+
+/* The backend a forwarded frame went to, by its outer destination. */
+static uint32_t sent_to(const uint8_t *out, int family)
+{
+	char text[64];
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, out + 14 + (family == 6 ? 24 : 16), text,
+		  sizeof(text));
+	for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
+		if (!strcmp(text, world_backend_addr[id]))
+			return id;
+	return QS_NO_BACKEND;
+}
+
+static void agree(const char *name, struct pb_spec s)
+{
+	struct qs_explain_maps m = { fx.vips, fx.backends, fx.nexthops, fx.maglev,
+				     fx.cids, fx.flows,	   fx.quiclb,	fx.server_ids };
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+	struct qs_explain_packet p;
+	struct qs_explain e;
+	uint32_t backend = QS_NO_BACKEND;
+	int action;
+
+	uint64_t before;
+
+	describe(&s, &p);
+	cr_assert_eq(qs_explain(&m, &p, &e), 0);
+	before = fx_reason(&fx, e.reason);
+	action = fx_run(&fx, in, len, out, &out_len);
+	cr_assert_eq(fx_reason(&fx, e.reason), before + 1,
+		     "%s: explained %s (%s), the program counted otherwise", name,
+		     qs_reason_name(e.reason), e.why);
+	if (action == XDP_TX || action == XDP_REDIRECT) {
+		struct qs_backend be;
+
+		/* the outer header's family is the backend's */
+		cr_assert_eq(bpf_map_lookup_elem(fx.backends, &e.backend_id, &be), 0,
+			     "%s: forwarded, but the explained backend %u is not configured", name,
+			     e.backend_id);
+		backend = sent_to(out, be.family);
+	}
+	cr_assert_eq(backend, e.backend_id, "%s: explained backend %u, the program sent to %u",
+		     name, e.backend_id, backend);
+}
+
+Test(explain, agrees_with_the_program)
+{
+	struct pb_spec s;
+
+	agree("new Initial", world_initial(4, CLIENT4, CLIENT_PORT, "0102030405060708"));
+	agree("Initial of a known client", world_initial(4, CLIENT4_B, CLIENT_PORT, "0a0b0c0d"));
+	agree("ID table", world_short(4, CLIENT4, 41000, CID_A));
+	agree("unknown ID, known client", world_short(4, CLIENT4_B, CLIENT_PORT, CID_NEW));
+	agree("unknown ID, unknown client", world_short(4, CLIENT4, 42000, CID_NEW));
+	agree("v6 new Initial", world_initial(6, CLIENT6, CLIENT_PORT, "0102030405060708"));
+	s = world_initial(4, CLIENT4, 43000, "0102030405060708");
+	s.payload_len = 1100;
+	agree("small Initial", s);
+	s = world_handshake(4, CLIENT4, 44000, "0102030405060708");
+	s.version = QS_QUIC_V2;
+	s.type_bits = 2;
+	agree("v2 0-RTT", s);
+	s = world_handshake(4, CLIENT4, 45000, "0102030405060708");
+	s.version = 0x1a2a3a4a;
+	agree("other version", s);
+	s = world_short(4, CLIENT4, 46000, CID_A);
+	s.dst = "198.18.0.222";
+	agree("not a VIP", s);
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "explain.h"
+#include "quicsteer/flowhash.h"
+#include "quicsteer/quicver.h"
+
+struct ctx {
+	const struct qs_explain_maps *m;
+	const struct qs_explain_packet *p;
+	struct qs_explain *out;
+	struct qs_vip vip;
+	struct qs_flow_key flow;
+	__u32 hash;
+};
+
+/* Records the verdict; returns 0 so that a rung can end with it. */
+static int decide(struct ctx *c, __u32 reason, __u32 backend, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->out->reason = reason;
+	c->out->backend_id = backend;
+	va_start(ap, fmt);
+	vsnprintf(c->out->why, sizeof(c->out->why), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static __u32 maglev(struct ctx *c)
+{
+	__u32 key = c->vip.vip_id * QS_MAGLEV_SIZE + c->hash % QS_MAGLEV_SIZE, backend;
+
+	if (c->vip.vip_id >= QS_MAX_VIPS || bpf_map_lookup_elem(c->m->maglev, &key, &backend))
+		return QS_NO_BACKEND;
+	return backend;
+}
+
+static void by_maglev(struct ctx *c, __u32 reason, const char *rung)
+{
+	__u32 be = maglev(c);
+
+	if (be == QS_NO_BACKEND)
+		decide(c, QS_R_DROP_NO_BACKEND, QS_NO_BACKEND, "%s: Maglev slot %u is empty", rung,
+		       c->hash % QS_MAGLEV_SIZE);
+	else
+		decide(c, reason, be, "%s: Maglev slot %u", rung, c->hash % QS_MAGLEV_SIZE);
+}
+
+/* The address entry, if any; *ambiguous says whether it is marked. */
+static int flow_get(struct ctx *c, struct qs_flow *f)
+{
+	return bpf_map_lookup_elem(c->m->flows, &c->flow, f) ? -ENOENT : 0;
+}
+
+static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
+					     struct qs_quiclb_config *cfg)
+{
+	__u32 id = dcid0 >> 5, idx = c->vip.vip_id * QS_QUICLB_CONFIGS + id;
+
+	if (id >= QS_QUICLB_CONFIGS || !(c->vip.quiclb_mask & (1u << id)) ||
+	    bpf_map_lookup_elem(c->m->quiclb, &idx, cfg) || cfg->mode == QS_QUICLB_NONE ||
+	    1 + cfg->server_id_len + cfg->nonce_len > QS_CID_MAX_LEN)
+		return NULL;
+	return cfg;
+}
+
+/* Rung a; 1 when it decided. */
+static int rung_quiclb(struct ctx *c, const __u8 *cid, __u32 len)
+{
+	struct qs_server_id_key sk;
+	struct qs_quiclb_config cfg;
+	__u32 backend;
+
+	if (!len || !quiclb(c, cid[0], &cfg) || cfg.mode != QS_QUICLB_PLAINTEXT ||
+	    len != 1u + cfg.server_id_len + cfg.nonce_len)
+		return 0;
+	memset(&sk, 0, sizeof(sk));
+	memcpy(sk.sid, cid + 1, cfg.server_id_len);
+	sk.vip_id = c->vip.vip_id;
+	sk.config_id = cid[0] >> 5;
+	sk.sid_len = cfg.server_id_len;
+	if (bpf_map_lookup_elem(c->m->server_ids, &sk, &backend))
+		return 0;
+	decide(c, QS_R_ROUTE_QUICLB, backend, "QUIC-LB config %u, server ID of %u bytes",
+	       cid[0] >> 5, cfg.server_id_len);
+	return 1;
+}
+
+/* Rung b; 1 when it decided. */
+static int rung_cid(struct ctx *c, const __u8 *cid, __u32 len)
+{
+	struct qs_cid_entry e;
+	struct qs_cid_key k;
+
+	if (!len || len > QS_CID_MAX_LEN)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.cid, cid, len);
+	k.cid_len = len;
+	k.vip_id = c->vip.vip_id;
+	if (bpf_map_lookup_elem(c->m->cids, &k, &e))
+		return 0;
+	decide(c, e.kind == QS_CID_LEARNED ? QS_R_ROUTE_CID_LEARNED : QS_R_ROUTE_CID, e.backend_id,
+	       "ID table: %s entry", e.kind == QS_CID_LEARNED ? "learned" : "authoritative");
+	return 1;
+}
+
+/* Rungs c to e. */
+static void rungs_address(struct ctx *c, bool starts, __u32 cid_len)
+{
+	struct qs_flow f;
+	bool known = !flow_get(c, &f), ambiguous = known && (f.flags & QS_FLOW_F_AMBIGUOUS);
+
+	if (known && !ambiguous) {
+		if (starts)
+			decide(c, QS_R_ROUTE_FLOW, f.backend_id, "address table: a known client");
+		else if ((c->vip.flags & QS_VIP_F_LEARN) && cid_len)
+			decide(c, QS_R_ROUTE_FLOW_LEARN, f.backend_id,
+			       "address table: unknown ID from a known client, would be learned");
+		else
+			decide(c, QS_R_ROUTE_FLOW_NOLEARN, f.backend_id,
+			       "address table: unknown ID from a known client, learning off");
+	} else if (starts) {
+		by_maglev(c, QS_R_ROUTE_NEW, "new connection");
+	} else if (c->vip.unknown_policy == QS_UNKNOWN_HASH) {
+		by_maglev(c, QS_R_ROUTE_UNKNOWN_HASH, "unknown ID, policy hash");
+	} else {
+		decide(c, ambiguous ? QS_R_DROP_AMBIGUOUS : QS_R_DROP_UNKNOWN_CID, QS_NO_BACKEND,
+		       ambiguous ? "unknown ID from an ambiguous address, policy drop" :
+				   "unknown ID from an unknown address, policy drop");
+	}
+}
+
+static int ladder(struct ctx *c)
+{
+	const struct qs_explain_packet *p = c->p;
+	struct qs_quiclb_config cfg;
+	enum qs_long_type t = p->is_long ? qs_long_type(p->type_bits << 4, p->version) : 0;
+	__u32 len = p->dcid_len;
+
+	if (p->is_long && t == QS_LT_UNKNOWN_VERSION) {
+		struct qs_flow f;
+
+		if (!flow_get(c, &f) && !(f.flags & QS_FLOW_F_AMBIGUOUS))
+			decide(c, QS_R_ROUTE_VERSION, f.backend_id, "other version: address table");
+		else
+			by_maglev(c, QS_R_ROUTE_VERSION, "other version");
+		return 0;
+	}
+	if (p->is_long && len > QS_CID_MAX_LEN)
+		return decide(c, QS_R_DROP_CID_TOO_LONG, QS_NO_BACKEND, "DCID of %u bytes", len);
+	if (p->is_long && t == QS_LT_INITIAL &&
+	    (p->udp_payload_len ? p->udp_payload_len : QS_MIN_INITIAL_DGRAM) < QS_MIN_INITIAL_DGRAM)
+		return decide(c, QS_R_DROP_SMALL_INITIAL, QS_NO_BACKEND,
+			      "Initial under 1200 bytes");
+	if (!p->is_long) {
+		const struct qs_quiclb_config *q = len ? quiclb(c, p->dcid[0], &cfg) : NULL;
+		__u32 want = q ? 1u + q->server_id_len + q->nonce_len : c->vip.cid_len;
+
+		if (want > len)
+			return decide(c, QS_R_DROP_TRUNCATED, QS_NO_BACKEND,
+				      "short header: %u DCID bytes wanted, %u given", want, len);
+		len = want;
+	}
+	c->out->cid_len = len;
+	if (rung_quiclb(c, p->dcid, len) || rung_cid(c, p->dcid, len))
+		return 0;
+	rungs_address(c, p->is_long && qs_long_type_starts_connection(t), len);
+	return 0;
+}
+
+/* The forwarding checks of bpf/forward.h. */
+static int forwarding(struct ctx *c)
+{
+	struct qs_backend be;
+	struct qs_nexthop nh;
+	__u32 id = c->out->backend_id;
+
+	if (id == QS_NO_BACKEND)
+		return 0;
+	if (bpf_map_lookup_elem(c->m->backends, &id, &be) || be.family == QS_AF_NONE)
+		return decide(c, QS_R_DROP_NO_BACKEND, QS_NO_BACKEND,
+			      "backend %u is not configured", id);
+	if (bpf_map_lookup_elem(c->m->nexthops, &be.nexthop_id, &nh) ||
+	    !(nh.flags & QS_NEXTHOP_F_VALID))
+		return decide(c, QS_R_DROP_NO_NEXTHOP, QS_NO_BACKEND,
+			      "backend %u: next hop not resolved", id);
+	if (c->vip.fwd_mode != QS_FWD_L2DSR && be.family == QS_AF_INET &&
+	    c->p->family == QS_AF_INET6)
+		decide(c, QS_R_DROP_FAMILY, QS_NO_BACKEND,
+		       "backend %u is IPv4, the client IPv6: no encapsulation for it", id);
+	return 0;
+}
+
+int qs_explain(const struct qs_explain_maps *m, const struct qs_explain_packet *p,
+	       struct qs_explain *out)
+{
+	struct qs_vip_key vk;
+	struct ctx c = { .m = m, .p = p, .out = out };
+
+	memset(out, 0, sizeof(*out));
+	out->vip_id = QS_MAX_VIPS;
+	memset(&vk, 0, sizeof(vk));
+	vk.addr = p->vip;
+	vk.family = p->family;
+	vk.port = htons(p->vip_port);
+	if (bpf_map_lookup_elem(m->vips, &vk, &c.vip)) {
+		decide(&c, QS_R_PASS_NOT_VIP, QS_NO_BACKEND, "not a VIP: passed to the stack");
+		return 0;
+	}
+	out->vip_id = c.vip.vip_id;
+	memset(&c.flow, 0, sizeof(c.flow));
+	c.flow.addr = p->client;
+	c.flow.vip_id = c.vip.vip_id;
+	c.flow.port = htons(p->client_port);
+	c.flow.family = p->family;
+	c.hash = qs_flow_hash(p->client.addr, htons(p->client_port));
+	ladder(&c);
+	forwarding(&c);
+	return 0;
+}
