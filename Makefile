@@ -224,6 +224,14 @@ bench: deps
 verifier-stats: $(BPF_OBJS) $(VSTATS)
 	$(VSTATS) $(BPF_OBJS)
 
+# quicsteer, the operator's command-line tool (docs/quicsteer.8).
+CLI_SRCS := $(wildcard tools/quicsteer/*.c)
+CLI := $(BUILD)/quicsteer
+all: $(CLI)
+$(CLI): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) -ljson-c $(LIBS_CORE) $(LIBS_BPF)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/quicsteer $(DESTDIR)$(PREFIX)/include/quicsteer \
 		$(DESTDIR)$(PREFIX)/share/man/man8
@@ -231,7 +239,9 @@ install: all
 	install -m 0644 include/quicsteer/*.h $(DESTDIR)$(PREFIX)/include/quicsteer/
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(AGENT) $(CLI) $(DESTDIR)$(PREFIX)/sbin/
+	install -D -m 0644 tools/quicsteer/quicsteer.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/quicsteer
 	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' dist/quicsteerd.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/quicsteerd.service
 	$(if $(wildcard docs/*.8),install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)

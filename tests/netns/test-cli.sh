@@ -1,0 +1,181 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# quicsteer, the command-line tool, against a running quicsteerd in a
+# namespace of its own: changes go through the agent and show up in its
+# JSON output; stats count a packet run through the attached router; every
+# error path has its message and exit code (unknown object 2, bad address
+# 1, missing argument 2, unknown VIP 1, agent down 1); -batch stops at the
+# first failing line and names it; prefixes resolve; the man page lists
+# every command --help lists.
+#
+# Usage: tests/netns/test-cli.sh [BUILD_DIR]. Needs root; never skips.
+
+BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+AGENT=$BUILD/quicsteerd
+PROBE=$BUILD/tests/qs-agent-probe
+CLI=$BUILD/quicsteer
+. "$(dirname "$0")/lib.sh"
+
+PINS=/sys/fs/bpf/qs-cli
+
+write_config()
+{
+	cat >"$DIR/quicsteer.conf" <<EOF2
+pin-dir $PINS
+control-socket $DIR/control.sock
+report-listen unix $DIR/reports.sock
+heartbeat-timeout off
+interface qscl0
+vip web 198.18.0.100 443 unknown hash learn off
+nexthop n dev qscl0 encap-source4 198.18.200.0/24
+backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a
+EOF2
+}
+
+qs() { "$CLI" --socket "$DIR/control.sock" --pin-dir "$PINS" "$@"; }
+
+# run_cli NAME WANT_RC [WANT_STDERR] -- ARGS: exit code, and a substring of stderr
+run_cli()
+{
+	name=$1 want=$2 msg=$3
+	shift 4
+	qs "$@" >"$DIR/out" 2>"$DIR/err"
+	rc=$?
+	check "$name: exit $want" "$rc" "$want"
+	[ -z "$msg" ] || has "$name: message" "$(cat "$DIR/err")" "$msg"
+}
+
+test_changes()
+{
+	qs backend add c 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0c
+	check "backend add" "$?" 0
+	out=$(qs -j backend show)
+	check "backend show -j: the new backend's address" \
+		"$(echo "$out" | jq -r '.[] | select(.name == "c") | .address')" 198.18.1.12
+	check "backend show -j: id, weight, state, vips" \
+		"$(echo "$out" | jq -c '.[] | select(.name == "c") | [.id, .weight, .state, .vips]')" \
+		'[3,1,"active",["web"]]'
+	check "vip show -j: the VIP's fields" \
+		"$(qs -j vip show web | jq -c '.[0] | [.name, .address, .port, .unknown]')" \
+		'["web","198.18.0.100",443,"hash"]'
+	qs backend drain c
+	check "backend drain" "$?" 0
+	check "drained backend shows draining" \
+		"$(qs -j backend show c | jq -r '.[0].state')" draining
+	check "prefixes: b sh is backend show" "$(qs -j b sh | jq length)" 2
+	has "status over the socket" "$(qs -j status)" '"backends":2'
+	has "text table names the backend" "$(qs backend show)" "198.18.1.12"
+}
+
+test_stats()
+{
+	"$PROBE" route qscl0 198.18.5.1 198.18.0.100 443 c1d2e3f4a5b6c7d8 >"$DIR/route"
+	has "a packet through the router" "$(cat "$DIR/route")" "action=3"
+	out=$(qs -j stats)
+	check "stats -j: the VIP counted the packet" \
+		"$(echo "$out" | jq '.vips[] | select(.name == "web") | .packets')" 1
+	# pass_*: whatever the veth peer sends (IPv6 neighbour discovery)
+	check "stats -j: one routing verdict, by reason name" \
+		"$(echo "$out" | jq -c '[.reasons | to_entries[] |
+			select((.key | startswith("pass_") | not) and .value.packets > 0) | .key]')" \
+		'["route_unknown_hash"]'
+	check "stats -j: the backends counted the packet" \
+		"$(echo "$out" | jq '[.backends[].packets] | add')" 1
+	has "stats text lists the reasons" "$(qs stats)" "reason"
+	timeout --preserve-status -s INT 2.5 "$CLI" --socket "$DIR/control.sock" --pin-dir "$PINS" \
+		-j stats -w >"$DIR/watch"
+	check "stats -w: stops cleanly on SIGINT" "$?" 0
+	check "stats -w -j: rates, one object a second" \
+		"$(jq -s 'length >= 1 and (.[0].vips[0].packets == 0)' "$DIR/watch")" true
+}
+
+test_errors()
+{
+	run_cli "unknown object" 2 'unknown object "frob"' -- frob show
+	run_cli "bad address" 1 'backend "d"' -- backend add d 198.18.1.300 id 4 vip web
+	run_cli "missing argument" 2 "backend del: missing argument" -- backend del
+	run_cli "unknown VIP" 1 'vip "nosuch"' -- vip del nosuch
+	run_cli "ambiguous prefix" 2 "status, stats" -- s
+	printf 'backend set c weight 5\n# a comment\nvip del nosuch\nbackend del c\n' >"$DIR/batch"
+	run_cli "batch stops at the failing line" 1 "line 3" -- -batch "$DIR/batch"
+	check "batch: lines before the failure applied" \
+		"$(qs -j backend show c | jq '.[0].weight')" 5
+	check "batch: lines after the failure not run" "$(qs -j backend show | jq length)" 2
+}
+
+test_agent_down()
+{
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	run_cli "agent down: a write fails" 1 "agent not running ($DIR/control.sock" -- backend drain a
+	run_cli "agent down: status from the pins" 0 "agent not running" -- -j status
+	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats"'
+	run_cli "agent down: stats from the pins" 0 "agent not running" -- -j stats
+	check "agent down: stats by id" "$(jq '.vips | length' "$DIR/out")" 1
+	run_cli "agent down: backend show from the pins" 0 "agent not running" -- -j backend show
+	check "agent down: backends from the pins" "$(jq length "$DIR/out")" 2
+}
+
+# The commands (OBJECT [VERB]) that --help lists and the man page's .B lines.
+test_manual()
+{
+	from_help=$("$CLI" --help | sed -n 's/^  quicsteer \([a-z-]*\)\( \([a-z]*\)\)\{0,1\}.*/\1 \3/p' |
+		sed 's/ *$//' | sort -u)
+	from_man=$(sed 's/\\-/-/g' "$TOP/docs/quicsteer.8" |
+		sed -n 's/^\.B quicsteer \([a-z-]*\)\( \([a-z]*\)\)\{0,1\}.*/\1 \3/p' |
+		sed 's/ *$//' | sort -u)
+	check "man page lists every command --help lists" "$from_man" "$from_help"
+	missing=
+	for o in $(echo "$from_help" | cut -d' ' -f1 | sort -u); do
+		grep -q -- "$o" "$TOP/tools/quicsteer/quicsteer.bash-completion" ||
+			missing="$missing completion:$o"
+	done
+	for opt in --json --socket --pin-dir --verbose --help -batch; do
+		"$CLI" --help | grep -q -- "$opt" &&
+			grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$TOP/docs/quicsteer.8" ||
+			missing="$missing man:$opt"
+	done
+	check "man page and completion name every option and object" "$missing" ""
+}
+
+inner()
+{
+	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
+	ip link set lo up
+	ip addr add 198.18.1.1/24 dev qscl0
+	write_config
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	test_changes
+	test_stats
+	test_errors
+	test_agent_down
+	test_manual
+	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
+	echo "$passed passed, $failed failed"
+}
+
+if [ "${QS_CLI_INNER:-}" = 1 ]; then
+	inner
+	[ "$failed" -eq 0 ]
+	exit
+fi
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || [ ! -x "$CLI" ]; then
+	echo "not ok - set-up: needs root, $AGENT, $PROBE and $CLI (run make)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+NS=qs-cl-$$
+DIR=$(mktemp -d /tmp/qs-cli.XXXXXX)
+trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'exit 130' INT TERM
+ip netns add "$NS" && ip -n "$NS" link add qscl0 type veth peer name qscl1 &&
+	ip -n "$NS" link set qscl0 up && ip -n "$NS" link set qscl1 up || {
+	echo "not ok - set-up: namespace $NS"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+QS_CLI_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"

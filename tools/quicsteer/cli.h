@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * quicsteer, the command-line tool: shared declarations. Handlers return
+ * 0 or -errno; -EINVAL means a usage error (exit 2), anything else a failed
+ * operation (exit 1). Only main turns them into exit codes.
+ */
+#ifndef QS_CLI_H
+#define QS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+/* -j output: one line, "/" not escaped */
+#define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct cli_opts {
+	bool json;
+	int verbose;
+	const char *socket_path;
+	const char *pin_dir;
+};
+
+struct cli_cmd;
+typedef int (*cli_run_fn)(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+
+/* One command of the table: parsing and --help both come from it. */
+struct cli_cmd {
+	const char *object;
+	const char *verb; /* NULL: the object is the whole command */
+	const char *args; /* synopsis of the arguments */
+	int min_args;
+	cli_run_fn run;
+	const char *help;
+};
+
+/* control.c */
+int cli_agent_request(const struct cli_opts *o, const char *req, struct json_object **answer);
+int cli_run_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_agent_show_text(const struct cli_opts *o, char **text, bool quiet);
+int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+
+/* show.c */
+struct qs_config;
+int cli_agent_config(const struct cli_opts *o, struct qs_config **cfg);
+int cli_run_vip_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_backend_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+
+/* stats.c */
+int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+
+/* Errors: "quicsteer: " and the message, on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* QS_CLI_H */
