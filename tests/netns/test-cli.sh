@@ -119,6 +119,25 @@ test_agent_down()
 	check "agent down: backends from the pins" "$(jq length "$DIR/out")" 2
 }
 
+# route explains from the pins what the router does; maglev show adds up.
+test_route_maglev()
+{
+	# an unknown ID from an unknown client on a VIP whose policy is hash
+	out=$(qs -j route 198.18.0.100 443 198.18.9.1 40000 short 0102030405060708)
+	check "route -j: reason" "$(echo "$out" | jq -r .reason)" route_unknown_hash
+	be=$(echo "$out" | jq -r .backend_id)
+	probe=$("$PROBE" route qscl0 198.18.9.1 198.18.0.100 443 0102030405060708)
+	check "route agrees with the program's backend" "${probe#*dmac=}" "02:00:00:00:00:0$(printf %x $((be + 9)))"
+	check "route of a small Initial" \
+		"$(qs -j route 198.18.0.100 443 198.18.9.2 40000 initial 0102030405060708 size 900 | jq -r .reason)" \
+		drop_small_initial
+	check "route to a non-VIP" \
+		"$(qs -j route 198.18.0.99 443 198.18.9.3 40000 short 0102 | jq -r .reason)" pass_not_vip
+	run_cli "route: bad form" 2 "route: form" -- route 198.18.0.100 443 198.18.9.1 1 sideways
+	check "maglev show -j: the slots add up" \
+		"$(qs -j maglev show 0 | jq '[.[].slots] | add')" 65537
+}
+
 # The commands (OBJECT [VERB]) that --help lists and the man page's .B lines.
 test_manual()
 {
@@ -150,6 +169,7 @@ inner()
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
 	test_changes
 	test_stats
+	test_route_maglev
 	test_errors
 	test_agent_down
 	test_manual

@@ -50,6 +50,10 @@ int cli_run_backend_show(const struct cli_opts *o, const struct cli_cmd *c, int 
 /* stats.c */
 int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 
+/* route.c */
+int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+
 /* Errors: "quicsteer: " and the message, on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -47,6 +47,11 @@ static const struct cli_cmd commands[] = {
 	{ "quic-lb", "add", "VIP config N mode M server-id-len N nonce-len N [key HEX32]", 9,
 	  cli_run_change, "add a QUIC-LB configuration" },
 	{ "quic-lb", "del", "VIP N", 2, cli_run_change, "remove a QUIC-LB configuration" },
+	{ "maglev", "show", "[VIP-ID]", 0, cli_run_maglev_show,
+	  "each backend's share of the slots" },
+	{ "route", NULL,
+	  "VIP PORT CLIENT CLIENT-PORT initial|0rtt|handshake|short|version HEX [DCID] [size N]", 5,
+	  cli_run_route, "which rung and backend a packet would get (nothing is sent)" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `route`: which rung and backend a packet would get, from the live maps,
+ * sending nothing (userspace/lib/explain.c); `maglev show`: each backend's
+ * share of a VIP's Maglev slots. Both read the pins, agent or not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "cli.h"
+#include "config.h"
+#include "explain.h"
+#include "quicsteer/quicver.h"
+#include "reasons.h"
+
+static int pin_fd(const struct cli_opts *o, const char *map)
+{
+	char path[1024];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, map);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		cli_err("%s: %s (is the router loaded with this pin directory?)", path,
+			strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)
+{
+	int *fds[] = { &m->vips, &m->backends, &m->nexthops, &m->maglev,
+		       &m->cids, &m->flows,    &m->quiclb,   &m->server_ids };
+	const char *names[] = { QS_MAP_VIPS, QS_MAP_BACKENDS, QS_MAP_NEXTHOPS, QS_MAP_MAGLEV,
+				QS_MAP_CIDS, QS_MAP_FLOWS,    QS_MAP_QUICLB,   QS_MAP_SERVER_IDS };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		*fds[i] = pin_fd(o, names[i]);
+		if (*fds[i] < 0)
+			return *fds[i];
+	}
+	return 0;
+}
+
+/* FORM: initial | 0rtt | handshake | short | version HEX (a long header). */
+static int form_parse(char **argv, int argc, int *used, struct qs_explain_packet *p)
+{
+	static const struct {
+		const char *name;
+		__u8 bits;
+	} forms[] = { { "initial", 0 }, { "0rtt", 1 }, { "handshake", 2 } };
+
+	*used = 1;
+	p->version = QS_QUIC_V1;
+	if (!strcmp(argv[0], "short"))
+		return 0;
+	p->is_long = true;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (!strcmp(argv[0], forms[i].name)) {
+			p->type_bits = forms[i].bits;
+			return 0;
+		}
+	if (!strcmp(argv[0], "version") && argc > 1) {
+		*used = 2;
+		p->version = strtoul(argv[1], NULL, 16);
+		return 0;
+	}
+	cli_err("route: form \"%s\": initial, 0rtt, handshake, short or version HEX", argv[0]);
+	return -EINVAL;
+}
+
+/* route VIP PORT CLIENT CLIENT-PORT FORM [DCID-HEX] [size N] */
+static int packet_parse(int argc, char **argv, struct qs_explain_packet *p)
+{
+	struct qs_config_addr vip, client;
+	__u64 vport, cport, size;
+	size_t len;
+	int used, err;
+
+	memset(p, 0, sizeof(*p));
+	if (qs_config_parse_addr(argv[0], &vip) || qs_config_parse_addr(argv[2], &client) ||
+	    vip.family != client.family) {
+		cli_err("route: \"%s\" and \"%s\": addresses of one family wanted", argv[0],
+			argv[2]);
+		return -EINVAL;
+	}
+	if (qs_config_parse_u64(argv[1], &vport) || qs_config_parse_u64(argv[3], &cport) ||
+	    !vport || vport > 65535 || cport > 65535) {
+		cli_err("route: ports \"%s\", \"%s\": 1..65535 wanted", argv[1], argv[3]);
+		return -EINVAL;
+	}
+	p->vip = vip.addr, p->client = client.addr, p->family = vip.family;
+	p->vip_port = vport, p->client_port = cport;
+	err = form_parse(argv + 4, argc - 4, &used, p);
+	argc -= 4 + used, argv += 4 + used;
+	if (!err && argc && strcmp(argv[0], "size")) {
+		err = qs_config_parse_hex(argv[0], p->dcid, sizeof(p->dcid), &len) ? -EINVAL : 0;
+		if (err)
+			cli_err("route: DCID \"%.60s\": hexadecimal bytes wanted", argv[0]);
+		p->dcid_len = len;
+		argc--, argv++;
+	}
+	if (!err && argc == 2 && !strcmp(argv[0], "size") && !qs_config_parse_u64(argv[1], &size))
+		p->udp_payload_len = size;
+	else if (!err && argc) {
+		cli_err("route: unexpected \"%.40s\"", argv[0]);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+{
+	struct qs_explain_packet p;
+	struct qs_explain_maps m;
+	struct qs_explain e;
+	json_object *j;
+	int err;
+
+	(void)c;
+	err = packet_parse(argc, argv, &p);
+	if (err)
+		return err;
+	err = maps_open(o, &m);
+	if (err)
+		return err;
+	qs_explain(&m, &p, &e);
+	if (!o->json) {
+		printf("%s", qs_reason_name(e.reason));
+		if (e.backend_id != QS_NO_BACKEND)
+			printf(" backend %u", e.backend_id);
+		printf(": %s\n", e.why);
+		return 0;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "reason", json_object_new_string(qs_reason_name(e.reason)));
+	json_object_object_add(j, "vip_id", json_object_new_int64(e.vip_id));
+	json_object_object_add(j, "backend_id", json_object_new_int64(e.backend_id));
+	json_object_object_add(j, "cid_len", json_object_new_int(e.cid_len));
+	json_object_object_add(j, "why", json_object_new_string(e.why));
+	puts(json_object_to_json_string_ext(j, JSON_OUT));
+	json_object_put(j);
+	return 0;
+}
+
+/* maglev show [VIP-ID]: slots per backend of each VIP row in use. */
+int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+{
+	static __u32 counts[QS_MAX_BACKENDS];
+	json_object *rows = json_object_new_array();
+	__u64 only = QS_MAX_VIPS;
+	int fd = pin_fd(o, QS_MAP_MAGLEV);
+
+	(void)c;
+	if (argc && (qs_config_parse_u64(argv[0], &only) || only >= QS_MAX_VIPS)) {
+		cli_err("maglev show: VIP id \"%s\": 0..%d wanted", argv[0], QS_MAX_VIPS - 1);
+		json_object_put(rows);
+		return -EINVAL;
+	}
+	for (__u32 v = 0; fd >= 0 && v < QS_MAX_VIPS; v++) {
+		if (only != QS_MAX_VIPS && v != only)
+			continue;
+		memset(counts, 0, sizeof(counts));
+		for (__u32 s = 0; s < QS_MAGLEV_SIZE; s++) {
+			__u32 key = v * QS_MAGLEV_SIZE + s, be = 0;
+
+			if (!bpf_map_lookup_elem(fd, &key, &be) && be < QS_MAX_BACKENDS)
+				counts[be]++;
+		}
+		for (__u32 be = 1; be < QS_MAX_BACKENDS; be++) {
+			json_object *r;
+
+			if (!counts[be])
+				continue;
+			if (!o->json) {
+				printf("vip %u backend %u slots %u share %.2f%%\n", v, be,
+				       counts[be], 100.0 * counts[be] / QS_MAGLEV_SIZE);
+				continue;
+			}
+			r = json_object_new_object();
+			json_object_object_add(r, "vip_id", json_object_new_int64(v));
+			json_object_object_add(r, "backend_id", json_object_new_int64(be));
+			json_object_object_add(r, "slots", json_object_new_int64(counts[be]));
+			json_object_array_add(rows, r);
+		}
+	}
+	if (o->json && fd >= 0)
+		puts(json_object_to_json_string_ext(rows, JSON_OUT));
+	json_object_put(rows);
+	return fd < 0 ? fd : 0;
+}
