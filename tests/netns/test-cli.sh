@@ -134,6 +134,18 @@ test_route_maglev()
 	check "route to a non-VIP" \
 		"$(qs -j route 198.18.0.99 443 198.18.9.3 40000 short 0102 | jq -r .reason)" pass_not_vip
 	run_cli "route: bad form" 2 "route: form" -- route 198.18.0.100 443 198.18.9.1 1 sideways
+	# a new connection leaves an address entry; an ID set by hand, an ID entry
+	"$PROBE" initial qscl0 198.18.9.4:41000 198.18.0.100 443 1 >/dev/null
+	check "flow show -j: the new client's entry" \
+		"$(qs -j flow show vip 0 | jq -r '.[] | select(.client == "198.18.9.4") | .port')" 41000
+	bpftool map update pinned "$PINS/qs_cids" \
+		key hex 0a 0b 0c 0d 0e 0f 10 11 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 \
+		value hex 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+	check "cid show -j: the entry, authoritative, for backend 1" \
+		"$(qs -j cid show backend 1 | jq -c '.[] | select(.cid == "0a0b0c0d0e0f1011") | [.vip_id, .kind]')" \
+		'[0,"authoritative"]'
+	check "cid lookup -j" "$(qs -j cid lookup 0 0a0b0c0d0e0f1011 | jq -r .backend_id)" 1
+	run_cli "cid lookup of an absent ID" 1 "not in the ID table" -- cid lookup 0 ffff
 	check "maglev show -j: the slots add up" \
 		"$(qs -j maglev show 0 | jq '[.[].slots] | add')" 65537
 }

@@ -52,6 +52,9 @@ int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, c
 
 /* route.c */
 int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_cid_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_flow_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 
 /* Errors: "quicsteer: " and the message, on stderr. */
