@@ -50,7 +50,10 @@ int cli_run_backend_show(const struct cli_opts *o, const struct cli_cmd *c, int 
 /* stats.c */
 int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 
-/* route.c */
+/* route.c: the pinned map's fd, or -errno after saying why */
+int cli_pin_fd(const struct cli_opts *o, const char *map);
+
+/* route.c, tables.c */
 int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 int cli_run_cid_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `cid show|lookup`, `flow show`: the router's ID and address tables read
+ * from their pins, as tables or JSON, agent or not.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "cli.h"
+#include "config.h"
+#include "maps.h"
+#include "quicsteer/abi.h"
+
+struct table_ctx {
+	const struct cli_opts *o;
+	json_object *rows;
+	__u64 now;
+	__u32 vip, backend; /* filters; QS_MAX_VIPS / QS_NO_BACKEND: any */
+	unsigned long n;
+};
+
+static const char *hex(const __u8 *b, size_t n, char *buf)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(buf + 2 * i, "%02x", b[i]);
+	buf[2 * n] = 0;
+	return buf;
+}
+
+static int cid_row(void *ctx, const void *key, const void *value)
+{
+	const struct qs_cid_key *k = key;
+	const struct qs_cid_entry *e = value;
+	struct table_ctx *t = ctx;
+	const char *kind = e->kind == QS_CID_LEARNED ? "learned" : "authoritative";
+	double age = e->created_ns && t->now > e->created_ns ? (t->now - e->created_ns) / 1e9 : 0;
+	char id[2 * QS_CID_MAX_LEN + 1];
+	json_object *r;
+
+	if ((t->vip != QS_MAX_VIPS && k->vip_id != t->vip) ||
+	    (t->backend != QS_NO_BACKEND && e->backend_id != t->backend))
+		return 0;
+	t->n++;
+	hex(k->cid, k->cid_len, id);
+	if (!t->o->json) {
+		printf("vip %u cid %s backend %u %s age %.0fs\n", k->vip_id, id, e->backend_id,
+		       kind, age);
+		return 0;
+	}
+	r = json_object_new_object();
+	json_object_object_add(r, "vip_id", json_object_new_int64(k->vip_id));
+	json_object_object_add(r, "cid", json_object_new_string(id));
+	json_object_object_add(r, "backend_id", json_object_new_int64(e->backend_id));
+	json_object_object_add(r, "kind", json_object_new_string(kind));
+	json_object_object_add(r, "age_s", json_object_new_double(age));
+	json_object_array_add(t->rows, r);
+	return 0;
+}
+
+/* [vip N] [backend N] */
+static int filters_parse(int argc, char **argv, struct table_ctx *t)
+{
+	__u64 v;
+
+	t->vip = QS_MAX_VIPS;
+	t->backend = QS_NO_BACKEND;
+	for (int i = 0; i < argc; i += 2) {
+		if (i + 1 >= argc || qs_config_parse_u64(argv[i + 1], &v) ||
+		    (strcmp(argv[i], "vip") && strcmp(argv[i], "backend"))) {
+			cli_err("\"%s\": filters are vip ID and backend ID", argv[i]);
+			return -EINVAL;
+		}
+		if (!strcmp(argv[i], "vip"))
+			t->vip = v;
+		else
+			t->backend = v;
+	}
+	return 0;
+}
+
+static __u64 now_coarse(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int table_show(const struct cli_opts *o, int argc, char **argv, const char *map,
+		      size_t key_size, size_t value_size, qs_map_scan_fn row)
+{
+	struct table_ctx t = { .o = o, .now = now_coarse() };
+	int fd, err = filters_parse(argc, argv, &t);
+
+	if (err)
+		return err;
+	fd = cli_pin_fd(o, map);
+	if (fd < 0)
+		return fd;
+	t.rows = json_object_new_array();
+	err = qs_map_scan(fd, key_size, value_size, row, &t);
+	if (!err && o->json)
+		puts(json_object_to_json_string_ext(t.rows, JSON_OUT));
+	if (err)
+		cli_err("%s: cannot read: %s", map, strerror(-err));
+	json_object_put(t.rows);
+	close(fd);
+	return err;
+}
+
+/* cid show [vip N] [backend N]: the ID table, authoritative and learned, with ages. */
+int cli_run_cid_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+{
+	(void)c;
+	return table_show(o, argc, argv, QS_MAP_CIDS, sizeof(struct qs_cid_key),
+			  sizeof(struct qs_cid_entry), cid_row);
+}
+
+static int flow_row(void *ctx, const void *key, const void *value)
+{
+	const struct qs_flow_key *k = key;
+	const struct qs_flow *f = value;
+	struct table_ctx *t = ctx;
+	struct qs_config_addr a = { .addr = k->addr, .family = k->family };
+	double idle = t->now > f->last_seen_ns ? (t->now - f->last_seen_ns) / 1e9 : 0;
+	char addr[64];
+	json_object *r;
+
+	if ((t->vip != QS_MAX_VIPS && k->vip_id != t->vip) ||
+	    (t->backend != QS_NO_BACKEND && f->backend_id != t->backend))
+		return 0;
+	qs_config_addr_str(&a, addr, sizeof(addr));
+	if (!t->o->json) {
+		printf("vip %u client %s port %u backend %u%s idle %.0fs\n", k->vip_id, addr,
+		       ntohs(k->port), f->backend_id,
+		       f->flags & QS_FLOW_F_AMBIGUOUS ? " ambiguous" : "", idle);
+		return 0;
+	}
+	r = json_object_new_object();
+	json_object_object_add(r, "vip_id", json_object_new_int64(k->vip_id));
+	json_object_object_add(r, "client", json_object_new_string(addr));
+	json_object_object_add(r, "port", json_object_new_int(ntohs(k->port)));
+	json_object_object_add(r, "backend_id", json_object_new_int64(f->backend_id));
+	json_object_object_add(r, "ambiguous",
+			       json_object_new_boolean(f->flags & QS_FLOW_F_AMBIGUOUS));
+	json_object_object_add(r, "idle_s", json_object_new_double(idle));
+	json_object_array_add(t->rows, r);
+	return 0;
+}
+
+/* flow show [vip N] [backend N]: the address table. */
+int cli_run_flow_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+{
+	(void)c;
+	return table_show(o, argc, argv, QS_MAP_FLOWS, sizeof(struct qs_flow_key),
+			  sizeof(struct qs_flow), flow_row);
+}
+
+/* cid lookup VIP-ID HEX: one ID's entry; exit 1 when absent. */
+int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+{
+	struct table_ctx t = { .o = o, .now = now_coarse() };
+	struct qs_cid_entry e;
+	struct qs_cid_key k;
+	__u8 cid[QS_CID_MAX_LEN];
+	__u64 vip;
+	size_t len;
+	int fd, err;
+
+	(void)c, (void)argc;
+	if (qs_config_parse_u64(argv[0], &vip) || vip >= QS_MAX_VIPS ||
+	    qs_config_parse_hex(argv[1], cid, sizeof(cid), &len) || !len) {
+		cli_err("cid lookup: want a VIP id and 1..20 hexadecimal bytes");
+		return -EINVAL;
+	}
+	qs_cid_key_make(&k, vip, cid, len);
+	fd = cli_pin_fd(o, QS_MAP_CIDS);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &k, &e) ? -errno : 0;
+	close(fd);
+	if (err) {
+		cli_err("cid %s on vip %u: %s", argv[1], (unsigned int)vip,
+			err == -ENOENT ? "not in the ID table" : strerror(-err));
+		return err == -ENOENT ? -ENOENT : err;
+	}
+	t.rows = json_object_new_array();
+	t.vip = QS_MAX_VIPS;
+	t.backend = QS_NO_BACKEND;
+	cid_row(&t, &k, &e);
+	if (o->json)
+		puts(json_object_to_json_string_ext(json_object_array_get_idx(t.rows, 0),
+						    JSON_OUT));
+	json_object_put(t.rows);
+	return 0;
+}
