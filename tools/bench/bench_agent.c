@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "bench_agent.h"
+#include "options.h"
 #include "config.h"
 #include "maps.h"
 
@@ -455,12 +456,7 @@ static int bench(struct ba_ctx *c)
 
 /* ---- command line ---- */
 
-struct option_doc {
-	struct option opt;
-	const char *arg, *help;
-};
-
-static const struct option_doc options[] = {
+static const struct qs_option options[] = {
 	{ { "socket", required_argument, NULL, 's' }, "PATH", "the agent's unix report socket" },
 	{ { "pin-dir", required_argument, NULL, 'p' }, "DIR", "the agent's pin directory" },
 	{ { "key-dir", required_argument, NULL, 'k' }, "DIR", "bN.key for backends 1..7" },
@@ -481,10 +477,7 @@ static const struct option_doc options[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: qs-bench-agent [OPTION]...\n");
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		fprintf(out, "  -%c, --%-11s %-5s %s\n", options[i].opt.val, options[i].opt.name,
-			options[i].arg ? options[i].arg : "", options[i].help);
+	qs_options_usage(out, "qs-bench-agent [OPTION]...", options, N_OPTIONS);
 }
 
 static void opt_set(struct ba_opts *o, int c, const char *arg)
@@ -538,16 +531,11 @@ static void opt_set(struct ba_opts *o, int c, const char *arg)
 /* 0, or the exit status: 2 for a usage error, -1 after --help. */
 static int parse_args(int argc, char **argv, struct ba_opts *o)
 {
-	struct option longopts[N_OPTIONS + 1] = { 0 };
-	char shortopts[2 * N_OPTIONS + 1] = "", *p = shortopts;
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[2 * N_OPTIONS + 1];
 	int c;
 
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		longopts[i] = options[i].opt;
-		*p++ = options[i].opt.val;
-		if (options[i].opt.has_arg)
-			*p++ = ':';
-	}
+	qs_options_getopt(options, N_OPTIONS, longopts, shortopts);
 	*o = (struct ba_opts){ .vip = "198.18.0.100",
 			       .vip_port = 443,
 			       .vip_id = 1,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "options.h"
 #include "bench.h"
 #include "floor.skel.h"
 #include "log.h"
@@ -26,10 +27,7 @@ struct bench_opts {
 };
 
 /* Options and their help, one table: parsing and --help come from it. */
-static const struct opt_help {
-	struct option opt;
-	const char *arg, *help;
-} opt_table[] = {
+static const struct qs_option opt_table[] = {
 	{ { "json", required_argument, NULL, 'j' }, "FILE", "write the results as JSON" },
 	{ { "gen-netns", required_argument, NULL, 'g' }, "NS", "namespace holding gen0" },
 	{ { "rtr-netns", required_argument, NULL, 'r' }, "NS", "namespace holding rtr0" },
@@ -41,10 +39,7 @@ static const struct opt_help {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: qs-bench [OPTION]...\n");
-	for (unsigned int i = 0; i < N_OPTS; i++)
-		fprintf(f, "  --%-10s %-5s %s\n", opt_table[i].opt.name,
-			opt_table[i].arg ? opt_table[i].arg : "", opt_table[i].help);
+	qs_options_usage(f, "qs-bench [OPTION]...", opt_table, N_OPTS);
 }
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -61,20 +56,34 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 /* Returns 0, -EINVAL for a bad command line, or 1 after --help. */
 static int opts_parse(int argc, char **argv, struct bench_opts *o)
 {
-	struct option longopts[N_OPTS + 1] = { 0 };
+	struct option longopts[N_OPTS + 1];
+	char shortopts[2 * N_OPTS + 1];
 	int ch, err = 0;
 
-	for (unsigned int i = 0; i < N_OPTS; i++)
-		longopts[i] = opt_table[i].opt;
-	while (!err && (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	qs_options_getopt(opt_table, N_OPTS, longopts, shortopts);
+	while (!err && (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'j': o->json = optarg; break;
-		case 'g': o->veth.gen_netns = optarg; break;
-		case 'r': o->veth.rtr_netns = optarg; break;
-		case 'n': err = parse_u32(optarg, 1, BENCH_MAX_ROUNDS, &o->rounds); break;
-		case 'k': err = parse_u32(optarg, 1, 10000000, &o->runs); break;
-		case 'h': usage(stdout); return 1;
-		default: err = -EINVAL; break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'g':
+			o->veth.gen_netns = optarg;
+			break;
+		case 'r':
+			o->veth.rtr_netns = optarg;
+			break;
+		case 'n':
+			err = parse_u32(optarg, 1, BENCH_MAX_ROUNDS, &o->rounds);
+			break;
+		case 'k':
+			err = parse_u32(optarg, 1, 10000000, &o->runs);
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			err = -EINVAL;
+			break;
 		}
 	}
 	if (!err && optind != argc)
@@ -109,8 +118,8 @@ static int bench_open(struct bench *b, const struct bench_opts *o, struct mem_re
 		err = -errno;
 		goto err_floor;
 	}
-	b->probe_ring = ring_buffer__new(bpf_map__fd(b->probe->maps.probe_ring), record_ignore,
-					 NULL, NULL);
+	b->probe_ring =
+		ring_buffer__new(bpf_map__fd(b->probe->maps.probe_ring), record_ignore, NULL, NULL);
 	if (!b->probe_ring) {
 		err = -errno;
 		goto err_probe;
@@ -203,9 +212,9 @@ static int bench_run(const struct bench_opts *o)
 	err = bench_open(&b, o, &res.mem);
 	if (err)
 		return err;
-	err = table_run(&b, &bench_main_cases, &res.main) ?:
-	      table_run(&b, &bench_diag_cases, &res.diag) ?:
-	      table_run(&b, &bench_probe_cases, &res.probe);
+	err = table_run(&b, &bench_main_cases, &res.main)	  ?:
+		      table_run(&b, &bench_diag_cases, &res.diag) ?:
+		      table_run(&b, &bench_probe_cases, &res.probe);
 	/* A failed live part still leaves the other results worth reporting. */
 	if (!err && o->veth.gen_netns) {
 		veth_err = veth_measure(&b, &o->veth, &res.veth);
@@ -230,7 +239,8 @@ static int bench_run(const struct bench_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct bench_opts o = { .rounds = 5, .runs = 20000,
+	struct bench_opts o = { .rounds = 5,
+				.runs = 20000,
 				.veth = { .frames = 1u << 20, .rounds = 5 } };
 	int err;
 

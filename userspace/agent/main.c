@@ -24,18 +24,14 @@
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "log.h"
+#include "options.h"
 #include "quicsteer.skel.h"
 
 #define DEFAULT_CONFIG "/etc/quicsteer/quicsteer.conf"
 #define SWEEP_EVERY_TICKS 10
 
-struct option_doc {
-	struct option opt;
-	const char *arg, *help;
-};
-
 /* The options; getopt's table and --help both come from here. */
-static const struct option_doc options[] = {
+static const struct qs_option options[] = {
 	{ { "config", required_argument, NULL, 'c' },
 	  "FILE",
 	  "configuration (" DEFAULT_CONFIG ")" },
@@ -53,10 +49,7 @@ static const struct option_doc options[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: quicsteerd [OPTION]...\n");
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		fprintf(out, "  -%c, --%-8s %-5s %s\n", options[i].opt.val, options[i].opt.name,
-			options[i].arg ? options[i].arg : "", options[i].help);
+	qs_options_usage(out, "quicsteerd [OPTION]...", options, N_OPTIONS);
 }
 
 struct run_opts {
@@ -67,16 +60,11 @@ struct run_opts {
 /* 0, or the exit status: 2 for a usage error, 0 after --help. */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	struct option longopts[N_OPTIONS + 1] = { 0 };
-	char shortopts[2 * N_OPTIONS + 1] = "", *p = shortopts;
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[2 * N_OPTIONS + 1];
 	int c;
 
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		longopts[i] = options[i].opt;
-		*p++ = options[i].opt.val;
-		if (options[i].opt.has_arg)
-			*p++ = ':';
-	}
+	qs_options_getopt(options, N_OPTIONS, longopts, shortopts);
 	o->config = DEFAULT_CONFIG;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {

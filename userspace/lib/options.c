@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <string.h>
+#include "options.h"
+
+void qs_options_getopt(const struct qs_option *t, size_t n, struct option *longopts,
+		       char *shortopts)
+{
+	char *p = shortopts;
+
+	for (size_t i = 0; i < n; i++) {
+		longopts[i] = t[i].opt;
+		*p++ = t[i].opt.val;
+		if (t[i].opt.has_arg)
+			*p++ = ':';
+	}
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	*p = 0;
+}
+
+void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t, size_t n)
+{
+	int name_w = 0, arg_w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int nl = strlen(t[i].opt.name), al = t[i].arg ? strlen(t[i].arg) : 0;
+
+		name_w = nl > name_w ? nl : name_w;
+		arg_w = al > arg_w ? al : arg_w;
+	}
+	fprintf(out, "usage: %s\n", synopsis);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  -%c, --%-*s %-*s %s\n", t[i].opt.val, name_w, t[i].opt.name, arg_w,
+			t[i].arg ? t[i].arg : "", t[i].help);
+}
