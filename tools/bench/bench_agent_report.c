@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include "fileio.h"
 #include "bench_agent.h"
 
 #define MB(b) ((double)(b) / (1024.0 * 1024.0))
@@ -425,26 +426,22 @@ static void json_body(FILE *f, const struct ba_opts *o, const struct ba_results 
 	jbool(f, "ok", true, r->ok, "\n}\n");
 }
 
-/* Written to path.tmp and renamed, so a reader never sees half a file. */
+struct json_args {
+	const struct ba_opts *o;
+	const struct ba_results *r;
+};
+
+static void json_write(FILE *f, void *ctx)
+{
+	const struct json_args *a = ctx;
+
+	json_body(f, a->o, a->r);
+}
+
+/* Written whole or not at all (qs_file_replace). */
 int ba_json(const char *path, const struct ba_opts *o, const struct ba_results *r)
 {
-	char tmp[4096];
-	FILE *f;
-	int err = 0;
+	struct json_args a = { o, r };
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	json_body(f, o, r);
-	if (ferror(f))
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		remove(tmp);
-	return err;
+	return qs_file_replace(path, json_write, &a);
 }

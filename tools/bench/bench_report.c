@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fileio.h"
 #include "bench.h"
 
 #define VETH_TARGET 0.9
@@ -135,7 +136,8 @@ static void print_veth(const struct veth_result *v)
 	double rpps, tpps, ratio;
 
 	if (!v->ran) {
-		printf("\nlive veth throughput: not measured (no namespaces given, or it failed)\n");
+		printf("\nlive veth throughput: not measured (no namespaces given, or it "
+		       "failed)\n");
 		return;
 	}
 	rpps = veth_router_pps(v);
@@ -151,8 +153,8 @@ static void print_veth(const struct veth_result *v)
 	       ratio >= VETH_TARGET ? "met" : "NOT met");
 	printf("  %-34s %12.1f ns (trivial XDP_TX: %.1f ns)\n",
 	       "router run time per packet (stats)", v->router_prog_ns, v->trivial_prog_ns);
-	printf("  frames generated %llu, received back %llu\n",
-	       (unsigned long long)v->generated, (unsigned long long)v->received);
+	printf("  frames generated %llu, received back %llu\n", (unsigned long long)v->generated,
+	       (unsigned long long)v->received);
 	print_pipe(v);
 	if (v->wrong_path)
 		printf("  WRONG PATH: %s\n", v->why);
@@ -183,8 +185,8 @@ static void print_table(const struct bench *b, const struct table_result *t)
 	double fmed, fmin;
 
 	floor_all(b, t, &fmed, &fmin);
-	printf("\n%s: ns per packet, BPF_PROG_RUN repeat=1, %u rounds x %u runs\n",
-	       t->table->title, b->rounds, b->runs);
+	printf("\n%s: ns per packet, BPF_PROG_RUN repeat=1, %u rounds x %u runs\n", t->table->title,
+	       b->rounds, b->runs);
 	printf("  %-32s %9s %9s %8s  %s\n", "case", "median", "min", "x floor", "target");
 	printf("  %-32s %9.1f %9.1f %8.3f\n", "floor (XDP_PASS)", fmed, fmin, 1.0);
 	for (unsigned int i = 0; i < t->table->n; i++) {
@@ -257,7 +259,9 @@ static void json_cases(FILE *f, const struct bench *b, const struct table_result
 		json_num(f, "ratio_to_floor", med / fmed, ", ");
 		json_num(f, "target_ratio", c->target ? c->target : NAN, ", ");
 		fprintf(f, "\"target_met\": %s, \"path_ok\": %s}",
-			!c->target ? "null" : med / fmed <= c->target ? "true" : "false",
+			!c->target		? "null" :
+			med / fmed <= c->target ? "true" :
+						  "false",
 			t->r[i].wrong_path ? "false" : "true");
 		sep = ",\n";
 	}
@@ -273,8 +277,7 @@ static void json_mem(FILE *f, const struct mem_result *m)
 	json_num(f, "bytes_per_cid_entry_with_buckets", m->memlock_full / n, ",\n  ");
 	json_num(f, "bytes_per_cid_entry_meminfo_slab_percpu", m->slab_percpu_kb * 1024.0 / n,
 		 ",\n  ");
-	json_num(f, "bytes_per_cid_entry_meminfo_available", m->available_kb * 1024.0 / n,
-		 ",\n  ");
+	json_num(f, "bytes_per_cid_entry_meminfo_available", m->available_kb * 1024.0 / n, ",\n  ");
 	json_num(f, "bytes_per_cid_entry_meminfo_with_buckets",
 		 (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n, ",\n");
 }
@@ -291,8 +294,7 @@ static void json_pipe(FILE *f, const struct veth_result *v)
 
 	json_num(f, "veth_ratio_pipelined", pipe_ratio(v), ",\n  ");
 	json_num(f, "router_pps_pipelined", ran ? stat_median(p->router_pps, n) : NAN, ",\n  ");
-	json_num(f, "trivial_pps_pipelined", ran ? stat_median(p->trivial_pps, n) : NAN,
-		 ",\n  ");
+	json_num(f, "trivial_pps_pipelined", ran ? stat_median(p->trivial_pps, n) : NAN, ",\n  ");
 	json_num(f, "router_offered_pps_pipelined",
 		 ran ? stat_median(p->router_offered_pps, n) : NAN, ",\n  ");
 	json_num(f, "trivial_offered_pps_pipelined",
@@ -314,28 +316,32 @@ static void json_pipe(FILE *f, const struct veth_result *v)
 	json_num(f, "veth_trivial_prog_ns_pipelined", ran ? p->trivial_prog_ns : NAN, ",\n  ");
 	if (ran) {
 		fprintf(f, "\"veth_pipelined_frames\": {");
-		fprintf(f, "\"router\": {\"generated\": %llu, \"reached_rtr0\": %llu, "
-			   "\"refused_by_rtr0\": %llu, \"refused_by_gen0\": %llu, "
-			   "\"received\": %llu, \"id_table_hits\": %llu}, ",
+		fprintf(f,
+			"\"router\": {\"generated\": %llu, \"reached_rtr0\": %llu, "
+			"\"refused_by_rtr0\": %llu, \"refused_by_gen0\": %llu, "
+			"\"received\": %llu, \"id_table_hits\": %llu}, ",
 			(unsigned long long)p->router_generated,
 			(unsigned long long)p->router_reached,
 			(unsigned long long)p->router_lost_in,
 			(unsigned long long)p->router_lost_out,
 			(unsigned long long)p->router_received,
 			(unsigned long long)p->router_handled);
-		fprintf(f, "\"trivial\": {\"generated\": %llu, \"reached_rtr0\": %llu, "
-			   "\"refused_by_rtr0\": %llu, \"refused_by_gen0\": %llu, "
-			   "\"received\": %llu}},\n  ",
+		fprintf(f,
+			"\"trivial\": {\"generated\": %llu, \"reached_rtr0\": %llu, "
+			"\"refused_by_rtr0\": %llu, \"refused_by_gen0\": %llu, "
+			"\"received\": %llu}},\n  ",
 			(unsigned long long)p->trivial_generated,
 			(unsigned long long)p->trivial_reached,
 			(unsigned long long)p->trivial_lost_in,
 			(unsigned long long)p->trivial_lost_out,
 			(unsigned long long)p->trivial_received);
-		fprintf(f, "\"veth_pipelined_cpus\": {\"generator\": %d, \"rtr0_napi\": %d, "
-			   "\"gen0_napi_sink\": %d},\n  \"veth_pipelined_not_run\": null\n",
+		fprintf(f,
+			"\"veth_pipelined_cpus\": {\"generator\": %d, \"rtr0_napi\": %d, "
+			"\"gen0_napi_sink\": %d},\n  \"veth_pipelined_not_run\": null\n",
 			p->gen_cpu, p->rtr_cpu, p->sink_cpu);
 	} else {
-		fprintf(f, "\"veth_pipelined_frames\": null,\n  \"veth_pipelined_cpus\": null,\n  ");
+		fprintf(f,
+			"\"veth_pipelined_frames\": null,\n  \"veth_pipelined_cpus\": null,\n  ");
 		json_str(f, "veth_pipelined_not_run",
 			 v->ran ? p->not_run : "the single-core part did not run", "\n");
 	}
@@ -358,37 +364,37 @@ static void json_veth(FILE *f, const struct veth_result *v)
 	json_num(f, "veth_trivial_prog_ns", v->ran ? v->trivial_prog_ns : NAN, ",\n  ");
 	json_num(f, "veth_target_ratio", VETH_TARGET, ",\n  ");
 	fprintf(f, "\"veth_target_met\": %s,\n  \"veth_path_ok\": %s,\n  ",
-		!v->ran ? "null" : rpps / tpps >= VETH_TARGET ? "true" : "false",
-		!v->ran ? "null" : v->wrong_path ? "false" : "true");
+		!v->ran			   ? "null" :
+		rpps / tpps >= VETH_TARGET ? "true" :
+					     "false",
+		!v->ran	      ? "null" :
+		v->wrong_path ? "false" :
+				"true");
 	json_pipe(f, v);
 	fprintf(f, "}\n");
 }
 
-/* Written to path.tmp and renamed, so a reader never sees half a file. */
+struct json_args {
+	const struct bench *b;
+	const struct bench_results *res;
+};
+
+static void json_write(FILE *f, void *ctx)
+{
+	const struct json_args *a = ctx;
+
+	fprintf(f, "{\n  \"rounds\": %u,\n  \"runs_per_round\": %u,\n", a->b->rounds, a->b->runs);
+	json_cases(f, a->b, &a->res->main, "cases", true);
+	json_cases(f, a->b, &a->res->diag, "diagnostic_cases", false);
+	json_cases(f, a->b, &a->res->probe, "probe_cases", false);
+	json_mem(f, &a->res->mem);
+	json_veth(f, &a->res->veth);
+}
+
+/* Written whole or not at all (qs_file_replace). */
 int report_json(const char *path, const struct bench *b, const struct bench_results *res)
 {
-	char tmp[4096];
-	FILE *f;
-	int err = 0;
+	struct json_args a = { b, res };
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "{\n  \"rounds\": %u,\n  \"runs_per_round\": %u,\n", b->rounds, b->runs);
-	json_cases(f, b, &res->main, "cases", true);
-	json_cases(f, b, &res->diag, "diagnostic_cases", false);
-	json_cases(f, b, &res->probe, "probe_cases", false);
-	json_mem(f, &res->mem);
-	json_veth(f, &res->veth);
-	if (ferror(f))
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		remove(tmp);
-	return err;
+	return qs_file_replace(path, json_write, &a);
 }
