@@ -305,7 +305,8 @@ static int set_values(const struct qs_config_backend *be, char **args, int n,
 }
 
 /* `backend set NAME [weight N] [state S]`: that backend's line, those values changed. */
-static void edit_set(struct agent *a, char **args, int n, struct reply *r)
+static void edit_set(struct agent *a, const char *object __attribute__((unused)), char **args,
+		     int n, struct reply *r)
 {
 	struct qs_config_backend *be, values;
 	struct qs_config_error cerr = { 0 };
@@ -345,25 +346,24 @@ static void edit_set(struct agent *a, char **args, int n, struct reply *r)
 	qs_config_free(next);
 }
 
-static void do_status(struct agent *a, char **args, int n, struct reply *r)
+static void do_status(struct agent *a, const char *object, char **args, int n, struct reply *r)
 {
-	(void)args;
-	(void)n;
+	(void)object, (void)args, (void)n;
 	pthread_mutex_lock(&a->lock);
 	r->o = status(a);
 	pthread_mutex_unlock(&a->lock);
 }
 
-static void do_reload(struct agent *a, char **args, int n, struct reply *r)
+static void do_reload(struct agent *a, const char *object, char **args, int n, struct reply *r)
 {
-	(void)args;
-	(void)n;
+	(void)object, (void)args, (void)n;
 	if (agent_reload(a))
 		reply_error(r, "reload refused: the running configuration stays (see the agent's "
 			       "log)");
 }
 
-static void do_show(struct agent *a, char **args, int n, struct reply *r)
+static void do_show(struct agent *a, const char *object __attribute__((unused)), char **args, int n,
+		    struct reply *r)
 {
 	char *text = NULL;
 	int err = running_text(a, &text);
@@ -379,26 +379,6 @@ static void do_show(struct agent *a, char **args, int n, struct reply *r)
 	free(text);
 }
 
-static void vip_add(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_add(a, "vip", args, n, r);
-}
-
-static void vip_del(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_del(a, "vip", args, n, r);
-}
-
-static void backend_add(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_add(a, "backend", args, n, r);
-}
-
-static void backend_del(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_del(a, "backend", args, n, r);
-}
-
 static void backend_state(struct agent *a, char **args, int n, const char *state, struct reply *r)
 {
 	char *words[] = { n ? args[0] : NULL, "state", (char *)state };
@@ -408,15 +388,17 @@ static void backend_state(struct agent *a, char **args, int n, const char *state
 	else if (!n)
 		reply_error(r, "backend: missing name");
 	else
-		edit_set(a, words, 3, r);
+		edit_set(a, "backend", words, 3, r);
 }
 
-static void backend_drain(struct agent *a, char **args, int n, struct reply *r)
+static void backend_drain(struct agent *a, const char *object __attribute__((unused)), char **args,
+			  int n, struct reply *r)
 {
 	backend_state(a, args, n, "draining", r);
 }
 
-static void backend_undrain(struct agent *a, char **args, int n, struct reply *r)
+static void backend_undrain(struct agent *a, const char *object __attribute__((unused)),
+			    char **args, int n, struct reply *r)
 {
 	backend_state(a, args, n, "active", r);
 }
@@ -460,7 +442,8 @@ static char *line_with(const char *line, char **args, int n)
 }
 
 /* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]` */
-static void vip_set(struct agent *a, char **args, int n, struct reply *r)
+static void vip_set(struct agent *a, const char *object __attribute__((unused)), char **args, int n,
+		    struct reply *r)
 {
 	char *text = NULL, *line, *end, *changed, *next, what[CONTROL_ERROR_MAX];
 	size_t before;
@@ -500,24 +483,9 @@ static void vip_set(struct agent *a, char **args, int n, struct reply *r)
 	free(text);
 }
 
-static void nexthop_add(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_add(a, "nexthop", args, n, r);
-}
-
-static void nexthop_del(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_del(a, "nexthop", args, n, r);
-}
-
-/* `quic-lb add VIP config N ...`: the statement as in the file. */
-static void quiclb_add(struct agent *a, char **args, int n, struct reply *r)
-{
-	edit_add(a, "quic-lb", args, n, r);
-}
-
 /* `quic-lb del VIP N`: a configuration is named by its VIP and number. */
-static void quiclb_del(struct agent *a, char **args, int n, struct reply *r)
+static void quiclb_del(struct agent *a, const char *object __attribute__((unused)), char **args,
+		       int n, struct reply *r)
 {
 	char key[CONTROL_ERROR_MAX];
 
@@ -532,22 +500,23 @@ static void quiclb_del(struct agent *a, char **args, int n, struct reply *r)
 /* The commands: dispatch and the "expected ..." lists come from here. */
 static const struct command {
 	const char *object, *verb; /* verb NULL: a command of one word */
-	void (*run)(struct agent *a, char **args, int n, struct reply *r);
+	/* object: edit_add and edit_del serve every kind of statement */
+	void (*run)(struct agent *a, const char *object, char **args, int n, struct reply *r);
 } commands[] = {
 	{ "status", NULL, do_status },
 	{ "reload", NULL, do_reload },
 	{ "show", NULL, do_show },
-	{ "vip", "add", vip_add },
-	{ "vip", "del", vip_del },
+	{ "vip", "add", edit_add },
+	{ "vip", "del", edit_del },
 	{ "vip", "set", vip_set },
-	{ "backend", "add", backend_add },
-	{ "backend", "del", backend_del },
+	{ "backend", "add", edit_add },
+	{ "backend", "del", edit_del },
 	{ "backend", "set", edit_set },
 	{ "backend", "drain", backend_drain },
 	{ "backend", "undrain", backend_undrain },
-	{ "nexthop", "add", nexthop_add },
-	{ "nexthop", "del", nexthop_del },
-	{ "quic-lb", "add", quiclb_add },
+	{ "nexthop", "add", edit_add },
+	{ "nexthop", "del", edit_del },
+	{ "quic-lb", "add", edit_add },
 	{ "quic-lb", "del", quiclb_del },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -589,7 +558,7 @@ static void dispatch(struct agent *a, char **w, int n, struct reply *r)
 			return;
 		}
 		if (!c->verb || (n > 1 && !strcmp(c->verb, w[1]))) {
-			c->run(a, w + (c->verb ? 2 : 1), n - (c->verb ? 2 : 1), r);
+			c->run(a, c->object, w + (c->verb ? 2 : 1), n - (c->verb ? 2 : 1), r);
 			return;
 		}
 	}
