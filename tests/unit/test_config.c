@@ -18,6 +18,7 @@
 #include <criterion/criterion.h>
 #include "attach.h"
 #include "config.h"
+#include "config_doc.h"
 
 #define DOC "docs/configuration.md"
 
@@ -39,8 +40,7 @@ static char *read_doc(void)
 	return buf;
 }
 
-/* The one ```conf block of the documentation. */
-static char *doc_example(void)
+char *config_doc_example(void)
 {
 	char *doc = read_doc(), *start = strstr(doc, "```conf\n"), *end;
 
@@ -228,7 +228,7 @@ static void example_backends(const struct qs_config *c)
 
 Test(config, documented_example_lands_field_by_field)
 {
-	char *text = doc_example();
+	char *text = config_doc_example();
 	struct qs_config *c = parse_ok(text);
 
 	example_settings(c);

@@ -12,34 +12,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "config.h"
-
-#define DOC "docs/configuration.md"
-
-/* The one ```conf block of the documentation, as test_config.c reads it. */
-static char *doc_example(void)
-{
-	FILE *f = fopen(DOC, "r");
-	char *doc, *start, *end;
-	long len;
-
-	cr_assert_not_null(f, "%s: %s (run the tests from the repository root)", DOC,
-			   strerror(errno));
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	doc = calloc(1, (size_t)len + 1);
-	cr_assert_not_null(doc);
-	cr_assert_eq(fread(doc, 1, (size_t)len, f), (size_t)len, "%s: short read", DOC);
-	fclose(f);
-	start = strstr(doc, "```conf\n");
-	cr_assert_not_null(start, "%s has no ```conf block", DOC);
-	start += strlen("```conf\n");
-	end = strstr(start, "\n```");
-	cr_assert_not_null(end);
-	end[1] = '\0';
-	memmove(doc, start, strlen(start) + 1);
-	return doc;
-}
+#include "config_doc.h"
 
 static struct qs_config *parse_ok(const char *name, const char *text)
 {
@@ -104,7 +77,7 @@ static void fields_kept(const struct qs_config *a, const struct qs_config *b)
 
 Test(config_write, documented_example_round_trips)
 {
-	char *doc = doc_example(), *text1, *text2;
+	char *doc = config_doc_example(), *text1, *text2;
 	struct qs_config *a = parse_ok("example", doc), *b, *c;
 
 	text1 = write_text(a);
