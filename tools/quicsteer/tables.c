@@ -7,12 +7,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
 #include "config.h"
+#include "expiry.h"
 #include "maps.h"
 #include "quicsteer/abi.h"
 
@@ -83,18 +83,10 @@ static int filters_parse(int argc, char **argv, struct table_ctx *t)
 	return 0;
 }
 
-static __u64 now_coarse(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int table_show(const struct cli_opts *o, int argc, char **argv, const char *map,
 		      size_t key_size, size_t value_size, qs_map_scan_fn row)
 {
-	struct table_ctx t = { .o = o, .now = now_coarse() };
+	struct table_ctx t = { .o = o, .now = qs_now_coarse_ns() };
 	int fd, err = filters_parse(argc, argv, &t);
 
 	if (err)
@@ -164,7 +156,7 @@ int cli_run_flow_show(const struct cli_opts *o, const struct cli_cmd *c, int arg
 /* cid lookup VIP-ID HEX: one ID's entry; exit 1 when absent. */
 int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
 {
-	struct table_ctx t = { .o = o, .now = now_coarse() };
+	struct table_ctx t = { .o = o, .now = qs_now_coarse_ns() };
 	struct qs_cid_entry e;
 	struct qs_cid_key k;
 	__u8 cid[QS_CID_MAX_LEN];

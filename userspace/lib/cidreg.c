@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <uthash.h>
 
 /*
@@ -24,6 +23,7 @@
 #define HASH_INITIAL_NUM_BUCKETS_LOG2 20U
 #define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
 #include "cidreg.h"
+#include "expiry.h"
 
 struct cid_rec {
 	struct qs_cid_key key;
@@ -90,14 +90,6 @@ void qs_cidreg_free(struct qs_cidreg *reg)
 	for (size_t i = 0; i < QS_MAX_BACKENDS; i++)
 		free(reg->backends[i]);
 	free(reg);
-}
-
-static __u64 now_coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static int key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len)
@@ -180,7 +172,7 @@ static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs
 		   __u64 handle)
 {
 	struct qs_cid_entry e = {
-		.created_ns = now_coarse_ns(),
+		.created_ns = qs_now_coarse_ns(),
 		.backend_id = b->id,
 		.kind = QS_CID_AUTHORITATIVE,
 	};
