@@ -1,0 +1,616 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# testbed.sh: a whole quicsteer deployment in network namespaces, for the
+# end-to-end scenarios (tests/netns/test-e2e-*.sh), the end-to-end
+# benchmark and `make demo`. Source it from a POSIX shell (dash is fine),
+# then:
+#
+#   . tests/netns/testbed.sh
+#   tb_up build --backends 3 || exit 1     # tb_down runs on EXIT/INT/TERM
+#   tb_server_start_all gtls
+#   tb_make_file f1m 1048576
+#   tb_fetch t1 4 -- f1m && tb_verify t1 f1m && echo ok
+#
+# Nothing is printed unless TB_VERBOSE=1 (each step on stderr). Every
+# function returns 0, or non-zero with one line on stderr saying what
+# failed ("testbed: ...").
+#
+# Hosts (one network namespace each, named "qstb-PID-N-HOST"), all on one
+# layer-2 segment: a bridge "br0" in the switch host, one veth pair per
+# host (the host's end is "eth0" in the host, the bridge's end is named
+# after the host). MTU 1600 everywhere, like a fabric with larger frames:
+# the router adds 20 or 40 bytes of outer header to the client's
+# full-size packets (ngtcp2's path MTU probes reach 1454 bytes of UDP
+# payload), and a frame over the receiving veth's MTU would vanish.
+#
+#   host     name in tb_ns   addresses on eth0
+#   switch   sw              none (bridge br0 and the ports)
+#   client   client          198.18.0.2/24 198.18.0.3/24 fd00::2/64 fd00::3/64
+#   router   router          198.18.0.1/24 fd00::1/64; runs quicsteerd
+#   backend  1..N            198.18.0.(10+i)/24 fd00::(10+i)/64; VIPs on lo
+#
+#   VIPs     TB_VIP4=198.18.100.1, TB_VIP6=fd00:100::1, port TB_PORT=443
+#
+# The client routes each VIP via the router's segment address, with source
+# TB_CL4A / TB_CL6A (tb_client_src switches to the second address, and
+# gtlsclient's --change-local-addr then moves to it too). The router
+# encapsulates towards the backend's segment address, XDP_TX out of its
+# eth0; the backends strip the outer header with decap.bpf.o on their
+# eth0 and answer the client directly from the VIP (direct server
+# return over the segment). Outer sources: 198.18.200.0/24 and fd00:200::
+# (low bits from the flow hash).
+#
+# Backends are configured by their IPv6 address (fd00::(10+i)) and serve
+# both VIPs: IPv4 clients reach them IPv4-in-IPv6, IPv6 clients
+# IPv6-in-IPv6. With --backend-family 4 they are configured by their IPv4
+# address instead (IPv4-in-IPv4) and serve TB_VIP4 only (an IPv4 backend
+# cannot serve an IPv6 VIP).
+#
+# The agent: BUILD/quicsteerd in the router host, configuration
+# $TB_DIR/quicsteer.conf (VIPs "web4" and "web6" with cid-len TB_CID_LEN,
+# nexthop "seg" on eth0, backend "bI" with id I, key file
+# $TB_DIR/keys/bI.key), log $TB_DIR/agent.log, control socket
+# $TB_DIR/control.sock, maps pinned under $TB_DIR/bpf/quicsteer on a
+# private bpffs mounted on $TB_DIR/bpf (also libxdp's, through
+# LIBXDP_BPFFS, so that a restarted agent finds the dispatcher it
+# attached), report listeners udp 198.18.0.1:4434 and [fd00::1]:4434
+# (TB_REPORT4, TB_REPORT6: backends report over the segment, as in
+# production), metrics on 127.0.0.1:9464 inside the router host.
+#
+# Variables set by tb_up (read them, do not change them):
+#   TB_BUILD      absolute build directory
+#   TB_DIR        the testbed's temporary directory (removed by tb_down)
+#   TB_N          number of backends
+#   TB_WWW        document root every server serves (tb_make_file writes it)
+#   TB_TLS_KEY, TB_TLS_CERT   self-signed P-256 key and certificate
+#   TB_VIP4, TB_VIP6, TB_PORT, TB_LB4, TB_LB6, TB_CL4A, TB_CL4B, TB_CL6A, TB_CL6B
+#   TB_CID_LEN    the VIPs' cid-len (default 18: stock gtlsserver's IDs)
+#   TB_REPORT4, TB_REPORT6    the agent's report endpoints, ADDR:PORT form
+#   TB_AGENT_PID  quicsteerd's pid (empty while stopped)
+#   TB_H3SERVER   BUILD/tools/qs-h3server (may not exist: tb_have_h3server)
+#
+# Functions (HOST is sw, client, router, or a backend number 1..N):
+#   tb_up BUILD [--backends N] [--weights "W1 W2 ..."] [--cid-len N]
+#         [--backend-family 4|6] [--heartbeat-timeout DURATION|off]
+#         [--learned-ttl DURATION] [--unknown drop|hash] [--config-extra LINE]
+#                         builds everything, starts the agent and waits
+#                         until it answers and every backend's MAC is
+#                         resolved; no servers yet. Installs tb_down as
+#                         the EXIT trap (INT/TERM exit 130). A script that
+#                         needs its own EXIT trap must call tb_down in it.
+#   tb_down               idempotent; kills every process in the testbed's
+#                         namespaces, deletes them, unmounts the bpffs,
+#                         removes TB_DIR
+#   tb_ns HOST            the namespace name of HOST
+#   tb_exec HOST CMD...   runs CMD in HOST
+#   tb_cli ARGS...        BUILD/quicsteer against the agent (e.g. -j stats)
+#   tb_agent_start, tb_agent_stop [SIGNAL], tb_agent_restart
+#                         start (and wait until it answers), stop (default
+#                         TERM; waits for the exit), restart
+#   tb_agent_pause, tb_agent_resume   SIGSTOP / SIGCONT the agent
+#   tb_metrics            the agent's Prometheus text
+#   tb_stat_reason NAME   packets the router counted under reason NAME
+#                         (route_new, route_cid, drop_unknown_cid, ...)
+#   tb_stat_backend I     packets the router forwarded to backend I
+#   tb_stat_backends      "P1 P2 ... PN": tb_stat_backend of every backend
+#   tb_flows_backend I    address-table entries (client connections
+#                         routed by hash and recorded) that point at I
+#   tb_cids_backend I [KIND]  ID-table entries of backend I (KIND
+#                         authoritative or learned; default both)
+#   tb_server_start I KIND [ARGS...]   starts backend I's server: KIND gtls
+#                         (stock gtlsserver, one process per VIP, qlog per
+#                         connection in $TB_DIR/bI/qlog) or h3
+#                         (qs-h3server, reporting to the agent with key
+#                         and id, status file $TB_DIR/bI/status.json);
+#                         ARGS are added to the server's options. Waits
+#                         until the server's sockets are bound.
+#   tb_server_start_all KIND [ARGS...]
+#   tb_server_stop I [SIGNAL]   default TERM; waits until it exited
+#   tb_server_restart I   stop, then start with the same KIND and ARGS
+#   tb_server_kind I      gtls, h3, or nothing when stopped
+#   tb_status I [FIELD]   backend I's qs-h3server status JSON, or one field
+#   tb_connections I      connections backend I's server accepted: h3:
+#                         status "connections"; gtls: qlog files
+#   tb_decap_stats I      "decapsulated dropped" packets of backend I's
+#                         decap program
+#   tb_have_h3server      true if BUILD/tools/qs-h3server exists
+#   tb_make_file NAME BYTES    random content in TB_WWW/NAME
+#   tb_client_src 4|6 a|b      the client's source address for that VIP
+#   tb_fetch NAME 4|6 [GTLSCLIENT-OPTIONS...] -- PATH...
+#                         runs gtlsclient in the client host (quiet, exits
+#                         after the last stream, --timeout 5s unless
+#                         given) downloading each PATH from the VIP into
+#                         $TB_DIR/fetch/NAME/; log NAME.log, qlog
+#                         NAME.qlog beside it; waits at most 60 s
+#   tb_fetch_bg NAME 4|6 ... -- PATH...   the same in the background
+#   tb_fetch_wait NAME... wait for background fetches
+#   tb_verify NAME PATH...   cmp each downloaded PATH with TB_WWW/PATH;
+#                         prints the first difference on stderr
+#   tb_wait_until SECONDS CMD...   polls CMD every 0.1 s until it succeeds
+#
+# gtlsclient's exit status is 0 even when nothing arrives (TESTBED.md):
+# success is only ever proven by tb_verify.
+
+TB_VIP4=198.18.100.1
+TB_VIP6=fd00:100::1
+TB_PORT=443
+TB_LB4=198.18.0.1
+TB_LB6=fd00::1
+TB_CL4A=198.18.0.2
+TB_CL4B=198.18.0.3
+TB_CL6A=fd00::2
+TB_CL6B=fd00::3
+TB_REPORT4=198.18.0.1:4434
+TB_REPORT6="[fd00::1]:4434"
+TB_DIR=
+TB_AGENT_PID=
+_tb_ups=0
+
+_tb_log() { [ "${TB_VERBOSE:-0}" != 1 ] || echo "testbed: $*" >&2; }
+_tb_err()
+{
+	echo "testbed: $*" >&2
+	return 1
+}
+
+# Runs a command, quietly unless verbose; on failure says which one.
+_tb_run()
+{
+	_tb_log "$*"
+	"$@" >"$TB_DIR/last.out" 2>&1 && return 0
+	_tb_err "failed: $* ($(tail -n 2 "$TB_DIR/last.out" | tr '\n' ' '))"
+}
+
+tb_ns()
+{
+	case $1 in
+	sw | client | router) echo "$_tb_prefix-$1" ;;
+	*) echo "$_tb_prefix-b$1" ;;
+	esac
+}
+
+tb_exec()
+{
+	_tb_h=$1
+	shift
+	ip netns exec "$(tb_ns "$_tb_h")" "$@"
+}
+
+tb_wait_until()
+{
+	_tb_tries=$(($1 * 10))
+	shift
+	while [ "$_tb_tries" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_tb_tries=$((_tb_tries - 1))
+	done
+	return 1
+}
+
+# _tb_host HOST: a namespace joined to the bridge, eth0 up, MTU 1600, its
+# transmit checksum offload off (TESTBED.md: UDP from a local socket leaves
+# a veth with its checksum unfinished, and a frame the router forwards
+# with XDP never gets it finished, so the receiver drops it as
+# InCsumErrors).
+_tb_host()
+{
+	_tb_run ip netns add "$(tb_ns "$1")" &&
+		_tb_run ip -n "$(tb_ns sw)" link add "$2" mtu 1600 type veth peer name eth0 \
+			netns "$(tb_ns "$1")" &&
+		_tb_run ip -n "$(tb_ns sw)" link set "$2" master br0 up &&
+		_tb_run ip -n "$(tb_ns "$1")" link set lo up &&
+		_tb_run ip -n "$(tb_ns "$1")" link set eth0 mtu 1600 up &&
+		_tb_run tb_exec "$1" ethtool -K eth0 tx off &&
+		_tb_run tb_exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.lo.rp_filter=0
+}
+
+_tb_addrs()
+{
+	_tb_n=$1
+	shift
+	for _tb_a; do
+		case $_tb_a in
+		*:*) _tb_run ip -n "$(tb_ns "$_tb_n")" addr add "$_tb_a" dev eth0 nodad || return 1 ;;
+		*) _tb_run ip -n "$(tb_ns "$_tb_n")" addr add "$_tb_a" dev eth0 || return 1 ;;
+		esac
+	done
+}
+
+_tb_segment()
+{
+	_tb_run ip netns add "$(tb_ns sw)" &&
+		_tb_run ip -n "$(tb_ns sw)" link add br0 type bridge mcast_snooping 0 &&
+		_tb_run ip -n "$(tb_ns sw)" link set br0 up &&
+		_tb_run tb_exec sw sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || return 1
+	_tb_host client client && _tb_addrs client "$TB_CL4A/24" "$TB_CL4B/24" "$TB_CL6A/64" \
+		"$TB_CL6B/64" || return 1
+	_tb_run ip -n "$(tb_ns client)" route add "$TB_VIP4/32" via "$TB_LB4" src "$TB_CL4A" &&
+		_tb_run ip -n "$(tb_ns client)" -6 route add "$TB_VIP6/128" via "$TB_LB6" src "$TB_CL6A" ||
+		return 1
+	_tb_host router router && _tb_addrs router "$TB_LB4/24" "$TB_LB6/64" || return 1
+	# The router sends encapsulated frames with XDP_TX into its veth, and
+	# veth silently drops an XDP frame unless the receiving end (the
+	# bridge's port) runs an XDP program too (TESTBED.md): a do-nothing
+	# XDP_PASS program makes it accept them.
+	_tb_run ip -n "$(tb_ns sw)" link set dev router xdp obj "$TB_BUILD/bench-bpf/floor.bpf.o" \
+		sec xdp || return 1
+	_tb_i=1
+	while [ "$_tb_i" -le "$TB_N" ]; do
+		_tb_host "$_tb_i" "b$_tb_i" &&
+			_tb_addrs "$_tb_i" "198.18.0.$((10 + _tb_i))/24" "fd00::$((10 + _tb_i))/64" &&
+			_tb_run ip -n "$(tb_ns "$_tb_i")" addr add "$TB_VIP4/32" dev lo &&
+			_tb_run ip -n "$(tb_ns "$_tb_i")" addr add "$TB_VIP6/128" dev lo nodad &&
+			_tb_run tb_exec "$_tb_i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+				net.ipv4.conf.all.arp_announce=2 || return 1
+		# `ip` pins decap's counter map under /sys/fs/bpf, which in
+		# an `ip netns exec` is a fresh sysfs without bpffs: mount one
+		# there first (it lives and dies with that command's mount
+		# namespace; the program keeps its map, tb_decap_stats reads
+		# it by id).
+		_tb_run tb_exec "$_tb_i" sh -c 'mount -t bpf bpf /sys/fs/bpf &&
+			ip link set dev eth0 xdp obj "$1" sec xdp' sh "$TB_BUILD/bpf/decap.bpf.o" ||
+			return 1
+		mkdir -p "$TB_DIR/b$_tb_i/qlog"
+		_tb_i=$((_tb_i + 1))
+	done
+}
+
+_tb_write_config()
+{
+	_tb_c=$TB_DIR/quicsteer.conf
+	{
+		echo "# written by tests/netns/testbed.sh"
+		echo "pin-dir $TB_DIR/bpf/quicsteer"
+		echo "control-socket $TB_DIR/control.sock"
+		echo "metrics-listen 127.0.0.1 9464"
+		echo "report-listen udp $TB_LB4 4434"
+		echo "report-listen udp $TB_LB6 4434"
+		echo "heartbeat-timeout $_tb_hb"
+		[ -z "$_tb_ttl" ] || echo "learned-ttl $_tb_ttl"
+		echo "interface eth0"
+		echo "vip web4 $TB_VIP4 $TB_PORT id 0 cid-len $TB_CID_LEN unknown $_tb_unknown"
+		echo "vip web6 $TB_VIP6 $TB_PORT id 1 cid-len $TB_CID_LEN unknown $_tb_unknown"
+		echo "nexthop seg dev eth0 encap-source4 198.18.200.0/24 encap-source6 fd00:200::"
+		_tb_i=1
+		for _tb_w in $_tb_weights; do
+			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TB_DIR/keys/b$_tb_i.key"
+			if [ "$_tb_family" = 4 ]; then
+				echo "backend b$_tb_i 198.18.0.$((10 + _tb_i)) id $_tb_i vip web4" \
+					"weight $_tb_w key-file $TB_DIR/keys/b$_tb_i.key"
+			else
+				echo "backend b$_tb_i fd00::$((10 + _tb_i)) id $_tb_i vip web4 vip web6" \
+					"weight $_tb_w key-file $TB_DIR/keys/b$_tb_i.key"
+			fi
+			_tb_i=$((_tb_i + 1))
+		done
+		[ -z "$_tb_extra" ] || printf '%s\n' "$_tb_extra"
+	} >"$_tb_c"
+}
+
+tb_cli() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/control.sock" --pin-dir "$TB_DIR/bpf/quicsteer" "$@"; }
+
+_tb_agent_answers() { tb_cli status >/dev/null 2>&1; }
+
+# Every backend's next-hop entry carries a MAC: the agent resolved them
+# all (it asks the kernel, which resolves on the segment).
+_tb_nexthops_ready()
+{
+	_tb_have=$(bpftool -j map dump pinned "$TB_DIR/bpf/quicsteer/qs_nexthops" 2>/dev/null |
+		jq '[.[] | select(.formatted.value.dmac != [0,0,0,0,0,0])] | length' 2>/dev/null)
+	[ "${_tb_have:-0}" -ge "$TB_N" ]
+}
+
+tb_agent_start()
+{
+	[ -z "$TB_AGENT_PID" ] || return 0
+	_tb_log "starting quicsteerd"
+	LIBXDP_BPFFS=$TB_DIR/bpf ip netns exec "$(tb_ns router)" \
+		"$TB_BUILD/quicsteerd" -c "$TB_DIR/quicsteer.conf" 2>>"$TB_DIR/agent.log" &
+	TB_AGENT_PID=$!
+	tb_wait_until 10 _tb_agent_answers ||
+		_tb_err "quicsteerd does not answer: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+}
+
+tb_agent_stop()
+{
+	[ -n "$TB_AGENT_PID" ] || return 0
+	kill -"${1:-TERM}" "$TB_AGENT_PID" 2>/dev/null
+	[ "${1:-TERM}" = STOP ] && return 0
+	wait "$TB_AGENT_PID" 2>/dev/null
+	TB_AGENT_PID=
+}
+
+tb_agent_restart() { tb_agent_stop && tb_agent_start; }
+tb_agent_pause() { kill -STOP "$TB_AGENT_PID"; }
+tb_agent_resume() { kill -CONT "$TB_AGENT_PID"; }
+tb_metrics() { tb_exec router curl -s --max-time 2 http://127.0.0.1:9464/metrics; }
+
+tb_stat_reason() { tb_cli -j stats | jq -e ".reasons.$1.packets"; }
+tb_stat_backend() { tb_cli -j stats | jq -e "[.backends[] | select(.id == $1) | .packets] | add // 0"; }
+
+tb_stat_backends()
+{
+	tb_cli -j stats | jq -r --argjson n "$TB_N" \
+		'[range(1; $n + 1) as $i | ([.backends[] | select(.id == $i) | .packets] | add // 0)] | map(tostring) | join(" ")'
+}
+
+tb_flows_backend() { tb_cli -j flow show backend "$1" | jq -e 'length'; }
+
+tb_cids_backend()
+{
+	tb_cli -j cid show backend "$1" | jq -e --arg k "${2:-}" '[.[] | select($k == "" or .kind == $k)] | length'
+}
+
+tb_have_h3server() { [ -x "$TB_H3SERVER" ]; }
+
+tb_up()
+{
+	[ -z "$TB_DIR" ] || _tb_err "tb_up: already up (tb_down first)" || return 1
+	TB_BUILD=$(cd "$1" 2>/dev/null && pwd) || _tb_err "tb_up: no build directory '$1'" || return 1
+	shift
+	TB_N=3
+	TB_CID_LEN=18
+	_tb_weights=
+	_tb_family=6
+	_tb_hb=10s
+	_tb_ttl=
+	_tb_unknown=drop
+	_tb_extra=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--backends) TB_N=$2 ;;
+		--weights) _tb_weights=$2 ;;
+		--cid-len) TB_CID_LEN=$2 ;;
+		--backend-family) _tb_family=$2 ;;
+		--heartbeat-timeout) _tb_hb=$2 ;;
+		--learned-ttl) _tb_ttl=$2 ;;
+		--unknown) _tb_unknown=$2 ;;
+		--config-extra) _tb_extra=$2 ;;
+		*) _tb_err "tb_up: unknown option '$1'" || return 1 ;;
+		esac
+		[ $# -ge 2 ] || _tb_err "tb_up: $1 needs a value" || return 1
+		shift 2
+	done
+	if [ -z "$_tb_weights" ]; then
+		_tb_i=1
+		while [ "$_tb_i" -le "$TB_N" ]; do
+			_tb_weights="$_tb_weights 1"
+			_tb_i=$((_tb_i + 1))
+		done
+	fi
+	TB_N=$(echo $_tb_weights | wc -w)
+	[ "$TB_N" -ge 1 ] && [ "$TB_N" -le 200 ] || _tb_err "tb_up: $TB_N backends" || return 1
+	[ "$(id -u)" -eq 0 ] || _tb_err "tb_up: needs root" || return 1
+	for _tb_f in quicsteerd quicsteer bpf/decap.bpf.o bench-bpf/floor.bpf.o; do
+		[ -e "$TB_BUILD/$_tb_f" ] || _tb_err "tb_up: no $TB_BUILD/$_tb_f (run make)" || return 1
+	done
+	for _tb_f in gtlsserver gtlsclient openssl jq bpftool ethtool curl; do
+		command -v "$_tb_f" >/dev/null || _tb_err "tb_up: $_tb_f not installed" || return 1
+	done
+	TB_H3SERVER=$TB_BUILD/tools/qs-h3server
+	_tb_ups=$((_tb_ups + 1))
+	_tb_prefix=qstb-$$-$_tb_ups
+	TB_DIR=$(mktemp -d /tmp/qs-testbed.XXXXXX) || return 1
+	trap tb_down EXIT
+	trap 'exit 130' INT TERM
+	TB_WWW=$TB_DIR/www
+	TB_TLS_KEY=$TB_DIR/tls.key
+	TB_TLS_CERT=$TB_DIR/tls.crt
+	mkdir -p "$TB_WWW" "$TB_DIR/keys" "$TB_DIR/fetch" "$TB_DIR/bpf" || return 1
+	_tb_log "up: $_tb_prefix, $TB_N backends (weights$_tb_weights), $TB_DIR"
+	_tb_run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$TB_TLS_KEY" -out "$TB_TLS_CERT" -days 2 -subj /CN=quicsteer-testbed &&
+		_tb_run mount -t bpf bpf "$TB_DIR/bpf" &&
+		_tb_segment || return 1
+	_tb_write_config
+	_tb_run "$TB_BUILD/quicsteerd" --check -c "$TB_DIR/quicsteer.conf" && tb_agent_start || return 1
+	tb_wait_until 10 _tb_nexthops_ready ||
+		_tb_err "the agent resolved no MAC for some backend: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+}
+
+tb_down()
+{
+	[ -n "$TB_DIR" ] || return 0
+	_tb_log "down: $_tb_prefix"
+	# Everything the testbed started runs in one of its namespaces (ip
+	# netns exec execs the command), the agent included.
+	for _tb_h in $(ip netns list | awk -v p="$_tb_prefix-" 'index($1, p) == 1 { print $1 }'); do
+		for _tb_p in $(ip netns pids "$_tb_h" 2>/dev/null); do kill -KILL "$_tb_p" 2>/dev/null; done
+	done
+	for _tb_h in $(ip netns list | awk -v p="$_tb_prefix-" 'index($1, p) == 1 { print $1 }'); do
+		tb_wait_until 5 sh -c '[ -z "$(ip netns pids "$1")" ]' sh "$_tb_h"
+		ip netns del "$_tb_h" 2>/dev/null
+	done
+	wait 2>/dev/null
+	TB_AGENT_PID=
+	umount "$TB_DIR/bpf" 2>/dev/null
+	rm -rf "$TB_DIR"
+	TB_DIR=
+}
+
+
+# Servers. Each backend's pids, kind and options are kept in
+# $TB_DIR/bI/ so that stop and restart find them.
+# A zombie still answers kill -0: look at its state.
+_tb_dead() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# How many UDP sockets bound to the VIPs' port backend $1 has.
+_tb_bound()
+{
+	[ "$(tb_exec "$1" ss -Hlun "sport = :$TB_PORT" 2>/dev/null | wc -l)" -ge "$2" ]
+}
+
+tb_server_start()
+{
+	_tb_b=$1
+	_tb_kind=$2
+	shift 2
+	_tb_d=$TB_DIR/b$_tb_b
+	[ -d "$_tb_d" ] || _tb_err "tb_server_start: no backend '$_tb_b'" || return 1
+	[ ! -s "$_tb_d/pids" ] || _tb_err "tb_server_start: backend $_tb_b already runs a server" || return 1
+	echo "$_tb_kind" >"$_tb_d/kind"
+	echo "$*" >"$_tb_d/args"
+	_tb_vips=$TB_VIP4
+	[ "$_tb_family" = 4 ] || _tb_vips="$TB_VIP4 $TB_VIP6"
+	case $_tb_kind in
+	gtls)
+		# One process per VIP: bound to the VIP, it answers from it.
+		for _tb_v in $_tb_vips; do
+			_tb_log "backend $_tb_b: gtlsserver $* $_tb_v $TB_PORT"
+			ip netns exec "$(tb_ns "$_tb_b")" gtlsserver -q -d "$TB_WWW" --max-dyn-length=64M \
+				--qlog-dir="$_tb_d/qlog" "$@" "$_tb_v" "$TB_PORT" "$TB_TLS_KEY" "$TB_TLS_CERT" \
+				>>"$_tb_d/server.log" 2>&1 &
+			echo $! >>"$_tb_d/pids"
+		done
+		;;
+	h3)
+		tb_have_h3server || _tb_err "tb_server_start: no $TB_H3SERVER" || return 1
+		set -- --listen "$TB_VIP4:$TB_PORT" "$@"
+		[ "$_tb_family" = 4 ] || set -- --listen "[$TB_VIP6]:$TB_PORT" "$@"
+		_tb_log "backend $_tb_b: qs-h3server $*"
+		ip netns exec "$(tb_ns "$_tb_b")" "$TB_H3SERVER" -q -d "$TB_WWW" --max-dyn-length 64M \
+			--tls-key "$TB_TLS_KEY" --tls-cert "$TB_TLS_CERT" --backend-id "$_tb_b" \
+			--report-key "$TB_DIR/keys/b$_tb_b.key" --agent "${TB_REPORT_TO:-$TB_REPORT4}" \
+			--cid-len "$TB_CID_LEN" --status-file "$_tb_d/status.json" "$@" \
+			>>"$_tb_d/server.log" 2>&1 &
+		echo $! >>"$_tb_d/pids"
+		_tb_vips=$(echo $_tb_vips) # one socket per listen address
+		;;
+	*) _tb_err "tb_server_start: unknown kind '$_tb_kind' (gtls or h3)" || return 1 ;;
+	esac
+	tb_wait_until 10 _tb_bound "$_tb_b" "$(echo $_tb_vips | wc -w)" ||
+		_tb_err "backend $_tb_b: $_tb_kind server not listening: $(tail -n 3 "$_tb_d/server.log" | tr '\n' ' ')"
+}
+
+tb_server_start_all()
+{
+	_tb_j=1
+	while [ "$_tb_j" -le "$TB_N" ]; do
+		tb_server_start "$_tb_j" "$@" || return 1
+		_tb_j=$((_tb_j + 1))
+	done
+}
+
+tb_server_stop()
+{
+	_tb_d=$TB_DIR/b$1
+	[ -s "$_tb_d/pids" ] || return 0
+	for _tb_p in $(cat "$_tb_d/pids"); do kill -"${2:-TERM}" "$_tb_p" 2>/dev/null; done
+	for _tb_p in $(cat "$_tb_d/pids"); do
+		tb_wait_until 10 _tb_dead "$_tb_p" || kill -KILL "$_tb_p" 2>/dev/null
+		wait "$_tb_p" 2>/dev/null
+	done
+	: >"$_tb_d/pids"
+	rm -f "$_tb_d/kind"
+}
+
+tb_server_kind() { cat "$TB_DIR/b$1/kind" 2>/dev/null; }
+
+tb_server_restart()
+{
+	_tb_k=$(tb_server_kind "$1")
+	[ -n "$_tb_k" ] || _tb_err "tb_server_restart: backend $1 runs no server" || return 1
+	_tb_a=$(cat "$TB_DIR/b$1/args")
+	tb_server_stop "$1" && tb_server_start "$1" "$_tb_k" $_tb_a
+}
+
+tb_status()
+{
+	[ -s "$TB_DIR/b$1/status.json" ] || _tb_err "backend $1: no status file" || return 1
+	if [ -n "${2:-}" ]; then
+		jq -e ".$2" "$TB_DIR/b$1/status.json"
+	else
+		cat "$TB_DIR/b$1/status.json"
+	fi
+}
+
+tb_connections()
+{
+	if [ -e "$TB_DIR/b$1/status.json" ]; then
+		tb_status "$1" connections
+	else
+		find "$TB_DIR/b$1/qlog" -type f | wc -l
+	fi
+}
+
+tb_decap_stats()
+{
+	_tb_prog=$(ip -j -n "$(tb_ns "$1")" link show dev eth0 | jq -e '.[0].xdp.prog.id') &&
+		_tb_map=$(bpftool -j prog show id "$_tb_prog" | jq -e '.map_ids[0]') &&
+		bpftool -j map dump id "$_tb_map" | jq -r '
+			def sum(k): [.[] | select(.formatted.key == k) | .formatted.values[].value.packets] | add;
+			"\(sum(1) + sum(2) + sum(3)) \(sum(4))"' ||
+		_tb_err "backend $1: cannot read the decap program's counters"
+}
+
+tb_make_file() { head -c "$2" /dev/urandom >"$TB_WWW/$1"; }
+
+tb_client_src()
+{
+	case $1$2 in
+	4a) ip -n "$(tb_ns client)" route replace "$TB_VIP4/32" via "$TB_LB4" src "$TB_CL4A" ;;
+	4b) ip -n "$(tb_ns client)" route replace "$TB_VIP4/32" via "$TB_LB4" src "$TB_CL4B" ;;
+	6a) ip -n "$(tb_ns client)" -6 route replace "$TB_VIP6/128" via "$TB_LB6" src "$TB_CL6A" ;;
+	6b) ip -n "$(tb_ns client)" -6 route replace "$TB_VIP6/128" via "$TB_LB6" src "$TB_CL6B" ;;
+	*) _tb_err "tb_client_src: '$1 $2' is not 4|6 a|b" ;;
+	esac
+}
+
+# _tb_fetch NAME 4|6 OPTIONS... -- PATH...: the client, in the foreground.
+_tb_fetch()
+{
+	_tb_f=$TB_DIR/fetch/$1
+	case $2 in
+	4) _tb_host=$TB_VIP4 _tb_url=$TB_VIP4 ;;
+	6) _tb_host=$TB_VIP6 _tb_url="[$TB_VIP6]" ;;
+	*) _tb_err "tb_fetch $1: family '$2' is not 4 or 6" || return 1 ;;
+	esac
+	shift 2
+	_tb_opts=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_tb_opts="$_tb_opts $1"
+		shift
+	done
+	[ "${1:-}" = -- ] && [ $# -ge 2 ] || _tb_err "tb_fetch: no -- PATH..." || return 1
+	shift
+	_tb_uris=
+	for _tb_p; do _tb_uris="$_tb_uris https://$_tb_url:$TB_PORT/$_tb_p"; done
+	rm -rf "$_tb_f" && mkdir -p "$_tb_f" || return 1
+	_tb_log "fetch ${_tb_f##*/}:$_tb_opts$_tb_uris"
+	# shellcheck disable=SC2086 # options and URIs hold no spaces
+	ip netns exec "$(tb_ns client)" timeout -s KILL 60 gtlsclient -q --exit-on-all-streams-close \
+		--timeout=5s --download="$_tb_f" --qlog-file="$_tb_f.qlog" $_tb_opts \
+		"$_tb_host" "$TB_PORT" $_tb_uris >"$_tb_f.log" 2>&1
+}
+
+tb_fetch() { _tb_fetch "$@"; }
+
+tb_fetch_bg()
+{
+	mkdir -p "$TB_DIR/fetch" && _tb_fetch "$@" &
+	echo $! >"$TB_DIR/fetch/$1.pid"
+}
+
+tb_fetch_wait()
+{
+	for _tb_n; do
+		[ -s "$TB_DIR/fetch/$_tb_n.pid" ] || _tb_err "tb_fetch_wait: no fetch '$_tb_n'" || return 1
+		wait "$(cat "$TB_DIR/fetch/$_tb_n.pid")"
+	done
+	return 0
+}
+
+tb_verify()
+{
+	_tb_n=$1
+	shift
+	for _tb_p; do
+		_tb_got=$TB_DIR/fetch/$_tb_n/${_tb_p##*/}
+		[ -e "$_tb_got" ] ||
+			_tb_err "fetch $_tb_n: $_tb_p not downloaded ($(tail -n 2 "$TB_DIR/fetch/$_tb_n.log" | tr '\n' ' '))" ||
+			return 1
+		cmp "$TB_WWW/$_tb_p" "$_tb_got" >&2 || return 1
+	done
+}
