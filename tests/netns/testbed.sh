@@ -111,6 +111,9 @@
 #   tb_status I [FIELD]   backend I's qs-h3server status JSON, or one field
 #   tb_connections I      connections backend I's server accepted: h3:
 #                         status "connections"; gtls: qlog files
+#   tb_connections_all    "C1 C2 ... CN": tb_connections of every backend
+#   tb_moved BEFORE AFTER the backend numbers (1..N, space separated) whose
+#                         entry differs between two such lists
 #   tb_decap_stats I      "decapsulated dropped" packets of backend I's
 #                         decap program
 #   tb_have_h3server      true if BUILD/tools/qs-h3server exists
@@ -533,6 +536,24 @@ tb_connections()
 	else
 		find "$TB_DIR/b$1/qlog" -type f | wc -l
 	fi
+}
+
+tb_connections_all()
+{
+	_tb_j=1
+	_tb_out=
+	while [ "$_tb_j" -le "$TB_N" ]; do
+		_tb_out="$_tb_out $(tb_connections "$_tb_j")" || return 1
+		_tb_j=$((_tb_j + 1))
+	done
+	echo $_tb_out
+}
+
+tb_moved()
+{
+	echo "$1" "$2" | awk '{ n = NF / 2; s = ""
+		for (i = 1; i <= n; i++) if ($i != $(i + n)) s = s (s == "" ? "" : " ") i
+		print s }'
 }
 
 tb_decap_stats()
