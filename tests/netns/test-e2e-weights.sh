@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# Many clients at once through the router (tests/netns/testbed.sh): 200
+# connections started together, half IPv4 and half IPv6, each downloading
+# a file of its own that is compared byte for byte. All must complete, and
+# the connections must spread over the backends in proportion to their
+# weights (1, 2, 5 and 0).
+#
+# How many connections each backend took is counted twice, independently:
+# by the servers (qs-h3server's status files when it is built, else
+# gtlsserver's one qlog file per connection) and by the router (its
+# address-table entries per backend: one per connection it hashed). The
+# two must agree, backend by backend.
+#
+# Tolerance: each connection's client port is random, so a backend of
+# share p = w / 8 takes a binomial number of the 200 connections, mean
+# 200 p, standard deviation sqrt(200 p (1 - p)); the test accepts 4
+# standard deviations either side (a correct router fails it about once in
+# 15000 runs; one that ignored the weights, about 67 each to the first
+# three, falls outside the band of the weight-5 backend, 98..152). The
+# weight-0 backend must take exactly none and the router must forward it
+# nothing. The bands use the configured weights, not the Maglev table's
+# slot counts, which match them to well under one percent at its size.
+#
+# Guards against weights that do not reach the Maglev table, a table that
+# sends new connections to a weight-0 backend, connections lost or
+# corrupted under concurrency (the address table's records for many
+# clients of one address, the encapsulation of many flows at once), and a
+# router that routes a connection's later packets elsewhere than its
+# first.
+#
+# Usage: tests/netns/test-e2e-weights.sh [BUILD_DIR]. Needs root; never skips.
+
+BUILD=${1:-build}
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/testbed.sh"
+WEIGHTS="1 2 5 0"
+CONNS=200
+
+if ! tb_up "$BUILD" --weights "$WEIGHTS"; then
+	not_ok "set-up: the testbed" "see above"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+kind=gtls
+tb_have_h3server && kind=h3
+echo "# backends run $kind"
+if ! tb_server_start_all $kind; then
+	not_ok "set-up: $kind servers" "see above"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+
+i=1
+while [ $i -le $CONNS ]; do
+	tb_make_file "f$i" $((16384 + i * 512))
+	i=$((i + 1))
+done
+c0=$(tb_connections_all)
+i=1
+while [ $i -le $CONNS ]; do
+	tb_fetch_bg "c$i" $((i % 2 ? 4 : 6)) --timeout=10s -- "f$i"
+	i=$((i + 1))
+done
+i=1
+while [ $i -le $CONNS ]; do
+	tb_fetch_wait "c$i"
+	i=$((i + 1))
+done
+
+bad=
+i=1
+while [ $i -le $CONNS ]; do
+	tb_verify "c$i" "f$i" 2>>"$TB_DIR/verify.err" || bad="$bad c$i"
+	i=$((i + 1))
+done
+check "all $CONNS concurrent downloads complete and intact" "${bad:-none}" none
+[ -z "$bad" ] || sed 's/^/# /' "$TB_DIR/verify.err" | head -n 5
+
+c1=$(tb_connections_all)
+servers=$(echo "$c0" "$c1" | awk '{ n = NF / 2; s = ""
+	for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") ($(i + n) - $i); print s }')
+router=
+for b in 1 2 3 4; do router="$router $(tb_flows_backend $b || echo 0)"; done
+router=$(echo $router)
+check "servers accepted $CONNS connections in all ($servers)" \
+	"$(echo "$servers" | awk '{ print $1 + $2 + $3 + $4 }')" $CONNS
+check "the router's address table and the servers agree per backend" "$router" "$servers"
+
+# expected share and its 4-sigma band, per backend
+band()
+{
+	awk -v n=$CONNS -v w="$1" -v sum="$(echo $WEIGHTS | awk '{ print $1 + $2 + $3 + $4 }')" 'BEGIN {
+		p = w / sum; m = n * p; d = 4 * sqrt(n * p * (1 - p))
+		lo = m - d; hi = m + d; if (lo < 0) lo = 0
+		printf "%d %d\n", int(lo + 0.999999), int(hi) }'
+}
+b=1
+for w in $WEIGHTS; do
+	got=$(echo "$servers" | cut -d' ' -f$b)
+	set -- $(band "$w")
+	if [ "$got" -ge "$1" ] && [ "$got" -le "$2" ]; then
+		ok "b$b (weight $w) took $got connections, within $1..$2"
+	else
+		not_ok "b$b (weight $w) takes a share of the connections in proportion" \
+			"got $got want $1..$2"
+	fi
+	b=$((b + 1))
+done
+check "the router forwarded nothing to the weight-0 backend" "$(tb_stat_backend 4)" 0
+check "nothing dropped for want of a backend or next hop" \
+	"$(tb_stat_reason drop_no_backend) $(tb_stat_reason drop_no_nexthop)" "0 0"
+
+[ "$failed" -eq 0 ] || sed 's/^/# agent: /' "$TB_DIR/agent.log" | tail -n 20
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
