@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * qs-h3server's command line. A bad one exits 2 with a message that names
+ * the option; docs/h3server.md documents it, and the testbed relies on
+ * these names: do not rename them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <getopt.h>
+#include "h3server.h"
+
+/* Long-only options get values above any character. */
+enum {
+	OPT_TLS_KEY = 256,
+	OPT_TLS_CERT,
+	OPT_MAX_DYN,
+	OPT_BACKEND_ID,
+	OPT_REPORT_KEY,
+	OPT_AGENT,
+	OPT_NO_REPORT,
+	OPT_CID_LEN,
+	OPT_CID_SCHEME,
+	OPT_QUICLB_CONFIG,
+	OPT_SERVER_ID,
+	OPT_NONCE_LEN,
+	OPT_RETRY,
+	OPT_IDLE_TIMEOUT,
+	OPT_STATUS_FILE,
+};
+
+/*
+ * One table gives getopt_long its tables and --help its lines. Most
+ * options here are long-only (val above any character), which the
+ * agent's helper (userspace/lib/options.c) does not know, hence these.
+ */
+struct h3s_option {
+	struct option opt;
+	const char *arg; /* the argument's name in --help; NULL: none */
+	const char *help;
+};
+
+static const struct h3s_option options[] = {
+	{ { "listen", required_argument, NULL, 'l' }, "ADDR:PORT",
+	  "UDP address to serve (repeatable; IPv6 as [fd00::1]:443)" },
+	{ { "tls-key", required_argument, NULL, OPT_TLS_KEY }, "FILE", "PEM private key" },
+	{ { "tls-cert", required_argument, NULL, OPT_TLS_CERT }, "FILE", "PEM certificate" },
+	{ { "dir", required_argument, NULL, 'd' }, "DIR", "serve files from DIR" },
+	{ { "max-dyn-length", required_argument, NULL, OPT_MAX_DYN }, "BYTES",
+	  "largest N that /N serves [1073741824]" },
+	{ { "backend-id", required_argument, NULL, OPT_BACKEND_ID }, "N",
+	  "this backend's id at the agents, 1..4095" },
+	{ { "report-key", required_argument, NULL, OPT_REPORT_KEY }, "FILE",
+	  "this backend's report key file (64 hex digits)" },
+	{ { "agent", required_argument, NULL, OPT_AGENT }, "ENDPOINT",
+	  "where reports go: ADDR:PORT, [ADDR6]:PORT or unix:PATH (repeatable)" },
+	{ { "no-report", no_argument, NULL, OPT_NO_REPORT }, NULL, "report nothing" },
+	{ { "cid-len", required_argument, NULL, OPT_CID_LEN }, "N",
+	  "length of the connection IDs issued, 1..20 [8]" },
+	{ { "cid-scheme", required_argument, NULL, OPT_CID_SCHEME }, "random|quic-lb",
+	  "how connection IDs are made [random]" },
+	{ { "quic-lb-config", required_argument, NULL, OPT_QUICLB_CONFIG }, "N",
+	  "QUIC-LB configuration id, 0..6 [0]" },
+	{ { "server-id", required_argument, NULL, OPT_SERVER_ID }, "HEX",
+	  "QUIC-LB server ID bytes" },
+	{ { "nonce-len", required_argument, NULL, OPT_NONCE_LEN }, "N", "QUIC-LB nonce length" },
+	{ { "retry", no_argument, NULL, OPT_RETRY }, NULL,
+	  "validate every client address with a Retry" },
+	{ { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, "DURATION",
+	  "idle timeout: 500ms, 30s, 2m [30s]" },
+	{ { "status-file", required_argument, NULL, OPT_STATUS_FILE }, "PATH",
+	  "JSON counters, rewritten after every handshake and close" },
+	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no per-connection log lines" },
+	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void options_getopt(struct option *longopts, char *shortopts)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		longopts[i] = options[i].opt;
+		if (options[i].opt.val < 256) {
+			*shortopts++ = options[i].opt.val;
+			if (options[i].opt.has_arg)
+				*shortopts++ = ':';
+		}
+	}
+	memset(&longopts[N_OPTIONS], 0, sizeof(longopts[N_OPTIONS]));
+	*shortopts = 0;
+}
+
+static void options_usage(const char *synopsis)
+{
+	printf("usage: %s\n", synopsis);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct h3s_option *o = &options[i];
+		char name[64];
+
+		snprintf(name, sizeof(name), "--%s%s%s", o->opt.name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		if (o->opt.val < 256)
+			printf("  -%c, %-34s %s\n", o->opt.val, name, o->help);
+		else
+			printf("      %-34s %s\n", name, o->help);
+	}
+	printf("SIGTERM/SIGINT: close every connection, report, exit. SIGUSR1: drain "
+	       "(ask the agents for no new connections).\n");
+}
+
+static const char *option_name(int val)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (options[i].opt.val == val)
+			return options[i].opt.name;
+	return "?";
+}
+
+static const char synopsis[] =
+	"qs-h3server [OPTIONS] --listen ADDR:PORT [--listen ...] --tls-key FILE --tls-cert FILE";
+
+static int usage_error(const char *option, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "qs-h3server: --%s: ", option);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
+/* "198.18.0.1:443" or "[fd00::1]:443". */
+static int parse_addr_port(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *end;
+	unsigned long port;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hlen = end - s - 1;
+		colon = end + 1;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hlen = colon - s;
+	}
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, (char **)&end, 10);
+	if (errno || *end || colon[1] == 0 || port == 0 || port > 65535)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A decimal number in [min, max]. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	if (*s == '-' || *s == 0)
+		return -EINVAL;
+	*v = strtoull(s, &end, 10);
+	return errno || *end || *v < min || *v > max ? -EINVAL : 0;
+}
+
+/* "500ms", "30s", "2m": a number and a unit. */
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = { { "ms", NGTCP2_MILLISECONDS }, { "s", NGTCP2_SECONDS },
+		      { "m", 60 * NGTCP2_SECONDS } };
+	char *end;
+	uint64_t n;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	n = strtoull(s, &end, 10);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!errno && !strcmp(end, units[i].unit) && n && n <= UINT64_MAX / units[i].ns) {
+			*ns = n * units[i].ns;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n % 2 || n / 2 > cap)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &out[i]) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
+			return -EINVAL;
+	*len = n / 2;
+	return 0;
+}
+
+static int option_value(struct h3s_options *opt, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'l':
+		if (opt->n_listen == H3S_MAX_LISTEN)
+			return usage_error("listen", "at most %s addresses", "16");
+		if (parse_addr_port(arg, &opt->listen[opt->n_listen]))
+			return usage_error("listen", "\"%s\" is not ADDR:PORT or [ADDR6]:PORT", arg);
+		opt->n_listen++;
+		return 0;
+	case OPT_TLS_KEY:
+		opt->tls_key = arg;
+		return 0;
+	case OPT_TLS_CERT:
+		opt->tls_cert = arg;
+		return 0;
+	case 'd':
+		opt->dir = arg;
+		return 0;
+	case OPT_MAX_DYN:
+		if (parse_uint(arg, 0, UINT64_MAX, &opt->max_dyn_length))
+			return usage_error("max-dyn-length", "\"%s\" is not a number of bytes", arg);
+		return 0;
+	case OPT_BACKEND_ID:
+		if (parse_uint(arg, 1, 4095, &v))
+			return usage_error("backend-id", "\"%s\" is not 1..4095", arg);
+		opt->backend_id = v;
+		return 0;
+	case OPT_REPORT_KEY:
+		opt->report_key = arg;
+		return 0;
+	case OPT_AGENT:
+		if (opt->n_agents == H3S_MAX_AGENTS)
+			return usage_error("agent", "at most %s agents", "16");
+		opt->agents[opt->n_agents++] = arg;
+		return 0;
+	case OPT_NO_REPORT:
+		opt->no_report = true;
+		return 0;
+	case OPT_CID_LEN:
+		if (parse_uint(arg, 1, NGTCP2_MAX_CIDLEN, &v))
+			return usage_error("cid-len", "\"%s\" is not 1..20", arg);
+		opt->cid_len = v;
+		return 0;
+	case OPT_CID_SCHEME:
+		if (!strcmp(arg, "random"))
+			opt->cid_scheme = H3S_CID_RANDOM;
+		else if (!strcmp(arg, "quic-lb"))
+			opt->cid_scheme = H3S_CID_QUICLB;
+		else
+			return usage_error("cid-scheme", "\"%s\" is not random or quic-lb", arg);
+		return 0;
+	case OPT_QUICLB_CONFIG:
+		if (parse_uint(arg, 0, 6, &v))
+			return usage_error("quic-lb-config", "\"%s\" is not 0..6", arg);
+		opt->quiclb_config = v;
+		return 0;
+	case OPT_SERVER_ID:
+		if (parse_hex(arg, opt->server_id, H3S_MAX_SID_LEN, &opt->sid_len))
+			return usage_error("server-id", "\"%s\" is not 1..15 bytes in hex", arg);
+		return 0;
+	case OPT_NONCE_LEN:
+		if (parse_uint(arg, 4, 18, &v))
+			return usage_error("nonce-len", "\"%s\" is not 4..18", arg);
+		opt->nonce_len = v;
+		return 0;
+	case OPT_RETRY:
+		opt->retry = true;
+		return 0;
+	case OPT_IDLE_TIMEOUT:
+		if (parse_duration(arg, &opt->idle_timeout_ns))
+			return usage_error("idle-timeout", "\"%s\" is not a duration (500ms, 30s, 2m)",
+					   arg);
+		return 0;
+	case OPT_STATUS_FILE:
+		opt->status_file = arg;
+		return 0;
+	case 'q':
+		opt->quiet = true;
+		return 0;
+	}
+	return 2;
+}
+
+/* What no single option can check: required ones and combinations. */
+static int options_check(struct h3s_options *opt)
+{
+	if (!opt->n_listen)
+		return usage_error("listen", "%s", "required");
+	if (!opt->tls_key)
+		return usage_error("tls-key", "%s", "required");
+	if (!opt->tls_cert)
+		return usage_error("tls-cert", "%s", "required");
+	if (access(opt->tls_key, R_OK))
+		return usage_error("tls-key", "cannot read \"%s\"", opt->tls_key);
+	if (access(opt->tls_cert, R_OK))
+		return usage_error("tls-cert", "cannot read \"%s\"", opt->tls_cert);
+	if (!opt->no_report) {
+		if (!opt->backend_id)
+			return usage_error("backend-id", "%s", "required unless --no-report");
+		if (!opt->report_key)
+			return usage_error("report-key", "%s", "required unless --no-report");
+		if (access(opt->report_key, R_OK))
+			return usage_error("report-key", "cannot read \"%s\"", opt->report_key);
+		if (!opt->n_agents)
+			return usage_error("agent", "%s", "required unless --no-report");
+	}
+	if (opt->cid_scheme == H3S_CID_QUICLB) {
+		if (!opt->sid_len)
+			return usage_error("server-id", "%s", "required with --cid-scheme quic-lb");
+		if (!opt->nonce_len)
+			return usage_error("nonce-len", "%s", "required with --cid-scheme quic-lb");
+		if (1 + opt->sid_len + opt->nonce_len != opt->cid_len)
+			return usage_error("cid-len", "%s",
+					   "must be 1 + server-id bytes + nonce-len with quic-lb");
+	}
+	return 0;
+}
+
+int h3s_options_parse(struct h3s_options *opt, int argc, char **argv)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[2 * N_OPTIONS + 2];
+	int c, err;
+
+	*opt = (struct h3s_options){
+		.max_dyn_length = 1ull << 30,
+		.cid_len = 8,
+		.idle_timeout_ns = 30 * NGTCP2_SECONDS,
+	};
+	options_getopt(longopts, shortopts + 1);
+	shortopts[0] = ':'; /* a missing argument is ':', not '?' */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			options_usage(synopsis);
+			return 1;
+		}
+		if (c == ':')
+			return usage_error(option_name(optopt), "%s", "needs an argument");
+		if (c == '?') {
+			fprintf(stderr, "qs-h3server: unknown option \"%s\" (see --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+		err = option_value(opt, c, optarg);
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "qs-h3server: unexpected argument \"%s\" (see --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	return options_check(opt);
+}
