@@ -23,7 +23,6 @@ BUILD=${1:-build}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/testbed.sh"
 ROUNDS=4
-skipped=0
 
 # rounds KIND
 rounds()
@@ -54,29 +53,7 @@ rounds()
 	done
 }
 
-if ! tb_up "$BUILD" --backends 3; then
-	not_ok "set-up: the testbed" "see above"
-	echo "$passed passed, $failed failed"
-	exit 1
-fi
+tb_test_up "$BUILD" --backends 3
 tb_make_file f256k 262144
-if tb_server_start_all gtls -V; then
-	rounds gtls
-else
-	not_ok "set-up: gtlsserver -V on every backend" "see above"
-fi
-if tb_have_h3server; then
-	for j in 1 2 3; do tb_server_stop $j; done
-	if tb_server_start_all h3 --retry; then
-		rounds h3
-	else
-		not_ok "set-up: qs-h3server --retry on every backend" "see above"
-	fi
-else
-	echo "# skip: reference backend half: $TB_H3SERVER not built"
-	skipped=$((skipped + 1))
-fi
-[ "$failed" -eq 0 ] || sed 's/^/# agent: /' "$TB_DIR/agent.log" | tail -n 20
-[ "$skipped" -eq 0 ] || echo "# $skipped skipped"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tb_test_kinds rounds -V --retry
+tb_test_end

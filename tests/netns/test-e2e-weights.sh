@@ -38,18 +38,13 @@ BUILD=${1:-build}
 WEIGHTS="1 2 5 0"
 CONNS=200
 
-if ! tb_up "$BUILD" --weights "$WEIGHTS"; then
-	not_ok "set-up: the testbed" "see above"
-	echo "$passed passed, $failed failed"
-	exit 1
-fi
+tb_test_up "$BUILD" --weights "$WEIGHTS"
 kind=gtls
 tb_have_h3server && kind=h3
 echo "# backends run $kind"
 if ! tb_server_start_all $kind; then
 	not_ok "set-up: $kind servers" "see above"
-	echo "$passed passed, $failed failed"
-	exit 1
+	tb_test_end
 fi
 
 i=1
@@ -112,6 +107,4 @@ check "the router forwarded nothing to the weight-0 backend" "$(tb_stat_backend 
 check "nothing dropped for want of a backend or next hop" \
 	"$(tb_stat_reason drop_no_backend) $(tb_stat_reason drop_no_nexthop)" "0 0"
 
-[ "$failed" -eq 0 ] || sed 's/^/# agent: /' "$TB_DIR/agent.log" | tail -n 20
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tb_test_end

@@ -131,6 +131,17 @@
 #                         prints the first difference on stderr
 #   tb_wait_until SECONDS CMD...   polls CMD every 0.1 s until it succeeds
 #
+# For test scripts that source tests/netns/lib.sh (its ok/not_ok counters):
+#   tb_test_up BUILD [tb_up options]   tb_up, or "not ok", the summary, exit 1
+#   tb_test_kinds FUNC "GTLS-ARGS" "H3-ARGS"   starts gtlsserver (with
+#                         GTLS-ARGS) on every backend and runs FUNC gtls;
+#                         then, if qs-h3server is built, replaces them with
+#                         qs-h3server (H3-ARGS) and runs FUNC h3, else
+#                         prints and counts a skip
+#   tb_skip WHY           "# skip: WHY", counted in tb_skipped
+#   tb_test_end           the agent's log when a check failed, the skips,
+#                         "N passed, M failed"; exits 0 only if none failed
+#
 # gtlsclient's exit status is 0 even when nothing arrives (TESTBED.md):
 # success is only ever proven by tb_verify.
 
@@ -634,4 +645,56 @@ tb_verify()
 			return 1
 		cmp "$TB_WWW/$_tb_p" "$_tb_got" >&2 || return 1
 	done
+}
+
+tb_skipped=0
+
+tb_skip()
+{
+	echo "# skip: $*"
+	tb_skipped=$((tb_skipped + 1))
+}
+
+tb_test_up()
+{
+	tb_up "$@" && return 0
+	not_ok "set-up: the testbed" "see above"
+	echo "$passed passed, $failed failed"
+	exit 1
+}
+
+tb_server_stop_all()
+{
+	_tb_j=1
+	while [ "$_tb_j" -le "$TB_N" ]; do
+		tb_server_stop "$_tb_j" "$@"
+		_tb_j=$((_tb_j + 1))
+	done
+}
+
+tb_test_kinds()
+{
+	# shellcheck disable=SC2086 # the arguments are word lists
+	if tb_server_start_all gtls $2; then
+		"$1" gtls
+	else
+		not_ok "set-up: gtlsserver $2 on every backend" "see above"
+	fi
+	tb_server_stop_all
+	if ! tb_have_h3server; then
+		tb_skip "the reference-backend half: $TB_H3SERVER not built"
+	elif tb_server_start_all h3 $3; then
+		"$1" h3
+	else
+		not_ok "set-up: qs-h3server $3 on every backend" "see above"
+	fi
+}
+
+tb_test_end()
+{
+	[ "$failed" -eq 0 ] || sed 's/^/# agent: /' "$TB_DIR/agent.log" | tail -n 20
+	[ "$tb_skipped" -eq 0 ] || echo "# $tb_skipped skipped"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
 }
