@@ -1,0 +1,299 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# qs-h3server, the reference HTTP/3 backend, with stock gtlsclient as the
+# client, in two namespaces joined by a veth pair: downloads over IPv4 and
+# IPv6 compared byte for byte (generated /N of 0, 1, 100000 and 5000000
+# bytes, a file from --dir, a 404); its reports against a real quicsteerd:
+# every ID the client's qlog shows the server issued is in the agent's ID
+# table as authoritative for this backend while the connection lives, and
+# gone once it closes; QUIC-LB IDs carry the configuration and server ID;
+# --retry makes the client take a Retry and still download; --no-report
+# leaves the table empty; bad command lines exit 2 naming the option.
+# Guards the example server every integration follows, and the IDs the
+# balancer routes by.
+#
+# Usage: tests/netns/test-h3server.sh [BUILD_DIR]. Needs root; never skips.
+
+BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
+SERVER=$BUILD/tools/qs-h3server
+AGENT=$BUILD/quicsteerd
+CLI=$BUILD/quicsteer
+. "$(dirname "$0")/lib.sh"
+
+BACKEND=7
+V4=198.18.20.1
+V6=fd00:20::1
+PORT=4433
+
+fail_setup()
+{
+	echo "not ok - set-up: $1"
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+}
+
+for tool in "$SERVER" "$AGENT" "$CLI" gtlsclient openssl jq ethtool; do
+	command -v "$tool" >/dev/null 2>&1 || fail_setup "needs $tool (run make; apt-get install ngtcp2-client)"
+done
+[ "$(id -u)" -eq 0 ] || fail_setup "needs root"
+
+S=qs-h3s-$$-srv
+C=qs-h3s-$$-cli
+DIR=$(mktemp -d /tmp/qs-h3server.XXXXXX)
+SERVER_PID=
+AGENT_PID=
+CLIENT_PID=
+cleanup()
+{
+	for p in $CLIENT_PID $SERVER_PID $AGENT_PID; do
+		kill -CONT "$p" 2>/dev/null
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	ip netns del "$S" 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	umount "$DIR/bpf" 2>/dev/null
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- hosts: server (agent too) and client on one veth pair ----
+{
+	ip netns add "$S" && ip netns add "$C" &&
+		ip -n "$S" link add eth0 type veth peer name eth0 netns "$C" &&
+		ip -n "$S" addr add $V4/24 dev eth0 && ip -n "$S" addr add $V6/64 dev eth0 nodad &&
+		ip -n "$C" addr add 198.18.20.2/24 dev eth0 &&
+		ip -n "$C" addr add fd00:20::2/64 dev eth0 nodad &&
+		ip -n "$S" link set eth0 up && ip -n "$C" link set eth0 up &&
+		ip -n "$S" link set lo up && ip -n "$C" link set lo up &&
+		ip netns exec "$S" ethtool -K eth0 tx off >/dev/null &&
+		ip netns exec "$C" ethtool -K eth0 tx off >/dev/null &&
+		# The agent's router sits on a pair of its own: this test is about reports.
+		ip -n "$S" link add qsh0 type veth peer name qsh1 &&
+		ip -n "$S" link set qsh0 up && ip -n "$S" link set qsh1 up &&
+		mkdir "$DIR/bpf" && mount -t bpf bpf "$DIR/bpf"
+} || fail_setup "namespaces $S, $C"
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=qs-h3server \
+	-keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null || fail_setup "openssl"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/h.key"
+mkdir "$DIR/www" "$DIR/expect"
+head -c 1234567 /dev/urandom >"$DIR/www/file.bin"
+for n in 0 1 100000 5000000; do head -c $n /dev/zero >"$DIR/expect/$n"; done
+
+cat >"$DIR/quicsteer.conf" <<EOF
+pin-dir $DIR/bpf/quicsteer
+control-socket $DIR/control.sock
+metrics-listen 127.0.0.1 9464
+report-listen unix $DIR/reports.sock
+heartbeat-timeout off
+interface qsh0
+vip web4 $V4 $PORT id 0 cid-len 8
+vip web6 $V6 $PORT id 1 cid-len 8
+nexthop n dev qsh0 encap-source4 198.18.201.0/24 encap-source6 fd00:201::
+backend h fd00:21::10 id $BACKEND vip web4 vip web6 lladdr 02:00:00:00:00:07 key-file $DIR/h.key
+EOF
+
+cli() { "$CLI" --socket "$DIR/control.sock" --pin-dir "$DIR/bpf/quicsteer" "$@"; }
+# This backend's IDs in the agent's table, "HEX KIND" per line, sorted.
+table() { cli -j cid show backend $BACKEND | jq -r '.[] | "\(.cid) \(.kind)"' | sort; }
+status() { jq -r ".$1" "$DIR/status.json" 2>/dev/null; }
+
+# until TRIES COMMAND...: polls (0.1 s apart) until COMMAND succeeds.
+until_ok()
+{
+	_n=$1
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" && return 0
+		_n=$((_n - 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+# server_start ARGS...: a server in S on both VIPs; waits for its status file.
+server_start()
+{
+	rm -f "$DIR/status.json"
+	ip netns exec "$S" "$SERVER" -l $V4:$PORT -l "[$V6]:$PORT" --tls-key "$DIR/key.pem" \
+		--tls-cert "$DIR/cert.pem" -d "$DIR/www" --status-file "$DIR/status.json" "$@" \
+		2>>"$DIR/server.log" &
+	SERVER_PID=$!
+	until_ok 50 test -s "$DIR/status.json"
+}
+
+server_stop()
+{
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID"
+	_rc=$?
+	SERVER_PID=
+	return $_rc
+}
+
+# fetch NAME HOST [CLIENT-OPTIONS...] -- PATH...: one connection, waits for its end.
+fetch()
+{
+	_name=$1 _host=$2
+	shift 2
+	_opts=
+	while [ "$1" != -- ]; do
+		_opts="$_opts $1"
+		shift
+	done
+	shift
+	_urls=
+	for p in "$@"; do _urls="$_urls https://$(echo "$_host" | sed 's/.*:.*/[&]/'):$PORT/$p"; done
+	rm -rf "$DIR/dl-$_name"
+	mkdir "$DIR/dl-$_name"
+	# shellcheck disable=SC2086
+	ip netns exec "$C" timeout 30 gtlsclient --exit-on-all-streams-close --timeout=10s \
+		--download="$DIR/dl-$_name" --qlog-file="$DIR/$_name.qlog" $_opts "$_host" $PORT \
+		$_urls >"$DIR/$_name.out" 2>&1
+}
+
+# qlog_cids NAME: the IDs the server issued, as the client's qlog shows them.
+qlog_cids()
+{
+	tr -d '\036' <"$DIR/$1.qlog" | jq -r '
+		select(.name == "transport:parameters_set" and .data.owner == "remote")
+			.data.initial_source_connection_id // empty,
+		(select(.name == "transport:packet_received") | .data.frames[]? |
+			select(.frame_type == "new_connection_id") | .connection_id)' | sort -u
+}
+
+same() { cmp -s "$1" "$2"; }
+
+# downloads NAME: the files of one fetch of everything, compared.
+check_downloads()
+{
+	for n in 0 1 100000 5000000; do
+		if same "$DIR/dl-$1/$n" "$DIR/expect/$n"; then ok "$1: /$n"; else not_ok "$1: /$n" "differs or missing: $(ls -l "$DIR/dl-$1/$n" 2>&1)"; fi
+	done
+	if same "$DIR/dl-$1/file.bin" "$DIR/www/file.bin"; then ok "$1: file from --dir"; else not_ok "$1: file from --dir" "differs or missing"; fi
+	check "$1: missing file is 404" "$(grep -c "^http: stream .*\[:status: 404\]" "$DIR/$1.out")" 1
+}
+
+ALL="0 1 100000 5000000 file.bin nothing-here"
+
+# ---- the agent ----
+LIBXDP_BPFFS=$DIR/bpf ip netns exec "$S" "$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
+AGENT_PID=$!
+until_ok 100 cli status >/dev/null 2>&1 || fail_setup "quicsteerd: $(tail -n 3 "$DIR/agent.log")"
+# Its report listener may come up after its control socket.
+until_ok 100 test -S "$DIR/reports.sock" || fail_setup "quicsteerd: no report socket"
+
+# ---- reporting server: IPv4 and IPv6 downloads ----
+server_start --backend-id $BACKEND --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock" ||
+	fail_setup "qs-h3server: $(tail -n 3 "$DIR/server.log")"
+fetch v4 $V4 -- $ALL
+check_downloads v4
+fetch v6 $V6 -- $ALL
+check_downloads v6
+check "status: both connections' handshakes" "$(status handshakes)" 2
+# The server frees a connection three PTOs after the client's close.
+until_ok 50 [ "$(status closed)" = 2 ]
+check "status: both closed" "$(status closed)" 2
+check "status: requests" "$(status requests)" 12
+bytes=$(status bytes_sent)
+if [ "${bytes:-0}" -gt $((2 * (5100001 + 1234567))) ]; then ok "status: bytes sent"; else not_ok "status: bytes sent" "$bytes"; fi
+
+# ---- reports: a connection kept open, the server frozen while the table is read ----
+rm -rf "$DIR/dl-live" && mkdir "$DIR/dl-live"
+ip netns exec "$C" gtlsclient --timeout=60s --download="$DIR/dl-live" --qlog-file="$DIR/live.qlog" \
+	$V4 $PORT https://$V4:$PORT/100000 >"$DIR/live.out" 2>&1 &
+CLIENT_PID=$!
+if until_ok 100 same "$DIR/dl-live/100000" "$DIR/expect/100000"; then ok "live: download"; else not_ok "live: download" "$(tail -n 3 "$DIR/live.out")"; fi
+# Frozen, the server cannot report the close: the client's ends its
+# connection and writes out its qlog, and the table still holds its IDs.
+kill -STOP "$SERVER_PID"
+kill -INT "$CLIENT_PID"
+wait "$CLIENT_PID"
+CLIENT_PID=
+cids=$(qlog_cids live)
+n=$(echo "$cids" | grep -c .)
+if [ "$n" -ge 2 ]; then ok "live: the qlog shows $n server IDs"; else not_ok "live: the qlog shows the server's IDs" "'$cids'"; fi
+all_in_table()
+{
+	_t=$(table)
+	for id in $cids; do echo "$_t" | grep -qx "$id authoritative" || return 1; done
+}
+if until_ok 50 all_in_table; then
+	ok "live: every server ID is in the table, authoritative for backend $BACKEND"
+else
+	not_ok "live: every server ID in the table" "qlog: $(echo $cids) table: $(table | tr '\n' ' ')"
+fi
+first=$(echo "$cids" | head -n 1)
+check "live: IDs are --cid-len 8 bytes long" "${#first}" 16
+kill -CONT "$SERVER_PID"
+table_empty() { [ -z "$(table)" ]; }
+if until_ok 100 table_empty; then ok "closed: its IDs left the table"; else not_ok "closed: its IDs left the table" "$(table | tr '\n' ' ')"; fi
+until_ok 50 [ "$(status closed)" = 3 ]
+check "status: closed after the live connection" "$(status closed)" 3
+check "status: every issued ID retired" "$(status cids_issued)" "$(status cids_retired)"
+check "status: no report errors" "$(status report_errors)" 0
+sent=$(status reports_sent)
+if [ "${sent:-0}" -gt 0 ]; then ok "status: reports sent"; else not_ok "status: reports sent" "$sent"; fi
+server_stop
+check "SIGTERM: exits 0" "$?" 0
+
+# ---- --retry, reporting ----
+server_start --retry --backend-id $BACKEND --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock"
+fetch retry $V4 -- 100000
+if same "$DIR/dl-retry/100000" "$DIR/expect/100000"; then ok "retry: download"; else not_ok "retry: download" "$(tail -n 3 "$DIR/retry.out")"; fi
+retries=$(tr -d '\036' <"$DIR/retry.qlog" | jq -r 'select(.name == "transport:packet_received" and .data.header.packet_type == "retry") | .name' | grep -c .)
+check "retry: the client received a Retry" "$retries" 1
+check "retry: the status counts it" "$(status retries_sent)" 1
+if until_ok 100 table_empty; then ok "retry: no ID left in the table after the close"; else not_ok "retry: IDs left in the table" "$(table | tr '\n' ' ')"; fi
+server_stop
+
+# ---- --no-report ----
+server_start --no-report
+fetch noreport $V4 -- 100000
+if same "$DIR/dl-noreport/100000" "$DIR/expect/100000"; then ok "no-report: download"; else not_ok "no-report: download" "$(tail -n 3 "$DIR/noreport.out")"; fi
+check "no-report: the table stays empty" "$(table)" ""
+check "no-report: nothing sent" "$(status reports_sent)" 0
+server_stop
+
+# ---- QUIC-LB plaintext IDs: config 2, server ID 0a0b0c, nonce 6 ----
+server_start --no-report --cid-scheme quic-lb --quic-lb-config 2 --server-id 0a0b0c --nonce-len 6 --cid-len 10
+fetch quiclb $V6 -- 1
+if same "$DIR/dl-quiclb/1" "$DIR/expect/1"; then ok "quic-lb: download"; else not_ok "quic-lb: download" "$(tail -n 3 "$DIR/quiclb.out")"; fi
+cids=$(qlog_cids quiclb)
+bad=
+for id in $cids; do
+	cfg=$(($(printf '%d' "0x$(echo "$id" | cut -c1-2)") >> 5))
+	[ "${#id}" -eq 20 ] && [ "$cfg" -eq 2 ] && [ "$(echo "$id" | cut -c3-8)" = 0a0b0c ] || bad="$bad $id"
+done
+if [ -n "$cids" ] && [ -z "$bad" ]; then ok "quic-lb: $(echo "$cids" | grep -c .) IDs carry config 2 and server ID 0a0b0c"; else not_ok "quic-lb: IDs" "bad:$bad all: $(echo $cids)"; fi
+server_stop
+
+# ---- bad command lines: exit 2, the option named ----
+usage()
+{
+	_name=$1 _want=$2
+	shift 2
+	_err=$("$SERVER" "$@" 2>&1 >/dev/null)
+	_rc=$?
+	if [ $_rc -eq 2 ] && echo "$_err" | grep -q -- "$_want"; then ok "usage: $_name"; else not_ok "usage: $_name" "exit $_rc: $_err"; fi
+}
+TLS="--tls-key $DIR/key.pem --tls-cert $DIR/cert.pem"
+usage "missing --listen" --listen --no-report $TLS
+usage "bad address" --listen -l 198.18.20.1 --no-report $TLS
+usage "bad address family" --listen -l "[nonsense]:443" --no-report $TLS
+usage "bad --cid-len" --cid-len -l $V4:$PORT --no-report --cid-len 21 $TLS
+usage "quic-lb without --server-id" --server-id -l $V4:$PORT --no-report --cid-scheme quic-lb --nonce-len 6 $TLS
+usage "quic-lb lengths disagree" --cid-len -l $V4:$PORT --no-report --cid-scheme quic-lb --server-id 0a0b --nonce-len 6 $TLS
+usage "unreadable key" --tls-key -l $V4:$PORT --no-report --tls-key "$DIR/nope.pem" --tls-cert "$DIR/cert.pem"
+usage "reporting without --backend-id" --backend-id -l $V4:$PORT $TLS --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock"
+echo "garbage" >"$DIR/bad.key"
+usage "report key not hex" --report-key -l $V4:$PORT $TLS --backend-id 7 --report-key "$DIR/bad.key" --agent "unix:$DIR/reports.sock"
+
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+AGENT_PID=
+[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/server.log" "$DIR/agent.log" | tail -n 60
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
