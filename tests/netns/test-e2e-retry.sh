@@ -24,6 +24,12 @@ BUILD=${1:-build}
 . "$(dirname "$0")/testbed.sh"
 ROUNDS=4
 
+# Retries qs-h3server sent, all backends together (0 for gtlsserver).
+retries()
+{
+	for j in 1 2 3; do tb_status $j retries_sent 2>/dev/null || echo 0; done | awk '{ s += $1 } END { print s + 0 }'
+}
+
 # rounds KIND
 rounds()
 {
@@ -35,6 +41,7 @@ rounds()
 			b0=$(tb_stat_backends)
 			c0=$(tb_connections_all)
 			f0=$(tb_stat_reason route_flow)
+			rt0=$(retries)
 			tb_fetch "$n" $fam -- f256k && tb_verify "$n" f256k &&
 				ok "$t: download intact" || not_ok "$t: download intact" "see above"
 			owner=$(tb_moved "$c0" "$(tb_connections_all)")
@@ -42,7 +49,14 @@ rounds()
 			check "$t: the router forwarded to that backend only" \
 				"$(tb_moved "$b0" "$(tb_stat_backends)")" "$owner"
 			f1=$(tb_stat_reason route_flow)
-			if [ "$f1" -gt "$f0" ]; then
+			if [ "$1" = h3 ]; then
+				# qs-h3server reports the ID it put in the Retry, and
+				# when that report reaches the agent before the client's
+				# second Initial reaches the router, the ID table routes
+				# it (route_cid, one rung earlier) to the same backend:
+				# which rung wins is a race, so check the Retry itself.
+				check "$t: the backends sent one Retry" $(($(retries) - rt0)) 1
+			elif [ "$f1" -gt "$f0" ]; then
 				ok "$t: the Initial after the Retry went by the address table"
 			else
 				not_ok "$t: the Initial after the Retry went by the address table" \

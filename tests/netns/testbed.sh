@@ -484,7 +484,7 @@ tb_server_start()
 		set -- --listen "$TB_VIP4:$TB_PORT" "$@"
 		[ "$_tb_family" = 4 ] || set -- --listen "[$TB_VIP6]:$TB_PORT" "$@"
 		_tb_log "backend $_tb_b: qs-h3server $*"
-		ip netns exec "$(tb_ns "$_tb_b")" "$TB_H3SERVER" -q -d "$TB_WWW" --max-dyn-length 64M \
+		ip netns exec "$(tb_ns "$_tb_b")" "$TB_H3SERVER" -q -d "$TB_WWW" --max-dyn-length 67108864 \
 			--tls-key "$TB_TLS_KEY" --tls-cert "$TB_TLS_CERT" --backend-id "$_tb_b" \
 			--report-key "$TB_DIR/keys/b$_tb_b.key" --agent "${TB_REPORT_TO:-$TB_REPORT4}" \
 			--cid-len "$TB_CID_LEN" --status-file "$_tb_d/status.json" "$@" \
