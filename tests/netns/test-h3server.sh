@@ -181,9 +181,10 @@ ALL="0 1 100000 5000000 file.bin nothing-here"
 # ---- the agent ----
 LIBXDP_BPFFS=$DIR/bpf ip netns exec "$S" "$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
 AGENT_PID=$!
-until_ok 100 cli status >/dev/null 2>&1 || fail_setup "quicsteerd: $(tail -n 3 "$DIR/agent.log")"
-# Its report listener may come up after its control socket.
-until_ok 100 test -S "$DIR/reports.sock" || fail_setup "quicsteerd: no report socket"
+# Both of its sockets, not `quicsteer status`: that answers from the pins
+# (exit 0) before the agent listens for reports.
+until_ok 100 test -S "$DIR/control.sock" -a -S "$DIR/reports.sock" ||
+	fail_setup "quicsteerd: $(tail -n 3 "$DIR/agent.log")"
 
 # ---- reporting server: IPv4 and IPv6 downloads ----
 server_start --backend-id $BACKEND --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock" ||
