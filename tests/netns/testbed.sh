@@ -89,6 +89,11 @@
 #                         TERM; waits for the exit), restart
 #   tb_agent_pause, tb_agent_resume   SIGSTOP / SIGCONT the agent
 #   tb_metrics            the agent's Prometheus text
+#   tb_shape RATE|off     rate-limits what the segment sends to the client
+#                         (tbf on the bridge's client port), to make
+#                         transfers last: tb_shape 40mbit
+#   (the tb_stat_*, tb_flows_* and tb_cids_* functions read the pinned maps
+#   directly, so they work while the agent is stopped or paused)
 #   tb_stat_reason NAME   packets the router counted under reason NAME
 #                         (route_new, route_cid, drop_unknown_cid, ...)
 #   tb_stat_backend I     packets the router forwarded to backend I
@@ -341,20 +346,25 @@ tb_agent_pause() { kill -STOP "$TB_AGENT_PID"; }
 tb_agent_resume() { kill -CONT "$TB_AGENT_PID"; }
 tb_metrics() { tb_exec router curl -s --max-time 2 http://127.0.0.1:9464/metrics; }
 
-tb_stat_reason() { tb_cli -j stats | jq -e ".reasons.$1.packets"; }
-tb_stat_backend() { tb_cli -j stats | jq -e "[.backends[] | select(.id == $1) | .packets] | add // 0"; }
+# The counters and tables straight from the pins, never through the agent:
+# they stay readable while it is stopped (SIGSTOP), when the CLI would wait
+# for its answer forever (the control socket still accepts connections).
+_tb_pins() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/no-agent.sock" --pin-dir "$TB_DIR/bpf/quicsteer" "$@" 2>/dev/null; }
+
+tb_stat_reason() { _tb_pins -j stats | jq -e ".reasons.$1.packets"; }
+tb_stat_backend() { _tb_pins -j stats | jq -e "[.backends[] | select(.id == $1) | .packets] | add // 0"; }
 
 tb_stat_backends()
 {
-	tb_cli -j stats | jq -r --argjson n "$TB_N" \
+	_tb_pins -j stats | jq -r --argjson n "$TB_N" \
 		'[range(1; $n + 1) as $i | ([.backends[] | select(.id == $i) | .packets] | add // 0)] | map(tostring) | join(" ")'
 }
 
-tb_flows_backend() { tb_cli -j flow show backend "$1" | jq -e 'length'; }
+tb_flows_backend() { _tb_pins -j flow show backend "$1" | jq -e 'length'; }
 
 tb_cids_backend()
 {
-	tb_cli -j cid show backend "$1" | jq -e --arg k "${2:-}" '[.[] | select($k == "" or .kind == $k)] | length'
+	_tb_pins -j cid show backend "$1" | jq -e --arg k "${2:-}" '[.[] | select($k == "" or .kind == $k)] | length'
 }
 
 tb_have_h3server() { [ -x "$TB_H3SERVER" ]; }
@@ -575,6 +585,15 @@ tb_decap_stats()
 			def sum(k): [.[] | select(.formatted.key == k) | .formatted.values[].value.packets] | add;
 			"\(sum(1) + sum(2) + sum(3)) \(sum(4))"' ||
 		_tb_err "backend $1: cannot read the decap program's counters"
+}
+
+tb_shape()
+{
+	if [ "$1" = off ]; then
+		tc -n "$(tb_ns sw)" qdisc del dev client root 2>/dev/null
+		return 0
+	fi
+	_tb_run tc -n "$(tb_ns sw)" qdisc replace dev client root tbf rate "$1" burst 64kb latency 500ms
 }
 
 tb_make_file() { head -c "$2" /dev/urandom >"$TB_WWW/$1"; }
