@@ -33,7 +33,7 @@ fail_setup()
 	exit 1
 }
 
-for tool in "$SERVER" "$AGENT" "$CLI" gtlsclient openssl jq ethtool; do
+for tool in "$SERVER" "$AGENT" "$CLI" gtlsclient openssl jq ethtool python3; do
 	command -v "$tool" >/dev/null 2>&1 || fail_setup "needs $tool (run make; apt-get install ngtcp2-client)"
 done
 [ "$(id -u)" -eq 0 ] || fail_setup "needs root"
@@ -250,10 +250,27 @@ check "retry: the status counts it" "$(status retries_sent)" 1
 if until_ok 100 table_empty; then ok "retry: no ID left in the table after the close"; else not_ok "retry: IDs left in the table" "$(table | tr '\n' ' ')"; fi
 server_stop
 
-# ---- --no-report ----
+# ---- --no-report; garbage first ----
 server_start --no-report
+# An empty datagram (libngtcp2 0.12 asserts on one), then random ones
+# shaped like short and long headers with every kind of ID length.
+ip netns exec "$C" python3 -c '
+import os, random, socket
+random.seed(5)
+for fam, addr in ((socket.AF_INET, ("'$V4'", '$PORT')), (socket.AF_INET6, ("'$V6'", '$PORT'))):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.sendto(b"", addr)
+    for i in range(500):
+        b = bytearray(os.urandom(random.choice([1, 5, 7, 30, 1200, 1400])))
+        if random.random() < 0.6: b[0] |= 0xc0
+        if len(b) > 6 and random.random() < 0.6:
+            b[1:5] = b"\0\0\0\1"
+            b[5] = random.choice([0, 8, 20, 21, 255])
+        s.sendto(bytes(b), addr)
+'
 fetch noreport $V4 -- 100000
 if same "$DIR/dl-noreport/100000" "$DIR/expect/100000"; then ok "no-report: download"; else not_ok "no-report: download" "$(tail -n 3 "$DIR/noreport.out")"; fi
+check "garbage: the server still runs" "$(kill -0 "$SERVER_PID" && echo yes)" yes
 check "no-report: the table stays empty" "$(table)" ""
 check "no-report: nothing sent" "$(status reports_sent)" 0
 server_stop

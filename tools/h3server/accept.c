@@ -195,6 +195,13 @@ void h3s_datagram(struct h3s_server *srv, struct h3s_listener *l, const ngtcp2_p
 	struct h3s_conn *c;
 	int rv;
 
+	/*
+	 * An empty UDP datagram is legal on the wire, and libngtcp2 0.12
+	 * asserts datalen != 0 in ngtcp2_pkt_decode_version_cid: one such
+	 * datagram from anyone would abort the server.
+	 */
+	if (len == 0)
+		return;
 	rv = ngtcp2_pkt_decode_version_cid(&vc, data, len, srv->opt->cid_len);
 	if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
 		send_version_negotiation(l, path, &vc);

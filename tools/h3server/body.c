@@ -7,7 +7,9 @@
  *      serves both servers;
  *   any other path: the file of that name under --dir, opened with
  *      openat2(RESOLVE_BENEATH) so that no "..", absolute path or symlink
- *      leads out of it ("/" is index.html);
+ *      leads out of it ("/" is index.html). openat2 needs Linux 5.6;
+ *      where it is missing (valgrind 3.19 does not know it either) files
+ *      are 404 rather than opened some less careful way;
  *   otherwise 404.
  *
  * Bodies are handed to nghttp3 by reference and must stay put until the
