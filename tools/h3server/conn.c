@@ -257,6 +257,7 @@ static void conn_send(struct h3s_conn *c, const ngtcp2_path *path, const uint8_t
 {
 	struct h3s_listener *l = h3s_listener_by_addr(c->srv, path->local.addr);
 
+	/* quicsteer: an ID ngtcp2 asked for while writing is reported before it leaves */
 	h3s_report_flush(c->srv);
 	if (h3s_send(l ? l : c->listener, path, pkt, len) == 0) {
 		c->bytes_sent += len;

@@ -12,7 +12,8 @@
  *   handshake done   conn.c    handshake_completed qs_reporter_handshake_done
  *   connection gone  conn.c    h3s_conn_free       qs_reporter_conn_closed
  *   unused Retry     accept.c  retry_drop          qs_reporter_conn_closed
- *   after a read batch, before any write:
+ *   after a read batch (main.c loop), and before a packet written
+ *   outside one leaves (conn.c conn_send):
  *                    report.c  h3s_report_flush    qs_reporter_flush
  *   every 200 ms     report.c  h3s_report_tick     qs_reporter_tick, and when a
  *                              snapshot is due, snapshot_begin/add/end per VIP
