@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# lifecycle.sh: what the lifecycle scenarios (test-e2e-drain.sh, -add.sh,
+# -restart.sh, -agent.sh) share on top of testbed.sh and lib.sh. Source it
+# after both.
+#
+#   deltas BEFORE AFTER   per backend, AFTER minus BEFORE of two lists
+#                         like tb_connections_all's ("1 0 4")
+#   nth LIST I            the I-th word of LIST (1-based)
+#   total LIST            the sum of LIST's words
+#   busiest LIST          the index of LIST's largest word (the first one
+#                         on a tie)
+#   batch_run NAME N FILE   N fetches of FILE started together, IPv4 and
+#                         IPv6 in turn (NAME-1 .. NAME-N), waited for
+#   batch_bad NAME N FILE   the fetches of a batch that do not verify byte
+#                         for byte ("" when all do); the first difference
+#                         is kept in $TB_DIR/verify.err
+#   long_start NAME N FILE  N fetches of FILE in the background, IPv4 and
+#                         IPv6 in turn, and waits (at most 20 s) until the
+#                         servers accepted N more connections; sets
+#                         long_got to the per-backend accepted connections
+#                         (deltas). Not in a $(...): the subshell would
+#                         own the fetches and wait for their end.
+#   long_wait NAME N FILE   waits for those fetches (not in a $(...) either:
+#                         a subshell cannot wait for its parent's
+#                         children); sets long_bad to batch_bad's answer
+#   running NAME N        how many of a background batch still run
+
+deltas()
+{
+	echo "$1" "$2" | awk '{ n = NF / 2; s = ""
+		for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") ($(i + n) - $i); print s }'
+}
+
+nth() { echo "$1" | cut -d' ' -f"$2"; }
+total() { echo "$1" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }'; }
+busiest() { echo "$1" | awk '{ m = 1; for (i = 2; i <= NF; i++) if ($i > $m) m = i; print m }'; }
+
+batch_run()
+{
+	_lc_i=1
+	while [ "$_lc_i" -le "$2" ]; do
+		tb_fetch_bg "$1-$_lc_i" $((_lc_i % 2 ? 4 : 6)) --timeout=10s -- "$3"
+		_lc_i=$((_lc_i + 1))
+	done
+	_lc_i=1
+	while [ "$_lc_i" -le "$2" ]; do
+		tb_fetch_wait "$1-$_lc_i"
+		_lc_i=$((_lc_i + 1))
+	done
+}
+
+batch_bad()
+{
+	_lc_bad=
+	_lc_i=1
+	while [ "$_lc_i" -le "$2" ]; do
+		tb_verify "$1-$_lc_i" "$3" 2>>"$TB_DIR/verify.err" || _lc_bad="$_lc_bad $1-$_lc_i"
+		_lc_i=$((_lc_i + 1))
+	done
+	echo $_lc_bad
+}
+
+_lc_accepted() { [ "$(total "$(deltas "$1" "$(tb_connections_all)")")" -ge "$2" ]; }
+
+long_start()
+{
+	_lc_c0=$(tb_connections_all)
+	_lc_i=1
+	while [ "$_lc_i" -le "$2" ]; do
+		tb_fetch_bg "$1-$_lc_i" $((_lc_i % 2 ? 4 : 6)) -- "$3"
+		_lc_i=$((_lc_i + 1))
+	done
+	tb_wait_until 20 _lc_accepted "$_lc_c0" "$2"
+	long_got=$(deltas "$_lc_c0" "$(tb_connections_all)")
+}
+
+long_wait()
+{
+	_lc_i=1
+	while [ "$_lc_i" -le "$2" ]; do
+		tb_fetch_wait "$1-$_lc_i"
+		_lc_i=$((_lc_i + 1))
+	done
+	long_bad=$(batch_bad "$1" "$2" "$3")
+}
+
+running()
+{
+	_lc_n=0
+	_lc_i=1
+	while [ "$_lc_i" -le "$2" ]; do
+		# a finished fetch stays a zombie until waited for: look at its state
+		_lc_st=$(cut -d' ' -f3 "/proc/$(cat "$TB_DIR/fetch/$1-$_lc_i.pid")/stat" 2>/dev/null)
+		[ -z "$_lc_st" ] || [ "$_lc_st" = Z ] || _lc_n=$((_lc_n + 1))
+		_lc_i=$((_lc_i + 1))
+	done
+	echo $_lc_n
+}
