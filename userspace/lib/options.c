@@ -9,6 +9,9 @@ void qs_options_getopt(const struct qs_option *t, size_t n, struct option *longo
 
 	for (size_t i = 0; i < n; i++) {
 		longopts[i] = t[i].opt;
+		/* a val outside the characters is a long-only option */
+		if (t[i].opt.val <= 0 || t[i].opt.val > 255)
+			continue;
 		*p++ = t[i].opt.val;
 		if (t[i].opt.has_arg)
 			*p++ = ':';
@@ -28,7 +31,14 @@ void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t
 		arg_w = al > arg_w ? al : arg_w;
 	}
 	fprintf(out, "usage: %s\n", synopsis);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  -%c, --%-*s %-*s %s\n", t[i].opt.val, name_w, t[i].opt.name, arg_w,
+	for (size_t i = 0; i < n; i++) {
+		int val = t[i].opt.val;
+
+		if (val > 0 && val <= 255)
+			fprintf(out, "  -%c, ", val);
+		else
+			fputs("      ", out);
+		fprintf(out, "--%-*s %-*s %s\n", name_w, t[i].opt.name, arg_w,
 			t[i].arg ? t[i].arg : "", t[i].help);
+	}
 }

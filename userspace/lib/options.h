@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 struct qs_option {
-	struct option opt; /* opt.val is the short option */
+	struct option opt; /* opt.val: the short option; 256 and over: none (long only) */
 	const char *arg; /* the argument's name in --help; NULL: none */
 	const char *help;
 };
