@@ -25,6 +25,11 @@
 #                         a subshell cannot wait for its parent's
 #                         children); sets long_bad to batch_bad's answer
 #   running NAME N        how many of a background batch still run
+#   backend_state NAME    the agent's state of backend NAME (active,
+#                         draining, down; "" when it has none)
+#   in_flight WHAT NAME N   a check: all N fetches of batch NAME still run
+#                         (at a step that must happen during them: else
+#                         the scenario proved nothing)
 
 deltas()
 {
@@ -97,3 +102,16 @@ running()
 	done
 	echo $_lc_n
 }
+
+in_flight()
+{
+	_lc_r=$(running "$2" "$3")
+	if [ "$_lc_r" = "$3" ]; then
+		ok "$1: all $3 long transfers were in flight then"
+	else
+		not_ok "$1: all $3 long transfers were in flight then" \
+			"only $_lc_r ran (the transfers are too short for this machine: lower tb_shape's rate)"
+	fi
+}
+
+backend_state() { tb_cli -j backend show | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'; }

@@ -36,21 +36,6 @@ LONG=4
 NEW=16
 AGAIN=24
 
-state() { tb_cli -j backend show | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'; }
-
-# in_flight KIND NAME: the long transfers were all still running at a
-# step that must happen during them; else the scenario proved nothing.
-in_flight()
-{
-	r=$(running "$2" $LONG)
-	if [ "$r" = $LONG ]; then
-		ok "$1: all $LONG long transfers were in flight then"
-	else
-		not_ok "$1: all $LONG long transfers were in flight then" \
-			"only $r ran (the transfers are too short for this machine: lower tb_shape's rate)"
-	fi
-}
-
 # drain KIND
 drain()
 {
@@ -64,8 +49,8 @@ drain()
 	else
 		not_ok "$1: quicsteer backend drain b$d" "see above"
 	fi
-	in_flight "$1: drain" "long-$1"
-	check "$1: b$d is draining" "$(state "b$d")" draining
+	in_flight "$1: drain" "long-$1" $LONG
+	check "$1: b$d is draining" "$(backend_state "b$d")" draining
 
 	c0=$(tb_connections_all)
 	f0=$(tb_flows_backend "$d")
@@ -90,7 +75,7 @@ drain()
 	else
 		not_ok "$1: quicsteer backend undrain b$d" "see above"
 	fi
-	check "$1: b$d is active" "$(state "b$d")" active
+	check "$1: b$d is active" "$(backend_state "b$d")" active
 	c0=$(tb_connections_all)
 	batch_run "again-$1" $AGAIN f16k
 	check "$1: $AGAIN downloads after the undrain, intact" "$(batch_bad "again-$1" $AGAIN f16k)" ""
