@@ -52,8 +52,10 @@
 # $TB_DIR/keys/bI.key), log $TB_DIR/agent.log, control socket
 # $TB_DIR/control.sock, maps pinned under $TB_DIR/bpf/quicsteer on a
 # private bpffs mounted on $TB_DIR/bpf (also libxdp's, through
-# LIBXDP_BPFFS, so that a restarted agent finds the dispatcher it
-# attached), report listeners udp 198.18.0.1:4434 and [fd00::1]:4434
+# LIBXDP_BPFFS, so that a restarted agent would find a dispatcher it
+# attached; on this kernel libxdp 1.3.1's dispatcher fails its
+# compatibility check with EPERM and libxdp attaches the router alone, as
+# the agent's log says), report listeners udp 198.18.0.1:4434 and [fd00::1]:4434
 # (TB_REPORT4, TB_REPORT6: backends report over the segment, as in
 # production), metrics on 127.0.0.1:9464 inside the router host.
 #
@@ -68,6 +70,9 @@
 #   TB_REPORT4, TB_REPORT6    the agent's report endpoints, ADDR:PORT form
 #   TB_AGENT_PID  quicsteerd's pid (empty while stopped)
 #   TB_H3SERVER   BUILD/tools/qs-h3server (may not exist: tb_have_h3server)
+# Set by the caller if wanted:
+#   TB_VERBOSE=1  say each step on stderr
+#   TB_REPORT_TO  where tb_server_start h3 sends reports (default TB_REPORT4)
 #
 # Functions (HOST is sw, client, router, or a backend number 1..N):
 #   tb_up BUILD [--backends N] [--weights "W1 W2 ..."] [--cid-len N]
@@ -107,10 +112,13 @@
 #                         connection in $TB_DIR/bI/qlog) or h3
 #                         (qs-h3server, reporting to the agent with key
 #                         and id, status file $TB_DIR/bI/status.json);
-#                         ARGS are added to the server's options. Waits
-#                         until the server's sockets are bound.
+#                         ARGS (words without spaces) are added to the
+#                         server's options. Waits until the server's
+#                         sockets are bound.
 #   tb_server_start_all KIND [ARGS...]
-#   tb_server_stop I [SIGNAL]   default TERM; waits until it exited
+#   tb_server_stop I [SIGNAL]   default TERM; waits until it exited (KILL
+#                         after 10 s)
+#   tb_server_stop_all [SIGNAL]
 #   tb_server_restart I   stop, then start with the same KIND and ARGS
 #   tb_server_kind I      gtls, h3, or nothing when stopped
 #   tb_status I [FIELD]   backend I's qs-h3server status JSON, or one field
@@ -119,8 +127,9 @@
 #   tb_connections_all    "C1 C2 ... CN": tb_connections of every backend
 #   tb_moved BEFORE AFTER the backend numbers (1..N, space separated) whose
 #                         entry differs between two such lists
-#   tb_decap_stats I      "decapsulated dropped" packets of backend I's
-#                         decap program
+#   tb_decap_stats I      "IPIP IP6IP6 IP4IP6 DROPPED": packets backend
+#                         I's decap program decapsulated by kind, and
+#                         dropped as malformed
 #   tb_have_h3server      true if BUILD/tools/qs-h3server exists
 #   tb_make_file NAME BYTES    random content in TB_WWW/NAME
 #   tb_client_src 4|6 a|b      the client's source address for that VIP
@@ -131,7 +140,8 @@
 #                         $TB_DIR/fetch/NAME/; log NAME.log, qlog
 #                         NAME.qlog beside it; waits at most 60 s
 #   tb_fetch_bg NAME 4|6 ... -- PATH...   the same in the background
-#   tb_fetch_wait NAME... wait for background fetches
+#   tb_fetch_wait NAME... wait for background fetches (call both from the
+#                         script's own shell, not a subshell: it uses wait)
 #   tb_verify NAME PATH...   cmp each downloaded PATH with TB_WWW/PATH;
 #                         prints the first difference on stderr
 #   tb_wait_until SECONDS CMD...   polls CMD every 0.1 s until it succeeds
@@ -583,7 +593,7 @@ tb_decap_stats()
 		_tb_map=$(bpftool -j prog show id "$_tb_prog" | jq -e '.map_ids[0]') &&
 		bpftool -j map dump id "$_tb_map" | jq -r '
 			def sum(k): [.[] | select(.formatted.key == k) | .formatted.values[].value.packets] | add;
-			"\(sum(1) + sum(2) + sum(3)) \(sum(4))"' ||
+			"\(sum(1)) \(sum(2)) \(sum(3)) \(sum(4))"' ||
 		_tb_err "backend $1: cannot read the decap program's counters"
 }
 
