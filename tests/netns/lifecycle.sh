@@ -11,12 +11,13 @@
 #   busiest LIST          the index of LIST's largest word (the first one
 #                         on a tie)
 #   batch_run NAME N FILE   N fetches of FILE started together, IPv4 and
-#                         IPv6 in turn (NAME-1 .. NAME-N), waited for
+#                         IPv6 in turn (only LC_FAMILY, 4 or 6, if set),
+#                         named NAME-1 .. NAME-N, waited for
 #   batch_bad NAME N FILE   the fetches of a batch that do not verify byte
 #                         for byte ("" when all do); the first difference
 #                         is kept in $TB_DIR/verify.err
 #   long_start NAME N FILE  N fetches of FILE in the background, IPv4 and
-#                         IPv6 in turn, and waits (at most 20 s) until the
+#                         IPv6 in turn (or LC_FAMILY), and waits (at most 20 s) until the
 #                         servers accepted N more connections; sets
 #                         long_got to the per-backend accepted connections
 #                         (deltas). Not in a $(...): the subshell would
@@ -37,6 +38,8 @@ deltas()
 		for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") ($(i + n) - $i); print s }'
 }
 
+_lc_family() { echo "${LC_FAMILY:-$(($1 % 2 ? 4 : 6))}"; }
+
 nth() { echo "$1" | cut -d' ' -f"$2"; }
 total() { echo "$1" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }'; }
 busiest() { echo "$1" | awk '{ m = 1; for (i = 2; i <= NF; i++) if ($i > $m) m = i; print m }'; }
@@ -45,7 +48,7 @@ batch_run()
 {
 	_lc_i=1
 	while [ "$_lc_i" -le "$2" ]; do
-		tb_fetch_bg "$1-$_lc_i" $((_lc_i % 2 ? 4 : 6)) --timeout=10s -- "$3"
+		tb_fetch_bg "$1-$_lc_i" "$(_lc_family $_lc_i)" --timeout=10s -- "$3"
 		_lc_i=$((_lc_i + 1))
 	done
 	_lc_i=1
@@ -73,7 +76,7 @@ long_start()
 	_lc_c0=$(tb_connections_all)
 	_lc_i=1
 	while [ "$_lc_i" -le "$2" ]; do
-		tb_fetch_bg "$1-$_lc_i" $((_lc_i % 2 ? 4 : 6)) -- "$3"
+		tb_fetch_bg "$1-$_lc_i" "$(_lc_family $_lc_i)" -- "$3"
 		_lc_i=$((_lc_i + 1))
 	done
 	tb_wait_until 20 _lc_accepted "$_lc_c0" "$2"
