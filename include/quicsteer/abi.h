@@ -99,8 +99,14 @@ enum qs_backend_state {
 };
 
 enum qs_cid_kind {
-	QS_CID_AUTHORITATIVE = 0, /* reported by a backend or set by the operator */
+	QS_CID_AUTHORITATIVE = 0, /* reported by a backend */
 	QS_CID_LEARNED = 1, /* learned by the data path, expires unless confirmed */
+	/*
+	 * Set by the operator (quicsteer cid add): authoritative to the data
+	 * path, which tests only for LEARNED; the agent tells it apart so that
+	 * no report removes it and an agent restart finds it the operator's.
+	 */
+	QS_CID_OPERATOR = 2,
 };
 
 enum qs_flow_flags {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "cidreg.h"
+#include "maps.h"
 
 #define MAP_CAP 64
 
@@ -389,4 +390,90 @@ Test(cidreg, issues_in_batches)
 	cr_assert_eq(qs_cidreg_stats(r2)->sink_errors, 1);
 	fail_batch = 0;
 	qs_cidreg_free(r2);
+}
+
+static __u8 map_kind(__u32 vip, const __u8 *cid, size_t len)
+{
+	struct qs_cid_key key;
+
+	qs_cid_key_make(&key, vip, cid, len);
+	return map.vals[slot_of(&map, &key)].kind;
+}
+
+/*
+ * An operator's entry: no report of any backend removes it (retire, close,
+ * snapshot, new incarnation, purge), a backend's issue of it is refused as
+ * a conflict; the operator's del and flush do remove it.
+ */
+Test(cidreg, operator_entry_survives_reports)
+{
+	__u32 replaced, owner;
+
+	qs_cidreg_incarnation(reg, 1, 0x1111);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	cr_assert_eq(qs_cidreg_op_set(reg, 0, X, 8, 2, &replaced), 0);
+	cr_assert_eq(replaced, 1, "replaced got %u want backend 1", replaced);
+	cr_assert_eq(map_backend(0, X, 8), 2);
+	cr_assert_eq(map_kind(0, X, 8), QS_CID_OPERATOR);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
+	cr_assert_eq(qs_cidreg_stats(reg)->operator, 1);
+	qs_cidreg_retire(reg, 1, 0, X, 8);
+	qs_cidreg_close(reg, 1, 7);
+	qs_cidreg_retire(reg, 2, 0, X, 8);
+	cr_assert_eq(qs_cidreg_issue(reg, 3, 0, X, 8, 1), -EEXIST);
+	qs_cidreg_snapshot_begin(reg, 2, 5, 0);
+	qs_cidreg_snapshot_end(reg, 2, 5);
+	qs_cidreg_incarnation(reg, 1, 0x2222);
+	qs_cidreg_incarnation(reg, 2, 0x3333);
+	qs_cidreg_purge(reg, 1);
+	cr_assert_eq(map_backend(0, X, 8), 2, "a report removed the operator's entry");
+	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), 0);
+	cr_assert_eq(owner, QS_CIDREG_OPERATOR);
+	/* a second add moves it; del removes it */
+	cr_assert_eq(qs_cidreg_op_set(reg, 0, X, 8, 3, &replaced), 0);
+	cr_assert_eq(replaced, QS_CIDREG_OPERATOR);
+	cr_assert_eq(map_backend(0, X, 8), 3);
+	cr_assert_eq(qs_cidreg_remove(reg, 0, X, 8, &owner), 0);
+	cr_assert_eq(owner, QS_CIDREG_OPERATOR);
+	cr_assert_eq(map_count(), 0);
+	cr_assert_eq(qs_cidreg_stats(reg)->operator, 0);
+	cr_assert_eq(qs_cidreg_remove(reg, 0, X, 8, &owner), -ENOENT);
+}
+
+/* flush: by kind, VIP and the backend an entry routes to. */
+Test(cidreg, flush_by_kind_vip_and_backend)
+{
+	__u32 replaced;
+
+	qs_cidreg_incarnation(reg, 1, 0x1111);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 1, X, 8, 7);
+	qs_cidreg_op_set(reg, 0, Y, 8, 1, &replaced);
+	qs_cidreg_op_set(reg, 0, Z, sizeof(Z), 2, &replaced);
+	cr_assert_eq(qs_cidreg_flush(reg, 1, QS_NO_BACKEND, QS_CIDREG_FLUSH_REPORTED), 1);
+	cr_assert_eq(map_backend(0, X, 8), 1, "another VIP's ID went");
+	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, 1, QS_CIDREG_FLUSH_OPERATOR), 1);
+	cr_assert_eq(map_backend(0, Y, 8), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2, "another backend's entry went");
+	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, QS_NO_BACKEND,
+				     QS_CIDREG_FLUSH_REPORTED | QS_CIDREG_FLUSH_OPERATOR),
+		     2);
+	cr_assert_eq(map_count(), 0);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
+	/* the backend's incarnation stands: its next issue is no purge */
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0x1111), 0);
+}
+
+/* After an agent restart the map's operator entries are adopted as such. */
+Test(cidreg, adopted_operator_entry_stays_the_operators)
+{
+	struct qs_cid_key key;
+	__u32 owner;
+
+	qs_cid_key_make(&key, 0, X, 8);
+	cr_assert_eq(qs_cidreg_adopt_operator(reg, &key, 4), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, 4, 0, X, 8, 1), -EEXIST);
+	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), 0);
+	cr_assert_eq(owner, QS_CIDREG_OPERATOR);
+	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, 4, QS_CIDREG_FLUSH_OPERATOR), 1);
 }

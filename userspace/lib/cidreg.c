@@ -28,7 +28,8 @@
 struct cid_rec {
 	struct qs_cid_key key;
 	__u64 handle;
-	__u32 backend_id;
+	__u32 backend_id; /* the owner: a backend, or QS_CIDREG_OPERATOR */
+	__u32 target; /* the backend it routes to: the owner, or the operator's choice */
 	__u32 snap_gen; /* the backend's snapshot generation that last saw it */
 	/*
 	 * A tombstone: retired before it was issued (reports reordered). Not
@@ -62,6 +63,7 @@ struct qs_cidreg {
 	struct qs_cid_sink sink;
 	struct cid_rec *by_key;
 	struct backend_rec *backends[QS_MAX_BACKENDS]; /* by id */
+	struct backend_rec op; /* the operator's entries: no report reaches them */
 	struct qs_cidreg_stats stats;
 	int batching;
 	size_t n_pending;
@@ -72,8 +74,10 @@ struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 {
 	struct qs_cidreg *reg = calloc(1, sizeof(*reg));
 
-	if (reg)
-		reg->sink = *sink;
+	if (!reg)
+		return NULL;
+	reg->sink = *sink;
+	reg->op.id = QS_CIDREG_OPERATOR;
 	return reg;
 }
 
@@ -145,6 +149,8 @@ static void rec_unlink(struct qs_cidreg *reg, struct backend_rec *b, struct cid_
 {
 	if (c->tomb)
 		b->tombs--;
+	else if (b == &reg->op)
+		reg->stats.operator--;
 	else
 		reg->stats.live--;
 	if (c->prev)
@@ -160,6 +166,8 @@ static void rec_unlink(struct qs_cidreg *reg, struct backend_rec *b, struct cid_
 static void rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
 {
 	c->backend_id = b->id;
+	if (b != &reg->op)
+		c->target = b->id;
 	c->snap_gen = b->snap_gen;
 	c->next = b->ids;
 	if (b->ids)
@@ -468,9 +476,10 @@ int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 	return 0;
 }
 
-int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id)
+/* A record for an entry the map has already, owned by b, routing to target. */
+static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key,
+		 __u32 target)
 {
-	struct backend_rec *b = backend_get(reg, backend_id, 1);
 	struct cid_rec *c;
 
 	if (!b)
@@ -481,9 +490,18 @@ int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 b
 	if (!c)
 		return -ENOMEM;
 	c->key = *key;
+	c->target = target;
 	rec_link(reg, b, c);
-	reg->stats.live++;
+	if (b == &reg->op)
+		reg->stats.operator++;
+	else
+		reg->stats.live++;
 	return 0;
+}
+
+int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id)
+{
+	return adopt(reg, backend_get(reg, backend_id, 1), key, backend_id);
 }
 
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id)
@@ -498,23 +516,139 @@ int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id)
 	return 0;
 }
 
-int qs_cidreg_owner(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
-		    __u32 *backend_id)
+/* The record of (vip_id, cid): -EINVAL for a bad ID, -ENOENT if none. */
+static int rec_lookup(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		      struct cid_rec **c)
 {
 	struct qs_cid_key key;
-	struct cid_rec *c;
 	int err = key_make(&key, vip_id, cid, len);
 
 	if (err)
 		return err;
-	c = rec_find(reg, &key);
-	if (!c)
-		return -ENOENT;
-	*backend_id = c->backend_id;
-	return 0;
+	*c = rec_find(reg, &key);
+	return *c ? 0 : -ENOENT;
+}
+
+int qs_cidreg_owner(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		    __u32 *backend_id)
+{
+	struct cid_rec *c;
+	int err = rec_lookup(reg, vip_id, cid, len, &c);
+
+	if (!err)
+		*backend_id = c->backend_id;
+	return err;
 }
 
 const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg)
 {
 	return &reg->stats;
+}
+
+/* The owner's record list: a backend's, or the operator's. */
+static struct backend_rec *owner_of(struct qs_cidreg *reg, const struct cid_rec *c)
+{
+	return c->backend_id == QS_CIDREG_OPERATOR ? &reg->op : reg->backends[c->backend_id];
+}
+
+/*
+ * The entry is written over whatever the map held (BPF_ANY: a learned or
+ * reported entry is replaced in one step, no packet sees the ID missing),
+ * then the record that held the ID, if any, is unlinked without a delete.
+ */
+int qs_cidreg_op_set(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		     __u32 backend_id, __u32 *replaced)
+{
+	struct qs_cid_entry e = {
+		.created_ns = qs_now_coarse_ns(),
+		.backend_id = backend_id,
+		.kind = QS_CID_OPERATOR,
+	};
+	struct qs_cid_key key;
+	struct cid_rec *c;
+	int err = key_make(&key, vip_id, cid, len);
+
+	*replaced = QS_NO_BACKEND;
+	if (err || backend_id == QS_NO_BACKEND || backend_id >= QS_MAX_BACKENDS)
+		return -EINVAL;
+	err = reg->sink.put(reg->sink.ctx, &key, &e);
+	if (err) {
+		reg->stats.sink_errors++;
+		return err;
+	}
+	c = rec_find(reg, &key);
+	if (c && c->backend_id == QS_CIDREG_OPERATOR) {
+		*replaced = QS_CIDREG_OPERATOR;
+		c->target = backend_id;
+		return 0;
+	}
+	if (c) {
+		if (!c->tomb)
+			*replaced = c->backend_id;
+		rec_unlink(reg, owner_of(reg, c), c);
+	}
+	err = adopt(reg, &reg->op, &key, backend_id);
+	if (err) /* the entry routes, but no record holds it: take it out again */
+		reg->sink.del(reg->sink.ctx, &key);
+	return err;
+}
+
+int qs_cidreg_adopt_operator(struct qs_cidreg *reg, const struct qs_cid_key *key,
+			     __u32 backend_id)
+{
+	return adopt(reg, &reg->op, key, backend_id);
+}
+
+int qs_cidreg_remove(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		     __u32 *owner)
+{
+	struct cid_rec *c;
+	int err = rec_lookup(reg, vip_id, cid, len, &c);
+
+	if (err)
+		return err;
+	if (c->tomb)
+		return -ENOENT;
+	*owner = c->backend_id;
+	if (c->backend_id != QS_CIDREG_OPERATOR)
+		reg->stats.retired++;
+	rec_remove(reg, owner_of(reg, c), c);
+	return 0;
+}
+
+static unsigned long flush_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id,
+				__u32 backend_id)
+{
+	struct cid_rec *c, *next;
+	unsigned long n = 0;
+
+	for (c = b ? b->ids : NULL; c; c = next) {
+		next = c->next;
+		if (c->tomb || (vip_id != QS_MAX_VIPS && c->key.vip_id != vip_id) ||
+		    (backend_id != QS_NO_BACKEND && c->target != backend_id))
+			continue;
+		rec_remove(reg, b, c);
+		n++;
+	}
+	return n;
+}
+
+long qs_cidreg_flush(struct qs_cidreg *reg, __u32 vip_id, __u32 backend_id, unsigned int which)
+{
+	unsigned long n = 0;
+
+	if (which & QS_CIDREG_FLUSH_OPERATOR)
+		n += flush_list(reg, &reg->op, vip_id, backend_id);
+	if (!(which & QS_CIDREG_FLUSH_REPORTED))
+		return n;
+	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++) {
+		unsigned long k;
+
+		if (backend_id != QS_NO_BACKEND && id != backend_id)
+			continue;
+		k = flush_list(reg, reg->backends[id], vip_id, QS_NO_BACKEND);
+		reg->stats.retired += k;
+		n += k;
+	}
+	return n;
 }

@@ -44,7 +44,8 @@ struct qs_cidreg_stats {
 	__u64 snapshot_added; /* IDs a snapshot had that we had lost */
 	__u64 snapshot_removed; /* IDs we held that a snapshot no longer had */
 	__u64 sink_errors; /* map writes that failed */
-	__u64 live; /* IDs held now */
+	__u64 live; /* IDs backends hold now */
+	__u64 operator; /* the operator's entries now */
 };
 
 struct qs_cidreg;
@@ -100,6 +101,47 @@ int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 b
 
 /* Removes every ID of a backend (removed from the configuration). */
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id);
+
+/*
+ * The operator's entries (`quicsteer cid add`): owned by no backend but by
+ * QS_CIDREG_OPERATOR, written with kind QS_CID_OPERATOR. No report touches
+ * them: a backend's issue of the ID is a conflict (refused, counted), its
+ * retire, close, snapshot, purge or new incarnation concern its own IDs
+ * only; expiry removes learned entries only. They go by the operator's
+ * `cid del` and `cid flush`, and when the agent removes their VIP or
+ * backend from its configuration.
+ */
+#define QS_CIDREG_OPERATOR QS_MAX_BACKENDS
+
+/*
+ * Routes (vip, cid) to backend_id. An entry the ID had (learned, reported,
+ * the operator's) is replaced; *replaced names its owner (a backend id,
+ * QS_CIDREG_OPERATOR, or QS_NO_BACKEND when the registry held none).
+ */
+int qs_cidreg_op_set(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		     __u32 backend_id, __u32 *replaced);
+/* An operator's entry already in the map (an agent restart), not written. */
+int qs_cidreg_adopt_operator(struct qs_cidreg *reg, const struct qs_cid_key *key,
+			     __u32 backend_id);
+/*
+ * Removes the ID whoever holds it, map entry included; *owner says who
+ * did. -ENOENT when the registry holds no such ID (a learned entry is the
+ * map's alone).
+ */
+int qs_cidreg_remove(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		     __u32 *owner);
+
+enum {
+	QS_CIDREG_FLUSH_REPORTED = 1 << 0,
+	QS_CIDREG_FLUSH_OPERATOR = 1 << 1,
+};
+/*
+ * Removes the IDs of the kinds in which on vip_id (QS_MAX_VIPS: any) that
+ * route to backend_id (QS_NO_BACKEND: any); returns how many. A backend's
+ * incarnation and snapshot stand: its next snapshot brings back what it
+ * still holds.
+ */
+long qs_cidreg_flush(struct qs_cidreg *reg, __u32 vip_id, __u32 backend_id, unsigned int which);
 
 /* Owner of an ID; -ENOENT if none. */
 int qs_cidreg_owner(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
