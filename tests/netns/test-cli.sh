@@ -18,6 +18,7 @@ AGENT=$BUILD/quicsteerd
 PROBE=$BUILD/tests/qs-agent-probe
 CLI=$BUILD/quicsteer
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cli-lib.sh"
 
 PINS=/sys/fs/bpf/qs-cli
 
@@ -33,19 +34,6 @@ vip web 198.18.0.100 443 unknown hash learn off
 nexthop n dev qscl0 encap-source4 198.18.200.0/24
 backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a
 EOF2
-}
-
-qs() { "$CLI" --socket "$DIR/control.sock" --pin-dir "$PINS" "$@"; }
-
-# run_cli NAME WANT_RC [WANT_STDERR] -- ARGS: exit code, and a substring of stderr
-run_cli()
-{
-	name=$1 want=$2 msg=$3
-	shift 4
-	qs "$@" >"$DIR/out" 2>"$DIR/err"
-	rc=$?
-	check "$name: exit $want" "$rc" "$want"
-	[ -z "$msg" ] || has "$name: message" "$(cat "$DIR/err")" "$msg"
 }
 
 test_changes()

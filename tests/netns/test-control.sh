@@ -125,7 +125,7 @@ add_drain_del()
 bad_commands()
 {
 	ctl "backend add b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b" >/dev/null
-	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, vip, backend, nexthop, quic-lb)'
+	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, vip, backend, nexthop, quic-lb, attach, detach, cid, flow, monitor)'
 	refused "unknown verb" "vip frob x" 'vip: unknown verb \"frob\" (expected add, del, set)'
 	refused "unknown backend (set)" "backend set nosuch weight 3" 'backend \"nosuch\": no such backend'
 	refused "unknown backend (del)" "backend del nosuch" 'backend \"nosuch\": no such backend'

@@ -40,6 +40,18 @@ int cli_agent_request(const struct cli_opts *o, const char *req, struct json_obj
 int cli_run_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 int cli_agent_show_text(const struct cli_opts *o, char **text, bool quiet);
 int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_run_table_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_agent_connect(const struct cli_opts *o);
+const char *cli_answer_error(struct json_object *ans);
+void cli_verbose_answer(const struct cli_opts *o, const char *text);
+
+/* monitor.c */
+int cli_run_monitor(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+
+/* status.c */
+int cli_status_from_pins(const struct cli_opts *o);
+void cli_status_print(struct json_object *st);
 
 /* show.c */
 struct qs_config;

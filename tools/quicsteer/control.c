@@ -4,16 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "cli.h"
+#include "tableargs.h"
 
 #define CONTROL_MSG_MAX 4096
 #define ANSWER_MAX (1 << 20)
 
-static int agent_connect(const struct cli_opts *o)
+int cli_agent_connect(const struct cli_opts *o)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, err;
@@ -32,6 +32,12 @@ static int agent_connect(const struct cli_opts *o)
 	return fd;
 }
 
+void cli_verbose_answer(const struct cli_opts *o, const char *text)
+{
+	if (o->verbose)
+		fprintf(stderr, "quicsteer: answer: %s\n", text);
+}
+
 /*
  * Sends req, returns the agent's answer parsed. -ENOTCONN (message printed
  * by the caller) when nothing answers at the socket; -EPROTO for an answer
@@ -43,7 +49,7 @@ int cli_agent_request(const struct cli_opts *o, const char *req, struct json_obj
 	ssize_t n;
 	int fd, err;
 
-	fd = agent_connect(o);
+	fd = cli_agent_connect(o);
 	if (fd < 0)
 		return fd;
 	if (o->verbose)
@@ -58,6 +64,7 @@ int cli_agent_request(const struct cli_opts *o, const char *req, struct json_obj
 		goto close_fd;
 	}
 	buf[n] = '\0';
+	cli_verbose_answer(o, buf);
 	*answer = json_tokener_parse(buf);
 	err = *answer ? 0 : -EPROTO;
 close_fd:
@@ -65,7 +72,7 @@ close_fd:
 	return err;
 }
 
-static const char *answer_error(struct json_object *ans)
+const char *cli_answer_error(struct json_object *ans)
 {
 	struct json_object *ok, *e;
 
@@ -95,7 +102,7 @@ static int agent_call(const struct cli_opts *o, const char *what, const char *re
 		cli_err("agent not running (%s: %s)", o->socket_path, strerror(-err));
 		return -ENOTCONN;
 	}
-	msg = answer_error(*answer);
+	msg = cli_answer_error(*answer);
 	if (msg) {
 		cli_err("%s: %s", what, msg);
 		json_object_put(*answer);
@@ -125,52 +132,51 @@ int cli_run_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, 
 		return err;
 	if (o->json)
 		printf("%s\n", json_object_to_json_string_ext(ans, JSON_OUT));
+	else
+		cli_status_print(ans); /* what a change answers beside ok, if anything */
 	json_object_put(ans);
 	return 0;
 }
 
-/* Which of the router's maps are pinned: what status says without an agent. */
-static int status_from_pins(const struct cli_opts *o)
+/* attach dev IFNAME [mode native|generic], detach dev IFNAME: words checked here first. */
+int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
 {
-	static const char *const maps[] = { "qs_vips",	    "qs_backends",   "qs_nexthops",
-					    "qs_maglev",    "qs_cids",	     "qs_flows",
-					    "qs_quiclb",    "qs_server_ids", "qs_stats",
-					    "qs_vip_stats", "qs_be_stats",   "qs_aux_stats" };
-	char path[4096];
-	struct stat st;
-	struct json_object *j = json_object_new_object(), *pinned = json_object_new_array();
+	bool attach = !strcmp(c->object, "attach");
 
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", o->pin_dir, maps[i]);
-		if (!stat(path, &st))
-			json_object_array_add(pinned, json_object_new_string(maps[i]));
+	if (argc > (attach ? 3 : 1) || (argc > 1 && strcmp(argv[1], "mode")) ||
+	    (argc == 2) ||
+	    (argc == 3 && strcmp(argv[2], "native") && strcmp(argv[2], "generic"))) {
+		cli_err("%s dev %s: want %s dev %s", c->object, argv[0], c->object, c->args);
+		return -EINVAL;
 	}
-	json_object_object_add(j, "agent", json_object_new_boolean(0));
-	json_object_object_add(j, "pin_dir", json_object_new_string(o->pin_dir));
-	json_object_object_add(j, "maps", pinned);
-	if (o->json) {
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_OUT));
-	} else {
-		printf("agent: not running\npin-dir: %s\nmaps:", o->pin_dir);
-		for (size_t i = 0; i < json_object_array_length(pinned); i++)
-			printf(" %s", json_object_get_string(json_object_array_get_idx(pinned, i)));
-		printf("%s\n", json_object_array_length(pinned) ? "" : " none");
-	}
-	json_object_put(j);
-	return 0;
+	return cli_run_change(o, c, argc, argv);
 }
 
-static void print_status(struct json_object *ans)
+/* cid add|del|flush, flow flush: words checked here first (exit 2), then by the agent. */
+int cli_run_table_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
 {
-	json_object_object_foreach(ans, key, val)
-	{
-		if (!strcmp(key, "ok"))
-			continue;
-		printf("%s: %s\n", key,
-		       json_object_is_type(val, json_type_string) ?
-			       json_object_get_string(val) :
-			       json_object_to_json_string_ext(val, JSON_OUT));
+	struct qs_table_filter f;
+	__u8 cid[QS_CID_MAX_LEN];
+	char err[256] = "";
+	__u32 vip, be;
+	size_t len;
+	int bad;
+
+	if (!strcmp(c->verb, "flush"))
+		bad = qs_table_filter_parse(argc, argv, !strcmp(c->object, "cid"), &f, err,
+					    sizeof(err));
+	else if (!strcmp(c->verb, "del") && argc != 2)
+		bad = snprintf(err, sizeof(err), "unexpected \"%s\"", argv[2]);
+	else if (!strcmp(c->verb, "add") && (argc != 4 || strcmp(argv[2], "backend")))
+		bad = snprintf(err, sizeof(err), "want %s", c->args);
+	else
+		bad = qs_table_cid_parse(argv[0], argv[1], &vip, cid, &len, err, sizeof(err)) ||
+		      (argc == 4 && qs_table_backend_parse(argv[3], &be, err, sizeof(err)));
+	if (bad) {
+		cli_err("%s %s: %s", c->object, c->verb, err);
+		return -EINVAL;
 	}
+	return cli_run_change(o, c, argc, argv);
 }
 
 int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
@@ -192,10 +198,10 @@ int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, 
 	if (err) {
 		cli_err("agent not running (%s: %s); reading %s", o->socket_path, strerror(-err),
 			o->pin_dir);
-		return status_from_pins(o);
+		return cli_status_from_pins(o);
 	}
-	if (answer_error(ans)) {
-		cli_err("status: %s", answer_error(ans));
+	if (cli_answer_error(ans)) {
+		cli_err("status: %s", cli_answer_error(ans));
 		json_object_put(ans);
 		return -EREMOTEIO;
 	}
@@ -205,7 +211,7 @@ int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, 
 	if (o->json)
 		printf("%s\n", json_object_to_json_string_ext(ans, JSON_OUT));
 	else
-		print_status(ans);
+		cli_status_print(ans);
 	json_object_put(ans);
 	return 0;
 }
@@ -226,9 +232,9 @@ int cli_agent_show_text(const struct cli_opts *o, char **text, bool quiet)
 		cli_err("show: the agent's answer is not JSON");
 	if (err)
 		return err;
-	if (answer_error(ans) || !json_object_object_get_ex(ans, "config", &cfg)) {
+	if (cli_answer_error(ans) || !json_object_object_get_ex(ans, "config", &cfg)) {
 		cli_err("show: %s",
-			answer_error(ans) ? answer_error(ans) : "answer without config");
+			cli_answer_error(ans) ? cli_answer_error(ans) : "answer without config");
 		json_object_put(ans);
 		return -EPROTO;
 	}

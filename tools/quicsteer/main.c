@@ -16,8 +16,14 @@
 #define BATCH_MAX_WORDS 128
 
 static const struct cli_cmd commands[] = {
-	{ "status", NULL, "", 0, cli_run_status, "the agent, its router and maps" },
+	{ "status", NULL, "", 0, cli_run_status,
+	  "the agent, the router's program, attachments and table occupancy" },
 	{ "reload", NULL, "", 0, cli_run_change, "read the configuration file again" },
+	{ "attach", "dev", "IFNAME [mode native|generic]", 1, cli_run_iface,
+	  "attach the router to an interface (native mode unless told)" },
+	{ "detach", "dev", "IFNAME", 1, cli_run_iface, "detach the router from an interface" },
+	{ "monitor", NULL, "", 0, cli_run_monitor,
+	  "the router's events and the report intake, as they happen, until interrupted" },
 	{ "stats", NULL, "[-w]", 0, cli_run_stats, "counters per reason, VIP and backend" },
 	{ "vip", "show", "[NAME]", 0, cli_run_vip_show, "list VIPs" },
 	{ "vip", "add",
@@ -50,8 +56,16 @@ static const struct cli_cmd commands[] = {
 	{ "cid", "show", "[vip ID] [backend ID]", 0, cli_run_cid_show,
 	  "the ID table: authoritative and learned entries, their age" },
 	{ "cid", "lookup", "VIP-ID HEX", 2, cli_run_cid_lookup, "one ID's entry" },
+	{ "cid", "add", "VIP-ID HEX backend ID", 4, cli_run_table_change,
+	  "an operator's entry: no report or expiry removes it" },
+	{ "cid", "del", "VIP-ID HEX", 2, cli_run_table_change,
+	  "remove an ID's entry, whoever made it" },
+	{ "cid", "flush", "[vip ID] [backend ID] [learned|reported|operator|all]", 0,
+	  cli_run_table_change, "remove the matching entries (all kinds unless one is named)" },
 	{ "flow", "show", "[vip ID] [backend ID]", 0, cli_run_flow_show,
 	  "the address table: clients, their backend, idle time" },
+	{ "flow", "flush", "[vip ID] [backend ID]", 0, cli_run_table_change,
+	  "remove the matching address entries" },
 	{ "maglev", "show", "[VIP-ID]", 0, cli_run_maglev_show,
 	  "each backend's share of the slots" },
 	{ "route", NULL,
@@ -71,10 +85,10 @@ static const struct option long_opts[] = {
 };
 
 static const char *const opt_help[][2] = {
-	{ "-j, --json", "print JSON (show commands, status, stats)" },
+	{ "-j, --json", "print JSON (show commands, status, stats, changes, monitor)" },
 	{ "--socket PATH", "agent's control socket (" QS_CONFIG_DEFAULT_CONTROL_SOCKET ")" },
 	{ "--pin-dir DIR", "pinned maps (" QS_CONFIG_DEFAULT_PIN_DIR ")" },
-	{ "-v, --verbose", "say more (requests sent)" },
+	{ "-v, --verbose", "requests to the agent, its raw answers and pins read, on stderr" },
 	{ "-h, --help", "this help; OBJECT help: one object's commands" },
 	{ "-batch FILE", "run the commands of FILE, one a line; stop at the first failure" },
 };

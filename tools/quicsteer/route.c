@@ -22,11 +22,15 @@ int cli_pin_fd(const struct cli_opts *o, const char *map)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, map);
+	if (o->verbose)
+		fprintf(stderr, "quicsteer: reading %s\n", path);
 	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (fd < 0) {
+		fd = -errno;
 		cli_err("%s: %s (is the router loaded with this pin directory?)", path,
-			strerror(errno));
-	return fd < 0 ? -errno : fd;
+			strerror(-fd));
+	}
+	return fd;
 }
 
 static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)

@@ -126,6 +126,8 @@ static int open_pin(const struct cli_opts *o, const char *map)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, map);
+	if (o->verbose)
+		fprintf(stderr, "quicsteer: reading %s\n", path);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		fd = -errno;

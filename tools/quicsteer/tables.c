@@ -15,6 +15,7 @@
 #include "expiry.h"
 #include "maps.h"
 #include "quicsteer/abi.h"
+#include "tableargs.h"
 
 struct table_ctx {
 	const struct cli_opts *o;
@@ -37,7 +38,9 @@ static int cid_row(void *ctx, const void *key, const void *value)
 	const struct qs_cid_key *k = key;
 	const struct qs_cid_entry *e = value;
 	struct table_ctx *t = ctx;
-	const char *kind = e->kind == QS_CID_LEARNED ? "learned" : "authoritative";
+	const char *kind = e->kind == QS_CID_LEARNED	? "learned" :
+			   e->kind == QS_CID_OPERATOR ? "operator" :
+							"authoritative";
 	double age = e->created_ns && t->now > e->created_ns ? (t->now - e->created_ns) / 1e9 : 0;
 	char id[2 * QS_CID_MAX_LEN + 1];
 	json_object *r;
@@ -65,21 +68,15 @@ static int cid_row(void *ctx, const void *key, const void *value)
 /* [vip N] [backend N] */
 static int filters_parse(int argc, char **argv, struct table_ctx *t)
 {
-	__u64 v;
+	struct qs_table_filter f;
+	char err[256];
 
-	t->vip = QS_MAX_VIPS;
-	t->backend = QS_NO_BACKEND;
-	for (int i = 0; i < argc; i += 2) {
-		if (i + 1 >= argc || qs_config_parse_u64(argv[i + 1], &v) ||
-		    (strcmp(argv[i], "vip") && strcmp(argv[i], "backend"))) {
-			cli_err("\"%s\": filters are vip ID and backend ID", argv[i]);
-			return -EINVAL;
-		}
-		if (!strcmp(argv[i], "vip"))
-			t->vip = v;
-		else
-			t->backend = v;
+	if (qs_table_filter_parse(argc, argv, 0, &f, err, sizeof(err))) {
+		cli_err("%s", err);
+		return -EINVAL;
 	}
+	t->vip = f.vip_id;
+	t->backend = f.backend_id;
 	return 0;
 }
 
@@ -160,26 +157,26 @@ int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int ar
 	struct qs_cid_entry e;
 	struct qs_cid_key k;
 	__u8 cid[QS_CID_MAX_LEN];
-	__u64 vip;
+	char err[256];
+	__u32 vip;
 	size_t len;
-	int fd, err;
+	int fd, rc;
 
 	(void)c, (void)argc;
-	if (qs_config_parse_u64(argv[0], &vip) || vip >= QS_MAX_VIPS ||
-	    qs_config_parse_hex(argv[1], cid, sizeof(cid), &len) || !len) {
-		cli_err("cid lookup: want a VIP id and 1..20 hexadecimal bytes");
+	if (qs_table_cid_parse(argv[0], argv[1], &vip, cid, &len, err, sizeof(err))) {
+		cli_err("cid lookup: %s", err);
 		return -EINVAL;
 	}
 	qs_cid_key_make(&k, vip, cid, len);
 	fd = cli_pin_fd(o, QS_MAP_CIDS);
 	if (fd < 0)
 		return fd;
-	err = bpf_map_lookup_elem(fd, &k, &e) ? -errno : 0;
+	rc = bpf_map_lookup_elem(fd, &k, &e) ? -errno : 0;
 	close(fd);
-	if (err) {
+	if (rc) {
 		cli_err("cid %s on vip %u: %s", argv[1], (unsigned int)vip,
-			err == -ENOENT ? "not in the ID table" : strerror(-err));
-		return err == -ENOENT ? -ENOENT : err;
+			rc == -ENOENT ? "not in the ID table" : strerror(-rc));
+		return rc;
 	}
 	t.rows = json_object_new_array();
 	t.vip = QS_MAX_VIPS;

@@ -23,8 +23,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include <bpf/libbpf.h>
 #include "agent.h"
 #include "log.h"
+#include "quicsteer.skel.h"
+#include "status.h"
 
 #define CONTROL_VERSION "v1"
 #define CONTROL_MAX_REQUEST 4096
@@ -58,6 +61,11 @@ int agent_control_open(struct agent *a)
 	return 0;
 }
 
+static int table_fd(void *ctx, const char *name)
+{
+	return bpf_object__find_map_fd_by_name(((struct agent *)ctx)->router.skel->obj, name);
+}
+
 static json_object *status(struct agent *a)
 {
 	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
@@ -74,21 +82,22 @@ static json_object *status(struct agent *a)
 	json_object_object_add(o, "ids_reported", json_object_new_int64(c->live));
 	json_object_object_add(o, "learned_tracked",
 			       json_object_new_int64(qs_expiry_stats(a->expiry)->tracked));
+	json_object_object_add(o, "ids_operator", json_object_new_int64(c->operator));
+	json_object_object_add(o, "flows_last_sweep",
+			       json_object_new_int64(qs_expiry_stats(a->expiry)->flows));
+	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
+						     a->router.skel->progs.quicsteer_router)));
+	json_object_object_add(o, "attachments", qs_status_attachments_json());
+	json_object_object_add(o, "tables", qs_status_tables_json(table_fd, a));
+	json_object_object_add(o, "monitor_subscribers",
+			       json_object_new_int(agent_monitor_count(a)));
 	return o;
 }
 
 #define CONTROL_MAX_WORDS 128
-#define CONTROL_ERROR_MAX 700
+#define CONTROL_ERROR_MAX AGENT_REPLY_ERROR_MAX
 
-struct reply {
-	json_object *o; /* the result members; NULL: none */
-	char error[CONTROL_ERROR_MAX]; /* "": ok */
-};
-
-static void reply_error(struct reply *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void reply_error(struct reply *r, const char *fmt, ...)
+void agent_reply_error(struct agent_reply *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -136,7 +145,7 @@ static int running_text(struct agent *a, char **text)
  * A check's message for a client: "(line 12)" and "(first on line 3)"
  * name lines of a text the client never saw, so they go.
  */
-static void config_problem(struct reply *r, const struct qs_config_error *cerr)
+static void config_problem(struct agent_reply *r, const struct qs_config_error *cerr)
 {
 	char *p, *close;
 
@@ -151,7 +160,7 @@ static void config_problem(struct reply *r, const struct qs_config_error *cerr)
 
 /* The edited configuration, whole, through the reload path; what names the change. */
 static void config_install(struct agent *a, struct qs_config *next, const char *what,
-			   struct reply *r)
+			   struct agent_reply *r)
 {
 	struct qs_config_error cerr = { 0 };
 	int err = agent_config_install(a, next, &cerr);
@@ -159,13 +168,13 @@ static void config_install(struct agent *a, struct qs_config *next, const char *
 	if (err == -EINVAL)
 		config_problem(r, &cerr);
 	else if (err)
-		reply_error(r, "%s: not applied: %s (the agent's log names the backend or map)",
+		agent_reply_error(r, "%s: not applied: %s (the agent's log names the backend or map)",
 			    what, strerror(-err));
 	else
 		pr_info("control: %s applied\n", what);
 }
 
-static void text_install(struct agent *a, const char *text, const char *what, struct reply *r)
+static void text_install(struct agent *a, const char *text, const char *what, struct agent_reply *r)
 {
 	struct qs_config_error cerr = { 0 };
 	struct qs_config *next = NULL;
@@ -174,13 +183,13 @@ static void text_install(struct agent *a, const char *text, const char *what, st
 	if (err == -EINVAL)
 		config_problem(r, &cerr);
 	else if (err)
-		reply_error(r, "%s: %s", what, strerror(-err));
+		agent_reply_error(r, "%s: %s", what, strerror(-err));
 	else
 		config_install(a, next, what, r);
 }
 
 /* `vip add ...`, `backend add ...`: the words become a statement line. */
-static void edit_add(struct agent *a, const char *kind, char **args, int n, struct reply *r)
+static void edit_add(struct agent *a, const char *kind, char **args, int n, struct agent_reply *r)
 {
 	char *text = NULL, *line = NULL, what[CONTROL_ERROR_MAX];
 	size_t len = 0;
@@ -189,7 +198,7 @@ static void edit_add(struct agent *a, const char *kind, char **args, int n, stru
 
 	f = err ? NULL : open_memstream(&line, &len);
 	if (!f) {
-		reply_error(r, "%s add: %s", kind, strerror(err ? -err : errno));
+		agent_reply_error(r, "%s add: %s", kind, strerror(err ? -err : errno));
 		free(text);
 		return;
 	}
@@ -219,18 +228,18 @@ static char *statement_line(char *text, const char *kind, const char *name)
 }
 
 /* The statement of KIND KEY goes (KEY: a name, or "VIP config N"). */
-static void del_named(struct agent *a, const char *kind, const char *key, struct reply *r)
+static void del_named(struct agent *a, const char *kind, const char *key, struct agent_reply *r)
 {
 	char *text = NULL, *line, *end, what[CONTROL_ERROR_MAX];
 	int err = running_text(a, &text);
 
 	if (err) {
-		reply_error(r, "%s del: %s", kind, strerror(-err));
+		agent_reply_error(r, "%s del: %s", kind, strerror(-err));
 		return;
 	}
 	line = statement_line(text, kind, key);
 	if (!line) {
-		reply_error(r, "%s \"%.60s\": no such %s", kind, key, kind);
+		agent_reply_error(r, "%s \"%.60s\": no such %s", kind, key, kind);
 	} else {
 		end = strchr(line, '\n');
 		memmove(line, end + 1, strlen(end + 1) + 1);
@@ -241,14 +250,14 @@ static void del_named(struct agent *a, const char *kind, const char *key, struct
 }
 
 /* `vip del NAME`, `backend del NAME`, `nexthop del NAME`: its statement goes. */
-static void edit_del(struct agent *a, const char *kind, char **args, int n, struct reply *r)
+static void edit_del(struct agent *a, const char *kind, char **args, int n, struct agent_reply *r)
 {
 	if (n != 1) {
 		if (n)
-			reply_error(r, "%s del: unexpected \"%.40s\" (%s del NAME)", kind, args[1],
+			agent_reply_error(r, "%s del: unexpected \"%.40s\" (%s del NAME)", kind, args[1],
 				    kind);
 		else
-			reply_error(r, "%s del: missing name (%s del NAME)", kind, kind);
+			agent_reply_error(r, "%s del: missing name (%s del NAME)", kind, kind);
 		return;
 	}
 	del_named(a, kind, args[0], r);
@@ -268,7 +277,7 @@ static struct qs_config_backend *backend_named(struct qs_config *c, const char *
  * would get. The line is a fragment: no rule across objects applies.
  */
 static int set_values(const struct qs_config_backend *be, char **args, int n,
-		      struct qs_config_backend *out, struct reply *r)
+		      struct qs_config_backend *out, struct agent_reply *r)
 {
 	char line[CONTROL_MAX_REQUEST + 128], addr[INET6_ADDRSTRLEN];
 	struct qs_config_error cerr = { 0 };
@@ -279,7 +288,7 @@ static int set_values(const struct qs_config_backend *be, char **args, int n,
 		       qs_config_addr_str(&be->addr, addr, sizeof(addr)), be->id);
 	for (int i = 0; i < n; i++) {
 		if (i % 2 == 0 && strcmp(args[i], "weight") && strcmp(args[i], "state")) {
-			reply_error(r,
+			agent_reply_error(r,
 				    "backend \"%s\": cannot set \"%.40s\" (weight N, state "
 				    "active|draining|down)",
 				    be->name, args[i]);
@@ -292,7 +301,7 @@ static int set_values(const struct qs_config_backend *be, char **args, int n,
 	if (err == -EINVAL)
 		config_problem(r, &cerr);
 	else if (err)
-		reply_error(r, "backend \"%s\": %s", be->name, strerror(-err));
+		agent_reply_error(r, "backend \"%s\": %s", be->name, strerror(-err));
 	else
 		*out = frag->backends[0];
 	if (!err) {
@@ -306,7 +315,7 @@ static int set_values(const struct qs_config_backend *be, char **args, int n,
 
 /* `backend set NAME [weight N] [state S]`: that backend's line, those values changed. */
 static void edit_set(struct agent *a, const char *object __attribute__((unused)), char **args,
-		     int n, struct reply *r)
+		     int n, struct agent_reply *r)
 {
 	struct qs_config_backend *be, values;
 	struct qs_config_error cerr = { 0 };
@@ -315,7 +324,7 @@ static void edit_set(struct agent *a, const char *object __attribute__((unused))
 	int err;
 
 	if (n < 2) {
-		reply_error(r,
+		agent_reply_error(r,
 			    "backend set: %s (backend set NAME [weight N] [state "
 			    "active|draining|down])",
 			    n ? "nothing to set" : "missing name");
@@ -326,12 +335,12 @@ static void edit_set(struct agent *a, const char *object __attribute__((unused))
 		err = qs_config_parse_string("control", text, &next, &cerr);
 	free(text);
 	if (err) {
-		reply_error(r, "backend set: the running configuration: %s", strerror(-err));
+		agent_reply_error(r, "backend set: the running configuration: %s", strerror(-err));
 		return;
 	}
 	be = backend_named(next, args[0]);
 	if (!be)
-		reply_error(r, "backend \"%.40s\": no such backend", args[0]);
+		agent_reply_error(r, "backend \"%.40s\": no such backend", args[0]);
 	else if (!set_values(be, args + 1, n - 1, &values, r)) {
 		for (int i = 1; i < n; i += 2) {
 			if (!strcmp(args[i], "weight"))
@@ -346,7 +355,7 @@ static void edit_set(struct agent *a, const char *object __attribute__((unused))
 	qs_config_free(next);
 }
 
-static void do_status(struct agent *a, const char *object, char **args, int n, struct reply *r)
+static void do_status(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
 {
 	(void)object, (void)args, (void)n;
 	pthread_mutex_lock(&a->lock);
@@ -354,16 +363,16 @@ static void do_status(struct agent *a, const char *object, char **args, int n, s
 	pthread_mutex_unlock(&a->lock);
 }
 
-static void do_reload(struct agent *a, const char *object, char **args, int n, struct reply *r)
+static void do_reload(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
 {
 	(void)object, (void)args, (void)n;
 	if (agent_reload(a))
-		reply_error(r, "reload refused: the running configuration stays (see the agent's "
+		agent_reply_error(r, "reload refused: the running configuration stays (see the agent's "
 			       "log)");
 }
 
 static void do_show(struct agent *a, const char *object __attribute__((unused)), char **args, int n,
-		    struct reply *r)
+		    struct agent_reply *r)
 {
 	char *text = NULL;
 	int err = running_text(a, &text);
@@ -371,7 +380,7 @@ static void do_show(struct agent *a, const char *object __attribute__((unused)),
 	(void)args;
 	(void)n;
 	if (err) {
-		reply_error(r, "show: %s", strerror(-err));
+		agent_reply_error(r, "show: %s", strerror(-err));
 		return;
 	}
 	r->o = json_object_new_object();
@@ -379,26 +388,26 @@ static void do_show(struct agent *a, const char *object __attribute__((unused)),
 	free(text);
 }
 
-static void backend_state(struct agent *a, char **args, int n, const char *state, struct reply *r)
+static void backend_state(struct agent *a, char **args, int n, const char *state, struct agent_reply *r)
 {
 	char *words[] = { n ? args[0] : NULL, "state", (char *)state };
 
 	if (n > 1)
-		reply_error(r, "backend: unexpected \"%.40s\" (one NAME)", args[1]);
+		agent_reply_error(r, "backend: unexpected \"%.40s\" (one NAME)", args[1]);
 	else if (!n)
-		reply_error(r, "backend: missing name");
+		agent_reply_error(r, "backend: missing name");
 	else
 		edit_set(a, "backend", words, 3, r);
 }
 
 static void backend_drain(struct agent *a, const char *object __attribute__((unused)), char **args,
-			  int n, struct reply *r)
+			  int n, struct agent_reply *r)
 {
 	backend_state(a, args, n, "draining", r);
 }
 
 static void backend_undrain(struct agent *a, const char *object __attribute__((unused)),
-			    char **args, int n, struct reply *r)
+			    char **args, int n, struct agent_reply *r)
 {
 	backend_state(a, args, n, "active", r);
 }
@@ -443,13 +452,13 @@ static char *line_with(const char *line, char **args, int n)
 
 /* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]` */
 static void vip_set(struct agent *a, const char *object __attribute__((unused)), char **args, int n,
-		    struct reply *r)
+		    struct agent_reply *r)
 {
 	char *text = NULL, *line, *end, *changed, *next, what[CONTROL_ERROR_MAX];
 	size_t before;
 
 	if (n < 3 || n % 2 == 0) {
-		reply_error(r,
+		agent_reply_error(r,
 			    "vip set: want NAME and OPTION VALUE pairs (vip set NAME [cid-len N] "
 			    "[unknown drop|hash] [fragments drop|pass|hash] [forward encap|l2dsr] "
 			    "[learn on|off])");
@@ -457,27 +466,27 @@ static void vip_set(struct agent *a, const char *object __attribute__((unused)),
 	}
 	for (int i = 1; i < n; i += 2)
 		if (!vip_key_settable(args[i])) {
-			reply_error(r,
+			agent_reply_error(r,
 				    "vip \"%.40s\": cannot set \"%.40s\" (cid-len, unknown, "
 				    "fragments, forward, learn)",
 				    args[0], args[i]);
 			return;
 		}
 	if (running_text(a, &text)) {
-		reply_error(r, "vip set: cannot write the running configuration");
+		agent_reply_error(r, "vip set: cannot write the running configuration");
 		return;
 	}
 	line = statement_line(text, "vip", args[0]);
 	changed = line ? line_with(line, args + 1, n - 1) : NULL;
 	if (!line) {
-		reply_error(r, "vip \"%.40s\": no such vip", args[0]);
+		agent_reply_error(r, "vip \"%.40s\": no such vip", args[0]);
 	} else if (changed && asprintf(&next, "%.*s%s%s", (int)(before = line - text), text,
 				       changed, (end = strchr(line, '\n')) ? end + 1 : "") >= 0) {
 		snprintf(what, sizeof(what), "vip set %s", args[0]);
 		text_install(a, next, what, r);
 		free(next);
 	} else {
-		reply_error(r, "vip set: out of memory");
+		agent_reply_error(r, "vip set: out of memory");
 	}
 	free(changed);
 	free(text);
@@ -485,23 +494,30 @@ static void vip_set(struct agent *a, const char *object __attribute__((unused)),
 
 /* `quic-lb del VIP N`: a configuration is named by its VIP and number. */
 static void quiclb_del(struct agent *a, const char *object __attribute__((unused)), char **args,
-		       int n, struct reply *r)
+		       int n, struct agent_reply *r)
 {
 	char key[CONTROL_ERROR_MAX];
 
 	if (n != 2) {
-		reply_error(r, "quic-lb del: want VIP and config number (quic-lb del VIP N)");
+		agent_reply_error(r, "quic-lb del: want VIP and config number (quic-lb del VIP N)");
 		return;
 	}
 	snprintf(key, sizeof(key), "%s config %s", args[0], args[1]);
 	del_named(a, "quic-lb", key, r);
 }
 
+static void do_monitor(struct agent *a, const char *object, char **args, int n,
+		       struct agent_reply *r)
+{
+	(void)a, (void)object, (void)args, (void)n;
+	r->keep_fd = 1; /* agent_control_serve subscribes the connection */
+}
+
 /* The commands: dispatch and the "expected ..." lists come from here. */
 static const struct command {
 	const char *object, *verb; /* verb NULL: a command of one word */
 	/* object: edit_add and edit_del serve every kind of statement */
-	void (*run)(struct agent *a, const char *object, char **args, int n, struct reply *r);
+	agent_command_fn run;
 } commands[] = {
 	{ "status", NULL, do_status },
 	{ "reload", NULL, do_reload },
@@ -518,6 +534,13 @@ static const struct command {
 	{ "nexthop", "del", edit_del },
 	{ "quic-lb", "add", edit_add },
 	{ "quic-lb", "del", quiclb_del },
+	{ "attach", "dev", agent_attach },
+	{ "detach", "dev", agent_detach },
+	{ "cid", "add", agent_cid_add },
+	{ "cid", "del", agent_cid_del },
+	{ "cid", "flush", agent_cid_flush },
+	{ "flow", "flush", agent_flow_flush },
+	{ "monitor", NULL, do_monitor },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -538,13 +561,13 @@ static const char *expected(const char *object, char *buf, size_t size)
 	return buf;
 }
 
-static void dispatch(struct agent *a, char **w, int n, struct reply *r)
+static void dispatch(struct agent *a, char **w, int n, struct agent_reply *r)
 {
 	char list[256];
 	bool object_known = false;
 
 	if (!n) {
-		reply_error(r, "missing command (expected %s)", expected(NULL, list, sizeof(list)));
+		agent_reply_error(r, "missing command (expected %s)", expected(NULL, list, sizeof(list)));
 		return;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -554,7 +577,7 @@ static void dispatch(struct agent *a, char **w, int n, struct reply *r)
 			continue;
 		object_known = true;
 		if (!c->verb && n > 1) {
-			reply_error(r, "%s: unexpected \"%.40s\"", w[0], w[1]);
+			agent_reply_error(r, "%s: unexpected \"%.40s\"", w[0], w[1]);
 			return;
 		}
 		if (!c->verb || (n > 1 && !strcmp(c->verb, w[1]))) {
@@ -563,33 +586,41 @@ static void dispatch(struct agent *a, char **w, int n, struct reply *r)
 		}
 	}
 	if (!object_known)
-		reply_error(r, "unknown command \"%.40s\" (expected %s)", w[0],
+		agent_reply_error(r, "unknown command \"%.40s\" (expected %s)", w[0],
 			    expected(NULL, list, sizeof(list)));
 	else if (n < 2)
-		reply_error(r, "%s: missing verb (expected %s)", w[0],
+		agent_reply_error(r, "%s: missing verb (expected %s)", w[0],
 			    expected(w[0], list, sizeof(list)));
 	else
-		reply_error(r, "%s: unknown verb \"%.40s\" (expected %s)", w[0], w[1],
+		agent_reply_error(r, "%s: unknown verb \"%.40s\" (expected %s)", w[0], w[1],
 			    expected(w[0], list, sizeof(list)));
 }
 
-/* The answer to one request: {"ok": true, ...} or {"ok": false, "error": "..."}. */
-static json_object *handle(struct agent *a, char *req)
+/*
+ * The answer to one request: {"ok": true, ...} or {"ok": false, "error":
+ * "..."}. *monitor: the request was `monitor`, the connection stays.
+ */
+static json_object *handle(struct agent *a, char *req, int fd, bool *monitor)
 {
-	struct reply r = { 0 };
+	struct agent_reply r = { 0 };
 	char *words[CONTROL_MAX_WORDS], *save, *w;
 	int n = 0;
 
 	if (strncmp(req, CONTROL_VERSION " ", 3)) {
-		reply_error(&r, "unsupported protocol version: this agent speaks " CONTROL_VERSION);
+		agent_reply_error(&r, "unsupported protocol version: this agent speaks " CONTROL_VERSION);
 	} else {
 		for (w = strtok_r(req + 3, " \t\r\n", &save); w && n < CONTROL_MAX_WORDS;
 		     w = strtok_r(NULL, " \t\r\n", &save))
 			words[n++] = w;
 		if (w)
-			reply_error(&r, "more than %d words", CONTROL_MAX_WORDS);
+			agent_reply_error(&r, "more than %d words", CONTROL_MAX_WORDS);
 		else
 			dispatch(a, words, n, &r);
+	}
+	if (r.keep_fd && !r.error[0]) {
+		r.keep_fd = 0;
+		agent_monitor_subscribe(a, fd, &r);
+		*monitor = r.keep_fd;
 	}
 	if (r.error[0]) {
 		json_object_put(r.o); /* nothing but the error */
@@ -621,6 +652,7 @@ void agent_control_serve(struct agent *a)
 	char req[CONTROL_MAX_REQUEST + 1];
 	json_object *answer;
 	const char *text;
+	bool monitor;
 	ssize_t n;
 	int fd;
 
@@ -630,14 +662,16 @@ void agent_control_serve(struct agent *a)
 		/* a client that connects and says nothing must not stall the agent */
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 		n = recv(fd, req, CONTROL_MAX_REQUEST, 0);
+		monitor = false;
 		if (n > 0) {
 			req[n] = 0;
-			answer = handle(a, req);
+			answer = handle(a, req, fd, &monitor);
 			text = json_object_to_json_string_ext(
 				answer, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 			answer_send(fd, text);
 			json_object_put(answer);
 		}
-		close(fd);
+		if (!monitor)
+			close(fd);
 	}
 }

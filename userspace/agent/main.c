@@ -178,6 +178,8 @@ static int router_start(struct agent *a)
 		bpf_map__fd(s->maps.qs_tx_ports),
 	};
 	cids_fd = bpf_map__fd(s->maps.qs_cids);
+	a->cids_fd = cids_fd;
+	a->flows_fd = bpf_map__fd(s->maps.qs_flows);
 	return 0;
 }
 
@@ -187,6 +189,8 @@ static int adopt_entry(void *ctx, const void *key, const void *value)
 
 	if (e->kind == QS_CID_AUTHORITATIVE)
 		qs_cidreg_adopt(ctx, key, e->backend_id);
+	else if (e->kind == QS_CID_OPERATOR)
+		qs_cidreg_adopt_operator(ctx, key, e->backend_id);
 	return 0;
 }
 
@@ -270,6 +274,7 @@ static int run(struct agent *a, int sfd, int tfd)
 
 	if (ep < 0)
 		return -errno;
+	a->epoll_fd = ep;
 	err = epoll_add(ep, sfd)	     ?:
 		      epoll_add(ep, tfd)     ?:
 		      epoll_add(ep, ring_fd) ?:
@@ -304,6 +309,8 @@ static int run(struct agent *a, int sfd, int tfd)
 				agent_neigh_changes(a);
 			} else if (fd == a->control_fd) {
 				agent_control_serve(a);
+			} else if (agent_monitor_owns(a, fd)) {
+				agent_monitor_readable(a, fd);
 			} else {
 				agent_reports_read(a, fd);
 			}
@@ -312,6 +319,7 @@ static int run(struct agent *a, int sfd, int tfd)
 			err = -errno;
 	}
 out:
+	agent_monitor_close(a);
 	close(ep);
 	return err;
 }
@@ -348,7 +356,7 @@ static int config_load(struct agent *a)
 	}
 	for (size_t i = 0; i < a->cfg->n_backends; i++)
 		a->configured_state[a->cfg->backends[i].id] = a->cfg->backends[i].state;
-	return agent_keys_load(a, a->cfg);
+	return agent_file_ifaces_take(a, a->cfg) ?: agent_keys_load(a, a->cfg);
 }
 
 static int detach_all(const struct qs_config *cfg)
@@ -384,7 +392,9 @@ static int agent_main(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	static struct agent a = { .control_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	static struct agent a = { .control_fd = -1,
+				  .epoll_fd = -1,
+				  .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct run_opts o = { 0 };
 	int status = parse_args(argc, argv, &o);
 

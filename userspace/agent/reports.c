@@ -178,8 +178,13 @@ void agent_reports_read(struct agent *a, int fd)
 	__u64 now = qs_now_coarse_ns();
 	ssize_t n;
 
+	int reason;
+
 	pthread_mutex_lock(&a->lock);
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
-		qs_intake_datagram(a->intake, buf, n, now);
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+		reason = qs_intake_datagram(a->intake, buf, n, now);
+		if (agent_monitor_active(a))
+			agent_monitor_report(a, buf, n, reason);
+	}
 	pthread_mutex_unlock(&a->lock);
 }

@@ -144,6 +144,7 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 	for (size_t i = 0; i < prev->n_backends; i++)
 		if (!qs_config_find_backend_id(next, prev->backends[i].id))
 			qs_cidreg_purge(a->cidreg, prev->backends[i].id);
+	agent_tables_forget(a, prev, next);
 	qs_expiry_set_times(a->expiry, next->learned_ttl_ms * 1000000ull,
 			    next->flow_idle_ms * 1000000ull);
 	pthread_mutex_unlock(&a->lock);
@@ -165,6 +166,8 @@ int agent_reload(struct agent *a)
 	int err;
 
 	err = qs_config_parse_file(a->config_path, &next, &cerr);
+	if (!err && (err = agent_file_ifaces_check(a, next, &cerr)))
+		qs_config_free(next);
 	if (err) {
 		a->counters.reloads_failed++;
 		goto fail;
@@ -227,6 +230,7 @@ static int ring_record(void *ctx, void *data, size_t size)
 	a->counters.events++;
 	qs_expiry_event(a->expiry, data);
 	pthread_mutex_unlock(&a->lock);
+	agent_monitor_event(a, data);
 	return 0;
 }
 

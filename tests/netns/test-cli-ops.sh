@@ -1,0 +1,286 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# quicsteer's run-time operations against a running quicsteerd in a
+# namespace of its own: attach and detach change what `ip -j link show`
+# reports as xdp, and the agent's configuration with it (a reload of the
+# unchanged file keeps them); cid add writes an operator's entry that `cid
+# lookup` and a packet run through the router agree on, that a backend's
+# snapshot and new incarnation and an agent restart leave alone; cid del,
+# cid flush (learned, reported) and flow flush empty what they name;
+# monitor relays a report (accepted and refused) and a new connection as
+# JSON and as text; status shows the program, the attachments and the
+# tables' occupancy from the agent and from the pins; -v prints requests,
+# answers and pins read; every error path has its message and exit code.
+#
+# Usage: tests/netns/test-cli-ops.sh [BUILD_DIR]. Needs root; never skips.
+
+BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+AGENT=$BUILD/quicsteerd
+PROBE=$BUILD/tests/qs-agent-probe
+CLI=$BUILD/quicsteer
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cli-lib.sh"
+
+PINS=/sys/fs/bpf/qs-cliops
+KEY_B=1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100
+CID=0a0b0c0d0e0f1011
+TO_B="action=3 dmac=02:00:00:00:00:0b"
+
+write_config()
+{
+	echo "$KEY_B" >"$DIR/b.key"
+	cat >"$DIR/quicsteer.conf" <<EOF2
+pin-dir $PINS
+control-socket $DIR/control.sock
+report-listen unix $DIR/reports.sock
+heartbeat-timeout off
+interface qsco0
+vip web 198.18.0.100 443 unknown drop learn on
+nexthop n dev qsco0 encap-source4 198.18.200.0/24
+backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a
+backend b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b key-file $DIR/b.key
+EOF2
+}
+
+# report SEQ INCARNATION RECORD...: one datagram from backend b, and waits
+# (at most 5 s) until the agent took it: its sequence is in the qs_reporters
+# pin, and one control round trip later the agent is past that datagram
+report()
+{
+	seq=$1 inc=$2
+	shift 2
+	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 2 "$inc" "$seq" 198.18.0.100 443 "$@" || return 1
+	for _ in $(seq 50); do
+		[ "$(bpftool -j map lookup pinned "$PINS/qs_reporters" key 2 0 0 0 |
+			jq .formatted.value.sequence)" = "$seq" ] &&
+			qs status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	not_ok "report $seq" "the agent did not take it"
+	return 1
+}
+
+xdp_prog() { ip -j link show "$1" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // "none"'; }
+
+test_attach()
+{
+	check "before attach: no XDP on qsco2" "$(xdp_prog qsco2)" none
+	run_cli "attach dev qsco2 mode generic" 0 "" -- attach dev qsco2 mode generic
+	check "attach: ip link shows generic XDP on qsco2" \
+		"$(ip -j link show qsco2 | jq -r '.[0].xdp.mode')" 2
+	st=$(qs -j status)
+	check "status -j: the attachment, generic mode" \
+		"$(echo "$st" | jq -r '.attachments[] | select(.interface == "qsco2") | .mode')" generic
+	check "status -j: qsco2 runs the agent's program" \
+		"$(echo "$st" | jq '.program.id as $p | [.attachments[] | select(.interface == "qsco2") | .prog_id == $p] | .[0]')" true
+	check "status -j: program id is what ip link shows" \
+		"$(echo "$st" | jq -r .program.id)" "$(xdp_prog qsco2)"
+	has "show: the running configuration has the interface" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 show" | jq -r .config)" "interface qsco2 mode generic"
+	run_cli "attach twice" 1 "interface qsco2: already attached (generic mode)" -- attach dev qsco2
+	run_cli "attach an unknown device" 1 "interface nosuch0: no such device" -- attach dev nosuch0
+	run_cli "attach: mode refused by the driver" 1 "interface lo: native mode refused by the driver" \
+		-- attach dev lo mode native
+	check "refused attach: nothing on lo" "$(xdp_prog lo)" none
+	run_cli "attach: bad mode" 2 "attach dev qsco3: want" -- attach dev qsco3 mode sideways
+	run_cli "detach: not attached" 1 "interface qsco3: not attached by this agent" -- detach dev qsco3
+	run_cli "reload of the unchanged file after attach" 0 "" -- reload
+	check "reload keeps the run-time attachment" \
+		"$(qs -j status | jq -c '[.interfaces[]]')" '["qsco0","qsco2"]'
+	run_cli "detach dev qsco2" 0 "" -- detach dev qsco2
+	check "detach: ip link shows no XDP on qsco2" "$(xdp_prog qsco2)" none
+	check "detach: gone from the configuration" "$(qs -j status | jq -c '[.interfaces[]]')" '["qsco0"]'
+}
+
+test_status()
+{
+	st=$(qs -j status)
+	check "status -j: agent" "$(echo "$st" | jq .agent)" true
+	check "status -j: qs_cids size" \
+		"$(echo "$st" | jq '.tables[] | select(.name == "qs_cids") | .max_entries')" 2097152
+	check "status -j: qs_vips occupancy (address-wide entry and port)" \
+		"$(echo "$st" | jq '.tables[] | select(.name == "qs_vips") | .entries')" \
+		"$(bpftool -j map dump pinned "$PINS/qs_vips" | jq length)"
+	check "status -j: backends in use" \
+		"$(echo "$st" | jq '.tables[] | select(.name == "qs_backends") | .entries')" 2
+	check "status -j: program name" "$(echo "$st" | jq -r .program.name)" quicsteer_route
+	has "status text: the table of tables" "$(qs status)" "qs_flows"
+}
+
+test_cid()
+{
+	run_cli "cid add" 0 "" -- -j cid add 0 $CID backend 2
+	check "cid add -j: nothing replaced" "$(jq -c .replaced "$DIR/out")" null
+	check "cid lookup: operator's entry to backend 2" \
+		"$(qs -j cid lookup 0 $CID | jq -c '[.backend_id, .kind]')" '[2,"operator"]'
+	check "the router routes the ID to backend b" \
+		"$("$PROBE" route qsco0 198.18.9.1 198.18.0.100 443 $CID)" "$TO_B"
+	# backend b's empty snapshot, then a new incarnation: neither touches it
+	report 1 0x51 part:7:0:final >/dev/null
+	report 1 0x52 heartbeat >/dev/null
+	check "a snapshot and a new incarnation leave the operator's entry" \
+		"$(qs -j cid lookup 0 $CID | jq -r .kind)" operator
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	start_agent || not_ok "agent restarts" "$(tail -3 "$DIR/agent.log")"
+	report 2 0x52 part:8:0:final >/dev/null
+	check "after an agent restart and a snapshot: still the operator's" \
+		"$(qs -j cid lookup 0 $CID | jq -c '[.backend_id, .kind]')" '[2,"operator"]'
+	check "status -j: the agent counts it" "$(qs -j status | jq .ids_operator)" 1
+	run_cli "cid add: bad hex" 2 'cid "0a0": not 1..20 bytes of hexadecimal' -- cid add 0 0a0 backend 2
+	run_cli "cid add: wrong length for the VIP" 1 'vip "web" (id 0) routes 8-byte IDs' -- cid add 0 0a0b backend 2
+	run_cli "cid add: unknown VIP" 1 "vip 5: no such vip id" -- cid add 5 $CID backend 2
+	run_cli "cid add: unknown backend" 1 "backend 9: no such backend id" -- cid add 0 $CID backend 9
+	run_cli "cid add: missing argument" 2 "cid add: missing argument" -- cid add 0 $CID
+	run_cli "cid del" 0 "" -- -j cid del 0 $CID
+	check "cid del -j: it was the operator's" "$(jq -r .removed "$DIR/out")" operator
+	run_cli "cid lookup after del" 1 "not in the ID table" -- cid lookup 0 $CID
+	run_cli "cid del of an absent ID" 1 "cid $CID on vip 0: not in the ID table" -- cid del 0 $CID
+	# a learned entry: a client's Initial, then a short header with an unknown ID
+	"$PROBE" initial qsco0 198.18.9.4:40000 198.18.0.100 443 >/dev/null
+	"$PROBE" route qsco0 198.18.9.4 198.18.0.100 443 c1c2c3c4c5c6c7c8 >/dev/null
+	check "a learned entry" "$(qs -j cid show | jq -r '.[] | select(.cid == "c1c2c3c4c5c6c7c8") | .kind')" learned
+	report 3 0x52 issue:1:b1b2b3b4b5b6b7b8 >/dev/null
+	check "a reported entry" "$(qs -j cid show backend 2 | jq -r '.[] | select(.cid == "b1b2b3b4b5b6b7b8") | .kind')" authoritative
+	run_cli "cid flush learned" 0 "" -- -j cid flush learned
+	check "cid flush learned -j: counts" "$(jq -c .removed "$DIR/out")" '{"learned":1,"reported":0,"operator":0}'
+	check "cid flush learned: the reported entry stays" "$(qs -j cid show | jq -r '.[].cid')" b1b2b3b4b5b6b7b8
+	run_cli "cid flush: unknown backend" 1 "backend 7: no such backend id" -- cid flush backend 7
+	run_cli "cid flush: bad filter" 2 '"sideways": filters are' -- cid flush sideways
+	run_cli "cid flush reported backend 2" 0 "" -- -j cid flush reported backend 2
+	check "cid flush reported: counts" "$(jq .removed.reported "$DIR/out")" 1
+	check "cid flush: the ID table is empty" "$(qs -j cid show | jq length)" 0
+	check "status -j: no ID reported any more" "$(qs -j status | jq .ids_reported)" 0
+}
+
+test_flow()
+{
+	"$PROBE" initial qsco0 198.18.9.5:41000 198.18.0.100 443 3 >/dev/null
+	check "flow show: entries to flush" "$(qs -j flow show | jq 'length > 0')" true
+	run_cli "flow flush: unknown VIP" 1 "vip 3: no such vip id" -- flow flush vip 3
+	run_cli "flow flush: a kind is not a flow filter" 2 '"learned": filters are vip ID, backend ID' -- flow flush learned
+	n=$(qs -j flow show | jq length)
+	run_cli "flow flush" 0 "" -- -j flow flush vip 0
+	check "flow flush -j: removed every entry" "$(jq .removed "$DIR/out")" "$n"
+	check "flow flush: the address table is empty" \
+		"$(bpftool -j map dump pinned "$PINS/qs_flows" | jq length)" 0
+}
+
+# waits (at most 5 s) until the agent has $1 monitor subscribers
+subscribers()
+{
+	for _ in $(seq 50); do
+		[ "$(qs -j status | jq .monitor_subscribers)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# waits (at most 5 s) until file $1 has $2 lines
+lines()
+{
+	for _ in $(seq 50); do
+		[ "$(wc -l <"$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+test_monitor()
+{
+	"$CLI" --socket "$DIR/control.sock" -j monitor >"$DIR/mon.json" 2>"$DIR/mon.err" &
+	mon_json=$!
+	"$CLI" --socket "$DIR/control.sock" monitor >"$DIR/mon.txt" 2>&1 &
+	mon_txt=$!
+	subscribers 2 && ok "monitor: two subscribers" || not_ok "monitor: two subscribers" "$(cat "$DIR/mon.err")"
+	report 10 0x52 issue:1:d1d2d3d4d5d6d7d8 heartbeat >/dev/null
+	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 1 0x9 1 198.18.0.100 443 heartbeat >/dev/null
+	"$PROBE" initial qsco0 198.18.9.7:42000 198.18.0.100 443 >/dev/null
+	lines "$DIR/mon.json" 3 && lines "$DIR/mon.txt" 3
+	kill -INT "$mon_json" "$mon_txt"
+	wait "$mon_json"
+	check "monitor -j: exits 0 on SIGINT" "$?" 0
+	wait "$mon_txt"
+	check "monitor -j: the accepted report" \
+		"$(jq -c 'select(.type == "report" and .verdict == "ok") | [.backend_id, .backend, .sequence, .records, .issued, .heartbeats]' "$DIR/mon.json")" \
+		'[2,"b",10,2,1,1]'
+	check "monitor -j: a refused report and why (backend a has no key)" \
+		"$(jq -r 'select(.type == "report" and .verdict != "ok") | .verdict' "$DIR/mon.json")" unknown_backend
+	check "monitor -j: the new connection" \
+		"$(jq -c 'select(.type == "new_flow") | [.vip, .client, .client_port]' "$DIR/mon.json")" \
+		'["web","198.18.9.7",42000]'
+	has "monitor text: the report on one line" "$(cat "$DIR/mon.txt")" "report backend b(2) accepted seq 10 records 2 issued 1 heartbeats 1"
+	has "monitor text: the new connection" "$(cat "$DIR/mon.txt")" "new_flow vip web(0) client 198.18.9.7 port 42000"
+	subscribers 0 && ok "monitor: subscribers gone after SIGINT" || not_ok "monitor: subscribers gone" "still there"
+	run_cli "monitor: unexpected argument" 2 'monitor: unexpected argument "x"' -- monitor x
+}
+
+test_verbose()
+{
+	qs -v vip show >/dev/null 2>"$DIR/err"
+	has "-v: the request" "$(cat "$DIR/err")" "quicsteer: request: v1 show"
+	has "-v: the raw answer" "$(cat "$DIR/err")" 'quicsteer: answer: {"config":'
+	qs -v cid show >/dev/null 2>"$DIR/err"
+	has "-v: the pin read" "$(cat "$DIR/err")" "quicsteer: reading $PINS/qs_cids"
+}
+
+test_agent_down()
+{
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	run_cli "agent down: monitor" 1 "events come only from the agent" -- monitor
+	run_cli "agent down: cid add" 1 "agent not running" -- cid add 0 $CID backend 2
+	run_cli "agent down: attach" 1 "agent not running" -- attach dev qsco2
+	run_cli "agent down: status" 0 "agent not running" -- -j status
+	check "agent down: status reads the tables from the pins" \
+		"$(jq '.tables[] | select(.name == "qs_backends") | .entries' "$DIR/out")" 2
+	check "agent down: status finds the attachment in the kernel" \
+		"$(jq -c '[.attachments[].interface]' "$DIR/out")" '["qsco0"]'
+	check "agent down: the program from its attachment" \
+		"$(jq -r .program.id "$DIR/out")" "$(xdp_prog qsco0)"
+	has "agent down: status text says so" "$(qs status 2>/dev/null)" "agent: not running"
+}
+
+inner()
+{
+	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
+	ip link set lo up
+	ip addr add 198.18.1.1/24 dev qsco0
+	write_config
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	test_status
+	test_attach
+	test_cid
+	test_flow
+	test_monitor
+	test_verbose
+	test_agent_down
+	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
+	echo "$passed passed, $failed failed"
+}
+
+if [ "${QS_CLIOPS_INNER:-}" = 1 ]; then
+	inner
+	[ "$failed" -eq 0 ]
+	exit
+fi
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || [ ! -x "$CLI" ]; then
+	echo "not ok - set-up: needs root, $AGENT, $PROBE and $CLI (run make)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+NS=qs-co-$$
+DIR=$(mktemp -d /tmp/qs-cliops.XXXXXX)
+trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'exit 130' INT TERM
+ip netns add "$NS" && ip -n "$NS" link add qsco0 type veth peer name qsco1 &&
+	ip -n "$NS" link add qsco2 type veth peer name qsco3 &&
+	for i in qsco0 qsco1 qsco2 qsco3; do ip -n "$NS" link set "$i" up || exit 1; done || {
+	echo "not ok - set-up: namespace $NS"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+QS_CLIOPS_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
