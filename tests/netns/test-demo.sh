@@ -37,7 +37,7 @@ check "one backend is draining" "$(echo "$rows" | awk '$3 == "draining"' | wc -l
 check "the servers' connections add up to the 6 clients" "$(echo "$rows" | awk '{ s += $4 } END { print s }')" 6
 # 3 x 2 MiB, 6 MiB, 2 x 512 KiB of files, plus the framing.
 check "the servers sent at least the 13 MiB downloaded" \
-	"$(echo "$rows" | awk '{ s += $5 } END { print s >= 13 * 1048576 }')" 1
+	"$(echo "$rows" | awk '{ s += $5 } END { print (s >= 13 * 1048576) }')" 1
 
 # The migrated connection: "    before|after ADDRESS PORT CID RUNG BACKEND".
 before=$(grep -E '^    before ' "$OUT")
