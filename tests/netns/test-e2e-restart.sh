@@ -21,7 +21,9 @@
 #   a dead process's IDs (they would route new packets that carry them to
 #   a server that no longer knows them), and a purge that takes other
 #   backends' IDs with it.
-# - the other backend's transfers complete byte for byte.
+# - the other backend's transfers complete byte for byte (no more are lost
+#   than the killed one had; the rate limit is not fair between the
+#   transfers, and one of its may have ended before the kill).
 # - 16 new downloads, all intact; the restarted backend takes at least one
 #   (1/2 each, so a correct router fails this with probability 2^-16) and
 #   its new process's IDs are in the table, none of the old ones.
@@ -71,7 +73,7 @@ restart()
 		ok "$t: both backends' IDs, reported over IPv$1, are in the table" ||
 		not_ok "$t: both backends' IDs, reported over IPv$1, are in the table" \
 			"b$b: $(tb_cids_backend "$b"), b$w: $(tb_cids_backend "$w")"
-	in_flight "$t: the kill" "long-$n" $LONG
+	in_flight "$t: the kill" "long-$n" $LONG $((LONG / 2))
 	tb_server_stop "$b" KILL
 	old=$TB_DIR/old-$n
 	ids_of "$b" >"$old"
@@ -111,7 +113,11 @@ restart()
 	# client's idle timeout), b$w's must all be intact.
 	long_wait "long-$n" $LONG flong
 	lost=$(echo "$long_bad" | wc -w)
-	check "$t: only b$b's long transfers were lost" "$lost" "$(nth "$long" "$b")"
+	if [ "$lost" -le "$(nth "$long" "$b")" ]; then
+		ok "$t: at most b$b's long transfers were lost ($lost)"
+	else
+		not_ok "$t: at most b$b's long transfers were lost" "$lost lost, b$b had $(nth "$long" "$b")"
+	fi
 }
 
 tb_test_up "$BUILD" --backends 2
