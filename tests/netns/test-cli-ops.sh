@@ -226,6 +226,27 @@ test_verbose()
 	has "-v: the pin read" "$(cat "$DIR/err")" "quicsteer: reading $PINS/qs_cids"
 }
 
+# A stopped agent keeps its socket: the CLI must give up after --timeout
+# instead of hanging (the testbed's scenarios pause the agent with SIGSTOP).
+test_agent_stopped()
+{
+	kill -STOP "$AGENT_PID"
+	run_cli "agent stopped: a change times out" 1 "did not answer within 1 s" -- \
+		--timeout 1 backend drain b
+	run_cli "agent stopped: status falls back to the pins" 0 "did not answer within 1 s" -- \
+		--timeout 1 -j status
+	check "agent stopped: status from the pins" "$(jq .agent "$DIR/out")" false
+	kill -CONT "$AGENT_PID"
+	# the queued requests run first, and the drain re-resolves next hops
+	run_cli "agent resumed: answers again" 0 "" -- -j status
+	check "agent resumed: status from the agent" "$(jq .agent "$DIR/out")" true
+	# a change that timed out was still queued: it took effect on resume
+	check "agent resumed: the timed-out drain was applied" \
+		"$(qs -j backend show b | jq -r '.[0].state')" draining
+	qs backend undrain b >/dev/null
+	run_cli "--timeout 0" 2 '--timeout "0": expected whole seconds' -- --timeout 0 status
+}
+
 test_agent_down()
 {
 	kill -TERM "$AGENT_PID"
@@ -256,6 +277,7 @@ inner()
 	test_flow
 	test_monitor
 	test_verbose
+	test_agent_stopped
 	test_agent_down
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"

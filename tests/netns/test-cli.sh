@@ -152,7 +152,7 @@ test_manual()
 		grep -q -- "$o" "$TOP/tools/quicsteer/quicsteer.bash-completion" ||
 			missing="$missing completion:$o"
 	done
-	for opt in --json --socket --pin-dir --verbose --help -batch; do
+	for opt in --json --socket --pin-dir --timeout --verbose --help -batch; do
 		"$CLI" --help | grep -q -- "$opt" &&
 			grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$TOP/docs/quicsteer.8" ||
 			missing="$missing man:$opt"

@@ -20,7 +20,10 @@ struct cli_opts {
 	int verbose;
 	const char *socket_path;
 	const char *pin_dir;
+	int timeout_s; /* for the agent's answer; --timeout */
 };
+
+#define CLI_TIMEOUT_DEFAULT_S 10
 
 struct cli_cmd;
 typedef int (*cli_run_fn)(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
@@ -43,6 +46,8 @@ int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, 
 int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 int cli_run_table_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 int cli_agent_connect(const struct cli_opts *o);
+/* "agent not running (PATH: why)" or "agent at PATH did not answer ...", for err */
+const char *cli_agent_absent(const struct cli_opts *o, int err);
 const char *cli_answer_error(struct json_object *ans);
 void cli_verbose_answer(const struct cli_opts *o, const char *text);
 

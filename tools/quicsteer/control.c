@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -13,6 +14,25 @@
 #define CONTROL_MSG_MAX 4096
 #define ANSWER_MAX (1 << 20)
 
+/* A timed-out wait on a socket (EAGAIN under SO_*TIMEO) as -ETIMEDOUT. */
+static int socket_errno(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINPROGRESS ? -ETIMEDOUT :
+										 -errno;
+}
+
+static int set_timeout(int fd, int option, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	return setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) ? -errno : 0;
+}
+
+/*
+ * A connection to the agent. Connecting and sending wait at most
+ * --timeout: an agent that is stopped (SIGSTOP, a debugger) or wedged still
+ * has its socket, and a full accept queue would block connect() for ever.
+ */
 int cli_agent_connect(const struct cli_opts *o)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -24,12 +44,29 @@ int cli_agent_connect(const struct cli_opts *o)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
+	err = set_timeout(fd, SO_SNDTIMEO, o->timeout_s);
+	if (!err && connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		err = socket_errno();
+	if (err) {
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+const char *cli_agent_absent(const struct cli_opts *o, int err)
+{
+	static char text[sizeof(((struct sockaddr_un *)0)->sun_path) + 128];
+
+	if (err == -ETIMEDOUT)
+		snprintf(text, sizeof(text),
+			 "agent at %s did not answer within %d s "
+			 "(stopped or busy; a change sent may still take effect)",
+			 o->socket_path, o->timeout_s);
+	else
+		snprintf(text, sizeof(text), "agent not running (%s: %s)", o->socket_path,
+			 strerror(-err));
+	return text;
 }
 
 void cli_verbose_answer(const struct cli_opts *o, const char *text)
@@ -54,13 +91,16 @@ int cli_agent_request(const struct cli_opts *o, const char *req, struct json_obj
 		return fd;
 	if (o->verbose)
 		fprintf(stderr, "quicsteer: request: %s\n", req);
+	err = set_timeout(fd, SO_RCVTIMEO, o->timeout_s);
+	if (err)
+		goto close_fd;
 	if (send(fd, req, strlen(req), 0) < 0) {
-		err = -errno;
+		err = socket_errno();
 		goto close_fd;
 	}
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
 	if (n < 0) {
-		err = -errno;
+		err = socket_errno();
 		goto close_fd;
 	}
 	buf[n] = '\0';
@@ -99,7 +139,7 @@ static int agent_call(const struct cli_opts *o, const char *what, const char *re
 		return err;
 	}
 	if (err) {
-		cli_err("agent not running (%s: %s)", o->socket_path, strerror(-err));
+		cli_err("%s", cli_agent_absent(o, err));
 		return -ENOTCONN;
 	}
 	msg = cli_answer_error(*answer);
@@ -143,8 +183,7 @@ int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, c
 {
 	bool attach = !strcmp(c->object, "attach");
 
-	if (argc > (attach ? 3 : 1) || (argc > 1 && strcmp(argv[1], "mode")) ||
-	    (argc == 2) ||
+	if (argc > (attach ? 3 : 1) || (argc > 1 && strcmp(argv[1], "mode")) || (argc == 2) ||
 	    (argc == 3 && strcmp(argv[2], "native") && strcmp(argv[2], "generic"))) {
 		cli_err("%s dev %s: want %s dev %s", c->object, argv[0], c->object, c->args);
 		return -EINVAL;
@@ -196,8 +235,7 @@ int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, 
 		return err;
 	}
 	if (err) {
-		cli_err("agent not running (%s: %s); reading %s", o->socket_path, strerror(-err),
-			o->pin_dir);
+		cli_err("%s; reading %s", cli_agent_absent(o, err), o->pin_dir);
 		return cli_status_from_pins(o);
 	}
 	if (cli_answer_error(ans)) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "cli.h"
 #include "config.h"
+#include "options.h"
 
 #define BATCH_MAX_WORDS 128
 
@@ -74,24 +75,36 @@ static const struct cli_cmd commands[] = {
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "socket", required_argument, NULL, 's' },
-	{ "pin-dir", required_argument, NULL, 'p' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "batch", required_argument, NULL, 'b' },
-	{ NULL, 0, NULL, 0 },
-};
+/*
+ * The options: getopt_long's tables and the --help lines both come from
+ * this one. Vals of 256 and over have no short form.
+ */
+enum { OPT_SOCKET = 256, OPT_PIN_DIR, OPT_BATCH, OPT_TIMEOUT };
 
-static const char *const opt_help[][2] = {
-	{ "-j, --json", "print JSON (show commands, status, stats, changes, monitor)" },
-	{ "--socket PATH", "agent's control socket (" QS_CONFIG_DEFAULT_CONTROL_SOCKET ")" },
-	{ "--pin-dir DIR", "pinned maps (" QS_CONFIG_DEFAULT_PIN_DIR ")" },
-	{ "-v, --verbose", "requests to the agent, its raw answers and pins read, on stderr" },
-	{ "-h, --help", "this help; OBJECT help: one object's commands" },
-	{ "-batch FILE", "run the commands of FILE, one a line; stop at the first failure" },
+static const struct qs_option cli_options[] = {
+	{ { "json", no_argument, NULL, 'j' },
+	  NULL,
+	  "print JSON (show commands, status, stats, changes, monitor)" },
+	{ { "socket", required_argument, NULL, OPT_SOCKET },
+	  "PATH",
+	  "agent's control socket (" QS_CONFIG_DEFAULT_CONTROL_SOCKET ")" },
+	{ { "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	  "DIR",
+	  "pinned maps (" QS_CONFIG_DEFAULT_PIN_DIR ")" },
+	{ { "timeout", required_argument, NULL, OPT_TIMEOUT },
+	  "SECONDS",
+	  "wait at most this long for the agent's answer (10)" },
+	{ { "verbose", no_argument, NULL, 'v' },
+	  NULL,
+	  "requests to the agent, its raw answers and pins read, on stderr" },
+	{ { "help", no_argument, NULL, 'h' },
+	  NULL,
+	  "this help; OBJECT help: one object's commands" },
+	{ { "batch", required_argument, NULL, OPT_BATCH },
+	  "FILE",
+	  "(also -batch) run the commands of FILE, one a line; stop at the first failure" },
 };
+#define N_CLI_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
 
 void cli_err(const char *fmt, ...)
 {
@@ -124,8 +137,7 @@ static void usage(FILE *out, const char *object)
 	if (object)
 		return;
 	fprintf(out, "\nOptions:\n");
-	for (i = 0; i < sizeof(opt_help) / sizeof(opt_help[0]); i++)
-		fprintf(out, "  %-16s %s\n", opt_help[i][0], opt_help[i][1]);
+	qs_options_list(out, cli_options, N_CLI_OPTIONS);
 	fprintf(out, "\nExit status: 0 success, 1 failed operation, 2 usage error.\n");
 }
 
@@ -300,35 +312,60 @@ static void long_single_dash(int argc, char **argv)
 			argv[i] = "--batch";
 		else if (!strcmp(argv[i], "-json"))
 			argv[i] = "--json";
-		if (!strcmp(argv[i], "--batch") || !strcmp(argv[i], "--socket") ||
-		    !strcmp(argv[i], "--pin-dir"))
-			i++; /* the option's argument */
+		for (size_t k = 0; k < N_CLI_OPTIONS; k++)
+			if (cli_options[k].opt.has_arg && !strncmp(argv[i], "--", 2) &&
+			    !strcmp(argv[i] + 2, cli_options[k].opt.name))
+				i++; /* skip the option's argument */
 	}
+}
+
+/* --timeout: whole seconds, 1..3600. */
+static int parse_timeout(const char *text, int *seconds)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > 3600) {
+		cli_err("--timeout \"%s\": expected whole seconds, 1 to 3600", text);
+		return -EINVAL;
+	}
+	*seconds = v;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct cli_opts o = { .socket_path = QS_CONFIG_DEFAULT_CONTROL_SOCKET,
-			      .pin_dir = QS_CONFIG_DEFAULT_PIN_DIR };
+			      .pin_dir = QS_CONFIG_DEFAULT_PIN_DIR,
+			      .timeout_s = CLI_TIMEOUT_DEFAULT_S };
+	struct option long_opts[N_CLI_OPTIONS + 1];
+	char short_opts[2 * N_CLI_OPTIONS + 2] = "+";
 	const char *batch = NULL;
 	int opt, err;
 
+	qs_options_getopt(cli_options, N_CLI_OPTIONS, long_opts, short_opts + 1);
 	long_single_dash(argc, argv);
-	while ((opt = getopt_long(argc, argv, "+jvh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			o.json = true;
 			break;
-		case 's':
+		case OPT_SOCKET:
 			o.socket_path = optarg;
 			break;
-		case 'p':
+		case OPT_PIN_DIR:
 			o.pin_dir = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(optarg, &o.timeout_s))
+				return 2;
 			break;
 		case 'v':
 			o.verbose++;
 			break;
-		case 'b':
+		case OPT_BATCH:
 			batch = optarg;
 			break;
 		case 'h':

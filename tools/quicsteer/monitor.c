@@ -133,8 +133,7 @@ int cli_run_monitor(const struct cli_opts *o, const struct cli_cmd *c, int argc,
 	}
 	fd = cli_agent_connect(o);
 	if (fd < 0) {
-		cli_err("agent not running (%s: %s): events come only from the agent",
-			o->socket_path, strerror(-fd));
+		cli_err("%s: events come only from the agent", cli_agent_absent(o, fd));
 		return -ENOTCONN;
 	}
 	if (o->verbose)

@@ -255,8 +255,8 @@ static int show(const struct cli_opts *o, enum show_kind kind, int argc, char **
 		err = show_config(cfg, kind, argc ? argv[0] : NULL, rows);
 		qs_config_free(cfg);
 	} else {
-		cli_err("agent not running (%s: %s); %s show reads %s, without names",
-			o->socket_path, strerror(-err), object, o->pin_dir);
+		cli_err("%s; %s show reads %s, without names", cli_agent_absent(o, err), object,
+			o->pin_dir);
 		err = kind == SHOW_VIP ? vips_from_pins(o, rows) : backends_from_pins(o, rows);
 	}
 	if (err)

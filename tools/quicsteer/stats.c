@@ -275,8 +275,7 @@ int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, c
 	if (!err)
 		names_from_config(nm, cfg);
 	else if (err != -EPROTO)
-		cli_err("agent not running (%s: %s); stats from %s, by id", o->socket_path,
-			strerror(-err), o->pin_dir);
+		cli_err("%s; stats from %s, by id", cli_agent_absent(o, err), o->pin_dir);
 	err = open_maps(o->pin_dir, &m);
 	if (err)
 		goto free_cfg;

@@ -20,7 +20,7 @@ void qs_options_getopt(const struct qs_option *t, size_t n, struct option *longo
 	*p = 0;
 }
 
-void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t, size_t n)
+void qs_options_list(FILE *out, const struct qs_option *t, size_t n)
 {
 	int name_w = 0, arg_w = 0;
 
@@ -30,7 +30,6 @@ void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t
 		name_w = nl > name_w ? nl : name_w;
 		arg_w = al > arg_w ? al : arg_w;
 	}
-	fprintf(out, "usage: %s\n", synopsis);
 	for (size_t i = 0; i < n; i++) {
 		int val = t[i].opt.val;
 
@@ -41,4 +40,10 @@ void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t
 		fprintf(out, "--%-*s %-*s %s\n", name_w, t[i].opt.name, arg_w,
 			t[i].arg ? t[i].arg : "", t[i].help);
 	}
+}
+
+void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t, size_t n)
+{
+	fprintf(out, "usage: %s\n", synopsis);
+	qs_options_list(out, t, n);
 }

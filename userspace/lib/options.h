@@ -19,7 +19,9 @@ struct qs_option {
 /* Fills longopts[n + 1] (zero-terminated) and shortopts[2 * n + 1]. */
 void qs_options_getopt(const struct qs_option *t, size_t n, struct option *longopts,
 		       char *shortopts);
-/* "usage: SYNOPSIS" and one aligned line per option. */
+/* One aligned line per option: "  -c, --name ARG  help". */
+void qs_options_list(FILE *out, const struct qs_option *t, size_t n);
+/* "usage: SYNOPSIS", then qs_options_list. */
 void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t, size_t n);
 
 #endif /* QS_OPTIONS_H */
