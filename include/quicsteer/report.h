@@ -226,4 +226,12 @@ int qs_report_verify(struct qs_report_reader *rd, const void *buf, size_t len,
 /* Next record of a verified datagram: 1 with *rec filled, 0 at the end. */
 int qs_report_next(struct qs_report_reader *rd, struct qs_report_record *rec);
 
+/*
+ * Reads a key file, what the agent's key-file and a backend's reporter
+ * share: the 32-byte key as 64 hex digits (either case), optionally
+ * followed by a line end (LF or CR LF). Returns 0, -EINVAL for any other content, or what
+ * opening the file failed with.
+ */
+int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN]);
+
 #endif /* QUICSTEER_REPORT_H */

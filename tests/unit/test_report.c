@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
@@ -771,4 +772,56 @@ Test(report, random_records_signed)
 	}
 	cr_assert_gt(accepted, RANDOM_INPUTS / 20, "only %zu of %d accepted: generator too wild",
 		     accepted, RANDOM_INPUTS);
+}
+
+/* Writes text to a new temporary file; returns its path (static). */
+static const char *key_file(const char *text)
+{
+	static char path[] = "/tmp/qs-keyXXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/qs-keyXXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+Test(report, key_file_read)
+{
+	static const char hex[] =
+		"00112233445566778899aabbccddeeffFFEEDDCCBBAA99887766554433221100";
+	static const char *const refused[] = {
+		"",
+		"00112233445566778899aabbccddeeffffeeddccbbaa9988776655443322110", /* 63 */
+		"00112233445566778899aabbccddeeffffeeddccbbaa998877665544332211000", /* 65 */
+		"00112233445566778899aabbccddeeffffeeddccbbaa99887766554433221100\n\n",
+		"0x112233445566778899aabbccddeeffffeeddccbbaa99887766554433221100",
+		"00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:ff:ee:dd:cc:bb:aa",
+		" 0112233445566778899aabbccddeeffffeeddccbbaa99887766554433221100",
+	};
+	static const char *const endings[] = { "", "\n", "\r\n" };
+	__u8 key[QS_REPORT_KEY_LEN];
+	const char *path;
+	char text[80];
+
+	for (size_t i = 0; i < sizeof(endings) / sizeof(endings[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", hex, endings[i]);
+		path = key_file(text);
+		memset(key, 0, sizeof(key));
+		cr_assert_eq(qs_report_key_read(path, key), 0, "ending %zu", i);
+		unlink(path);
+		cr_assert_eq(key[0], 0x00);
+		cr_assert_eq(key[15], 0xff);
+		cr_assert_eq(key[16], 0xff);
+		cr_assert_eq(key[31], 0x00);
+		cr_assert_eq(key[9], 0x99);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		path = key_file(refused[i]);
+		cr_assert_eq(qs_report_key_read(path, key), -EINVAL, "refused[%zu]", i);
+		unlink(path);
+	}
+	cr_assert_eq(qs_report_key_read("/nonexistent/qs.key", key), -ENOENT);
 }

@@ -31,31 +31,6 @@
 
 #define MAX_VIPS 64
 
-/* A key file: 64 hex digits, optionally a newline (as the agent's key-file). */
-static int key_file_read(const char *path, uint8_t key[QS_REPORT_KEY_LEN])
-{
-	char text[2 * QS_REPORT_KEY_LEN + 3] = { 0 };
-	size_t len;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -errno;
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		text[--len] = 0;
-	if (len != 2 * QS_REPORT_KEY_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < QS_REPORT_KEY_LEN; i++) {
-		char hex[3] = { text[2 * i], text[2 * i + 1], 0 }, *end;
-
-		key[i] = strtoul(hex, &end, 16);
-		if (*end || !hex[0] || hex[0] == '+' || hex[0] == '-' || hex[0] == ' ')
-			return -EINVAL;
-	}
-	return 0;
-}
-
 /* 0, or 2 (the exit status) after saying why. */
 int h3s_report_open(struct h3s_server *srv)
 {
@@ -65,7 +40,8 @@ int h3s_report_open(struct h3s_server *srv)
 
 	if (o->no_report)
 		return 0;
-	err = key_file_read(o->report_key, key);
+	/* quicsteer: the key file, in the format the agent's key-file reads */
+	err = qs_report_key_read(o->report_key, key);
 	if (err) {
 		fprintf(stderr, "qs-h3server: --report-key %s: %s\n", o->report_key,
 			err == -EINVAL ? "not 64 hex digits" : strerror(-err));

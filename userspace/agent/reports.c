@@ -13,29 +13,6 @@
 
 #define REPORT_RCVBUF (8 << 20)
 
-/*
- * A key file holds the backend's 32-byte report key as 64 hex digits,
- * optionally followed by a newline (docs/report-protocol.md).
- */
-static int key_file_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
-{
-	char text[2 * QS_REPORT_KEY_LEN + 3] = { 0 };
-	size_t len, n;
-	int err = 0;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -errno;
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		text[--len] = 0;
-	if (len != 2 * QS_REPORT_KEY_LEN || qs_config_parse_hex(text, key, QS_REPORT_KEY_LEN, &n) ||
-	    n != QS_REPORT_KEY_LEN)
-		err = -EINVAL;
-	return err;
-}
-
 /* Reads every backend's key first, so a bad file changes nothing. */
 int agent_keys_load(struct agent *a, const struct qs_config *cfg)
 {
@@ -49,7 +26,7 @@ int agent_keys_load(struct agent *a, const struct qs_config *cfg)
 
 		if (!be->key_file)
 			continue;
-		err = key_file_read(be->key_file, keys[be->id]);
+		err = qs_report_key_read(be->key_file, keys[be->id]);
 		if (err) {
 			pr_warn("backend %s: key file %s: %s\n", be->name, be->key_file,
 				err == -EINVAL ? "not 64 hex digits" : strerror(-err));

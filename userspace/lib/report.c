@@ -12,6 +12,7 @@
  * exactly that.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -563,4 +564,29 @@ int qs_report_add_snapshot_part(struct qs_report_encoder *enc, __u32 snapshot_id
 	rec.snapshot.part = part;
 	rec.snapshot.flags = flags;
 	return qs_report_add(enc, &rec);
+}
+
+int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
+{
+	/* room for one byte more than a key and its line end, to see it */
+	char text[2 * QS_REPORT_KEY_LEN + 3] = { 0 };
+	size_t len, n = 0;
+	FILE *f = fopen(path, "re");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	if (len && text[len - 1] == '\n')
+		text[--len] = 0;
+	if (len && text[len - 1] == '\r')
+		text[--len] = 0;
+	/* no separator: OPENSSL_hexstr2buf_ex takes only hex digits */
+	if (len != 2 * QS_REPORT_KEY_LEN ||
+	    !OPENSSL_hexstr2buf_ex(key, QS_REPORT_KEY_LEN, &n, text, '\0') ||
+	    n != QS_REPORT_KEY_LEN)
+		err = -EINVAL;
+	OPENSSL_cleanse(text, sizeof(text));
+	return err;
 }
