@@ -46,6 +46,15 @@ add_b3()
 # Bytes backend $1's qs-h3server sent (0 for gtlsserver).
 sent() { tb_status "$1" bytes_sent 2>/dev/null || echo 0; }
 
+# sent_verdict DELTAS LONG: "yes" if b1 and b2 sent at least their long
+# transfers' bytes, and what b3 sent.
+sent_verdict()
+{
+	echo "$1" "$2" | awk -v s=$SIZE '{ print ($1 >= $4 * s && $2 >= $5 * s) ? "yes" : "no", $3 }'
+}
+
+sent_enough() { [ "$(sent_verdict "$(deltas "$1" "$(sent 1) $(sent 2) $(sent 3)")" "$2")" = "yes 0" ]; }
+
 # add KIND
 add()
 {
@@ -77,9 +86,12 @@ add()
 	check "$1: b3's decap program received no packet of them" \
 		"$(tb_decap_stats 3 | cut -d' ' -f1)" "$x0"
 	if [ "$1" = h3 ]; then
+		# the status file is rewritten when a connection is freed,
+		# after its closing period: poll
+		tb_wait_until 10 sent_enough "$s0" "$long"
 		got=$(deltas "$s0" "$(sent 1) $(sent 2) $(sent 3)")
 		check "$1: the servers' bytes: b1 and b2 at least their transfers', b3 none ($got)" \
-			"$(echo "$got" "$long" | awk -v s=$SIZE '{ print ($1 >= $4 * s && $2 >= $5 * s) ? "yes" : "no", $3 }')" "yes 0"
+			"$(sent_verdict "$got" "$long")" "yes 0"
 	fi
 
 	c0=$(tb_connections_all)
