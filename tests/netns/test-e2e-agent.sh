@@ -106,6 +106,11 @@ agent_kill()
 	long_wait "kill-$1" $LONG flong
 	check "$t: every transfer completed intact" "$long_bad" ""
 	check "$t: no connection was made again" "$(deltas "$c0" "$(tb_connections_all)")" "0 0 0"
+	# The restarted agent once took every reporting backend for dead at its
+	# first tick (the pin keeps no time of the last report): by the end of
+	# the transfers, seconds of ticks later, none may have been marked down.
+	check "$t: no backend was marked down after the restart" \
+		"$(tb_metrics | awk '$1 == "quicsteer_backends_down_total" { print $2 }')" 0
 }
 
 # replace KIND

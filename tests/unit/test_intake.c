@@ -272,7 +272,9 @@ Test(intake, state_kept_and_restored)
 	/* a fresh agent */
 	qs_intake_free(in);
 	in = qs_intake_new(reg, key_of, vip_of, NULL);
-	qs_intake_restore(in, 1, &st);
+	qs_intake_restore(in, 1, &st, 777000000000ull);
+	/* heard from at the restore: no heartbeat timeout has passed yet */
+	cr_assert_eq(qs_intake_backend(in, 1)->last_seen_ns, 777000000000ull);
 	cr_assert_eq(issue_one(1, 0xb, 1, X, key1), QS_REPORT_E_REPLAY);
 	cr_assert_eq(issue_one(1, 0xa, 6, X, key1), QS_REPORT_E_STALE_INCARNATION);
 	cr_assert_eq(owner(Y), 1, "restoring purged the current incarnation's ID");

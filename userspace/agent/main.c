@@ -208,11 +208,12 @@ static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter
 static void reporters_restore(struct agent *a)
 {
 	struct qs_reporter_state st;
+	__u64 now = qs_now_coarse_ns();
 
 	reporters_fd = bpf_map__fd(a->router.skel->maps.qs_reporters);
 	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++)
 		if (!bpf_map_lookup_elem(reporters_fd, &id, &st) && st.incarnation)
-			qs_intake_restore(a->intake, id, &st);
+			qs_intake_restore(a->intake, id, &st, now);
 	qs_intake_set_store(a->intake, reporter_store);
 }
 

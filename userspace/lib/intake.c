@@ -45,7 +45,7 @@ void qs_intake_set_store(struct qs_intake *in, qs_intake_store_fn store)
 }
 
 void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
-		       const struct qs_reporter_state *state)
+		       const struct qs_reporter_state *state, __u64 now_ns)
 {
 	struct backend_state *b;
 
@@ -54,6 +54,7 @@ void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
 	b = &in->backends[backend_id];
 	b->pub.incarnation = state->incarnation;
 	b->pub.sequence = state->sequence;
+	b->pub.last_seen_ns = now_ns;
 	memcpy(b->old, state->old, sizeof(b->old));
 	b->known = 1;
 	/* the adopted IDs are this incarnation's: no purge on its next datagram */

@@ -47,10 +47,13 @@ void qs_intake_set_store(struct qs_intake *in, qs_intake_store_fn store);
 /*
  * Where a backend's reports stood before an agent restart: its next
  * datagram must be newer, and replaced incarnations stay refused. IDs it
- * registered are adopted separately (qs_cidreg_adopt).
+ * registered are adopted separately (qs_cidreg_adopt). The backend counts
+ * as heard from at now_ns: the pin keeps no time, and a restarted agent
+ * must give every backend a whole heartbeat timeout before it calls it
+ * down, as it does one it has never heard from.
  */
 void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
-		       const struct qs_reporter_state *state);
+		       const struct qs_reporter_state *state, __u64 now_ns);
 
 /* Returns QS_REPORT_OK or the reason the datagram was refused. */
 int qs_intake_datagram(struct qs_intake *in, const void *buf, size_t len, __u64 now_ns);
