@@ -320,7 +320,8 @@ _tb_write_config()
 
 tb_cli() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/control.sock" --pin-dir "$TB_DIR/bpf/quicsteer" "$@"; }
 
-_tb_agent_answers() { tb_cli status >/dev/null 2>&1; }
+# The agent itself answers: `status` alone also succeeds from the pins.
+_tb_agent_answers() { [ "$(tb_cli --timeout 2 -j status 2>/dev/null | jq .agent)" = true ]; }
 
 # Every backend's next-hop entry carries a MAC: the agent resolved them
 # all (it asks the kernel, which resolves on the segment).
@@ -357,8 +358,8 @@ tb_agent_resume() { kill -CONT "$TB_AGENT_PID"; }
 tb_metrics() { tb_exec router curl -s --max-time 2 http://127.0.0.1:9464/metrics; }
 
 # The counters and tables straight from the pins, never through the agent:
-# they stay readable while it is stopped (SIGSTOP), when the CLI would wait
-# for its answer forever (the control socket still accepts connections).
+# they stay readable at once while it is stopped (SIGSTOP), when the CLI
+# would wait out its --timeout (the control socket still accepts connections).
 _tb_pins() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/no-agent.sock" --pin-dir "$TB_DIR/bpf/quicsteer" "$@" 2>/dev/null; }
 
 tb_stat_reason() { _tb_pins -j stats | jq -e ".reasons.$1.packets"; }
