@@ -46,6 +46,9 @@ test_changes()
 	check "backend show -j: id, weight, state, vips" \
 		"$(echo "$out" | jq -c '.[] | select(.name == "c") | [.id, .weight, .state, .vips]')" \
 		'[3,1,"active",["web"]]'
+	check "backend show: the text row, lists bare" \
+		"$(qs backend show c | awk 'NR == 2 { print $1, $2, $3, $4, $5, $6 }')" \
+		"c 198.18.1.12 3 1 active web"
 	check "vip show -j: the VIP's fields" \
 		"$(qs -j vip show web | jq -c '.[0] | [.name, .address, .port, .unknown]')" \
 		'["web","198.18.0.100",443,"hash"]'

@@ -173,9 +173,25 @@ static int backends_from_pins(const struct cli_opts *o, struct json_object *rows
 	return 0;
 }
 
+/* An array cell: its items joined by commas, as `ip` lists flags. */
+static const char *array_cell(struct json_object *v, char *buf, size_t size)
+{
+	size_t n = json_object_array_length(v), len = 0;
+
+	if (!n)
+		return "-";
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+				json_object_get_string(json_object_array_get_idx(v, i)));
+	return buf;
+}
+
 /* A table: one column per field of cols, values as JSON prints them bare. */
 static void print_table(struct json_object *rows, const char *const *cols, size_t ncols)
 {
+	char cell[256];
+
 	for (size_t c = 0; c < ncols; c++)
 		printf("%-*s", c + 1 < ncols ? 16 : 0, cols[c]);
 	printf("\n");
@@ -187,12 +203,10 @@ static void print_table(struct json_object *rows, const char *const *cols, size_
 			if (!json_object_object_get_ex(row, cols[c], &v) || !v)
 				s = "-";
 			else if (json_object_is_type(v, json_type_array))
-				s = json_object_array_length(v) ?
-					    json_object_to_json_string_ext(v, JSON_OUT) :
-					    "-";
+				s = array_cell(v, cell, sizeof(cell));
 			else
 				s = json_object_get_string(v);
-			printf("%-*s ", c + 1 < ncols ? 15 : 0, s);
+			printf("%-*s%s", c + 1 < ncols ? 15 : 0, s, c + 1 < ncols ? " " : "");
 		}
 		printf("\n");
 	}
