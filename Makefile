@@ -181,18 +181,23 @@ $(BACKEND_DEMO): $(BUILD)/tests/netns/qs-backend-demo.o $(QSLIB_SO)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -lquicsteer -Wl,-rpath,$(abspath $(BUILD))
 
 # qs-h3server, the reference HTTP/3 backend (docs/h3server.md): linked
-# against the shared libquicsteer as a QUIC server would be. Its rpath
-# finds the library beside it in $(BUILD) and, installed, in $(LIBDIR).
+# against the shared libquicsteer as a QUIC server would be. The build's
+# copy finds the library in $(BUILD); `make install` links it again with
+# the rpath $(LIBDIR) of the install, so PREFIX and LIBDIR may be given to
+# install alone.
 H3SERVER_SRCS := $(wildcard tools/h3server/*.c)
 H3SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(H3SERVER_SRCS))
 H3SERVER := $(BUILD)/tools/qs-h3server
 H3SERVER_PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3
 all: $(H3SERVER)
 $(H3SERVER_OBJS): CFLAGS += $(shell pkg-config --cflags $(H3SERVER_PKGS))
-$(H3SERVER): $(H3SERVER_OBJS) $(BUILD)/userspace/lib/fileio.o $(QSLIB_SO)
+H3SERVER_LINK_OBJS := $(H3SERVER_OBJS) $(BUILD)/userspace/lib/fileio.o
+# h3server_link OUTPUT RPATH
+h3server_link = $(CC) $(CFLAGS) -o $(1) $(H3SERVER_LINK_OBJS) -L$(BUILD) -lquicsteer \
+	-Wl,-rpath,$(2) $(shell pkg-config --libs $(H3SERVER_PKGS))
+$(H3SERVER): $(H3SERVER_LINK_OBJS) $(QSLIB_SO)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -lquicsteer \
-		-Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,$(LIBDIR) $(shell pkg-config --libs $(H3SERVER_PKGS))
+	$(Q)$(call h3server_link,$@,$(abspath $(BUILD)))
 
 $(AGENT): $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS)) $(LIB)
 	$(call msg,LD,$@)
@@ -266,7 +271,8 @@ install: all
 	ln -sf libquicsteer.so.$(QSLIB_VERSION) $(DESTDIR)$(LIBDIR)/$(QSLIB_SONAME)
 	ln -sf $(QSLIB_SONAME) $(DESTDIR)$(LIBDIR)/libquicsteer.so
 	install -m 0644 $(QSLIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
-	install -D -m 0755 $(H3SERVER) $(DESTDIR)$(PREFIX)/bin/qs-h3server
+	install -d $(DESTDIR)$(PREFIX)/bin
+	$(call h3server_link,$(DESTDIR)$(PREFIX)/bin/qs-h3server,$(LIBDIR))
 
 clean:
 	rm -rf $(BUILD)
