@@ -51,3 +51,60 @@ start_agent()
 	done
 	return 1
 }
+
+# The frame every single-namespace script shares; the script's last line:
+#
+#	netns_test TAG [NEED]... -- [VETH-PAIR]...
+#
+# First run (outside): needs root and every NEED (an absolute path: an
+# executable; otherwise a command on PATH), else prints "not ok - set-up"
+# naming what is missing and exits 1. Makes namespace qs-TAG-PID with each
+# VETH-PAIR ("a:b", both ends up, both in it), a temporary directory DIR,
+# and runs the script again inside the namespace and a mount namespace of
+# its own; whatever the end, kills what still runs in the namespace and
+# removes it and DIR. Exits with the inner run's status.
+# Second run (inside, QS_NETNS_INNER=1): runs the script's function inner
+# and exits 0 if no check failed.
+netns_test()
+{
+	_tag=$1
+	shift
+	if [ "${QS_NETNS_INNER:-}" = 1 ]; then
+		inner
+		[ "$failed" -eq 0 ]
+		exit
+	fi
+	_missing=
+	[ "$(id -u)" -eq 0 ] || _missing=" root"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case $1 in
+		/*) [ -x "$1" ] || _missing="$_missing $1" ;;
+		*) command -v "$1" >/dev/null || _missing="$_missing $1" ;;
+		esac
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	if [ -n "$_missing" ]; then
+		echo "not ok - set-up: needs$_missing (run make, as root)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	NS=qs-$_tag-$$
+	DIR=$(mktemp -d "/tmp/qs-$_tag.XXXXXX")
+	trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
+	trap 'exit 130' INT TERM
+	ip netns add "$NS" || _missing=" namespace $NS"
+	for _pair; do
+		[ -z "$_missing" ] || break
+		ip -n "$NS" link add "${_pair%%:*}" type veth peer name "${_pair#*:}" &&
+			ip -n "$NS" link set "${_pair%%:*}" up &&
+			ip -n "$NS" link set "${_pair#*:}" up || _missing=" veth pair $_pair in $NS"
+	done
+	if [ -n "$_missing" ]; then
+		echo "not ok - set-up:$_missing"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	QS_NETNS_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+	exit $?
+}

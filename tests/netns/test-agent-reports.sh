@@ -330,39 +330,8 @@ inner()
 	garbage
 	heartbeats
 	conformance
-}
-
-if [ "${QS_AGENT_INNER:-}" = 1 ]; then
-	inner
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
-	summary="$passed passed, $failed failed"
-	echo "$summary"
-	[ "$failed" -eq 0 ]
-	exit
-fi
+	echo "$passed passed, $failed failed"
+}
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || ! command -v curl >/dev/null; then
-	echo "not ok - set-up: needs root, curl, $AGENT and $PROBE (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-ar-$$
-DIR=$(mktemp -d /tmp/qs-agent-reports.XXXXXX)
-cleanup()
-{
-	# anything still running in the namespace was started by this test
-	for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$pid"; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add qsar0 type veth peer name qsar1 &&
-	ip -n "$NS" link set qsar0 up && ip -n "$NS" link set qsar1 up || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_AGENT_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
-status=$?
-exit $status
+netns_test ar "$AGENT" "$PROBE" curl -- qsar0:qsar1

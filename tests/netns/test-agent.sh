@@ -129,25 +129,4 @@ inner()
 	echo "$passed passed, $failed failed"
 }
 
-if [ "${QS_AGENT_INNER:-}" = 1 ]; then
-	inner
-	[ "$failed" -eq 0 ]
-	exit
-fi
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ]; then
-	echo "not ok - set-up: needs root, $AGENT and $PROBE (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-ag-$$
-DIR=$(mktemp -d /tmp/qs-agent.XXXXXX)
-trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add qsag0 type veth peer name qsag1 &&
-	ip -n "$NS" link set qsag0 up && ip -n "$NS" link set qsag1 up || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_AGENT_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+netns_test ag "$AGENT" "$PROBE" -- qsag0:qsag1

@@ -35,55 +35,35 @@ inner()
 	# xdp-loader's and libxdp's lock lives in /run: keep ours private.
 	mount -t tmpfs tmpfs /run
 	for mode in native generic; do
-		"$PROBE" "$PINS" attach "$IF" "$mode" 2>/tmp/qsat.err
+		"$PROBE" "$PINS" attach "$IF" "$mode" 2>"$DIR/attach.err"
 		check "$mode: attach exits 0" "$?" 0
 		check "$mode: attached after the process exits" "$(xdp_name)" quicsteer_route
 		want=$([ $mode = native ] && echo 1 || echo 2)
 		check "$mode: attach mode" "$(xdp_mode)" "$want"
 		[ -e "$PINS/qs_cids" ] && ok "$mode: maps pinned" || not_ok "$mode: maps pinned" "$PINS/qs_cids missing"
-		"$PROBE" "$PINS" detach "$IF" "$mode" 2>>/tmp/qsat.err
+		"$PROBE" "$PINS" detach "$IF" "$mode" 2>>"$DIR/attach.err"
 		check "$mode: detach exits 0" "$?" 0
 		check "$mode: detached" "$(xdp_name)" ""
 	done
 
 	# An entry written into the pinned map survives a second attachment.
-	"$PROBE" "$PINS" attach "$IF" native 2>>/tmp/qsat.err
+	"$PROBE" "$PINS" attach "$IF" native 2>>"$DIR/attach.err"
 	bpftool map update pinned "$PINS/qs_nexthops" key 5 0 0 0 value \
 		0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 \
 		2 0 0 0 0 9 2 0 0 0 0 1 0 0 1 0
-	"$PROBE" "$PINS" detach "$IF" native 2>>/tmp/qsat.err
-	"$PROBE" "$PINS" attach "$IF" native 2>>/tmp/qsat.err
+	"$PROBE" "$PINS" detach "$IF" native 2>>"$DIR/attach.err"
+	"$PROBE" "$PINS" attach "$IF" native 2>>"$DIR/attach.err"
 	check "re-attach: attached" "$(xdp_name)" quicsteer_route
 	got=$(bpftool -j map lookup pinned "$PINS/qs_nexthops" key 5 0 0 0 | jq -c '.formatted.value.dmac // .value')
 	check "re-attach: pinned entry kept" "$got" "[2,0,0,0,0,9]"
-	"$PROBE" "$PINS" detach "$IF" native 2>>/tmp/qsat.err
+	"$PROBE" "$PINS" detach "$IF" native 2>>"$DIR/attach.err"
 
 	"$PROBE" "$PINS" detach "$IF" native 2>/dev/null
 	check "detach with nothing attached fails" "$?" 1
 	"$PROBE" "$PINS" attach nosuchif0 native 2>/dev/null
 	check "attach to a missing interface fails" "$?" 1
-	[ "$failed" -eq 0 ] || sed 's/^/# /' /tmp/qsat.err
+	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/attach.err"
 	echo "$passed passed, $failed failed"
 }
 
-if [ "${QS_ATTACH_INNER:-}" = 1 ]; then
-	inner
-	[ "$failed" -eq 0 ]
-	exit
-fi
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$PROBE" ]; then
-	echo "not ok - set-up: needs root and $PROBE (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-at-$$
-trap 'ip netns del "$NS" 2>/dev/null' EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add "$IF" type veth peer name qsat1 &&
-	ip -n "$NS" link set "$IF" up && ip -n "$NS" link set qsat1 up || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_ATTACH_INNER=1 ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+netns_test at "$PROBE" -- "$IF:qsat1"

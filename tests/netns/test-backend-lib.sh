@@ -94,6 +94,7 @@ demo_stop()
 
 inner()
 {
+	trap 'kill $AGENT_PID $DEMO_PID 2>/dev/null' EXIT
 	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
 	ip link set lo up
 	ip addr add 198.18.1.1/24 dev qsbl0
@@ -146,26 +147,4 @@ inner()
 	echo "$passed passed, $failed failed"
 }
 
-if [ "${QS_BACKEND_LIB_INNER:-}" = 1 ]; then
-	trap 'kill $AGENT_PID $DEMO_PID 2>/dev/null' EXIT
-	inner
-	[ "$failed" -eq 0 ]
-	exit
-fi
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || [ ! -x "$DEMO" ]; then
-	echo "not ok - set-up: needs root, $AGENT, $PROBE and $DEMO (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-bl-$$
-DIR=$(mktemp -d /tmp/qs-backend-lib.XXXXXX)
-trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add qsbl0 type veth peer name qsbl1 &&
-	ip -n "$NS" link set qsbl0 up && ip -n "$NS" link set qsbl1 up || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_BACKEND_LIB_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+netns_test bl "$AGENT" "$PROBE" "$DEMO" -- qsbl0:qsbl1

@@ -283,26 +283,4 @@ inner()
 	echo "$passed passed, $failed failed"
 }
 
-if [ "${QS_CLIOPS_INNER:-}" = 1 ]; then
-	inner
-	[ "$failed" -eq 0 ]
-	exit
-fi
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || [ ! -x "$CLI" ]; then
-	echo "not ok - set-up: needs root, $AGENT, $PROBE and $CLI (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-co-$$
-DIR=$(mktemp -d /tmp/qs-cliops.XXXXXX)
-trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add qsco0 type veth peer name qsco1 &&
-	ip -n "$NS" link add qsco2 type veth peer name qsco3 &&
-	for i in qsco0 qsco1 qsco2 qsco3; do ip -n "$NS" link set "$i" up || exit 1; done || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_CLIOPS_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+netns_test co "$AGENT" "$PROBE" "$CLI" -- qsco0:qsco1 qsco2:qsco3

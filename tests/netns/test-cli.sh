@@ -180,25 +180,4 @@ inner()
 	echo "$passed passed, $failed failed"
 }
 
-if [ "${QS_CLI_INNER:-}" = 1 ]; then
-	inner
-	[ "$failed" -eq 0 ]
-	exit
-fi
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || [ ! -x "$CLI" ]; then
-	echo "not ok - set-up: needs root, $AGENT, $PROBE and $CLI (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-cl-$$
-DIR=$(mktemp -d /tmp/qs-cli.XXXXXX)
-trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add qscl0 type veth peer name qscl1 &&
-	ip -n "$NS" link set qscl0 up && ip -n "$NS" link set qscl1 up || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_CLI_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+netns_test cl "$AGENT" "$PROBE" "$CLI" -- qscl0:qscl1

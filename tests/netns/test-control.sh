@@ -234,26 +234,4 @@ inner()
 	echo "$passed passed, $failed failed"
 }
 
-if [ "${QS_CONTROL_INNER:-}" = 1 ]; then
-	inner
-	[ "$failed" -eq 0 ]
-	exit
-fi
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$AGENT" ] || [ ! -x "$PROBE" ] || ! command -v jq >/dev/null; then
-	echo "not ok - set-up: needs root, jq, $AGENT and $PROBE (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-NS=qs-ct-$$
-DIR=$(mktemp -d /tmp/qs-control.XXXXXX)
-# the agent runs in the namespace: its pids go with it, whatever ends the test
-trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" && ip -n "$NS" link add qsct0 type veth peer name qsct1 &&
-	ip -n "$NS" link set qsct0 up && ip -n "$NS" link set qsct1 up || {
-	echo "not ok - set-up: namespace $NS"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-QS_CONTROL_INNER=1 DIR=$DIR ip netns exec "$NS" unshare -m sh "$SELF" "$BUILD"
+netns_test ct "$AGENT" "$PROBE" jq -- qsct0:qsct1
