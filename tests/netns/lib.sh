@@ -63,14 +63,20 @@ start_agent()
 # and runs the script again inside the namespace and a mount namespace of
 # its own; whatever the end, kills what still runs in the namespace and
 # removes it and DIR. Exits with the inner run's status.
-# Second run (inside, QS_NETNS_INNER=1): runs the script's function inner
-# and exits 0 if no check failed.
+# Second run (inside, QS_NETNS_INNER=1): mounts a bpffs of its own on
+# /sys/fs/bpf and a tmpfs on /run (libxdp's lock, the agent's sockets),
+# runs the script's function inner, and exits 0 if no check failed.
 netns_test()
 {
 	_tag=$1
 	shift
 	if [ "${QS_NETNS_INNER:-}" = 1 ]; then
-		inner
+		if mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run; then
+			inner
+		else
+			not_ok "set-up: mounts in the namespace" "failed"
+			echo "$passed passed, $failed failed"
+		fi
 		[ "$failed" -eq 0 ]
 		exit
 	fi

@@ -315,7 +315,6 @@ inner()
 {
 	trap 'kill $HB_A $HB_B $AGENT_PID 2>/dev/null' EXIT
 	trap 'exit 130' INT TERM
-	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
 	ip link set lo up
 	# a route to the backends (their MACs are fixed: nothing is resolved)
 	# and the addresses of the UDP report listeners

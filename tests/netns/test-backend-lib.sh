@@ -95,7 +95,6 @@ demo_stop()
 inner()
 {
 	trap 'kill $AGENT_PID $DEMO_PID 2>/dev/null' EXIT
-	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
 	ip link set lo up
 	ip addr add 198.18.1.1/24 dev qsbl0
 	ip addr add fd00::1/64 dev qsbl0 nodad

@@ -266,7 +266,6 @@ test_agent_down()
 
 inner()
 {
-	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
 	ip link set lo up
 	ip addr add 198.18.1.1/24 dev qsco0
 	write_config

@@ -213,7 +213,6 @@ vips_show_reload()
 
 inner()
 {
-	mount -t bpf bpf /sys/fs/bpf && mount -t tmpfs tmpfs /run || { not_ok "mounts" "failed"; return; }
 	ip link set lo up
 	ip addr add 198.18.1.1/24 dev qsct0
 	echo "$KEY_A" >"$DIR/a.key"
