@@ -46,8 +46,7 @@ BUILD=${1:-build}
 . "$(dirname "$0")/testbed.sh"
 
 # Field $1 of every backend's status: "V1 V2 V3".
-statuses() { for j in 1 2 3; do tb_status $j "$1" 2>/dev/null || echo 0; done | tr '\n' ' ' | sed 's/ $//'; }
-handshake_since() { [ "$(statuses handshakes)" != "$1" ]; }
+handshake_since() { [ "$(tb_status_all handshakes)" != "$1" ]; }
 counted_since() { [ "$(tb_stat_reason "$1")" -gt "$2" ]; }
 
 # Address-table entries of client address $1 (its ports).
@@ -59,9 +58,9 @@ before()
 	[ "$1" = 4 ] && cl=$TB_CL4A || cl=$TB_CL6A
 	fl0=$(flows_from "$cl")
 	b0=$(tb_stat_backends)
-	c0=$(statuses connections)
-	s0=$(statuses bytes_sent)
-	h0=$(statuses handshakes)
+	c0=$(tb_status_all connections)
+	s0=$(tb_status_all bytes_sent)
+	h0=$(tb_status_all handshakes)
 	rc0=$(tb_stat_reason route_cid)
 	rl0=$(tb_stat_reason route_cid_learned)
 	du0=$(tb_stat_reason drop_unknown_cid)
@@ -71,9 +70,9 @@ before()
 # the router sent packets to it alone.
 same_backend()
 {
-	owner=$(tb_moved "$c0" "$(statuses connections)")
+	owner=$(tb_moved "$c0" "$(tb_status_all connections)")
 	check "$1: one backend's server counts the connection" "$(echo "$owner" | wc -w)" 1
-	check "$1: only b$owner's server sent bytes" "$(tb_moved "$s0" "$(statuses bytes_sent)")" "$owner"
+	check "$1: only b$owner's server sent bytes" "$(tb_moved "$s0" "$(tb_status_all bytes_sent)")" "$owner"
 	check "$1: the router forwarded to b$owner only" "$(tb_moved "$b0" "$(tb_stat_backends)")" "$owner"
 }
 
@@ -100,11 +99,6 @@ migrated()
 		"$(($(flows_from "$cl") - fl0))" "${3:-2}"
 }
 
-intact()
-{
-	tb_verify "$2" "$3" && ok "$1: download intact" || not_ok "$1: download intact" "see above"
-}
-
 mid_transfer()
 {
 	t="IPv$1 active migration mid-transfer"
@@ -113,7 +107,7 @@ mid_transfer()
 	tb_shape 40mbit
 	tb_fetch "mid-$1" "$1" --change-local-addr=300ms --timeout=10s -- f8m
 	tb_shape off
-	intact "$t" "mid-$1" f8m
+	tb_check_download "$t" "mid-$1" f8m
 	migrated "$t" "mid-$1"
 	same_backend "$t"
 	by_reported_id "$t"
@@ -131,7 +125,7 @@ new_address()
 	fi
 	tb_fetch_wait "addr-$1"
 	tb_client_src "$1" a
-	intact "$t" "addr-$1" f1m
+	tb_check_download "$t" "addr-$1" f1m
 	migrated "$t" "addr-$1" 1
 	same_backend "$t"
 	by_reported_id "$t"
@@ -146,7 +140,7 @@ rebinding()
 	t="IPv$1 NAT rebinding"
 	before "$1"
 	tb_fetch "nat-$1" "$1" --nat-rebinding --change-local-addr=1s --delay-stream=2s -- f1m
-	intact "$t" "nat-$1" f1m
+	tb_check_download "$t" "nat-$1" f1m
 	has "$t: the client answered the server's path validation" \
 		"$(cat "$TB_DIR/fetch/nat-$1.qlog")" '"frame_type":"path_response"'
 	same_backend "$t"
@@ -169,7 +163,7 @@ delayed()
 	rc0=$(tb_stat_reason route_cid)
 	tb_agent_resume
 	tb_fetch_wait "late-$1"
-	intact "$t" "late-$1" f1m
+	tb_check_download "$t" "late-$1" f1m
 	migrated "$t" "late-$1"
 	same_backend "$t"
 	rc1=$(tb_stat_reason route_cid)
@@ -190,5 +184,5 @@ for fam in 4 6; do
 	rebinding $fam
 	delayed $fam
 done
-check "the servers' reports were all sent" "$(statuses report_errors)" "0 0 0"
+check "the servers' reports were all sent" "$(tb_status_all report_errors)" "0 0 0"
 tb_test_end

@@ -61,8 +61,7 @@ QLB_CID_LEN=$((1 + QLB_SID_LEN + QLB_NONCE_LEN))
 sid() { printf '51%02x' "$1"; }
 
 # Field $1 of every backend's status: "V1 V2 V3".
-statuses() { for j in 1 2 3; do tb_status $j "$1" 2>/dev/null || echo 0; done | tr '\n' ' ' | sed 's/ $//'; }
-handshake_since() { [ "$(statuses handshakes)" != "$1" ]; }
+handshake_since() { [ "$(tb_status_all handshakes)" != "$1" ]; }
 closed_since() { [ "$(tb_status "$1" closed)" -gt "$2" ]; }
 reason() { tb_stat_reason "$1" || echo 0; }
 
@@ -114,10 +113,10 @@ pcap_dcids()
 before()
 {
 	b0=$(tb_stat_backends)
-	c0=$(statuses connections)
-	s0=$(statuses bytes_sent)
-	h0=$(statuses handshakes)
-	x0=$(statuses closed)
+	c0=$(tb_status_all connections)
+	s0=$(tb_status_all bytes_sent)
+	h0=$(tb_status_all handshakes)
+	x0=$(tb_status_all closed)
 	q0=$(reason route_quiclb)
 	t0=$(table_rungs)
 }
@@ -126,7 +125,7 @@ before()
 # before, in $owner; false (and counted) unless exactly one did.
 one_owner()
 {
-	owner=$(tb_moved "$c0" "$(statuses connections)")
+	owner=$(tb_moved "$c0" "$(tb_status_all connections)")
 	case $owner in
 	[0-9]) ok "$1: one backend's server accepted the connection (b$owner)" ;;
 	*)
@@ -156,7 +155,7 @@ same_backend()
 	x=$(echo "$x0" | cut -d' ' -f"$owner")
 	tb_wait_until 10 closed_since "$owner" "$x" ||
 		not_ok "$1: b$owner's server closed the connection within 10 s" "closed stayed $x"
-	s1=$(statuses bytes_sent)
+	s1=$(tb_status_all bytes_sent)
 	check "$1: only b$owner's server sent bytes" "$(tb_moved "$s0" "$s1")" "$owner"
 	sent=$(($(echo "$s1" | cut -d' ' -f"$owner") - $(echo "$s0" | cut -d' ' -f"$owner")))
 	[ "$sent" -ge "$2" ] && ok "$1: b$owner sent the whole file ($sent bytes)" ||
@@ -172,17 +171,12 @@ encoded()
 		"$(server_ids "$2" | layout | sort -u | tr '\n' ' ')" "$QLB_CONFIG $(sid "$owner") $QLB_CID_LEN "
 }
 
-intact()
-{
-	tb_verify "$2" "$3" && ok "$1: download intact" || not_ok "$1: download intact" "see above"
-}
-
 plain()
 {
 	t="IPv$1 plain"
 	before
 	tb_fetch "plain-$1" "$1" -- f1m
-	intact "$t" "plain-$1" f1m
+	tb_check_download "$t" "plain-$1" f1m
 	one_owner "$t" || return
 	encoded "$t" "plain-$1"
 	same_backend "$t" 1048576
@@ -215,7 +209,7 @@ migration()
 	tb_shape off
 	kill "$cap" 2>/dev/null
 	wait "$cap" 2>/dev/null
-	intact "$t" "mig-$1" f8m
+	tb_check_download "$t" "mig-$1" f8m
 	q=$(cat "$TB_DIR/fetch/mig-$1.qlog")
 	has "$t: the client migrated (PATH_CHALLENGE)" "$q" '"frame_type":"path_challenge"'
 	has "$t: the new path was validated (PATH_RESPONSE)" "$q" '"frame_type":"path_response"'
@@ -254,13 +248,13 @@ draining()
 	fi
 	p0=$(tb_stat_backend "$owner")
 	check "$t: b$owner has no Maglev slots on either VIP" "$(slots "$owner" 0) $(slots "$owner" 1)" "0 0"
-	c1=$(statuses connections)
+	c1=$(tb_status_all connections)
 	for k in 1 2 3 4 5 6; do tb_fetch_bg "new-$1-$k" "$1" -- f64k; done
 	tb_fetch_wait "new-$1-1" "new-$1-2" "new-$1-3" "new-$1-4" "new-$1-5" "new-$1-6"
 	tb_verify "new-$1-1" f64k && tb_verify "new-$1-2" f64k && tb_verify "new-$1-3" f64k &&
 		tb_verify "new-$1-4" f64k && tb_verify "new-$1-5" f64k && tb_verify "new-$1-6" f64k &&
 		ok "$t: six new downloads intact" || not_ok "$t: six new downloads intact" "see above"
-	c2=$(statuses connections)
+	c2=$(tb_status_all connections)
 	new=0
 	for j in 1 2 3; do
 		new=$((new + $(echo "$c2" | cut -d' ' -f$j) - $(echo "$c1" | cut -d' ' -f$j)))
@@ -273,7 +267,7 @@ draining()
 	esac
 	tb_fetch_wait "drain-$1"
 	tb_shape off
-	intact "$t: the drained backend's transfer" "drain-$1" f8m
+	tb_check_download "$t: the drained backend's transfer" "drain-$1" f8m
 	p1=$(tb_stat_backend "$owner")
 	[ "$p1" -gt "$p0" ] && ok "$t: b$owner got its connection's packets after the drain ($((p1 - p0)))" ||
 		not_ok "$t: b$owner got its connection's packets after the drain" "none"
@@ -325,6 +319,6 @@ for fam in 4 6; do
 	migration $fam
 	draining $fam
 done
-check "no backend sent a report" "$(statuses reports_sent)" "0 0 0"
+check "no backend sent a report" "$(tb_status_all reports_sent)" "0 0 0"
 check "the agent holds no reported ID" "$(tb_cli -j status | jq .ids_reported)" 0
 tb_test_end

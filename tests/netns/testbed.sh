@@ -125,6 +125,8 @@
 #   tb_connections I      connections backend I's server accepted: h3:
 #                         status "connections"; gtls: qlog files
 #   tb_connections_all    "C1 C2 ... CN": tb_connections of every backend
+#   tb_status_all FIELD   "V1 V2 ... VN": tb_status I FIELD of every backend
+#                         (0 for one without a status file yet)
 #   tb_moved BEFORE AFTER the backend numbers (1..N, space separated) whose
 #                         entry differs between two such lists
 #   tb_decap_stats I      "IPIP IP6IP6 IP4IP6 DROPPED": packets backend
@@ -154,6 +156,8 @@
 #                         qs-h3server (H3-ARGS) and runs FUNC h3, else
 #                         prints and counts a skip
 #   tb_skip WHY           "# skip: WHY", counted in tb_skipped
+#   tb_check_download NAME FETCH PATH...   ok "NAME: download intact" when
+#                         tb_verify FETCH PATH... holds, else not ok
 #   tb_test_end           the agent's log when a check failed, the skips,
 #                         "N passed, M failed"; exits 0 only if none failed
 #
@@ -570,6 +574,17 @@ tb_connections()
 	fi
 }
 
+tb_status_all()
+{
+	_tb_j=1
+	_tb_out=
+	while [ "$_tb_j" -le "$TB_N" ]; do
+		_tb_out="$_tb_out${_tb_out:+ }$(tb_status "$_tb_j" "$1" 2>/dev/null || echo 0)"
+		_tb_j=$((_tb_j + 1))
+	done
+	echo "$_tb_out"
+}
+
 tb_connections_all()
 {
 	_tb_j=1
@@ -717,6 +732,17 @@ tb_test_kinds()
 		"$1" h3
 	else
 		not_ok "set-up: qs-h3server $3 on every backend" "see above"
+	fi
+}
+
+tb_check_download()
+{
+	_tb_name=$1
+	shift
+	if tb_verify "$@"; then
+		ok "$_tb_name: download intact"
+	else
+		not_ok "$_tb_name: download intact" "see above"
 	fi
 }
 
