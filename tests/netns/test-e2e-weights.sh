@@ -114,6 +114,15 @@ for w in $WEIGHTS; do
 	b=$((b + 1))
 done
 check "the router forwarded nothing to the weight-0 backend" "$(tb_stat_backend 4)" 0
+# The table behind the spread, as the CLI reads it: each VIP's row on its
+# own (read from that row on) holds every slot and agrees with the whole.
+for v in 0 1; do
+	check "maglev show $v: the row's slots add up" \
+		"$(tb_cli -j maglev show $v | jq '[.[].slots] | add')" 65537
+	check "maglev show $v: the same as VIP $v in the whole table" \
+		"$(tb_cli -j maglev show $v | jq -c 'map([.backend_id, .slots])')" \
+		"$(tb_cli -j maglev show | jq -c --argjson v $v 'map(select(.vip_id == $v) | [.backend_id, .slots])')"
+done
 check "nothing dropped for want of a backend or next hop" \
 	"$(tb_stat_reason drop_no_backend) $(tb_stat_reason drop_no_nexthop)" "0 0"
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "explain.h"
+#include "maps.h"
 #include "quicsteer/quicver.h"
 #include "reasons.h"
 
@@ -150,12 +151,30 @@ int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, c
 }
 
 /* maglev show [VIP-ID]: slots per backend of each VIP row in use. */
+/* Slots per VIP row and backend, from one batched scan of qs_maglev. */
+struct maglev_counts {
+	__u32 only; /* a VIP id, or QS_MAX_VIPS: every row */
+	__u32 slots[QS_MAX_VIPS][QS_MAX_BACKENDS];
+};
+
+static int maglev_count(void *ctx, const void *key, const void *value)
+{
+	struct maglev_counts *mc = ctx;
+	__u32 v = *(const __u32 *)key / QS_MAGLEV_SIZE, be = *(const __u32 *)value;
+
+	if (mc->only != QS_MAX_VIPS && v > mc->only)
+		return 1; /* past the row wanted */
+	if (v < QS_MAX_VIPS && be < QS_MAX_BACKENDS && (mc->only == QS_MAX_VIPS || v == mc->only))
+		mc->slots[v][be]++;
+	return 0;
+}
+
 int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
 {
-	static __u32 counts[QS_MAX_BACKENDS];
+	static struct maglev_counts mc;
 	json_object *rows = json_object_new_array();
 	__u64 only = QS_MAX_VIPS;
-	int fd = cli_pin_fd(o, QS_MAP_MAGLEV);
+	int fd = cli_pin_fd(o, QS_MAP_MAGLEV), err = 0;
 
 	(void)c;
 	if (argc && (qs_config_parse_u64(argv[0], &only) || only >= QS_MAX_VIPS)) {
@@ -163,35 +182,40 @@ int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int a
 		json_object_put(rows);
 		return -EINVAL;
 	}
-	for (__u32 v = 0; fd >= 0 && v < QS_MAX_VIPS; v++) {
-		if (only != QS_MAX_VIPS && v != only)
-			continue;
-		memset(counts, 0, sizeof(counts));
-		for (__u32 s = 0; s < QS_MAGLEV_SIZE; s++) {
-			__u32 key = v * QS_MAGLEV_SIZE + s, be = 0;
+	memset(&mc, 0, sizeof(mc));
+	mc.only = only;
+	if (fd >= 0) {
+		__u32 before_row = only * QS_MAGLEV_SIZE - 1;
 
-			if (!bpf_map_lookup_elem(fd, &key, &be) && be < QS_MAX_BACKENDS)
-				counts[be]++;
-		}
+		/* one VIP: from its row's first slot on (the key before it) */
+		err = qs_map_scan_after(fd, sizeof(__u32), sizeof(__u32),
+					only == QS_MAX_VIPS || only == 0 ? NULL : &before_row,
+					maglev_count, &mc);
+		err = err == 1 ? 0 : err;
+		if (err)
+			cli_err("maglev show: reading %s: %s", QS_MAP_MAGLEV, strerror(-err));
+	}
+	for (__u32 v = 0; fd >= 0 && !err && v < QS_MAX_VIPS; v++) {
 		for (__u32 be = 1; be < QS_MAX_BACKENDS; be++) {
+			__u32 n = mc.slots[v][be];
 			json_object *r;
 
-			if (!counts[be])
+			if (!n)
 				continue;
 			if (!o->json) {
-				printf("vip %u backend %u slots %u share %.2f%%\n", v, be,
-				       counts[be], 100.0 * counts[be] / QS_MAGLEV_SIZE);
+				printf("vip %u backend %u slots %u share %.2f%%\n", v, be, n,
+				       100.0 * n / QS_MAGLEV_SIZE);
 				continue;
 			}
 			r = json_object_new_object();
 			json_object_object_add(r, "vip_id", json_object_new_int64(v));
 			json_object_object_add(r, "backend_id", json_object_new_int64(be));
-			json_object_object_add(r, "slots", json_object_new_int64(counts[be]));
+			json_object_object_add(r, "slots", json_object_new_int64(n));
 			json_object_array_add(rows, r);
 		}
 	}
-	if (o->json && fd >= 0)
+	if (o->json && fd >= 0 && !err)
 		puts(json_object_to_json_string_ext(rows, JSON_OUT));
 	json_object_put(rows);
-	return fd < 0 ? fd : 0;
+	return fd < 0 ? fd : err;
 }

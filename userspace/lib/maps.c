@@ -303,6 +303,12 @@ int qs_prog_run(int prog_fd, struct qs_prog_run *run)
 
 int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, void *ctx)
 {
+	return qs_map_scan_after(fd, key_size, value_size, NULL, fn, ctx);
+}
+
+int qs_map_scan_after(int fd, size_t key_size, size_t value_size, const void *after,
+		      qs_map_scan_fn fn, void *ctx)
+{
 	char *keys = malloc(SCAN_CHUNK * key_size), *values = malloc(SCAN_CHUNK * value_size);
 	__u64 batch = 0;
 	int err = 0, done = 0;
@@ -311,7 +317,14 @@ int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, v
 		err = -ENOMEM;
 		goto out;
 	}
-	for (int first = 1; !done && !err; first = 0) {
+	if (after && key_size > sizeof(batch)) {
+		err = -EINVAL;
+		goto out;
+	}
+	/* the kernel's generic batch takes the key before the first wanted */
+	if (after)
+		memcpy(&batch, after, key_size);
+	for (int first = !after; !done && !err; first = 0) {
 		__u32 count = SCAN_CHUNK;
 
 		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, values, &count,

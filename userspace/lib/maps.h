@@ -56,6 +56,12 @@ int qs_cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_
  */
 typedef int (*qs_map_scan_fn)(void *ctx, const void *key, const void *value);
 int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, void *ctx);
+/*
+ * The same for an array (keys of at most 8 bytes), from the key after
+ * *after on: fn returns 1 to stop once past what it wants.
+ */
+int qs_map_scan_after(int fd, size_t key_size, size_t value_size, const void *after,
+		      qs_map_scan_fn fn, void *ctx);
 
 /* One run of an XDP program over a frame (BPF_PROG_TEST_RUN, repeat 1). */
 struct qs_prog_run {
