@@ -120,27 +120,11 @@ static int vip_pin_row(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-static int open_pin(const struct cli_opts *o, const char *map)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, map);
-	if (o->verbose)
-		fprintf(stderr, "quicsteer: reading %s\n", path);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fd = -errno;
-		cli_err("%s: cannot open pinned map: %s", path, strerror(-fd));
-	}
-	return fd;
-}
-
 static int vips_from_pins(const struct cli_opts *o, struct json_object *rows)
 {
 	int fd, err;
 
-	fd = open_pin(o, QS_MAP_VIPS);
+	fd = cli_pin_fd(o, QS_MAP_VIPS);
 	if (fd < 0)
 		return fd;
 	err = qs_map_scan(fd, sizeof(struct qs_vip_key), sizeof(struct qs_vip), vip_pin_row, rows);
@@ -155,7 +139,7 @@ static int backends_from_pins(const struct cli_opts *o, struct json_object *rows
 	char a[64];
 	int fd;
 
-	fd = open_pin(o, QS_MAP_BACKENDS);
+	fd = cli_pin_fd(o, QS_MAP_BACKENDS);
 	if (fd < 0)
 		return fd;
 	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++) {
