@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Real ngtcp2 connections (the pcaps in ../shared/captures, described in its
+ * Real ngtcp2 connections (the pcaps in tests/data/captures, described in its
  * README) replayed through the router with BPF_PROG_TEST_RUN. The packet
  * table in test_datapath.c checks headers we built ourselves; this suite
  * guards against what only real traffic shows: coalesced datagrams, a
@@ -131,13 +131,14 @@ static const char *hex(const uint8_t *b, size_t len)
 }
 
 /*
- * QS_CAPTURES, else ../shared/captures beside the repository root: the
- * first directory at or above the working directory holding our ABI header.
+ * QS_CAPTURES, else tests/data/captures of the repository: the first
+ * directory at or above the working directory that holds it. The tests
+ * read nothing from outside the clone.
  */
 static void captures_dir(char *dir, size_t cap)
 {
 	const char *env = getenv("QS_CAPTURES");
-	char cwd[PATH_MAX], root[PATH_MAX], probe[PATH_MAX + 64];
+	char cwd[PATH_MAX], root[PATH_MAX];
 	struct stat st;
 	char *slash;
 
@@ -147,16 +148,15 @@ static void captures_dir(char *dir, size_t cap)
 		cr_assert_not_null(getcwd(cwd, sizeof(cwd)), "getcwd");
 		memcpy(root, cwd, sizeof(root));
 		for (;;) {
-			snprintf(probe, sizeof(probe), "%s/include/quicsteer/abi.h", root);
-			if (!access(probe, R_OK))
+			cr_assert_lt((size_t)snprintf(dir, cap, "%s/tests/data/captures", root), cap,
+				     "path too long");
+			if (!stat(dir, &st) && S_ISDIR(st.st_mode))
 				break;
 			slash = strrchr(root, '/');
 			cr_assert(slash && slash != root,
-				  "no repository root at or above %s: set QS_CAPTURES", cwd);
+				  "no tests/data/captures at or above %s: set QS_CAPTURES", cwd);
 			*slash = 0;
 		}
-		cr_assert_lt((size_t)snprintf(dir, cap, "%s/../shared/captures", root), cap,
-			     "path too long");
 	}
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
 		cr_assert_fail("captures directory %s missing: the replay tests cannot run "
