@@ -104,6 +104,10 @@ test_agent_down()
 	run_cli "agent down: a write fails" 1 "agent not running ($DIR/control.sock" -- backend drain a
 	run_cli "agent down: status from the pins" 0 "agent not running" -- -j status
 	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats"'
+	mkdir -p "$DIR/empty-pins"
+	run_cli "status, nothing pinned" 1 "no router is pinned under $DIR/empty-pins" -- \
+		--pin-dir "$DIR/empty-pins" -j status
+	check "status, nothing pinned: no output" "$(cat "$DIR/out")" ""
 	run_cli "agent down: stats from the pins" 0 "agent not running" -- -j stats
 	check "agent down: stats by id" "$(jq '.vips | length' "$DIR/out")" 1
 	run_cli "agent down: backend show from the pins" 0 "agent not running" -- -j backend show

@@ -4,6 +4,7 @@
  * kernel tell (which maps are pinned, their occupancy, where the router is
  * attached and which program it is), as JSON or as lines.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,9 +60,18 @@ int cli_status_from_pins(const struct cli_opts *o)
 	struct pins p = { .o = o, .names = json_object_new_array() };
 	struct json_object *j = json_object_new_object(), *tables, *att;
 
-	tables = qs_status_tables_json(pin_fd, &p);
+	tables = qs_status_tables_json(pin_fd, NULL, &p);
 	for (size_t i = 0; i < p.n; i++)
 		close(p.fds[i]);
+	if (!p.n) {
+		cli_err("status: no router is pinned under %s (no agent, and none of its maps "
+			"there: --pin-dir names another directory?)",
+			o->pin_dir);
+		json_object_put(tables);
+		json_object_put(p.names);
+		json_object_put(j);
+		return -ENOENT;
+	}
 	att = qs_status_attachments_json();
 	json_object_object_add(j, "agent", json_object_new_boolean(0));
 	json_object_object_add(j, "pin_dir", json_object_new_string(o->pin_dir));

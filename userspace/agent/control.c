@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "log.h"
+#include "maps.h"
 #include "quicsteer.skel.h"
 #include "status.h"
 
@@ -66,6 +67,27 @@ static int table_fd(void *ctx, const char *name)
 	return bpf_object__find_map_fd_by_name(((struct agent *)ctx)->router.skel->obj, name);
 }
 
+/*
+ * The large tables by the agent's own bookkeeping: qs_cids holds what
+ * backends reported, the operator's IDs and the learned IDs expiry tracks;
+ * qs_flows what the last sweep found; qs_maglev the rows as written. The
+ * rest (at most a few thousand entries each) are read in batches.
+ */
+static long long table_count(void *ctx, const char *name)
+{
+	struct agent *a = ctx;
+	const struct qs_cidreg_stats *c = qs_cidreg_stats(a->cidreg);
+	const struct qs_expiry_stats *x = qs_expiry_stats(a->expiry);
+
+	if (!strcmp(name, QS_MAP_CIDS))
+		return c->live + c->operator + x->tracked;
+	if (!strcmp(name, QS_MAP_FLOWS))
+		return x->flows;
+	if (!strcmp(name, QS_MAP_MAGLEV))
+		return qs_maglev_rows_used(&a->rows);
+	return -1;
+}
+
 static json_object *status(struct agent *a)
 {
 	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
@@ -88,7 +110,7 @@ static json_object *status(struct agent *a)
 	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
 						     a->router.skel->progs.quicsteer_router)));
 	json_object_object_add(o, "attachments", qs_status_attachments_json());
-	json_object_object_add(o, "tables", qs_status_tables_json(table_fd, a));
+	json_object_object_add(o, "tables", qs_status_tables_json(table_fd, table_count, a));
 	json_object_object_add(o, "monitor_subscribers",
 			       json_object_new_int(agent_monitor_count(a)));
 	return o;

@@ -225,15 +225,50 @@ static int quiclb_write(const struct qs_agent_maps *m, const struct qs_config *c
 	return 0;
 }
 
+struct row_load {
+	__u32 *row;
+	__u32 first;
+};
+
+static int row_slot(void *ctx, const void *key, const void *value)
+{
+	struct row_load *l = ctx;
+	__u32 k = *(const __u32 *)key;
+
+	if (k >= l->first + QS_MAGLEV_SIZE)
+		return 1;
+	if (k >= l->first)
+		l->row[k - l->first] = *(const __u32 *)value;
+	return 0;
+}
+
+/* A row as the map holds it (an agent restart), read in batches. */
 static int maglev_row_load(int fd, __u32 vip_id, __u32 *row)
 {
-	for (__u32 s = 0; s < QS_MAGLEV_SIZE; s++) {
-		__u32 key = vip_id * QS_MAGLEV_SIZE + s;
+	struct row_load l = { row, vip_id * QS_MAGLEV_SIZE };
+	__u32 before = l.first - 1;
+	int err = qs_map_scan_after(fd, sizeof(__u32), sizeof(__u32), l.first ? &before : NULL,
+				    row_slot, &l);
 
-		if (bpf_map_lookup_elem(fd, &key, &row[s]))
-			return -errno;
-	}
-	return 0;
+	return err < 0 ? err : 0;
+}
+
+static __u32 slots_used(const __u32 *row)
+{
+	__u32 n = 0;
+
+	for (__u32 s = 0; s < QS_MAGLEV_SIZE; s++)
+		n += row[s] != QS_NO_BACKEND;
+	return n;
+}
+
+__u64 qs_maglev_rows_used(const struct qs_maglev_rows *rows)
+{
+	__u64 n = 0;
+
+	for (size_t i = 0; i < QS_MAX_VIPS; i++)
+		n += rows->used[i];
+	return n;
 }
 
 /* Rebuilds row vip_id for its members (none: the row names no backend). */
@@ -271,6 +306,7 @@ static int maglev_write(const struct qs_agent_maps *m, const struct qs_config *c
 	if (err >= 0) {
 		st->slots_written += err;
 		memcpy(rows->row[vip_id], table, QS_MAGLEV_SIZE * sizeof(*table));
+		rows->used[vip_id] = slots_used(table);
 		err = 0;
 	}
 out:
@@ -414,5 +450,6 @@ void qs_maglev_rows_free(struct qs_maglev_rows *rows)
 	for (size_t i = 0; i < QS_MAX_VIPS; i++) {
 		free(rows->row[i]);
 		rows->row[i] = NULL;
+		rows->used[i] = 0;
 	}
 }

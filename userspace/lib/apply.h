@@ -32,7 +32,11 @@ typedef int (*qs_l2_fn)(void *ctx, const struct qs_config *cfg, const struct qs_
 /* The Maglev rows written last, so a change writes only slots that differ. */
 struct qs_maglev_rows {
 	__u32 *row[QS_MAX_VIPS]; /* NULL: unknown, read from the map first */
+	__u32 used[QS_MAX_VIPS]; /* slots of each row that name a backend */
 };
+
+/* Slots of qs_maglev that name a backend, by the rows' bookkeeping. */
+__u64 qs_maglev_rows_used(const struct qs_maglev_rows *rows);
 
 struct qs_apply_stats {
 	__u64 slots_written;

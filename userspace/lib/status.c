@@ -19,6 +19,11 @@ const char *const qs_status_tables[] = {
 };
 const size_t qs_status_n_tables = sizeof(qs_status_tables) / sizeof(qs_status_tables[0]);
 
+struct slot_count {
+	__u32 value_size;
+	long long n;
+};
+
 static int count_entry(void *ctx, const void *key, const void *value)
 {
 	(void)key, (void)value;
@@ -40,24 +45,25 @@ static long long count_keys(int fd, __u32 key_size)
 	return n;
 }
 
-static long long count_slots(int fd, __u32 max_entries, __u32 value_size)
+static int count_used_slot(void *ctx, const void *key, const void *value)
 {
-	char *v = malloc(value_size);
-	long long n = 0;
+	struct slot_count *c = ctx;
 
-	if (!v)
-		return -1;
-	for (__u32 i = 0; i < max_entries; i++) {
-		if (bpf_map_lookup_elem(fd, &i, v))
-			continue;
-		for (__u32 b = 0; b < value_size; b++)
-			if (v[b]) {
-				n++;
-				break;
-			}
-	}
-	free(v);
-	return n;
+	(void)key;
+	for (__u32 b = 0; b < c->value_size; b++)
+		if (((const char *)value)[b]) {
+			c->n++;
+			break;
+		}
+	return 0;
+}
+
+/* Slots not all zero, read a batch at a time: one system call per 4096 slots. */
+static long long count_slots(int fd, __u32 value_size)
+{
+	struct slot_count c = { .value_size = value_size };
+
+	return qs_map_scan(fd, sizeof(__u32), value_size, count_used_slot, &c) ? -1 : c.n;
 }
 
 int qs_table_use(int fd, struct qs_table_use *u)
@@ -81,7 +87,7 @@ int qs_table_use(int fd, struct qs_table_use *u)
 		u->entries = count_keys(fd, info.key_size);
 		break;
 	case BPF_MAP_TYPE_ARRAY:
-		u->entries = count_slots(fd, info.max_entries, info.value_size);
+		u->entries = count_slots(fd, info.value_size);
 		break;
 	default:
 		break;
@@ -109,7 +115,26 @@ static const char *type_name(__u32 type)
 	}
 }
 
-struct json_object *qs_status_tables_json(qs_table_fd_fn fd_of, void *ctx)
+/* max_entries and type from the kernel, entries from count_of or counted here. */
+static int table_use_of(int fd, const char *name, qs_table_count_fn count_of, void *ctx,
+			struct qs_table_use *u)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	long long n = count_of ? count_of(ctx, name) : -1;
+
+	if (n < 0)
+		return qs_table_use(fd, u);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	u->type = info.type;
+	u->max_entries = info.max_entries;
+	u->entries = n;
+	return 0;
+}
+
+struct json_object *qs_status_tables_json(qs_table_fd_fn fd_of, qs_table_count_fn count_of,
+					  void *ctx)
 {
 	struct json_object *rows = json_object_new_array(), *r;
 	struct qs_table_use u;
@@ -117,7 +142,7 @@ struct json_object *qs_status_tables_json(qs_table_fd_fn fd_of, void *ctx)
 	for (size_t i = 0; i < qs_status_n_tables; i++) {
 		int fd = fd_of(ctx, qs_status_tables[i]);
 
-		if (fd < 0 || qs_table_use(fd, &u))
+		if (fd < 0 || table_use_of(fd, qs_status_tables[i], count_of, ctx, &u))
 			continue;
 		r = json_object_new_object();
 		json_object_object_add(r, "name", json_object_new_string(qs_status_tables[i]));

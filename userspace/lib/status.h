@@ -20,8 +20,9 @@ extern const size_t qs_status_n_tables;
 
 /*
  * One table's use: max_entries from the kernel, and entries counted: keys
- * of a hash table, slots not all zero of an array. -1 when not counted
- * (per-CPU counters, the ring buffer: always full or not a table).
+ * of a hash table, slots not all zero of an array, both read in batches.
+ * -1 when not counted (per-CPU counters, the ring buffer: always full or
+ * not a table).
  */
 struct qs_table_use {
 	__u32 type; /* enum bpf_map_type */
@@ -33,9 +34,15 @@ int qs_table_use(int fd, struct qs_table_use *u);
 /*
  * [{"name", "type", "max_entries", "entries"}, ...] for every table of
  * qs_status_tables whose fd fd_of gives (a negative fd: left out).
+ * count_of (may be NULL) gives the entries of a table its caller keeps
+ * count of, or -1 to have them counted here by reading the map in
+ * batches: the agent counts its large tables itself, so that a status
+ * never costs a walk of a 2M-entry table.
  */
 typedef int (*qs_table_fd_fn)(void *ctx, const char *name);
-struct json_object *qs_status_tables_json(qs_table_fd_fn fd_of, void *ctx);
+typedef long long (*qs_table_count_fn)(void *ctx, const char *name);
+struct json_object *qs_status_tables_json(qs_table_fd_fn fd_of, qs_table_count_fn count_of,
+					  void *ctx);
 
 /*
  * [{"interface", "mode", "prog_id", "dispatcher"}, ...]: every interface
