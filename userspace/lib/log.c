@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE /* program_invocation_short_name */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
@@ -26,8 +28,11 @@ static void qs_vlog(enum qs_log_level level, const char *fmt, va_list ap)
 {
 	if (level > log_level)
 		return;
-	fprintf(stderr, "quicsteer: %s: ", level_names[level]);
+	/* one line per message, whichever thread writes it */
+	flockfile(stderr);
+	fprintf(stderr, "%s: %s: ", program_invocation_short_name, level_names[level]);
 	vfprintf(stderr, fmt, ap);
+	funlockfile(stderr);
 }
 
 void qs_log(enum qs_log_level level, const char *fmt, ...)

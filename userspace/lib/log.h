@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* One logging module for every quicsteer program; libbpf is routed here. */
+/*
+ * One logging module for every quicsteer program; libbpf is routed here.
+ * Lines go to stderr as "PROGRAM: LEVEL: message", PROGRAM the name the
+ * program runs under (quicsteerd, quicsteer, ...), whole from any thread.
+ */
 #ifndef QS_LOG_H
 #define QS_LOG_H
 
