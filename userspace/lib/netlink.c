@@ -539,6 +539,20 @@ int qs_nl_resolve(struct qs_nl *nl, const struct qs_addr *dst, __u8 family,
 	return err;
 }
 
+int qs_nl_link(struct qs_nl *nl, const char *ifname, struct qs_nl_nexthop *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->ifindex = if_nametoindex(ifname);
+	if (!out->ifindex) {
+		err = -errno;
+		pr_warn("netlink: device %s: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	return link_get(nl, out);
+}
+
 static void neigh_event(const struct nlmsghdr *nlh, struct qs_nl_event *ev)
 {
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);

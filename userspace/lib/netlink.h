@@ -55,6 +55,13 @@ void qs_nl_close(struct qs_nl *nl);
 int qs_nl_resolve(struct qs_nl *nl, const struct qs_addr *dst, __u8 family,
 		  struct qs_nl_nexthop *out);
 
+/*
+ * The egress device alone, for a next hop whose MAC is configured (no
+ * route, no neighbour): ifindex, ifname and smac of ifname. -ENODEV if no
+ * such device, -EOPNOTSUPP if it has no Ethernet address.
+ */
+int qs_nl_link(struct qs_nl *nl, const char *ifname, struct qs_nl_nexthop *out);
+
 enum qs_nl_event_type {
 	QS_NL_EV_NEIGH = 1,
 	QS_NL_EV_LINK,
