@@ -5,7 +5,8 @@
  * in the table without a ring-buffer record (agent restart, full ring) are
  * tracked too; address entries go after their idle time, never before 2
  * minutes. Guards against learned IDs that live forever (a misroute waiting
- * for a reused ID) and against expiring what a backend confirmed.
+ * for a reused ID) and against expiring what a backend confirmed. Both do
+ * their work in bounded steps, which the tests count.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,19 +23,34 @@
 
 static struct fx fx;
 static struct qs_expiry *x;
+static struct qs_flow_sweep *sweep;
 
 static void setup(void)
 {
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
 	cr_assert_eq(world_setup(&fx), 0);
-	x = qs_expiry_new(fx.cids, fx.flows, TTL_NS, IDLE_NS);
+	x = qs_expiry_new(fx.cids, TTL_NS);
 	cr_assert_not_null(x);
+	sweep = qs_flow_sweep_new(fx.flows, IDLE_NS);
+	cr_assert_not_null(sweep);
 }
 
 static void teardown(void)
 {
 	qs_expiry_free(x);
+	qs_flow_sweep_free(sweep);
 	fx_close(&fx);
+}
+
+/* Steps of a whole pass over qs_flows. */
+static int sweep_pass(__u64 now)
+{
+	int steps = 0, ret;
+
+	while (!(ret = qs_flow_sweep_step(sweep, now)))
+		cr_assert_lt(++steps, 10000, "the sweep does not end");
+	cr_assert_eq(ret, 1, "sweep step: %s", strerror(-ret));
+	return steps + 1;
 }
 
 TestSuite(expiry, .init = setup, .fini = teardown);
@@ -93,9 +109,9 @@ Test(expiry, learned_id_goes_at_its_deadline)
 	const struct qs_event *ev = learn_one();
 	struct qs_cid_entry e;
 
-	cr_assert_eq(qs_expiry_sweep(x, ev->ts_ns + TTL_NS - 1), 0);
+	cr_assert_eq(qs_expiry_expire(x, ev->ts_ns + TTL_NS - 1, 100), 0);
 	cr_assert_eq(learned_kind(&e), 0, "removed before its deadline");
-	cr_assert_eq(qs_expiry_sweep(x, ev->ts_ns + TTL_NS), 0);
+	cr_assert_eq(qs_expiry_expire(x, ev->ts_ns + TTL_NS, 100), 0);
 	cr_assert_eq(learned_kind(&e), -ENOENT, "still there after its deadline");
 	cr_assert_eq(qs_expiry_stats(x)->expired, 1);
 	cr_assert_eq(qs_expiry_stats(x)->tracked, 0);
@@ -109,7 +125,7 @@ Test(expiry, confirmed_id_stays)
 
 	pb_hex(NEW_CID, cid, 8);
 	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_B, QS_CID_AUTHORITATIVE), 0);
-	cr_assert_eq(qs_expiry_sweep(x, ev->ts_ns + TTL_NS), 0);
+	cr_assert_eq(qs_expiry_expire(x, ev->ts_ns + TTL_NS, 100), 0);
 	cr_assert_eq(learned_kind(&e), 0, "a confirmed ID was removed");
 	cr_assert_eq(e.kind, QS_CID_AUTHORITATIVE);
 	cr_assert_eq(qs_expiry_stats(x)->confirmed, 1);
@@ -129,7 +145,7 @@ Test(expiry, scan_tracks_learned_entries_without_events)
 	cr_assert_eq(qs_expiry_scan_learned(x, now), 0);
 	cr_assert_eq(qs_expiry_stats(x)->tracked, 1, "tracked got %llu want 1",
 		     (unsigned long long)qs_expiry_stats(x)->tracked);
-	cr_assert_eq(qs_expiry_sweep(x, now + TTL_NS), 0);
+	cr_assert_eq(qs_expiry_expire(x, now + TTL_NS, 100), 0);
 	cr_assert_eq(learned_kind(&e), -ENOENT);
 	cr_assert_eq(qs_cid_get(fx.cids, &(struct qs_cid_key){ 0 }, &e), -ENOENT);
 }
@@ -140,18 +156,62 @@ Test(expiry, idle_address_entries_go)
 
 	put_flow(CLIENT4, 1000, now - IDLE_NS - 1);
 	put_flow(CLIENT4, 1001, now - IDLE_NS + 1000000000ull);
-	cr_assert_eq(qs_expiry_sweep(x, now), 0);
+	sweep_pass(now);
 	cr_assert(!flow_exists(CLIENT4, 1000), "idle entry kept");
 	cr_assert(flow_exists(CLIENT4, 1001), "active entry removed");
-	cr_assert_eq(qs_expiry_stats(x)->flows_expired, 1);
-	cr_assert_eq(qs_expiry_stats(x)->flows, 1, "occupancy got %llu want 1",
-		     (unsigned long long)qs_expiry_stats(x)->flows);
+	cr_assert_eq(qs_flow_sweep_stats(sweep)->flows_expired, 1);
+	cr_assert_eq(qs_flow_sweep_stats(sweep)->flows, 1, "occupancy got %llu want 1",
+		     (unsigned long long)qs_flow_sweep_stats(sweep)->flows);
 }
 
 Test(expiry, idle_time_under_two_minutes_refused)
 {
-	struct qs_expiry *bad = qs_expiry_new(fx.cids, fx.flows, TTL_NS, IDLE_NS - 1);
+	struct qs_flow_sweep *bad = qs_flow_sweep_new(fx.flows, IDLE_NS - 1);
 
 	cr_assert_null(bad, "flow idle under 120 s accepted (RFC 9312)");
 	cr_assert_eq(errno, EINVAL);
+	cr_assert_null(qs_expiry_new(fx.cids, 0), "a learned TTL of 0 accepted");
+}
+
+/* A sweep reads one chunk per step, however large the table. */
+Test(expiry, flow_sweep_goes_a_chunk_per_step)
+{
+	__u64 now = qs_now_coarse_ns() + 1000ull * 1000000000ull;
+	int steps;
+
+	for (int port = 0; port < 3000; port++)
+		put_flow(CLIENT4, 2000 + port, port % 3 ? now : now - IDLE_NS - 1);
+	steps = sweep_pass(now);
+	cr_assert_geq(steps, 3, "3000 entries swept in %d steps: chunks of over 1024", steps);
+	cr_assert_eq(qs_flow_sweep_stats(sweep)->flows_expired, 1000);
+	cr_assert_eq(qs_flow_sweep_stats(sweep)->flows, 2000);
+	cr_assert(!flow_exists(CLIENT4, 2000) && flow_exists(CLIENT4, 2001));
+	sweep_pass(now);
+	cr_assert_eq(qs_flow_sweep_stats(sweep)->passes, 2);
+	cr_assert_eq(qs_flow_sweep_stats(sweep)->flows, 2000, "a second pass miscounted");
+}
+
+/* Expiry removes at most its budget per call, oldest first. */
+Test(expiry, expire_is_bounded_per_call)
+{
+	struct qs_event ev = { .type = QS_EV_LEARNED_CID, .vip_id = VIP4_ID, .cid_len = 8 };
+	__u64 now = qs_now_coarse_ns();
+	struct qs_cid_entry e;
+
+	for (int i = 0; i < 5; i++) {
+		memset(ev.cid, 0xc0 + i, 8);
+		ev.ts_ns = now + i;
+		cr_assert_eq(fx_cid(&fx, VIP4_ID, ev.cid, 8, BE_B, QS_CID_LEARNED), 0);
+		cr_assert_eq(qs_expiry_event(x, &ev), 0);
+	}
+	cr_assert_eq(qs_expiry_next_deadline(x), now + TTL_NS);
+	cr_assert_eq(qs_expiry_expire(x, now + TTL_NS + 2, 2), 1, "more were due");
+	cr_assert_eq(qs_expiry_stats(x)->expired, 2);
+	cr_assert_eq(qs_expiry_expire(x, now + TTL_NS + 2, 2), 0, "nothing more was due");
+	cr_assert_eq(qs_expiry_stats(x)->expired, 3, "the deadline not yet due was expired");
+	cr_assert_eq(qs_expiry_next_deadline(x), now + TTL_NS + 3);
+	cr_assert_eq(qs_expiry_expire(x, now + TTL_NS + 10, 100), 0);
+	cr_assert_eq(qs_expiry_stats(x)->tracked, 0);
+	cr_assert_eq(qs_expiry_next_deadline(x), 0);
+	cr_assert_eq(qs_cid_get(fx.cids, &(struct qs_cid_key){ .vip_id = VIP4_ID }, &e), -ENOENT);
 }

@@ -23,6 +23,11 @@
  *	21-byte CID say), with a valid MAC
  *   raw DEST HEX	the bytes, as they are
  *   control SOCKET REQUEST	one control request; prints the JSON answer
+ *   silent SOCKET SECONDS	connects to the control socket and sends nothing;
+ *	prints "closed MS" when the agent drops the connection after MS
+ *	milliseconds, or "open" if it is still open after SECONDS
+ *   unread SOCKET REQUEST SECONDS	sends a request and never reads the
+ *	answer; holds the connection SECONDS, then exits 0
  *   route IFNAME CLIENT VIP PORT CIDHEX
  *	a short-header packet from CLIENT port 40000 through the router
  *	attached to IFNAME (BPF_PROG_RUN); prints "action=N dmac=MAC"
@@ -36,6 +41,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +394,47 @@ static int control(char **argv)
 	return 0;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A client that connects and says nothing: how long until the agent drops it. */
+static int silent(char **argv)
+{
+	struct pollfd p = { .fd = unix_stream(argv[0], SOCK_SEQPACKET), .events = POLLIN };
+	long t0 = now_ms(), limit = atol(argv[1]) * 1000;
+	char buf[256];
+
+	if (p.fd < 0)
+		return 1;
+	while (now_ms() - t0 < limit) {
+		if (poll(&p, 1, 100) > 0 && recv(p.fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0) {
+			printf("closed %ld\n", now_ms() - t0);
+			close(p.fd);
+			return 0;
+		}
+	}
+	puts("open");
+	close(p.fd);
+	return 0;
+}
+
+/* A client that asks and never reads the answer. */
+static int unread(char **argv)
+{
+	int fd = unix_stream(argv[0], SOCK_SEQPACKET);
+
+	if (fd < 0 || send(fd, argv[1], strlen(argv[1]), 0) < 0)
+		return 1;
+	sleep(atoi(argv[2]));
+	close(fd);
+	return 0;
+}
+
 /* The program attached to ifname, as an fd; -1 if none. */
 static int attached_prog(const char *ifname, int *ifindex)
 {
@@ -488,6 +535,10 @@ int main(int argc, char **argv)
 		return raw(argv);
 	if (!strcmp(cmd, "control") && argc == 2)
 		return control(argv);
+	if (!strcmp(cmd, "silent") && argc == 2)
+		return silent(argv);
+	if (!strcmp(cmd, "unread") && argc == 3)
+		return unread(argv);
 	if (!strcmp(cmd, "route") && argc == 5)
 		return route(argv);
 	if (!strcmp(cmd, "initial") && (argc == 4 || argc == 5))

@@ -211,6 +211,51 @@ vips_show_reload()
 	has "SIGHUP: the agent still answers" "$(ctl status)" '"ok":true'
 }
 
+# Clients that misbehave cost the others nothing: one that connects and
+# says nothing is dropped at the agent's deadline (5 s; 20 s only bounds a
+# broken agent), clients that never read their answers are not waited
+# for, and a status and a change are answered meanwhile. At most 64
+# connections are served at once: the next is told so, not left waiting.
+slow_clients()
+{
+	"$PROBE" silent "$DIR/control.sock" 20 >"$DIR/silent.out" &
+	silent=$!
+	unread=
+	for i in $(seq 8); do
+		"$PROBE" unread "$DIR/control.sock" "v1 show" 15 &
+		unread="$unread $!"
+	done
+	has "slow clients: status answers meanwhile" "$(ctl status)" '"ok":true'
+	has "slow clients: a change applies meanwhile" \
+		"$(ctl "vip add web3 198.18.0.103 443")" '"ok":true'
+	has "slow clients: and another" "$(ctl "vip del web3")" '"ok":true'
+	wait "$silent"
+	r=$(cat "$DIR/silent.out")
+	case $r in
+	closed*) ok "a client that sends nothing is dropped (after ${r#closed } ms)" ;;
+	*) not_ok "a client that sends nothing is dropped within 20 s" "$r" ;;
+	esac
+	# shellcheck disable=SC2086 # a list of pids
+	kill $unread 2>/dev/null
+	# shellcheck disable=SC2086
+	wait $unread 2>/dev/null
+	silent=
+	for i in $(seq 64); do
+		"$PROBE" silent "$DIR/control.sock" 20 >/dev/null &
+		silent="$silent $!"
+	done
+	t0=$(date +%s)
+	until r=$(ctl status) && echo "$r" | grep -qF 'serves 64 connections already'; do
+		[ $(($(date +%s) - t0)) -lt 20 ] || break
+		sleep 0.1
+	done
+	has "a 65th connection is refused with the reason" "$r" \
+		'"error":"the agent serves 64 connections already: try again"'
+	# shellcheck disable=SC2086
+	wait $silent
+	has "once they are dropped, status answers again" "$(ctl status)" '"ok":true'
+}
+
 inner()
 {
 	ip link set lo up
@@ -225,6 +270,7 @@ inner()
 	bad_commands
 	quiclb_nexthop
 	vips_show_reload
+	slow_clients
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID"
 	check "SIGTERM: clean exit" "$?" 0

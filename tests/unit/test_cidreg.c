@@ -119,6 +119,18 @@ static int map_count(void)
 	return n;
 }
 
+/* Runs the registry's deferred map deletions to the end. */
+static void work_all_of(struct qs_cidreg *r)
+{
+	for (int turns = 0; qs_cidreg_work(r, 1000); turns++)
+		cr_assert_lt(turns, 100, "qs_cidreg_work makes no progress");
+}
+
+static void work_all(void)
+{
+	work_all_of(reg);
+}
+
 TestSuite(cidreg, .init = setup, .fini = teardown);
 
 Test(cidreg, issue_writes_an_authoritative_entry)
@@ -186,6 +198,11 @@ Test(cidreg, new_incarnation_purges_the_old_ids)
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xaaaa), 0, "same incarnation purged");
 	cr_assert_eq(map_count(), 3);
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xcccc), 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->pending, 2);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
+	cr_assert_eq(qs_cidreg_owner(reg, 0, Y, 8, &(__u32){ 0 }), -ENOENT,
+		     "the registry still holds a purged ID");
+	work_all();
 	cr_assert_eq(map_backend(0, X, 8), 0, "old incarnation's X left behind");
 	cr_assert_eq(map_backend(0, Y, 8), 0, "old incarnation's Y left behind");
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2, "another backend's ID purged");
@@ -214,6 +231,7 @@ Test(cidreg, snapshot_repairs_lost_reports)
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Z, sizeof(Z), 9), 0);
 	cr_assert_eq(map_backend(0, X, 8), 1, "removed before the snapshot ended");
 	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 42), 0);
+	work_all();
 	cr_assert_eq(map_backend(0, X, 8), 0, "X not in the snapshot but kept");
 	cr_assert_eq(map_backend(0, Y, 8), 1);
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "lost Z not added");
@@ -260,6 +278,7 @@ Test(cidreg, purge_removes_every_id_of_a_backend)
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 7);
 	qs_cidreg_issue(reg, 2, 0, Z, sizeof(Z), 7);
 	cr_assert_eq(qs_cidreg_purge(reg, 1), 0);
+	work_all();
 	cr_assert_eq(map_count(), 1, "map entries got %d want 1", map_count());
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2);
 }
@@ -292,6 +311,7 @@ Test(cidreg, adopted_ids_survive_the_first_incarnation_and_retire)
 	cr_assert_eq(map.dels, 1, "retire of an adopted ID did not reach the map");
 	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), 0);
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	work_all();
 	cr_assert_eq(map.dels, 2, "a later new incarnation kept an adopted ID");
 }
 
@@ -344,6 +364,8 @@ Test(cidreg, purge_in_batches, .init = setup_batches)
 	qs_cidreg_retire(reg, 1, 0, Y, 8); /* a tombstone among them */
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xa), 1);
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	cr_assert_eq(map.batches, 0, "the purge wrote the map before qs_cidreg_work");
+	work_all();
 	cr_assert_eq(map.batches, 1, "batches got %d want 1", map.batches);
 	cr_assert_eq(map_count(), 0, "entries left %d", map_count());
 	cr_assert_eq(qs_cidreg_stats(reg)->purged, 10);
@@ -451,13 +473,17 @@ Test(cidreg, flush_by_kind_vip_and_backend)
 	qs_cidreg_op_set(reg, 0, Y, 8, 1, &replaced);
 	qs_cidreg_op_set(reg, 0, Z, sizeof(Z), 2, &replaced);
 	cr_assert_eq(qs_cidreg_flush(reg, 1, QS_NO_BACKEND, QS_CIDREG_FLUSH_REPORTED), 1);
+	work_all();
+	cr_assert_eq(map_backend(1, X, 8), 0);
 	cr_assert_eq(map_backend(0, X, 8), 1, "another VIP's ID went");
 	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, 1, QS_CIDREG_FLUSH_OPERATOR), 1);
+	work_all();
 	cr_assert_eq(map_backend(0, Y, 8), 0);
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2, "another backend's entry went");
 	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, QS_NO_BACKEND,
 				     QS_CIDREG_FLUSH_REPORTED | QS_CIDREG_FLUSH_OPERATOR),
 		     2);
+	work_all();
 	cr_assert_eq(map_count(), 0);
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
 	/* the backend's incarnation stands: its next issue is no purge */
@@ -476,4 +502,89 @@ Test(cidreg, adopted_operator_entry_stays_the_operators)
 	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), 0);
 	cr_assert_eq(owner, QS_CIDREG_OPERATOR);
 	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, 4, QS_CIDREG_FLUSH_OPERATOR), 1);
+}
+
+/*
+ * A purge costs nothing per ID when it is made: the map entries go by
+ * qs_cidreg_work, never more per call than its budget, oldest removal
+ * first, while the registry forgets the IDs at once.
+ */
+Test(cidreg, purge_is_bounded_per_call, .init = setup_batches)
+{
+	__u8 id[8] = { 0 };
+
+	qs_cidreg_incarnation(reg, 1, 0xa);
+	for (int i = 0; i < 50; i++) {
+		id[0] = i;
+		cr_assert_eq(qs_cidreg_issue(reg, 1, 0, id, 8, i), 0);
+	}
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	cr_assert_eq(map_count(), 50, "the purge deleted before qs_cidreg_work");
+	cr_assert_eq(qs_cidreg_stats(reg)->purged, 50);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
+	for (int left = 50; left > 0; left -= 20) {
+		size_t want = left > 20 ? left - 20 : 0;
+
+		cr_assert_eq(qs_cidreg_work(reg, 20), want, "after a call of 20: got %zu want %zu",
+			     qs_cidreg_work(reg, 0), want);
+		cr_assert_eq(map_count(), (int)want, "entries got %d want %zu", map_count(), want);
+	}
+	cr_assert_eq(qs_cidreg_stats(reg)->pending, 0);
+	cr_assert_eq(qs_cidreg_work(reg, 20), 0);
+	use_batches = 0;
+}
+
+/*
+ * An ID whose purge has not reached the map yet is free: its new
+ * incarnation, or another backend, may issue it, and the purge then leaves
+ * the new entry alone.
+ */
+Test(cidreg, purged_id_may_be_issued_before_its_purge_ends)
+{
+	__u32 owner;
+
+	qs_cidreg_incarnation(reg, 1, 0xa);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7);
+	qs_cidreg_incarnation(reg, 1, 0xb);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 8, 9), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, 2, 0, Y, 8, 9), 0, "a purged ID is still held");
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts, 0);
+	work_all();
+	cr_assert_eq(map_backend(0, X, 8), 1, "the purge removed the new incarnation's X");
+	cr_assert_eq(map_backend(0, Y, 8), 2, "the purge removed backend 2's Y");
+	cr_assert_eq(qs_cidreg_owner(reg, 0, Y, 8, &owner), 0);
+	cr_assert_eq(owner, 2);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 2);
+	cr_assert_eq(qs_cidreg_stats(reg)->pending, 0);
+}
+
+/* A backend removed while its purge runs, and added again: nothing mixes. */
+Test(cidreg, purge_then_backend_removed)
+{
+	qs_cidreg_incarnation(reg, 1, 0xa);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_incarnation(reg, 1, 0xb);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7);
+	cr_assert_eq(qs_cidreg_purge(reg, 1), 0);
+	qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 7);
+	work_all();
+	cr_assert_eq(map_count(), 1, "entries got %d want 1", map_count());
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->purged, 2);
+}
+
+/* No key outside the ID space is taken in, not even from the map. */
+Test(cidreg, adopt_refuses_keys_no_id_can_have)
+{
+	struct qs_cid_key key;
+	__u32 owner;
+
+	qs_cid_key_make(&key, QS_MAX_VIPS, X, 8);
+	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), -EINVAL);
+	key.vip_id = 0;
+	key.cid_len = 0;
+	cr_assert_eq(qs_cidreg_adopt_operator(reg, &key, 1), -EINVAL);
+	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), -ENOENT);
+	cr_assert_eq(qs_cidreg_stats(reg)->live + qs_cidreg_stats(reg)->operator, 0);
 }

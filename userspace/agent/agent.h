@@ -1,9 +1,25 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* quicsteerd: the state one agent process holds, shared by its parts. */
+/*
+ * quicsteerd: the state one agent process holds, and which thread owns
+ * each part (docs/agent-threads.md).
+ * - The main thread: the configuration and every map it writes (VIPs,
+ *   backends, next hops, Maglev, QUIC-LB, server IDs, tx ports), signals,
+ *   the control socket, neighbour changes, heartbeats.
+ * - The intake thread (reports.c): the report sockets, report intake, the
+ *   ID registry and the expiry of learned IDs: the one writer of qs_cids
+ *   and qs_reporters.
+ * - The events thread (events.c): the ring buffer, monitor subscribers,
+ *   and the address table's sweep and flush: the one writer of qs_flows.
+ * - libmicrohttpd's thread: metrics, from the view and published counters.
+ * Threads share nothing mutable but what this header marks: the view (an
+ * immutable copy of what the configuration says, swapped whole), counters
+ * published under a lock, per-backend atomics, and job queues.
+ */
 #ifndef QS_AGENT_H
 #define QS_AGENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include "apply.h"
 #include "attach.h"
@@ -13,45 +29,140 @@
 #include "httpd.h"
 #include "intake.h"
 #include "netlink.h"
+#include "queue.h"
+#include "tableargs.h"
 
 #define QS_AGENT_MAX_SOCKETS QS_CONFIG_MAX_LISTENERS
 
-struct ring_buffer;
 struct json_object;
-struct agent_monitor;
+struct agent;
+struct agent_intake;
+struct agent_events;
+struct agent_conns;
+
+/*
+ * What the intake and events threads and the metrics need of the
+ * configuration, copied when it is installed and never changed: a thread
+ * holds a reference to the one it uses while it uses it.
+ */
+struct agent_view_vip {
+	bool configured;
+	__u8 family;
+	__be16 port;
+	struct qs_addr addr;
+	char name[QS_CONFIG_NAME_MAX];
+};
+
+struct agent_view_backend {
+	bool configured, has_key;
+	__u32 vips; /* bit v: serves the VIP of id v */
+	__u8 key[QS_REPORT_KEY_LEN];
+	char name[QS_CONFIG_NAME_MAX];
+};
+
+struct agent_view {
+	atomic_int refs;
+	__u64 gen; /* 1, 2, ...: a newer view has a higher one */
+	__u64 learned_ttl_ns, flow_idle_ns;
+	struct agent_view_vip vips[QS_MAX_VIPS]; /* by id */
+	__u32 vip_order[QS_MAX_VIPS]; /* ids in configuration order */
+	size_t n_vips;
+	struct agent_view_backend backends[QS_MAX_BACKENDS]; /* by id */
+};
+
+/* view.c */
+struct agent_view *agent_view_build(const struct qs_config *cfg,
+				    const __u8 (*keys)[QS_REPORT_KEY_LEN], const bool *has_key,
+				    __u64 gen);
+struct agent_view *agent_view_get(struct agent *a);
+void agent_view_put(struct agent_view *v);
+/* v becomes the current view (the caller's reference goes to the agent). */
+void agent_view_publish(struct agent *a, struct agent_view *v);
+const char *agent_view_vip_name(const struct agent_view *v, __u32 id);
+const char *agent_view_backend_name(const struct agent_view *v, __u32 id);
+
+/* A command's answer, its result members or its error. */
+#define AGENT_REPLY_ERROR_MAX 700
+struct agent_reply {
+	struct json_object *o; /* the result members; NULL: none */
+	char error[AGENT_REPLY_ERROR_MAX]; /* "": ok */
+};
+void agent_reply_error(struct agent_reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Work the main thread hands to the intake or events thread, and gets
+ * back when done: its answer goes to the control connection that asked
+ * (conn_id), if that connection still waits.
+ */
+enum agent_job_kind {
+	AGENT_JOB_VIEW, /* intake: a new view, and what the configuration lost */
+	AGENT_JOB_CID_ADD, /* intake: the operator's entry */
+	AGENT_JOB_CID_DEL,
+	AGENT_JOB_CID_FLUSH,
+	AGENT_JOB_FLOW_FLUSH, /* events */
+	AGENT_JOB_SUBSCRIBE, /* events: a monitor connection, fd and all */
+};
+
+struct agent_job_view {
+	struct agent_view *view; /* the intake takes this reference */
+	__u32 *gone_backends, *gone_vips; /* ids no longer configured */
+	size_t n_gone_backends, n_gone_vips;
+};
+
+struct agent_job_cid {
+	__u32 vip_id, backend_id;
+	__u8 cid[QS_CID_MAX_LEN];
+	__u8 len;
+	char hex[2 * QS_CID_MAX_LEN + 1];
+};
+
+struct agent_job {
+	enum agent_job_kind kind;
+	__u64 conn_id; /* 0: nobody waits for the answer */
+	struct agent_reply reply;
+	struct agent_job *next; /* in a queue, or in the worker's list while it runs */
+	void *work; /* the worker's state while the job runs over several turns */
+	union {
+		struct agent_job_view view;
+		struct agent_job_cid cid;
+		struct qs_table_filter filter; /* the flushes */
+		int fd; /* subscribe */
+	};
+};
+
+struct agent_job *agent_job_new(enum agent_job_kind kind);
+void agent_job_free(struct agent_job *job);
 
 struct agent_counters {
 	__u64 reloads, reloads_failed;
-	__u64 events; /* ring-buffer records read */
 	__u64 backends_down, backends_up; /* heartbeat transitions */
 	__u64 resolves_failed;
+	__u64 control_requests, control_timeouts, control_refused;
+	__u64 slots_written; /* Maglev slots, by configuration changes */
 };
 
 struct agent {
+	/* the main thread's */
 	const char *config_path;
 	bool adopt; /* use a router attached by ip or xdp-loader: do not attach */
 	struct qs_config *cfg;
 	__u32 configured_state[QS_MAX_BACKENDS]; /* before heartbeat and drain overrides */
 	bool hb_down[QS_MAX_BACKENDS];
 	struct qs_l2 last_l2[QS_MAX_BACKENDS]; /* last successful resolution */
+	bool no_nexthop[QS_MAX_BACKENDS]; /* its qs_nexthops entry is not usable now */
 	__u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
 	bool has_key[QS_MAX_BACKENDS];
-
 	struct qs_router router;
 	struct qs_agent_maps maps;
 	struct qs_maglev_rows rows;
-	struct qs_cidreg *cidreg;
-	struct qs_intake *intake;
-	struct qs_expiry *expiry;
-	struct ring_buffer *ring;
+	struct qs_apply_stats apply_stats;
 	struct qs_nl *nl;
 	struct qs_nl_monitor *nl_mon;
 	struct qs_httpd *httpd;
-	int report_fds[QS_AGENT_MAX_SOCKETS];
-	int n_report_fds;
 	int control_fd;
-	int epoll_fd; /* the main loop's: monitor subscribers join it */
-	int cids_fd, flows_fd;
+	int epoll_fd;
+	struct agent_conns *conns;
 	/*
 	 * The interface statements of the file as read at start: a reload
 	 * from the file must have the same (they take a restart), while the
@@ -59,20 +170,88 @@ struct agent {
 	 */
 	struct qs_config_interface *file_ifaces;
 	size_t n_file_ifaces;
-	struct agent_monitor *monitor;
+	__u64 view_gen;
 
-	/* taken by the main loop around every change, by the metrics thread to read */
-	pthread_mutex_t lock;
+	/* shared: each under its own lock or atomic */
+	pthread_mutex_t view_lock;
+	struct agent_view *view;
+	_Atomic __u64 view_published; /* the current view's gen */
+	pthread_mutex_t counters_lock;
 	struct agent_counters counters;
-	struct qs_apply_stats apply_stats;
+	struct agent_jobq done; /* jobs the workers finished, for the main thread */
+	atomic_int monitor_subscribers;
+
+	/* the threads' own state (reports.c, events.c) */
+	struct agent_intake *intake;
+	struct agent_events *events;
 };
 
-/* reports.c */
+/* Adds to a main-thread counter (others read them under the lock). */
+#define AGENT_COUNT(a, field, n)                                                                   \
+	do {                                                                                       \
+		pthread_mutex_lock(&(a)->counters_lock);                                           \
+		(a)->counters.field += (n);                                                        \
+		pthread_mutex_unlock(&(a)->counters_lock);                                         \
+	} while (0)
+
+/* reports.c: the intake thread */
+struct agent_intake_stats {
+	__u64 counts[QS_REPORT_NR_REASONS]; /* datagrams by verdict */
+	__u64 ids; /* IDs in accepted datagrams */
+	struct qs_cidreg_stats reg;
+	struct qs_expiry_stats learned;
+	__u64 learned_lost; /* learned IDs the events thread could not hand over */
+	__u64 turns; /* loop turns: the thread is alive */
+};
 int agent_keys_load(struct agent *a, const struct qs_config *cfg);
-int agent_reports_open(struct agent *a);
-void agent_reports_close(struct agent *a);
-void agent_reports_read(struct agent *a, int fd);
-struct qs_intake *agent_intake_new(struct agent *a);
+/* Registry, intake and expiry from the pins (a restart), sockets opened: not running yet. */
+int agent_intake_open(struct agent *a);
+int agent_intake_start(struct agent *a);
+void agent_intake_stop(struct agent *a);
+void agent_intake_post(struct agent *a, struct agent_job *job);
+void agent_intake_stats(struct agent *a, struct agent_intake_stats *out);
+/* What the heartbeat check needs: 0 if nothing was ever accepted from it. */
+__u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
+bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
+/* events.c hands learned IDs over (dropped, and counted, if the intake lags). */
+void agent_intake_learned(struct agent *a, const struct qs_event *ev);
+/* reports.c, for events.c: a copy of a report datagram for the monitors */
+struct agent_report_notice {
+	__u16 len;
+	__u8 reason;
+	__u8 buf[QS_REPORT_MAX_DGRAM];
+};
+
+/* events.c: the events thread */
+struct agent_events_stats {
+	__u64 events; /* ring-buffer records read */
+	__u64 turns_full; /* turns that stopped at the per-turn bound */
+	struct qs_flow_sweep_stats flows;
+	__u64 notices_lost; /* report notices the monitors missed */
+};
+int agent_events_open(struct agent *a);
+int agent_events_start(struct agent *a);
+void agent_events_stop(struct agent *a);
+void agent_events_post(struct agent *a, struct agent_job *job);
+void agent_events_stats(struct agent *a, struct agent_events_stats *out);
+/* From the intake thread: a report datagram, while anyone monitors. */
+void agent_events_report(struct agent *a, const void *buf, size_t len, int reason);
+
+/* monitor.c: subscribers, on the events thread */
+struct agent_monitor;
+struct qs_event;
+struct agent_monitor *agent_monitor_new(void);
+void agent_monitor_free(struct agent_monitor *m);
+/* Sends the subscription's answer; 0, or the fd was refused (answered and closed). */
+int agent_monitor_subscribe(struct agent_monitor *m, int epoll_fd, int fd);
+bool agent_monitor_owns(struct agent_monitor *m, int fd);
+void agent_monitor_readable(struct agent_monitor *m, int epoll_fd, int fd);
+int agent_monitor_count(const struct agent_monitor *m);
+void agent_monitor_event(struct agent_monitor *m, int epoll_fd, const struct agent_view *v,
+			 const struct qs_event *ev);
+void agent_monitor_report(struct agent_monitor *m, int epoll_fd, const struct agent_view *v,
+			  const struct agent_report_notice *n);
+void agent_monitor_lost(struct agent_monitor *m, __u64 n);
 
 /* neigh.c */
 int agent_l2(void *ctx, const struct qs_config *cfg, const struct qs_config_backend *be,
@@ -81,55 +260,92 @@ void agent_neigh_changes(struct agent *a);
 
 /* state.c */
 int agent_apply(struct agent *a, const struct qs_config *prev);
-int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr);
-int agent_reload(struct agent *a);
-void agent_tick(struct agent *a, __u64 now_ns, bool sweep);
-int agent_ring_open(struct agent *a);
+/*
+ * next becomes the running configuration, whole or not at all; *view_job
+ * (to post, answered when the intake thread has taken it) carries the new
+ * view and what the configuration lost.
+ */
+int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr,
+			 struct agent_job **view_job);
+/* The file again (SIGHUP, `reload`); *view_job as above. */
+int agent_reload(struct agent *a, struct agent_job **view_job);
+/* The view of the running configuration, published, and its job for the intake thread. */
+struct agent_job *agent_view_job(struct agent *a, const struct qs_config *prev);
+/* Hands a job to the thread that runs its kind. */
+void agent_post(struct agent *a, struct agent_job *job);
+void agent_tick(struct agent *a, __u64 now_ns);
 int agent_metrics(void *ctx, FILE *out);
 
-/* control.c: a command's answer, its result members or its error */
-#define AGENT_REPLY_ERROR_MAX 700
-struct agent_reply {
-	struct json_object *o; /* the result members; NULL: none */
-	char error[AGENT_REPLY_ERROR_MAX]; /* "": ok */
-	int keep_fd; /* set by monitor: the connection stays open */
-};
-void agent_reply_error(struct agent_reply *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* control.c: the control socket, served by the main thread */
 int agent_control_open(struct agent *a);
-void agent_control_serve(struct agent *a);
+void agent_control_close(struct agent *a);
+/* Every control fd the main loop's epoll reported; ctl is one of them. */
+bool agent_control_owns(struct agent *a, int fd);
+void agent_control_ready(struct agent *a, int fd, __u32 events);
+/* Connections past their deadline are answered and closed; the next deadline (ns) or 0. */
+__u64 agent_control_expire(struct agent *a, __u64 now_ns);
+/* A job came back: its answer goes to its connection. */
+void agent_control_done(struct agent *a, struct agent_job *job);
 
-/* A control command: the words after OBJECT [VERB]. */
-typedef void (*agent_command_fn)(struct agent *a, const char *object, char **args, int n,
+/* A control command: the words after OBJECT [VERB]. A handler that hands
+ * work to another thread returns the job (the answer comes when it is done). */
+typedef struct agent_job *(*agent_command_fn)(struct agent *a, const char *object, char **args,
+					       int n, struct agent_reply *r);
+
+/* edits.c: configuration changes through the control socket */
+struct agent_job *agent_edit_add(struct agent *a, const char *object, char **args, int n,
 				 struct agent_reply *r);
+struct agent_job *agent_edit_del(struct agent *a, const char *object, char **args, int n,
+				 struct agent_reply *r);
+struct agent_job *agent_edit_set(struct agent *a, const char *object, char **args, int n,
+				 struct agent_reply *r);
+struct agent_job *agent_backend_drain(struct agent *a, const char *object, char **args, int n,
+				      struct agent_reply *r);
+struct agent_job *agent_backend_undrain(struct agent *a, const char *object, char **args,
+					int n, struct agent_reply *r);
+struct agent_job *agent_vip_set(struct agent *a, const char *object, char **args, int n,
+				struct agent_reply *r);
+struct agent_job *agent_quiclb_del(struct agent *a, const char *object, char **args, int n,
+				   struct agent_reply *r);
+struct agent_job *agent_show(struct agent *a, const char *object, char **args, int n,
+			     struct agent_reply *r);
+struct agent_job *agent_do_reload(struct agent *a, const char *object, char **args, int n,
+				  struct agent_reply *r);
 
-/* tables.c: the ID and address tables, through the registry */
-void agent_cid_add(struct agent *a, const char *object, char **args, int n, struct agent_reply *r);
-void agent_cid_del(struct agent *a, const char *object, char **args, int n, struct agent_reply *r);
-void agent_cid_flush(struct agent *a, const char *object, char **args, int n,
-		     struct agent_reply *r);
-void agent_flow_flush(struct agent *a, const char *object, char **args, int n,
-		      struct agent_reply *r);
-/* The operator's entries of a VIP or backend the configuration lost go. */
-void agent_tables_forget(struct agent *a, const struct qs_config *prev,
-			 const struct qs_config *next);
+/* tables.c: the ID and address tables */
+struct agent_job *agent_cid_add(struct agent *a, const char *object, char **args, int n,
+				struct agent_reply *r);
+struct agent_job *agent_cid_del(struct agent *a, const char *object, char **args, int n,
+				struct agent_reply *r);
+struct agent_job *agent_cid_flush(struct agent *a, const char *object, char **args, int n,
+				  struct agent_reply *r);
+struct agent_job *agent_flow_flush(struct agent *a, const char *object, char **args, int n,
+				   struct agent_reply *r);
+/* On the intake thread: cid add and del, run against its registry. */
+void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job);
+/*
+ * cid flush on the intake thread, flow flush on the events thread: start
+ * does what needs no walk and returns true if a walk of the table must
+ * follow; step walks one chunk and returns true when the job is done (its
+ * answer written); abandon ends a walk that will not finish.
+ */
+bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job *job);
+bool agent_cid_flush_step(struct agent_job *job);
+void agent_cid_flush_abandon(struct agent_job *job);
+bool agent_flow_flush_start(int flows_fd, struct agent_job *job);
+/*
+ * One step of every flush on a thread's running list; the ones done go to
+ * the main thread. True while any runs. Abandon: the thread stops.
+ */
+bool agent_flushes_step(struct agent *a, struct agent_job **running);
+void agent_flushes_abandon(struct agent *a, struct agent_job **running);
 
 /* ifaces.c: attach and detach at run time */
-void agent_attach(struct agent *a, const char *object, char **args, int n, struct agent_reply *r);
-void agent_detach(struct agent *a, const char *object, char **args, int n, struct agent_reply *r);
+struct agent_job *agent_attach(struct agent *a, const char *object, char **args, int n,
+			       struct agent_reply *r);
+struct agent_job *agent_detach(struct agent *a, const char *object, char **args, int n,
+			       struct agent_reply *r);
 int agent_file_ifaces_take(struct agent *a, const struct qs_config *file);
 int agent_file_ifaces_check(struct agent *a, struct qs_config *file, struct qs_config_error *cerr);
-
-/* monitor.c: subscribers to events and report intake */
-struct qs_event;
-struct qs_report_header;
-void agent_monitor_subscribe(struct agent *a, int fd, struct agent_reply *r);
-bool agent_monitor_owns(struct agent *a, int fd);
-void agent_monitor_readable(struct agent *a, int fd);
-bool agent_monitor_active(const struct agent *a);
-int agent_monitor_count(const struct agent *a);
-void agent_monitor_event(struct agent *a, const struct qs_event *ev);
-void agent_monitor_report(struct agent *a, const void *buf, size_t len, int reason);
-void agent_monitor_close(struct agent *a);
 
 #endif /* QS_AGENT_H */

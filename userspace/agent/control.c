@@ -2,24 +2,24 @@
 /*
  * The control socket (docs/control-protocol.md): a unix SOCK_SEQPACKET
  * socket; each request is one message "v1 COMMAND [ARGS]", each answer one
- * JSON object. Served inline by the main loop, one request at a time.
- *
- * Run-time changes (vip add, backend set, ...) edit the running
- * configuration as text and go through the reload path whole: the text is
- * the one language the file, `show` and the future CLI share, and the
- * parser and check then refuse a bad change exactly as a bad file.
+ * JSON object. Served by the main thread without ever waiting on a client:
+ * connections are non-blocking and each has a deadline (a client that
+ * connects and says nothing is dropped after CONTROL_REQUEST_MS; an answer
+ * is one non-blocking send, so a client that never reads it costs nothing).
+ * A request another thread must carry out (cid add, flush, a configuration
+ * change the intake thread must take) waits for its job to come back,
+ * CONTROL_JOB_MS at most, while the main loop goes on serving others.
  */
 #define _GNU_SOURCE /* accept4 */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -32,6 +32,73 @@
 
 #define CONTROL_VERSION "v1"
 #define CONTROL_MAX_REQUEST 4096
+#define CONTROL_MAX_WORDS 128
+#define CONTROL_MAX_CONNS 64
+#define CONTROL_ACCEPTS 16 /* per turn of the main loop */
+#define CONTROL_REQUEST_MS 5000
+#define CONTROL_JOB_MS 30000
+#define NS_PER_MS 1000000ull
+
+enum conn_state {
+	CONN_FREE,
+	CONN_READING, /* accepted, its request not read yet */
+	CONN_WAITING, /* its job runs on another thread */
+};
+
+struct conn {
+	enum conn_state state;
+	int fd;
+	__u64 id;
+	__u64 deadline_ns;
+	char what[48]; /* the command, for messages */
+};
+
+struct agent_conns {
+	struct conn c[CONTROL_MAX_CONNS];
+	__u64 next_id;
+};
+
+struct agent_job *agent_job_new(enum agent_job_kind kind)
+{
+	struct agent_job *job = calloc(1, sizeof(*job));
+
+	if (job) {
+		job->kind = kind;
+		if (kind == AGENT_JOB_SUBSCRIBE)
+			job->fd = -1;
+	}
+	return job;
+}
+
+void agent_job_free(struct agent_job *job)
+{
+	if (!job)
+		return;
+	if (job->kind == AGENT_JOB_VIEW) {
+		agent_view_put(job->view.view);
+		free(job->view.gone_backends);
+		free(job->view.gone_vips);
+	}
+	json_object_put(job->reply.o);
+	free(job);
+}
+
+void agent_post(struct agent *a, struct agent_job *job)
+{
+	if (job->kind == AGENT_JOB_FLOW_FLUSH || job->kind == AGENT_JOB_SUBSCRIBE)
+		agent_events_post(a, job);
+	else
+		agent_intake_post(a, job);
+}
+
+void agent_reply_error(struct agent_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
 
 int agent_control_open(struct agent *a)
 {
@@ -40,6 +107,9 @@ int agent_control_open(struct agent *a)
 	char dir[sizeof(sun.sun_path)], *slash;
 	int fd, err;
 
+	a->conns = calloc(1, sizeof(*a->conns));
+	if (!a->conns)
+		return -ENOMEM;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
@@ -51,7 +121,7 @@ int agent_control_open(struct agent *a)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 64)) {
 		err = -errno;
 		close(fd);
 		pr_warn("control socket %s: %s\n", path, strerror(-err));
@@ -62,477 +132,227 @@ int agent_control_open(struct agent *a)
 	return 0;
 }
 
+static void conn_close(struct agent *a, struct conn *c)
+{
+	epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	memset(c, 0, sizeof(*c));
+}
+
+void agent_control_close(struct agent *a)
+{
+	for (int i = 0; a->conns && i < CONTROL_MAX_CONNS; i++)
+		if (a->conns->c[i].state != CONN_FREE)
+			conn_close(a, &a->conns->c[i]);
+	free(a->conns);
+	a->conns = NULL;
+	if (a->control_fd >= 0)
+		close(a->control_fd);
+	a->control_fd = -1;
+}
+
+static struct conn *conn_by_fd(struct agent *a, int fd)
+{
+	for (int i = 0; a->conns && i < CONTROL_MAX_CONNS; i++)
+		if (a->conns->c[i].state != CONN_FREE && a->conns->c[i].fd == fd)
+			return &a->conns->c[i];
+	return NULL;
+}
+
+static struct conn *conn_by_id(struct agent *a, __u64 id)
+{
+	for (int i = 0; id && a->conns && i < CONTROL_MAX_CONNS; i++)
+		if (a->conns->c[i].state != CONN_FREE && a->conns->c[i].id == id)
+			return &a->conns->c[i];
+	return NULL;
+}
+
+bool agent_control_owns(struct agent *a, int fd)
+{
+	return fd == a->control_fd || conn_by_fd(a, fd);
+}
+
+/* {"ok": true, ...} or {"ok": false, "error": "..."}, one non-blocking message. */
+static void answer_send(int fd, struct agent_reply *r)
+{
+	json_object *o = r->error[0] ? NULL : r->o;
+	const char *text;
+	char too_large[128];
+
+	if (!o)
+		o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(!r->error[0]));
+	if (r->error[0])
+		json_object_object_add(o, "error", json_object_new_string(r->error));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EMSGSIZE) {
+		snprintf(too_large, sizeof(too_large),
+			 "{\"ok\":false,\"error\":\"answer of %zu bytes too large for one message\"}",
+			 strlen(text));
+		send(fd, too_large, strlen(too_large), MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (o != r->o)
+		json_object_put(o);
+}
+
+static void conn_answer(struct agent *a, struct conn *c, struct agent_reply *r)
+{
+	answer_send(c->fd, r);
+	AGENT_COUNT(a, control_requests, 1);
+	conn_close(a, c);
+}
+
+/* Accepts what is pending, a bounded number per turn; each gets a deadline. */
+static void control_accept(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	__u64 now = qs_now_coarse_ns();
+
+	for (int n = 0; n < CONTROL_ACCEPTS; n++) {
+		int fd = accept4(a->control_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c = NULL;
+
+		if (fd < 0)
+			return;
+		for (int i = 0; !c && i < CONTROL_MAX_CONNS; i++)
+			if (a->conns->c[i].state == CONN_FREE)
+				c = &a->conns->c[i];
+		ev.data.fd = fd;
+		if (!c || epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+			struct agent_reply busy = { 0 };
+
+			agent_reply_error(&busy, "the agent serves %d connections already: try again",
+					  CONTROL_MAX_CONNS);
+			answer_send(fd, &busy);
+			close(fd);
+			AGENT_COUNT(a, control_refused, 1);
+			continue;
+		}
+		*c = (struct conn){ .state = CONN_READING, .fd = fd, .id = ++a->conns->next_id,
+				    .deadline_ns = now + CONTROL_REQUEST_MS * NS_PER_MS };
+	}
+}
+
+static json_object *status_tables(struct agent *a);
+
+static void add_i64(json_object *o, const char *k, long long v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+/* Backends without a usable next hop: ready when none but those configured down. */
+static json_object *nexthops_missing(struct agent *a, bool *ready)
+{
+	json_object *names = json_object_new_array();
+
+	*ready = true;
+	for (size_t i = 0; i < a->cfg->n_backends; i++) {
+		const struct qs_config_backend *be = &a->cfg->backends[i];
+
+		if (!a->no_nexthop[be->id])
+			continue;
+		json_object_array_add(names, json_object_new_string(be->name));
+		if (a->configured_state[be->id] != QS_BACKEND_DOWN)
+			*ready = false;
+	}
+	return names;
+}
+
+/* From counts the agent keeps and a few small reads: never a walk of a large table. */
+static json_object *status(struct agent *a)
+{
+	json_object *o = json_object_new_object(), *ifs = json_object_new_array(), *missing;
+	struct agent_intake_stats in;
+	struct agent_events_stats ev;
+	bool ready;
+
+	agent_intake_stats(a, &in);
+	agent_events_stats(a, &ev);
+	for (size_t i = 0; i < a->cfg->n_interfaces; i++)
+		json_object_array_add(ifs, json_object_new_string(a->cfg->interfaces[i].name));
+	missing = nexthops_missing(a, &ready);
+	json_object_object_add(o, "ready", json_object_new_boolean(ready));
+	json_object_object_add(o, "nexthops_missing", missing);
+	json_object_object_add(o, "pin_dir", json_object_new_string(a->cfg->pin_dir));
+	json_object_object_add(o, "attached", json_object_new_boolean(!a->adopt));
+	json_object_object_add(o, "interfaces", ifs);
+	json_object_object_add(o, "abi_version", json_object_new_int(QS_ABI_VERSION));
+	add_i64(o, "vips", a->cfg->n_vips);
+	add_i64(o, "backends", a->cfg->n_backends);
+	add_i64(o, "ids_reported", in.reg.live);
+	add_i64(o, "learned_tracked", in.learned.tracked);
+	add_i64(o, "ids_operator", in.reg.operator);
+	add_i64(o, "ids_pending_removal", in.reg.pending);
+	add_i64(o, "flows_last_sweep", ev.flows.flows);
+	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
+						     a->router.skel->progs.quicsteer_router)));
+	json_object_object_add(o, "attachments", qs_status_attachments_json());
+	json_object_object_add(o, "tables", status_tables(a));
+	add_i64(o, "monitor_subscribers", atomic_load(&a->monitor_subscribers));
+	return o;
+}
+
 static int table_fd(void *ctx, const char *name)
 {
 	return bpf_object__find_map_fd_by_name(((struct agent *)ctx)->router.skel->obj, name);
 }
 
+struct table_counts {
+	struct agent *a;
+	struct agent_intake_stats in;
+	struct agent_events_stats ev;
+};
+
 /*
  * The large tables by the agent's own bookkeeping: qs_cids holds what
- * backends reported, the operator's IDs and the learned IDs expiry tracks;
- * qs_flows what the last sweep found; qs_maglev the rows as written. The
- * rest (at most a few thousand entries each) are read in batches.
+ * backends reported, the operator's IDs, removed IDs not deleted yet and
+ * the learned IDs expiry tracks; qs_flows what the last sweep found;
+ * qs_maglev the rows as written. The rest (at most a few thousand entries
+ * each) are read in batches.
  */
 static long long table_count(void *ctx, const char *name)
 {
-	struct agent *a = ctx;
-	const struct qs_cidreg_stats *c = qs_cidreg_stats(a->cidreg);
-	const struct qs_expiry_stats *x = qs_expiry_stats(a->expiry);
+	struct table_counts *t = ctx;
+	const struct qs_cidreg_stats *c = &t->in.reg;
 
 	if (!strcmp(name, QS_MAP_CIDS))
-		return c->live + c->operator + x->tracked;
+		return c->live + c->operator + c->pending + t->in.learned.tracked;
 	if (!strcmp(name, QS_MAP_FLOWS))
-		return x->flows;
+		return t->ev.flows.flows;
 	if (!strcmp(name, QS_MAP_MAGLEV))
-		return qs_maglev_rows_used(&a->rows);
+		return qs_maglev_rows_used(&t->a->rows);
 	return -1;
 }
 
-static json_object *status(struct agent *a)
+static int counts_fd(void *ctx, const char *name)
 {
-	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
-	const struct qs_cidreg_stats *c = qs_cidreg_stats(a->cidreg);
-
-	for (size_t i = 0; i < a->cfg->n_interfaces; i++)
-		json_object_array_add(ifs, json_object_new_string(a->cfg->interfaces[i].name));
-	json_object_object_add(o, "pin_dir", json_object_new_string(a->cfg->pin_dir));
-	json_object_object_add(o, "attached", json_object_new_boolean(!a->adopt));
-	json_object_object_add(o, "interfaces", ifs);
-	json_object_object_add(o, "abi_version", json_object_new_int(QS_ABI_VERSION));
-	json_object_object_add(o, "vips", json_object_new_int64(a->cfg->n_vips));
-	json_object_object_add(o, "backends", json_object_new_int64(a->cfg->n_backends));
-	json_object_object_add(o, "ids_reported", json_object_new_int64(c->live));
-	json_object_object_add(o, "learned_tracked",
-			       json_object_new_int64(qs_expiry_stats(a->expiry)->tracked));
-	json_object_object_add(o, "ids_operator", json_object_new_int64(c->operator));
-	json_object_object_add(o, "flows_last_sweep",
-			       json_object_new_int64(qs_expiry_stats(a->expiry)->flows));
-	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
-						     a->router.skel->progs.quicsteer_router)));
-	json_object_object_add(o, "attachments", qs_status_attachments_json());
-	json_object_object_add(o, "tables", qs_status_tables_json(table_fd, table_count, a));
-	json_object_object_add(o, "monitor_subscribers",
-			       json_object_new_int(agent_monitor_count(a)));
-	return o;
+	return table_fd(((struct table_counts *)ctx)->a, name);
 }
 
-#define CONTROL_MAX_WORDS 128
-#define CONTROL_ERROR_MAX AGENT_REPLY_ERROR_MAX
-
-void agent_reply_error(struct agent_reply *r, const char *fmt, ...)
+static json_object *status_tables(struct agent *a)
 {
-	va_list ap;
+	struct table_counts t = { .a = a };
 
-	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof(r->error), fmt, ap);
-	va_end(ap);
+	agent_intake_stats(a, &t.in);
+	agent_events_stats(a, &t.ev);
+	return qs_status_tables_json(counts_fd, table_count, &t);
 }
 
-/*
- * The running configuration as text, with the states the configuration
- * gave: the effective ones (heartbeats, drain requests) live in the same
- * field while the configuration runs, and must not become configured.
- */
-static int running_text(struct agent *a, char **text)
-{
-	struct qs_config *c = a->cfg;
-	__u32 effective[QS_MAX_BACKENDS];
-	size_t len;
-	FILE *f;
-	int err;
-
-	*text = NULL;
-	f = open_memstream(text, &len);
-	if (!f)
-		return -errno;
-	pthread_mutex_lock(&a->lock);
-	for (size_t i = 0; i < c->n_backends; i++) {
-		effective[i] = c->backends[i].state;
-		c->backends[i].state = a->configured_state[c->backends[i].id];
-	}
-	err = qs_config_write(f, c);
-	for (size_t i = 0; i < c->n_backends; i++)
-		c->backends[i].state = effective[i];
-	pthread_mutex_unlock(&a->lock);
-	if (fclose(f) && !err)
-		err = -errno;
-	if (err) {
-		free(*text);
-		*text = NULL;
-	}
-	return err;
-}
-
-/*
- * A check's message for a client: "(line 12)" and "(first on line 3)"
- * name lines of a text the client never saw, so they go.
- */
-static void config_problem(struct agent_reply *r, const struct qs_config_error *cerr)
-{
-	char *p, *close;
-
-	snprintf(r->error, sizeof(r->error), "%s", cerr->msg);
-	while ((p = strstr(r->error, " (line ")) || (p = strstr(r->error, " (first on line "))) {
-		close = strchr(p, ')');
-		if (!close)
-			break;
-		memmove(p, close + 1, strlen(close + 1) + 1);
-	}
-}
-
-/* The edited configuration, whole, through the reload path; what names the change. */
-static void config_install(struct agent *a, struct qs_config *next, const char *what,
-			   struct agent_reply *r)
-{
-	struct qs_config_error cerr = { 0 };
-	int err = agent_config_install(a, next, &cerr);
-
-	if (err == -EINVAL)
-		config_problem(r, &cerr);
-	else if (err)
-		agent_reply_error(r, "%s: not applied: %s (the agent's log names the backend or map)",
-			    what, strerror(-err));
-	else
-		pr_info("control: %s applied\n", what);
-}
-
-static void text_install(struct agent *a, const char *text, const char *what, struct agent_reply *r)
-{
-	struct qs_config_error cerr = { 0 };
-	struct qs_config *next = NULL;
-	int err = qs_config_parse_string("control", text, &next, &cerr);
-
-	if (err == -EINVAL)
-		config_problem(r, &cerr);
-	else if (err)
-		agent_reply_error(r, "%s: %s", what, strerror(-err));
-	else
-		config_install(a, next, what, r);
-}
-
-/* `vip add ...`, `backend add ...`: the words become a statement line. */
-static void edit_add(struct agent *a, const char *kind, char **args, int n, struct agent_reply *r)
-{
-	char *text = NULL, *line = NULL, what[CONTROL_ERROR_MAX];
-	size_t len = 0;
-	FILE *f;
-	int err = running_text(a, &text);
-
-	f = err ? NULL : open_memstream(&line, &len);
-	if (!f) {
-		agent_reply_error(r, "%s add: %s", kind, strerror(err ? -err : errno));
-		free(text);
-		return;
-	}
-	fprintf(f, "%s%s", text, kind);
-	for (int i = 0; i < n; i++)
-		fprintf(f, " %s", args[i]);
-	fputc('\n', f);
-	fclose(f);
-	snprintf(what, sizeof(what), "%s add %s", kind, n ? args[0] : "");
-	text_install(a, line, what, r);
-	free(line);
-	free(text);
-}
-
-/* A line "KIND NAME ..." of the written configuration; NULL if none. */
-static char *statement_line(char *text, const char *kind, const char *name)
-{
-	size_t kl = strlen(kind), nl = strlen(name);
-
-	for (char *line = text; line && *line;
-	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
-		if (!strncmp(line, kind, kl) && line[kl] == ' ' &&
-		    !strncmp(line + kl + 1, name, nl) &&
-		    (line[kl + 1 + nl] == ' ' || line[kl + 1 + nl] == '\n'))
-			return line;
-	return NULL;
-}
-
-/* The statement of KIND KEY goes (KEY: a name, or "VIP config N"). */
-static void del_named(struct agent *a, const char *kind, const char *key, struct agent_reply *r)
-{
-	char *text = NULL, *line, *end, what[CONTROL_ERROR_MAX];
-	int err = running_text(a, &text);
-
-	if (err) {
-		agent_reply_error(r, "%s del: %s", kind, strerror(-err));
-		return;
-	}
-	line = statement_line(text, kind, key);
-	if (!line) {
-		agent_reply_error(r, "%s \"%.60s\": no such %s", kind, key, kind);
-	} else {
-		end = strchr(line, '\n');
-		memmove(line, end + 1, strlen(end + 1) + 1);
-		snprintf(what, sizeof(what), "%s del %s", kind, key);
-		text_install(a, text, what, r);
-	}
-	free(text);
-}
-
-/* `vip del NAME`, `backend del NAME`, `nexthop del NAME`: its statement goes. */
-static void edit_del(struct agent *a, const char *kind, char **args, int n, struct agent_reply *r)
-{
-	if (n != 1) {
-		if (n)
-			agent_reply_error(r, "%s del: unexpected \"%.40s\" (%s del NAME)", kind, args[1],
-				    kind);
-		else
-			agent_reply_error(r, "%s del: missing name (%s del NAME)", kind, kind);
-		return;
-	}
-	del_named(a, kind, args[0], r);
-}
-
-static struct qs_config_backend *backend_named(struct qs_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_backends; i++)
-		if (!strcmp(c->backends[i].name, name))
-			return &c->backends[i];
-	return NULL;
-}
-
-/*
- * The values of `weight N` and `state S`, read by the parser itself from a
- * backend line of their own, so a value is refused with the message a file
- * would get. The line is a fragment: no rule across objects applies.
- */
-static int set_values(const struct qs_config_backend *be, char **args, int n,
-		      struct qs_config_backend *out, struct agent_reply *r)
-{
-	char line[CONTROL_MAX_REQUEST + 128], addr[INET6_ADDRSTRLEN];
-	struct qs_config_error cerr = { 0 };
-	struct qs_config *frag = NULL;
-	int len, err;
-
-	len = snprintf(line, sizeof(line), "backend %s %s id %u", be->name,
-		       qs_config_addr_str(&be->addr, addr, sizeof(addr)), be->id);
-	for (int i = 0; i < n; i++) {
-		if (i % 2 == 0 && strcmp(args[i], "weight") && strcmp(args[i], "state")) {
-			agent_reply_error(r,
-				    "backend \"%s\": cannot set \"%.40s\" (weight N, state "
-				    "active|draining|down)",
-				    be->name, args[i]);
-			return -EINVAL;
-		}
-		len += snprintf(line + len, sizeof(line) - len, " %s", args[i]);
-	}
-	err = qs_config_parse_buf("control", line, strlen(line), QS_CONFIG_F_NO_CHECK, &frag,
-				  &cerr);
-	if (err == -EINVAL)
-		config_problem(r, &cerr);
-	else if (err)
-		agent_reply_error(r, "backend \"%s\": %s", be->name, strerror(-err));
-	else
-		*out = frag->backends[0];
-	if (!err) {
-		out->vips = NULL; /* freed with frag: only the numbers are used */
-		out->server_ids = NULL;
-		out->key_file = NULL;
-	}
-	qs_config_free(frag);
-	return err;
-}
-
-/* `backend set NAME [weight N] [state S]`: that backend's line, those values changed. */
-static void edit_set(struct agent *a, const char *object __attribute__((unused)), char **args,
-		     int n, struct agent_reply *r)
-{
-	struct qs_config_backend *be, values;
-	struct qs_config_error cerr = { 0 };
-	struct qs_config *next = NULL;
-	char *text = NULL, what[CONTROL_ERROR_MAX];
-	int err;
-
-	if (n < 2) {
-		agent_reply_error(r,
-			    "backend set: %s (backend set NAME [weight N] [state "
-			    "active|draining|down])",
-			    n ? "nothing to set" : "missing name");
-		return;
-	}
-	err = running_text(a, &text);
-	if (!err)
-		err = qs_config_parse_string("control", text, &next, &cerr);
-	free(text);
-	if (err) {
-		agent_reply_error(r, "backend set: the running configuration: %s", strerror(-err));
-		return;
-	}
-	be = backend_named(next, args[0]);
-	if (!be)
-		agent_reply_error(r, "backend \"%.40s\": no such backend", args[0]);
-	else if (!set_values(be, args + 1, n - 1, &values, r)) {
-		for (int i = 1; i < n; i += 2) {
-			if (!strcmp(args[i], "weight"))
-				be->weight = values.weight;
-			else
-				be->state = values.state;
-		}
-		snprintf(what, sizeof(what), "backend set %s", args[0]);
-		config_install(a, next, what, r);
-		return; /* next is the agent's now, or freed */
-	}
-	qs_config_free(next);
-}
-
-static void do_status(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
+static struct agent_job *do_status(struct agent *a, const char *object, char **args, int n,
+				   struct agent_reply *r)
 {
 	(void)object, (void)args, (void)n;
-	pthread_mutex_lock(&a->lock);
 	r->o = status(a);
-	pthread_mutex_unlock(&a->lock);
+	return NULL;
 }
 
-static void do_reload(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
-{
-	(void)object, (void)args, (void)n;
-	if (agent_reload(a))
-		agent_reply_error(r, "reload refused: the running configuration stays (see the agent's "
-			       "log)");
-}
-
-static void do_show(struct agent *a, const char *object __attribute__((unused)), char **args, int n,
-		    struct agent_reply *r)
-{
-	char *text = NULL;
-	int err = running_text(a, &text);
-
-	(void)args;
-	(void)n;
-	if (err) {
-		agent_reply_error(r, "show: %s", strerror(-err));
-		return;
-	}
-	r->o = json_object_new_object();
-	json_object_object_add(r->o, "config", json_object_new_string(text));
-	free(text);
-}
-
-static void backend_state(struct agent *a, char **args, int n, const char *state, struct agent_reply *r)
-{
-	char *words[] = { n ? args[0] : NULL, "state", (char *)state };
-
-	if (n > 1)
-		agent_reply_error(r, "backend: unexpected \"%.40s\" (one NAME)", args[1]);
-	else if (!n)
-		agent_reply_error(r, "backend: missing name");
-	else
-		edit_set(a, "backend", words, 3, r);
-}
-
-static void backend_drain(struct agent *a, const char *object __attribute__((unused)), char **args,
-			  int n, struct agent_reply *r)
-{
-	backend_state(a, args, n, "draining", r);
-}
-
-static void backend_undrain(struct agent *a, const char *object __attribute__((unused)),
-			    char **args, int n, struct agent_reply *r)
-{
-	backend_state(a, args, n, "active", r);
-}
-
-static const char *const vip_settable[] = { "cid-len", "unknown", "fragments", "forward", "learn" };
-
-static bool vip_key_settable(const char *key)
-{
-	for (size_t i = 0; i < sizeof(vip_settable) / sizeof(vip_settable[0]); i++)
-		if (!strcmp(key, vip_settable[i]))
-			return true;
-	return false;
-}
-
-/*
- * A VIP's line with some option values replaced: the written configuration
- * has every option, so each key is there to change. Returns a new line.
- */
-static char *line_with(const char *line, char **args, int n)
-{
-	char *copy = strndup(line, strcspn(line, "\n")), *out = NULL, *save, *w, *prev = NULL;
-	size_t len = 0;
-	FILE *f = copy ? open_memstream(&out, &len) : NULL;
-
-	if (!f) {
-		free(copy);
-		return NULL;
-	}
-	for (w = strtok_r(copy, " ", &save); w; prev = w, w = strtok_r(NULL, " ", &save)) {
-		const char *value = w;
-
-		for (int i = 0; prev && i + 1 < n; i += 2)
-			if (!strcmp(prev, args[i]))
-				value = args[i + 1];
-		fprintf(f, "%s%s", prev ? " " : "", value);
-	}
-	fputc('\n', f);
-	fclose(f);
-	free(copy);
-	return out;
-}
-
-/* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]` */
-static void vip_set(struct agent *a, const char *object __attribute__((unused)), char **args, int n,
-		    struct agent_reply *r)
-{
-	char *text = NULL, *line, *end, *changed, *next, what[CONTROL_ERROR_MAX];
-	size_t before;
-
-	if (n < 3 || n % 2 == 0) {
-		agent_reply_error(r,
-			    "vip set: want NAME and OPTION VALUE pairs (vip set NAME [cid-len N] "
-			    "[unknown drop|hash] [fragments drop|pass|hash] [forward encap|l2dsr] "
-			    "[learn on|off])");
-		return;
-	}
-	for (int i = 1; i < n; i += 2)
-		if (!vip_key_settable(args[i])) {
-			agent_reply_error(r,
-				    "vip \"%.40s\": cannot set \"%.40s\" (cid-len, unknown, "
-				    "fragments, forward, learn)",
-				    args[0], args[i]);
-			return;
-		}
-	if (running_text(a, &text)) {
-		agent_reply_error(r, "vip set: cannot write the running configuration");
-		return;
-	}
-	line = statement_line(text, "vip", args[0]);
-	changed = line ? line_with(line, args + 1, n - 1) : NULL;
-	if (!line) {
-		agent_reply_error(r, "vip \"%.40s\": no such vip", args[0]);
-	} else if (changed && asprintf(&next, "%.*s%s%s", (int)(before = line - text), text,
-				       changed, (end = strchr(line, '\n')) ? end + 1 : "") >= 0) {
-		snprintf(what, sizeof(what), "vip set %s", args[0]);
-		text_install(a, next, what, r);
-		free(next);
-	} else {
-		agent_reply_error(r, "vip set: out of memory");
-	}
-	free(changed);
-	free(text);
-}
-
-/* `quic-lb del VIP N`: a configuration is named by its VIP and number. */
-static void quiclb_del(struct agent *a, const char *object __attribute__((unused)), char **args,
-		       int n, struct agent_reply *r)
-{
-	char key[CONTROL_ERROR_MAX];
-
-	if (n != 2) {
-		agent_reply_error(r, "quic-lb del: want VIP and config number (quic-lb del VIP N)");
-		return;
-	}
-	snprintf(key, sizeof(key), "%s config %s", args[0], args[1]);
-	del_named(a, "quic-lb", key, r);
-}
-
-static void do_monitor(struct agent *a, const char *object, char **args, int n,
-		       struct agent_reply *r)
+static struct agent_job *do_monitor(struct agent *a, const char *object, char **args, int n,
+				    struct agent_reply *r)
 {
 	(void)a, (void)object, (void)args, (void)n;
-	r->keep_fd = 1; /* agent_control_serve subscribes the connection */
+	return agent_job_new(AGENT_JOB_SUBSCRIBE) ?: (agent_reply_error(r, "monitor: out of memory"),
+						      NULL);
 }
 
 /* The commands: dispatch and the "expected ..." lists come from here. */
@@ -542,20 +362,20 @@ static const struct command {
 	agent_command_fn run;
 } commands[] = {
 	{ "status", NULL, do_status },
-	{ "reload", NULL, do_reload },
-	{ "show", NULL, do_show },
-	{ "vip", "add", edit_add },
-	{ "vip", "del", edit_del },
-	{ "vip", "set", vip_set },
-	{ "backend", "add", edit_add },
-	{ "backend", "del", edit_del },
-	{ "backend", "set", edit_set },
-	{ "backend", "drain", backend_drain },
-	{ "backend", "undrain", backend_undrain },
-	{ "nexthop", "add", edit_add },
-	{ "nexthop", "del", edit_del },
-	{ "quic-lb", "add", edit_add },
-	{ "quic-lb", "del", quiclb_del },
+	{ "reload", NULL, agent_do_reload },
+	{ "show", NULL, agent_show },
+	{ "vip", "add", agent_edit_add },
+	{ "vip", "del", agent_edit_del },
+	{ "vip", "set", agent_vip_set },
+	{ "backend", "add", agent_edit_add },
+	{ "backend", "del", agent_edit_del },
+	{ "backend", "set", agent_edit_set },
+	{ "backend", "drain", agent_backend_drain },
+	{ "backend", "undrain", agent_backend_undrain },
+	{ "nexthop", "add", agent_edit_add },
+	{ "nexthop", "del", agent_edit_del },
+	{ "quic-lb", "add", agent_edit_add },
+	{ "quic-lb", "del", agent_quiclb_del },
 	{ "attach", "dev", agent_attach },
 	{ "detach", "dev", agent_detach },
 	{ "cid", "add", agent_cid_add },
@@ -583,14 +403,14 @@ static const char *expected(const char *object, char *buf, size_t size)
 	return buf;
 }
 
-static void dispatch(struct agent *a, char **w, int n, struct agent_reply *r)
+static struct agent_job *dispatch(struct agent *a, char **w, int n, struct agent_reply *r)
 {
 	char list[256];
 	bool object_known = false;
 
 	if (!n) {
 		agent_reply_error(r, "missing command (expected %s)", expected(NULL, list, sizeof(list)));
-		return;
+		return NULL;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		const struct command *c = &commands[i];
@@ -600,100 +420,147 @@ static void dispatch(struct agent *a, char **w, int n, struct agent_reply *r)
 		object_known = true;
 		if (!c->verb && n > 1) {
 			agent_reply_error(r, "%s: unexpected \"%.40s\"", w[0], w[1]);
-			return;
+			return NULL;
 		}
-		if (!c->verb || (n > 1 && !strcmp(c->verb, w[1]))) {
-			c->run(a, c->object, w + (c->verb ? 2 : 1), n - (c->verb ? 2 : 1), r);
-			return;
-		}
+		if (!c->verb || (n > 1 && !strcmp(c->verb, w[1])))
+			return c->run(a, c->object, w + (c->verb ? 2 : 1), n - (c->verb ? 2 : 1), r);
 	}
 	if (!object_known)
 		agent_reply_error(r, "unknown command \"%.40s\" (expected %s)", w[0],
-			    expected(NULL, list, sizeof(list)));
+				  expected(NULL, list, sizeof(list)));
 	else if (n < 2)
 		agent_reply_error(r, "%s: missing verb (expected %s)", w[0],
-			    expected(w[0], list, sizeof(list)));
+				  expected(w[0], list, sizeof(list)));
 	else
 		agent_reply_error(r, "%s: unknown verb \"%.40s\" (expected %s)", w[0], w[1],
-			    expected(w[0], list, sizeof(list)));
+				  expected(w[0], list, sizeof(list)));
+	return NULL;
 }
 
-/*
- * The answer to one request: {"ok": true, ...} or {"ok": false, "error":
- * "..."}. *monitor: the request was `monitor`, the connection stays.
- */
-static json_object *handle(struct agent *a, char *req, int fd, bool *monitor)
+/* The request's words, dispatched; a job when another thread must finish it. */
+static struct agent_job *handle(struct agent *a, char *req, struct agent_reply *r, char *what,
+				size_t what_len)
 {
-	struct agent_reply r = { 0 };
 	char *words[CONTROL_MAX_WORDS], *save, *w;
 	int n = 0;
 
 	if (strncmp(req, CONTROL_VERSION " ", 3)) {
-		agent_reply_error(&r, "unsupported protocol version: this agent speaks " CONTROL_VERSION);
-	} else {
-		for (w = strtok_r(req + 3, " \t\r\n", &save); w && n < CONTROL_MAX_WORDS;
-		     w = strtok_r(NULL, " \t\r\n", &save))
-			words[n++] = w;
-		if (w)
-			agent_reply_error(&r, "more than %d words", CONTROL_MAX_WORDS);
-		else
-			dispatch(a, words, n, &r);
+		agent_reply_error(r, "unsupported protocol version: this agent speaks " CONTROL_VERSION);
+		return NULL;
 	}
-	if (r.keep_fd && !r.error[0]) {
-		r.keep_fd = 0;
-		agent_monitor_subscribe(a, fd, &r);
-		*monitor = r.keep_fd;
+	for (w = strtok_r(req + 3, " \t\r\n", &save); w && n < CONTROL_MAX_WORDS;
+	     w = strtok_r(NULL, " \t\r\n", &save))
+		words[n++] = w;
+	if (w) {
+		agent_reply_error(r, "more than %d words", CONTROL_MAX_WORDS);
+		return NULL;
 	}
-	if (r.error[0]) {
-		json_object_put(r.o); /* nothing but the error */
-		r.o = NULL;
-	}
-	if (!r.o)
-		r.o = json_object_new_object();
-	json_object_object_add(r.o, "ok", json_object_new_boolean(!r.error[0]));
-	if (r.error[0])
-		json_object_object_add(r.o, "error", json_object_new_string(r.error));
-	return r.o;
+	snprintf(what, what_len, "%s%s%s", n ? words[0] : "", n > 1 ? " " : "",
+		 n > 1 ? words[1] : "");
+	return dispatch(a, words, n, r);
 }
 
-/* One message; an answer too large for one (a huge `show`) says so instead. */
-static void answer_send(int fd, const char *text)
+/* A monitor's connection goes to the events thread, which answers it. */
+static void conn_hand_over(struct agent *a, struct conn *c, struct agent_job *job)
 {
-	char too_large[128];
-
-	if (send(fd, text, strlen(text), MSG_NOSIGNAL) >= 0 || errno != EMSGSIZE)
-		return;
-	snprintf(too_large, sizeof(too_large),
-		 "{\"ok\":false,\"error\":\"answer of %zu bytes too large for one message\"}",
-		 strlen(text));
-	send(fd, too_large, strlen(too_large), MSG_NOSIGNAL);
+	epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	job->fd = c->fd;
+	memset(c, 0, sizeof(*c));
+	agent_post(a, job);
 }
 
-void agent_control_serve(struct agent *a)
+static void conn_request(struct agent *a, struct conn *c)
 {
 	char req[CONTROL_MAX_REQUEST + 1];
-	json_object *answer;
-	const char *text;
-	bool monitor;
-	ssize_t n;
-	int fd;
+	struct agent_reply r = { 0 };
+	struct agent_job *job;
+	ssize_t n = recv(c->fd, req, CONTROL_MAX_REQUEST, MSG_DONTWAIT);
 
-	struct timeval limit = { .tv_sec = 1 };
-
-	while ((fd = accept4(a->control_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		/* a client that connects and says nothing must not stall the agent */
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-		n = recv(fd, req, CONTROL_MAX_REQUEST, 0);
-		monitor = false;
-		if (n > 0) {
-			req[n] = 0;
-			answer = handle(a, req, fd, &monitor);
-			text = json_object_to_json_string_ext(
-				answer, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-			answer_send(fd, text);
-			json_object_put(answer);
-		}
-		if (!monitor)
-			close(fd);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* gone without a request */
+		conn_close(a, c);
+		return;
 	}
+	req[n] = 0;
+	job = handle(a, req, &r, c->what, sizeof(c->what));
+	if (job && r.error[0]) { /* a change applied, but refused: nothing to wait for */
+		agent_post(a, job);
+		job = NULL;
+	}
+	if (!job) {
+		conn_answer(a, c, &r);
+		json_object_put(r.o);
+		return;
+	}
+	/* the handler's members (a change's) come with the job's answer */
+	if (r.o && !job->reply.o)
+		job->reply.o = json_object_get(r.o);
+	json_object_put(r.o);
+	if (job->kind == AGENT_JOB_SUBSCRIBE) {
+		conn_hand_over(a, c, job);
+		return;
+	}
+	job->conn_id = c->id;
+	c->state = CONN_WAITING;
+	c->deadline_ns = qs_now_coarse_ns() + CONTROL_JOB_MS * NS_PER_MS;
+	agent_post(a, job);
+}
+
+void agent_control_ready(struct agent *a, int fd, __u32 events)
+{
+	struct conn *c;
+
+	if (fd == a->control_fd) {
+		control_accept(a);
+		return;
+	}
+	c = conn_by_fd(a, fd);
+	if (!c)
+		return;
+	if (c->state == CONN_READING)
+		conn_request(a, c);
+	else if (events & (EPOLLHUP | EPOLLERR))
+		/* the client left while its job runs: the job still ends, unanswered */
+		conn_close(a, c);
+}
+
+void agent_control_done(struct agent *a, struct agent_job *job)
+{
+	struct conn *c = conn_by_id(a, job->conn_id);
+
+	if (c && c->state == CONN_WAITING)
+		conn_answer(a, c, &job->reply);
+	agent_job_free(job);
+}
+
+__u64 agent_control_expire(struct agent *a, __u64 now_ns)
+{
+	__u64 next = 0;
+
+	for (int i = 0; a->conns && i < CONTROL_MAX_CONNS; i++) {
+		struct conn *c = &a->conns->c[i];
+		struct agent_reply r = { 0 };
+
+		if (c->state == CONN_FREE)
+			continue;
+		if (c->deadline_ns > now_ns) {
+			next = !next || c->deadline_ns < next ? c->deadline_ns : next;
+			continue;
+		}
+		AGENT_COUNT(a, control_timeouts, 1);
+		if (c->state == CONN_READING) {
+			pr_debug("control: a client sent no request within %u ms: dropped\n",
+				 CONTROL_REQUEST_MS);
+			conn_close(a, c);
+			continue;
+		}
+		agent_reply_error(&r,
+				  "%s: not done within %u s (the agent's %s thread is busy); it "
+				  "may still take effect",
+				  c->what, CONTROL_JOB_MS / 1000,
+				  strncmp(c->what, "flow", 4) ? "intake" : "events");
+		conn_answer(a, c, &r);
+	}
+	return next;
 }

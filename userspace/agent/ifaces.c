@@ -73,7 +73,8 @@ static void attach_failed(struct agent_reply *r, const char *ifname, enum qs_xdp
 				  qs_xdp_mode_name(mode), strerror(-err));
 }
 
-void agent_attach(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
+struct agent_job *agent_attach(struct agent *a, const char *object, char **args, int n,
+			       struct agent_reply *r)
 {
 	struct qs_config_interface *ifs, *have;
 	enum qs_xdp_mode mode;
@@ -82,47 +83,47 @@ void agent_attach(struct agent *a, const char *object, char **args, int n, struc
 
 	(void)object;
 	if (iface_args("attach", args, n, true, &ifname, &mode, r))
-		return;
+		return NULL;
 	have = iface_find(a->cfg, ifname);
 	if (have) {
 		agent_reply_error(r, "interface %s: already attached (%s mode)", ifname,
 				  qs_xdp_mode_name(have->mode));
-		return;
+		return NULL;
 	}
 	if (a->adopt) {
 		agent_reply_error(r,
 				  "interface %s: this agent adopted a router another loader "
 				  "attached (--adopt): attach with that loader",
 				  ifname);
-		return;
+		return NULL;
 	}
 	if (a->cfg->n_interfaces >= QS_CONFIG_MAX_INTERFACES) {
 		agent_reply_error(r, "interface %s: already %d interfaces", ifname,
 				  QS_CONFIG_MAX_INTERFACES);
-		return;
+		return NULL;
 	}
 	/* room first: once attached, nothing may fail */
 	ifs = realloc(a->cfg->interfaces, (a->cfg->n_interfaces + 1) * sizeof(*ifs));
 	if (!ifs) {
 		agent_reply_error(r, "interface %s: out of memory", ifname);
-		return;
+		return NULL;
 	}
 	a->cfg->interfaces = ifs;
 	err = qs_router_attach(&a->router, ifname, mode);
 	if (err) {
 		attach_failed(r, ifname, mode, err);
-		return;
+		return NULL;
 	}
-	pthread_mutex_lock(&a->lock);
 	ifs = &a->cfg->interfaces[a->cfg->n_interfaces++];
 	memset(ifs, 0, sizeof(*ifs));
 	snprintf(ifs->name, sizeof(ifs->name), "%s", ifname);
 	ifs->mode = mode;
-	pthread_mutex_unlock(&a->lock);
 	pr_info("control: interface %s attached (%s mode)\n", ifname, qs_xdp_mode_name(mode));
+	return NULL;
 }
 
-void agent_detach(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
+struct agent_job *agent_detach(struct agent *a, const char *object, char **args, int n,
+			       struct agent_reply *r)
 {
 	struct qs_config_interface *have;
 	enum qs_xdp_mode mode;
@@ -132,23 +133,21 @@ void agent_detach(struct agent *a, const char *object, char **args, int n, struc
 
 	(void)object;
 	if (iface_args("detach", args, n, false, &ifname, &mode, r))
-		return;
+		return NULL;
 	have = iface_find(a->cfg, ifname);
 	if (!have) {
 		agent_reply_error(r, "interface %s: not attached by this agent", ifname);
-		return;
+		return NULL;
 	}
 	err = qs_router_detach(ifname, have->mode);
 	/* gone already (ip link set ... xdp off): forget it, and say so */
 	if (err && err != -ENOENT) {
 		agent_reply_error(r, "interface %s: cannot detach: %s", ifname, strerror(-err));
-		return;
+		return NULL;
 	}
-	pthread_mutex_lock(&a->lock);
 	i = have - a->cfg->interfaces;
 	memmove(have, have + 1, (a->cfg->n_interfaces - i - 1) * sizeof(*have));
 	a->cfg->n_interfaces--;
-	pthread_mutex_unlock(&a->lock);
 	if (err) {
 		r->o = json_object_new_object();
 		json_object_object_add(r->o, "note",
@@ -156,6 +155,7 @@ void agent_detach(struct agent *a, const char *object, char **args, int n, struc
 							      "(another tool removed it)"));
 	}
 	pr_info("control: interface %s detached\n", ifname);
+	return NULL;
 }
 
 int agent_file_ifaces_take(struct agent *a, const struct qs_config *file)

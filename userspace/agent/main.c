@@ -6,6 +6,11 @@
  * the control socket and metrics. Everything that matters lives in pinned
  * maps: stopping, crashing or restarting the agent never detaches the
  * router or loses an entry.
+ *
+ * Three threads of its own (docs/agent-threads.md): this one (main.c)
+ * owns the configuration and serves the control socket; the intake thread
+ * (reports.c) takes reports; the events thread (events.c) reads the ring
+ * buffer and sweeps the address table.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,7 +33,7 @@
 #include "quicsteer.skel.h"
 
 #define DEFAULT_CONFIG "/etc/quicsteer/quicsteer.conf"
-#define SWEEP_EVERY_TICKS 10
+#define MAIN_JOBS 64 /* finished jobs answered per turn */
 
 /* The options; getopt's table and --help both come from here. */
 static const struct qs_option options[] = {
@@ -94,46 +99,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return optind < argc ? (usage(stderr), 2) : 0;
 }
 
-static int cid_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
-{
-	return qs_cid_put(*(int *)ctx, k, e);
-}
-
-static int cid_del(void *ctx, const struct qs_cid_key *k)
-{
-	return qs_cid_del(*(int *)ctx, k);
-}
-
-static int cids_fd;
-
-static int cid_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			 size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	__u32 count = n;
-
-	return bpf_map_update_batch(*(int *)ctx, keys, e, &count, &opts) ? -errno : 0;
-}
-
-/* A batch delete stops at a key already gone; the rest go on. */
-static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
-{
-	int fd = *(int *)ctx;
-
-	while (n) {
-		__u32 count = n;
-
-		if (!bpf_map_delete_batch(fd, keys, &count, NULL))
-			return 0;
-		if (errno != ENOENT)
-			return -errno;
-		/* count were deleted, keys[count] was missing */
-		keys += count + 1;
-		n -= count + 1 < n ? count + 1 : n;
-	}
-	return 0;
-}
-
 /*
  * Pins need a bpffs. Where the pin directory lies under /sys/fs/bpf and
  * nothing is mounted there (some boots, every `ip netns exec`), mount it,
@@ -177,77 +142,29 @@ static int router_start(struct agent *a)
 		bpf_map__fd(s->maps.qs_quiclb),	  bpf_map__fd(s->maps.qs_server_ids),
 		bpf_map__fd(s->maps.qs_tx_ports),
 	};
-	cids_fd = bpf_map__fd(s->maps.qs_cids);
-	a->cids_fd = cids_fd;
-	a->flows_fd = bpf_map__fd(s->maps.qs_flows);
 	return 0;
 }
 
-static int adopt_entry(void *ctx, const void *key, const void *value)
-{
-	const struct qs_cid_entry *e = value;
-
-	if (e->kind == QS_CID_AUTHORITATIVE)
-		qs_cidreg_adopt(ctx, key, e->backend_id);
-	else if (e->kind == QS_CID_OPERATOR)
-		qs_cidreg_adopt_operator(ctx, key, e->backend_id);
-	return 0;
-}
-
-static int reporters_fd;
-
-static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
-{
-	(void)ctx;
-	if (bpf_map_update_elem(reporters_fd, &backend_id, st, BPF_ANY))
-		pr_warn("backend %u: cannot keep where its reports stand: %s\n", backend_id,
-			strerror(errno));
-}
-
-/* Where each backend's reports stood before a restart, from the pin. */
-static void reporters_restore(struct agent *a)
-{
-	struct qs_reporter_state st;
-	__u64 now = qs_now_coarse_ns();
-
-	reporters_fd = bpf_map__fd(a->router.skel->maps.qs_reporters);
-	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++)
-		if (!bpf_map_lookup_elem(reporters_fd, &id, &st) && st.incarnation)
-			qs_intake_restore(a->intake, id, &st, now);
-	qs_intake_set_store(a->intake, reporter_store);
-}
-
+/*
+ * The state each thread will own, built while only this thread runs: the
+ * first view, the intake's registry taken back from the pins (a restart),
+ * the events thread's ring buffer.
+ */
 static int state_start(struct agent *a)
 {
-	struct qs_cid_sink sink = { .put = cid_put,
-				    .del = cid_del,
-				    .del_batch = cid_del_batch,
-				    .put_batch = cid_put_batch,
-				    .ctx = &cids_fd };
-	int fd_flows = bpf_map__fd(a->router.skel->maps.qs_flows);
+	struct agent_job *job = agent_view_job(a, NULL);
 
-	a->cidreg = qs_cidreg_new(&sink);
-	a->intake = a->cidreg ? agent_intake_new(a) : NULL;
-	a->expiry = qs_expiry_new(cids_fd, fd_flows, a->cfg->learned_ttl_ms * 1000000ull,
-				  a->cfg->flow_idle_ms * 1000000ull);
-	if (!a->intake || !a->expiry)
+	if (!job)
 		return -ENOMEM;
-	reporters_restore(a);
-	/*
-	 * After a restart: reported IDs in the map go back to their backends,
-	 * learned ones get a deadline.
-	 */
-	return qs_map_scan(cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry), adopt_entry, a->cidreg) ?:
-		       qs_expiry_scan_learned(a->expiry, qs_now_coarse_ns()) ?:
-		       qs_nl_open(&a->nl)				     ?:
-		       qs_nl_monitor_open(&a->nl_mon)			     ?:
-									       agent_ring_open(a);
+	agent_job_free(job); /* the intake takes the published view at open */
+	return agent_jobq_init(&a->done) ?: agent_intake_open(a) ?: agent_events_open(a) ?:
+		       qs_nl_open(&a->nl) ?: qs_nl_monitor_open(&a->nl_mon);
 }
 
 static int services_start(struct agent *a)
 {
 	const struct qs_config *c = a->cfg;
-	int err = agent_reports_open(a) ?: agent_control_open(a);
+	int err = agent_control_open(a) ?: agent_intake_start(a) ?: agent_events_start(a);
 
 	if (!err && c->metrics_addr.family != QS_AF_NONE) {
 		a->httpd = qs_httpd_start(&c->metrics_addr.addr, c->metrics_addr.family,
@@ -258,70 +175,70 @@ static int services_start(struct agent *a)
 	return err;
 }
 
-static int epoll_add(int ep, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+static void signal_read(struct agent *a, int sfd, bool *stop)
+{
+	struct signalfd_siginfo si;
+	struct agent_job *job = NULL;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo != SIGHUP) {
+		*stop = true;
+		return;
+	}
+	if (!agent_reload(a, &job) && job)
+		agent_post(a, job);
 }
 
-/* Signals, the tick, sockets, ring buffer, netlink: until SIGTERM or SIGINT. */
+/* Jobs the other threads finished: their answers go out. */
+static void jobs_done(struct agent *a)
+{
+	struct agent_job *job;
+
+	for (int i = 0; i < MAIN_JOBS && (job = agent_jobq_pop(&a->done)); i++)
+		agent_control_done(a, job);
+}
+
+static int epoll_timeout_ms(struct agent *a)
+{
+	__u64 now = qs_now_coarse_ns(), next = agent_control_expire(a, now);
+
+	if (!next)
+		return -1; /* the tick's timer wakes the loop anyway */
+	return next > now ? (next - now) / 1000000 + 1 : 0;
+}
+
+/* Signals, the tick, control, netlink, finished jobs: until SIGTERM or SIGINT. */
 static int run(struct agent *a, int sfd, int tfd)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC), ring_fd = ring_buffer__epoll_fd(a->ring);
-	int nl_fd = qs_nl_monitor_fd(a->nl_mon), err = 0;
+	int ep = a->epoll_fd, nl_fd = qs_nl_monitor_fd(a->nl_mon), err;
 	struct epoll_event evs[16];
-	unsigned long ticks = 0;
+	bool stop = false;
 
-	if (ep < 0)
-		return -errno;
-	a->epoll_fd = ep;
-	err = epoll_add(ep, sfd)	     ?:
-		      epoll_add(ep, tfd)     ?:
-		      epoll_add(ep, ring_fd) ?:
-		      epoll_add(ep, nl_fd)   ?:
-					       epoll_add(ep, a->control_fd);
-	for (int i = 0; !err && i < a->n_report_fds; i++)
-		err = epoll_add(ep, a->report_fds[i]);
-	while (!err) {
-		int n = epoll_wait(ep, evs, 16, -1);
+	err = agent_epoll_add(ep, sfd) ?: agent_epoll_add(ep, tfd) ?: agent_epoll_add(ep, nl_fd) ?:
+		      agent_epoll_add(ep, a->control_fd) ?: agent_epoll_add(ep, a->done.efd);
+	while (!err && !stop) {
+		int n = epoll_wait(ep, evs, 16, epoll_timeout_ms(a));
 
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo == SIGHUP)
-					agent_reload(a);
-				else
-					goto out;
-			} else if (fd == tfd) {
-				__u64 expirations;
-
-				if (read(tfd, &expirations, sizeof(expirations)) > 0)
-					agent_tick(a, qs_now_coarse_ns(),
-						   ++ticks % SWEEP_EVERY_TICKS == 0);
-			} else if (fd == ring_fd) {
-				ring_buffer__consume(a->ring);
-			} else if (fd == nl_fd) {
-				agent_neigh_changes(a);
-			} else if (fd == a->control_fd) {
-				agent_control_serve(a);
-			} else if (agent_monitor_owns(a, fd)) {
-				agent_monitor_readable(a, fd);
-			} else {
-				agent_reports_read(a, fd);
-			}
-		}
 		if (n < 0 && errno != EINTR)
 			err = -errno;
+		for (int i = 0; i < n && !stop; i++) {
+			int fd = evs[i].data.fd;
+			__u64 expirations;
+
+			if (fd == sfd)
+				signal_read(a, sfd, &stop);
+			else if (fd == tfd && read(tfd, &expirations, sizeof(expirations)) > 0)
+				agent_tick(a, qs_now_coarse_ns());
+			else if (fd == nl_fd)
+				agent_neigh_changes(a);
+			else if (fd == a->done.efd)
+				jobs_done(a);
+			else if (agent_control_owns(a, fd))
+				agent_control_ready(a, fd, evs[i].events);
+		}
 	}
-out:
-	agent_monitor_close(a);
-	close(ep);
 	return err;
 }
 
@@ -370,23 +287,39 @@ static int detach_all(const struct qs_config *cfg)
 	return status;
 }
 
+/* The threads stop first, then every job they returned is answered or freed. */
+static void agent_stop(struct agent *a)
+{
+	struct agent_job *job;
+
+	qs_httpd_stop(a->httpd);
+	a->httpd = NULL;
+	agent_intake_stop(a);
+	agent_events_stop(a);
+	while (a->done.efd >= 0 && (job = agent_jobq_pop(&a->done)))
+		agent_control_done(a, job);
+	agent_control_close(a);
+}
+
 static int agent_main(struct agent *a)
 {
 	int sfd = -1, tfd = -1, err;
 
-	err = signals_and_timer(&sfd, &tfd) ?: router_start(a) ?: state_start(a);
+	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	err = a->epoll_fd < 0 ? -errno : 0;
+	err = err ?: signals_and_timer(&sfd, &tfd) ?: router_start(a) ?: state_start(a);
 	if (!err)
 		err = agent_apply(a, NULL) ?: services_start(a);
 	if (err) {
 		pr_warn("cannot start: %s\n", strerror(-err));
+		agent_stop(a);
 		return 1;
 	}
 	pr_info("running: %zu VIPs, %zu backends, pins under %s\n", a->cfg->n_vips,
 		a->cfg->n_backends, a->cfg->pin_dir);
 	err = run(a, sfd, tfd);
 	/* the router stays attached and the maps pinned: traffic goes on */
-	qs_httpd_stop(a->httpd);
-	agent_reports_close(a);
+	agent_stop(a);
 	pr_info("stopped%s\n", err ? " on an error" : "");
 	return err ? 1 : 0;
 }
@@ -395,7 +328,9 @@ int main(int argc, char **argv)
 {
 	static struct agent a = { .control_fd = -1,
 				  .epoll_fd = -1,
-				  .lock = PTHREAD_MUTEX_INITIALIZER };
+				  .done = { .efd = -1 },
+				  .view_lock = PTHREAD_MUTEX_INITIALIZER,
+				  .counters_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct run_opts o = { 0 };
 	int status = parse_args(argc, argv, &o);
 

@@ -5,7 +5,9 @@
  * to every subscriber. A subscriber never slows the agent: sends do not
  * block, a message that does not fit in the subscriber's socket buffer is
  * dropped and counted, and the count goes to it in a "lost" message as
- * soon as one fits again. Nothing is built while nobody listens.
+ * soon as one fits again. Nothing is built while nobody listens. The
+ * events thread owns the subscribers: the main thread hands it each
+ * monitor connection, the intake thread copies of report datagrams.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,81 +34,94 @@ struct agent_monitor {
 	int n;
 };
 
-static void unsubscribe(struct agent *a, int i)
+struct agent_monitor *agent_monitor_new(void)
 {
-	struct agent_monitor *m = a->monitor;
+	return calloc(1, sizeof(struct agent_monitor));
+}
 
-	epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, m->subs[i].fd, NULL);
+static void unsubscribe(struct agent_monitor *m, int epoll_fd, int i)
+{
+	epoll_ctl(epoll_fd, EPOLL_CTL_DEL, m->subs[i].fd, NULL);
 	close(m->subs[i].fd);
 	m->subs[i] = m->subs[--m->n];
 	pr_debug("monitor: a subscriber left (%d remain)\n", m->n);
 }
 
-void agent_monitor_subscribe(struct agent *a, int fd, struct agent_reply *r)
+void agent_monitor_free(struct agent_monitor *m)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-	struct agent_monitor *m;
-
-	if (!a->monitor && !(a->monitor = calloc(1, sizeof(*a->monitor)))) {
-		agent_reply_error(r, "monitor: out of memory");
+	if (!m)
 		return;
-	}
-	m = a->monitor;
-	if (m->n == MONITOR_MAX_SUBSCRIBERS) {
-		agent_reply_error(r, "monitor: already %d subscribers", MONITOR_MAX_SUBSCRIBERS);
-		return;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
-	    epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
-		agent_reply_error(r, "monitor: %s", strerror(errno));
-		return;
-	}
-	m->subs[m->n++] = (struct subscriber){ .fd = fd };
-	r->keep_fd = 1;
-	r->o = json_object_new_object();
-	json_object_object_add(r->o, "monitor", json_object_new_boolean(1));
-	pr_debug("monitor: a subscriber joined (%d now)\n", m->n);
+	for (int i = 0; i < m->n; i++)
+		close(m->subs[i].fd);
+	free(m);
 }
 
-bool agent_monitor_owns(struct agent *a, int fd)
+/* The subscription's answer, or an error and the connection closed. */
+int agent_monitor_subscribe(struct agent_monitor *m, int epoll_fd, int fd)
 {
-	for (int i = 0; a->monitor && i < a->monitor->n; i++)
-		if (a->monitor->subs[i].fd == fd)
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	char answer[128];
+	int err = 0;
+
+	if (m->n == MONITOR_MAX_SUBSCRIBERS) {
+		snprintf(answer, sizeof(answer),
+			 "{\"ok\":false,\"error\":\"monitor: already %d subscribers\"}",
+			 MONITOR_MAX_SUBSCRIBERS);
+		err = -EBUSY;
+	} else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
+		   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+		err = -errno;
+		snprintf(answer, sizeof(answer), "{\"ok\":false,\"error\":\"monitor: %s\"}",
+			 strerror(-err));
+	} else {
+		snprintf(answer, sizeof(answer), "{\"monitor\":true,\"ok\":true}");
+	}
+	if (send(fd, answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && !err) {
+		err = -errno;
+		epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	m->subs[m->n++] = (struct subscriber){ .fd = fd };
+	pr_debug("monitor: a subscriber joined (%d now)\n", m->n);
+	return 0;
+}
+
+bool agent_monitor_owns(struct agent_monitor *m, int fd)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->subs[i].fd == fd)
 			return true;
 	return false;
 }
 
 /* A subscriber says nothing after its request: readable means it left. */
-void agent_monitor_readable(struct agent *a, int fd)
+void agent_monitor_readable(struct agent_monitor *m, int epoll_fd, int fd)
 {
 	char buf[256];
 
-	for (int i = 0; i < a->monitor->n; i++) {
-		if (a->monitor->subs[i].fd != fd)
+	for (int i = 0; i < m->n; i++) {
+		if (m->subs[i].fd != fd)
 			continue;
 		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN)
 			return;
-		unsubscribe(a, i);
+		unsubscribe(m, epoll_fd, i);
 		return;
 	}
 }
 
-int agent_monitor_count(const struct agent *a)
+int agent_monitor_count(const struct agent_monitor *m)
 {
-	return a->monitor ? a->monitor->n : 0;
+	return m ? m->n : 0;
 }
 
-bool agent_monitor_active(const struct agent *a)
+/* Messages that never reached the monitor: each subscriber is told. */
+void agent_monitor_lost(struct agent_monitor *m, __u64 n)
 {
-	return agent_monitor_count(a) > 0;
-}
-
-void agent_monitor_close(struct agent *a)
-{
-	while (agent_monitor_active(a))
-		unsubscribe(a, a->monitor->n - 1);
-	free(a->monitor);
-	a->monitor = NULL;
+	for (int i = 0; i < m->n; i++)
+		m->subs[i].lost += n;
 }
 
 /* 0 sent, -EAGAIN no room, other -errno: the subscriber is gone. */
@@ -116,10 +131,9 @@ static int send_text(int fd, const char *text)
 }
 
 /* msg to every subscriber; takes msg. */
-static void broadcast(struct agent *a, json_object *msg)
+static void broadcast(struct agent_monitor *m, int epoll_fd, json_object *msg)
 {
 	const char *text = json_object_to_json_string_ext(msg, MONITOR_JSON);
-	struct agent_monitor *m = a->monitor;
 	char lost[96];
 
 	for (int i = m->n - 1; i >= 0; i--) {
@@ -138,17 +152,9 @@ static void broadcast(struct agent *a, json_object *msg)
 		if (err == -EAGAIN || err == -ENOBUFS)
 			s->lost++;
 		else if (err)
-			unsubscribe(a, i);
+			unsubscribe(m, epoll_fd, i);
 	}
 	json_object_put(msg);
-}
-
-static const char *vip_name_of(const struct qs_config *c, __u32 id)
-{
-	for (size_t i = 0; i < c->n_vips; i++)
-		if (c->vips[i].id == id)
-			return c->vips[i].name;
-	return NULL;
 }
 
 static void add_named(json_object *o, const char *idk, const char *namek, __u32 id,
@@ -164,14 +170,14 @@ static const char *const event_types[] = {
 	[QS_EV_NEW_FLOW] = "new_flow",
 };
 
-void agent_monitor_event(struct agent *a, const struct qs_event *ev)
+void agent_monitor_event(struct agent_monitor *m, int epoll_fd, const struct agent_view *v,
+			 const struct qs_event *ev)
 {
-	const struct qs_config_backend *be;
 	struct qs_config_addr client = { .addr = ev->client, .family = ev->family };
 	char addr[INET6_ADDRSTRLEN], hex[2 * QS_CID_MAX_LEN + 1];
 	json_object *o;
 
-	if (!agent_monitor_active(a))
+	if (!m->n)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(
@@ -181,21 +187,21 @@ void agent_monitor_event(struct agent *a, const struct qs_event *ev)
 				       event_types[ev->type] :
 				       "unknown_event"));
 	json_object_object_add(o, "ts_ns", json_object_new_int64(ev->ts_ns));
-	add_named(o, "vip_id", "vip", ev->vip_id, vip_name_of(a->cfg, ev->vip_id));
-	be = qs_config_find_backend_id(a->cfg, ev->backend_id);
-	add_named(o, "backend_id", "backend", ev->backend_id, be ? be->name : NULL);
+	add_named(o, "vip_id", "vip", ev->vip_id, agent_view_vip_name(v, ev->vip_id));
+	add_named(o, "backend_id", "backend", ev->backend_id,
+		  agent_view_backend_name(v, ev->backend_id));
 	json_object_object_add(o, "client",
 			       json_object_new_string(qs_config_addr_str(&client, addr, sizeof(addr))));
 	json_object_object_add(o, "client_port", json_object_new_int(ntohs(ev->client_port)));
 	qs_config_hex_str(ev->cid, ev->cid_len < QS_CID_MAX_LEN ? ev->cid_len : QS_CID_MAX_LEN, hex,
 			  sizeof(hex));
 	json_object_object_add(o, "cid", json_object_new_string(hex));
-	broadcast(a, o);
+	broadcast(m, epoll_fd, o);
 }
 
 /* Records by type of an accepted datagram (verified again: only while monitored). */
-static void report_counts(struct agent *a, const void *buf, size_t len, __u32 backend_id,
-			  json_object *o)
+static void report_counts(const struct agent_view *v, const void *buf, size_t len,
+			  __u32 backend_id, json_object *o)
 {
 	static const char *const names[] = {
 		[QS_REPORT_CID_ISSUED] = "issued",	  [QS_REPORT_CID_RETIRED] = "retired",
@@ -207,8 +213,8 @@ static void report_counts(struct agent *a, const void *buf, size_t len, __u32 ba
 	struct qs_report_reader rd;
 	struct qs_report_record rec;
 
-	if (backend_id >= QS_MAX_BACKENDS || !a->has_key[backend_id] ||
-	    qs_report_verify(&rd, buf, len, a->keys[backend_id]) != QS_REPORT_OK)
+	if (backend_id >= QS_MAX_BACKENDS || !v->backends[backend_id].has_key ||
+	    qs_report_verify(&rd, buf, len, v->backends[backend_id].key) != QS_REPORT_OK)
 		return;
 	while (qs_report_next(&rd, &rec) == 1) {
 		total++;
@@ -220,28 +226,33 @@ static void report_counts(struct agent *a, const void *buf, size_t len, __u32 ba
 		json_object_object_add(o, names[t], json_object_new_int(counts[t]));
 }
 
-void agent_monitor_report(struct agent *a, const void *buf, size_t len, int reason)
+void agent_monitor_report(struct agent_monitor *m, int epoll_fd, const struct agent_view *v,
+			  const struct agent_report_notice *n)
 {
-	const struct qs_config_backend *be;
 	struct qs_report_header h;
 	char inc[17];
-	json_object *o = json_object_new_object();
-	bool has_header = qs_report_check(buf, len, &h) == QS_REPORT_OK;
+	json_object *o;
+	bool has_header;
 
+	if (!m->n)
+		return;
+	o = json_object_new_object();
+	has_header = qs_report_check(n->buf, n->len, &h) == QS_REPORT_OK;
 	json_object_object_add(o, "type", json_object_new_string("report"));
-	json_object_object_add(o, "verdict", json_object_new_string(qs_report_reason_name(reason)));
-	json_object_object_add(o, "bytes", json_object_new_int64(len));
+	json_object_object_add(o, "verdict",
+			       json_object_new_string(qs_report_reason_name(n->reason)));
+	json_object_object_add(o, "bytes", json_object_new_int64(n->len));
 	if (has_header) {
 		/* of a refused datagram, what the header claims */
-		be = qs_config_find_backend_id(a->cfg, h.backend_id);
-		add_named(o, "backend_id", "backend", h.backend_id, be ? be->name : NULL);
+		add_named(o, "backend_id", "backend", h.backend_id,
+			  agent_view_backend_name(v, h.backend_id));
 		snprintf(inc, sizeof(inc), "%016llx", (unsigned long long)h.incarnation);
 		json_object_object_add(o, "incarnation", json_object_new_string(inc));
 		json_object_object_add(o, "sequence", json_object_new_int64(h.sequence));
 	} else {
 		json_object_object_add(o, "backend_id", NULL);
 	}
-	if (has_header && reason == QS_REPORT_OK)
-		report_counts(a, buf, len, h.backend_id, o);
-	broadcast(a, o);
+	if (has_header && n->reason == QS_REPORT_OK)
+		report_counts(v, n->buf, n->len, h.backend_id, o);
+	broadcast(m, epoll_fd, o);
 }

@@ -1,17 +1,63 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Report listeners, backend keys, and the callbacks intake asks. */
+/*
+ * The intake thread: from a report datagram to its map entry, and nothing
+ * else that could keep a datagram waiting. It owns the report sockets, the
+ * intake (sequence and incarnation rules), the ID registry and the expiry
+ * of learned IDs, and so is the one writer of qs_cids and qs_reporters.
+ *
+ * One turn of its loop does at most: INTAKE_DGRAMS datagrams per ready
+ * socket, INTAKE_JOBS jobs from the main thread, INTAKE_LEARNED learned
+ * IDs handed over by the events thread, one step of each running flush,
+ * INTAKE_PURGE deferred map deletions (a purge, in chunks) and
+ * INTAKE_EXPIRE expired learned IDs; then it returns to epoll, at once if
+ * work is left. A datagram therefore waits at most one bounded turn
+ * (about a millisecond at these bounds), whatever else is going on.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "agent.h"
 #include "log.h"
+#include "maps.h"
+#include "quicsteer.skel.h"
 
 #define REPORT_RCVBUF (8 << 20)
+
+#define INTAKE_DGRAMS 64 /* per socket and turn */
+#define INTAKE_JOBS 8
+#define INTAKE_LEARNED 1024
+#define INTAKE_PURGE 512 /* map deletions: about 0.3 ms here */
+#define INTAKE_EXPIRE 128 /* two system calls each */
+#define INTAKE_IDLE_MS 1000
+#define LEARNED_RING_ITEMS 65536
+
+struct agent_intake {
+	struct agent *a;
+	struct agent_worker w;
+	int fds[QS_AGENT_MAX_SOCKETS];
+	int n_fds;
+	struct agent_ring learned; /* struct qs_event, from the events thread */
+	struct agent_job *flushes; /* running over several turns */
+	struct agent_view *view;
+	struct qs_cidreg *reg;
+	struct qs_intake *in;
+	struct qs_expiry *expiry;
+	int cids_fd, reporters_fd;
+
+	pthread_mutex_t pub_lock;
+	struct agent_intake_stats pub;
+	_Atomic __u64 last_seen[QS_MAX_BACKENDS];
+	atomic_bool drain[QS_MAX_BACKENDS];
+};
 
 /* Reads every backend's key first, so a bad file changes nothing. */
 int agent_keys_load(struct agent *a, const struct qs_config *cfg)
@@ -41,37 +87,32 @@ int agent_keys_load(struct agent *a, const struct qs_config *cfg)
 
 static int key_of(void *ctx, __u32 id, const __u8 **key)
 {
-	struct agent *a = ctx;
+	const struct agent_intake *t = ctx;
 
-	if (id >= QS_MAX_BACKENDS || !a->has_key[id] || !qs_config_find_backend_id(a->cfg, id))
+	if (id >= QS_MAX_BACKENDS || !t->view->backends[id].has_key)
 		return -ENOENT;
-	*key = a->keys[id];
+	*key = t->view->backends[id].key;
 	return 0;
 }
 
 /* A backend may report IDs only on the VIPs it serves. */
 static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *ep, __u32 *vip_id)
 {
-	const struct qs_config_backend *be;
-	struct agent *a = ctx;
+	const struct agent_intake *t = ctx;
+	const struct agent_view *v = t->view;
+	__u32 serves = backend_id < QS_MAX_BACKENDS ? v->backends[backend_id].vips : 0;
 
-	be = qs_config_find_backend_id(a->cfg, backend_id);
-	for (size_t i = 0; be && i < a->cfg->n_vips; i++) {
-		const struct qs_config_vip *v = &a->cfg->vips[i];
+	for (size_t i = 0; serves && i < v->n_vips; i++) {
+		__u32 id = v->vip_order[i];
+		const struct agent_view_vip *vip = &v->vips[id];
 
-		if (v->addr.family == ep->family && htons(v->port) == ep->port &&
-		    !memcmp(&v->addr.addr, &ep->addr, sizeof(ep->addr)) &&
-		    qs_config_backend_serves(be, v->name)) {
-			*vip_id = v->id;
+		if (vip->family == ep->family && vip->port == ep->port &&
+		    !memcmp(&vip->addr, &ep->addr, sizeof(ep->addr)) && (serves & (1u << id))) {
+			*vip_id = id;
 			return 0;
 		}
 	}
 	return -ENOENT;
-}
-
-struct qs_intake *agent_intake_new(struct agent *a)
-{
-	return qs_intake_new(a->cidreg, key_of, vip_of, a);
 }
 
 static int listener_open(const struct qs_config_listener *l)
@@ -109,7 +150,7 @@ static int listener_open(const struct qs_config_listener *l)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	/*
 	 * A snapshot or a burst of new connections arrives faster than one
-	 * loop turn reads it; the default buffer drops it silently on UDP.
+	 * turn reads it; the default buffer drops it silently on UDP.
 	 * FORCE passes net.core.rmem_max (root or CAP_NET_ADMIN).
 	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
@@ -123,45 +164,343 @@ static int listener_open(const struct qs_config_listener *l)
 	return fd;
 }
 
-int agent_reports_open(struct agent *a)
+static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 {
-	for (size_t i = 0; i < a->cfg->n_listeners; i++) {
-		const struct qs_config_listener *l = &a->cfg->listeners[i];
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		const struct qs_config_listener *l = &cfg->listeners[i];
 		int fd = listener_open(l);
 
 		if (fd < 0) {
 			pr_warn("report listener %s%s: %s\n",
 				l->kind == QS_LISTEN_UNIX ? "unix " : "udp ",
 				l->kind == QS_LISTEN_UNIX ? l->path : "", strerror(-fd));
-			agent_reports_close(a);
 			return fd;
 		}
-		a->report_fds[a->n_report_fds++] = fd;
+		t->fds[t->n_fds++] = fd;
 	}
 	return 0;
 }
 
-void agent_reports_close(struct agent *a)
+/* Map writes of the registry: single, and batched for datagrams and purges. */
+static int cid_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
 {
-	for (int i = 0; i < a->n_report_fds; i++)
-		close(a->report_fds[i]);
-	a->n_report_fds = 0;
+	return qs_cid_put(*(int *)ctx, k, e);
 }
 
-/* Everything pending on one listener; each datagram counted by intake. */
-void agent_reports_read(struct agent *a, int fd)
+static int cid_del(void *ctx, const struct qs_cid_key *k)
+{
+	return qs_cid_del(*(int *)ctx, k);
+}
+
+static int cid_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
+			 size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = n;
+
+	return bpf_map_update_batch(*(int *)ctx, keys, e, &count, &opts) ? -errno : 0;
+}
+
+/* A batch delete stops at a key already gone; the rest go on. */
+static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
+{
+	int fd = *(int *)ctx;
+
+	while (n) {
+		__u32 count = n;
+
+		if (!bpf_map_delete_batch(fd, keys, &count, NULL))
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		/* count were deleted, keys[count] was missing */
+		keys += count + 1;
+		n -= count + 1 < n ? count + 1 : n;
+	}
+	return 0;
+}
+
+static int adopt_entry(void *ctx, const void *key, const void *value)
+{
+	const struct qs_cid_entry *e = value;
+
+	if (e->kind == QS_CID_AUTHORITATIVE)
+		qs_cidreg_adopt(ctx, key, e->backend_id);
+	else if (e->kind == QS_CID_OPERATOR)
+		qs_cidreg_adopt_operator(ctx, key, e->backend_id);
+	return 0;
+}
+
+static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
+{
+	struct agent_intake *t = ctx;
+
+	if (bpf_map_update_elem(t->reporters_fd, &backend_id, st, BPF_ANY))
+		pr_warn("backend %u: cannot keep where its reports stand: %s\n", backend_id,
+			strerror(errno));
+}
+
+/* The per-backend figures the main thread's heartbeat check reads. */
+static void backend_publish(struct agent_intake *t, __u32 id)
+{
+	const struct qs_intake_backend *ib = qs_intake_backend(t->in, id);
+
+	if (!ib)
+		return;
+	atomic_store_explicit(&t->last_seen[id], ib->last_seen_ns, memory_order_relaxed);
+	atomic_store_explicit(&t->drain[id], ib->drain_requested, memory_order_relaxed);
+}
+
+/*
+ * Where each backend's reports stood before a restart, from the pin, and
+ * the IDs the map holds: reported ones go back to their backends, learned
+ * ones get a deadline.
+ */
+static int intake_restore(struct agent_intake *t)
+{
+	struct qs_reporter_state st;
+	__u64 now = qs_now_coarse_ns();
+
+	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++)
+		if (!bpf_map_lookup_elem(t->reporters_fd, &id, &st) && st.incarnation) {
+			qs_intake_restore(t->in, id, &st, now);
+			backend_publish(t, id);
+		}
+	qs_intake_set_store(t->in, reporter_store);
+	return qs_map_scan(t->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
+			   adopt_entry, t->reg) ?:
+		       qs_expiry_scan_learned(t->expiry, now);
+}
+
+int agent_intake_open(struct agent *a)
+{
+	struct quicsteer_bpf *s = a->router.skel;
+	struct agent_intake *t = calloc(1, sizeof(*t));
+	struct qs_cid_sink sink = { .put = cid_put, .del = cid_del, .del_batch = cid_del_batch,
+				    .put_batch = cid_put_batch };
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	a->intake = t;
+	t->a = a;
+	t->w.epoll_fd = t->w.jobs.efd = t->learned.efd = -1;
+	pthread_mutex_init(&t->pub_lock, NULL);
+	t->cids_fd = bpf_map__fd(s->maps.qs_cids);
+	t->reporters_fd = bpf_map__fd(s->maps.qs_reporters);
+	sink.ctx = &t->cids_fd;
+	t->view = agent_view_get(a);
+	t->reg = qs_cidreg_new(&sink);
+	/* the intake's callbacks see the intake thread's view */
+	t->in = t->reg ? qs_intake_new(t->reg, key_of, vip_of, t) : NULL;
+	t->expiry = qs_expiry_new(t->cids_fd, a->cfg->learned_ttl_ms * 1000000ull);
+	if (!t->in || !t->expiry)
+		return -ENOMEM;
+	err = agent_worker_init(&t->w) ?:
+		      agent_ring_init(&t->learned, sizeof(struct qs_event), LEARNED_RING_ITEMS);
+	return err ?: intake_restore(t) ?: listeners_open(t, a->cfg);
+}
+
+void agent_intake_post(struct agent *a, struct agent_job *job)
+{
+	agent_jobq_push(&a->intake->w.jobs, job);
+}
+
+void agent_intake_learned(struct agent *a, const struct qs_event *ev)
+{
+	agent_ring_push(&a->intake->learned, ev);
+}
+
+__u64 agent_intake_last_seen(struct agent *a, __u32 backend_id)
+{
+	return backend_id < QS_MAX_BACKENDS ?
+		       atomic_load_explicit(&a->intake->last_seen[backend_id],
+					    memory_order_relaxed) :
+		       0;
+}
+
+bool agent_intake_drain_requested(struct agent *a, __u32 backend_id)
+{
+	return backend_id < QS_MAX_BACKENDS &&
+	       atomic_load_explicit(&a->intake->drain[backend_id], memory_order_relaxed);
+}
+
+void agent_intake_stats(struct agent *a, struct agent_intake_stats *out)
+{
+	struct agent_intake *t = a->intake;
+
+	pthread_mutex_lock(&t->pub_lock);
+	*out = t->pub;
+	pthread_mutex_unlock(&t->pub_lock);
+}
+
+static void stats_publish(struct agent_intake *t)
+{
+	pthread_mutex_lock(&t->pub_lock);
+	for (int r = 0; r < QS_REPORT_NR_REASONS; r++)
+		t->pub.counts[r] = qs_intake_count(t->in, r);
+	t->pub.ids = qs_intake_ids(t->in);
+	t->pub.reg = *qs_cidreg_stats(t->reg);
+	t->pub.learned = *qs_expiry_stats(t->expiry);
+	t->pub.learned_lost = agent_ring_dropped(&t->learned);
+	t->pub.turns++;
+	pthread_mutex_unlock(&t->pub_lock);
+}
+
+/* Up to INTAKE_DGRAMS datagrams of one socket; each counted by intake. */
+static void socket_read(struct agent_intake *t, int fd)
 {
 	__u8 buf[QS_REPORT_MAX_DGRAM + 1];
 	__u64 now = qs_now_coarse_ns();
+	struct qs_report_header h;
 	ssize_t n;
-
 	int reason;
 
-	pthread_mutex_lock(&a->lock);
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		reason = qs_intake_datagram(a->intake, buf, n, now);
-		if (agent_monitor_active(a))
-			agent_monitor_report(a, buf, n, reason);
+	for (int i = 0; i < INTAKE_DGRAMS; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		reason = qs_intake_datagram(t->in, buf, n, now);
+		if (reason == QS_REPORT_OK && qs_report_check(buf, n, &h) == QS_REPORT_OK)
+			backend_publish(t, h.backend_id);
+		if (atomic_load_explicit(&t->a->monitor_subscribers, memory_order_relaxed))
+			agent_events_report(t->a, buf, n, reason);
 	}
-	pthread_mutex_unlock(&a->lock);
+}
+
+/* What a new configuration lost: the IDs of removed backends and VIPs. */
+static void view_take(struct agent_intake *t, struct agent_job *job)
+{
+	struct agent_job_view *jv = &job->view;
+	long n;
+
+	agent_view_put(t->view);
+	t->view = jv->view;
+	jv->view = NULL;
+	qs_expiry_set_ttl(t->expiry, t->view->learned_ttl_ns);
+	for (size_t i = 0; i < jv->n_gone_backends; i++) {
+		__u32 id = jv->gone_backends[i];
+
+		qs_cidreg_purge(t->reg, id);
+		n = qs_cidreg_flush(t->reg, QS_MAX_VIPS, id, QS_CIDREG_FLUSH_OPERATOR);
+		if (n > 0)
+			pr_info("backend %u removed: %ld operator's IDs to it removed\n", id, n);
+	}
+	for (size_t i = 0; i < jv->n_gone_vips; i++) {
+		n = qs_cidreg_flush(t->reg, jv->gone_vips[i], QS_NO_BACKEND,
+				    QS_CIDREG_FLUSH_OPERATOR);
+		if (n > 0)
+			pr_info("vip %u removed: %ld operator's IDs on it removed\n",
+				jv->gone_vips[i], n);
+	}
+}
+
+static void job_done(struct agent_intake *t, struct agent_job *job)
+{
+	agent_jobq_push(&t->a->done, job);
+}
+
+static void job_run(struct agent_intake *t, struct agent_job *job)
+{
+	switch (job->kind) {
+	case AGENT_JOB_VIEW:
+		view_take(t, job);
+		break;
+	case AGENT_JOB_CID_FLUSH:
+		/* the registry's part now; the learned IDs a chunk per turn */
+		if (agent_cid_flush_start(t->reg, t->cids_fd, job)) {
+			job->next = t->flushes;
+			t->flushes = job;
+			return;
+		}
+		break;
+	default:
+		agent_cid_job_run(t->reg, t->cids_fd, job);
+		break;
+	}
+	job_done(t, job);
+}
+
+/* Everything but the sockets, bounded; returns true if work is left. */
+static bool turn_work(struct agent_intake *t)
+{
+	struct qs_event evs[64];
+	struct agent_job *job;
+	size_t n, taken = 0;
+	bool more;
+
+	for (int i = 0; i < INTAKE_JOBS && (job = agent_jobq_pop(&t->w.jobs)); i++)
+		job_run(t, job);
+	while (taken < INTAKE_LEARNED &&
+	       (n = agent_ring_pop(&t->learned, evs, sizeof(evs) / sizeof(evs[0])))) {
+		for (size_t i = 0; i < n; i++)
+			qs_expiry_event(t->expiry, &evs[i]);
+		taken += n;
+	}
+	more = agent_flushes_step(t->a, &t->flushes);
+	more |= qs_cidreg_work(t->reg, INTAKE_PURGE) > 0;
+	more |= qs_expiry_expire(t->expiry, qs_now_coarse_ns(), INTAKE_EXPIRE) == 1;
+	return more || taken == INTAKE_LEARNED;
+}
+
+/* Milliseconds until the next learned ID is due, at most INTAKE_IDLE_MS. */
+static int idle_timeout(const struct agent_intake *t)
+{
+	__u64 next = qs_expiry_next_deadline(t->expiry), now = qs_now_coarse_ns();
+
+	if (!next)
+		return INTAKE_IDLE_MS;
+	if (next <= now)
+		return 0;
+	return (next - now) / 1000000 + 1 < INTAKE_IDLE_MS ? (next - now) / 1000000 + 1 :
+							     INTAKE_IDLE_MS;
+}
+
+static void *intake_main(void *arg)
+{
+	struct agent_intake *t = arg;
+	struct epoll_event evs[QS_AGENT_MAX_SOCKETS + 2];
+	bool more = false;
+
+	while (!atomic_load(&t->w.stop)) {
+		int n = epoll_wait(t->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
+				   more ? 0 : idle_timeout(t));
+
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.fd != t->w.jobs.efd && evs[i].data.fd != t->learned.efd)
+				socket_read(t, evs[i].data.fd);
+		more = turn_work(t);
+		stats_publish(t);
+	}
+	return NULL;
+}
+
+int agent_intake_start(struct agent *a)
+{
+	struct agent_intake *t = a->intake;
+	int err = agent_epoll_add(t->w.epoll_fd, t->learned.efd);
+
+	for (int i = 0; !err && i < t->n_fds; i++)
+		err = agent_epoll_add(t->w.epoll_fd, t->fds[i]);
+	stats_publish(t);
+	return err ?: agent_worker_start(&t->w, intake_main, t, "qs-intake");
+}
+
+void agent_intake_stop(struct agent *a)
+{
+	struct agent_intake *t = a->intake;
+
+	if (!t)
+		return;
+	agent_worker_stop(a, &t->w);
+	agent_flushes_abandon(a, &t->flushes);
+	for (int i = 0; i < t->n_fds; i++)
+		close(t->fds[i]);
+	qs_intake_free(t->in);
+	qs_cidreg_free(t->reg);
+	qs_expiry_free(t->expiry);
+	agent_view_put(t->view);
+	agent_ring_destroy(&t->learned);
+	free(t);
+	a->intake = NULL;
 }

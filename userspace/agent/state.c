@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Configuration into maps, reloads, the periodic work (expiry, heartbeats)
- * and the metrics the endpoint serves.
+ * The main thread's state: configuration into maps, reloads, the view the
+ * other threads read, heartbeats; and the metrics the endpoint serves
+ * (on libmicrohttpd's thread, from the view and the published counters).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
@@ -17,12 +19,11 @@
  */
 static __u32 effective_state(struct agent *a, const struct qs_config_backend *be)
 {
-	const struct qs_intake_backend *ib = qs_intake_backend(a->intake, be->id);
 	__u32 state = a->configured_state[be->id];
 
 	if (a->hb_down[be->id])
 		return QS_BACKEND_DOWN;
-	if (ib && ib->drain_requested && state == QS_BACKEND_ACTIVE)
+	if (state == QS_BACKEND_ACTIVE && a->intake && agent_intake_drain_requested(a, be->id))
 		return QS_BACKEND_DRAINING;
 	return state;
 }
@@ -44,8 +45,13 @@ static void effective_states(struct agent *a)
 
 int agent_apply(struct agent *a, const struct qs_config *prev)
 {
+	__u64 slots = a->apply_stats.slots_written;
+	int err;
+
 	effective_states(a);
-	return qs_apply(&a->maps, a->cfg, prev, agent_l2, a, &a->rows, &a->apply_stats);
+	err = qs_apply(&a->maps, a->cfg, prev, agent_l2, a, &a->rows, &a->apply_stats);
+	AGENT_COUNT(a, slots_written, a->apply_stats.slots_written - slots);
+	return err;
 }
 
 static void configured_states_take(struct agent *a)
@@ -117,19 +123,87 @@ static int restart_settings_check(const struct qs_config *prev, const struct qs_
 	return -EINVAL;
 }
 
-int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr)
+/* Ids prev has and cfg has not, into a new array; NULL when none. */
+static __u32 *gone_ids(const struct qs_config *prev, const struct qs_config *cfg, bool vips,
+		       size_t *n)
+{
+	size_t count = vips ? prev->n_vips : prev->n_backends;
+	__u32 *ids = calloc(count ? count : 1, sizeof(*ids));
+
+	*n = 0;
+	for (size_t i = 0; ids && i < count; i++) {
+		__u32 id = vips ? prev->vips[i].id : prev->backends[i].id;
+		bool kept = false;
+
+		for (size_t j = 0; vips && j < cfg->n_vips; j++)
+			kept |= cfg->vips[j].id == id;
+		if (!vips)
+			kept = qs_config_find_backend_id(cfg, id) != NULL;
+		if (!kept)
+			ids[(*n)++] = id;
+	}
+	return ids;
+}
+
+/* The view of cfg with what prev had more, for the intake thread; NULL: no memory. */
+static struct agent_job *view_job_build(struct agent *a, const struct qs_config *cfg,
+					const struct qs_config *prev)
+{
+	struct agent_job *job = agent_job_new(AGENT_JOB_VIEW);
+	struct agent_job_view *jv;
+
+	if (!job)
+		return NULL;
+	jv = &job->view;
+	jv->view = agent_view_build(cfg, (const __u8(*)[QS_REPORT_KEY_LEN])a->keys, a->has_key,
+				    a->view_gen + 1);
+	if (prev) {
+		jv->gone_backends = gone_ids(prev, cfg, false, &jv->n_gone_backends);
+		jv->gone_vips = gone_ids(prev, cfg, true, &jv->n_gone_vips);
+	}
+	if (!jv->view || (prev && (!jv->gone_backends || !jv->gone_vips))) {
+		agent_job_free(job);
+		return NULL;
+	}
+	return job;
+}
+
+/* The job's view becomes the current one; the job keeps a reference for the intake. */
+static void view_job_publish(struct agent *a, struct agent_job *job)
+{
+	struct agent_view *v = job->view.view;
+
+	a->view_gen = v->gen;
+	atomic_fetch_add(&v->refs, 1);
+	agent_view_publish(a, v);
+}
+
+struct agent_job *agent_view_job(struct agent *a, const struct qs_config *prev)
+{
+	struct agent_job *job = view_job_build(a, a->cfg, prev);
+
+	if (job)
+		view_job_publish(a, job);
+	return job;
+}
+
+int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr,
+			 struct agent_job **view_job)
 {
 	struct qs_config *prev = a->cfg;
+	struct agent_job *job = NULL;
 	int err;
 
+	*view_job = NULL;
 	err = qs_config_assign_ids(next, prev)	  ?:
 		      qs_config_check(next, cerr) ?:
 						    restart_settings_check(prev, next, cerr);
 	if (!err)
 		err = agent_keys_load(a, next);
+	if (!err && !(job = view_job_build(a, next, prev)))
+		err = -ENOMEM;
 	if (err)
 		goto fail;
-	pthread_mutex_lock(&a->lock);
 	a->cfg = next;
 	configured_states_take(a);
 	err = agent_apply(a, prev);
@@ -138,41 +212,37 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 		configured_states_take(a);
 		agent_apply(a, next);
 		agent_keys_load(a, prev);
-		pthread_mutex_unlock(&a->lock);
+		agent_job_free(job);
 		goto fail;
 	}
-	for (size_t i = 0; i < prev->n_backends; i++)
-		if (!qs_config_find_backend_id(next, prev->backends[i].id))
-			qs_cidreg_purge(a->cidreg, prev->backends[i].id);
-	agent_tables_forget(a, prev, next);
-	qs_expiry_set_times(a->expiry, next->learned_ttl_ms * 1000000ull,
-			    next->flow_idle_ms * 1000000ull);
-	pthread_mutex_unlock(&a->lock);
+	view_job_publish(a, job);
+	*view_job = job;
 	qs_config_free(prev);
-	a->counters.reloads++;
+	AGENT_COUNT(a, reloads, 1);
 	return 0;
 fail:
 	qs_config_free(next);
-	a->counters.reloads_failed++;
+	AGENT_COUNT(a, reloads_failed, 1);
 	return err;
 }
 
 /* SIGHUP and the control socket's reload: the file, through agent_config_install. */
-int agent_reload(struct agent *a)
+int agent_reload(struct agent *a, struct agent_job **view_job)
 {
 	struct qs_config *next = NULL;
 	struct qs_config_error cerr;
 	char msg[700];
 	int err;
 
+	*view_job = NULL;
 	err = qs_config_parse_file(a->config_path, &next, &cerr);
 	if (!err && (err = agent_file_ifaces_check(a, next, &cerr)))
 		qs_config_free(next);
 	if (err) {
-		a->counters.reloads_failed++;
+		AGENT_COUNT(a, reloads_failed, 1);
 		goto fail;
 	}
-	err = agent_config_install(a, next, &cerr);
+	err = agent_config_install(a, next, &cerr, view_job);
 	if (err)
 		goto fail;
 	pr_info("reload: %s applied\n", a->config_path);
@@ -194,100 +264,76 @@ static void heartbeats_check(struct agent *a, __u64 now)
 
 	for (size_t i = 0; timeout && i < a->cfg->n_backends; i++) {
 		const struct qs_config_backend *be = &a->cfg->backends[i];
-		const struct qs_intake_backend *ib = qs_intake_backend(a->intake, be->id);
-		bool down = ib && ib->last_seen_ns + timeout < now;
+		__u64 last_seen = agent_intake_last_seen(a, be->id);
+		bool down = last_seen && last_seen + timeout < now;
 
 		if (down == a->hb_down[be->id])
 			continue;
 		a->hb_down[be->id] = down;
 		if (down)
-			a->counters.backends_down++;
+			AGENT_COUNT(a, backends_down, 1);
 		else
-			a->counters.backends_up++;
+			AGENT_COUNT(a, backends_up, 1);
 		pr_info("backend %s: %s\n", be->name,
 			down ? "heartbeats stopped: down" : "reporting again: up");
 	}
 }
 
-void agent_tick(struct agent *a, __u64 now_ns, bool sweep)
+void agent_tick(struct agent *a, __u64 now_ns)
 {
-	pthread_mutex_lock(&a->lock);
 	heartbeats_check(a, now_ns);
 	if (states_changed(a))
 		agent_apply(a, NULL);
-	if (sweep)
-		qs_expiry_sweep(a->expiry, now_ns);
-	pthread_mutex_unlock(&a->lock);
 }
 
-static int ring_record(void *ctx, void *data, size_t size)
-{
-	struct agent *a = ctx;
-
-	if (size < sizeof(struct qs_event))
-		return 0;
-	pthread_mutex_lock(&a->lock);
-	a->counters.events++;
-	qs_expiry_event(a->expiry, data);
-	pthread_mutex_unlock(&a->lock);
-	agent_monitor_event(a, data);
-	return 0;
-}
-
-int agent_ring_open(struct agent *a)
-{
-	int fd = bpf_map__fd(a->router.skel->maps.qs_events);
-
-	a->ring = ring_buffer__new(fd, ring_record, a, NULL);
-	return a->ring ? 0 : -errno;
-}
+struct metric_names {
+	struct agent_view *v;
+};
 
 static const char *vip_name(void *ctx, __u32 id)
 {
-	struct agent *a = ctx;
-
-	for (size_t i = 0; i < a->cfg->n_vips; i++)
-		if (a->cfg->vips[i].id == id)
-			return a->cfg->vips[i].name;
-	return NULL;
+	return agent_view_vip_name(((struct metric_names *)ctx)->v, id);
 }
 
 static const char *backend_name(void *ctx, __u32 id)
 {
-	const struct qs_config_backend *be =
-		qs_config_find_backend_id(((struct agent *)ctx)->cfg, id);
-
-	return be ? be->name : NULL;
+	return agent_view_backend_name(((struct metric_names *)ctx)->v, id);
 }
 
-static void intake_metrics(FILE *out, const struct qs_intake *in)
+static void intake_metrics(FILE *out, const struct agent_intake_stats *in)
 {
 	fputs("# HELP quicsteer_reports_total Report datagrams by verdict.\n"
 	      "# TYPE quicsteer_reports_total counter\n",
 	      out);
 	for (int r = 0; r < QS_REPORT_NR_REASONS; r++)
 		fprintf(out, "quicsteer_reports_total{result=\"%s\"} %llu\n",
-			qs_report_reason_name(r), (unsigned long long)qs_intake_count(in, r));
+			qs_report_reason_name(r), (unsigned long long)in->counts[r]);
 	qs_metrics_counter(out, "quicsteer_report_ids_total", "IDs in accepted reports.",
-			   qs_intake_ids(in));
+			   in->ids);
 }
 
-static void registry_metrics(FILE *out, const struct qs_cidreg_stats *c,
-			     const struct qs_expiry_stats *x)
+static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
+			     const struct agent_events_stats *ev)
 {
+	const struct qs_cidreg_stats *c = &in->reg;
+	const struct qs_expiry_stats *x = &in->learned;
+
 	qs_metrics_gauge(out, "quicsteer_ids_reported", "IDs backends hold now.", c->live);
+	qs_metrics_gauge(out, "quicsteer_ids_pending_removal",
+			 "IDs removed whose map entries are still being deleted.", c->pending);
 	/*
 	 * Occupancy without scanning the tables on every scrape: the ID table
-	 * holds what backends reported plus what the data path learned; the
-	 * address table's count is the last sweep's.
+	 * holds what backends reported, the operator's IDs, what awaits
+	 * deletion and what the data path learned; the address table's count
+	 * is the last sweep's.
 	 */
 	fputs("# HELP quicsteer_table_entries Entries in the router's tables.\n"
 	      "# TYPE quicsteer_table_entries gauge\n",
 	      out);
 	fprintf(out, "quicsteer_table_entries{table=\"cids\"} %llu\n",
-		(unsigned long long)(c->live + x->tracked));
+		(unsigned long long)(c->live + c->operator + c->pending + x->tracked));
 	fprintf(out, "quicsteer_table_entries{table=\"flows\"} %llu\n",
-		(unsigned long long)x->flows);
+		(unsigned long long)ev->flows.flows);
 	qs_metrics_counter(out, "quicsteer_ids_issued_total", "IDs written from reports.",
 			   c->issued);
 	qs_metrics_counter(out, "quicsteer_ids_retired_total", "IDs removed by reports.",
@@ -302,10 +348,35 @@ static void registry_metrics(FILE *out, const struct qs_cidreg_stats *c,
 			   "Learned IDs a report confirmed in time.", x->confirmed);
 	qs_metrics_counter(out, "quicsteer_learned_expired_total",
 			   "Learned IDs removed at their deadline.", x->expired);
+	qs_metrics_counter(out, "quicsteer_learned_lost_total",
+			   "Learned IDs the intake thread had no room for (expired by a rescan).",
+			   in->learned_lost);
 	qs_metrics_counter(out, "quicsteer_flows_expired_total", "Idle address entries removed.",
-			   x->flows_expired);
+			   ev->flows.flows_expired);
 }
 
+static void agent_counter_metrics(FILE *out, const struct agent_counters *c,
+				  const struct agent_events_stats *ev)
+{
+	qs_metrics_counter(out, "quicsteer_backends_down_total",
+			   "Backends marked down because their reports stopped.", c->backends_down);
+	qs_metrics_counter(out, "quicsteer_backends_up_total",
+			   "Down backends back up on their next report.", c->backends_up);
+	qs_metrics_counter(out, "quicsteer_reloads_total", "Configuration reloads applied.",
+			   c->reloads);
+	qs_metrics_counter(out, "quicsteer_reloads_failed_total",
+			   "Reloads refused; the running configuration stayed.", c->reloads_failed);
+	qs_metrics_counter(out, "quicsteer_maglev_slots_written_total",
+			   "Maglev slots written by configuration changes.", c->slots_written);
+	qs_metrics_counter(out, "quicsteer_events_total", "Ring-buffer records the agent read.",
+			   ev->events);
+	qs_metrics_counter(out, "quicsteer_control_requests_total", "Control requests answered.",
+			   c->control_requests);
+	qs_metrics_counter(out, "quicsteer_control_timeouts_total",
+			   "Control connections dropped at their deadline.", c->control_timeouts);
+}
+
+/* On libmicrohttpd's thread: never a lock the main thread holds for long. */
 int agent_metrics(void *ctx, FILE *out)
 {
 	struct agent *a = ctx;
@@ -316,26 +387,22 @@ int agent_metrics(void *ctx, FILE *out)
 		bpf_map__fd(s->maps.qs_be_stats),
 		bpf_map__fd(s->maps.qs_aux_stats),
 	};
-	struct qs_metric_names names = { vip_name, backend_name, a };
+	struct metric_names mn = { agent_view_get(a) };
+	struct qs_metric_names names = { vip_name, backend_name, &mn };
+	struct agent_intake_stats in;
+	struct agent_events_stats ev;
+	struct agent_counters c;
 	int err;
 
-	pthread_mutex_lock(&a->lock);
+	agent_intake_stats(a, &in);
+	agent_events_stats(a, &ev);
+	pthread_mutex_lock(&a->counters_lock);
+	c = a->counters;
+	pthread_mutex_unlock(&a->counters_lock);
 	err = qs_metrics_router(out, &maps, &names);
-	intake_metrics(out, a->intake);
-	registry_metrics(out, qs_cidreg_stats(a->cidreg), qs_expiry_stats(a->expiry));
-	qs_metrics_counter(out, "quicsteer_backends_down_total",
-			   "Backends marked down because their reports stopped.",
-			   a->counters.backends_down);
-	qs_metrics_counter(out, "quicsteer_backends_up_total",
-			   "Down backends back up on their next report.", a->counters.backends_up);
-	qs_metrics_counter(out, "quicsteer_reloads_total", "Configuration reloads applied.",
-			   a->counters.reloads);
-	qs_metrics_counter(out, "quicsteer_reloads_failed_total",
-			   "Reloads refused; the running configuration stayed.",
-			   a->counters.reloads_failed);
-	qs_metrics_counter(out, "quicsteer_maglev_slots_written_total",
-			   "Maglev slots written by configuration changes.",
-			   a->apply_stats.slots_written);
-	pthread_mutex_unlock(&a->lock);
+	intake_metrics(out, &in);
+	registry_metrics(out, &in, &ev);
+	agent_counter_metrics(out, &c, &ev);
+	agent_view_put(mn.v);
 	return err;
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * cid add|del|flush and flow flush (docs/control-protocol.md): the
- * operator's changes to the ID and address tables, made here so that the
- * registry and the map never disagree. An operator's ID is owned by
- * QS_CIDREG_OPERATOR in the registry and written with kind
- * QS_CID_OPERATOR, which the agent re-adopts as the operator's after a
- * restart: no report, snapshot or expiry removes it (cidreg.h).
+ * operator's changes to the ID and address tables. The main thread checks
+ * a request against the configuration and hands it, as a job, to the one
+ * thread that writes the table (the intake thread for qs_cids, so that the
+ * registry and the map never disagree; the events thread for qs_flows).
+ * An operator's ID is owned by QS_CIDREG_OPERATOR in the registry and
+ * written with kind QS_CID_OPERATOR, which the agent re-adopts as the
+ * operator's after a restart: no report, snapshot or expiry removes it
+ * (cidreg.h). Flushes that must walk a table do it a chunk per turn.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -72,88 +75,134 @@ static int length_fits(const struct qs_config *c, const struct qs_config_vip *v,
 	return -EINVAL;
 }
 
-/* cid add VIP-ID HEX backend ID */
-void agent_cid_add(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
+static struct agent_job *cid_job(enum agent_job_kind kind, __u32 vip_id, __u32 backend_id,
+				  const __u8 *cid, size_t len, const char *hex, struct agent_reply *r)
+{
+	struct agent_job *job = agent_job_new(kind);
+
+	if (!job) {
+		agent_reply_error(r, "cid: out of memory");
+		return NULL;
+	}
+	job->cid.vip_id = vip_id;
+	job->cid.backend_id = backend_id;
+	memcpy(job->cid.cid, cid, len);
+	job->cid.len = len;
+	snprintf(job->cid.hex, sizeof(job->cid.hex), "%s", hex);
+	return job;
+}
+
+static struct agent_job *filter_job(enum agent_job_kind kind, const struct qs_table_filter *f,
+				    struct agent_reply *r)
+{
+	struct agent_job *job = agent_job_new(kind);
+
+	if (!job) {
+		agent_reply_error(r, "flush: out of memory");
+		return NULL;
+	}
+	job->filter = *f;
+	return job;
+}
+
+/* cid add VIP-ID HEX backend ID: checked here, written by the intake thread. */
+struct agent_job *agent_cid_add(struct agent *a, const char *object, char **args, int n,
+				struct agent_reply *r)
 {
 	const struct qs_config_backend *be;
 	const struct qs_config_vip *v;
-	struct qs_cid_entry old;
-	struct qs_cid_key key;
 	__u8 cid[QS_CID_MAX_LEN];
-	__u32 vip_id, backend_id, replaced;
-	bool was_learned;
+	__u32 vip_id, backend_id;
 	size_t len;
-	int err;
 
 	(void)object;
 	if (n != 4 || strcmp(args[2], "backend")) {
 		agent_reply_error(r, "cid add: want VIP-ID HEX backend ID");
-		return;
+		return NULL;
 	}
 	if (qs_table_cid_parse(args[0], args[1], &vip_id, cid, &len, r->error, sizeof(r->error)) ||
 	    qs_table_backend_parse(args[3], &backend_id, r->error, sizeof(r->error)) ||
 	    known(a, vip_id, backend_id, r))
-		return;
+		return NULL;
 	v = vip_by_id(a->cfg, vip_id);
 	be = qs_config_find_backend_id(a->cfg, backend_id);
 	if (length_fits(a->cfg, v, args[1], len, r))
-		return;
+		return NULL;
 	if (!qs_config_backend_serves(be, v->name)) {
 		agent_reply_error(r, "backend \"%s\" (id %u) does not serve vip \"%s\"", be->name,
 				  backend_id, v->name);
-		return;
+		return NULL;
 	}
-	qs_cid_key_make(&key, vip_id, cid, len);
-	pthread_mutex_lock(&a->lock);
-	was_learned = !bpf_map_lookup_elem(a->cids_fd, &key, &old) && old.kind == QS_CID_LEARNED;
-	err = qs_cidreg_op_set(a->cidreg, vip_id, cid, len, backend_id, &replaced);
-	pthread_mutex_unlock(&a->lock);
+	return cid_job(AGENT_JOB_CID_ADD, vip_id, backend_id, cid, len, args[1], r);
+}
+
+/* cid del VIP-ID HEX: whoever holds it; a learned entry is the map's alone. */
+struct agent_job *agent_cid_del(struct agent *a, const char *object, char **args, int n,
+				struct agent_reply *r)
+{
+	__u8 cid[QS_CID_MAX_LEN];
+	__u32 vip_id;
+	size_t len;
+
+	(void)object;
+	if (n != 2) {
+		agent_reply_error(r, "cid del: want VIP-ID HEX");
+		return NULL;
+	}
+	if (qs_table_cid_parse(args[0], args[1], &vip_id, cid, &len, r->error, sizeof(r->error)) ||
+	    known(a, vip_id, QS_NO_BACKEND, r))
+		return NULL;
+	return cid_job(AGENT_JOB_CID_DEL, vip_id, QS_NO_BACKEND, cid, len, args[1], r);
+}
+
+static void cid_add_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+{
+	const struct agent_job_cid *c = &job->cid;
+	struct agent_reply *r = &job->reply;
+	struct qs_cid_entry old;
+	struct qs_cid_key key;
+	__u32 replaced;
+	bool was_learned;
+	int err;
+
+	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
+	was_learned = !bpf_map_lookup_elem(cids_fd, &key, &old) && old.kind == QS_CID_LEARNED;
+	err = qs_cidreg_op_set(reg, c->vip_id, c->cid, c->len, c->backend_id, &replaced);
 	if (err) {
-		agent_reply_error(r, "cid %s on vip %u: not written: %s", args[1], vip_id,
+		agent_reply_error(r, "cid %s on vip %u: not written: %s", c->hex, c->vip_id,
 				  strerror(-err));
 		return;
 	}
-	pr_info("control: cid %s on vip %u: operator's entry to backend %u\n", args[1], vip_id,
-		backend_id);
+	pr_info("control: cid %s on vip %u: operator's entry to backend %u\n", c->hex, c->vip_id,
+		c->backend_id);
 	r->o = json_object_new_object();
-	add_u32(r->o, "vip_id", vip_id);
-	json_object_object_add(r->o, "cid", json_object_new_string(args[1]));
-	add_u32(r->o, "backend_id", backend_id);
+	add_u32(r->o, "vip_id", c->vip_id);
+	json_object_object_add(r->o, "cid", json_object_new_string(c->hex));
+	add_u32(r->o, "backend_id", c->backend_id);
 	json_object_object_add(r->o, "replaced",
 			       replaced != QS_NO_BACKEND ? json_object_new_string(owner_name(replaced)) :
 			       was_learned		 ? json_object_new_string("learned") :
 							   NULL);
 }
 
-/* cid del VIP-ID HEX: whoever holds it; a learned entry is the map's alone. */
-void agent_cid_del(struct agent *a, const char *object, char **args, int n, struct agent_reply *r)
+static void cid_del_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
 {
+	const struct agent_job_cid *c = &job->cid;
+	struct agent_reply *r = &job->reply;
 	struct qs_cid_entry e;
 	struct qs_cid_key key;
-	__u8 cid[QS_CID_MAX_LEN];
-	__u32 vip_id, owner = QS_NO_BACKEND;
+	__u32 owner = QS_NO_BACKEND;
 	const char *kind = NULL;
-	size_t len;
 	int err;
 
-	(void)object;
-	if (n != 2) {
-		agent_reply_error(r, "cid del: want VIP-ID HEX");
-		return;
-	}
-	if (qs_table_cid_parse(args[0], args[1], &vip_id, cid, &len, r->error, sizeof(r->error)) ||
-	    known(a, vip_id, QS_NO_BACKEND, r))
-		return;
-	qs_cid_key_make(&key, vip_id, cid, len);
-	pthread_mutex_lock(&a->lock);
-	err = bpf_map_lookup_elem(a->cids_fd, &key, &e) ? -errno : 0;
-	if (!qs_cidreg_remove(a->cidreg, vip_id, cid, len, &owner))
+	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
+	err = bpf_map_lookup_elem(cids_fd, &key, &e) ? -errno : 0;
+	if (!qs_cidreg_remove(reg, c->vip_id, c->cid, c->len, &owner))
 		kind = owner_name(owner);
-	else if (!err && e.kind == QS_CID_LEARNED && !qs_cid_del(a->cids_fd, &key))
+	else if (!err && e.kind == QS_CID_LEARNED && !qs_cid_del(cids_fd, &key))
 		kind = "learned";
-	pthread_mutex_unlock(&a->lock);
 	if (!kind) {
-		agent_reply_error(r, "cid %s on vip %u: not in the ID table", args[1], vip_id);
+		agent_reply_error(r, "cid %s on vip %u: not in the ID table", c->hex, c->vip_id);
 		return;
 	}
 	r->o = json_object_new_object();
@@ -161,149 +210,213 @@ void agent_cid_del(struct agent *a, const char *object, char **args, int n, stru
 	json_object_object_add(r->o, "backend_id", err ? NULL : json_object_new_int64(e.backend_id));
 }
 
-/* Keys collected by a scan, deleted after it: a hash walk must not delete as it goes. */
-struct keys {
+void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+{
+	if (job->kind == AGENT_JOB_CID_ADD)
+		cid_add_run(reg, cids_fd, job);
+	else if (job->kind == AGENT_JOB_CID_DEL)
+		cid_del_run(reg, cids_fd, job);
+	else
+		agent_reply_error(&job->reply, "not a job for the intake thread");
+}
+
+/*
+ * A flush's walk of qs_cids (learned entries) or qs_flows: a chunk of
+ * entries per step, the matching ones deleted as they are read.
+ */
+#define WALK_CHUNK 4096
+
+struct walk_delete {
+	struct qs_map_walk walk;
 	struct qs_table_filter f;
-	char *buf;
-	size_t n, cap, size;
+	bool cids;
+	long removed, reported, operator; /* reported and operator: the registry's part */
+	int err;
 };
 
-static int keys_add(struct keys *k, const void *key)
+static int walk_match(void *ctx, const void *key, const void *value)
 {
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 1024;
-		char *buf = realloc(k->buf, cap * k->size);
+	struct walk_delete *w = ctx;
+	__u32 vip_id, backend_id;
 
-		if (!buf)
-			return -ENOMEM;
-		k->buf = buf;
-		k->cap = cap;
+	if (w->cids) {
+		const struct qs_cid_entry *e = value;
+
+		if (e->kind != QS_CID_LEARNED)
+			return 0;
+		vip_id = ((const struct qs_cid_key *)key)->vip_id;
+		backend_id = e->backend_id;
+	} else {
+		vip_id = ((const struct qs_flow_key *)key)->vip_id;
+		backend_id = ((const struct qs_flow *)value)->backend_id;
 	}
-	memcpy(k->buf + k->n++ * k->size, key, k->size);
+	if ((w->f.vip_id != QS_MAX_VIPS && vip_id != w->f.vip_id) ||
+	    (w->f.backend_id != QS_NO_BACKEND && backend_id != w->f.backend_id))
+		return 0;
+	if (!bpf_map_delete_elem(w->walk.fd, key))
+		w->removed++;
+	else if (errno != ENOENT) /* gone meanwhile (LRU, expiry): fine */
+		return -errno;
 	return 0;
 }
 
-static int learned_match(void *ctx, const void *key, const void *value)
+static bool walk_start(int fd, bool cids, struct agent_job *job)
 {
-	const struct qs_cid_key *ck = key;
-	const struct qs_cid_entry *e = value;
-	struct keys *k = ctx;
+	struct walk_delete *w = calloc(1, sizeof(*w));
+	int err = w ? qs_map_walk_init(&w->walk, fd,
+				      cids ? sizeof(struct qs_cid_key) : sizeof(struct qs_flow_key),
+				      cids ? sizeof(struct qs_cid_entry) : sizeof(struct qs_flow),
+				      WALK_CHUNK) :
+		      -ENOMEM;
 
-	if (e->kind != QS_CID_LEARNED ||
-	    (k->f.vip_id != QS_MAX_VIPS && ck->vip_id != k->f.vip_id) ||
-	    (k->f.backend_id != QS_NO_BACKEND && e->backend_id != k->f.backend_id))
-		return 0;
-	return keys_add(k, key);
-}
-
-static int flow_match(void *ctx, const void *key, const void *value)
-{
-	const struct qs_flow_key *fk = key;
-	const struct qs_flow *f = value;
-	struct keys *k = ctx;
-
-	if ((k->f.vip_id != QS_MAX_VIPS && fk->vip_id != k->f.vip_id) ||
-	    (k->f.backend_id != QS_NO_BACKEND && f->backend_id != k->f.backend_id))
-		return 0;
-	return keys_add(k, key);
-}
-
-/* Every entry of fd matching k's filter goes; the count removed, or -errno. */
-static long scan_delete(int fd, size_t value_size, qs_map_scan_fn match, struct keys *k)
-{
-	long removed = 0;
-	int err = qs_map_scan(fd, k->size, value_size, match, k);
-
-	for (size_t i = 0; !err && i < k->n; i++) {
-		if (!bpf_map_delete_elem(fd, k->buf + i * k->size))
-			removed++;
-		else if (errno != ENOENT) /* gone meanwhile (LRU, expiry): fine */
-			err = -errno;
+	if (err) {
+		free(w);
+		agent_reply_error(&job->reply, "%s flush: %s", cids ? "cid" : "flow",
+				  strerror(-err));
+		return false;
 	}
-	free(k->buf);
-	return err ? err : removed;
+	w->f = job->filter;
+	w->cids = cids;
+	job->work = w;
+	return true;
+}
+
+static void walk_free(struct agent_job *job)
+{
+	struct walk_delete *w = job->work;
+
+	qs_map_walk_free(&w->walk);
+	free(w);
+	job->work = NULL;
+}
+
+static void flush_answer(struct agent_job *job)
+{
+	struct walk_delete *w = job->work;
+	struct agent_reply *r = &job->reply;
+	json_object *rm;
+
+	if (w->err && w->cids)
+		agent_reply_error(r, "cid flush: %s: %s (reported and operator's IDs flushed)",
+				  QS_MAP_CIDS, strerror(-w->err));
+	else if (w->err)
+		agent_reply_error(r, "flow flush: %s: %s", QS_MAP_FLOWS, strerror(-w->err));
+	else if (w->cids) {
+		pr_info("control: cid flush: %ld learned, %ld reported, %ld operator's\n",
+			w->removed, w->reported, w->operator);
+		r->o = json_object_new_object();
+		rm = json_object_new_object();
+		json_object_object_add(rm, "learned", json_object_new_int64(w->removed));
+		json_object_object_add(rm, "reported", json_object_new_int64(w->reported));
+		json_object_object_add(rm, "operator", json_object_new_int64(w->operator));
+		json_object_object_add(r->o, "removed", rm);
+	} else {
+		pr_info("control: flow flush: %ld address entries\n", w->removed);
+		r->o = json_object_new_object();
+		json_object_object_add(r->o, "removed", json_object_new_int64(w->removed));
+	}
+	walk_free(job);
+}
+
+bool agent_cid_flush_step(struct agent_job *job)
+{
+	struct walk_delete *w = job->work;
+	int ret = 1;
+
+	if (w->f.kinds & QS_TF_LEARNED || !w->cids)
+		ret = qs_map_walk_step(&w->walk, walk_match, w);
+	if (!ret)
+		return false;
+	if (ret < 0)
+		w->err = ret;
+	flush_answer(job);
+	return true;
+}
+
+void agent_cid_flush_abandon(struct agent_job *job)
+{
+	walk_free(job);
+	agent_reply_error(&job->reply, "flush: the agent stopped before it ended");
+}
+
+bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+{
+	const struct qs_table_filter *f = &job->filter;
+	struct walk_delete *w;
+	long reported = 0, operator = 0;
+
+	if (f->kinds & QS_TF_REPORTED)
+		reported = qs_cidreg_flush(reg, f->vip_id, f->backend_id, QS_CIDREG_FLUSH_REPORTED);
+	if (f->kinds & QS_TF_OPERATOR)
+		operator = qs_cidreg_flush(reg, f->vip_id, f->backend_id, QS_CIDREG_FLUSH_OPERATOR);
+	if (reported < 0 || operator < 0) {
+		agent_reply_error(&job->reply, "cid flush: out of memory");
+		return false;
+	}
+	if (!walk_start(cids_fd, true, job))
+		return false;
+	w = job->work;
+	w->reported = reported;
+	w->operator = operator;
+	if (f->kinds & QS_TF_LEARNED)
+		return true;
+	agent_cid_flush_step(job); /* nothing to walk: the answer now */
+	return false;
+}
+
+bool agent_flow_flush_start(int flows_fd, struct agent_job *job)
+{
+	return walk_start(flows_fd, false, job);
+}
+
+bool agent_flushes_step(struct agent *a, struct agent_job **running)
+{
+	struct agent_job **pp = running, *job;
+
+	while ((job = *pp)) {
+		if (!agent_cid_flush_step(job)) {
+			pp = &job->next;
+			continue;
+		}
+		*pp = job->next;
+		agent_jobq_push(&a->done, job);
+	}
+	return *running != NULL;
+}
+
+void agent_flushes_abandon(struct agent *a, struct agent_job **running)
+{
+	struct agent_job *job;
+
+	while ((job = *running)) {
+		*running = job->next;
+		agent_cid_flush_abandon(job);
+		agent_jobq_push(&a->done, job);
+	}
 }
 
 /* cid flush [vip ID] [backend ID] [learned|reported|operator|all] */
-void agent_cid_flush(struct agent *a, const char *object, char **args, int n,
-		     struct agent_reply *r)
+struct agent_job *agent_cid_flush(struct agent *a, const char *object, char **args, int n,
+				  struct agent_reply *r)
 {
-	struct keys k = { .size = sizeof(struct qs_cid_key) };
-	long learned = 0, reported = 0, operator = 0;
+	struct qs_table_filter f;
 
 	(void)object;
-	if (qs_table_filter_parse(n, args, 1, &k.f, r->error, sizeof(r->error)) ||
-	    known(a, k.f.vip_id, k.f.backend_id, r))
-		return;
-	pthread_mutex_lock(&a->lock);
-	if (k.f.kinds & QS_TF_REPORTED)
-		reported = qs_cidreg_flush(a->cidreg, k.f.vip_id, k.f.backend_id,
-					   QS_CIDREG_FLUSH_REPORTED);
-	if (k.f.kinds & QS_TF_OPERATOR)
-		operator = qs_cidreg_flush(a->cidreg, k.f.vip_id, k.f.backend_id,
-					  QS_CIDREG_FLUSH_OPERATOR);
-	if (k.f.kinds & QS_TF_LEARNED)
-		learned = scan_delete(a->cids_fd, sizeof(struct qs_cid_entry), learned_match, &k);
-	pthread_mutex_unlock(&a->lock);
-	if (learned < 0) {
-		agent_reply_error(r, "cid flush: %s: %s (reported and operator's IDs flushed)",
-				  QS_MAP_CIDS, strerror(-learned));
-		return;
-	}
-	pr_info("control: cid flush: %ld learned, %ld reported, %ld operator's\n", learned,
-		reported, operator);
-	r->o = json_object_new_object();
-	json_object *rm = json_object_new_object();
-	json_object_object_add(rm, "learned", json_object_new_int64(learned));
-	json_object_object_add(rm, "reported", json_object_new_int64(reported));
-	json_object_object_add(rm, "operator", json_object_new_int64(operator));
-	json_object_object_add(r->o, "removed", rm);
+	if (qs_table_filter_parse(n, args, 1, &f, r->error, sizeof(r->error)) ||
+	    known(a, f.vip_id, f.backend_id, r))
+		return NULL;
+	return filter_job(AGENT_JOB_CID_FLUSH, &f, r);
 }
 
 /* flow flush [vip ID] [backend ID] */
-void agent_flow_flush(struct agent *a, const char *object, char **args, int n,
-		      struct agent_reply *r)
+struct agent_job *agent_flow_flush(struct agent *a, const char *object, char **args, int n,
+				   struct agent_reply *r)
 {
-	struct keys k = { .size = sizeof(struct qs_flow_key) };
-	long removed;
+	struct qs_table_filter f;
 
 	(void)object;
-	if (qs_table_filter_parse(n, args, 0, &k.f, r->error, sizeof(r->error)) ||
-	    known(a, k.f.vip_id, k.f.backend_id, r))
-		return;
-	pthread_mutex_lock(&a->lock);
-	removed = scan_delete(a->flows_fd, sizeof(struct qs_flow), flow_match, &k);
-	pthread_mutex_unlock(&a->lock);
-	if (removed < 0) {
-		agent_reply_error(r, "flow flush: %s: %s", QS_MAP_FLOWS, strerror(-removed));
-		return;
-	}
-	pr_info("control: flow flush: %ld address entries\n", removed);
-	r->o = json_object_new_object();
-	json_object_object_add(r->o, "removed", json_object_new_int64(removed));
-}
-
-void agent_tables_forget(struct agent *a, const struct qs_config *prev,
-			 const struct qs_config *next)
-{
-	long n;
-
-	for (size_t i = 0; i < prev->n_vips; i++) {
-		if (vip_by_id(next, prev->vips[i].id))
-			continue;
-		n = qs_cidreg_flush(a->cidreg, prev->vips[i].id, QS_NO_BACKEND,
-				    QS_CIDREG_FLUSH_OPERATOR);
-		if (n)
-			pr_info("vip %s removed: %ld operator's IDs on it removed\n",
-				prev->vips[i].name, n);
-	}
-	for (size_t i = 0; i < prev->n_backends; i++) {
-		if (qs_config_find_backend_id(next, prev->backends[i].id))
-			continue;
-		n = qs_cidreg_flush(a->cidreg, QS_MAX_VIPS, prev->backends[i].id,
-				    QS_CIDREG_FLUSH_OPERATOR);
-		if (n)
-			pr_info("backend %s removed: %ld operator's IDs to it removed\n",
-				prev->backends[i].name, n);
-	}
+	if (qs_table_filter_parse(n, args, 0, &f, r->error, sizeof(r->error)) ||
+	    known(a, f.vip_id, f.backend_id, r))
+		return NULL;
+	return filter_job(AGENT_JOB_FLOW_FLUSH, &f, r);
 }

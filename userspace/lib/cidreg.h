@@ -46,6 +46,7 @@ struct qs_cidreg_stats {
 	__u64 sink_errors; /* map writes that failed */
 	__u64 live; /* IDs backends hold now */
 	__u64 operator; /* the operator's entries now */
+	__u64 pending; /* IDs removed whose map entries qs_cidreg_work has yet to delete */
 };
 
 struct qs_cidreg;
@@ -56,6 +57,13 @@ void qs_cidreg_free(struct qs_cidreg *reg);
 /*
  * Makes incarnation the backend's current one. A change purges every ID the
  * previous incarnation registered. Returns 1 if it changed, 0 if not.
+ *
+ * Purges, like every removal in bulk (a backend removed, a flush, the IDs a
+ * snapshot no longer lists), cost nothing per ID when they are made: the
+ * IDs are gone from the registry at once (a lookup no longer finds them,
+ * anyone may issue them again), and their map entries are deleted by
+ * qs_cidreg_work, a bounded batch per call, so that one backend's restart
+ * with a million IDs never holds up the next datagram.
  */
 int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarnation);
 
@@ -103,6 +111,13 @@ int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 b
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id);
 
 /*
+ * Deletes the map entries of at most budget removed IDs (one sink batch
+ * per 4096, oldest removal first); returns how many still wait (stats'
+ * pending). Callers run it between datagrams until it returns 0.
+ */
+size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget);
+
+/*
  * The operator's entries (`quicsteer cid add`): owned by no backend but by
  * QS_CIDREG_OPERATOR, written with kind QS_CID_OPERATOR. No report touches
  * them: a backend's issue of the ID is a conflict (refused, counted), its
@@ -137,14 +152,14 @@ enum {
 };
 /*
  * Removes the IDs of the kinds in which on vip_id (QS_MAX_VIPS: any) that
- * route to backend_id (QS_NO_BACKEND: any); returns how many. A backend's
- * incarnation and snapshot stand: its next snapshot brings back what it
- * still holds.
+ * route to backend_id (QS_NO_BACKEND: any); returns how many, or -ENOMEM.
+ * A backend's incarnation and snapshot stand: its next snapshot brings
+ * back what it still holds. Their map entries go by qs_cidreg_work.
  */
 long qs_cidreg_flush(struct qs_cidreg *reg, __u32 vip_id, __u32 backend_id, unsigned int which);
 
 /* Owner of an ID; -ENOENT if none. */
-int qs_cidreg_owner(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+int qs_cidreg_owner(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		    __u32 *backend_id);
 const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg);
 

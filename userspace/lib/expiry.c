@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Learned IDs wait in a hash table that also keeps insertion order. With
- * one TTL for all, deadlines grow in that order, so a sweep only looks at
+ * one TTL for all, deadlines grow in that order, so expiry only looks at
  * the oldest entries until it meets one still in time.
  */
 #include <errno.h>
@@ -20,10 +20,21 @@ struct learned {
 };
 
 struct qs_expiry {
-	int cids_fd, flows_fd;
-	__u64 learned_ttl_ns, flow_idle_ns;
+	int cids_fd;
+	__u64 learned_ttl_ns;
 	struct learned *pending; /* in deadline order */
 	struct qs_expiry_stats stats;
+};
+
+/* Entries of qs_flows read per step: a few hundred microseconds of work. */
+#define FLOW_SWEEP_CHUNK 1024
+
+struct qs_flow_sweep {
+	__u64 flow_idle_ns;
+	__u64 now_ns; /* of the step running */
+	__u64 kept; /* entries the pass found in use so far */
+	struct qs_map_walk walk;
+	struct qs_flow_sweep_stats stats;
 };
 
 __u64 qs_now_coarse_ns(void)
@@ -34,11 +45,11 @@ __u64 qs_now_coarse_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-struct qs_expiry *qs_expiry_new(int cids_fd, int flows_fd, __u64 learned_ttl_ns, __u64 flow_idle_ns)
+struct qs_expiry *qs_expiry_new(int cids_fd, __u64 learned_ttl_ns)
 {
 	struct qs_expiry *x;
 
-	if (!learned_ttl_ns || flow_idle_ns < QS_FLOW_IDLE_MIN_NS) {
+	if (!learned_ttl_ns) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -46,19 +57,16 @@ struct qs_expiry *qs_expiry_new(int cids_fd, int flows_fd, __u64 learned_ttl_ns,
 	if (!x)
 		return NULL;
 	x->cids_fd = cids_fd;
-	x->flows_fd = flows_fd;
 	x->learned_ttl_ns = learned_ttl_ns;
-	x->flow_idle_ns = flow_idle_ns;
 	return x;
 }
 
-int qs_expiry_set_times(struct qs_expiry *x, __u64 learned_ttl_ns, __u64 flow_idle_ns)
+int qs_expiry_set_ttl(struct qs_expiry *x, __u64 learned_ttl_ns)
 {
-	if (!learned_ttl_ns || flow_idle_ns < QS_FLOW_IDLE_MIN_NS)
+	if (!learned_ttl_ns)
 		return -EINVAL;
 	/* IDs already waiting keep their deadlines; new ones get the new TTL */
 	x->learned_ttl_ns = learned_ttl_ns;
-	x->flow_idle_ns = flow_idle_ns;
 	return 0;
 }
 
@@ -154,45 +162,104 @@ static int expire_learned(struct qs_expiry *x, struct learned *l)
 	return 0;
 }
 
-static int scan_flow(void *ctx, const void *key, const void *value)
-{
-	const struct qs_flow *f = value;
-	struct scan_ctx *c = ctx;
-	struct qs_expiry *x = c->x;
-
-	if (f->last_seen_ns + x->flow_idle_ns > c->now) {
-		c->kept++;
-		return 0;
-	}
-	if (bpf_map_delete_elem(x->flows_fd, key) == 0)
-		x->stats.flows_expired++;
-	else if (errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-int qs_expiry_sweep(struct qs_expiry *x, __u64 now_ns)
+int qs_expiry_expire(struct qs_expiry *x, __u64 now_ns, size_t budget)
 {
 	struct learned *l, *tmp;
 	int err;
 
 	HASH_ITER (hh, x->pending, l, tmp) {
 		if (l->deadline_ns > now_ns)
-			break;
+			return 0;
+		if (!budget--)
+			return 1;
 		err = expire_learned(x, l);
 		if (err)
 			return err;
 	}
-	struct scan_ctx c = { x, now_ns, 0 };
+	return 0;
+}
 
-	err = qs_map_scan(x->flows_fd, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
-			  scan_flow, &c);
-	if (!err)
-		x->stats.flows = c.kept;
-	return err;
+__u64 qs_expiry_next_deadline(const struct qs_expiry *x)
+{
+	return x->pending ? x->pending->deadline_ns : 0;
 }
 
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)
 {
 	return &x->stats;
+}
+
+struct qs_flow_sweep *qs_flow_sweep_new(int flows_fd, __u64 flow_idle_ns)
+{
+	struct qs_flow_sweep *s;
+
+	if (flow_idle_ns < QS_FLOW_IDLE_MIN_NS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->flow_idle_ns = flow_idle_ns;
+	if (qs_map_walk_init(&s->walk, flows_fd, sizeof(struct qs_flow_key),
+			     sizeof(struct qs_flow), FLOW_SWEEP_CHUNK)) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+void qs_flow_sweep_free(struct qs_flow_sweep *s)
+{
+	if (!s)
+		return;
+	qs_map_walk_free(&s->walk);
+	free(s);
+}
+
+int qs_flow_sweep_set_idle(struct qs_flow_sweep *s, __u64 flow_idle_ns)
+{
+	if (flow_idle_ns < QS_FLOW_IDLE_MIN_NS)
+		return -EINVAL;
+	s->flow_idle_ns = flow_idle_ns;
+	return 0;
+}
+
+static int sweep_flow(void *ctx, const void *key, const void *value)
+{
+	const struct qs_flow *f = value;
+	struct qs_flow_sweep *s = ctx;
+
+	if (f->last_seen_ns + s->flow_idle_ns > s->now_ns) {
+		s->kept++;
+		return 0;
+	}
+	if (bpf_map_delete_elem(s->walk.fd, key) == 0)
+		s->stats.flows_expired++;
+	else if (errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int qs_flow_sweep_step(struct qs_flow_sweep *s, __u64 now_ns)
+{
+	int ret;
+
+	s->now_ns = now_ns;
+	ret = qs_map_walk_step(&s->walk, sweep_flow, s);
+	if (ret == 1) {
+		s->stats.flows = s->kept;
+		s->stats.passes++;
+	}
+	if (ret) /* a pass ended, or failed: the next step starts another */
+		s->kept = 0;
+	if (ret < 0)
+		s->walk.first = 1;
+	return ret;
+}
+
+const struct qs_flow_sweep_stats *qs_flow_sweep_stats(const struct qs_flow_sweep *s)
+{
+	return &s->stats;
 }

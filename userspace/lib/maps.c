@@ -301,6 +301,51 @@ int qs_prog_run(int prog_fd, struct qs_prog_run *run)
 
 #define SCAN_CHUNK 4096
 
+int qs_map_walk_init(struct qs_map_walk *w, int fd, size_t key_size, size_t value_size,
+		     __u32 chunk)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->key_size = key_size;
+	w->value_size = value_size;
+	w->chunk = chunk;
+	w->first = 1;
+	w->keys = malloc(chunk * key_size);
+	w->values = malloc(chunk * value_size);
+	if (!w->keys || !w->values) {
+		qs_map_walk_free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void qs_map_walk_free(struct qs_map_walk *w)
+{
+	free(w->keys);
+	free(w->values);
+	w->keys = w->values = NULL;
+}
+
+int qs_map_walk_step(struct qs_map_walk *w, qs_map_scan_fn fn, void *ctx)
+{
+	__u32 count = w->chunk;
+	int end = 0, err = 0;
+
+	/* the kernel's batch cursor (a bucket or an index) says where the next one starts */
+	if (bpf_map_lookup_batch(w->fd, w->first ? NULL : &w->batch, &w->batch, w->keys, w->values,
+				 &count, NULL)) {
+		if (errno != ENOENT)
+			return -errno;
+		end = 1; /* the last batch, possibly with entries */
+	}
+	w->first = 0;
+	for (__u32 i = 0; i < count && !err; i++)
+		err = fn(ctx, w->keys + i * w->key_size, w->values + i * w->value_size);
+	if (end)
+		w->first = 1;
+	return err ? err : end;
+}
+
 int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, void *ctx)
 {
 	return qs_map_scan_after(fd, key_size, value_size, NULL, fn, ctx);
@@ -309,37 +354,21 @@ int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, v
 int qs_map_scan_after(int fd, size_t key_size, size_t value_size, const void *after,
 		      qs_map_scan_fn fn, void *ctx)
 {
-	char *keys = malloc(SCAN_CHUNK * key_size), *values = malloc(SCAN_CHUNK * value_size);
-	__u64 batch = 0;
-	int err = 0, done = 0;
+	struct qs_map_walk w;
+	int err;
 
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (after && key_size > sizeof(batch)) {
-		err = -EINVAL;
-		goto out;
-	}
+	if (after && key_size > sizeof(w.batch))
+		return -EINVAL;
+	err = qs_map_walk_init(&w, fd, key_size, value_size, SCAN_CHUNK);
+	if (err)
+		return err;
 	/* the kernel's generic batch takes the key before the first wanted */
-	if (after)
-		memcpy(&batch, after, key_size);
-	for (int first = !after; !done && !err; first = 0) {
-		__u32 count = SCAN_CHUNK;
-
-		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, values, &count,
-					 NULL)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				break;
-			}
-			done = 1; /* the last batch, possibly with entries */
-		}
-		for (__u32 i = 0; i < count && !err; i++)
-			err = fn(ctx, keys + i * key_size, values + i * value_size);
+	if (after) {
+		memcpy(&w.batch, after, key_size);
+		w.first = 0;
 	}
-out:
-	free(keys);
-	free(values);
-	return err;
+	while (!(err = qs_map_walk_step(&w, fn, ctx)))
+		;
+	qs_map_walk_free(&w);
+	return err == 1 ? 0 : err;
 }

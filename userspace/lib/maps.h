@@ -51,17 +51,42 @@ int qs_counter_read_u64(int fd, __u32 index, __u64 *sum);
 int qs_cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len);
 
 /*
- * Calls fn for every entry of a hash map, a batch of lookups at a time;
- * stops at the first non-zero return and returns it, or -errno.
+ * Calls fn for every entry of a map (hash or array), a batch of lookups at
+ * a time; stops at the first non-zero return and returns it (1: 0), or
+ * -errno.
  */
 typedef int (*qs_map_scan_fn)(void *ctx, const void *key, const void *value);
 int qs_map_scan(int fd, size_t key_size, size_t value_size, qs_map_scan_fn fn, void *ctx);
 /*
  * The same for an array (keys of at most 8 bytes), from the key after
- * *after on: fn returns 1 to stop once past what it wants.
+ * *after on: fn returns 1 to stop once past what it wants (the scan then
+ * returns 0).
  */
 int qs_map_scan_after(int fd, size_t key_size, size_t value_size, const void *after,
 		      qs_map_scan_fn fn, void *ctx);
+
+/*
+ * A walk over a map a chunk of entries per step, for callers that must
+ * not stay in one walk for long: each step is one batched lookup.
+ * Deleting entries already seen is safe between steps.
+ */
+struct qs_map_walk {
+	int fd;
+	size_t key_size, value_size;
+	__u32 chunk;
+	int first; /* the next step starts a new pass */
+	__u64 batch; /* the kernel's cursor */
+	char *keys, *values;
+};
+int qs_map_walk_init(struct qs_map_walk *w, int fd, size_t key_size, size_t value_size,
+		     __u32 chunk);
+void qs_map_walk_free(struct qs_map_walk *w);
+/*
+ * Calls fn on the next chunk of entries: 0 while the pass goes on, 1 when
+ * it ended with this step (the next step starts another), fn's non-zero
+ * return, or -errno.
+ */
+int qs_map_walk_step(struct qs_map_walk *w, qs_map_scan_fn fn, void *ctx);
 
 /* One run of an XDP program over a frame (BPF_PROG_TEST_RUN, repeat 1). */
 struct qs_prog_run {

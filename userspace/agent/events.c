@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The events thread: everything the data path tells the agent, and the
+ * address table. It reads the ring buffer (learned IDs go on to the intake
+ * thread, which expires them; every record goes to the monitors), serves
+ * the monitor subscribers, sweeps idle entries from qs_flows and runs
+ * `flow flush`: the one writer of qs_flows besides the data path.
+ *
+ * One turn reads at most EVENTS_RING records, EVENTS_NOTICES report
+ * notices, one chunk of the sweep and of each flush, then returns to
+ * epoll (at once if work is left), so a flood of packets with unknown IDs
+ * costs this thread, and at worst lost ring records, never a report.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+#include "log.h"
+#include "quicsteer.skel.h"
+
+#define EVENTS_RING 1024 /* records per turn */
+#define EVENTS_NOTICES 64
+#define EVENTS_JOBS 8
+#define NOTICE_RING_ITEMS 256
+#define SWEEP_EVERY_NS (10ull * 1000000000ull)
+#define EVENTS_IDLE_MS 1000
+/* What ring_record returns to end a turn's reading: ring_buffer__consume passes it on. */
+#define RING_TURN_FULL (-EAGAIN)
+
+struct agent_events {
+	struct agent *a;
+	struct agent_worker w;
+	int ring_fd;
+	struct ring_buffer *ring;
+	struct agent_ring notices; /* struct agent_report_notice, from the intake thread */
+	struct agent_monitor *monitor;
+	struct agent_view *view; /* for names: refreshed each turn */
+	struct qs_flow_sweep *sweep;
+	int flows_fd;
+	bool sweeping;
+	__u64 next_sweep_ns;
+	struct agent_job *flushes;
+	unsigned int turn_records;
+	__u64 notices_dropped_seen;
+
+	pthread_mutex_t pub_lock;
+	struct agent_events_stats pub, own;
+};
+
+static int ring_record(void *ctx, void *data, size_t size)
+{
+	struct agent_events *e = ctx;
+	const struct qs_event *ev = data;
+
+	if (size < sizeof(*ev))
+		return 0;
+	e->own.events++;
+	if (ev->type == QS_EV_LEARNED_CID)
+		agent_intake_learned(e->a, ev);
+	agent_monitor_event(e->monitor, e->w.epoll_fd, e->view, ev);
+	return ++e->turn_records < EVENTS_RING ? 0 : RING_TURN_FULL;
+}
+
+int agent_events_open(struct agent *a)
+{
+	struct quicsteer_bpf *s = a->router.skel;
+	struct agent_events *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	a->events = e;
+	e->a = a;
+	e->w.epoll_fd = e->w.jobs.efd = e->notices.efd = -1;
+	pthread_mutex_init(&e->pub_lock, NULL);
+	e->flows_fd = bpf_map__fd(s->maps.qs_flows);
+	e->view = agent_view_get(a);
+	e->monitor = agent_monitor_new();
+	e->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, e, NULL);
+	e->sweep = qs_flow_sweep_new(e->flows_fd, a->cfg->flow_idle_ms * 1000000ull);
+	if (!e->monitor || !e->ring || !e->sweep)
+		return errno ? -errno : -ENOMEM;
+	e->ring_fd = ring_buffer__epoll_fd(e->ring);
+	e->next_sweep_ns = qs_now_coarse_ns() + SWEEP_EVERY_NS;
+	err = agent_worker_init(&e->w) ?:
+		      agent_ring_init(&e->notices, sizeof(struct agent_report_notice),
+				      NOTICE_RING_ITEMS);
+	return err;
+}
+
+void agent_events_post(struct agent *a, struct agent_job *job)
+{
+	agent_jobq_push(&a->events->w.jobs, job);
+}
+
+void agent_events_report(struct agent *a, const void *buf, size_t len, int reason)
+{
+	struct agent_report_notice n = { .len = len < sizeof(n.buf) ? len : sizeof(n.buf),
+					 .reason = reason };
+
+	memcpy(n.buf, buf, n.len);
+	agent_ring_push(&a->events->notices, &n);
+}
+
+void agent_events_stats(struct agent *a, struct agent_events_stats *out)
+{
+	struct agent_events *e = a->events;
+
+	pthread_mutex_lock(&e->pub_lock);
+	*out = e->pub;
+	pthread_mutex_unlock(&e->pub_lock);
+}
+
+static void stats_publish(struct agent_events *e)
+{
+	e->own.flows = *qs_flow_sweep_stats(e->sweep);
+	pthread_mutex_lock(&e->pub_lock);
+	e->pub = e->own;
+	pthread_mutex_unlock(&e->pub_lock);
+	atomic_store(&e->a->monitor_subscribers, agent_monitor_count(e->monitor));
+}
+
+/* Up to EVENTS_RING records; true if the ring may hold more. */
+static bool ring_read(struct agent_events *e)
+{
+	int err;
+
+	e->turn_records = 0;
+	err = ring_buffer__consume(e->ring);
+	if (err == RING_TURN_FULL) {
+		e->own.turns_full++;
+		return true;
+	}
+	if (err < 0 && err != -EINTR)
+		pr_warn("ring buffer %s: %s\n", QS_MAP_EVENTS, strerror(-err));
+	return false;
+}
+
+static bool notices_read(struct agent_events *e)
+{
+	static struct agent_report_notice n[16];
+	size_t got, total = 0;
+	__u64 dropped = agent_ring_dropped(&e->notices);
+
+	if (dropped != e->notices_dropped_seen) {
+		agent_monitor_lost(e->monitor, dropped - e->notices_dropped_seen);
+		e->own.notices_lost += dropped - e->notices_dropped_seen;
+		e->notices_dropped_seen = dropped;
+	}
+	while (total < EVENTS_NOTICES &&
+	       (got = agent_ring_pop(&e->notices, n, sizeof(n) / sizeof(n[0])))) {
+		for (size_t i = 0; i < got; i++)
+			agent_monitor_report(e->monitor, e->w.epoll_fd, e->view, &n[i]);
+		total += got;
+	}
+	return total == EVENTS_NOTICES;
+}
+
+static void job_done(struct agent_events *e, struct agent_job *job)
+{
+	agent_jobq_push(&e->a->done, job);
+}
+
+static void job_run(struct agent_events *e, struct agent_job *job)
+{
+	switch (job->kind) {
+	case AGENT_JOB_SUBSCRIBE:
+		/* the answer goes from here: the connection is ours now */
+		agent_monitor_subscribe(e->monitor, e->w.epoll_fd, job->fd);
+		job->fd = -1;
+		break;
+	case AGENT_JOB_FLOW_FLUSH:
+		if (agent_flow_flush_start(e->flows_fd, job)) {
+			job->next = e->flushes;
+			e->flushes = job;
+			return;
+		}
+		break;
+	default:
+		agent_reply_error(&job->reply, "not a job for the events thread");
+		break;
+	}
+	job_done(e, job);
+}
+
+/* A newer configuration: its names, and its idle time for the sweep. */
+static void view_refresh(struct agent_events *e)
+{
+	if (atomic_load(&e->a->view_published) == e->view->gen)
+		return;
+	agent_view_put(e->view);
+	e->view = agent_view_get(e->a);
+	qs_flow_sweep_set_idle(e->sweep, e->view->flow_idle_ns);
+}
+
+/* One chunk of the address-table sweep when one is due; true while a pass runs. */
+static bool sweep_step(struct agent_events *e, __u64 now)
+{
+	int ret;
+
+	if (!e->sweeping && now < e->next_sweep_ns)
+		return false;
+	e->sweeping = true;
+	ret = qs_flow_sweep_step(e->sweep, now);
+	if (ret < 0)
+		pr_warn("address table %s: sweep: %s\n", QS_MAP_FLOWS, strerror(-ret));
+	if (ret) {
+		e->sweeping = false;
+		e->next_sweep_ns = now + SWEEP_EVERY_NS;
+	}
+	return e->sweeping;
+}
+
+static bool turn(struct agent_events *e, const struct epoll_event *evs, int n)
+{
+	struct agent_job *job;
+	bool more = false;
+
+	view_refresh(e);
+	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+
+		if (fd == e->ring_fd)
+			more |= ring_read(e);
+		else if (fd == e->notices.efd)
+			more |= notices_read(e);
+		else if (fd != e->w.jobs.efd)
+			agent_monitor_readable(e->monitor, e->w.epoll_fd, fd);
+	}
+	for (int i = 0; i < EVENTS_JOBS && (job = agent_jobq_pop(&e->w.jobs)); i++)
+		job_run(e, job);
+	more |= agent_flushes_step(e->a, &e->flushes);
+	more |= sweep_step(e, qs_now_coarse_ns());
+	return more;
+}
+
+static void *events_main(void *arg)
+{
+	struct agent_events *e = arg;
+	struct epoll_event evs[32];
+	bool more = false;
+
+	while (!atomic_load(&e->w.stop)) {
+		int n = epoll_wait(e->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
+				   more ? 0 : EVENTS_IDLE_MS);
+
+		/* with work left, read the ring again even if epoll said nothing */
+		if (more && n == 0) {
+			evs[0].data.fd = e->ring_fd;
+			n = 1;
+		}
+		more = turn(e, evs, n < 0 ? 0 : n);
+		stats_publish(e);
+	}
+	return NULL;
+}
+
+int agent_events_start(struct agent *a)
+{
+	struct agent_events *e = a->events;
+	int err = agent_epoll_add(e->w.epoll_fd, e->ring_fd) ?:
+			  agent_epoll_add(e->w.epoll_fd, e->notices.efd);
+
+	stats_publish(e);
+	return err ?: agent_worker_start(&e->w, events_main, e, "qs-events");
+}
+
+void agent_events_stop(struct agent *a)
+{
+	struct agent_events *e = a->events;
+
+	if (!e)
+		return;
+	agent_worker_stop(a, &e->w);
+	agent_flushes_abandon(a, &e->flushes);
+	agent_monitor_free(e->monitor);
+	ring_buffer__free(e->ring);
+	qs_flow_sweep_free(e->sweep);
+	agent_view_put(e->view);
+	agent_ring_destroy(&e->notices);
+	free(e);
+	a->events = NULL;
+}
