@@ -81,6 +81,13 @@ inner()
 	has "metrics count the accepted report" "$metrics" 'quicsteer_reports_total{result="ok"} 1'
 	has "metrics count the routed packet" "$metrics" 'quicsteer_packets_total{reason="route_cid"}'
 	has "metrics show the ID table's occupancy" "$metrics" 'quicsteer_table_entries{table="cids"} 1'
+	turns=$(echo "$metrics" | awk '$1 == "quicsteer_intake_turn_seconds_count" { print $2 }')
+	inf=$(echo "$metrics" | awk '$1 == "quicsteer_intake_turn_seconds_bucket{le=\"+Inf\"}" { print $2 }')
+	if [ "${turns:-0}" -ge 2 ] && [ "$turns" = "$inf" ]; then
+		ok "metrics: the intake thread's turns, a histogram ($turns turns)"
+	else
+		not_ok "metrics: the intake thread's turns" "count '$turns', +Inf bucket '$inf'"
+	fi
 
 	check "SIGKILL: routing before" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
 	before=$(dump_state)

@@ -195,6 +195,8 @@ struct agent {
 	} while (0)
 
 /* reports.c: the intake thread */
+#define AGENT_TURN_BUCKETS 8
+extern const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS]; /* the last: no bound */
 struct agent_intake_stats {
 	__u64 counts[QS_REPORT_NR_REASONS]; /* datagrams by verdict */
 	__u64 ids; /* IDs in accepted datagrams */
@@ -202,6 +204,9 @@ struct agent_intake_stats {
 	struct qs_expiry_stats learned;
 	__u64 learned_lost; /* learned IDs the events thread could not hand over */
 	__u64 turns; /* loop turns: the thread is alive */
+	/* how long a turn's work took: what a report may wait behind */
+	__u64 turn_le[AGENT_TURN_BUCKETS]; /* turns that took at most agent_turn_bounds_ns[i] */
+	__u64 turn_sum_ns, turn_max_ns;
 };
 int agent_keys_load(struct agent *a, const struct qs_config *cfg);
 /* Registry, intake and expiry from the pins (a restart), sockets opened: not running yet. */

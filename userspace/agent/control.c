@@ -284,6 +284,7 @@ static json_object *status(struct agent *a)
 	add_i64(o, "learned_tracked", in.learned.tracked);
 	add_i64(o, "ids_operator", in.reg.operator);
 	add_i64(o, "ids_pending_removal", in.reg.pending);
+	add_i64(o, "intake_turn_max_us", in.turn_max_ns / 1000);
 	add_i64(o, "flows_last_sweep", ev.flows.flows);
 	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
 						     a->router.skel->progs.quicsteer_router)));

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,6 +59,18 @@ struct agent_intake {
 	_Atomic __u64 last_seen[QS_MAX_BACKENDS];
 	atomic_bool drain[QS_MAX_BACKENDS];
 };
+
+const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
+	50000, 100000, 250000, 500000, 1000000, 2500000, 10000000, ~0ull,
+};
+
+static __u64 now_precise_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 /* Reads every backend's key first, so a bad file changes nothing. */
 int agent_keys_load(struct agent *a, const struct qs_config *cfg)
@@ -334,9 +347,17 @@ void agent_intake_stats(struct agent *a, struct agent_intake_stats *out)
 	pthread_mutex_unlock(&t->pub_lock);
 }
 
-static void stats_publish(struct agent_intake *t)
+static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 {
+	int b = 0;
+
+	while (turn_ns > agent_turn_bounds_ns[b])
+		b++;
 	pthread_mutex_lock(&t->pub_lock);
+	t->pub.turn_le[b]++;
+	t->pub.turn_sum_ns += turn_ns;
+	if (turn_ns > t->pub.turn_max_ns)
+		t->pub.turn_max_ns = turn_ns;
 	for (int r = 0; r < QS_REPORT_NR_REASONS; r++)
 		t->pub.counts[r] = qs_intake_count(t->in, r);
 	t->pub.ids = qs_intake_ids(t->in);
@@ -465,12 +486,13 @@ static void *intake_main(void *arg)
 	while (!atomic_load(&t->w.stop)) {
 		int n = epoll_wait(t->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
 				   more ? 0 : idle_timeout(t));
+		__u64 t0 = now_precise_ns();
 
 		for (int i = 0; i < n; i++)
 			if (evs[i].data.fd != t->w.jobs.efd && evs[i].data.fd != t->learned.efd)
 				socket_read(t, evs[i].data.fd);
 		more = turn_work(t);
-		stats_publish(t);
+		stats_publish(t, now_precise_ns() - t0);
 	}
 	return NULL;
 }
@@ -482,7 +504,7 @@ int agent_intake_start(struct agent *a)
 
 	for (int i = 0; !err && i < t->n_fds; i++)
 		err = agent_epoll_add(t->w.epoll_fd, t->fds[i]);
-	stats_publish(t);
+	stats_publish(t, 0);
 	return err ?: agent_worker_start(&t->w, intake_main, t, "qs-intake");
 }
 

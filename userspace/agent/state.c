@@ -300,6 +300,32 @@ static const char *backend_name(void *ctx, __u32 id)
 	return agent_view_backend_name(((struct metric_names *)ctx)->v, id);
 }
 
+/* The intake thread's turns: how long a report can wait behind other work. */
+static void turn_metrics(FILE *out, const struct agent_intake_stats *in)
+{
+	__u64 count = 0;
+
+	fputs("# HELP quicsteer_intake_turn_seconds Work per turn of the intake thread's loop "
+	      "(datagrams, jobs, purge and expiry steps).\n"
+	      "# TYPE quicsteer_intake_turn_seconds histogram\n",
+	      out);
+	for (int b = 0; b < AGENT_TURN_BUCKETS; b++) {
+		count += in->turn_le[b];
+		if (b < AGENT_TURN_BUCKETS - 1)
+			fprintf(out, "quicsteer_intake_turn_seconds_bucket{le=\"%g\"} %llu\n",
+				agent_turn_bounds_ns[b] / 1e9, (unsigned long long)count);
+		else
+			fprintf(out, "quicsteer_intake_turn_seconds_bucket{le=\"+Inf\"} %llu\n",
+				(unsigned long long)count);
+	}
+	fprintf(out, "quicsteer_intake_turn_seconds_sum %.9f\n", in->turn_sum_ns / 1e9);
+	fprintf(out, "quicsteer_intake_turn_seconds_count %llu\n", (unsigned long long)count);
+	fputs("# HELP quicsteer_intake_turn_max_seconds The longest turn of the intake thread.\n"
+	      "# TYPE quicsteer_intake_turn_max_seconds gauge\n",
+	      out);
+	fprintf(out, "quicsteer_intake_turn_max_seconds %.9f\n", in->turn_max_ns / 1e9);
+}
+
 static void intake_metrics(FILE *out, const struct agent_intake_stats *in)
 {
 	fputs("# HELP quicsteer_reports_total Report datagrams by verdict.\n"
@@ -310,6 +336,7 @@ static void intake_metrics(FILE *out, const struct agent_intake_stats *in)
 			qs_report_reason_name(r), (unsigned long long)in->counts[r]);
 	qs_metrics_counter(out, "quicsteer_report_ids_total", "IDs in accepted reports.",
 			   in->ids);
+	turn_metrics(out, in);
 }
 
 static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
