@@ -132,29 +132,35 @@ static int vips_from_pins(const struct cli_opts *o, struct json_object *rows)
 	return err;
 }
 
-static int backends_from_pins(const struct cli_opts *o, struct json_object *rows)
+static int backend_pin_row(void *ctx, const void *key, const void *value)
 {
-	struct qs_backend be;
+	const struct qs_backend *be = value;
+	__u32 id = *(const __u32 *)key;
 	struct json_object *j;
 	char a[64];
-	int fd;
 
-	fd = cli_pin_fd(o, QS_MAP_BACKENDS);
+	if (!id || be->family == QS_AF_NONE)
+		return 0;
+	j = json_object_new_object();
+	add_str(j, "name", NULL);
+	add_str(j, "address", addr_text(be->family, &be->addr, a, sizeof(a)));
+	add_int(j, "id", id);
+	add_int(j, "weight", be->weight);
+	add_str(j, "state", NAME_OF(state_names, be->state));
+	json_object_array_add(ctx, j);
+	return 0;
+}
+
+/* Every slot of qs_backends, read a batch at a time. */
+static int backends_from_pins(const struct cli_opts *o, struct json_object *rows)
+{
+	int fd = cli_pin_fd(o, QS_MAP_BACKENDS), err;
+
 	if (fd < 0)
 		return fd;
-	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++) {
-		if (bpf_map_lookup_elem(fd, &id, &be) || be.family == QS_AF_NONE)
-			continue;
-		j = json_object_new_object();
-		add_str(j, "name", NULL);
-		add_str(j, "address", addr_text(be.family, &be.addr, a, sizeof(a)));
-		add_int(j, "id", id);
-		add_int(j, "weight", be.weight);
-		add_str(j, "state", NAME_OF(state_names, be.state));
-		json_object_array_add(rows, j);
-	}
+	err = qs_map_scan(fd, sizeof(__u32), sizeof(struct qs_backend), backend_pin_row, rows);
 	close(fd);
-	return 0;
+	return err;
 }
 
 /* An array cell: its items joined by commas, as `ip` lists flags. */

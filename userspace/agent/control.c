@@ -504,6 +504,9 @@ static void conn_request(struct agent *a, struct conn *c)
 	}
 	job->conn_id = c->id;
 	c->state = CONN_WAITING;
+	/* a client that writes more meanwhile is not read: only its leaving wakes us */
+	epoll_ctl(a->epoll_fd, EPOLL_CTL_MOD, c->fd, &(struct epoll_event){ .events = EPOLLRDHUP,
+									  .data.fd = c->fd });
 	c->deadline_ns = qs_now_coarse_ns() + CONTROL_JOB_MS * NS_PER_MS;
 	agent_post(a, job);
 }
@@ -521,7 +524,7 @@ void agent_control_ready(struct agent *a, int fd, __u32 events)
 		return;
 	if (c->state == CONN_READING)
 		conn_request(a, c);
-	else if (events & (EPOLLHUP | EPOLLERR))
+	else if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))
 		/* the client left while its job runs: the job still ends, unanswered */
 		conn_close(a, c);
 }
