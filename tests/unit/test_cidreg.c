@@ -588,3 +588,58 @@ Test(cidreg, adopt_refuses_keys_no_id_can_have)
 	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), -ENOENT);
 	cr_assert_eq(qs_cidreg_stats(reg)->live + qs_cidreg_stats(reg)->operator, 0);
 }
+
+/* A close finds its connection's IDs by handle, also after an ID changed connection. */
+Test(cidreg, close_follows_the_handle)
+{
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 9); /* reported again, for connection 9 */
+	qs_cidreg_issue(reg, 2, 0, Z, sizeof(Z), 7); /* another backend's connection 7 */
+	cr_assert_eq(qs_cidreg_close(reg, 1, 7), 0);
+	cr_assert_eq(map_backend(0, X, 8), 0);
+	cr_assert_eq(map_backend(0, Y, 8), 1, "an ID of connection 9 went with connection 7");
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2, "backend 2's connection 7 went");
+	cr_assert_eq(qs_cidreg_close(reg, 1, 9), 0);
+	cr_assert_eq(map_backend(0, Y, 8), 0);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
+}
+
+/*
+ * What a snapshot did not list goes by qs_cidreg_work, at most its budget
+ * per call, the IDs listed or issued since staying; an ID issued again
+ * after the snapshot ended is no longer stale.
+ */
+Test(cidreg, snapshot_sweep_is_bounded_per_call)
+{
+	__u8 id[8] = { 0 };
+	size_t left;
+
+	for (int i = 0; i < 40; i++) {
+		id[0] = i;
+		cr_assert_eq(qs_cidreg_issue(reg, 1, 0, id, 8, i), 0);
+	}
+	qs_cidreg_issue(reg, 1, 1, X, 8, 99); /* another VIP's: no snapshot of it */
+	qs_cidreg_snapshot_begin(reg, 1, 5, 0);
+	for (int i = 0; i < 10; i++) {
+		id[0] = i;
+		qs_cidreg_snapshot_add(reg, 1, 5, 0, id, 8, i);
+	}
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 50); /* issued during the snapshot */
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 5), 0);
+	id[0] = 39;
+	qs_cidreg_issue(reg, 1, 0, id, 8, 39); /* reported again after it ended */
+	cr_assert_eq(map_count(), 42, "the snapshot's end removed IDs before qs_cidreg_work");
+	for (int calls = 0; (left = qs_cidreg_work(reg, 7)); calls++) {
+		cr_assert_lt(calls, 40, "the sweep does not end");
+		cr_assert_geq(map_count(), 42 - 7 * (calls + 1), "more than 7 entries went in a call");
+	}
+	cr_assert_eq(map_count(), 13, "entries got %d want 13", map_count());
+	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_removed, 29);
+	id[0] = 39;
+	cr_assert_eq(map_backend(0, id, 8), 1, "an ID reported after the snapshot was swept");
+	cr_assert_eq(map_backend(0, Y, 8), 1, "an ID issued during the snapshot was swept");
+	cr_assert_eq(map_backend(1, X, 8), 1, "another VIP's ID was swept");
+	id[0] = 10;
+	cr_assert_eq(map_backend(0, id, 8), 0);
+}

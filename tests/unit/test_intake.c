@@ -194,6 +194,8 @@ Test(intake, snapshot_over_two_datagrams_repairs)
 	start(&d, 1, 0xa, 3);
 	qs_report_add_snapshot_part(&d.enc, 9, 1, QS_REPORT_SNAPSHOT_FINAL);
 	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	cr_assert_eq(owner(X), 1, "removed before the registry's deferred work ran");
+	cr_assert_eq(qs_cidreg_work(reg, 100), 0, "the snapshot's sweep did not end");
 	cr_assert_eq(owner(X), 0, "the snapshot did not remove the lost retire's ID");
 	cr_assert_eq(owner(Y), 1, "the snapshot did not add the lost issue's ID");
 }

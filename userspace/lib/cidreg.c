@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Records live in one hash table keyed by the map key itself (uthash), and
- * on a list per owner (a backend incarnation, or the operator), so that
- * purging a restarted backend and ending a snapshot cost the backend's own
- * IDs, not the whole table.
- *
- * Removals in bulk (a new incarnation, a backend removed, a flush, what a
- * snapshot no longer lists) never touch the map inline: the records move
- * to a dying owner at once, which costs nothing per ID for a whole
- * incarnation, and qs_cidreg_work deletes their map entries a bounded
- * batch at a time between datagrams. A dying record is already gone for
+ * What the registry does with each report, on the records of
+ * cidreg_records.c: every operation costs the IDs it concerns, never a
+ * walk of a backend's IDs, and removals in bulk (a new incarnation, a
+ * backend removed, a flush, what a snapshot no longer lists) never touch
+ * the map inline: qs_cidreg_work deletes their entries a bounded batch at
+ * a time between datagrams. A record on its way out is already gone for
  * every question the registry answers: the first lookup that meets one
  * deletes its entry there and then, so an ID may be issued again, by
  * anyone, before the purge reaches it.
@@ -17,84 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
-
-/*
- * Start the ID table at 2^20 buckets (16 MiB): uthash doubles it as soon
- * as one chain reaches ten entries, rehashing every entry inline, which
- * stalled intake for 60-75 ms at 1M IDs (measured by make bench; 2^17
- * buckets still doubled there). At one entry per bucket the first doubling
- * comes past a few million IDs. uthash 2.3 defines these unconditionally;
- * its macros expand in this file, so redefining them after the include is
- * what takes effect.
- */
-#undef HASH_INITIAL_NUM_BUCKETS
-#undef HASH_INITIAL_NUM_BUCKETS_LOG2
-#define HASH_INITIAL_NUM_BUCKETS_LOG2 20U
-#define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
-#include "cidreg.h"
+#include "cidreg_records.h"
 #include "expiry.h"
-
-struct backend_rec;
-
-struct cid_rec {
-	struct qs_cid_key key;
-	__u64 handle;
-	struct backend_rec *owner; /* a backend incarnation, the operator, or dying */
-	__u32 target; /* the backend it routes to: the owner, or the operator's choice */
-	__u32 snap_gen; /* the backend's snapshot generation that last saw it */
-	/*
-	 * A tombstone: retired before it was issued (reports reordered). Not
-	 * in the map; a later issue of it is ignored until a snapshot or a new
-	 * incarnation says otherwise.
-	 */
-	int tomb;
-	struct cid_rec *prev, *next; /* the backend's list */
-	UT_hash_handle hh;
-};
-
-struct backend_rec {
-	__u32 id; /* a backend's, or QS_CIDREG_OPERATOR */
-	__u64 incarnation;
-	int has_incarnation;
-	int in_snapshot;
-	__u32 snapshot_id;
-	__u32 snapshot_vip;
-	__u32 snap_gen;
-	__u32 tombs;
-	__u64 n_live; /* records that are not tombs */
-	struct cid_rec *ids;
-	int dying; /* its records' map entries wait for qs_cidreg_work */
-	struct backend_rec *next_dying;
-};
-
-/* Map writes held back while batching: the record exists already. */
-struct pending_put {
-	struct cid_rec *c;
-	struct qs_cid_entry e;
-};
-
-struct qs_cidreg {
-	struct qs_cid_sink sink;
-	/*
-	 * Never empty: uthash frees its bucket array (16 MiB at 2^20
-	 * buckets) when the last record goes and clears a new one when the
-	 * next comes; on a slow VM that clear held the first ID after every
-	 * idle spell for 56 to 78 ms, long enough for the client's next
-	 * packets to miss it. A sentinel record, whose key no ID can have
-	 * (vip_id QS_MAX_VIPS), keeps the table.
-	 */
-	struct cid_rec *by_key;
-	struct cid_rec sentinel;
-	struct backend_rec *backends[QS_MAX_BACKENDS]; /* by id */
-	struct backend_rec op; /* the operator's entries: no report reaches them */
-	struct backend_rec *dying; /* oldest first */
-	struct backend_rec **dying_tail;
-	struct qs_cidreg_stats stats;
-	int batching;
-	size_t n_pending;
-	struct pending_put pending[QS_CIDREG_BATCH];
-};
 
 struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 {
@@ -105,42 +25,16 @@ struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 	reg->sink = *sink;
 	reg->op.id = QS_CIDREG_OPERATOR;
 	reg->dying_tail = &reg->dying;
-	reg->sentinel.key.vip_id = QS_MAX_VIPS;
-	HASH_ADD(hh, reg->by_key, key, sizeof(reg->sentinel.key), &reg->sentinel);
+	records_init(reg);
 	return reg;
 }
 
 void qs_cidreg_free(struct qs_cidreg *reg)
 {
-	struct cid_rec *c, *ctmp;
-
 	if (!reg)
 		return;
-	HASH_ITER (hh, reg->by_key, c, ctmp) {
-		HASH_DEL(reg->by_key, c);
-		if (c != &reg->sentinel)
-			free(c);
-	}
-	for (size_t i = 0; i < QS_MAX_BACKENDS; i++)
-		free(reg->backends[i]);
-	while (reg->dying) {
-		struct backend_rec *b = reg->dying;
-
-		reg->dying = b->next_dying;
-		free(b);
-	}
+	records_free(reg);
 	free(reg);
-}
-
-static int key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len)
-{
-	if (len == 0 || len > QS_CID_MAX_LEN || vip_id >= QS_MAX_VIPS)
-		return -EINVAL;
-	memset(key, 0, sizeof(*key));
-	memcpy(key->cid, cid, len);
-	key->cid_len = len;
-	key->vip_id = vip_id;
-	return 0;
 }
 
 static struct backend_rec *backend_get(struct qs_cidreg *reg, __u32 backend_id, int create)
@@ -160,125 +54,6 @@ static struct backend_rec *backend_get(struct qs_cidreg *reg, __u32 backend_id, 
 	return b;
 }
 
-static void rec_unlink(struct qs_cidreg *reg, struct cid_rec *c);
-
-/* Removes a record's map entry (tombs have none), then the record. */
-static void rec_remove(struct qs_cidreg *reg, struct cid_rec *c)
-{
-	int err = c->tomb ? 0 : reg->sink.del(reg->sink.ctx, &c->key);
-
-	/* already gone from the map is what we wanted */
-	if (err && err != -ENOENT)
-		reg->stats.sink_errors++;
-	rec_unlink(reg, c);
-}
-
-/* The live record of key; a dying one met on the way is finished first. */
-static struct cid_rec *rec_find(struct qs_cidreg *reg, const struct qs_cid_key *key)
-{
-	struct cid_rec *c;
-
-	HASH_FIND(hh, reg->by_key, key, sizeof(*key), c);
-	if (c == &reg->sentinel)
-		return NULL;
-	if (c && c->owner->dying) {
-		rec_remove(reg, c);
-		c = NULL;
-	}
-	return c;
-}
-
-/* The counters a record is in, by what it is and who holds it. */
-static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
-{
-	struct backend_rec *b = c->owner;
-
-	if (c->tomb) {
-		b->tombs += delta;
-		return;
-	}
-	b->n_live += delta;
-	if (b->dying)
-		reg->stats.pending += delta;
-	else if (b == &reg->op)
-		reg->stats.operator += delta;
-	else
-		reg->stats.live += delta;
-}
-
-/* Off its owner's list (the record stays in the hash table). */
-static void list_unlink(struct cid_rec *c)
-{
-	struct backend_rec *b = c->owner;
-
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		b->ids = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-}
-
-static void list_link(struct backend_rec *b, struct cid_rec *c)
-{
-	c->owner = b;
-	c->prev = NULL;
-	c->next = b->ids;
-	if (b->ids)
-		b->ids->prev = c;
-	b->ids = c;
-}
-
-static void rec_unlink(struct qs_cidreg *reg, struct cid_rec *c)
-{
-	rec_count(reg, c, -1);
-	list_unlink(c);
-	HASH_DEL(reg->by_key, c);
-	free(c);
-}
-
-static void rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
-{
-	if (b != &reg->op)
-		c->target = b->id;
-	c->snap_gen = b->snap_gen;
-	list_link(b, c);
-	rec_count(reg, c, 1);
-	HASH_ADD(hh, reg->by_key, key, sizeof(c->key), c);
-}
-
-/* A record changes owner (to a dying one), staying in the hash table. */
-static void rec_move(struct qs_cidreg *reg, struct cid_rec *c, struct backend_rec *to)
-{
-	rec_count(reg, c, -1);
-	list_unlink(c);
-	list_link(to, c);
-	rec_count(reg, c, 1);
-}
-
-/* b's records wait for qs_cidreg_work from now on; b is the registry's to free. */
-static void dying_add(struct qs_cidreg *reg, struct backend_rec *b)
-{
-	reg->stats.live -= b->n_live;
-	reg->stats.pending += b->n_live;
-	b->dying = 1;
-	b->next_dying = NULL;
-	*reg->dying_tail = b;
-	reg->dying_tail = &b->next_dying;
-}
-
-/* An empty dying owner for records that leave b one by one. */
-static struct backend_rec *dying_new(struct qs_cidreg *reg, const struct backend_rec *b)
-{
-	struct backend_rec *d = calloc(1, sizeof(*d));
-
-	if (!d)
-		return NULL;
-	d->id = b->id;
-	dying_add(reg, d);
-	return d;
-}
-
 static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key,
 		   __u64 handle)
 {
@@ -287,13 +62,11 @@ static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs
 		.backend_id = b->id,
 		.kind = QS_CID_AUTHORITATIVE,
 	};
-	struct cid_rec *c = calloc(1, sizeof(*c));
+	struct cid_rec *c = rec_new(key, handle, 0);
 	int err;
 
 	if (!c)
 		return -ENOMEM;
-	c->key = *key;
-	c->handle = handle;
 	if (reg->batching && reg->sink.put_batch && reg->n_pending < QS_CIDREG_BATCH) {
 		rec_link(reg, b, c);
 		reg->pending[reg->n_pending].c = c;
@@ -306,8 +79,7 @@ static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs
 		free(c);
 		return err;
 	}
-	rec_link(reg, b, c);
-	return 0;
+	return rec_link(reg, b, c);
 }
 
 void qs_cidreg_batch_begin(struct qs_cidreg *reg)
@@ -353,52 +125,18 @@ static void tomb_add(struct qs_cidreg *reg, struct backend_rec *b, const struct 
 {
 	struct cid_rec *c;
 
-	if (b->tombs >= QS_CIDREG_MAX_TOMBS || !(c = calloc(1, sizeof(*c))))
+	if (b->tombs >= QS_CIDREG_MAX_TOMBS || !(c = rec_new(key, 0, 1)))
 		return;
-	c->key = *key;
-	c->tomb = 1;
 	rec_link(reg, b, c);
 }
 
-#define WORK_BATCH 4096
-
-/*
- * Deletes the map entries of up to budget dying records, oldest owner
- * first, a batch at a time where the sink can; returns the records still
- * waiting.
- */
-size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget)
+/* Every list of b is empty (tombs count). */
+static int backend_empty(const struct backend_rec *b)
 {
-	static struct qs_cid_key keys[WORK_BATCH];
-
-	while (budget && reg->dying) {
-		struct backend_rec *b = reg->dying;
-		struct cid_rec *c = b->ids;
-		size_t n = 0;
-
-		if (!c) {
-			reg->dying = b->next_dying;
-			if (!reg->dying)
-				reg->dying_tail = &reg->dying;
-			free(b);
-			continue;
-		}
-		if (!reg->sink.del_batch) {
-			rec_remove(reg, c);
-			budget--;
-			continue;
-		}
-		for (; c && n < budget && n < WORK_BATCH; c = c->next)
-			if (!c->tomb)
-				keys[n++] = c->key;
-		if (n && reg->sink.del_batch(reg->sink.ctx, keys, n))
-			reg->stats.sink_errors++;
-		/* the records whose keys went: the first n live ones, and tombs among them */
-		while (b->ids != c)
-			rec_unlink(reg, b->ids);
-		budget -= n < budget ? n : budget;
-	}
-	return reg->stats.pending;
+	for (__u32 v = 0; v < QS_MAX_VIPS; v++)
+		if (b->lists[v].head)
+			return 0;
+	return 1;
 }
 
 int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarnation)
@@ -410,7 +148,7 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 	if (b->has_incarnation && b->incarnation == incarnation)
 		return 0;
 	/* IDs adopted from the map after a restart belong to whichever it is */
-	if (b->has_incarnation && b->ids) {
+	if (b->has_incarnation && !backend_empty(b)) {
 		next = calloc(1, sizeof(*next));
 		if (!next)
 			return -ENOMEM;
@@ -431,7 +169,7 @@ static int issue(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, con
 {
 	struct qs_cid_key key;
 	struct cid_rec *c;
-	int err = key_make(&key, vip_id, cid, len);
+	int err = cid_key_make(&key, vip_id, cid, len);
 
 	*added = 0;
 	if (err)
@@ -446,10 +184,8 @@ static int issue(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, con
 		return 0;
 	}
 	if (c) {
-		c->handle = handle;
-		c->snap_gen = b->snap_gen;
 		reg->stats.issued_again++;
-		return 0;
+		return rec_touch(reg, c, handle);
 	}
 	err = rec_add(reg, b, &key, handle);
 	if (!err)
@@ -477,7 +213,7 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
 	struct qs_cid_key key;
 	struct cid_rec *c;
-	int err = key_make(&key, vip_id, cid, len);
+	int err = cid_key_make(&key, vip_id, cid, len);
 
 	if (err)
 		return err;
@@ -501,16 +237,11 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
-	struct cid_rec *c, *next;
+	struct cid_rec *c;
 
-	if (!b)
-		return 0;
-	for (c = b->ids; c; c = next) {
-		next = c->next;
-		if (!c->tomb && c->handle == handle) {
-			rec_remove(reg, c);
-			reg->stats.retired++;
-		}
+	while (b && (c = conn_ids(reg, b, handle))) {
+		rec_remove(reg, c);
+		reg->stats.retired++;
 	}
 	return 0;
 }
@@ -552,7 +283,7 @@ static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 	struct qs_cid_key key;
 	struct cid_rec *c;
 
-	if (key_make(&key, vip_id, cid, len))
+	if (cid_key_make(&key, vip_id, cid, len))
 		return;
 	c = rec_find(reg, &key);
 	/* a retire made while this snapshot was open is newer than it */
@@ -575,28 +306,19 @@ int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 	return err;
 }
 
+/*
+ * What the snapshot did not list is what it saw no more: the tail of the
+ * backend's list of that VIP, older than this snapshot. qs_cidreg_work
+ * sweeps it (the IDs stay until then).
+ */
 int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id)
 {
-	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id), *d = NULL;
-	struct cid_rec *c, *next;
+	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
 
 	if (!b)
 		return -ESTALE;
 	b->in_snapshot = 0;
-	for (c = b->ids; c; c = next) {
-		next = c->next;
-		if (c->snap_gen == b->snap_gen || c->key.vip_id != b->snapshot_vip)
-			continue;
-		if (c->tomb) {
-			rec_unlink(reg, c);
-			continue;
-		}
-		if (!d && !(d = dying_new(reg, b)))
-			return -ENOMEM;
-		reg->stats.snapshot_removed++;
-		rec_move(reg, c, d);
-	}
-	return 0;
+	return sweep_add(reg, b, b->snapshot_vip, b->snap_gen);
 }
 
 /* A record for an entry the map has already, owned by b, routing to target. */
@@ -611,12 +333,11 @@ static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_c
 		return -EINVAL;
 	if (rec_find(reg, key))
 		return -EEXIST;
-	c = calloc(1, sizeof(*c));
+	c = rec_new(key, 0, 0);
 	if (!c)
 		return -ENOMEM;
-	c->key = *key;
-	c->target = target;
 	rec_link(reg, b, c);
+	c->target = target;
 	return 0;
 }
 
@@ -642,7 +363,7 @@ static int rec_lookup(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size
 		      struct cid_rec **c)
 {
 	struct qs_cid_key key;
-	int err = key_make(&key, vip_id, cid, len);
+	int err = cid_key_make(&key, vip_id, cid, len);
 
 	if (err)
 		return err;
@@ -681,7 +402,7 @@ int qs_cidreg_op_set(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_
 	};
 	struct qs_cid_key key;
 	struct cid_rec *c;
-	int err = key_make(&key, vip_id, cid, len);
+	int err = cid_key_make(&key, vip_id, cid, len);
 
 	*replaced = QS_NO_BACKEND;
 	if (err || backend_id == QS_NO_BACKEND || backend_id >= QS_MAX_BACKENDS)
@@ -739,15 +460,18 @@ static long flush_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 	struct cid_rec *c, *next;
 	long n = 0;
 
-	for (c = b ? b->ids : NULL; c; c = next) {
-		next = c->next;
-		if (c->tomb || (vip_id != QS_MAX_VIPS && c->key.vip_id != vip_id) ||
-		    (backend_id != QS_NO_BACKEND && c->target != backend_id))
+	for (__u32 v = 0; b && v < QS_MAX_VIPS; v++) {
+		if (vip_id != QS_MAX_VIPS && v != vip_id)
 			continue;
-		if (!d && !(d = dying_new(reg, b)))
-			return -ENOMEM;
-		rec_move(reg, c, d);
-		n++;
+		for (c = b->lists[v].head; c; c = next) {
+			next = c->next;
+			if (c->tomb || (backend_id != QS_NO_BACKEND && c->target != backend_id))
+				continue;
+			if (!d && !(d = dying_new(reg, b)))
+				return -ENOMEM;
+			rec_move(reg, c, d);
+			n++;
+		}
 	}
 	return n;
 }

@@ -81,16 +81,18 @@ int qs_cidreg_batch_end(struct qs_cidreg *reg);
 /* An ID retired: removed if that backend holds it, otherwise nothing. */
 int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		     size_t len);
-/* Every ID of a connection that closed. */
+/* Every ID of a connection that closed (found by its handle: the cost of those IDs). */
 int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
 
 /*
  * A snapshot of every live ID of the backend on one VIP, possibly over
- * several datagrams: begin, add each listed ID, then end, which removes
- * that backend's IDs on that VIP the snapshot did not list. A snapshot
- * that is never ended (or is aborted: a part went missing) removes
- * nothing. A retire during an open snapshot stands even if a later part
- * lists the ID (the snapshot was taken before it).
+ * several datagrams: begin, add each listed ID, then end, after which
+ * qs_cidreg_work removes that backend's IDs on that VIP the snapshot did
+ * not list and nothing issued since listed again (a cost of the IDs it
+ * removes, not of those it keeps). A snapshot that is never ended (or is
+ * aborted: a part went missing) removes nothing. A retire during an open
+ * snapshot stands even if a later part lists the ID (the snapshot was
+ * taken before it).
  */
 int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
 			     __u32 vip_id);
@@ -111,9 +113,11 @@ int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 b
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id);
 
 /*
- * Deletes the map entries of at most budget removed IDs (one sink batch
- * per 4096, oldest removal first); returns how many still wait (stats'
- * pending). Callers run it between datagrams until it returns 0.
+ * The deferred work, at most budget records per call: first the IDs ended
+ * snapshots did not list, taken out of the registry, then the map entries
+ * of removed IDs (one sink batch per 4096, oldest removal first). Returns
+ * what still waits (stats' pending, plus one while a snapshot's sweep
+ * runs): callers run it between datagrams until it returns 0.
  */
 size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget);
 
