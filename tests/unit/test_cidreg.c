@@ -643,3 +643,21 @@ Test(cidreg, snapshot_sweep_is_bounded_per_call)
 	id[0] = 10;
 	cr_assert_eq(map_backend(0, id, 8), 0);
 }
+
+/* A flush of reported IDs is a sweep: counted at once, IDs issued after it stay. */
+Test(cidreg, flush_of_reported_ids_spares_later_ones)
+{
+	qs_cidreg_incarnation(reg, 1, 0x1111);
+	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
+	qs_cidreg_issue(reg, 1, 1, X, 8, 7);
+	cr_assert_eq(qs_cidreg_flush(reg, QS_MAX_VIPS, 1, QS_CIDREG_FLUSH_REPORTED), 2);
+	cr_assert_eq(qs_cidreg_stats(reg)->retired, 2);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
+	work_all();
+	cr_assert_eq(map_backend(0, X, 8), 0);
+	cr_assert_eq(map_backend(1, X, 8), 0);
+	cr_assert_eq(map_backend(0, Y, 8), 1, "an ID issued after the flush went with it");
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_removed, 0, "a flush counted as a snapshot");
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0x1111), 0, "the flush ended the incarnation");
+}

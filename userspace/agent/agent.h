@@ -330,9 +330,10 @@ struct agent_job *agent_flow_flush(struct agent *a, const char *object, char **a
 void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job);
 /*
  * cid flush on the intake thread, flow flush on the events thread: start
- * does what needs no walk and returns true if a walk of the table must
- * follow; step walks one chunk and returns true when the job is done (its
- * answer written); abandon ends a walk that will not finish.
+ * does what needs no walk and returns true if the job must go on (a walk
+ * of the table, or a cid flush's removals still on their way to the map);
+ * step does one chunk and returns true when the job is done (its answer
+ * written); abandon ends a job that will not finish.
  */
 bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job *job);
 bool agent_cid_flush_step(struct agent_job *job);

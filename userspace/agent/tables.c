@@ -230,6 +230,8 @@ struct walk_delete {
 	struct qs_map_walk walk;
 	struct qs_table_filter f;
 	bool cids;
+	bool walked; /* the map walk ended: the registry's deferred work may still run */
+	struct qs_cidreg *reg; /* cid flush: answered once its removals reached the map */
 	long removed, reported, operator; /* reported and operator: the registry's part */
 	int err;
 };
@@ -323,12 +325,16 @@ bool agent_cid_flush_step(struct agent_job *job)
 	struct walk_delete *w = job->work;
 	int ret = 1;
 
-	if (w->f.kinds & QS_TF_LEARNED || !w->cids)
+	if (!w->walked && (w->f.kinds & QS_TF_LEARNED || !w->cids))
 		ret = qs_map_walk_step(&w->walk, walk_match, w);
 	if (!ret)
 		return false;
 	if (ret < 0)
 		w->err = ret;
+	w->walked = true;
+	/* the reported IDs leave the map by the registry's work, between datagrams */
+	if (!w->err && w->reg && qs_cidreg_work(w->reg, 0))
+		return false;
 	flush_answer(job);
 	return true;
 }
@@ -358,10 +364,8 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job 
 	w = job->work;
 	w->reported = reported;
 	w->operator = operator;
-	if (f->kinds & QS_TF_LEARNED)
-		return true;
-	agent_cid_flush_step(job); /* nothing to walk: the answer now */
-	return false;
+	w->reg = reg;
+	return !agent_cid_flush_step(job);
 }
 
 bool agent_flow_flush_start(int flows_fd, struct agent_job *job)

@@ -81,6 +81,7 @@ static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
 		return;
 	}
 	b->n_live += delta;
+	b->list_live[c->key.vip_id] += delta;
 	if (b->dying)
 		reg->stats.pending += delta;
 	else if (b == &reg->op)
@@ -249,6 +250,7 @@ void sweep_drop(struct qs_cidreg *reg, struct backend_rec *b)
 		pp = &(*pp)->next_sweep;
 	*pp = b->next_sweep;
 	b->sweeping = 0;
+	b->sweep_counted = 0;
 	memset(b->sweep_gen, 0, sizeof(b->sweep_gen));
 }
 
@@ -274,12 +276,14 @@ struct backend_rec *dying_new(struct qs_cidreg *reg, const struct backend_rec *b
 	return d;
 }
 
-int sweep_add(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, __u32 gen)
+int sweep_add(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, __u32 gen, int counted)
 {
 	if (vip >= QS_MAX_VIPS)
 		return -EINVAL;
 	if (gen > b->sweep_gen[vip])
 		b->sweep_gen[vip] = gen;
+	if (counted)
+		b->sweep_counted |= 1u << vip;
 	if (!b->sweeping) {
 		b->sweeping = 1;
 		b->next_sweep = reg->sweeps;
@@ -305,10 +309,12 @@ static int sweep_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, s
 		}
 		if (!*to && !(*to = dying_new(reg, b)))
 			return 0;
-		reg->stats.snapshot_removed++;
+		if (!(b->sweep_counted & (1u << vip)))
+			reg->stats.snapshot_removed++;
 		rec_move(reg, c, *to);
 	}
 	b->sweep_gen[vip] = 0;
+	b->sweep_counted &= ~(1u << vip);
 	return 1;
 }
 

@@ -68,8 +68,10 @@ struct backend_rec {
 	__u32 tombs;
 	__u64 n_live; /* records that are not tombs */
 	struct cid_list lists[QS_MAX_VIPS];
+	__u32 list_live[QS_MAX_VIPS]; /* records of each list that are not tombs */
 	/* records of lists[v] last seen before sweep_gen[v] are stale: swept */
 	__u32 sweep_gen[QS_MAX_VIPS];
+	__u32 sweep_counted; /* bit v: what lists[v]'s sweep removes is counted already (flush) */
 	int sweeping; /* on the registry's sweep list */
 	struct backend_rec *sweep_to; /* the dying owner its stale records go to */
 	struct backend_rec *next_sweep;
@@ -129,8 +131,12 @@ void dying_add(struct qs_cidreg *reg, struct backend_rec *b);
 struct backend_rec *dying_new(struct qs_cidreg *reg, const struct backend_rec *b);
 /* The connection's records, newest first (NULL: none). */
 struct cid_rec *conn_ids(struct qs_cidreg *reg, const struct backend_rec *b, __u64 handle);
-/* Records of list vip older than gen go, swept a bounded number per cidreg_work. */
-int sweep_add(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, __u32 gen);
+/*
+ * Records of list vip older than gen go, swept a bounded number per
+ * cidreg_work; counted: the caller counted them (a flush), else each
+ * counts as snapshot_removed.
+ */
+int sweep_add(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, __u32 gen, int counted);
 /* A backend going dying leaves the sweep list. */
 void sweep_drop(struct qs_cidreg *reg, struct backend_rec *b);
 /* Every record, connection and owner (the registry itself stays). */
