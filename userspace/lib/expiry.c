@@ -3,6 +3,11 @@
  * Learned IDs wait in a hash table that also keeps insertion order. With
  * one TTL for all, deadlines grow in that order, so expiry only looks at
  * the oldest entries until it meets one still in time.
+ *
+ * The table is made once and never emptied (a sentinel, first in order,
+ * skipped), so that it is neither freed nor cleared again, and it starts
+ * at 2^18 buckets so that it doubles (rehashing every entry inline, on the
+ * intake thread) only past two million IDs, the ID table's own size.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +18,11 @@
 #include "expiry.h"
 #include "maps.h"
 
+#undef HASH_INITIAL_NUM_BUCKETS
+#undef HASH_INITIAL_NUM_BUCKETS_LOG2
+#define HASH_INITIAL_NUM_BUCKETS_LOG2 18U
+#define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
+
 struct learned {
 	struct qs_cid_key key;
 	__u64 deadline_ns;
@@ -22,7 +32,8 @@ struct learned {
 struct qs_expiry {
 	int cids_fd;
 	__u64 learned_ttl_ns;
-	struct learned *pending; /* in deadline order */
+	struct learned *pending; /* in deadline order, the sentinel first */
+	struct learned sentinel; /* cid_len 0: no ID's key */
 	struct qs_expiry_stats stats;
 };
 
@@ -58,6 +69,7 @@ struct qs_expiry *qs_expiry_new(int cids_fd, __u64 learned_ttl_ns)
 		return NULL;
 	x->cids_fd = cids_fd;
 	x->learned_ttl_ns = learned_ttl_ns;
+	HASH_ADD(hh, x->pending, key, sizeof(x->sentinel.key), &x->sentinel);
 	return x;
 }
 
@@ -78,7 +90,8 @@ void qs_expiry_free(struct qs_expiry *x)
 		return;
 	HASH_ITER (hh, x->pending, l, tmp) {
 		HASH_DEL(x->pending, l);
-		free(l);
+		if (l != &x->sentinel)
+			free(l);
 	}
 	free(x);
 }
@@ -168,6 +181,8 @@ int qs_expiry_expire(struct qs_expiry *x, __u64 now_ns, size_t budget)
 	int err;
 
 	HASH_ITER (hh, x->pending, l, tmp) {
+		if (l == &x->sentinel)
+			continue;
 		if (l->deadline_ns > now_ns)
 			return 0;
 		if (!budget--)
@@ -181,7 +196,9 @@ int qs_expiry_expire(struct qs_expiry *x, __u64 now_ns, size_t budget)
 
 __u64 qs_expiry_next_deadline(const struct qs_expiry *x)
 {
-	return x->pending ? x->pending->deadline_ns : 0;
+	const struct learned *oldest = x->sentinel.hh.next; /* NULL: none */
+
+	return oldest ? oldest->deadline_ns : 0;
 }
 
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)
