@@ -16,6 +16,7 @@ BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 AGENT=$BUILD/quicsteerd
 PROBE=$BUILD/tests/qs-agent-probe
+DOCS=$(cd "$(dirname "$0")/../../docs" && pwd)
 . "$(dirname "$0")/lib.sh"
 
 KEY_A=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -81,6 +82,11 @@ inner()
 	has "metrics count the accepted report" "$metrics" 'quicsteer_reports_total{result="ok"} 1'
 	has "metrics count the routed packet" "$metrics" 'quicsteer_packets_total{reason="route_cid"}'
 	has "metrics show the ID table's occupancy" "$metrics" 'quicsteer_table_entries{table="cids"} 1'
+	undocumented=
+	for family in $(echo "$metrics" | awk '$1 == "#" && $2 == "TYPE" { print $3 }'); do
+		grep -qF "\`$family\`" "$DOCS/metrics.md" || undocumented="$undocumented $family"
+	done
+	check "metrics: every family is in docs/metrics.md" "$undocumented" ""
 	turns=$(echo "$metrics" | awk '$1 == "quicsteer_intake_turn_seconds_count" { print $2 }')
 	inf=$(echo "$metrics" | awk '$1 == "quicsteer_intake_turn_seconds_bucket{le=\"+Inf\"}" { print $2 }')
 	if [ "${turns:-0}" -ge 2 ] && [ "$turns" = "$inf" ]; then

@@ -376,7 +376,8 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 	qs_metrics_counter(out, "quicsteer_learned_expired_total",
 			   "Learned IDs removed at their deadline.", x->expired);
 	qs_metrics_counter(out, "quicsteer_learned_lost_total",
-			   "Learned IDs the intake thread had no room for (expired by a rescan).",
+			   "Learned IDs the events thread could not hand to the intake thread "
+			   "(its ring was full): not tracked for expiry.",
 			   in->learned_lost);
 	qs_metrics_counter(out, "quicsteer_flows_expired_total", "Idle address entries removed.",
 			   ev->flows.flows_expired);
@@ -395,12 +396,21 @@ static void agent_counter_metrics(FILE *out, const struct agent_counters *c,
 			   "Reloads refused; the running configuration stayed.", c->reloads_failed);
 	qs_metrics_counter(out, "quicsteer_maglev_slots_written_total",
 			   "Maglev slots written by configuration changes.", c->slots_written);
-	qs_metrics_counter(out, "quicsteer_events_total", "Ring-buffer records the agent read.",
-			   ev->events);
+	qs_metrics_counter(out, "quicsteer_ring_records_total",
+			   "Ring-buffer records the events thread read.", ev->events);
+	qs_metrics_counter(out, "quicsteer_ring_turns_full_total",
+			   "Turns of the events thread that read as many records as one may.",
+			   ev->turns_full);
+	qs_metrics_counter(out, "quicsteer_monitor_reports_lost_total",
+			   "Report datagrams the monitors missed (the events thread lagged).",
+			   ev->notices_lost);
 	qs_metrics_counter(out, "quicsteer_control_requests_total", "Control requests answered.",
 			   c->control_requests);
 	qs_metrics_counter(out, "quicsteer_control_timeouts_total",
 			   "Control connections dropped at their deadline.", c->control_timeouts);
+	qs_metrics_counter(out, "quicsteer_control_refused_total",
+			   "Control connections refused: as many as may be were open.",
+			   c->control_refused);
 }
 
 /* On libmicrohttpd's thread: never a lock the main thread holds for long. */
