@@ -53,7 +53,12 @@ sent_verdict()
 	echo "$1" "$2" | awk -v s=$SIZE '{ print ($1 >= $4 * s && $2 >= $5 * s) ? "yes" : "no", $3 }'
 }
 
-sent_enough() { [ "$(sent_verdict "$(deltas "$1" "$(sent 1) $(sent 2) $(sent 3)")" "$2")" = "yes 0" ]; }
+sent_enough()
+{
+	_se=$(deltas "$1" "$(sent 1) $(sent 2) $(sent 3)")
+	echo "bytes sent since: $_se"
+	[ "$(sent_verdict "$_se" "$2")" = "yes 0" ]
+}
 
 # add KIND
 add()
@@ -88,7 +93,7 @@ add()
 	if [ "$1" = h3 ]; then
 		# the status file is rewritten when a connection is freed,
 		# after its closing period: poll
-		tb_wait_until 10 sent_enough "$s0" "$long"
+		wait_until 30 "b1 and b2's status files count their transfers' bytes" sent_enough "$s0" "$long"
 		got=$(deltas "$s0" "$(sent 1) $(sent 2) $(sent 3)")
 		check "$1: the servers' bytes: b1 and b2 at least their transfers', b3 none ($got)" \
 			"$(sent_verdict "$got" "$long")" "yes 0"

@@ -72,7 +72,7 @@ fresh_agent_start()
 	LIBXDP_BPFFS=$TB_DIR/bpf ip netns exec "$(tb_ns router)" \
 		"$FRESH/quicsteerd" -c "$TB_DIR/quicsteer.conf" 2>>"$TB_DIR/agent.log" &
 	TB_AGENT_PID=$!
-	tb_wait_until 10 agent_answers
+	wait_until 30 "the freshly built quicsteerd answers status" agent_answers
 }
 
 forwarded() { total "$(tb_stat_backends)"; }
@@ -85,18 +85,19 @@ agent_kill()
 	long_start "kill-$1" $LONG flong
 	check "$t: the servers accepted the $LONG long transfers" "$(total "$long_got")" $LONG
 	c0=$(tb_connections_all)
-	tb_wait_until 10 has_cids
+	wait_until 30 "an entry in the ID table" has_cids
 	cid_table >"$TB_DIR/cids-$1"
 	tb_agent_stop KILL
 	check "$t: the agent is gone" "$(agent_answers && echo answers)" ""
 	in_flight "$t: the kill" "kill-$1" $LONG $((LONG / 2))
 	p0=$(forwarded)
-	tb_wait_until 10 forwards_since "$p0" && ok "$t: the router forwards while the agent is dead" ||
+	wait_until 30 "the router forwards while the agent is dead" forwards_since "$p0" &&
+		ok "$t: the router forwards while the agent is dead" ||
 		not_ok "$t: the router forwards while the agent is dead" "its counters stayed at $p0"
 	check "$t: the ID table kept its $(wc -l <"$TB_DIR/cids-$1") entries meanwhile" \
 		"$(missing "$TB_DIR/cids-$1")" 0
 
-	if tb_agent_start && tb_wait_until 10 agent_answers; then
+	if tb_agent_start && wait_until 30 "the restarted quicsteerd answers status" agent_answers; then
 		ok "$t: the agent starts again"
 	else
 		not_ok "$t: the agent starts again" "see above"

@@ -38,6 +38,10 @@ BUILD=${1:-build}
 LONG=12
 SIZE=1572864
 NEW=16
+# The killed server's clients end at their idle timeout, and the test waits
+# for them: part of the scenario, kept short (lifecycle.sh's long_start).
+# shellcheck disable=SC2034
+LC_TIMEOUT=5s
 
 # The IDs backend $1 reported that the ID table holds, hex, one a line,
 # sorted. Not the learned entries: the clients of the killed server's
@@ -53,8 +57,18 @@ ids_of()
 
 # How many of the IDs in file $1 the table still holds.
 still_there() { ids_of "$2" | comm -12 - "$1" | wc -l; }
-none_left() { [ "$(still_there "$1" "$2")" -eq 0 ]; }
-has_ids() { [ "$(tb_cids_backend "$1" authoritative)" -ge "${2:-1}" ]; }
+none_left()
+{
+	_nl=$(still_there "$1" "$2")
+	echo "$_nl old IDs left"
+	[ "$_nl" -eq 0 ]
+}
+has_ids()
+{
+	_hi=$(tb_cids_backend "$1" authoritative)
+	echo "$_hi IDs"
+	[ "$_hi" -ge "${2:-1}" ]
+}
 has_new_ids() { [ "$(ids_of "$2" | comm -23 - "$1" | wc -l)" -ge 1 ]; }
 
 purged() { tb_metrics | awk '$1 == "quicsteer_ids_purged_total" { print $2 }'; }
@@ -69,7 +83,8 @@ restart()
 	b=$(busiest "$long")
 	w=$((3 - b))
 	check "$t: the servers accepted the $LONG long transfers" "$(total "$long")" $LONG
-	tb_wait_until 10 has_ids "$b" && tb_wait_until 10 has_ids "$w" &&
+	wait_until 30 "b$b's reported IDs in the table" has_ids "$b" &&
+		wait_until 30 "b$w's reported IDs in the table" has_ids "$w" &&
 		ok "$t: both backends' IDs, reported over IPv$1, are in the table" ||
 		not_ok "$t: both backends' IDs, reported over IPv$1, are in the table" \
 			"b$b: $(tb_cids_backend "$b"), b$w: $(tb_cids_backend "$w")"
@@ -89,7 +104,7 @@ restart()
 	else
 		not_ok "$t: b$b's server started again" "see above"
 	fi
-	tb_wait_until 10 none_left "$old" "$b"
+	wait_until 30 "the agent purges b$b's old IDs" none_left "$old" "$b"
 	check "$t: none of the old process's IDs is left" "$(still_there "$old" "$b")" 0
 	p1=$(purged)
 	check "$t: the agent counted the old process's IDs purged, no more" \
@@ -103,7 +118,8 @@ restart()
 	else
 		not_ok "$t: the restarted b$b takes new connections" "got $got want $NEW in all, b$b at least 1"
 	fi
-	tb_wait_until 10 has_new_ids "$old" "$b" && ok "$t: b$b's new process's IDs are in the table" ||
+	wait_until 30 "b$b's new process's IDs in the table" has_new_ids "$old" "$b" &&
+		ok "$t: b$b's new process's IDs are in the table" ||
 		not_ok "$t: b$b's new process's IDs are in the table" "$(tb_cids_backend "$b") IDs, none new"
 	check "$t: still none of the old ones" "$(still_there "$old" "$b")" 0
 	long_wait "new-$n" $NEW f1m
