@@ -33,12 +33,26 @@
 #                         fetches of batch NAME still run (at a step that
 #                         must happen during them: else the scenario
 #                         proved nothing)
+#   hold                  holds what the segment sends the client to
+#                         LC_HOLD (1mbit), from before long_start to the
+#                         step that must happen during the long transfers:
+#                         none can end meanwhile (1.5 MiB alone take 12 s
+#                         at 1 Mbit/s), however long the machine takes to
+#                         start a dozen clients (the first one would
+#                         otherwise have the segment to itself and could
+#                         end before the last starts) and to make the step
+#   release               back to LC_RATE (40mbit), the scenarios' rate
 
 deltas()
 {
 	echo "$1" "$2" | awk '{ n = NF / 2; s = ""
 		for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") ($(i + n) - $i); print s }'
 }
+
+LC_RATE=40mbit
+LC_HOLD=1mbit
+hold() { tb_shape "$LC_HOLD" || not_ok "hold the segment at $LC_HOLD" "see above"; }
+release() { tb_shape "$LC_RATE" || not_ok "release the segment to $LC_RATE" "see above"; }
 
 _lc_family() { echo "${LC_FAMILY:-$(($1 % 2 ? 4 : 6))}"; }
 
@@ -119,7 +133,7 @@ in_flight()
 		ok "$1: $_lc_r of $3 long transfers were in flight then"
 	else
 		not_ok "$1: at least ${4:-$3} of $3 long transfers were in flight then" \
-			"only $_lc_r ran (the transfers are too short for this machine: lower tb_shape's rate)"
+			"only $_lc_r ran (hold the segment from before long_start to this step)"
 	fi
 }
 

@@ -11,7 +11,8 @@
 # Twelve long downloads run, on both backends (each takes one with
 # probability 1/2: the test fails at once, with a correct router, if one
 # backend takes none, which happens with probability 2^-11; the segment is
-# rate-limited so that they last). The busier backend's server is killed with SIGKILL: it
+# rate-limited so that they last, and held to a crawl until the kill:
+# lifecycle.sh's hold). The busier backend's server is killed with SIGKILL: it
 # retires nothing and reports no close, so its IDs stay in the table, and
 # only the agent's incarnation rule can remove them. It starts again (a new
 # process, a new incarnation). Then:
@@ -78,6 +79,7 @@ restart()
 {
 	t="IPv$1"
 	n=$1
+	hold
 	long_start "long-$n" $LONG flong
 	long=$long_got
 	b=$(busiest "$long")
@@ -90,6 +92,7 @@ restart()
 			"b$b: $(tb_cids_backend "$b"), b$w: $(tb_cids_backend "$w")"
 	in_flight "$t: the kill" "long-$n" $LONG $((LONG / 2))
 	tb_server_stop "$b" KILL
+	release
 	old=$TB_DIR/old-$n
 	ids_of "$b" >"$old"
 	if [ -s "$old" ]; then
@@ -139,7 +142,7 @@ restart()
 tb_test_up "$BUILD" --backends 2
 tb_make_file flong $SIZE
 tb_make_file f1m 1048576
-tb_shape 40mbit || not_ok "set-up: rate-limit the segment" "see above"
+release
 if ! tb_have_h3server; then
 	not_ok "qs-h3server is built" "no $TB_H3SERVER"
 	tb_test_end
