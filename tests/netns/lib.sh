@@ -57,8 +57,8 @@ _wait_now()
 # discarded) until it succeeds, at most SECONDS of wall time, polling every
 # 10 ms at first and every 100 ms from the fourth try; returns 0 as soon as
 # it succeeds. Else COMMAND runs once more for what it prints now, and
-# "WHAT: not within SECONDS s (it printed: ...)" goes to stderr as a "# "
-# line and into $waited (for a not_ok), and it returns 1. A wait that
+# "WHAT: not within SECONDS s; it says: ..." goes to stderr as a "# " line
+# and into $waited (for a not_ok), and it returns 1. A wait that
 # succeeds after more than a third of its deadline says so on stderr: that
 # deadline is not generous for this machine.
 wait_until()
@@ -72,8 +72,9 @@ wait_until()
 		_wait_now
 		if [ $((_wt_now - _wu_t0)) -ge $((_wu_s * 100)) ]; then
 			_wu_saw=$("$@" 2>&1) && return 0
-			waited="$_wu_what: not within $_wu_s s (it printed: $(printf '%s' "$_wu_saw" |
-				tr '\n' ' ' | cut -c1-400))"
+			waited="$_wu_what: not within $_wu_s s"
+			[ -z "$_wu_saw" ] ||
+				waited="$waited; it says: $(printf '%s' "$_wu_saw" | tr '\n' ' ' | cut -c1-400)"
 			echo "# $waited" >&2
 			return 1
 		fi
@@ -90,10 +91,15 @@ wait_until()
 	return 0
 }
 
-# exited PID: process PID is gone or a zombie (which kill -0 still finds).
+# exited PID: process PID is gone or a zombie (which kill -0 still finds);
+# else says its state.
 exited()
 {
-	[ ! -e "/proc/$1" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+	_ex=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -z "$_ex" ] || [ "$_ex" = Z ] || {
+		echo "pid $1 still there, state $_ex"
+		return 1
+	}
 }
 
 # wait_exit SECONDS PID WHAT: waits until PID, a child of this shell, has

@@ -217,7 +217,7 @@ heartbeats()
 		not_ok "heartbeat: new connections go to a and b" "got $r"
 	fi
 
-	kill "$HB_B" && wait "$HB_B" 2>/dev/null
+	kill "$HB_B" && wait_exit 30 "$HB_B" "b's heartbeat loop (after SIGTERM)"
 	HB_B=
 	t0=$(now_ms)
 	_hb_port=10000
@@ -253,7 +253,9 @@ heartbeats()
 	has "heartbeat: the agent logs b up" "$(cat "$DIR/agent.log")" "backend b: reporting again: up"
 	check "heartbeat: metrics count b coming back" "$(metric quicsteer_backends_up_total)" 1
 	check "heartbeat: b's connection routes to b" "$(route $B1 198.18.13.3 $WEB)" "$TO_B"
-	kill "$HB_A" "$HB_B" && wait "$HB_A" "$HB_B" 2>/dev/null
+	kill "$HB_A" "$HB_B"
+	wait_exit 30 "$HB_A" "a's heartbeat loop (after SIGTERM)"
+	wait_exit 30 "$HB_B" "b's heartbeat loop (after SIGTERM)"
 	HB_A=
 	HB_B=
 	check "heartbeat: a, whose heartbeats went on, never went down" \
