@@ -120,7 +120,7 @@ running()
 	_lc_n=0
 	_lc_i=1
 	while [ "$_lc_i" -le "$2" ]; do
-		exited "$(cat "$TB_DIR/fetch/$1-$_lc_i.pid")" || _lc_n=$((_lc_n + 1))
+		exited "$(cat "$TB_DIR/fetch/$1-$_lc_i.pid")" >/dev/null || _lc_n=$((_lc_n + 1))
 		_lc_i=$((_lc_i + 1))
 	done
 	echo $_lc_n
