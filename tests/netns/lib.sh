@@ -38,18 +38,145 @@ has()
 	fi
 }
 
-# Starts $AGENT with $DIR/quicsteer.conf (log in $DIR/agent.log) and waits,
-# at most 5 s, until its control socket answers; AGENT_PID is its pid.
+# Waits. Every wait in the tests and the demo polls the condition it waits
+# for, up to a deadline generous enough for a machine several times slower
+# than the build machines (TESTBED.md: system calls cost up to 3x more on
+# some, and the machine may be busy with other runs): a passing run never
+# sits out a deadline, and a wait that gives up says what it waited for and
+# what it saw. A fixed sleep is only ever part of a scenario (a client idle
+# for so long, a rate), and a comment beside it says so.
+
+# Centiseconds since boot, in $_wt_now: read by the shell, no process.
+_wait_now()
+{
+	read -r _wt_up _wt_idle </proc/uptime
+	_wt_now=${_wt_up%.*}${_wt_up#*.}
+}
+
+# wait_until SECONDS WHAT COMMAND...: runs COMMAND (in this shell, its output
+# discarded) until it succeeds, at most SECONDS of wall time, polling every
+# 10 ms at first and every 100 ms from the fourth try; returns 0 as soon as
+# it succeeds. Else COMMAND runs once more for what it prints now, and
+# "WHAT: not within SECONDS s; it says: ..." goes to stderr as a "# " line
+# and into $waited (for a not_ok), and it returns 1. A wait that
+# succeeds after more than a third of its deadline says so on stderr: that
+# deadline is not generous for this machine.
+wait_until()
+{
+	_wu_s=$1 _wu_what=$2
+	shift 2
+	_wait_now
+	_wu_t0=$_wt_now
+	_wu_pause=0.01
+	while ! "$@" >/dev/null 2>&1; do
+		_wait_now
+		if [ $((_wt_now - _wu_t0)) -ge $((_wu_s * 100)) ]; then
+			_wu_saw=$("$@" 2>&1) && return 0
+			waited="$_wu_what: not within $_wu_s s"
+			[ -z "$_wu_saw" ] ||
+				waited="$waited; it says: $(printf '%s' "$_wu_saw" | tr '\n' ' ' | cut -c1-400)"
+			echo "# $waited" >&2
+			return 1
+		fi
+		sleep $_wu_pause
+		case $_wu_pause in
+		0.01) _wu_pause=0.02 ;;
+		0.02) _wu_pause=0.05 ;;
+		*) _wu_pause=0.1 ;;
+		esac
+	done
+	_wait_now
+	[ $((_wt_now - _wu_t0)) -le $((_wu_s * 100 / 3)) ] ||
+		echo "# slow: $_wu_what took $(((_wt_now - _wu_t0) / 100)) s (deadline $_wu_s s)" >&2
+	return 0
+}
+
+# exited PID: process PID is gone or a zombie (which kill -0 still finds);
+# else says its state.
+exited()
+{
+	_ex=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -z "$_ex" ] || [ "$_ex" = Z ] || {
+		echo "pid $1 still there, state $_ex"
+		return 1
+	}
+}
+
+# wait_exit SECONDS PID WHAT: waits until PID, a child of this shell, has
+# exited, at most SECONDS, and returns its exit status. If it still runs
+# then, says so (as wait_until does), kills it with SIGKILL and returns 124.
+wait_exit()
+{
+	if wait_until "$1" "$3 exits" exited "$2"; then
+		wait "$2"
+		return
+	fi
+	kill -KILL "$2" 2>/dev/null
+	wait "$2" 2>/dev/null
+	return 124
+}
+
+# output_is WANT COMMAND...: COMMAND's output (kept in $got, and printed)
+# is WANT. For wait_until, when the check that follows compares the same.
+output_is()
+{
+	_oi_want=$1
+	shift
+	got=$("$@" 2>&1)
+	printf '%s\n' "$got"
+	[ "$got" = "$_oi_want" ]
+}
+
+# Starts $AGENT with $DIR/quicsteer.conf (log in $DIR/agent.log) and waits
+# until its control socket answers status; AGENT_PID is its pid. On
+# failure, $waited says what it saw.
 start_agent()
 {
 	"$AGENT" -c "$DIR/quicsteer.conf" 2>>"$DIR/agent.log" &
 	AGENT_PID=$!
-	for _ in $(seq 50); do
-		[ -S "$DIR/control.sock" ] &&
-			"$PROBE" control "$DIR/control.sock" "v1 status" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 30 "quicsteerd answers status on $DIR/control.sock" \
+		"$PROBE" control "$DIR/control.sock" "v1 status"
+}
+
+# stop_agent [SIGNAL]: signals the agent (default TERM) and waits for its
+# exit; returns its exit status (124: it did not exit within 30 s).
+stop_agent()
+{
+	kill -"${1:-TERM}" "$AGENT_PID"
+	wait_exit 30 "$AGENT_PID" "quicsteerd (pid $AGENT_PID, after SIG${1:-TERM})"
+}
+
+# The agent's metrics (every test agent's metrics-listen is 127.0.0.1 9464).
+metrics() { curl -s --max-time 30 http://127.0.0.1:9464/metrics; }
+
+# One sample's value by its name and labels as printed; "absent" if none.
+metric() { metrics | awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }'; }
+
+# Report datagrams the agent counted, under every verdict.
+reports_seen() { metrics | awk '/^quicsteer_reports_total\{/ { s += $2 } END { print s + 0 }'; }
+
+_reports_beyond()
+{
+	_rb=$(reports_seen)
+	echo "$_rb datagrams counted"
+	[ "$_rb" -gt "$1" ]
+}
+
+# counted COMMAND...: runs COMMAND, which sends the agent one report
+# datagram, and waits until the agent counted it under some verdict, so
+# that the checks that follow see its effect, or that it had none. A
+# failure is counted (not ok). No heartbeat loop may run meanwhile.
+counted()
+{
+	_ct0=$(reports_seen)
+	"$@" || {
+		not_ok "send a report: $*" "exit status $?"
+		return 1
+	}
+	wait_until 30 "the agent counts the datagram ($*)" _reports_beyond "$_ct0" || {
+		not_ok "the agent counts the datagram" "$waited"
+		return 1
+	}
 }
 
 # The frame every single-namespace script shares; the script's last line:

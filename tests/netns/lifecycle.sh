@@ -17,8 +17,9 @@
 #                         for byte ("" when all do); the first difference
 #                         is kept in $TB_DIR/verify.err
 #   long_start NAME N FILE  N fetches of FILE in the background, IPv4 and
-#                         IPv6 in turn (or LC_FAMILY), and waits (at most 20 s) until the
-#                         servers accepted N more connections; sets
+#                         IPv6 in turn (or LC_FAMILY), with gtlsclient's
+#                         --timeout=LC_TIMEOUT if set, and waits until
+#                         the servers accepted N more connections; sets
 #                         long_got to the per-backend accepted connections
 #                         (deltas). Not in a $(...): the subshell would
 #                         own the fetches and wait for their end.
@@ -32,12 +33,26 @@
 #                         fetches of batch NAME still run (at a step that
 #                         must happen during them: else the scenario
 #                         proved nothing)
+#   hold                  holds what the segment sends the client to
+#                         LC_HOLD (1mbit), from before long_start to the
+#                         step that must happen during the long transfers:
+#                         none can end meanwhile (1.5 MiB alone take 12 s
+#                         at 1 Mbit/s), however long the machine takes to
+#                         start a dozen clients (the first one would
+#                         otherwise have the segment to itself and could
+#                         end before the last starts) and to make the step
+#   release               back to LC_RATE (40mbit), the scenarios' rate
 
 deltas()
 {
 	echo "$1" "$2" | awk '{ n = NF / 2; s = ""
 		for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") ($(i + n) - $i); print s }'
 }
+
+LC_RATE=40mbit
+LC_HOLD=1mbit
+hold() { tb_shape "$LC_HOLD" || not_ok "hold the segment at $LC_HOLD" "see above"; }
+release() { tb_shape "$LC_RATE" || not_ok "release the segment to $LC_RATE" "see above"; }
 
 _lc_family() { echo "${LC_FAMILY:-$(($1 % 2 ? 4 : 6))}"; }
 
@@ -49,7 +64,7 @@ batch_run()
 {
 	_lc_i=1
 	while [ "$_lc_i" -le "$2" ]; do
-		tb_fetch_bg "$1-$_lc_i" "$(_lc_family $_lc_i)" --timeout=10s -- "$3"
+		tb_fetch_bg "$1-$_lc_i" "$(_lc_family $_lc_i)" -- "$3"
 		_lc_i=$((_lc_i + 1))
 	done
 	_lc_i=1
@@ -70,17 +85,23 @@ batch_bad()
 	echo $_lc_bad
 }
 
-_lc_accepted() { [ "$(total "$(deltas "$1" "$(tb_connections_all)")")" -ge "$2" ]; }
+_lc_accepted()
+{
+	_lc_got=$(deltas "$1" "$(tb_connections_all)")
+	echo "accepted per backend: $_lc_got"
+	[ "$(total "$_lc_got")" -ge "$2" ]
+}
 
 long_start()
 {
 	_lc_c0=$(tb_connections_all)
 	_lc_i=1
 	while [ "$_lc_i" -le "$2" ]; do
-		tb_fetch_bg "$1-$_lc_i" "$(_lc_family $_lc_i)" -- "$3"
+		# shellcheck disable=SC2086 # no option, or one without spaces
+		tb_fetch_bg "$1-$_lc_i" "$(_lc_family $_lc_i)" ${LC_TIMEOUT:+--timeout=$LC_TIMEOUT} -- "$3"
 		_lc_i=$((_lc_i + 1))
 	done
-	tb_wait_until 20 _lc_accepted "$_lc_c0" "$2"
+	wait_until 60 "the servers accept the $2 connections of $1" _lc_accepted "$_lc_c0" "$2"
 	long_got=$(deltas "$_lc_c0" "$(tb_connections_all)")
 }
 
@@ -99,9 +120,7 @@ running()
 	_lc_n=0
 	_lc_i=1
 	while [ "$_lc_i" -le "$2" ]; do
-		# a finished fetch stays a zombie until waited for: look at its state
-		_lc_st=$(cut -d' ' -f3 "/proc/$(cat "$TB_DIR/fetch/$1-$_lc_i.pid")/stat" 2>/dev/null)
-		[ -z "$_lc_st" ] || [ "$_lc_st" = Z ] || _lc_n=$((_lc_n + 1))
+		exited "$(cat "$TB_DIR/fetch/$1-$_lc_i.pid")" >/dev/null || _lc_n=$((_lc_n + 1))
 		_lc_i=$((_lc_i + 1))
 	done
 	echo $_lc_n
@@ -114,7 +133,7 @@ in_flight()
 		ok "$1: $_lc_r of $3 long transfers were in flight then"
 	else
 		not_ok "$1: at least ${4:-$3} of $3 long transfers were in flight then" \
-			"only $_lc_r ran (the transfers are too short for this machine: lower tb_shape's rate)"
+			"only $_lc_r ran (hold the segment from before long_start to this step)"
 	fi
 }
 

@@ -23,6 +23,7 @@
  *	21-byte CID say), with a valid MAC
  *   raw DEST HEX	the bytes, as they are
  *   control SOCKET REQUEST	one control request; prints the JSON answer
+ *	(fails, saying so, when none comes within CONTROL_TIMEOUT_S)
  *   silent SOCKET SECONDS	connects to the control socket and sends nothing;
  *	prints "closed MS" when the agent drops the connection after MS
  *	milliseconds, or "open" if it is still open after SECONDS
@@ -47,6 +48,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -362,13 +364,25 @@ static int raw(char **argv)
 	return dest_send(argv[0], buf, len);
 }
 
-static int unix_stream(const char *path, int type)
+/*
+ * How long a control request waits to connect and for its answer: a
+ * stopped or wedged agent keeps its socket, and a probe that waited for
+ * ever would hang the test; generous, for slow or busy machines
+ * (TESTBED.md).
+ */
+#define CONTROL_TIMEOUT_S 30
+
+/* A connection to the control socket, connect and I/O bounded. */
+static int control_connect(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = CONTROL_TIMEOUT_S };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		perror(path);
 		if (fd >= 0)
 			close(fd);
@@ -380,12 +394,24 @@ static int unix_stream(const char *path, int type)
 static int control(char **argv)
 {
 	char answer[65536];
-	int fd = unix_stream(argv[0], SOCK_SEQPACKET);
+	int fd = control_connect(argv[0]);
 	ssize_t n;
 
-	if (fd < 0 || send(fd, argv[1], strlen(argv[1]), 0) < 0)
+	if (fd < 0)
 		return 1;
+	if (send(fd, argv[1], strlen(argv[1]), 0) < 0) {
+		perror(argv[0]);
+		close(fd);
+		return 1;
+	}
 	n = recv(fd, answer, sizeof(answer) - 1, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		fprintf(stderr, "%s: no answer to \"%s\" within %d s\n", argv[0], argv[1],
+			CONTROL_TIMEOUT_S);
+	else if (n < 0)
+		perror(argv[0]);
+	else if (n == 0)
+		fprintf(stderr, "%s: closed without an answer to \"%s\"\n", argv[0], argv[1]);
 	close(fd);
 	if (n <= 0)
 		return 1;
@@ -405,7 +431,7 @@ static long now_ms(void)
 /* A client that connects and says nothing: how long until the agent drops it. */
 static int silent(char **argv)
 {
-	struct pollfd p = { .fd = unix_stream(argv[0], SOCK_SEQPACKET), .events = POLLIN };
+	struct pollfd p = { .fd = control_connect(argv[0]), .events = POLLIN };
 	long t0 = now_ms(), limit = atol(argv[1]) * 1000;
 	char buf[256];
 
@@ -426,7 +452,7 @@ static int silent(char **argv)
 /* A client that asks and never reads the answer. */
 static int unread(char **argv)
 {
-	int fd = unix_stream(argv[0], SOCK_SEQPACKET);
+	int fd = control_connect(argv[0]);
 
 	if (fd < 0 || send(fd, argv[1], strlen(argv[1]), 0) < 0)
 		return 1;

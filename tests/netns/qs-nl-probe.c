@@ -11,11 +11,12 @@
  *	-EHOSTUNREACH, wait for the monitor to report the next hop's entry
  *	settled (an "event neigh" line) and resolve again, at most RESOLVES
  *	times (default 2).
- *   qs-nl-probe [-v] monitor [-t SECONDS] [-u TEXT] [-b RCVBUF] [-d MS]
+ *   qs-nl-probe [-v] monitor [-t SECONDS] [-u TEXT] [-b RCVBUF] [-w FILE]
  *	prints "ready" once subscribed, then one "event ..." line per
  *	change; stops at the first line containing TEXT (exit 0) or after
  *	SECONDS (exit 1 if TEXT was given). -b shrinks the receive buffer
- *	and -d waits before reading, to provoke an overrun.
+ *	and -w reads nothing until FILE exists (the test makes it once the
+ *	changes are made), to provoke an overrun.
  *
  * Exit status: 0 success, 1 failure or timeout, 2 usage.
  */
@@ -38,7 +39,7 @@ struct probe_opts {
 	double seconds;
 	const char *until;
 	int rcvbuf;
-	int delay_ms;
+	const char *wait_file;
 	int resolves;
 };
 
@@ -247,9 +248,21 @@ out_monitor:
 	return err ? 1 : 0;
 }
 
+/* Polls for path until the deadline; 0 or -ETIMEDOUT. */
+static int file_until(const char *path, double deadline)
+{
+	while (access(path, F_OK)) {
+		if (now_s() >= deadline)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
 static int cmd_monitor(const struct probe_opts *o)
 {
 	struct monitor_watch w = { .until = o->until };
+	double deadline = now_s() + o->seconds;
 	struct qs_nl_monitor *mon;
 	int fd, err;
 
@@ -264,9 +277,12 @@ static int cmd_monitor(const struct probe_opts *o)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	if (o->delay_ms)
-		usleep(o->delay_ms * 1000);
-	err = monitor_until(mon, now_s() + o->seconds, on_monitor_event, &w, &w.matched);
+	if (o->wait_file && file_until(o->wait_file, deadline)) {
+		fprintf(stderr, "qs-nl-probe: no %s within %g s\n", o->wait_file, o->seconds);
+		err = -ETIMEDOUT;
+		goto out;
+	}
+	err = monitor_until(mon, deadline, on_monitor_event, &w, &w.matched);
 	if (err == -ETIMEDOUT && !o->until)
 		err = 0;
 out:
@@ -279,7 +295,7 @@ static int parse_opts(int argc, char **argv, struct probe_opts *o)
 	int c;
 
 	*o = (struct probe_opts){ .seconds = 5, .resolves = 2 };
-	while ((c = getopt(argc, argv, "t:u:b:d:n:")) != -1) {
+	while ((c = getopt(argc, argv, "t:u:b:w:n:")) != -1) {
 		switch (c) {
 		case 't':
 			o->seconds = atof(optarg);
@@ -290,8 +306,8 @@ static int parse_opts(int argc, char **argv, struct probe_opts *o)
 		case 'b':
 			o->rcvbuf = atoi(optarg);
 			break;
-		case 'd':
-			o->delay_ms = atoi(optarg);
+		case 'w':
+			o->wait_file = optarg;
 			break;
 		case 'n':
 			o->resolves = atoi(optarg);
@@ -323,6 +339,6 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: qs-nl-probe [-v] resolve ADDR\n"
 		"       qs-nl-probe [-v] wait ADDR [-t SECONDS] [-n RESOLVES]\n"
-		"       qs-nl-probe [-v] monitor [-t SECONDS] [-u TEXT] [-b RCVBUF] [-d MS]\n");
+		"       qs-nl-probe [-v] monitor [-t SECONDS] [-u TEXT] [-b RCVBUF] [-w FILE]\n");
 	return 2;
 }

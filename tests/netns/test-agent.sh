@@ -41,6 +41,7 @@ EOF
 }
 
 route() { "$PROBE" route qsag0 "${2:-198.18.5.1}" 198.18.0.100 443 "$1"; }
+TO_B="action=3 dmac=02:00:00:00:00:0b"
 
 # The contents of every table the data path routes by (Maglev rows aside:
 # 2M slots; test_apply proves a restart writes none of them).
@@ -56,6 +57,13 @@ dump_state()
 
 report() { "$PROBE" report "$DIR/reports.sock" "$1" "$2" 0x77 "$3" 198.18.0.100 443 "$4" "$CID"; }
 
+# reload_logged TEXT: waits until the agent's log has TEXT (a SIGHUP is
+# handled on the agent's loop, some time after the signal).
+reload_logged()
+{
+	wait_until 30 "the agent logs '$1' after SIGHUP" grep -qF -- "$1" "$DIR/agent.log"
+}
+
 inner()
 {
 	ip link set lo up
@@ -66,18 +74,16 @@ inner()
 	write_config ""
 	"$AGENT" -c "$DIR/quicsteer.conf" --check
 	check "configuration checks" "$?" 0
-	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	has "router attached" "$(ip -j link show dev qsag0)" '"name":"quicsteer_route'
 	has "status over the control socket" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"backends":2'
 
 	check "unknown ID dropped before any report" "$(route $CID)" "action=1 dmac=00:00:00:00:00:00"
-	report "$KEY_B" 2 1 issue
-	sleep 0.2
-	check "reported ID routes to its backend" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
-	report "$KEY_A" 2 2 retire
-	sleep 0.2
-	check "forged report changes nothing" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
-	metrics=$(curl -s http://127.0.0.1:9464/metrics)
+	counted report "$KEY_B" 2 1 issue
+	check "reported ID routes to its backend" "$(route $CID)" "$TO_B"
+	counted report "$KEY_A" 2 2 retire
+	check "forged report changes nothing" "$(route $CID)" "$TO_B"
+	metrics=$(metrics)
 	has "metrics count the forged report" "$metrics" 'quicsteer_reports_total{result="bad_mac"} 1'
 	has "metrics count the accepted report" "$metrics" 'quicsteer_reports_total{result="ok"} 1'
 	has "metrics count the routed packet" "$metrics" 'quicsteer_packets_total{reason="route_cid"}'
@@ -95,44 +101,40 @@ inner()
 		not_ok "metrics: the intake thread's turns" "count '$turns', +Inf bucket '$inf'"
 	fi
 
-	check "SIGKILL: routing before" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	check "SIGKILL: routing before" "$(route $CID)" "$TO_B"
 	before=$(dump_state)
 	check "SIGKILL: the dump sees the reported ID" \
 		"$(bpftool -j map dump pinned /sys/fs/bpf/qs-agent/qs_cids | jq length)" 1
-	kill -KILL "$AGENT_PID"
-	wait "$AGENT_PID" 2>/dev/null
+	stop_agent KILL
 	check "SIGKILL: every entry in place without the agent" "$(dump_state)" "$before"
-	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$(tail -3 "$DIR/agent.log")"
+	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
 	check "restart: every entry in place after the restart" "$(dump_state)" "$before"
-	check "restart: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	check "restart: routing unchanged" "$(route $CID)" "$TO_B"
 	# a datagram accepted before the restart, replayed after it
-	report "$KEY_B" 2 1 issue
-	sleep 0.2
+	counted report "$KEY_B" 2 1 issue
 	has "restart: an old datagram replayed is refused" \
-		"$(curl -s http://127.0.0.1:9464/metrics)" 'quicsteer_reports_total{result="replay"} 1'
+		"$(metrics)" 'quicsteer_reports_total{result="replay"} 1'
 
 	write_config "vip broken 198.18.0.101 443 cid-len 21"
 	kill -HUP "$AGENT_PID"
-	sleep 0.3
+	reload_logged "quicsteer.conf:11: "
 	has "bad reload is refused with file and line" "$(cat "$DIR/agent.log")" "quicsteer.conf:11: "
-	check "bad reload: routing unchanged" "$(route $CID)" "action=3 dmac=02:00:00:00:00:0b"
+	check "bad reload: routing unchanged" "$(route $CID)" "$TO_B"
 	has "bad reload: agent still answers" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"ok":true'
 
 	write_config "report-listen unix $DIR/other.sock"
 	kill -HUP "$AGENT_PID"
-	sleep 0.3
+	reload_logged "report-listen changed"
 	has "a reload that moves a listener is refused, naming it" "$(cat "$DIR/agent.log")" \
 		"report-listen changed: it takes effect only when quicsteerd restarts"
 	write_config ""
 
-	report "$KEY_B" 2 2 retire
-	sleep 0.2
+	counted report "$KEY_B" 2 2 retire
 	# the first client's address now follows the connection: ask from another
 	check "retired ID is gone" "$(route $CID 198.18.5.9)" "action=1 dmac=00:00:00:00:00:00"
 
 	write_config ""
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent
 	check "SIGTERM: clean exit" "$?" 0
 	has "SIGTERM: router stays attached" "$(ip -j link show dev qsag0)" '"name":"quicsteer_route'
 	"$AGENT" -c "$DIR/quicsteer.conf" --detach 2>>"$DIR/agent.log"

@@ -55,14 +55,18 @@ next_client() { CLIENT=$((CLIENT + 1)); }
 route() { "$PROBE" route qsbl0 "198.18.$((5 + CLIENT / 250)).$((CLIENT % 250 + 1))" 198.18.0.100 443 "$1"; }
 
 # The agent applies a report asynchronously: poll until the route is as
-# wanted, then check once more.
+# wanted, each packet from a client of its own, then check once more.
+route_is()
+{
+	next_client
+	got=$(route "$1")
+	echo "$got"
+	[ "$got" = "$2" ]
+}
+
 route_becomes()
 {
-	for _ in $(seq 30); do
-		next_client
-		[ "$(route "$2")" = "$3" ] && break
-		sleep 0.1
-	done
+	wait_until 30 "ID $2 routes '$3'" route_is "$2" "$3"
 	next_client
 	check "$1" "$(route "$2")" "$3"
 }
@@ -88,7 +92,7 @@ demo_stop()
 {
 	echo quit >&3
 	exec 3>&- 4<&-
-	wait "$DEMO_PID"
+	wait_exit 30 "$DEMO_PID" "qs-backend-demo (told to quit)"
 	check "server process exits cleanly" "$?" 0
 }
 
@@ -101,7 +105,7 @@ inner()
 	echo "$KEY_A" >"$DIR/a.key"
 	echo "$KEY_B" >"$DIR/b.key"
 	write_config
-	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 
 	demo_start "unix:$DIR/reports.sock"
 	check "first process reports an ID" "$(ask "issue 1 $CID1")" "ok"
@@ -135,12 +139,11 @@ inner()
 	check "QUIC-LB ID routes by its server ID, unreported" "$(route "${lb#ok }")" "$TO_A"
 	demo_stop
 
-	metrics=$(curl -s http://127.0.0.1:9464/metrics)
+	metrics=$(metrics)
 	has "metrics count the accepted reports" "$metrics" 'quicsteer_reports_total{result="ok"}'
 	check "no report refused" "$(echo "$metrics" | grep '^quicsteer_reports_total{' |
 		grep -v 'result="ok"' | awk '$2 != 0')" ""
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent
 	check "agent exits cleanly" "$?" 0
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log" "$DIR/demo.log"
 	echo "$passed passed, $failed failed"

@@ -45,21 +45,23 @@ EOF2
 }
 
 # report SEQ INCARNATION RECORD...: one datagram from backend b, and waits
-# (at most 5 s) until the agent took it: its sequence is in the qs_reporters
-# pin, and one control round trip later the agent is past that datagram
+# until the agent took it: its sequence is in the qs_reporters pin, and one
+# control round trip later the agent is past that datagram
 report()
 {
 	seq=$1 inc=$2
 	shift 2
 	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 2 "$inc" "$seq" 198.18.0.100 443 "$@" || return 1
-	for _ in $(seq 50); do
-		[ "$(bpftool -j map lookup pinned "$PINS/qs_reporters" key 2 0 0 0 |
-			jq .formatted.value.sequence)" = "$seq" ] &&
-			qs status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	not_ok "report $seq" "the agent did not take it"
+	wait_until 30 "the agent takes report $seq (b's sequence in qs_reporters)" took "$seq" && return 0
+	not_ok "report $seq" "$waited"
 	return 1
+}
+
+took()
+{
+	_got=$(bpftool -j map lookup pinned "$PINS/qs_reporters" key 2 0 0 0 | jq .formatted.value.sequence)
+	echo "sequence $_got"
+	[ "$_got" = "$1" ] && qs status >/dev/null
 }
 
 xdp_prog() { ip -j link show "$1" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // "none"'; }
@@ -122,9 +124,8 @@ test_cid()
 	report 1 0x52 heartbeat >/dev/null
 	check "a snapshot and a new incarnation leave the operator's entry" \
 		"$(qs -j cid lookup 0 $CID | jq -r .kind)" operator
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
-	start_agent || not_ok "agent restarts" "$(tail -3 "$DIR/agent.log")"
+	stop_agent
+	start_agent || not_ok "agent restarts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
 	report 2 0x52 part:8:0:final >/dev/null
 	check "after an agent restart and a snapshot: still the operator's" \
 		"$(qs -j cid lookup 0 $CID | jq -c '[.backend_id, .kind]')" '[2,"operator"]'
@@ -168,25 +169,13 @@ test_flow()
 		"$(bpftool -j map dump pinned "$PINS/qs_flows" | jq length)" 0
 }
 
-# waits (at most 5 s) until the agent has $1 monitor subscribers
-subscribers()
-{
-	for _ in $(seq 50); do
-		[ "$(qs -j status | jq .monitor_subscribers)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# waits until the agent has $1 monitor subscribers
+subscribers() { wait_until 30 "$1 monitor subscribers" output_is "$1" subscribers_now; }
+subscribers_now() { qs -j status | jq .monitor_subscribers; }
 
-# waits (at most 5 s) until file $1 has $2 lines
-lines()
-{
-	for _ in $(seq 50); do
-		[ "$(wc -l <"$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# waits until file $1 has $2 lines
+lines() { wait_until 30 "$2 lines in $1" has_lines "$1" "$2"; }
+has_lines() { [ "$(wc -l <"$1")" -ge "$2" ] || { cat "$1"; return 1; }; }
 
 test_monitor()
 {
@@ -194,15 +183,15 @@ test_monitor()
 	mon_json=$!
 	"$CLI" --socket "$DIR/control.sock" monitor >"$DIR/mon.txt" 2>&1 &
 	mon_txt=$!
-	subscribers 2 && ok "monitor: two subscribers" || not_ok "monitor: two subscribers" "$(cat "$DIR/mon.err")"
+	subscribers 2 && ok "monitor: two subscribers" || not_ok "monitor: two subscribers" "$waited; $(cat "$DIR/mon.err")"
 	report 10 0x52 issue:1:d1d2d3d4d5d6d7d8 heartbeat >/dev/null
 	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 1 0x9 1 198.18.0.100 443 heartbeat >/dev/null
 	"$PROBE" initial qsco0 198.18.9.7:42000 198.18.0.100 443 >/dev/null
 	lines "$DIR/mon.json" 3 && lines "$DIR/mon.txt" 3
 	kill -INT "$mon_json" "$mon_txt"
-	wait "$mon_json"
+	wait_exit 30 "$mon_json" "quicsteer -j monitor (after SIGINT)"
 	check "monitor -j: exits 0 on SIGINT" "$?" 0
-	wait "$mon_txt"
+	wait_exit 30 "$mon_txt" "quicsteer monitor (after SIGINT)"
 	check "monitor -j: the accepted report" \
 		"$(jq -c 'select(.type == "report" and .verdict == "ok") | [.backend_id, .backend, .sequence, .records, .issued, .heartbeats]' "$DIR/mon.json")" \
 		'[2,"b",10,2,1,1]'
@@ -213,7 +202,7 @@ test_monitor()
 		'["web","198.18.9.7",42000]'
 	has "monitor text: the report on one line" "$(cat "$DIR/mon.txt")" "report backend b(2) accepted seq 10 records 2 issued 1 heartbeats 1"
 	has "monitor text: the new connection" "$(cat "$DIR/mon.txt")" "new_flow vip web(0) client 198.18.9.7 port 42000"
-	subscribers 0 && ok "monitor: subscribers gone after SIGINT" || not_ok "monitor: subscribers gone" "still there"
+	subscribers 0 && ok "monitor: subscribers gone after SIGINT" || not_ok "monitor: subscribers gone" "$waited"
 	run_cli "monitor: unexpected argument" 2 'monitor: unexpected argument "x"' -- monitor x
 }
 
@@ -228,6 +217,8 @@ test_verbose()
 
 # A stopped agent keeps its socket: the CLI must give up after --timeout
 # instead of hanging (the testbed's scenarios pause the agent with SIGSTOP).
+# Its --timeout 1 is the scenario: the agent is stopped, the CLI waits out
+# that second and says so.
 test_agent_stopped()
 {
 	kill -STOP "$AGENT_PID"
@@ -249,8 +240,7 @@ test_agent_stopped()
 
 test_agent_down()
 {
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent
 	run_cli "agent down: monitor" 1 "events come only from the agent" -- monitor
 	run_cli "agent down: cid add" 1 "agent not running" -- cid add 0 $CID backend 2
 	run_cli "agent down: attach" 1 "agent not running" -- attach dev qsco2
@@ -269,7 +259,7 @@ inner()
 	ip link set lo up
 	ip addr add 198.18.1.1/24 dev qsco0
 	write_config
-	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	test_status
 	test_attach
 	test_cid

@@ -76,8 +76,11 @@ test_stats()
 	check "stats -j: the backends counted the packet" \
 		"$(echo "$out" | jq '[.backends[].packets] | add')" 1
 	has "stats text lists the reasons" "$(qs stats)" "reason"
-	timeout --preserve-status -s INT 2.5 "$CLI" --socket "$DIR/control.sock" --pin-dir "$PINS" \
-		-j stats -w >"$DIR/watch"
+	"$CLI" --socket "$DIR/control.sock" --pin-dir "$PINS" -j stats -w >"$DIR/watch" &
+	watch=$!
+	wait_until 30 "a first object from stats -w" jq -se 'length >= 1' "$DIR/watch"
+	kill -INT "$watch"
+	wait_exit 30 "$watch" "quicsteer stats -w (after SIGINT)"
 	check "stats -w: stops cleanly on SIGINT" "$?" 0
 	check "stats -w -j: rates, one object a second" \
 		"$(jq -s 'length >= 1 and (.[0].vips[0].packets == 0)' "$DIR/watch")" true
@@ -99,8 +102,7 @@ test_errors()
 
 test_agent_down()
 {
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent
 	run_cli "agent down: a write fails" 1 "agent not running ($DIR/control.sock" -- backend drain a
 	run_cli "agent down: status from the pins" 0 "agent not running" -- -j status
 	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats"'
@@ -172,7 +174,7 @@ inner()
 	ip link set lo up
 	ip addr add 198.18.1.1/24 dev qscl0
 	write_config
-	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	test_changes
 	test_stats
 	test_route_maglev

@@ -58,6 +58,19 @@ initials()
 			END { printf "n_a=%d n_b=%d n_other=%d\n", na, nb, no }'
 }
 
+# drained_now: 64 Initials from a client address not used before (a routed
+# Initial records its address) all go to a; $r says where they went.
+_dr_i=0
+drained_now()
+{
+	_dr_i=$((_dr_i + 1))
+	r=$(initials "198.18.$((31 + _dr_i / 250)).$((_dr_i % 250 + 1))" 64)
+	echo "$r"
+	[ "$r" = "n_a=64 n_b=0 n_other=0" ]
+}
+
+one_backend() { ctl status | grep -F '"backends":1'; }
+
 # A command the agent must refuse: ok:false, the message, nothing changed.
 refused()
 {
@@ -85,7 +98,9 @@ add_drain_del()
 		not_ok "backend add: new connections go to a and b" "got $r"
 	fi
 	report 1 issue
-	sleep 0.2
+	# the agent applies it on its own time: an unknown ID from an unknown
+	# address is dropped and leaves nothing behind, so poll from there
+	wait_until 30 "b's reported ID routes to b" output_is "$TO_B" route $CID 198.18.5.1
 	check "backend add: its key works, its reported ID routes to it" \
 		"$(route $CID 198.18.5.1)" "$TO_B"
 
@@ -104,12 +119,9 @@ add_drain_del()
 
 	# a drain request is b's own state, not its configuration: a change must not keep it
 	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 2 0x77 2 198.18.0.100 443 drain
-	# applied on the agent's next tick (a second); 3 s only bound a broken agent
-	for i in $(seq 30); do
-		r=$(initials 198.18.31.$i 64)
-		[ "$r" = "n_a=64 n_b=0 n_other=0" ] && break
-		sleep 0.1
-	done
+	# applied on the agent's next tick (a second); the bound only stops a
+	# broken agent from hanging the test
+	wait_until 30 "b's drain request takes effect" drained_now
 	check "drain request: b takes no new connections" "$r" "n_a=64 n_b=0 n_other=0"
 	has "drain request, then a change" "$(ctl "vip add web2 198.18.0.101 443")" '"ok":true'
 	has "drain request: show keeps b's configured state" "$(show | grep '^backend b ')" \
@@ -206,7 +218,7 @@ vips_show_reload()
 	hasnt "vip del: show has no web2" "$(show)" "vip web2 "
 	ctl "backend add b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b" >/dev/null
 	kill -HUP "$AGENT_PID"
-	sleep 0.3
+	wait_until 30 "the reload drops the run-time backend" one_backend
 	has "SIGHUP: the file again, the run-time backend is gone" "$(ctl status)" '"backends":1'
 	has "SIGHUP: the agent still answers" "$(ctl status)" '"ok":true'
 }
@@ -229,30 +241,28 @@ slow_clients()
 	has "slow clients: a change applies meanwhile" \
 		"$(ctl "vip add web3 198.18.0.103 443")" '"ok":true'
 	has "slow clients: and another" "$(ctl "vip del web3")" '"ok":true'
-	wait "$silent"
+	wait_exit 30 "$silent" "the silent client"
 	r=$(cat "$DIR/silent.out")
 	case $r in
 	closed*) ok "a client that sends nothing is dropped (after ${r#closed } ms)" ;;
 	*) not_ok "a client that sends nothing is dropped within 20 s" "$r" ;;
 	esac
-	# shellcheck disable=SC2086 # a list of pids
-	kill $unread 2>/dev/null
-	# shellcheck disable=SC2086
-	wait $unread 2>/dev/null
+	for pid in $unread; do
+		kill "$pid" 2>/dev/null
+		wait_exit 30 "$pid" "a client that never reads"
+	done
 	silent=
 	for i in $(seq 64); do
 		"$PROBE" silent "$DIR/control.sock" 20 >/dev/null &
 		silent="$silent $!"
 	done
-	t0=$(date +%s)
-	until r=$(ctl status) && echo "$r" | grep -qF 'serves 64 connections already'; do
-		[ $(($(date +%s) - t0)) -lt 20 ] || break
-		sleep 0.1
-	done
+	refused_now() { r=$(ctl status) && echo "$r" | grep -qF 'serves 64 connections already'; }
+	wait_until 20 "the 65th connection refused while 64 say nothing" refused_now
 	has "a 65th connection is refused with the reason" "$r" \
 		'"error":"the agent serves 64 connections already: try again"'
-	# shellcheck disable=SC2086
-	wait $silent
+	for pid in $silent; do
+		wait_exit 30 "$pid" "a silent client"
+	done
 	has "once they are dropped, status answers again" "$(ctl status)" '"ok":true'
 }
 
@@ -263,7 +273,7 @@ inner()
 	echo "$KEY_A" >"$DIR/a.key"
 	echo "$KEY_B" >"$DIR/b.key"
 	write_config
-	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$(tail -3 "$DIR/agent.log")"; return; }
+	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	check "show answers the configuration, settings first" "$(show | head -1)" \
 		"pin-dir /sys/fs/bpf/qs-control"
 	add_drain_del
@@ -271,8 +281,7 @@ inner()
 	quiclb_nexthop
 	vips_show_reload
 	slow_clients
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent
 	check "SIGTERM: clean exit" "$?" 0
 	"$AGENT" -c "$DIR/quicsteer.conf" --detach 2>>"$DIR/agent.log"
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"

@@ -46,8 +46,13 @@ BUILD=${1:-build}
 . "$(dirname "$0")/testbed.sh"
 
 # Field $1 of every backend's status: "V1 V2 V3".
-handshake_since() { [ "$(tb_status_all handshakes)" != "$1" ]; }
-counted_since() { [ "$(tb_stat_reason "$1")" -gt "$2" ]; }
+handshake_since() { tb_handshakes_since "$1"; }
+counted_since()
+{
+	_cs=$(tb_stat_reason "$1")
+	echo "$1: $_cs"
+	[ "$_cs" -gt "$2" ]
+}
 
 # Address-table entries of client address $1 (its ports).
 flows_from() { _tb_pins -j flow show | jq --arg a "$1" '[.[] | select(.client == $a)] | length'; }
@@ -105,7 +110,7 @@ mid_transfer()
 	before "$1"
 	# 8 MiB at 40 Mbit/s: about 1.7 s, the migration comes at 0.3 s
 	tb_shape 40mbit
-	tb_fetch "mid-$1" "$1" --change-local-addr=300ms --timeout=10s -- f8m
+	tb_fetch "mid-$1" "$1" --change-local-addr=300ms -- f8m
 	tb_shape off
 	tb_check_download "$t" "mid-$1" f8m
 	migrated "$t" "mid-$1"
@@ -118,10 +123,10 @@ new_address()
 	t="IPv$1 active migration to a new address"
 	before "$1"
 	tb_fetch_bg "addr-$1" "$1" --change-local-addr=1s --delay-stream=2s -- f1m
-	if tb_wait_until 5 handshake_since "$h0"; then
+	if wait_until 30 "the handshake of addr-$1" handshake_since "$h0"; then
 		tb_client_src "$1" b
 	else
-		not_ok "$t: handshake within 5 s" "none"
+		not_ok "$t: handshake" "$waited"
 	fi
 	tb_fetch_wait "addr-$1"
 	tb_client_src "$1" a
@@ -152,11 +157,13 @@ delayed()
 	t="IPv$1 reports delayed"
 	before "$1"
 	tb_agent_pause
-	tb_fetch_bg "late-$1" "$1" --change-local-addr=1s --delay-stream=2s --timeout=20s -- f1m
-	if tb_wait_until 10 counted_since drop_unknown_cid "$du0"; then
+	# Its idle timeout outlasts the pause, which ends once the drops are
+	# counted (a wait of at most 30 s).
+	tb_fetch_bg "late-$1" "$1" --change-local-addr=1s --delay-stream=2s --timeout=45s -- f1m
+	if wait_until 30 "drop_unknown_cid counts late-$1's migrated packets" counted_since drop_unknown_cid "$du0"; then
 		ok "$t: the migrated packets are dropped and counted while intake is paused"
 	else
-		not_ok "$t: the migrated packets are dropped and counted" "drop_unknown_cid stayed $du0"
+		not_ok "$t: the migrated packets are dropped and counted" "$waited"
 	fi
 	check "$t: while paused, the router sent packets to one backend at most" \
 		"$(tb_moved "$b0" "$(tb_stat_backends)" | wc -w)" 1

@@ -98,6 +98,9 @@ migration()
 	b0=$(tb_stat_backends)
 	c0=$(tb_connections_all)
 	d0=$(tb_stat_reason drop_unknown_cid)
+	# The scenario's times: idle until 2 s, the request from the new path,
+	# and the client gives up 3 s after it last heard from the server (the
+	# test waits for that: kept short).
 	tb_fetch "$n" "$2" --change-local-addr=1s --delay-stream=2s --timeout=3s -- f1m
 	if tb_verify "$n" f1m 2>/dev/null; then
 		not_ok "$t: fails without reports" "the download completed: the limit this test documents is gone (update it)"

@@ -55,7 +55,7 @@ done
 c0=$(tb_connections_all)
 i=1
 while [ $i -le $CONNS ]; do
-	tb_fetch_bg "c$i" $((i % 2 ? 4 : 6)) --timeout=10s -- "f$i"
+	tb_fetch_bg "c$i" $((i % 2 ? 4 : 6)) -- "f$i"
 	i=$((i + 1))
 done
 i=1

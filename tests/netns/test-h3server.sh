@@ -48,7 +48,7 @@ cleanup()
 {
 	for p in $CLIENT_PID $SERVER_PID $AGENT_PID; do
 		kill -CONT "$p" 2>/dev/null
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+		kill "$p" 2>/dev/null && wait_exit 30 "$p" "pid $p (cleaning up)" 2>/dev/null
 	done
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
@@ -95,23 +95,10 @@ nexthop n dev qsh0 encap-source4 198.18.201.0/24 encap-source6 fd00:201::
 backend h fd00:21::10 id $BACKEND vip web4 vip web6 lladdr 02:00:00:00:00:07 key-file $DIR/h.key
 EOF
 
-cli() { "$CLI" --socket "$DIR/control.sock" --pin-dir "$DIR/bpf/quicsteer" "$@"; }
+cli() { "$CLI" --socket "$DIR/control.sock" --pin-dir "$DIR/bpf/quicsteer" --timeout 30 "$@"; }
 # This backend's IDs in the agent's table, "HEX KIND" per line, sorted.
 table() { cli -j cid show backend $BACKEND | jq -r '.[] | "\(.cid) \(.kind)"' | sort; }
 status() { jq -r ".$1" "$DIR/status.json" 2>/dev/null; }
-
-# until TRIES COMMAND...: polls (0.1 s apart) until COMMAND succeeds.
-until_ok()
-{
-	_n=$1
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		_n=$((_n - 1))
-		sleep 0.1
-	done
-	return 1
-}
 
 # server_start ARGS...: a server in S on both VIPs; waits for its status file.
 server_start()
@@ -121,17 +108,20 @@ server_start()
 		--tls-cert "$DIR/cert.pem" -d "$DIR/www" --status-file "$DIR/status.json" "$@" \
 		2>>"$DIR/server.log" &
 	SERVER_PID=$!
-	until_ok 50 test -s "$DIR/status.json"
+	wait_until 30 "qs-h3server $* writes its status file" test -s "$DIR/status.json"
 }
 
 server_stop()
 {
 	kill -TERM "$SERVER_PID"
-	wait "$SERVER_PID"
+	wait_exit 30 "$SERVER_PID" "qs-h3server (after SIGTERM)"
 	_rc=$?
 	SERVER_PID=
 	return $_rc
 }
+
+# status_is FIELD VALUE: the status file's FIELD is VALUE (printed).
+status_is() { output_is "$2" status "$1"; }
 
 # fetch NAME HOST [CLIENT-OPTIONS...] -- PATH...: one connection, waits for its end.
 fetch()
@@ -148,8 +138,10 @@ fetch()
 	for p in "$@"; do _urls="$_urls https://$(echo "$_host" | sed 's/.*:.*/[&]/'):$PORT/$p"; done
 	rm -rf "$DIR/dl-$_name"
 	mkdir "$DIR/dl-$_name"
+	# The bounds (the client's idle timeout, and a kill after 120 s) only
+	# stop a stalled client from hanging the test.
 	# shellcheck disable=SC2086
-	ip netns exec "$C" timeout 30 gtlsclient --exit-on-all-streams-close --timeout=10s \
+	ip netns exec "$C" timeout 120 gtlsclient --exit-on-all-streams-close --timeout=30s \
 		--download="$DIR/dl-$_name" --qlog-file="$DIR/$_name.qlog" $_opts "$_host" $PORT \
 		$_urls >"$DIR/$_name.out" 2>&1
 }
@@ -183,8 +175,8 @@ LIBXDP_BPFFS=$DIR/bpf ip netns exec "$S" "$AGENT" -c "$DIR/quicsteer.conf" 2>>"$
 AGENT_PID=$!
 # Both of its sockets, not `quicsteer status`: that answers from the pins
 # (exit 0) before the agent listens for reports.
-until_ok 100 test -S "$DIR/control.sock" -a -S "$DIR/reports.sock" ||
-	fail_setup "quicsteerd: $(tail -n 3 "$DIR/agent.log")"
+wait_until 30 "quicsteerd's control and report sockets" test -S "$DIR/control.sock" -a -S "$DIR/reports.sock" ||
+	fail_setup "quicsteerd: $waited; its log: $(tail -n 3 "$DIR/agent.log")"
 
 # ---- reporting server: IPv4 and IPv6 downloads ----
 server_start --backend-id $BACKEND --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock" ||
@@ -195,7 +187,7 @@ fetch v6 $V6 -- $ALL
 check_downloads v6
 check "status: both connections' handshakes" "$(status handshakes)" 2
 # The server frees a connection three PTOs after the client's close.
-until_ok 50 [ "$(status closed)" = 2 ]
+wait_until 30 "the server frees both connections" status_is closed 2
 check "status: both closed" "$(status closed)" 2
 check "status: requests" "$(status requests)" 12
 bytes=$(status bytes_sent)
@@ -206,12 +198,12 @@ rm -rf "$DIR/dl-live" && mkdir "$DIR/dl-live"
 ip netns exec "$C" gtlsclient --timeout=60s --download="$DIR/dl-live" --qlog-file="$DIR/live.qlog" \
 	$V4 $PORT https://$V4:$PORT/100000 >"$DIR/live.out" 2>&1 &
 CLIENT_PID=$!
-if until_ok 100 same "$DIR/dl-live/100000" "$DIR/expect/100000"; then ok "live: download"; else not_ok "live: download" "$(tail -n 3 "$DIR/live.out")"; fi
+if wait_until 60 "the live connection's download" same "$DIR/dl-live/100000" "$DIR/expect/100000"; then ok "live: download"; else not_ok "live: download" "$waited; $(tail -n 3 "$DIR/live.out")"; fi
 # Frozen, the server cannot report the close: the client's ends its
 # connection and writes out its qlog, and the table still holds its IDs.
 kill -STOP "$SERVER_PID"
 kill -INT "$CLIENT_PID"
-wait "$CLIENT_PID"
+wait_exit 30 "$CLIENT_PID" "gtlsclient (after SIGINT)"
 CLIENT_PID=
 cids=$(qlog_cids live)
 n=$(echo "$cids" | grep -c .)
@@ -221,7 +213,7 @@ all_in_table()
 	_t=$(table)
 	for id in $cids; do echo "$_t" | grep -qx "$id authoritative" || return 1; done
 }
-if until_ok 50 all_in_table; then
+if wait_until 30 "every server ID in the agent's table" all_in_table; then
 	ok "live: every server ID is in the table, authoritative for backend $BACKEND"
 else
 	not_ok "live: every server ID in the table" "qlog: $(echo $cids) table: $(table | tr '\n' ' ')"
@@ -229,9 +221,14 @@ fi
 first=$(echo "$cids" | head -n 1)
 check "live: IDs are --cid-len 8 bytes long" "${#first}" 16
 kill -CONT "$SERVER_PID"
-table_empty() { [ -z "$(table)" ]; }
-if until_ok 100 table_empty; then ok "closed: its IDs left the table"; else not_ok "closed: its IDs left the table" "$(table | tr '\n' ' ')"; fi
-until_ok 50 [ "$(status closed)" = 3 ]
+table_empty()
+{
+	_t=$(table)
+	echo "$_t"
+	[ -z "$_t" ]
+}
+if wait_until 30 "the closed connection's IDs leave the table" table_empty; then ok "closed: its IDs left the table"; else not_ok "closed: its IDs left the table" "$(table | tr '\n' ' ')"; fi
+wait_until 30 "the server frees the live connection" status_is closed 3
 check "status: closed after the live connection" "$(status closed)" 3
 check "status: every issued ID retired" "$(status cids_issued)" "$(status cids_retired)"
 check "status: no report errors" "$(status report_errors)" 0
@@ -247,7 +244,7 @@ if same "$DIR/dl-retry/100000" "$DIR/expect/100000"; then ok "retry: download"; 
 retries=$(tr -d '\036' <"$DIR/retry.qlog" | jq -r 'select(.name == "transport:packet_received" and .data.header.packet_type == "retry") | .name' | grep -c .)
 check "retry: the client received a Retry" "$retries" 1
 check "retry: the status counts it" "$(status retries_sent)" 1
-if until_ok 100 table_empty; then ok "retry: no ID left in the table after the close"; else not_ok "retry: IDs left in the table" "$(table | tr '\n' ' ')"; fi
+if wait_until 30 "the Retry connection's IDs leave the table" table_empty; then ok "retry: no ID left in the table after the close"; else not_ok "retry: IDs left in the table" "$(table | tr '\n' ' ')"; fi
 server_stop
 
 # ---- --no-report; garbage first ----
@@ -310,7 +307,7 @@ echo "garbage" >"$DIR/bad.key"
 usage "report key not hex" --report-key -l $V4:$PORT $TLS --backend-id 7 --report-key "$DIR/bad.key" --agent "unix:$DIR/reports.sock"
 
 kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
+wait_exit 30 "$AGENT_PID" "quicsteerd (after SIGTERM)"
 AGENT_PID=
 [ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/server.log" "$DIR/agent.log" | tail -n 60
 echo "$passed passed, $failed failed"

@@ -81,11 +81,15 @@ neigh_event()
 	grep '^event neigh ' "$1" | head -n 1
 }
 
+# How long the probe waits for what it waits for (a resolution, an event):
+# it returns as soon as that happens, so this only bounds a broken run.
+WAIT_S=30
+
 # watch_start NAME TEXT: a monitor in LB that ends at the first event line
 # containing TEXT; returns once it is subscribed, so nothing is missed.
 watch_start()
 {
-	in_lb "$PROBE" monitor -t 10 -u "$2" >"$TMP/$1.out" 2>"$TMP/$1.err" &
+	in_lb "$PROBE" monitor -t $WAIT_S -u "$2" >"$TMP/$1.out" 2>"$TMP/$1.err" &
 	watch_ready "$1" $!
 }
 
@@ -94,17 +98,14 @@ watch_start()
 watch_ready()
 {
 	echo "$2" >"$TMP/$1.pid"
-	i=0
-	while ! grep -qx ready "$TMP/$1.out" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_until 30 "monitor $1 subscribed (its \"ready\" line)" grep -qx ready "$TMP/$1.out" ||
+		not_ok "monitor $1 subscribed" "$waited; $(cat "$TMP/$1.err")"
 }
 
 # watch_end NAME TEXT DESC: that monitor saw TEXT before its timeout.
 watch_end()
 {
-	wait "$(cat "$TMP/$1.pid")"
+	wait_exit $((WAIT_S + 30)) "$(cat "$TMP/$1.pid")" "monitor $1"
 	rc=$?
 	rm -f "$TMP/$1.pid"
 	if [ "$rc" -eq 0 ] && grep -qF "$2" "$TMP/$1.out"; then
@@ -156,7 +157,7 @@ addr()
 scenario_unresolved()
 {
 	out=$TMP/unresolved.out
-	in_lb "$PROBE" wait 198.18.0.3 -t 5 >"$out" 2>"$TMP/unresolved.err"
+	in_lb "$PROBE" wait 198.18.0.3 -t $WAIT_S >"$out" 2>"$TMP/unresolved.err"
 	check "unresolved: first resolve says EAGAIN, all but the MAC known" \
 		"$(first_resolve "$out")" err=EAGAIN ifindex="$LB_A_IDX" dev=lb-a \
 		gw=none src=198.18.0.1 mac=none src_mac="$LB_A_MAC" state=NONE
@@ -177,7 +178,7 @@ scenario_unresolved()
 scenario_direct()
 {
 	out=$TMP/direct4.out
-	in_lb "$PROBE" wait 198.18.0.2 -t 5 >"$out" 2>"$TMP/direct4.err"
+	in_lb "$PROBE" wait 198.18.0.2 -t $WAIT_S >"$out" 2>"$TMP/direct4.err"
 	check "direct IPv4: next hop is A itself" "$(last_resolve "$out")" err=0 \
 		ifindex="$LB_A_IDX" dev=lb-a gw=none src=198.18.0.1 mac="$A_MAC" \
 		src_mac="$LB_A_MAC"
@@ -185,7 +186,7 @@ scenario_direct()
 	check "direct IPv4: resolved entry answers at once" "$line" err=0 mac="$A_MAC"
 
 	out=$TMP/direct6.out
-	in_lb "$PROBE" wait fd00:18::2 -t 5 >"$out" 2>"$TMP/direct6.err"
+	in_lb "$PROBE" wait fd00:18::2 -t $WAIT_S >"$out" 2>"$TMP/direct6.err"
 	check "direct IPv6: next hop is A itself" "$(last_resolve "$out")" err=0 \
 		ifindex="$LB_A_IDX" dev=lb-a gw=none src=fd00:18::1 mac="$A_MAC" \
 		src_mac="$LB_A_MAC" state=REACHABLE
@@ -196,12 +197,12 @@ scenario_direct()
 scenario_gateway()
 {
 	out=$TMP/gw4.out
-	in_lb "$PROBE" wait 198.18.2.2 -t 5 >"$out" 2>"$TMP/gw4.err"
+	in_lb "$PROBE" wait 198.18.2.2 -t $WAIT_S >"$out" 2>"$TMP/gw4.err"
 	check "gateway IPv4: next hop is G's MAC, not C's" "$(last_resolve "$out")" err=0 \
 		ifindex="$LB_G_IDX" dev=lb-g gw=198.18.1.2 src=198.18.1.1 mac="$G_MAC" \
 		src_mac="$LB_G_MAC"
 	out=$TMP/gw6.out
-	in_lb "$PROBE" wait fd00:18:2::2 -t 5 >"$out" 2>"$TMP/gw6.err"
+	in_lb "$PROBE" wait fd00:18:2::2 -t $WAIT_S >"$out" 2>"$TMP/gw6.err"
 	check "gateway IPv6: next hop is G's MAC, not C's" "$(last_resolve "$out")" err=0 \
 		ifindex="$LB_G_IDX" dev=lb-g gw=fd00:18:1::2 src=fd00:18:1::1 mac="$G_MAC" \
 		src_mac="$LB_G_MAC"
@@ -228,7 +229,7 @@ scenario_no_route()
 scenario_failed()
 {
 	out=$TMP/failed.out
-	in_lb "$PROBE" wait 198.18.0.99 -t 10 >"$out" 2>"$TMP/failed.err"
+	in_lb "$PROBE" wait 198.18.0.99 -t $WAIT_S >"$out" 2>"$TMP/failed.err"
 	check "nobody answers: first resolve says EAGAIN" "$(first_resolve "$out")" \
 		err=EAGAIN ifindex="$LB_A_IDX"
 	check "nobody answers: monitor reports FAILED" "$(neigh_event "$out")" \
@@ -275,7 +276,7 @@ scenario_own_mac()
 	ip -n "$LB" link set dev lb-g address "$new"
 	watch_end own "mac=$new" "own MAC change: monitor reports lb-g at $new"
 	out=$TMP/own.out
-	in_lb "$PROBE" wait 198.18.2.2 -t 5 >"$out" 2>"$TMP/own.err"
+	in_lb "$PROBE" wait 198.18.2.2 -t $WAIT_S >"$out" 2>"$TMP/own.err"
 	check "own MAC change: neighbour entries went with it" "$(first_resolve "$out")" \
 		err=EAGAIN src_mac="$new"
 	check "own MAC change: resolve returns the new source MAC" "$(last_resolve "$out")" \
@@ -301,8 +302,8 @@ scenario_link_down()
 #     its (shrunk) socket buffer and reports "resync".
 scenario_overrun()
 {
-	in_lb "$PROBE" monitor -t 10 -b 1 -d 2000 -u "event resync" >"$TMP/overrun.out" \
-		2>"$TMP/overrun.err" &
+	in_lb "$PROBE" monitor -t $WAIT_S -b 1 -w "$TMP/overrun.go" -u "event resync" \
+		>"$TMP/overrun.out" 2>"$TMP/overrun.err" &
 	watch_ready overrun $!
 	i=0
 	while [ $i -lt 300 ]; do
@@ -310,6 +311,8 @@ scenario_overrun()
 		i=$((i + 1))
 	done | ip -n "$LB" -batch - 2>"$TMP/batch.err" || not_ok "overrun: routes added" \
 		"$(tail -n 1 "$TMP/batch.err")"
+	# the monitor reads nothing until the routes came and went
+	touch "$TMP/overrun.go"
 	watch_end overrun "event resync" "overrun: monitor reports resync"
 }
 

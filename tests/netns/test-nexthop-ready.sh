@@ -80,8 +80,7 @@ inner()
 	st=$(ctl status)
 	check "g gone: nothing missing" "$(echo "$st" | jq -c .nexthops_missing)" '[]'
 	check "g gone: ready" "$(echo "$st" | jq .ready)" true
-	kill -TERM "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent
 	check "SIGTERM: clean exit" "$?" 0
 	check "every log line names quicsteerd" \
 		"$(grep -cv '^quicsteerd: \(info\|warning\|debug\): ' "$DIR/agent.log")" 0

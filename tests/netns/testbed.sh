@@ -15,6 +15,12 @@
 # function returns 0, or non-zero with one line on stderr saying what
 # failed ("testbed: ...").
 #
+# Its waits are lib.sh's (wait_until, wait_exit: poll the condition, give
+# up only after a generous deadline, saying what did not happen). Test
+# scripts source lib.sh first; a caller that sources only this file
+# (tools/bench/e2e, tools/demo/run) gets lib.sh here, found beside the
+# caller or two levels up from it.
+#
 # Hosts (one network namespace each, named "qstb-PID-N-HOST"), all on one
 # layer-2 segment: a bridge "br0" in the switch host, one veth pair per
 # host (the host's end is "eth0" in the host, the bridge's end is named
@@ -91,7 +97,7 @@
 #   tb_cli ARGS...        BUILD/quicsteer against the agent (e.g. -j stats)
 #   tb_agent_start, tb_agent_stop [SIGNAL], tb_agent_restart
 #                         start (and wait until it answers), stop (default
-#                         TERM; waits for the exit), restart
+#                         TERM; waits for the exit, KILL after 30 s), restart
 #   tb_agent_pause, tb_agent_resume   SIGSTOP / SIGCONT the agent
 #   tb_metrics            the agent's Prometheus text
 #   tb_shape RATE|off     rate-limits what the segment sends to the client
@@ -117,7 +123,7 @@
 #                         sockets are bound.
 #   tb_server_start_all KIND [ARGS...]
 #   tb_server_stop I [SIGNAL]   default TERM; waits until it exited (KILL
-#                         after 10 s)
+#                         after 30 s)
 #   tb_server_stop_all [SIGNAL]
 #   tb_server_restart I   stop, then start with the same KIND and ARGS
 #   tb_server_kind I      gtls, h3, or nothing when stopped
@@ -127,6 +133,8 @@
 #   tb_connections_all    "C1 C2 ... CN": tb_connections of every backend
 #   tb_status_all FIELD   "V1 V2 ... VN": tb_status I FIELD of every backend
 #                         (0 for one without a status file yet)
+#   tb_handshakes_since BEFORE   true once tb_status_all handshakes
+#                         differs from BEFORE (printed): a handshake since
 #   tb_moved BEFORE AFTER the backend numbers (1..N, space separated) whose
 #                         entry differs between two such lists
 #   tb_decap_stats I      "IPIP IP6IP6 IP4IP6 DROPPED": packets backend
@@ -137,16 +145,18 @@
 #   tb_client_src 4|6 a|b      the client's source address for that VIP
 #   tb_fetch NAME 4|6 [GTLSCLIENT-OPTIONS...] -- PATH...
 #                         runs gtlsclient in the client host (quiet, exits
-#                         after the last stream, --timeout 5s unless
-#                         given) downloading each PATH from the VIP into
-#                         $TB_DIR/fetch/NAME/; log NAME.log, qlog
-#                         NAME.qlog beside it; waits at most 60 s
+#                         after the last stream, --timeout 15s unless
+#                         given: the idle timeout, which only ends a
+#                         stalled connection) downloading each PATH from
+#                         the VIP into $TB_DIR/fetch/NAME/; log NAME.log,
+#                         qlog NAME.qlog beside it; killed after 300 s
 #   tb_fetch_bg NAME 4|6 ... -- PATH...   the same in the background
 #   tb_fetch_wait NAME... wait for background fetches (call both from the
 #                         script's own shell, not a subshell: it uses wait)
 #   tb_verify NAME PATH...   cmp each downloaded PATH with TB_WWW/PATH;
 #                         prints the first difference on stderr
-#   tb_wait_until SECONDS CMD...   polls CMD every 0.1 s until it succeeds
+#   tb_wait_until SECONDS CMD...   wait_until SECONDS with CMD as what it
+#                         waits for (scenarios call wait_until and say)
 #
 # For test scripts that source tests/netns/lib.sh (its ok/not_ok counters):
 #   tb_test_up BUILD [tb_up options]   tb_up, or "not ok", the summary, exit 1
@@ -178,6 +188,16 @@ TB_REPORT6="[fd00::1]:4434"
 TB_DIR=
 TB_AGENT_PID=
 _tb_ups=0
+
+if ! command -v wait_until >/dev/null 2>&1; then
+	for _tb_lib in "$(dirname "$0")/lib.sh" "$(dirname "$0")/../../tests/netns/lib.sh"; do
+		if [ -r "$_tb_lib" ]; then
+			# shellcheck source=tests/netns/lib.sh
+			. "$_tb_lib"
+			break
+		fi
+	done
+fi
 
 _tb_log() { [ "${TB_VERBOSE:-0}" != 1 ] || echo "testbed: $*" >&2; }
 _tb_err()
@@ -211,14 +231,9 @@ tb_exec()
 
 tb_wait_until()
 {
-	_tb_tries=$(($1 * 10))
+	_tb_s=$1
 	shift
-	while [ "$_tb_tries" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_tb_tries=$((_tb_tries - 1))
-	done
-	return 1
+	wait_until "$_tb_s" "$*" "$@"
 }
 
 # _tb_host HOST: a namespace joined to the bridge, eth0 up, MTU 1600, its
@@ -322,10 +337,17 @@ _tb_write_config()
 	} >"$_tb_c"
 }
 
-tb_cli() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/control.sock" --pin-dir "$TB_DIR/bpf/quicsteer" "$@"; }
+# --timeout 30: a generous bound for a slow or busy machine (the CLI's
+# default, 10 s, is for operators); a caller's own --timeout comes later.
+tb_cli() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/control.sock" --pin-dir "$TB_DIR/bpf/quicsteer" --timeout 30 "$@"; }
 
 # The agent itself answers: `status` alone also succeeds from the pins.
-_tb_agent_answers() { [ "$(tb_cli --timeout 2 -j status 2>/dev/null | jq .agent)" = true ]; }
+_tb_agent_answers()
+{
+	_tb_st=$(tb_cli -j status 2>&1)
+	echo "$_tb_st" | head -c 300
+	[ "$(echo "$_tb_st" | jq .agent 2>/dev/null)" = true ]
+}
 
 # Every backend's next-hop entry carries a MAC: the agent resolved them
 # all (it asks the kernel, which resolves on the segment).
@@ -333,6 +355,7 @@ _tb_nexthops_ready()
 {
 	_tb_have=$(bpftool -j map dump pinned "$TB_DIR/bpf/quicsteer/qs_nexthops" 2>/dev/null |
 		jq '[.[] | select(.formatted.value.dmac != [0,0,0,0,0,0])] | length' 2>/dev/null)
+	echo "${_tb_have:-no} next hops with a MAC, of $TB_N"
 	[ "${_tb_have:-0}" -ge "$TB_N" ]
 }
 
@@ -343,8 +366,8 @@ tb_agent_start()
 	LIBXDP_BPFFS=$TB_DIR/bpf ip netns exec "$(tb_ns router)" \
 		"$TB_BUILD/quicsteerd" -c "$TB_DIR/quicsteer.conf" 2>>"$TB_DIR/agent.log" &
 	TB_AGENT_PID=$!
-	tb_wait_until 10 _tb_agent_answers ||
-		_tb_err "quicsteerd does not answer: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+	wait_until 30 "quicsteerd answers status" _tb_agent_answers ||
+		_tb_err "$waited; its log: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
 }
 
 tb_agent_stop()
@@ -352,14 +375,14 @@ tb_agent_stop()
 	[ -n "$TB_AGENT_PID" ] || return 0
 	kill -"${1:-TERM}" "$TB_AGENT_PID" 2>/dev/null
 	[ "${1:-TERM}" = STOP ] && return 0
-	wait "$TB_AGENT_PID" 2>/dev/null
+	wait_exit 30 "$TB_AGENT_PID" "quicsteerd (after SIG${1:-TERM})"
 	TB_AGENT_PID=
 }
 
 tb_agent_restart() { tb_agent_stop && tb_agent_start; }
 tb_agent_pause() { kill -STOP "$TB_AGENT_PID"; }
 tb_agent_resume() { kill -CONT "$TB_AGENT_PID"; }
-tb_metrics() { tb_exec router curl -s --max-time 2 http://127.0.0.1:9464/metrics; }
+tb_metrics() { tb_exec router curl -s --max-time 30 http://127.0.0.1:9464/metrics; }
 
 # The counters and tables straight from the pins, never through the agent:
 # they stay readable at once while it is stopped (SIGSTOP), when the CLI
@@ -428,6 +451,8 @@ tb_up()
 	for _tb_f in gtlsserver gtlsclient openssl jq bpftool ethtool curl; do
 		command -v "$_tb_f" >/dev/null || _tb_err "tb_up: $_tb_f not installed" || return 1
 	done
+	command -v wait_until >/dev/null 2>&1 ||
+		_tb_err "tb_up: no wait_until (source tests/netns/lib.sh first)" || return 1
 	TB_H3SERVER=$TB_BUILD/tools/qs-h3server
 	_tb_ups=$((_tb_ups + 1))
 	_tb_prefix=qstb-$$-$_tb_ups
@@ -445,8 +470,15 @@ tb_up()
 		_tb_segment || return 1
 	_tb_write_config
 	_tb_run "$TB_BUILD/quicsteerd" --check -c "$TB_DIR/quicsteer.conf" && tb_agent_start || return 1
-	tb_wait_until 10 _tb_nexthops_ready ||
-		_tb_err "the agent resolved no MAC for some backend: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+	wait_until 30 "the agent resolves every backend's MAC" _tb_nexthops_ready ||
+		_tb_err "$waited; its log: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+}
+
+_tb_ns_empty()
+{
+	_tb_left=$(ip netns pids "$1" 2>/dev/null | tr '\n' ' ')
+	echo "still there: $_tb_left"
+	[ -z "$_tb_left" ]
 }
 
 tb_down()
@@ -459,7 +491,7 @@ tb_down()
 		for _tb_p in $(ip netns pids "$_tb_h" 2>/dev/null); do kill -KILL "$_tb_p" 2>/dev/null; done
 	done
 	for _tb_h in $(ip netns list | awk -v p="$_tb_prefix-" 'index($1, p) == 1 { print $1 }'); do
-		tb_wait_until 5 sh -c '[ -z "$(ip netns pids "$1")" ]' sh "$_tb_h"
+		wait_until 30 "every process in $_tb_h gone (after SIGKILL)" _tb_ns_empty "$_tb_h"
 		ip netns del "$_tb_h" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -472,13 +504,13 @@ tb_down()
 
 # Servers. Each backend's pids, kind and options are kept in
 # $TB_DIR/bI/ so that stop and restart find them.
-# A zombie still answers kill -0: look at its state.
-_tb_dead() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 
 # How many UDP sockets bound to the VIPs' port backend $1 has.
 _tb_bound()
 {
-	[ "$(tb_exec "$1" ss -Hlun "sport = :$TB_PORT" 2>/dev/null | wc -l)" -ge "$2" ]
+	_tb_socks=$(tb_exec "$1" ss -Hlun "sport = :$TB_PORT" 2>/dev/null | wc -l)
+	echo "$_tb_socks sockets on port $TB_PORT"
+	[ "$_tb_socks" -ge "$2" ]
 }
 
 tb_server_start()
@@ -519,8 +551,8 @@ tb_server_start()
 		;;
 	*) _tb_err "tb_server_start: unknown kind '$_tb_kind' (gtls or h3)" || return 1 ;;
 	esac
-	tb_wait_until 10 _tb_bound "$_tb_b" "$(echo $_tb_vips | wc -w)" ||
-		_tb_err "backend $_tb_b: $_tb_kind server not listening: $(tail -n 3 "$_tb_d/server.log" | tr '\n' ' ')"
+	wait_until 30 "backend $_tb_b's $_tb_kind server listens" _tb_bound "$_tb_b" "$(echo $_tb_vips | wc -w)" ||
+		_tb_err "$waited; its log: $(tail -n 3 "$_tb_d/server.log" | tr '\n' ' ')"
 }
 
 tb_server_start_all()
@@ -538,8 +570,7 @@ tb_server_stop()
 	[ -s "$_tb_d/pids" ] || return 0
 	for _tb_p in $(cat "$_tb_d/pids"); do kill -"${2:-TERM}" "$_tb_p" 2>/dev/null; done
 	for _tb_p in $(cat "$_tb_d/pids"); do
-		tb_wait_until 10 _tb_dead "$_tb_p" || kill -KILL "$_tb_p" 2>/dev/null
-		wait "$_tb_p" 2>/dev/null
+		wait_exit 30 "$_tb_p" "backend $1's server (pid $_tb_p, after SIG${2:-TERM})"
 	done
 	: >"$_tb_d/pids"
 	rm -f "$_tb_d/kind"
@@ -594,6 +625,13 @@ tb_connections_all()
 		_tb_j=$((_tb_j + 1))
 	done
 	echo $_tb_out
+}
+
+tb_handshakes_since()
+{
+	_tb_hs=$(tb_status_all handshakes)
+	echo "handshakes: $_tb_hs"
+	[ "$_tb_hs" != "$1" ]
 }
 
 tb_moved()
@@ -657,8 +695,8 @@ _tb_fetch()
 	rm -rf "$_tb_f" && mkdir -p "$_tb_f" || return 1
 	_tb_log "fetch ${_tb_f##*/}:$_tb_opts$_tb_uris"
 	# shellcheck disable=SC2086 # options and URIs hold no spaces
-	ip netns exec "$(tb_ns client)" timeout -s KILL 60 gtlsclient -q --exit-on-all-streams-close \
-		--timeout=5s --download="$_tb_f" --qlog-file="$_tb_f.qlog" $_tb_opts \
+	ip netns exec "$(tb_ns client)" timeout -s KILL 300 gtlsclient -q --exit-on-all-streams-close \
+		--timeout=15s --download="$_tb_f" --qlog-file="$_tb_f.qlog" $_tb_opts \
 		"$_tb_host" "$TB_PORT" $_tb_uris >"$_tb_f.log" 2>&1
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/time.h>
 #include <criterion/criterion.h>
 #include "httpd.h"
 
@@ -25,21 +26,33 @@ static int render_fail(void *ctx, FILE *out)
 	return -EIO;
 }
 
+/*
+ * How long a request waits for the server to answer and close: an upper
+ * bound only, generous for slow or busy machines (TESTBED.md), so that a
+ * server that never answers fails the test instead of hanging it.
+ */
+#define ANSWER_TIMEOUT_S 30
+
 /* One request on a fresh connection; the whole response into buf. */
 static void request(__u16 port, const char *req, char *buf, size_t cap)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
 	size_t got = 0;
-	ssize_t n;
+	ssize_t n = 0;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	cr_assert_geq(fd, 0);
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "connect: %s",
 		     strerror(errno));
 	cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	while (got + 1 < cap && (n = read(fd, buf + got, cap - 1 - got)) > 0)
 		got += n;
+	cr_assert(n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK),
+		  "the server did not answer and close within %d s (got %zu bytes: %.*s)",
+		  ANSWER_TIMEOUT_S, got, (int)got, buf);
 	buf[got] = 0;
 	close(fd);
 }

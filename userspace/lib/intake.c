@@ -231,12 +231,18 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	incarnation_take(in, b, h.backend_id, &h);
 	b->pub.sequence = h.sequence;
 	b->pub.last_seen_ns = now;
-	store(in, h.backend_id, b);
 	qs_cidreg_batch_begin(in->reg);
 	apply_additions(in, rd, h.backend_id, vip_id, b);
 	qs_cidreg_batch_end(in->reg);
 	apply_removals(in, rd, h.backend_id, vip_id);
 	snapshot_finish(in, rd, h.backend_id, b);
+	/*
+	 * Kept once applied: an agent that dies halfway through a datagram
+	 * takes it again after its restart (issues and retires are
+	 * idempotent) rather than refusing it as a replay; and the pin says
+	 * of every datagram it counts that its IDs are in the map.
+	 */
+	store(in, h.backend_id, b);
 	return QS_REPORT_OK;
 }
 
