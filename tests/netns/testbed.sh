@@ -349,14 +349,14 @@ _tb_agent_answers()
 	[ "$(echo "$_tb_st" | jq .agent 2>/dev/null)" = true ]
 }
 
-# Every backend's next-hop entry carries a MAC: the agent resolved them
-# all (it asks the kernel, which resolves on the segment).
-_tb_nexthops_ready()
+# The agent is ready: every backend has a usable next hop (it asks the
+# kernel, which resolves on the segment); what it says otherwise names the
+# backends still without one.
+_tb_ready()
 {
-	_tb_have=$(bpftool -j map dump pinned "$TB_DIR/bpf/quicsteer/qs_nexthops" 2>/dev/null |
-		jq '[.[] | select(.formatted.value.dmac != [0,0,0,0,0,0])] | length' 2>/dev/null)
-	echo "${_tb_have:-no} next hops with a MAC, of $TB_N"
-	[ "${_tb_have:-0}" -ge "$TB_N" ]
+	_tb_st=$(tb_cli -j status 2>&1)
+	echo "$_tb_st" | jq -c '{ready, nexthops_missing}' 2>/dev/null || echo "$_tb_st" | head -c 300
+	[ "$(echo "$_tb_st" | jq .ready 2>/dev/null)" = true ]
 }
 
 tb_agent_start()
@@ -470,7 +470,7 @@ tb_up()
 		_tb_segment || return 1
 	_tb_write_config
 	_tb_run "$TB_BUILD/quicsteerd" --check -c "$TB_DIR/quicsteer.conf" && tb_agent_start || return 1
-	wait_until 30 "the agent resolves every backend's MAC" _tb_nexthops_ready ||
+	wait_until 30 "the agent is ready (every backend's next hop resolved)" _tb_ready ||
 		_tb_err "$waited; its log: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
 }
 
