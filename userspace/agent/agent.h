@@ -274,8 +274,8 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 			 struct agent_job **view_job);
 /* The file again (SIGHUP, `reload`); *view_job as above. */
 int agent_reload(struct agent *a, struct agent_job **view_job);
-/* The view of the running configuration, published, and its job for the intake thread. */
-struct agent_job *agent_view_job(struct agent *a, const struct qs_config *prev);
+/* The first view, of the configuration the agent starts with. */
+int agent_view_start(struct agent *a);
 /* Hands a job to the thread that runs its kind. */
 void agent_post(struct agent *a, struct agent_job *job);
 void agent_tick(struct agent *a, __u64 now_ns);

@@ -152,12 +152,8 @@ static int router_start(struct agent *a)
  */
 static int state_start(struct agent *a)
 {
-	struct agent_job *job = agent_view_job(a, NULL);
-
-	if (!job)
-		return -ENOMEM;
-	agent_job_free(job); /* the intake takes the published view at open */
-	return agent_jobq_init(&a->done) ?: agent_intake_open(a) ?: agent_events_open(a) ?:
+	return agent_view_start(a) ?: agent_jobq_init(&a->done) ?: agent_intake_open(a) ?:
+		       agent_events_open(a) ?:
 		       qs_nl_open(&a->nl) ?: qs_nl_monitor_open(&a->nl_mon);
 }
 

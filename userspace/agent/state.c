@@ -145,6 +145,13 @@ static __u32 *gone_ids(const struct qs_config *prev, const struct qs_config *cfg
 	return ids;
 }
 
+/* cfg's view, with the keys loaded for it, the next generation. */
+static struct agent_view *view_new(struct agent *a, const struct qs_config *cfg)
+{
+	return agent_view_build(cfg, (const __u8(*)[QS_REPORT_KEY_LEN])a->keys, a->has_key,
+				a->view_gen + 1);
+}
+
 /* The view of cfg with what prev had more, for the intake thread; NULL: no memory. */
 static struct agent_job *view_job_build(struct agent *a, const struct qs_config *cfg,
 					const struct qs_config *prev)
@@ -155,8 +162,7 @@ static struct agent_job *view_job_build(struct agent *a, const struct qs_config 
 	if (!job)
 		return NULL;
 	jv = &job->view;
-	jv->view = agent_view_build(cfg, (const __u8(*)[QS_REPORT_KEY_LEN])a->keys, a->has_key,
-				    a->view_gen + 1);
+	jv->view = view_new(a, cfg);
 	if (prev) {
 		jv->gone_backends = gone_ids(prev, cfg, false, &jv->n_gone_backends);
 		jv->gone_vips = gone_ids(prev, cfg, true, &jv->n_gone_vips);
@@ -178,13 +184,15 @@ static void view_job_publish(struct agent *a, struct agent_job *job)
 	agent_view_publish(a, v);
 }
 
-struct agent_job *agent_view_job(struct agent *a, const struct qs_config *prev)
+int agent_view_start(struct agent *a)
 {
-	struct agent_job *job = view_job_build(a, a->cfg, prev);
+	struct agent_view *v = view_new(a, a->cfg);
 
-	if (job)
-		view_job_publish(a, job);
-	return job;
+	if (!v)
+		return -ENOMEM;
+	a->view_gen = v->gen;
+	agent_view_publish(a, v);
+	return 0;
 }
 
 int agent_config_install(struct agent *a, struct qs_config *next, struct qs_config_error *cerr,
