@@ -123,7 +123,7 @@ static int restart_settings_check(const struct qs_config *prev, const struct qs_
 	return -EINVAL;
 }
 
-/* Ids prev has and cfg has not, into a new array; NULL when none. */
+/* Ids prev has and cfg has not, into a new array (*n of them); NULL: no memory. */
 static __u32 *gone_ids(const struct qs_config *prev, const struct qs_config *cfg, bool vips,
 		       size_t *n)
 {
