@@ -506,6 +506,7 @@ enum {
 	OPT_UL,
 	OPT_UL_REPORTS,
 	OPT_EVENT_RATE,
+	OPT_EVENT_BURST,
 	OPT_PURGE_IDS,
 	OPT_LOAD_CPU,
 	OPT_CONTROL,
@@ -541,6 +542,9 @@ static const struct qs_option options[] = {
 	{ { "event-rate", required_argument, NULL, OPT_EVENT_RATE },
 	  "N",
 	  "unknown-ID packets/s through the router (100000)" },
+	{ { "event-burst", required_argument, NULL, OPT_EVENT_BURST },
+	  "N",
+	  "of them at once (1: evenly spaced)" },
 	{ { "purge-ids", required_argument, NULL, OPT_PURGE_IDS },
 	  "N",
 	  "IDs of the restarting backend (1000000)" },
@@ -580,6 +584,9 @@ static int ul_opt_set(struct ba_opts *o, int c, const char *arg)
 		break;
 	case OPT_EVENT_RATE:
 		o->event_rate = strtoul(arg, NULL, 0);
+		break;
+	case OPT_EVENT_BURST:
+		o->event_burst = strtoul(arg, NULL, 0);
 		break;
 	case OPT_PURGE_IDS:
 		o->purge_ids = strtoul(arg, NULL, 0);
@@ -659,7 +666,8 @@ static bool opts_complete(const struct ba_opts *o)
 	if (!o->socket || !o->pin_dir || !o->key_dir || o->agent_pid <= 0 || o->ids < 1 ||
 	    o->lat_reports < 1 || !o->lat_rate || !o->lat_sample || (o->ul_only && o->no_ul))
 		return false;
-	if (!o->no_ul && (o->ul_reports < 1 || !o->event_rate || o->purge_ids < 1))
+	if (!o->no_ul &&
+	    (o->ul_reports < 1 || !o->event_rate || !o->event_burst || o->purge_ids < 1))
 		return false;
 	if ((ul & (1u << BA_UL_CONTROL)) && (!o->cli || !o->control_socket))
 		return false;
@@ -684,6 +692,7 @@ static int parse_args(int argc, char **argv, struct ba_opts *o)
 			       .ul_scenarios = (1u << BA_UL_RUNS) - 1,
 			       .ul_reports = 30000,
 			       .event_rate = 100000,
+			       .event_burst = 1,
 			       .purge_ids = 1000000,
 			       .load_cpu = -1 };
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {

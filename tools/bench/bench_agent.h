@@ -49,6 +49,7 @@ struct ba_opts {
 	unsigned int ul_scenarios; /* 1 << enum ba_ul_kind; the idle floor always runs */
 	__u32 ul_reports; /* datagrams per under-load run */
 	__u32 event_rate; /* unknown-ID packets per second through the router */
+	__u32 event_burst; /* of them per test run, when on time */
 	__u32 purge_ids;
 	int load_cpu; /* -1: the sender's */
 	const char *control_socket; /* the agent's, for the CLI */
@@ -252,9 +253,11 @@ struct ba_control_load {
 /* (b) unknown-ID packets run through the attached router, one ring record each */
 struct ba_event_load {
 	double rate; /* asked */
+	__u32 burst;
 	__u32 prog_id;
 	char prog_name[16];
 	__u64 packets; /* injected in all */
+	__u64 skipped; /* due while the injector was kept off its CPU over 1 ms: not sent */
 	double seconds;
 	__u64 run_packets; /* within the latency run */
 	double run_rate;

@@ -9,8 +9,16 @@
  * How: BPF_PROG_TEST_RUN of the very program the interface runs (its id
  * from bpf_xdp_query, whoever attached it: the router, or libxdp's
  * dispatcher in front of it), from a thread of this process at SCHED_IDLE
- * on the load CPU, a batch every 100 us (repeat = the packets due, so the
- * rate holds when the thread got the CPU late). Rather than live frames
+ * on the load CPU. The thread spins on the clock and runs a packet as soon
+ * as one is due, so they come evenly spaced (10 us apart at 100,000/s), as
+ * packets from many clients would, and each may wake the agent: a record
+ * written when the agent has caught up wakes it. Spinning costs nothing
+ * here: at SCHED_IDLE the thread has only the time nobody else wants.
+ * When it got the CPU late, one run (repeat = the packets due) catches up,
+ * for up to 1 ms of packets: a thread kept off its CPU longer (other
+ * processes on the machine: it is the lowest priority there is) skips the
+ * rest, counted, rather than fill the ring in a burst the rate never had.
+ * --event-burst N runs N at a time instead (fewer wake-ups). Rather than live frames
  * into the veth: nothing to set up beyond what the agent attached (no
  * generator program, which qs-bench-agent does not build, no peer to make
  * ready), every packet counted exactly, and the same maps, counters and
@@ -30,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -39,8 +46,7 @@
 #include "bench_agent.h"
 #include "maps.h"
 
-#define TICK_NS 100000ull
-#define MAX_BATCH 1000 /* 10 ms at 100,000/s: a thread kept off its CPU longer loses the rest */
+#define CATCH_UP_NS 1000000ull
 #define PKT_LEN 83 /* Ethernet 14, IPv4 20, UDP 8, QUIC: flags 1, DCID 8, 32 more */
 #define OFF_IP 14
 #define OFF_UDP 34
@@ -51,6 +57,7 @@ struct ba_injector {
 	const struct ba_ctx *c;
 	int cpu;
 	struct ba_event_load *res;
+	__u32 burst; /* packets per test run when on time */
 	int prog_fd, ring_fd;
 	__u8 pkt[PKT_LEN];
 	volatile unsigned long *cons, *prod; /* the ring's positions */
@@ -145,28 +152,23 @@ static void *inject_loop(void *arg)
 {
 	struct ba_injector *in = arg;
 	double per_ns = in->res->rate / 1e9;
-	__u64 next, cpu0 = thread_cpu_ns();
+	__u32 max_batch = CATCH_UP_NS * per_ns > in->burst ? CATCH_UP_NS * per_ns : in->burst;
+	__u64 cpu0 = thread_cpu_ns();
 
 	in->err = ba_set_load_sched(in->cpu);
-	prctl(PR_SET_TIMERSLACK, 1);
-	in->t_start = next = ba_now_ns();
+	in->t_start = ba_now_ns();
 	while (!in->err && !atomic_load(&in->stop)) {
-		__u64 now = ba_now_ns(), sent = atomic_load(&in->sent);
-		double due = (now - in->t_start) * per_ns - sent;
-		struct timespec ts;
+		__u64 sent = atomic_load(&in->sent);
+		double due = (ba_now_ns() - in->t_start) * per_ns - sent - in->res->skipped;
+		__u32 n;
 
-		if (due >= 1) {
-			__u32 n = due > MAX_BATCH ? MAX_BATCH : (__u32)due;
-
-			in->err = inject(in, n);
-			atomic_store(&in->sent, sent + n);
-			backlog_note(in);
-		}
-		next += TICK_NS;
-		if (next < now)
-			next = now + TICK_NS;
-		ts = (struct timespec){ next / 1000000000ull, next % 1000000000ull };
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		if (due < in->burst)
+			continue;
+		n = due > max_batch ? max_batch : (__u32)due;
+		in->res->skipped += (__u64)due - n;
+		in->err = inject(in, n);
+		atomic_store(&in->sent, sent + n);
+		backlog_note(in);
 	}
 	in->t_end = ba_now_ns();
 	in->cpu_ns = thread_cpu_ns() - cpu0;
@@ -258,9 +260,15 @@ int ba_inject_start(struct ba_injector **out, const struct ba_ctx *c, int cpu,
 
 	if (!in)
 		return -ENOMEM;
-	*in = (struct ba_injector){ .c = c, .cpu = cpu, .res = res, .prog_fd = -1, .ring_fd = -1 };
+	*in = (struct ba_injector){ .c = c,
+				    .cpu = cpu,
+				    .res = res,
+				    .burst = c->o->event_burst,
+				    .prog_fd = -1,
+				    .ring_fd = -1 };
 	memset(res, 0, sizeof(*res));
 	res->rate = rate;
+	res->burst = in->burst;
 	err = packet_build(in) ?: attached_prog(in, c->o->ifname) ?: ring_map(in);
 	if (err)
 		fprintf(stderr, "qs-bench-agent: events: router on %s, ring %s: %s\n", c->o->ifname,

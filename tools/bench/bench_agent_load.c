@@ -114,78 +114,98 @@ static int timed_run(struct ul_state *st, enum ba_ul_kind k, struct ba_dgrams *d
 	return err;
 }
 
-static int idle_run(struct ul_state *st)
+/* A load generator: started before a run, told when it starts and ends, stopped after. */
+struct ul_load {
+	int (*start)(struct ul_state *st, void **h);
+	void (*mark)(void *h, bool end);
+	int (*stop)(void *h);
+};
+
+/* Run k with load running (NULL: none) from RAMP_US before it to its end. */
+static int loaded_run(struct ul_state *st, enum ba_ul_kind k, const char *what,
+		      const struct ul_load *load)
 {
 	struct ba_dgrams d;
-	int err = timed_build(st, &d);
+	void *h = NULL;
+	int err = timed_build(st, &d), err2 = 0;
 
 	if (err)
 		return err;
-	run_announce(st, BA_UL_IDLE, ", no load");
-	err = timed_run(st, BA_UL_IDLE, &d, NULL);
+	run_announce(st, k, what);
+	if (load && !(err = load->start(st, &h))) {
+		usleep(RAMP_US);
+		load->mark(h, false);
+	}
+	if (!err) {
+		err = timed_run(st, k, &d, NULL);
+		if (load) {
+			load->mark(h, true);
+			err2 = load->stop(h);
+		}
+	}
 	ba_dgrams_free(&d);
-	return err;
+	return err ?: err2;
+}
+
+static int cli_start(struct ul_state *st, void **h)
+{
+	return ba_cli_start((struct ba_cli_loop **)h, st->c->o, st->ul->load_cpu, &st->ul->control);
+}
+
+static void cli_mark(void *h, bool end)
+{
+	ba_cli_mark(h, end);
+}
+
+static int cli_stop(void *h)
+{
+	return ba_cli_stop(h);
+}
+
+static int inject_start(struct ul_state *st, void **h)
+{
+	return ba_inject_start((struct ba_injector **)h, st->c, st->ul->load_cpu, &st->ul->events);
+}
+
+static void inject_mark(void *h, bool end)
+{
+	ba_inject_mark(h, end);
+}
+
+static int inject_stop(void *h)
+{
+	return ba_inject_stop(h);
 }
 
 /* (a) */
 static int control_run(struct ul_state *st)
 {
-	struct ba_cli_loop *loop;
-	struct ba_dgrams d;
-	int err = timed_build(st, &d), err2;
+	static const struct ul_load cli = { cli_start, cli_mark, cli_stop };
 
-	if (err)
-		return err;
-	run_announce(st, BA_UL_CONTROL, ", CLI commands in a loop");
-	err = ba_cli_start(&loop, st->c->o, st->ul->load_cpu, &st->ul->control);
-	if (err) {
-		ba_dgrams_free(&d);
-		return err;
-	}
-	usleep(RAMP_US);
-	ba_cli_mark(loop, false);
-	err = timed_run(st, BA_UL_CONTROL, &d, NULL);
-	ba_cli_mark(loop, true);
-	err2 = ba_cli_stop(loop);
-	ba_dgrams_free(&d);
-	return err ?: err2;
+	return loaded_run(st, BA_UL_CONTROL, ", CLI commands in a loop", &cli);
 }
 
 /* (b); the router's own counters (metrics) say how many packets it really saw. */
 static int events_run(struct ul_state *st)
 {
+	static const struct ul_load injector = { inject_start, inject_mark, inject_stop };
 	struct ba_event_load *ev = &st->ul->events;
 	const char *url = st->c->o->metrics_url;
 	struct ba_metrics m0 = { 0 }, m1 = { 0 };
-	struct ba_injector *in;
-	struct ba_dgrams d;
 	char what[64];
-	int err = timed_build(st, &d), err2;
+	int err;
 
-	if (err)
-		return err;
 	snprintf(what, sizeof(what), ", %u unknown-ID packets/s", st->c->o->event_rate);
-	run_announce(st, BA_UL_EVENTS, what);
 	if (url)
 		ba_metrics_read(&m0, url);
-	err = ba_inject_start(&in, st->c, st->ul->load_cpu, ev);
-	if (err) {
-		ba_dgrams_free(&d);
-		return err;
-	}
-	usleep(RAMP_US);
-	ba_inject_mark(in, false);
-	err = timed_run(st, BA_UL_EVENTS, &d, NULL);
-	ba_inject_mark(in, true);
-	err2 = ba_inject_stop(in);
-	ba_dgrams_free(&d);
+	err = loaded_run(st, BA_UL_EVENTS, what, &injector);
 	if (url && !ba_metrics_read(&m1, url) && m0.read) {
 		ev->counted_known = true;
 		ev->counted = m1.unknown_cid_packets - m0.unknown_cid_packets;
 		ev->events_lost = m1.events_lost - m0.events_lost;
 		ev->counted_rate = ev->seconds > 0 ? ev->counted / ev->seconds : 0;
 	}
-	return err ?: err2;
+	return err;
 }
 
 /* ---- (c) ---- */
@@ -340,7 +360,7 @@ int ba_ul_run(struct ba_ctx *c)
 		snprintf(ul->load_cpus, sizeof(ul->load_cpus), "%d", ul->load_cpu);
 	else
 		snprintf(ul->load_cpus, sizeof(ul->load_cpus), "%s", c->r->sender_cpus);
-	err = idle_run(&st);
+	err = loaded_run(&st, BA_UL_IDLE, ", no load", NULL);
 	if (!err && (want & 1u << BA_UL_CONTROL))
 		err = control_run(&st);
 	if (!err && (want & 1u << BA_UL_EVENTS))

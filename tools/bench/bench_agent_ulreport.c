@@ -68,15 +68,16 @@ static void print_control(const struct ba_control_load *a)
 static void print_events(const struct ba_event_load *e, const char *ifname)
 {
 	printf("\n  (b) events: BPF_PROG_TEST_RUN of program %u (%s) attached to %s;"
-	       " asked %.0f/s,\n      injected %.0f/s during the run (%llu in %.1f s in all);"
-	       " the router counted %llu drop_unknown_cid (%.0f/s),\n"
-	       "      %llu other verdicts; %llu events lost (ring full);"
-	       " the agent consumed %.0f records/s;\n"
-	       "      ring backlog max %.1f KB of %.0f KB (mean %.1f KB);"
-	       " router %.0f ns per packet; injector %.2f busy\n",
-	       e->prog_id, e->prog_name, ifname, e->rate, e->run_rate,
-	       (unsigned long long)e->packets, e->seconds, (unsigned long long)e->counted,
-	       e->counted_rate, (unsigned long long)e->bad_verdicts,
+	       " asked %.0f/s, %u at a time,\n      injected %.0f/s during the run (%llu in %.1f s"
+	       " in all, %llu skipped while the injector waited for its CPU);\n"
+	       "      the router counted %llu drop_unknown_cid (%.0f/s), %llu other verdicts;"
+	       " %llu events lost (ring full);\n      the agent consumed %.0f records/s;"
+	       " ring backlog max %.1f KB of %.0f KB (mean %.1f KB);\n"
+	       "      router %.0f ns per packet (its wake-ups of the agent included);"
+	       " injector %.2f busy\n",
+	       e->prog_id, e->prog_name, ifname, e->rate, e->burst, e->run_rate,
+	       (unsigned long long)e->packets, e->seconds, (unsigned long long)e->skipped,
+	       (unsigned long long)e->counted, e->counted_rate, (unsigned long long)e->bad_verdicts,
 	       (unsigned long long)e->events_lost, e->consumed_rate, KB(e->backlog_max),
 	       KB(e->ring_bytes), KB(e->backlog_mean), e->router_ns, e->injector_busy);
 }
@@ -202,8 +203,10 @@ static void json_events(FILE *f, const struct ba_event_load *e)
 	fprintf(f, "    \"events\": {\"method\": \"BPF_PROG_TEST_RUN of the attached program\", ");
 	ba_jint(f, "prog_id", e->prog_id, ", ");
 	fprintf(f, "\"prog_name\": \"%s\", ", e->prog_name);
-	ba_jnum(f, "rate", e->rate, ",\n      ");
+	ba_jnum(f, "rate", e->rate, ", ");
+	ba_jint(f, "burst", e->burst, ",\n      ");
 	ba_jint(f, "packets", e->packets, ", ");
+	ba_jint(f, "skipped", e->skipped, ", ");
 	ba_jnum(f, "seconds", e->seconds, ", ");
 	ba_jint(f, "packets_during_run", e->run_packets, ", ");
 	ba_jnum(f, "rate_during_run", e->run_rate, ",\n      ");
