@@ -179,6 +179,7 @@ struct ba_latency {
 	double clean_median_us, clean_p99_us, clean_max_us;
 	__u32 agent_waited, sender_waited; /* the others, by who waited */
 	__u32 agent_busy_elsewhere; /* agent ran over 200 us within the sample */
+	__u32 agent_blocked; /* neither ran nor waited for 1 ms of the sample */
 	struct ba_window win;
 	double lookup_ns; /* one poll of the map: the resolution */
 	__u64 live_ids; /* other backends' IDs in the table meanwhile */
@@ -418,6 +419,7 @@ void ba_print(const struct ba_opts *o, const struct ba_results *r);
 int ba_json(const char *path, const struct ba_opts *o, const struct ba_results *r);
 void ba_print_window(const struct ba_window *w, __u32 datagrams);
 void ba_print_slowest(const struct ba_latency *l, int n);
+void ba_print_causes(const struct ba_latency *l);
 void ba_json_lat(FILE *f, const struct ba_latency *l, const char *ind, const char *sep);
 void ba_json_window(FILE *f, const struct ba_window *w, __u32 datagrams, const char *sep);
 void ba_jnum(FILE *f, const char *key, double v, const char *sep);

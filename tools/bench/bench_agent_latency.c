@@ -33,6 +33,11 @@
 /* waiting on a run queue this long (either thread) marks a sample disturbed */
 #define DISTURBED_WAIT_US 50.0
 #define BUSY_ELSEWHERE_US 200.0 /* agent ran this long within one sample */
+/*
+ * Neither ran nor waited for a CPU this long within one sample: the agent
+ * was blocked (a lock, a system call that waits, a client it waits for).
+ */
+#define BLOCKED_US 1000.0
 
 /* Slowest first. */
 static int cmp_sample(const void *a, const void *b)
@@ -88,6 +93,8 @@ static int lat_stats(struct ba_latency *l, struct ba_lat_sample *smp, __u32 n)
 			l->sender_waited++;
 		if (smp[i].agent_run_us > BUSY_ELSEWHERE_US)
 			l->agent_busy_elsewhere++;
+		if (smp[i].us - smp[i].agent_run_us - smp[i].agent_wait_us > BLOCKED_US)
+			l->agent_blocked++;
 	}
 	qsort(clean, nc, sizeof(*clean), cmp_double);
 	l->samples = n;

@@ -129,6 +129,13 @@ static void print_lat(const struct ba_latency *l)
 	printf("    %-42s %8llu %s (%llu other IDs live)\n", "entries of this backend in qs_cids",
 	       (unsigned long long)l->counted, l->complete ? "(all)" : "(IDS MISSING)",
 	       (unsigned long long)l->live_ids);
+	ba_print_causes(l);
+	ba_print_slowest(l, BA_SLOWEST);
+}
+
+/* What held the slow samples up, by count; the undisturbed ones' percentiles. */
+void ba_print_causes(const struct ba_latency *l)
+{
 	printf("    %-42s %8u (agent waited: %u, sender waited: %u)\n",
 	       "samples where a thread waited for its CPU", l->agent_waited + l->sender_waited,
 	       l->agent_waited, l->sender_waited);
@@ -136,7 +143,7 @@ static void print_lat(const struct ba_latency *l)
 	       l->clean_median_us, l->clean_p99_us, l->clean_max_us, l->clean_samples);
 	printf("    %-42s %8u\n", "samples with the agent busy over 200 us",
 	       l->agent_busy_elsewhere);
-	ba_print_slowest(l, BA_SLOWEST);
+	printf("    %-42s %8u\n", "samples with the agent blocked over 1 ms", l->agent_blocked);
 }
 
 static const char *thread_name(const struct ba_latency *l, int t)
@@ -370,7 +377,8 @@ void ba_json_lat(FILE *f, const struct ba_latency *l, const char *ind, const cha
 	ba_jbool(f, "complete", l->ran, l->complete, ind);
 	ba_jint(f, "samples_agent_waited", l->agent_waited, ", ");
 	ba_jint(f, "samples_sender_waited", l->sender_waited, ", ");
-	ba_jint(f, "samples_agent_busy_elsewhere", l->agent_busy_elsewhere, ind);
+	ba_jint(f, "samples_agent_busy_elsewhere", l->agent_busy_elsewhere, ", ");
+	ba_jint(f, "samples_agent_blocked", l->agent_blocked, ind);
 	ba_jint(f, "undisturbed_samples", l->clean_samples, ", ");
 	ba_jnum(f, "undisturbed_us_median", l->clean_median_us, ", ");
 	ba_jnum(f, "undisturbed_us_p99", l->clean_p99_us, ", ");

@@ -98,15 +98,11 @@ static void print_run(const struct ba_under_load *ul, enum ba_ul_kind k)
 	const struct ba_latency *l = &ul->run[k];
 
 	printf("\n  %s: achieved %.0f/s, %u slots missed by over a period, %u timeouts;"
-	       " quiet wait %.2f s;\n  %llu IDs live; undisturbed samples (%u) median %.1f p99 %.1f"
-	       " max %.1f us\n",
+	       " quiet wait %.2f s;\n  %llu IDs live before it\n",
 	       run_titles[k], l->achieved_rate, l->late, l->timeouts, l->quiet_wait_s,
-	       (unsigned long long)l->live_ids, l->clean_samples, l->clean_median_us,
-	       l->clean_p99_us, l->clean_max_us);
+	       (unsigned long long)l->live_ids);
 	ba_print_window(&l->win, l->reports);
-	printf("    %-42s %8u (agent waited: %u, sender waited: %u)\n",
-	       "samples where a thread waited for its CPU", l->agent_waited + l->sender_waited,
-	       l->agent_waited, l->sender_waited);
+	ba_print_causes(l);
 	ba_print_slowest(l, 4);
 }
 
