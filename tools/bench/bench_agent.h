@@ -424,7 +424,9 @@ void ba_json_lat(FILE *f, const struct ba_latency *l, const char *ind, const cha
 void ba_json_window(FILE *f, const struct ba_window *w, __u32 datagrams, const char *sep);
 void ba_jnum(FILE *f, const char *key, double v, const char *sep);
 void ba_jint(FILE *f, const char *key, unsigned long long v, const char *sep);
+void ba_jint_ran(FILE *f, const char *key, bool ran, unsigned long long v, const char *sep);
 void ba_jbool(FILE *f, const char *key, bool ran, bool v, const char *sep);
+void ba_jstr(FILE *f, const char *key, const char *v, const char *sep);
 const char *ba_met(bool ran, bool ok);
 
 /* bench_agent_ulreport.c: the under-load part of the table and the JSON */

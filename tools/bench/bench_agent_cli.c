@@ -48,26 +48,62 @@ struct ba_cli_loop {
 	int err;
 };
 
-/* Runs command k to its end; *status as wait4 gives it. */
-static int cli_once(struct ba_cli_loop *l, int k, int *status, struct rusage *ru)
+/*
+ * Runs `quicsteer --socket S --pin-dir P WORD1 [WORD2]` to its end, stdout
+ * to out (stderr always to err_path); *status as wait4 gives it.
+ */
+static int cli_spawn(struct ba_cli_loop *l, const char *w1, const char *w2, const char *out,
+		     int *status, struct rusage *ru)
 {
-	const char *argv[8] = { "quicsteer", "--socket", l->o->control_socket, "--pin-dir",
-				l->o->pin_dir };
+	const char *argv[] = { "quicsteer", "--socket",	   l->o->control_socket,
+			       "--pin-dir", l->o->pin_dir, w1,
+			       w2,	    NULL }; /* w2 NULL: one word */
 	posix_spawn_file_actions_t fa;
-	int n = 5, err;
+	int err;
 	pid_t pid;
 
-	argv[n++] = cli_commands[k].object;
-	argv[n++] = cli_commands[k].verb; /* NULL ends argv for a command without one */
-	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, l->err_path, O_WRONLY | O_TRUNC, 0);
 	err = posix_spawn(&pid, l->o->cli, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err)
 		return -err;
 	return wait4(pid, status, 0, ru) < 0 ? -errno : 0;
+}
+
+static int cli_once(struct ba_cli_loop *l, int k, int *status, struct rusage *ru)
+{
+	return cli_spawn(l, cli_commands[k].object, cli_commands[k].verb, "/dev/null", status, ru);
+}
+
+/*
+ * The CLI answers from the pins when it cannot reach the agent, and exits
+ * 0: a loop of such commands would load nothing. `-j status` first, then,
+ * and its "agent" member must be true.
+ */
+static int cli_reaches_agent(struct ba_cli_loop *l)
+{
+	char out[8192] = "";
+	size_t n = 0;
+	int status, err = cli_spawn(l, "-j", "status", l->err_path, &status, NULL);
+	FILE *f;
+
+	if (err)
+		return err;
+	f = fopen(l->err_path, "re");
+	if (f) {
+		n = fread(out, 1, sizeof(out) - 1, f);
+		fclose(f);
+	}
+	out[n] = 0;
+	if (WIFEXITED(status) && !WEXITSTATUS(status) &&
+	    (strstr(out, "\"agent\":true") || strstr(out, "\"agent\": true")))
+		return 0;
+	fprintf(stderr,
+		"qs-bench-agent: control load: %s -j status does not reach the agent at %s\n",
+		l->o->cli, l->o->control_socket);
+	return -ENOTCONN;
 }
 
 /* The first line of the failed command's stderr, once. */
@@ -147,7 +183,7 @@ int ba_cli_start(struct ba_cli_loop **loop, const struct ba_opts *o, int cpu,
 	}
 	close(fd);
 	memset(res, 0, sizeof(*res));
-	err = -pthread_create(&l->thread, NULL, cli_loop, l);
+	err = cli_reaches_agent(l) ?: -pthread_create(&l->thread, NULL, cli_loop, l);
 	if (err) {
 		unlink(l->err_path);
 		free(l);

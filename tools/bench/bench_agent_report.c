@@ -301,6 +301,21 @@ void ba_jint(FILE *f, const char *key, unsigned long long v, const char *sep)
 	fprintf(f, "\"%s\": %llu%s", key, v, sep);
 }
 
+/* A string member, escaped: stderr lines and thread names may hold anything. */
+void ba_jstr(FILE *f, const char *key, const char *v, const char *sep)
+{
+	fprintf(f, "\"%s\": \"", key);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s", sep);
+}
+
 void ba_jbool(FILE *f, const char *key, bool ran, bool v, const char *sep)
 {
 	fprintf(f, "\"%s\": %s%s", key, !ran ? "null" : v ? "true" : "false", sep);
@@ -320,7 +335,7 @@ void ba_json_window(FILE *f, const struct ba_window *w, __u32 datagrams, const c
 	ba_jnum(f, "agent_cpu_steal", w->agent_cpu_steal, ", ");
 	ba_jint(f, "agent_page_faults", w->agent_faults, ", ");
 	ba_jint(f, "agent_threads", w->agent_threads, ", ");
-	fprintf(f, "\"agent_busiest_thread\": \"%s\", ", w->agent_busiest);
+	ba_jstr(f, "agent_busiest_thread", w->agent_busiest, ", ");
 	ba_jnum(f, "agent_busiest_thread_busy", w->agent_busiest_busy, "}");
 	fprintf(f, "%s", sep);
 }
@@ -393,9 +408,8 @@ void ba_json_lat(FILE *f, const struct ba_latency *l, const char *ind, const cha
 		ba_jnum(f, "agent_run_us", x->agent_run_us, ", ");
 		ba_jnum(f, "agent_wait_us", x->agent_wait_us, ", ");
 		ba_jnum(f, "sender_wait_us", x->sender_wait_us, ", ");
-		fprintf(f,
-			"\"agent_thread_ran_most\": \"%s\", \"agent_thread_waited_most\": \"%s\"}",
-			thread_name(l, x->run_thread), thread_name(l, x->wait_thread));
+		ba_jstr(f, "agent_thread_ran_most", thread_name(l, x->run_thread), ", ");
+		ba_jstr(f, "agent_thread_waited_most", thread_name(l, x->wait_thread), "}");
 	}
 	fprintf(f, "]}%s", sep);
 }
@@ -435,7 +449,7 @@ static void json_micro(FILE *f, const struct ba_micro *m)
 }
 
 /* An integer, or null for a run that did not happen (--under-load-only). */
-static void jint_ran(FILE *f, const char *key, bool ran, unsigned long long v, const char *sep)
+void ba_jint_ran(FILE *f, const char *key, bool ran, unsigned long long v, const char *sep)
 {
 	if (ran)
 		ba_jint(f, key, v, sep);
@@ -450,17 +464,17 @@ static void json_body(FILE *f, const struct ba_opts *o, const struct ba_results 
 
 	fprintf(f, "{\n  ");
 	ba_jnum(f, "ids_per_sec", h->ran ? h->ids_per_sec : NAN, ",\n  ");
-	jint_ran(f, "ids_per_sec_cid_len", h->ran, h->cid_len, ",\n  ");
+	ba_jint_ran(f, "ids_per_sec_cid_len", h->ran, h->cid_len, ",\n  ");
 	ba_jnum(f, "datagrams_per_sec", h->ran ? h->dgrams_per_sec : NAN, ",\n  ");
-	jint_ran(f, "ids_per_datagram", h->ran, h->ids_per_dgram, ",\n  ");
+	ba_jint_ran(f, "ids_per_datagram", h->ran, h->ids_per_dgram, ",\n  ");
 	ba_jnum(f, "latency_us_median", r->lat.ran ? r->lat.median_us : NAN, ",\n  ");
 	ba_jnum(f, "latency_us_p99", r->lat.ran ? r->lat.p99_us : NAN, ",\n  ");
-	jint_ran(f, "rss_bytes_1m_ids", t8->ran, t8->rss_after, ",\n  ");
+	ba_jint_ran(f, "rss_bytes_1m_ids", t8->ran, t8->rss_after, ",\n  ");
 	ba_jint(f, "rss_bytes_start", r->rss_start, ",\n  ");
 	ba_jnum(f, "rss_bytes_per_id",
 		t8->ran ? ((double)t8->rss_after - r->rss_start) / t8->ids : NAN, ",\n  ");
 	ba_jint(f, "rss_bytes_peak", r->hwm_end, ",\n  ");
-	jint_ran(f, "map_memlock_bytes_1m_ids", t8->ran, r->map_memlock_1m, ",\n  ");
+	ba_jint_ran(f, "map_memlock_bytes_1m_ids", t8->ran, r->map_memlock_1m, ",\n  ");
 	ba_jint(f, "cid_table_max_entries", r->cid_table_entries, ",\n  ");
 	ba_jnum(f, "target_ids_per_sec", BA_TARGET_IDS_PER_SEC, ",\n  ");
 	ba_jbool(f, "ids_per_sec_target_met", h->ran, h->ids_per_sec >= BA_TARGET_IDS_PER_SEC,

@@ -155,7 +155,7 @@ static void json_headlines(FILE *f, const struct ba_under_load *ul)
 		json_headline(f, run_keys[k], has(ul, k), ul->run[k].median_us, ul->run[k].p99_us,
 			      ul->run[k].max_us);
 	json_headline(f, "purge", c, p->median_us, p->p99_us, p->max_us);
-	ba_jint(f, "under_load_purge_samples", p->samples, ",\n  ");
+	ba_jint_ran(f, "under_load_purge_samples", c, p->samples, ",\n  ");
 	ba_jnum(f, "under_load_purge_seconds", c ? p->seconds : NAN, ",\n  ");
 	ba_jnum(f, "under_load_control_commands_per_sec", a ? ul->control.run_per_sec : NAN,
 		",\n  ");
@@ -181,7 +181,8 @@ static void json_control(FILE *f, const struct ba_control_load *a)
 	ba_jnum(f, "per_sec", a->per_sec, ", ");
 	ba_jnum(f, "per_sec_during_run", a->run_per_sec, ", ");
 	ba_jnum(f, "cpu_seconds", a->cpu_seconds, ",\n      ");
-	fprintf(f, "\"first_error\": \"%s\",\n      \"commands_by_name\": {", a->first_error);
+	ba_jstr(f, "first_error", a->first_error, ",\n      ");
+	fprintf(f, "\"commands_by_name\": {");
 	for (int k = 0; k < BA_CLI_COMMANDS; k++) {
 		const struct ba_cli_stats *s = &a->cmd[k];
 
@@ -198,7 +199,7 @@ static void json_events(FILE *f, const struct ba_event_load *e)
 {
 	fprintf(f, "    \"events\": {\"method\": \"BPF_PROG_TEST_RUN of the attached program\", ");
 	ba_jint(f, "prog_id", e->prog_id, ", ");
-	fprintf(f, "\"prog_name\": \"%s\", ", e->prog_name);
+	ba_jstr(f, "prog_name", e->prog_name, ", ");
 	ba_jnum(f, "rate", e->rate, ", ");
 	ba_jint(f, "burst", e->burst, ",\n      ");
 	ba_jint(f, "packets", e->packets, ", ");
@@ -247,9 +248,11 @@ static void json_detail(FILE *f, const struct ba_results *r)
 		" \"load_cpu\": \"%s\", \"load_policy\": \"SCHED_IDLE\","
 		" \"sender\": \"asleep between slots\",\n      \"agent_threads\": [",
 		r->agent_cpus, r->sender_cpus, ul->load_cpus);
-	for (int i = 0; i < ul->n_threads; i++)
-		fprintf(f, "%s{\"name\": \"%s\", \"cpus\": \"%s\"}", i ? ", " : "",
-			ul->thread_comm[i], ul->thread_cpus[i]);
+	for (int i = 0; i < ul->n_threads; i++) {
+		fprintf(f, "%s{", i ? ", " : "");
+		ba_jstr(f, "name", ul->thread_comm[i], ", ");
+		ba_jstr(f, "cpus", ul->thread_cpus[i], "}");
+	}
 	fprintf(f, "]},\n    ");
 	ba_jint(f, "backend_id", ul->backend_id, ", ");
 	ba_jint(f, "datagrams_per_run", ul->run[BA_UL_IDLE].reports, ", ");
