@@ -18,17 +18,18 @@
  * for up to 1 ms of packets: a thread kept off its CPU longer (other
  * processes on the machine: it is the lowest priority there is) skips the
  * rest, counted, rather than fill the ring in a burst the rate never had.
- * --event-burst N runs N at a time instead (fewer wake-ups). Rather than live frames
- * into the veth: nothing to set up beyond what the agent attached (no
- * generator program, which qs-bench-agent does not build, no peer to make
- * ready), every packet counted exactly, and the same maps, counters and
- * ring. The one difference, the context the router runs in (a system call
+ * --event-burst N runs N at a time instead (fewer wake-ups).
+ *
+ * Rather than live frames into the veth: nothing to set up beyond what the
+ * agent attached (no generator program, which qs-bench-agent does not
+ * build, no peer to make ready), every packet counted exactly, and the
+ * same maps, counters and ring. The one difference, the context the router runs in (a system call
  * here, the veth's NAPI softirq on the wire), the agent cannot see: it
  * reads the same records at the same rate. The cost of the path on the
  * wire is qs-bench's to measure.
  *
  * The ring's fill is read from its consumer and producer positions, mapped
- * read-only from the pinned qs_events, after every batch.
+ * read-only from the pinned qs_events, after every test run.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -65,7 +66,7 @@ struct ba_injector {
 	pthread_t thread;
 	atomic_bool stop;
 	_Atomic __u64 sent;
-	__u64 batches, backlog_sum, run_ns_sum;
+	__u64 runs, backlog_sum, run_ns_sum; /* test runs, and their sums */
 	__u64 t_start, t_end, cpu_ns;
 	__u64 mark_sent[2], mark_cons[2], mark_ns[2];
 	int err;
@@ -109,7 +110,7 @@ static int packet_build(struct ba_injector *in)
 	return 0;
 }
 
-/* Another client port and ID for the next batch (the router keeps nothing of either). */
+/* Another client port and ID for the next test run (the router keeps nothing of either). */
 static void packet_vary(struct ba_injector *in, __u64 n)
 {
 	ba_cid(0xffff, n, in->pkt + OFF_QUIC + 1, 8);
@@ -121,13 +122,13 @@ static int inject(struct ba_injector *in, __u32 n)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->pkt, .data_size_in = PKT_LEN,
 		    .repeat = n);
 
-	packet_vary(in, in->batches);
+	packet_vary(in, in->runs);
 	if (bpf_prog_test_run_opts(in->prog_fd, &opts))
 		return -errno;
 	if (opts.retval != XDP_DROP)
 		in->res->bad_verdicts++;
 	in->run_ns_sum += (__u64)opts.duration * n;
-	in->batches++;
+	in->runs++;
 	return 0;
 }
 
@@ -304,7 +305,7 @@ int ba_inject_stop(struct ba_injector *in)
 	r->run_rate = run_s > 0 ? r->run_packets / run_s : 0;
 	r->consumed = (in->mark_cons[1] - in->mark_cons[0]) / (sizeof(struct qs_event) + 8);
 	r->consumed_rate = run_s > 0 ? r->consumed / run_s : 0;
-	r->backlog_mean = in->batches ? (double)in->backlog_sum / in->batches : 0;
+	r->backlog_mean = in->runs ? (double)in->backlog_sum / in->runs : 0;
 	r->router_ns = r->packets ? (double)in->run_ns_sum / r->packets : 0;
 	r->injector_busy = r->seconds > 0 ? in->cpu_ns / 1e9 / r->seconds : 0;
 	err = in->err;
