@@ -34,8 +34,9 @@
 #define DISTURBED_WAIT_US 50.0
 #define BUSY_ELSEWHERE_US 200.0 /* agent ran this long within one sample */
 /*
- * Neither ran nor waited for a CPU this long within one sample: the agent
- * was blocked (a lock, a system call that waits, a client it waits for).
+ * Neither ran nor waited on a run queue this long within one sample: the
+ * agent was blocked (a lock, a system call that waits, a client it waits
+ * for), or not woken yet (on a VM a halted vCPU can take ms to wake).
  */
 #define BLOCKED_US 1000.0
 
