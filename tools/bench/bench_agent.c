@@ -17,8 +17,11 @@
  *    for the kernel's deferred frees to end;
  * 4. the same as 1 and 3 with 18-byte IDs (ngtcp2's length), then with
  *    8-byte IDs again (memory the agent already has);
- * 5. reads the agent's intake counters: every datagram accepted, none refused;
- * 6. micro-benchmarks in this process (bench_agent_micro.c).
+ * 5. the same paced latency with no load, then under control load, a
+ *    ring-buffer flood and another backend's purge (bench_agent_load.c;
+ *    --under-load-only runs these alone, --no-under-load skips them);
+ * 6. reads the agent's intake counters: every datagram accepted, none refused;
+ * 7. micro-benchmarks in this process (bench_agent_micro.c).
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <arpa/inet.h>
@@ -131,7 +134,7 @@ int ba_send(int sock, const __u8 *buf, size_t len)
 	return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
-static __u64 new_incarnation(void)
+__u64 ba_new_incarnation(void)
 {
 	static __u64 salt;
 
@@ -142,7 +145,7 @@ static __u64 new_incarnation(void)
  * Every datagram of d, back to back; blocking sends, so the agent's
  * queue paces the sender and nothing is dropped.
  */
-static int tput_run(struct ba_ctx *c, struct ba_tput *t, const struct ba_dgrams *d)
+int ba_tput_run(struct ba_ctx *c, struct ba_tput *t, const struct ba_dgrams *d)
 {
 	struct ba_snap s0, s1;
 	__u32 last = d->ids - 1;
@@ -189,7 +192,7 @@ static int tput_run(struct ba_ctx *c, struct ba_tput *t, const struct ba_dgrams 
  * an RCU grace period, on the CPU that deleted them) would otherwise be
  * charged to the next measurement. Returns the seconds it waited.
  */
-static double cpu_quiet(struct ba_ctx *c)
+double ba_cpu_quiet(struct ba_ctx *c)
 {
 	struct ba_snap a, b;
 	struct ba_window w;
@@ -219,7 +222,7 @@ static double cpu_quiet(struct ba_ctx *c)
 static int purge_run(struct ba_ctx *c, struct ba_tput *t)
 {
 	__u8 buf[QS_REPORT_MAX_DGRAM];
-	int len = ba_heartbeat(buf, c->keys[t->backend_id], t->backend_id, new_incarnation());
+	int len = ba_heartbeat(buf, c->keys[t->backend_id], t->backend_id, ba_new_incarnation());
 	double softirq0, softirq1;
 	__u64 t0, t_end;
 	int err;
@@ -238,7 +241,7 @@ static int purge_run(struct ba_ctx *c, struct ba_tput *t)
 		t_end = ba_now_ns();
 	t->purge_seconds = (t_end - t0) / 1e9;
 	t->rss_after_purge = ba_proc_mem(c->o->agent_pid, "VmRSS");
-	cpu_quiet(c);
+	ba_cpu_quiet(c);
 	ba_cpu_busy_ns(c->r->agent_cpu, NULL, &softirq1);
 	t->purge_softirq_ms = (softirq1 - softirq0) / 1e6;
 	t->purge_settle_seconds = (ba_now_ns() - t0) / 1e9;
@@ -247,8 +250,11 @@ static int purge_run(struct ba_ctx *c, struct ba_tput *t)
 
 /* ---- the agent's own counters ---- */
 
-/* The intake counters from the metrics endpoint (curl: a bench, not the agent). */
-static int metrics_read(struct ba_results *r, const char *url)
+/*
+ * Intake and router counters from the metrics endpoint (curl: a bench,
+ * not the agent). A scrape takes the agent's lock: never during a timed run.
+ */
+int ba_metrics_read(struct ba_metrics *m, const char *url)
 {
 	char cmd[600], line[512], result[64];
 	unsigned long long v;
@@ -259,16 +265,26 @@ static int metrics_read(struct ba_results *r, const char *url)
 	f = popen(cmd, "r");
 	if (!f)
 		return -errno;
+	memset(m, 0, sizeof(*m));
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "quicsteer_reports_total{result=\"%63[^\"]\"} %llu", result, &v) ==
 		    2) {
 			if (!strcmp(result, "ok"))
-				r->accepted = v;
+				m->accepted = v;
 			else
-				r->refused += v;
-			r->metrics_read = true;
+				m->refused += v;
+			m->read = true;
 		} else if (sscanf(line, "quicsteer_ids_reported %llu", &v) == 1) {
-			r->ids_reported = v;
+			m->ids_reported = v;
+		} else if (sscanf(line, "quicsteer_ids_purged_total %llu", &v) == 1) {
+			m->ids_purged = v;
+		} else if (sscanf(line, "quicsteer_packets_total{reason=\"drop_unknown_cid\"} %llu",
+				  &v) == 1) {
+			m->unknown_cid_packets = v;
+		} else if (sscanf(line,
+				  "quicsteer_datapath_events_total{event=\"events_lost\"} %llu",
+				  &v) == 1) {
+			m->events_lost = v;
 		}
 	}
 	return pclose(f) ? -EIO : 0;
@@ -345,22 +361,22 @@ static void machine_facts(struct ba_ctx *c)
 static int tput_phase(struct ba_ctx *c, struct ba_tput *t, __u32 backend_id, __u8 cid_len,
 		      struct ba_dgrams *fill)
 {
-	int err = ba_dgrams_build(fill, c->keys[backend_id], &c->vip, backend_id, new_incarnation(),
-				  cid_len, c->o->ids, 0, 0);
+	int err = ba_dgrams_build(fill, c->keys[backend_id], &c->vip, backend_id,
+				  ba_new_incarnation(), cid_len, c->o->ids, 0, 0);
 
 	if (err)
 		return err;
 	printf("  throughput, %u-byte IDs, backend %u: %u IDs in %u datagrams...\n", cid_len,
 	       backend_id, fill->ids, fill->n);
 	fflush(stdout);
-	return tput_run(c, t, fill);
+	return ba_tput_run(c, t, fill);
 }
 
 static int lat_phase(struct ba_ctx *c)
 {
 	struct ba_dgrams d;
 	int err = ba_dgrams_build(&d, c->keys[BACKEND_LATENCY], &c->vip, BACKEND_LATENCY,
-				  new_incarnation(), 18, c->o->lat_reports, 1, 0);
+				  ba_new_incarnation(), 18, c->o->lat_reports, 1, 0);
 
 	if (err)
 		return err;
@@ -368,8 +384,8 @@ static int lat_phase(struct ba_ctx *c)
 	       c->o->lat_sample);
 	fflush(stdout);
 	c->r->lat.live_ids = c->r->tput[0].counted;
-	c->r->lat.quiet_wait_s = cpu_quiet(c);
-	err = ba_lat_run(c, &c->r->lat, &d);
+	c->r->lat.quiet_wait_s = ba_cpu_quiet(c);
+	err = ba_lat_run(c, &c->r->lat, &d, NULL);
 	ba_dgrams_free(&d);
 	return err;
 }
@@ -377,53 +393,42 @@ static int lat_phase(struct ba_ctx *c)
 /* Whether every ID landed and every datagram was accepted. */
 static void verdict(struct ba_results *r)
 {
-	r->ok = true;
+	const struct ba_metrics *m = &r->metrics;
+
+	r->ok = false;
 	for (int i = 0; i < BA_TPUT_RUNS; i++)
-		if (!r->tput[i].complete || r->tput[i].purge_left) {
+		if (r->tput[i].ran && (!r->tput[i].complete || r->tput[i].purge_left)) {
 			snprintf(r->why, sizeof(r->why),
 				 "backend %u: %llu of %u IDs in the map, %llu left after purge",
 				 r->tput[i].backend_id, (unsigned long long)r->tput[i].counted,
 				 r->tput[i].ids, (unsigned long long)r->tput[i].purge_left);
-			r->ok = false;
 			return;
 		}
-	if (!r->lat.complete || r->lat.timeouts) {
+	if (r->lat.ran && (!r->lat.complete || r->lat.timeouts)) {
 		snprintf(r->why, sizeof(r->why), "latency: %llu of %u IDs, %u samples timed out",
 			 (unsigned long long)r->lat.counted, r->lat.reports, r->lat.timeouts);
-		r->ok = false;
-	} else if (r->metrics_read && (r->refused || r->accepted != r->expected_accepted)) {
+	} else if (m->read && (m->refused || m->accepted != r->expected_accepted)) {
 		snprintf(r->why, sizeof(r->why),
 			 "agent accepted %llu datagrams of %llu, refused %llu",
-			 (unsigned long long)r->accepted, (unsigned long long)r->expected_accepted,
-			 (unsigned long long)r->refused);
-		r->ok = false;
+			 (unsigned long long)m->accepted, (unsigned long long)r->expected_accepted,
+			 (unsigned long long)m->refused);
+	} else if (!r->ul.ran || ba_ul_verdict(r, r->why, sizeof(r->why))) {
+		r->ok = true;
 	}
 }
 
-static int bench(struct ba_ctx *c)
+/*
+ * Throughput, latency and purges as bench_agent.md lists them; fill8 (the
+ * first fill's datagrams) stays for the micro-benchmarks.
+ */
+static int intake_phases(struct ba_ctx *c, struct ba_dgrams *fill8)
 {
 	struct ba_results *r = c->r;
-	struct ba_dgrams fill8 = { 0 }, fill = { 0 };
-	int err = keys_load(c);
+	struct ba_dgrams fill = { 0 };
+	int err;
 
-	if (err) {
-		fprintf(stderr, "qs-bench-agent: keys in %s: %s\n", c->o->key_dir, strerror(-err));
-		return err;
-	}
-	err = agent_connect(c);
-	if (err)
-		return err;
-	/* its metrics endpoint starts last: once it answers, the agent is up */
-	for (int i = 0; c->o->metrics_url && i < WAIT_AGENT_S * 10; i++) {
-		struct ba_results scratch = { 0 };
-
-		if (!metrics_read(&scratch, c->o->metrics_url) && scratch.metrics_read)
-			break;
-		usleep(100000);
-	}
-	machine_facts(c);
 	/* the first fill is also the memory figure; latency is taken with it live */
-	err = tput_phase(c, &r->tput[0], BACKEND_CID8, 8, &fill8);
+	err = tput_phase(c, &r->tput[0], BACKEND_CID8, 8, fill8);
 	if (!err)
 		r->map_memlock_1m = ba_map_memlock(c->map);
 	err = err ?: lat_phase(c) ?: purge_run(c, &r->tput[0]);
@@ -435,13 +440,51 @@ static int bench(struct ba_ctx *c)
 		      tput_phase(c, &r->tput[2], BACKEND_CID8_AGAIN, 8, &fill) ?:
 		      purge_run(c, &r->tput[2]);
 	ba_dgrams_free(&fill);
-	r->expected_accepted = r->lat.reports;
+	return err;
+}
+
+/* Every datagram sent to the agent, which its counters must match. */
+static __u64 datagrams_sent(const struct ba_results *r)
+{
+	__u64 n = r->lat.reports + r->ul.datagrams;
+
 	for (int i = 0; i < BA_TPUT_RUNS; i++)
-		r->expected_accepted += r->tput[i].datagrams + 1; /* and its purge */
-	if (!err && c->o->metrics_url && metrics_read(r, c->o->metrics_url))
+		if (r->tput[i].ran)
+			n += r->tput[i].datagrams + 1; /* and its purge */
+	return n;
+}
+
+static int bench(struct ba_ctx *c)
+{
+	struct ba_results *r = c->r;
+	struct ba_dgrams fill8 = { 0 };
+	int err = keys_load(c);
+
+	if (err) {
+		fprintf(stderr, "qs-bench-agent: keys in %s: %s\n", c->o->key_dir, strerror(-err));
+		return err;
+	}
+	err = agent_connect(c);
+	if (err)
+		return err;
+	/* its metrics endpoint starts last: once it answers, the agent is up */
+	for (int i = 0; c->o->metrics_url && i < WAIT_AGENT_S * 10; i++) {
+		struct ba_metrics scratch;
+
+		if (!ba_metrics_read(&scratch, c->o->metrics_url) && scratch.read)
+			break;
+		usleep(100000);
+	}
+	machine_facts(c);
+	if (!c->o->ul_only)
+		err = intake_phases(c, &fill8);
+	if (!err && !c->o->no_ul)
+		err = ba_ul_run(c);
+	r->expected_accepted = datagrams_sent(r);
+	if (!err && c->o->metrics_url && ba_metrics_read(&r->metrics, c->o->metrics_url))
 		fprintf(stderr, "qs-bench-agent: metrics at %s unreadable\n", c->o->metrics_url);
 	r->hwm_end = ba_proc_mem(c->o->agent_pid, "VmHWM");
-	if (!err && !c->o->no_micro) {
+	if (!err && !c->o->no_micro && fill8.n) {
 		printf("  micro-benchmarks (in this process, on CPU %s)...\n", r->sender_cpus);
 		fflush(stdout);
 		err = ba_micro_run(&r->micro, c->keys[BACKEND_CID8], &c->vip, c->o->vip_id, &fill8);
@@ -455,6 +498,21 @@ static int bench(struct ba_ctx *c)
 }
 
 /* ---- command line ---- */
+
+/* long-only options */
+enum {
+	OPT_UL_ONLY = 256,
+	OPT_NO_UL,
+	OPT_UL,
+	OPT_UL_REPORTS,
+	OPT_EVENT_RATE,
+	OPT_EVENT_BURST,
+	OPT_PURGE_IDS,
+	OPT_LOAD_CPU,
+	OPT_CONTROL,
+	OPT_CLI,
+	OPT_IFACE,
+};
 
 static const struct qs_option options[] = {
 	{ { "socket", required_argument, NULL, 's' }, "PATH", "the agent's unix report socket" },
@@ -471,6 +529,35 @@ static const struct qs_option options[] = {
 	{ { "lat-rate", required_argument, NULL, 'r' }, "N", "latency datagrams/s (10000)" },
 	{ { "lat-sample", required_argument, NULL, 'S' }, "N", "time 1 in N (10)" },
 	{ { "no-micro", no_argument, NULL, 'M' }, NULL, "skip the micro-benchmarks" },
+	{ { "under-load-only", no_argument, NULL, OPT_UL_ONLY },
+	  NULL,
+	  "only the runs under load (and their idle floor)" },
+	{ { "no-under-load", no_argument, NULL, OPT_NO_UL }, NULL, "skip the runs under load" },
+	{ { "under-load", required_argument, NULL, OPT_UL },
+	  "LIST",
+	  "of control,events,purge (all); the idle floor always runs" },
+	{ { "ul-reports", required_argument, NULL, OPT_UL_REPORTS },
+	  "N",
+	  "datagrams per run under load (30000: 3 s)" },
+	{ { "event-rate", required_argument, NULL, OPT_EVENT_RATE },
+	  "N",
+	  "unknown-ID packets/s through the router (100000)" },
+	{ { "event-burst", required_argument, NULL, OPT_EVENT_BURST },
+	  "N",
+	  "of them at once (1: evenly spaced)" },
+	{ { "purge-ids", required_argument, NULL, OPT_PURGE_IDS },
+	  "N",
+	  "IDs of the restarting backend (1000000)" },
+	{ { "load-cpu", required_argument, NULL, OPT_LOAD_CPU },
+	  "N",
+	  "CPU of the load generators (the sender's)" },
+	{ { "control-socket", required_argument, NULL, OPT_CONTROL },
+	  "PATH",
+	  "the agent's control socket, for the CLI" },
+	{ { "cli", required_argument, NULL, OPT_CLI }, "PATH", "the quicsteer CLI" },
+	{ { "interface", required_argument, NULL, OPT_IFACE },
+	  "IF",
+	  "where the router is attached (qsba0)" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -480,8 +567,50 @@ static void usage(FILE *out)
 	qs_options_usage(out, "qs-bench-agent [OPTION]...", options, N_OPTIONS);
 }
 
-static void opt_set(struct ba_opts *o, int c, const char *arg)
+/* The options of the runs under load; -EINVAL for a bad scenario list. */
+static int ul_opt_set(struct ba_opts *o, int c, const char *arg)
 {
+	switch (c) {
+	case OPT_UL_ONLY:
+		o->ul_only = true;
+		break;
+	case OPT_NO_UL:
+		o->no_ul = true;
+		break;
+	case OPT_UL:
+		return ba_ul_scenarios_parse(arg, &o->ul_scenarios);
+	case OPT_UL_REPORTS:
+		o->ul_reports = strtoul(arg, NULL, 0);
+		break;
+	case OPT_EVENT_RATE:
+		o->event_rate = strtoul(arg, NULL, 0);
+		break;
+	case OPT_EVENT_BURST:
+		o->event_burst = strtoul(arg, NULL, 0);
+		break;
+	case OPT_PURGE_IDS:
+		o->purge_ids = strtoul(arg, NULL, 0);
+		break;
+	case OPT_LOAD_CPU:
+		o->load_cpu = atoi(arg);
+		break;
+	case OPT_CONTROL:
+		o->control_socket = arg;
+		break;
+	case OPT_CLI:
+		o->cli = arg;
+		break;
+	case OPT_IFACE:
+		o->ifname = arg;
+		break;
+	}
+	return 0;
+}
+
+static int opt_set(struct ba_opts *o, int c, const char *arg)
+{
+	if (c >= OPT_UL_ONLY)
+		return ul_opt_set(o, c, arg);
 	switch (c) {
 	case 's':
 		o->socket = arg;
@@ -526,6 +655,23 @@ static void opt_set(struct ba_opts *o, int c, const char *arg)
 		o->no_micro = true;
 		break;
 	}
+	return 0;
+}
+
+/* What the chosen runs need was given. */
+static bool opts_complete(const struct ba_opts *o)
+{
+	unsigned int ul = o->no_ul ? 0 : o->ul_scenarios;
+
+	if (!o->socket || !o->pin_dir || !o->key_dir || o->agent_pid <= 0 || o->ids < 1 ||
+	    o->lat_reports < 1 || !o->lat_rate || !o->lat_sample || (o->ul_only && o->no_ul))
+		return false;
+	if (!o->no_ul &&
+	    (o->ul_reports < 1 || !o->event_rate || !o->event_burst || o->purge_ids < 1))
+		return false;
+	if ((ul & (1u << BA_UL_CONTROL)) && (!o->cli || !o->control_socket))
+		return false;
+	return !(ul & (1u << BA_UL_EVENTS)) || o->ifname;
 }
 
 /* 0, or the exit status: 2 for a usage error, -1 after --help. */
@@ -542,16 +688,20 @@ static int parse_args(int argc, char **argv, struct ba_opts *o)
 			       .ids = 1000000,
 			       .lat_reports = 60000,
 			       .lat_rate = 10000,
-			       .lat_sample = 10 };
+			       .lat_sample = 10,
+			       .ul_scenarios = (1u << BA_UL_RUNS) - 1,
+			       .ul_reports = 30000,
+			       .event_rate = 100000,
+			       .event_burst = 1,
+			       .purge_ids = 1000000,
+			       .load_cpu = -1 };
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == 'h')
 			return usage(stdout), -1;
-		if (c == '?')
+		if (c == '?' || opt_set(o, c, optarg))
 			return usage(stderr), 2;
-		opt_set(o, c, optarg);
 	}
-	if (optind < argc || !o->socket || !o->pin_dir || !o->key_dir || o->agent_pid <= 0 ||
-	    o->ids < 1 || o->lat_reports < 1 || !o->lat_rate || !o->lat_sample)
+	if (optind < argc || !opts_complete(o))
 		return usage(stderr), 2;
 	return 0;
 }

@@ -52,8 +52,11 @@ void ba_dgrams_free(struct ba_dgrams *d)
 
 /*
  * ids CID_ISSUED records of backend_id, ids_per_dgram per datagram (0: as
- * many as fit in 1232 bytes), sequence numbers 1, 2, ... of incarnation.
- * Four IDs share a connection handle, as a server's connections hold several.
+ * many as fit in 1232 bytes), IDs first_key, first_key + 1, ... Sequence
+ * numbers of incarnation follow the IDs: first_key / per + 1, + 2, ..., so
+ * sets built for consecutive ranges of one incarnation continue each other
+ * (a set built from 0 starts at 1). Four IDs share a connection handle, as
+ * a server's connections hold several.
  */
 int ba_dgrams_build(struct ba_dgrams *d, const __u8 *key, const struct qs_report_endpoint *vip,
 		    __u32 backend_id, __u64 incarnation, __u8 cid_len, __u32 ids,
@@ -85,7 +88,7 @@ int ba_dgrams_build(struct ba_dgrams *d, const __u8 *key, const struct qs_report
 		__u8 cid[QS_CID_MAX_LEN];
 		int len, err;
 
-		h.sequence = i + 1;
+		h.sequence = first_key / per + i + 1;
 		err = qs_report_encoder_init(&enc, ba_dgram(d, i), QS_REPORT_MAX_DGRAM, &h);
 		for (size_t r = 0; !err && r < per && k < ids; r++, k++) {
 			ba_cid(backend_id, first_key + k, cid, cid_len);

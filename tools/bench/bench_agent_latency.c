@@ -7,17 +7,24 @@
  * the full rate; a slot missed by more than a period (a poll that ran long)
  * is counted late and its datagram sent at once.
  *
- * Around each timed datagram the agent's main thread's schedstat is read
- * (its time on the CPU and waiting on a run queue) and so is the sender's:
- * a slow sample then says whether the agent was busy with something else,
- * whether it waited for its CPU, or whether the sender itself was kept off
- * its CPU. The reads come before the send clock starts and after it stops.
+ * Around each timed datagram the schedstat of every thread of the agent is
+ * read (time on a CPU and waiting on a run queue) and so is the sender's:
+ * a slow sample then says whether the agent was busy with something else
+ * (and which thread), whether one of its threads waited for its CPU, or
+ * whether the sender itself was kept off its CPU. The reads come before
+ * the send clock starts and after it stops.
+ *
+ * Under load (struct ba_pace) the sender sleeps to each slot instead of
+ * spinning, so that load running at SCHED_IDLE on its CPU gets the time
+ * between slots and never the time of a send or a poll.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "bench_agent.h"
 
@@ -26,6 +33,12 @@
 /* waiting on a run queue this long (either thread) marks a sample disturbed */
 #define DISTURBED_WAIT_US 50.0
 #define BUSY_ELSEWHERE_US 200.0 /* agent ran this long within one sample */
+/*
+ * Neither ran nor waited on a run queue this long within one sample: the
+ * agent was blocked (a lock, a system call that waits, a client it waits
+ * for), or not woken yet (on a VM a halted vCPU can take ms to wake).
+ */
+#define BLOCKED_US 1000.0
 
 /* Slowest first. */
 static int cmp_sample(const void *a, const void *b)
@@ -81,6 +94,8 @@ static int lat_stats(struct ba_latency *l, struct ba_lat_sample *smp, __u32 n)
 			l->sender_waited++;
 		if (smp[i].agent_run_us > BUSY_ELSEWHERE_US)
 			l->agent_busy_elsewhere++;
+		if (smp[i].us - smp[i].agent_run_us - smp[i].agent_wait_us > BLOCKED_US)
+			l->agent_blocked++;
 	}
 	qsort(clean, nc, sizeof(*clean), cmp_double);
 	l->samples = n;
@@ -99,89 +114,186 @@ static int lat_stats(struct ba_latency *l, struct ba_lat_sample *smp, __u32 n)
 	return 0;
 }
 
+/*
+ * Median, p99 and max of the samples sent within [from_ms, to_ms] of a run
+ * (the purge's span, say); NaN when there are none.
+ */
+int ba_lat_percentiles(const struct ba_lat_sample *smp, __u32 n, double from_ms, double to_ms,
+		       __u32 *count, double *median, double *p99, double *max)
+{
+	double *us = malloc((n + 1) * sizeof(*us));
+	__u32 k = 0;
+
+	if (!us)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n; i++)
+		if (smp[i].at_ms >= from_ms && smp[i].at_ms <= to_ms)
+			us[k++] = smp[i].us;
+	qsort(us, k, sizeof(*us), cmp_double);
+	*count = k;
+	*median = ba_percentile(us, k, 50);
+	*p99 = ba_percentile(us, k, 99);
+	*max = k ? us[k - 1] : NAN;
+	free(us);
+	return 0;
+}
+
 struct sched_fds {
-	int agent, sender;
+	struct ba_sched_set agent;
+	int sender;
 };
 
 struct sched_point {
-	__u64 agent_run, agent_wait, sender_run, sender_wait;
+	__u64 agent_run[BA_MAX_THREADS], agent_wait[BA_MAX_THREADS];
+	__u64 sender_run, sender_wait;
 };
 
 static void sched_read(const struct sched_fds *f, struct sched_point *p)
 {
-	if (ba_schedstat_read(f->agent, &p->agent_run, &p->agent_wait))
-		p->agent_run = p->agent_wait = 0;
+	ba_sched_set_read(&f->agent, p->agent_run, p->agent_wait);
 	if (ba_schedstat_read(f->sender, &p->sender_run, &p->sender_wait))
 		p->sender_run = p->sender_wait = 0;
 }
 
+/* The agent's threads between a and b: time run (summed), the longest wait, and by whom. */
+static void sched_delta(const struct sched_fds *f, const struct sched_point *a,
+			const struct sched_point *b, struct ba_lat_sample *s)
+{
+	__u64 most_run = 0, most_wait = 0;
+
+	s->run_thread = s->wait_thread = -1;
+	for (int t = 0; t < f->agent.n; t++) {
+		__u64 run = b->agent_run[t] - a->agent_run[t],
+		      wait = b->agent_wait[t] - a->agent_wait[t];
+
+		s->agent_run_us += run / 1e3;
+		if (run > most_run) {
+			most_run = run;
+			s->run_thread = t;
+		}
+		if (wait > most_wait) {
+			most_wait = wait;
+			s->wait_thread = t;
+		}
+	}
+	s->agent_wait_us = most_wait / 1e3;
+	s->sender_wait_us = (b->sender_wait - a->sender_wait) / 1e3;
+}
+
+/* Until slot: spinning, or asleep (timer slack 1 ns: see ba_lat_run) when pace says so. */
+static __u64 slot_wait(__u64 slot, const struct ba_pace *pace)
+{
+	__u64 t;
+
+	if (pace->sleep && (t = ba_now_ns()) < slot) {
+		struct timespec ts = { slot / 1000000000ull, slot % 1000000000ull };
+
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	while ((t = ba_now_ns()) < slot)
+		;
+	return t;
+}
+
 /* Sends datagram i at its slot; times it if it is a sampled one. */
 static int lat_one(const struct ba_ctx *c, struct ba_latency *l, const struct ba_dgrams *d, __u32 i,
-		   const struct sched_fds *fds, struct ba_lat_sample *smp, __u64 start)
+		   const struct sched_fds *fds, struct ba_lat_sample *smp, __u64 start,
+		   const struct ba_pace *pace)
 {
 	__u64 period = 1000000000ull / c->o->lat_rate, slot = start + (__u64)i * period;
+	struct ba_lat_sample *s = &smp[l->samples];
 	struct sched_point a, b;
 	__u64 t, ts, seen;
 	bool sampled = i % c->o->lat_sample == 0;
 	int err;
 
-	while ((t = ba_now_ns()) < slot)
-		;
+	t = slot_wait(slot, pace);
 	if (t > slot + period)
 		l->late++;
+	if (pace->slot_hook && (err = pace->slot_hook(pace->hook_ctx, i)))
+		return err;
 	if (sampled)
 		sched_read(fds, &a);
 	ts = ba_now_ns();
 	err = ba_send(c->sock, ba_dgram(d, i), d->len[i]);
 	if (err || !sampled)
 		return err;
-	seen = ba_wait_cid(c, d->backend_id, i, d->cid_len, true, SAMPLE_TIMEOUT_NS);
+	seen = ba_wait_cid(c, d->backend_id, d->first_key + i, d->cid_len, true,
+			   pace->sample_timeout_ns);
 	if (!seen) {
 		l->timeouts++;
 		return 0;
 	}
 	sched_read(fds, &b);
-	smp[l->samples++] = (struct ba_lat_sample){
-		.at_ms = (ts - start) / 1e6,
-		.us = (seen - ts) / 1e3,
-		.agent_run_us = (b.agent_run - a.agent_run) / 1e3,
-		.agent_wait_us = (b.agent_wait - a.agent_wait) / 1e3,
-		.sender_wait_us = (b.sender_wait - a.sender_wait) / 1e3,
-	};
+	memset(s, 0, sizeof(*s));
+	s->at_ms = (ts - start) / 1e6;
+	s->us = (seen - ts) / 1e3;
+	sched_delta(fds, &a, &b, s);
+	l->samples++;
 	return 0;
 }
 
-int ba_lat_run(const struct ba_ctx *c, struct ba_latency *l, const struct ba_dgrams *d)
+static const struct ba_pace default_pace = { .sample_timeout_ns = SAMPLE_TIMEOUT_NS };
+
+static int sched_fds_open(const struct ba_ctx *c, struct sched_fds *f, struct ba_latency *l)
+{
+	int err = ba_sched_set_open(&f->agent, c->o->agent_pid);
+
+	f->sender = ba_schedstat_open(getpid(), syscall(SYS_gettid));
+	if (!err && f->sender < 0)
+		err = f->sender;
+	l->n_threads = f->agent.n;
+	memcpy(l->threads, f->agent.comm, sizeof(l->threads));
+	return err;
+}
+
+static void sched_fds_close(struct sched_fds *f)
+{
+	ba_sched_set_close(&f->agent);
+	if (f->sender >= 0)
+		close(f->sender);
+}
+
+/*
+ * Datagram i of d carries ID d->first_key + i; the backend holds the IDs
+ * of earlier runs with the same incarnation too, hence the count.
+ */
+int ba_lat_run(const struct ba_ctx *c, struct ba_latency *l, const struct ba_dgrams *d,
+	       const struct ba_pace *pace)
 {
 	struct ba_lat_sample *smp = calloc(d->n / c->o->lat_sample + 1, sizeof(*smp));
-	struct sched_fds fds = { ba_schedstat_open(c->o->agent_pid, c->o->agent_pid),
-				 ba_schedstat_open(getpid(), syscall(SYS_gettid)) };
+	struct sched_fds fds = { .sender = -1 };
 	struct ba_snap s0, s1;
 	__u64 start;
-	int err = !smp ? -ENOMEM : fds.agent < 0 ? fds.agent : fds.sender < 0 ? fds.sender : 0;
+	__u32 sent;
+	int err = !smp ? -ENOMEM : sched_fds_open(c, &fds, l);
 
+	pace = pace ?: &default_pace;
+	if (pace->sleep)
+		prctl(PR_SET_TIMERSLACK, 1); /* this thread's sleeps end on time, not 50 us late */
 	l->reports = d->n;
 	l->rate = c->o->lat_rate;
 	if (!err)
 		l->lookup_ns = lookup_cost_ns(c, d->backend_id);
 	ba_snap_take(c, &s0);
 	start = ba_now_ns() + 1000000;
-	for (__u32 i = 0; !err && i < d->n; i++)
-		err = lat_one(c, l, d, i, &fds, smp, start);
+	for (sent = 0; !err && sent < d->n && !(pace->end_on_timeout && l->timeouts); sent++)
+		err = lat_one(c, l, d, sent, &fds, smp, start, pace);
 	ba_snap_take(c, &s1);
-	l->achieved_rate = d->n / ((s1.wall_ns - start) / 1e9);
+	l->achieved_rate = sent / ((s1.wall_ns - start) / 1e9);
 	if (!err) {
-		ba_wait_cid(c, d->backend_id, d->n - 1, d->cid_len, true, VISIBLE_TIMEOUT_NS);
+		ba_wait_cid(c, d->backend_id, d->first_key + sent - 1, d->cid_len, true,
+			    VISIBLE_TIMEOUT_NS);
 		err = lat_stats(l, smp, l->samples);
 		l->ran = !err;
 		ba_window_of(&l->win, &s0, &s1);
 		l->counted = ba_count_backend(c, d->backend_id);
-		l->complete = l->counted == d->n;
+		l->complete = l->counted == d->first_key + d->n;
 	}
-	if (fds.agent >= 0)
-		close(fds.agent);
-	if (fds.sender >= 0)
-		close(fds.sender);
-	free(smp);
+	sched_fds_close(&fds);
+	if (!err && pace->keep_samples)
+		l->all = smp;
+	else
+		free(smp);
 	return err;
 }

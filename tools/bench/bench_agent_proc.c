@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * What qs-bench-agent reads from /proc: the agent's memory, its main
- * thread's CPU time, sleeps and run-queue waits (schedstat), and what both
- * CPUs did, so that every figure comes with the evidence of whether
- * something else on the machine disturbed it.
+ * What qs-bench-agent reads from /proc: the agent's memory, its threads'
+ * CPU time, sleeps and run-queue waits (schedstat), and what both CPUs
+ * did, so that every figure comes with the evidence of whether something
+ * else on the machine disturbed it.
  */
-#define _GNU_SOURCE /* RUSAGE_THREAD */
+#define _GNU_SOURCE /* RUSAGE_THREAD, sched_setaffinity */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,24 +79,71 @@ static __u64 proc_minflt(int pid)
 	return v;
 }
 
-/* The agent's main thread (the one that reads reports): CPU time, sleeps. */
+/*
+ * The threads of a process from /proc/PID/task (tids and names), at most
+ * max; the count, or -errno.
+ */
+int ba_proc_threads(int pid, int *tids, char (*comm)[16], int max)
+{
+	char path[96];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (n < max && (de = readdir(d))) {
+		int tid = atoi(de->d_name);
+		FILE *f;
+
+		if (tid <= 0)
+			continue;
+		tids[n] = tid;
+		snprintf(comm[n], 16, "?");
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(comm[n], 16, f))
+				comm[n][strcspn(comm[n], "\n")] = 0;
+			fclose(f);
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * The agent's threads, all of them (one reads reports today; a reworked
+ * agent may give intake, control and events a thread each): CPU time and
+ * switches summed, and each thread's CPU time to find the busiest.
+ */
 void ba_thread_sample(int pid, struct ba_proc_sample *s)
 {
 	char path[96];
-	unsigned long long run = 0;
-	FILE *f;
+	int n;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%llu", &run) == 1)
-			s->run_ns = run;
-		fclose(f);
+	n = ba_proc_threads(pid, s->tid, s->comm, BA_MAX_THREADS);
+	for (int i = 0; i < n; i++) {
+		unsigned long long run = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, s->tid[i]);
+		f = fopen(path, "re");
+		if (f) {
+			if (fscanf(f, "%llu", &run) == 1)
+				s->thread_run_ns[i] = run;
+			fclose(f);
+		}
+		s->run_ns += s->thread_run_ns[i];
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, s->tid[i]);
+		s->vol_switches += status_u64(path, "voluntary_ctxt_switches");
+		s->invol_switches += status_u64(path, "nonvoluntary_ctxt_switches");
 	}
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, pid);
-	s->vol_switches = status_u64(path, "voluntary_ctxt_switches");
-	s->invol_switches = status_u64(path, "nonvoluntary_ctxt_switches");
+	s->n_threads = n > 0 ? n : 0;
 	s->minor_faults = proc_minflt(pid);
 }
 
@@ -188,6 +237,27 @@ void ba_snap_take(const struct ba_ctx *c, struct ba_snap *s)
 	s->wall_ns = ba_now_ns();
 }
 
+/* The thread that ran most between a and b (matched by tid; one born meanwhile from 0). */
+static void busiest_thread(struct ba_window *w, const struct ba_proc_sample *a,
+			   const struct ba_proc_sample *b, double wall)
+{
+	double best = -1;
+
+	w->agent_threads = b->n_threads;
+	for (int i = 0; i < b->n_threads; i++) {
+		__u64 before = 0;
+
+		for (int j = 0; j < a->n_threads; j++)
+			if (a->tid[j] == b->tid[i])
+				before = a->thread_run_ns[j];
+		if ((double)(b->thread_run_ns[i] - before) <= best)
+			continue;
+		best = b->thread_run_ns[i] - before;
+		snprintf(w->agent_busiest, sizeof(w->agent_busiest), "%s", b->comm[i]);
+		w->agent_busiest_busy = best / wall;
+	}
+}
+
 void ba_window_of(struct ba_window *w, const struct ba_snap *a, const struct ba_snap *b)
 {
 	double wall = b->wall_ns - a->wall_ns;
@@ -207,6 +277,7 @@ void ba_window_of(struct ba_window *w, const struct ba_snap *a, const struct ba_
 	w->agent_preempted = b->agent.invol_switches - a->agent.invol_switches;
 	w->sender_sleeps = b->sender_vol - a->sender_vol;
 	w->sender_preempted = b->sender_invol - a->sender_invol;
+	busiest_thread(w, &a->agent, &b->agent, wall);
 }
 
 int ba_schedstat_open(int pid, int tid)
@@ -237,4 +308,60 @@ int ba_schedstat_read(int fd, __u64 *run_ns, __u64 *wait_ns)
 	*run_ns = run;
 	*wait_ns = wait;
 	return 0;
+}
+
+/* schedstat of every thread of pid, opened once for the reads around samples. */
+int ba_sched_set_open(struct ba_sched_set *s, int pid)
+{
+	int tids[BA_MAX_THREADS];
+	int n = ba_proc_threads(pid, tids, s->comm, BA_MAX_THREADS);
+
+	s->n = 0;
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		int fd = ba_schedstat_open(pid, tids[i]);
+
+		if (fd < 0) {
+			ba_sched_set_close(s);
+			return fd;
+		}
+		s->fd[s->n++] = fd;
+	}
+	return 0;
+}
+
+void ba_sched_set_close(struct ba_sched_set *s)
+{
+	for (int i = 0; i < s->n; i++)
+		close(s->fd[i]);
+	s->n = 0;
+}
+
+/* Each thread's time on a CPU and waiting on a run queue; 0 for one gone. */
+void ba_sched_set_read(const struct ba_sched_set *s, __u64 *run_ns, __u64 *wait_ns)
+{
+	for (int i = 0; i < s->n; i++)
+		if (ba_schedstat_read(s->fd[i], &run_ns[i], &wait_ns[i]))
+			run_ns[i] = wait_ns[i] = 0;
+}
+
+/*
+ * The calling thread becomes load: SCHED_IDLE (it runs only when nothing
+ * else on its CPU wants to, and never preempts the sender, so a latency
+ * sample is never charged with it) on cpu (-1: where it is). Its children
+ * inherit both.
+ */
+int ba_set_load_sched(int cpu)
+{
+	struct sched_param sp = { 0 };
+	cpu_set_t set;
+
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			return -errno;
+	}
+	return sched_setscheduler(0, SCHED_IDLE, &sp) ? -errno : 0;
 }

@@ -42,7 +42,7 @@ static const char *run_name(const struct ba_results *r, const struct ba_tput *t)
 	return t == &r->tput[0] ? "first fill" : t == &r->tput[2] ? "again" : "";
 }
 
-static const char *met(bool ran, bool ok)
+const char *ba_met(bool ran, bool ok)
 {
 	return !ran ? "not measured" : ok ? "met" : "NOT met";
 }
@@ -59,13 +59,13 @@ static void print_headline(const struct ba_results *r)
 		snprintf(name, sizeof(name), "IDs/s, %u-byte IDs, %u per datagram %s", t->cid_len,
 			 t->ids_per_dgram, run_name(r, t));
 		printf("  %-44s %14.0f   %-12s %s\n", name, t->ids_per_sec, ">= 500000",
-		       met(t->ran, t->ids_per_sec >= BA_TARGET_IDS_PER_SEC));
+		       ba_met(t->ran, t->ids_per_sec >= BA_TARGET_IDS_PER_SEC));
 	}
 	printf("  %-44s %14.0f   (the slowest run: %u-byte IDs %s)\n", "ids_per_sec",
 	       h->ids_per_sec, h->cid_len, run_name(r, h));
 	printf("  %-44s %14.1f\n", "latency_us_median (1 ID per datagram)", r->lat.median_us);
 	printf("  %-44s %14.1f   %-12s %s\n", "latency_us_p99 (at 10,000 datagrams/s)",
-	       r->lat.p99_us, "< 1000", met(r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US));
+	       r->lat.p99_us, "< 1000", ba_met(r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US));
 	printf("  %-44s %14llu   (%.1f MB; %.1f MB at start: %.0f bytes per ID)\n",
 	       r->tput[0].ids == 1000000 ? "rss_bytes_1m_ids" : "rss_bytes (NOT 1M IDs)",
 	       (unsigned long long)r->tput[0].rss_after, MB(r->tput[0].rss_after), MB(r->rss_start),
@@ -73,11 +73,18 @@ static void print_headline(const struct ba_results *r)
 }
 
 /* What both CPUs did during a measurement (see struct ba_window). */
-static void print_window(const struct ba_window *w, __u32 datagrams)
+void ba_print_window(const struct ba_window *w, __u32 datagrams)
 {
-	printf("    %-42s %12.2f busy, %.2f sleeps per datagram, preempted %llu times\n",
-	       "agent thread", w->agent_busy, (double)w->agent_sleeps / datagrams,
+	char agent[64];
+
+	snprintf(agent, sizeof(agent), "agent, %d thread%s", w->agent_threads,
+		 w->agent_threads == 1 ? "" : "s, summed");
+	printf("    %-42s %12.2f busy, %.2f sleeps per datagram, preempted %llu times\n", agent,
+	       w->agent_busy, (double)w->agent_sleeps / datagrams,
 	       (unsigned long long)w->agent_preempted);
+	if (w->agent_threads > 1)
+		printf("    %-42s %12.2f busy (%s)\n", "  the busiest agent thread",
+		       w->agent_busiest_busy, w->agent_busiest);
 	printf("    %-42s %12.2f busy, %.2f sleeps per datagram, preempted %llu times\n",
 	       "sender thread", w->sender_busy, (double)w->sender_sleeps / datagrams,
 	       (unsigned long long)w->sender_preempted);
@@ -94,7 +101,7 @@ static void print_tput(const struct ba_results *r, const struct ba_tput *t)
 	       t->seconds, t->send_seconds);
 	printf("    %-42s %12.0f /s\n", "datagrams", t->dgrams_per_sec);
 	printf("    %-42s %12.0f ns\n", "agent thread CPU time per ID", t->agent_ns_per_id);
-	print_window(&t->win, t->datagrams);
+	ba_print_window(&t->win, t->datagrams);
 	printf("    %-42s %12llu %s\n", "entries of this backend in qs_cids",
 	       (unsigned long long)t->counted, t->complete ? "(all)" : "(IDS MISSING)");
 	printf("    %-42s %12.3f s (%.0f IDs/s; %llu left)\n", "purge by a new incarnation",
@@ -118,10 +125,17 @@ static void print_lat(const struct ba_latency *l)
 	printf("    %-42s %8.2f s\n", "waited for the agent's CPU to be quiet", l->quiet_wait_s);
 	printf("    %-42s %8u (timeouts: %u)\n", "slots missed by over a period", l->late,
 	       l->timeouts);
-	print_window(&l->win, l->reports);
+	ba_print_window(&l->win, l->reports);
 	printf("    %-42s %8llu %s (%llu other IDs live)\n", "entries of this backend in qs_cids",
 	       (unsigned long long)l->counted, l->complete ? "(all)" : "(IDS MISSING)",
 	       (unsigned long long)l->live_ids);
+	ba_print_causes(l);
+	ba_print_slowest(l, BA_SLOWEST);
+}
+
+/* What held the slow samples up, by count; the undisturbed ones' percentiles. */
+void ba_print_causes(const struct ba_latency *l)
+{
 	printf("    %-42s %8u (agent waited: %u, sender waited: %u)\n",
 	       "samples where a thread waited for its CPU", l->agent_waited + l->sender_waited,
 	       l->agent_waited, l->sender_waited);
@@ -129,13 +143,29 @@ static void print_lat(const struct ba_latency *l)
 	       l->clean_median_us, l->clean_p99_us, l->clean_max_us, l->clean_samples);
 	printf("    %-42s %8u\n", "samples with the agent busy over 200 us",
 	       l->agent_busy_elsewhere);
+	printf("    %-42s %8u\n", "samples with the agent blocked over 1 ms", l->agent_blocked);
+}
+
+static const char *thread_name(const struct ba_latency *l, int t)
+{
+	return t >= 0 && t < l->n_threads ? l->threads[t] : "-";
+}
+
+/* The n slowest samples; with several agent threads, which ran most and which waited. */
+void ba_print_slowest(const struct ba_latency *l, int n)
+{
 	printf("    slowest samples: latency, at (ms into the run); agent ran, agent waited,"
-	       " sender waited (us)\n");
-	for (__u32 i = 0; i < BA_SLOWEST && i < l->samples; i++) {
+	       " sender waited (us)%s\n",
+	       l->n_threads > 1 ? "; agent thread that ran most, that waited most" : "");
+	for (__u32 i = 0; i < (__u32)n && i < l->samples; i++) {
 		const struct ba_lat_sample *x = &l->slowest[i];
 
-		printf("      %10.0f us at %6.0f ms; %8.0f %8.0f %8.0f\n", x->us, x->at_ms,
+		printf("      %10.0f us at %6.0f ms; %8.0f %8.0f %8.0f", x->us, x->at_ms,
 		       x->agent_run_us, x->agent_wait_us, x->sender_wait_us);
+		if (l->n_threads > 1)
+			printf("; %s, %s", thread_name(l, x->run_thread),
+			       thread_name(l, x->wait_thread));
+		printf("\n");
 	}
 }
 
@@ -223,33 +253,42 @@ void ba_print(const struct ba_opts *o, const struct ba_results *r)
 	       " unix report socket,\nnet.unix.max_dgram_qlen %d; datagrams authenticated"
 	       " (HMAC-SHA256), encoded before the clock starts\n",
 	       r->agent_cpus, r->sender_cpus, r->cpus, r->unix_max_dgram_qlen);
-	print_headline(r);
-	for (int i = 0; i < BA_TPUT_RUNS; i++)
-		if (r->tput[i].ran)
-			print_tput(r, &r->tput[i]);
+	if (r->tput[0].ran) {
+		print_headline(r);
+		for (int i = 0; i < BA_TPUT_RUNS; i++)
+			if (r->tput[i].ran)
+				print_tput(r, &r->tput[i]);
+	}
 	if (r->lat.ran)
 		print_lat(&r->lat);
-	printf("\n  memory: agent VmRSS %.1f MB at start, %.1f MB with %u IDs, peak %.1f MB;"
-	       "\n  qs_cids (max_entries %u%s) memlock, kernel memory not in the RSS: %.1f MB with"
-	       " them\n",
-	       MB(r->rss_start), MB(r->tput[0].rss_after), r->tput[0].ids, MB(r->hwm_end),
-	       r->cid_table_entries,
-	       r->cid_table_flags & BPF_F_NO_PREALLOC ? ", not preallocated" : "",
-	       MB(r->map_memlock_1m));
+	if (r->tput[0].ran)
+		printf("\n  memory: agent VmRSS %.1f MB at start, %.1f MB with %u IDs, peak %.1f "
+		       "MB;"
+		       "\n  qs_cids (max_entries %u%s) memlock, kernel memory not in the RSS: %.1f "
+		       "MB"
+		       " with them\n",
+		       MB(r->rss_start), MB(r->tput[0].rss_after), r->tput[0].ids, MB(r->hwm_end),
+		       r->cid_table_entries,
+		       r->cid_table_flags & BPF_F_NO_PREALLOC ? ", not preallocated" : "",
+		       MB(r->map_memlock_1m));
 	print_micro(&r->micro);
 	if (r->micro.ran && r->tput[0].ran && r->tput[2].ran && r->tput[2].cid_len == 8)
 		print_split(&r->micro, &r->tput[0], &r->tput[2]);
-	if (r->metrics_read)
+	if (r->ul.ran)
+		ba_ul_print(r);
+	if (r->metrics.read)
 		printf("\n  agent intake counters: %llu datagrams accepted (%llu sent), %llu "
 		       "refused; %llu IDs held at the end\n",
-		       (unsigned long long)r->accepted, (unsigned long long)r->expected_accepted,
-		       (unsigned long long)r->refused, (unsigned long long)r->ids_reported);
+		       (unsigned long long)r->metrics.accepted,
+		       (unsigned long long)r->expected_accepted,
+		       (unsigned long long)r->metrics.refused,
+		       (unsigned long long)r->metrics.ids_reported);
 	printf("\n%s%s\n", r->ok ? "every ID reached the map, nothing refused" : "FAILED: ",
 	       r->ok ? "" : r->why);
 }
 
 /* JSON numbers: NaN and infinities are not JSON. */
-static void jnum(FILE *f, const char *key, double v, const char *sep)
+void ba_jnum(FILE *f, const char *key, double v, const char *sep)
 {
 	if (isfinite(v))
 		fprintf(f, "\"%s\": %.3f%s", key, v, sep);
@@ -257,97 +296,122 @@ static void jnum(FILE *f, const char *key, double v, const char *sep)
 		fprintf(f, "\"%s\": null%s", key, sep);
 }
 
-static void jint(FILE *f, const char *key, unsigned long long v, const char *sep)
+void ba_jint(FILE *f, const char *key, unsigned long long v, const char *sep)
 {
 	fprintf(f, "\"%s\": %llu%s", key, v, sep);
 }
 
-static void jbool(FILE *f, const char *key, bool ran, bool v, const char *sep)
+/* A string member, escaped: stderr lines and thread names may hold anything. */
+void ba_jstr(FILE *f, const char *key, const char *v, const char *sep)
+{
+	fprintf(f, "\"%s\": \"", key);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s", sep);
+}
+
+void ba_jbool(FILE *f, const char *key, bool ran, bool v, const char *sep)
 {
 	fprintf(f, "\"%s\": %s%s", key, !ran ? "null" : v ? "true" : "false", sep);
 }
 
-static void json_window(FILE *f, const struct ba_window *w, __u32 datagrams, const char *sep)
+void ba_json_window(FILE *f, const struct ba_window *w, __u32 datagrams, const char *sep)
 {
 	fprintf(f, "\"cpus\": {");
-	jnum(f, "agent_busy", w->agent_busy, ", ");
-	jnum(f, "agent_sleeps_per_datagram", (double)w->agent_sleeps / datagrams, ", ");
-	jint(f, "agent_preempted", w->agent_preempted, ", ");
-	jnum(f, "sender_busy", w->sender_busy, ", ");
-	jnum(f, "sender_sleeps_per_datagram", (double)w->sender_sleeps / datagrams, ", ");
-	jint(f, "sender_preempted", w->sender_preempted, ", ");
-	jnum(f, "agent_cpu_other", w->agent_cpu_other, ", ");
-	jnum(f, "sender_cpu_other", w->sender_cpu_other, ", ");
-	jnum(f, "agent_cpu_steal", w->agent_cpu_steal, ", ");
-	jint(f, "agent_page_faults", w->agent_faults, "}");
+	ba_jnum(f, "agent_busy", w->agent_busy, ", ");
+	ba_jnum(f, "agent_sleeps_per_datagram", (double)w->agent_sleeps / datagrams, ", ");
+	ba_jint(f, "agent_preempted", w->agent_preempted, ", ");
+	ba_jnum(f, "sender_busy", w->sender_busy, ", ");
+	ba_jnum(f, "sender_sleeps_per_datagram", (double)w->sender_sleeps / datagrams, ", ");
+	ba_jint(f, "sender_preempted", w->sender_preempted, ", ");
+	ba_jnum(f, "agent_cpu_other", w->agent_cpu_other, ", ");
+	ba_jnum(f, "sender_cpu_other", w->sender_cpu_other, ", ");
+	ba_jnum(f, "agent_cpu_steal", w->agent_cpu_steal, ", ");
+	ba_jint(f, "agent_page_faults", w->agent_faults, ", ");
+	ba_jint(f, "agent_threads", w->agent_threads, ", ");
+	ba_jstr(f, "agent_busiest_thread", w->agent_busiest, ", ");
+	ba_jnum(f, "agent_busiest_thread_busy", w->agent_busiest_busy, "}");
 	fprintf(f, "%s", sep);
 }
 
 static void json_tput(FILE *f, const struct ba_tput *t, const char *sep)
 {
 	fprintf(f, "    {");
-	jint(f, "cid_len", t->cid_len, ", ");
-	jint(f, "backend_id", t->backend_id, ", ");
-	jint(f, "ids", t->ids, ", ");
-	jint(f, "datagrams", t->datagrams, ", ");
-	jint(f, "ids_per_datagram", t->ids_per_dgram, ",\n     ");
-	jnum(f, "seconds", t->seconds, ", ");
-	jnum(f, "send_seconds", t->send_seconds, ", ");
-	jnum(f, "ids_per_sec", t->ids_per_sec, ", ");
-	jnum(f, "datagrams_per_sec", t->dgrams_per_sec, ",\n     ");
-	jnum(f, "agent_cpu_ns_per_id", t->agent_ns_per_id, ",\n     ");
-	json_window(f, &t->win, t->datagrams, ",\n     ");
-	jint(f, "ids_in_map", t->counted, ", ");
-	jbool(f, "complete", t->ran, t->complete, ", ");
-	jint(f, "rss_bytes_after", t->rss_after, ", ");
-	jnum(f, "purge_seconds", t->purge_seconds, ", ");
-	jint(f, "purge_ids_left", t->purge_left, ", ");
-	jint(f, "rss_bytes_after_purge", t->rss_after_purge, ", ");
-	jnum(f, "purge_softirq_ms", t->purge_softirq_ms, ", ");
-	jnum(f, "purge_settle_seconds", t->purge_settle_seconds, "}");
+	ba_jint(f, "cid_len", t->cid_len, ", ");
+	ba_jint(f, "backend_id", t->backend_id, ", ");
+	ba_jint(f, "ids", t->ids, ", ");
+	ba_jint(f, "datagrams", t->datagrams, ", ");
+	ba_jint(f, "ids_per_datagram", t->ids_per_dgram, ",\n     ");
+	ba_jnum(f, "seconds", t->seconds, ", ");
+	ba_jnum(f, "send_seconds", t->send_seconds, ", ");
+	ba_jnum(f, "ids_per_sec", t->ids_per_sec, ", ");
+	ba_jnum(f, "datagrams_per_sec", t->dgrams_per_sec, ",\n     ");
+	ba_jnum(f, "agent_cpu_ns_per_id", t->agent_ns_per_id, ",\n     ");
+	ba_json_window(f, &t->win, t->datagrams, ",\n     ");
+	ba_jint(f, "ids_in_map", t->counted, ", ");
+	ba_jbool(f, "complete", t->ran, t->complete, ", ");
+	ba_jint(f, "rss_bytes_after", t->rss_after, ", ");
+	ba_jnum(f, "purge_seconds", t->purge_seconds, ", ");
+	ba_jint(f, "purge_ids_left", t->purge_left, ", ");
+	ba_jint(f, "rss_bytes_after_purge", t->rss_after_purge, ", ");
+	ba_jnum(f, "purge_softirq_ms", t->purge_softirq_ms, ", ");
+	ba_jnum(f, "purge_settle_seconds", t->purge_settle_seconds, "}");
 	fprintf(f, "%s", sep);
 }
 
-static void json_lat(FILE *f, const struct ba_latency *l)
+/*
+ * A latency run as a JSON object, its members indented by ind (the
+ * latency run's and each run under load's), then sep.
+ */
+void ba_json_lat(FILE *f, const struct ba_latency *l, const char *ind, const char *sep)
 {
-	fprintf(f, "  \"latency\": {\"ids_per_datagram\": 1, \"cid_len\": 18, ");
-	jint(f, "datagrams", l->reports, ", ");
-	jnum(f, "rate", l->rate, ", ");
-	jnum(f, "achieved_rate", l->achieved_rate, ",\n    ");
-	jint(f, "samples", l->samples, ", ");
-	jint(f, "timeouts", l->timeouts, ", ");
-	jint(f, "late_slots", l->late, ", ");
-	jnum(f, "poll_ns", l->lookup_ns, ", ");
-	jnum(f, "quiet_wait_s", l->quiet_wait_s, ",\n    ");
-	jnum(f, "us_min", l->min_us, ", ");
-	jnum(f, "us_median", l->median_us, ", ");
-	jnum(f, "us_p90", l->p90_us, ", ");
-	jnum(f, "us_p99", l->p99_us, ", ");
-	jnum(f, "us_p999", l->p999_us, ", ");
-	jnum(f, "us_max", l->max_us, ",\n    ");
-	json_window(f, &l->win, l->reports, ",\n    ");
-	jint(f, "ids_in_map", l->counted, ", ");
-	jint(f, "other_ids_live", l->live_ids, ", ");
-	jbool(f, "complete", l->ran, l->complete, ",\n    ");
-	jint(f, "samples_agent_waited", l->agent_waited, ", ");
-	jint(f, "samples_sender_waited", l->sender_waited, ", ");
-	jint(f, "samples_agent_busy_elsewhere", l->agent_busy_elsewhere, ",\n    ");
-	jint(f, "undisturbed_samples", l->clean_samples, ", ");
-	jnum(f, "undisturbed_us_median", l->clean_median_us, ", ");
-	jnum(f, "undisturbed_us_p99", l->clean_p99_us, ", ");
-	jnum(f, "undisturbed_us_max", l->clean_max_us, ",\n    ");
+	fprintf(f, "{\"ids_per_datagram\": 1, \"cid_len\": 18, ");
+	ba_jint(f, "datagrams", l->reports, ", ");
+	ba_jnum(f, "rate", l->rate, ", ");
+	ba_jnum(f, "achieved_rate", l->achieved_rate, ind);
+	ba_jint(f, "samples", l->samples, ", ");
+	ba_jint(f, "timeouts", l->timeouts, ", ");
+	ba_jint(f, "late_slots", l->late, ", ");
+	ba_jnum(f, "poll_ns", l->lookup_ns, ", ");
+	ba_jnum(f, "quiet_wait_s", l->quiet_wait_s, ind);
+	ba_jnum(f, "us_min", l->min_us, ", ");
+	ba_jnum(f, "us_median", l->median_us, ", ");
+	ba_jnum(f, "us_p90", l->p90_us, ", ");
+	ba_jnum(f, "us_p99", l->p99_us, ", ");
+	ba_jnum(f, "us_p999", l->p999_us, ", ");
+	ba_jnum(f, "us_max", l->max_us, ind);
+	ba_json_window(f, &l->win, l->reports, ind);
+	ba_jint(f, "ids_in_map", l->counted, ", ");
+	ba_jint(f, "other_ids_live", l->live_ids, ", ");
+	ba_jbool(f, "complete", l->ran, l->complete, ind);
+	ba_jint(f, "samples_agent_waited", l->agent_waited, ", ");
+	ba_jint(f, "samples_sender_waited", l->sender_waited, ", ");
+	ba_jint(f, "samples_agent_busy_elsewhere", l->agent_busy_elsewhere, ", ");
+	ba_jint(f, "samples_agent_blocked", l->agent_blocked, ind);
+	ba_jint(f, "undisturbed_samples", l->clean_samples, ", ");
+	ba_jnum(f, "undisturbed_us_median", l->clean_median_us, ", ");
+	ba_jnum(f, "undisturbed_us_p99", l->clean_p99_us, ", ");
+	ba_jnum(f, "undisturbed_us_max", l->clean_max_us, ind);
 	fprintf(f, "\"slowest\": [");
 	for (__u32 i = 0; i < BA_SLOWEST && i < l->samples; i++) {
 		const struct ba_lat_sample *x = &l->slowest[i];
 
-		fprintf(f, "%s\n      {", i ? "," : "");
-		jnum(f, "us", x->us, ", ");
-		jnum(f, "at_ms", x->at_ms, ", ");
-		jnum(f, "agent_run_us", x->agent_run_us, ", ");
-		jnum(f, "agent_wait_us", x->agent_wait_us, ", ");
-		jnum(f, "sender_wait_us", x->sender_wait_us, "}");
+		fprintf(f, "%s%s  {", i ? "," : "", ind + 1);
+		ba_jnum(f, "us", x->us, ", ");
+		ba_jnum(f, "at_ms", x->at_ms, ", ");
+		ba_jnum(f, "agent_run_us", x->agent_run_us, ", ");
+		ba_jnum(f, "agent_wait_us", x->agent_wait_us, ", ");
+		ba_jnum(f, "sender_wait_us", x->sender_wait_us, ", ");
+		ba_jstr(f, "agent_thread_ran_most", thread_name(l, x->run_thread), ", ");
+		ba_jstr(f, "agent_thread_waited_most", thread_name(l, x->wait_thread), "}");
 	}
-	fprintf(f, "]},\n");
+	fprintf(f, "]}%s", sep);
 }
 
 static void json_micro(FILE *f, const struct ba_micro *m)
@@ -357,31 +421,40 @@ static void json_micro(FILE *f, const struct ba_micro *m)
 		return;
 	}
 	fprintf(f, "  \"micro_ns\": {");
-	jnum(f, "report_check_8x60", m->check_full8_ns, ", ");
-	jnum(f, "report_verify_8x60", m->verify_full8_ns, ",\n    ");
-	jnum(f, "report_check_18x39", m->check_full18_ns, ", ");
-	jnum(f, "report_verify_18x39", m->verify_full18_ns, ",\n    ");
-	jnum(f, "report_check_18x1", m->check_one_ns, ", ");
-	jnum(f, "report_verify_18x1", m->verify_one_ns, ",\n    ");
-	jnum(f, "hmac_oneshot_1200", m->hmac_oneshot_ns, ", ");
-	jnum(f, "hmac_ctx_reused_1200", m->hmac_reused_ns, ", ");
-	jnum(f, "unix_dgram_send_recv", m->unix_dgram_ns, ",\n    ");
-	jnum(f, "map_update_per_id", m->map_update_ns, ", ");
-	jnum(f, "map_update_batch60_per_id", m->map_update_batch_ns, ", ");
-	jnum(f, "map_lookup_per_id", m->map_lookup_ns, ", ");
-	jnum(f, "map_delete_per_id", m->map_delete_ns, ",\n    ");
-	jnum(f, "first_touch_per_page", m->fault_ns, ",\n    ");
-	jnum(f, "intake_null_sink_fresh_memory_per_id", m->intake_null_cold_ns, ", ");
-	jnum(f, "intake_null_sink_per_id", m->intake_null_ns, ", ");
-	jnum(f, "intake_map_sink_per_id", m->intake_map_ns, ", ");
-	jnum(f, "registry_bytes_per_id", m->registry_bytes_per_id, ", ");
-	jnum(f, "flow_scan_empty_ms", m->flow_scan_empty_ms, ",\n    ");
-	jnum(f, "datagram_median_us_fresh_memory", m->dgram_median_us, ",\n    ");
+	ba_jnum(f, "report_check_8x60", m->check_full8_ns, ", ");
+	ba_jnum(f, "report_verify_8x60", m->verify_full8_ns, ",\n    ");
+	ba_jnum(f, "report_check_18x39", m->check_full18_ns, ", ");
+	ba_jnum(f, "report_verify_18x39", m->verify_full18_ns, ",\n    ");
+	ba_jnum(f, "report_check_18x1", m->check_one_ns, ", ");
+	ba_jnum(f, "report_verify_18x1", m->verify_one_ns, ",\n    ");
+	ba_jnum(f, "hmac_oneshot_1200", m->hmac_oneshot_ns, ", ");
+	ba_jnum(f, "hmac_ctx_reused_1200", m->hmac_reused_ns, ", ");
+	ba_jnum(f, "unix_dgram_send_recv", m->unix_dgram_ns, ",\n    ");
+	ba_jnum(f, "map_update_per_id", m->map_update_ns, ", ");
+	ba_jnum(f, "map_update_batch60_per_id", m->map_update_batch_ns, ", ");
+	ba_jnum(f, "map_lookup_per_id", m->map_lookup_ns, ", ");
+	ba_jnum(f, "map_delete_per_id", m->map_delete_ns, ",\n    ");
+	ba_jnum(f, "first_touch_per_page", m->fault_ns, ",\n    ");
+	ba_jnum(f, "intake_null_sink_fresh_memory_per_id", m->intake_null_cold_ns, ", ");
+	ba_jnum(f, "intake_null_sink_per_id", m->intake_null_ns, ", ");
+	ba_jnum(f, "intake_map_sink_per_id", m->intake_map_ns, ", ");
+	ba_jnum(f, "registry_bytes_per_id", m->registry_bytes_per_id, ", ");
+	ba_jnum(f, "flow_scan_empty_ms", m->flow_scan_empty_ms, ",\n    ");
+	ba_jnum(f, "datagram_median_us_fresh_memory", m->dgram_median_us, ",\n    ");
 	fprintf(f, "\"slowest_datagrams_fresh_memory\": [");
 	for (int i = 0; i < BA_STALLS && m->stall_ms[i] > 0; i++)
 		fprintf(f, "%s{\"ms\": %.3f, \"ids_held\": %u}", i ? ", " : "", m->stall_ms[i],
 			m->stall_ids[i]);
 	fprintf(f, "]},\n");
+}
+
+/* An integer, or null for a run that did not happen (--under-load-only). */
+void ba_jint_ran(FILE *f, const char *key, bool ran, unsigned long long v, const char *sep)
+{
+	if (ran)
+		ba_jint(f, key, v, sep);
+	else
+		fprintf(f, "\"%s\": null%s", key, sep);
 }
 
 static void json_body(FILE *f, const struct ba_opts *o, const struct ba_results *r)
@@ -390,40 +463,43 @@ static void json_body(FILE *f, const struct ba_opts *o, const struct ba_results 
 	const struct ba_tput *t8 = &r->tput[0];
 
 	fprintf(f, "{\n  ");
-	jnum(f, "ids_per_sec", h->ids_per_sec, ",\n  ");
-	jint(f, "ids_per_sec_cid_len", h->cid_len, ",\n  ");
-	jnum(f, "datagrams_per_sec", h->dgrams_per_sec, ",\n  ");
-	jint(f, "ids_per_datagram", h->ids_per_dgram, ",\n  ");
-	jnum(f, "latency_us_median", r->lat.median_us, ",\n  ");
-	jnum(f, "latency_us_p99", r->lat.p99_us, ",\n  ");
-	jint(f, "rss_bytes_1m_ids", t8->rss_after, ",\n  ");
-	jint(f, "rss_bytes_start", r->rss_start, ",\n  ");
-	jnum(f, "rss_bytes_per_id", ((double)t8->rss_after - r->rss_start) / t8->ids, ",\n  ");
-	jint(f, "rss_bytes_peak", r->hwm_end, ",\n  ");
-	jint(f, "map_memlock_bytes_1m_ids", r->map_memlock_1m, ",\n  ");
-	jint(f, "cid_table_max_entries", r->cid_table_entries, ",\n  ");
-	jnum(f, "target_ids_per_sec", BA_TARGET_IDS_PER_SEC, ",\n  ");
-	jbool(f, "ids_per_sec_target_met", h->ran, h->ids_per_sec >= BA_TARGET_IDS_PER_SEC,
-	      ",\n  ");
-	jnum(f, "target_latency_us_p99", BA_TARGET_P99_US, ",\n  ");
-	jbool(f, "latency_target_met", r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US, ",\n  ");
-	jint(f, "cpus", r->cpus, ",\n  ");
+	ba_jnum(f, "ids_per_sec", h->ran ? h->ids_per_sec : NAN, ",\n  ");
+	ba_jint_ran(f, "ids_per_sec_cid_len", h->ran, h->cid_len, ",\n  ");
+	ba_jnum(f, "datagrams_per_sec", h->ran ? h->dgrams_per_sec : NAN, ",\n  ");
+	ba_jint_ran(f, "ids_per_datagram", h->ran, h->ids_per_dgram, ",\n  ");
+	ba_jnum(f, "latency_us_median", r->lat.ran ? r->lat.median_us : NAN, ",\n  ");
+	ba_jnum(f, "latency_us_p99", r->lat.ran ? r->lat.p99_us : NAN, ",\n  ");
+	ba_jint_ran(f, "rss_bytes_1m_ids", t8->ran, t8->rss_after, ",\n  ");
+	ba_jint(f, "rss_bytes_start", r->rss_start, ",\n  ");
+	ba_jnum(f, "rss_bytes_per_id",
+		t8->ran ? ((double)t8->rss_after - r->rss_start) / t8->ids : NAN, ",\n  ");
+	ba_jint(f, "rss_bytes_peak", r->hwm_end, ",\n  ");
+	ba_jint_ran(f, "map_memlock_bytes_1m_ids", t8->ran, r->map_memlock_1m, ",\n  ");
+	ba_jint(f, "cid_table_max_entries", r->cid_table_entries, ",\n  ");
+	ba_jnum(f, "target_ids_per_sec", BA_TARGET_IDS_PER_SEC, ",\n  ");
+	ba_jbool(f, "ids_per_sec_target_met", h->ran, h->ids_per_sec >= BA_TARGET_IDS_PER_SEC,
+		 ",\n  ");
+	ba_jnum(f, "target_latency_us_p99", BA_TARGET_P99_US, ",\n  ");
+	ba_jbool(f, "latency_target_met", r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US, ",\n  ");
+	ba_jint(f, "cpus", r->cpus, ",\n  ");
 	fprintf(f, "\"agent_cpu\": \"%s\",\n  \"sender_cpu\": \"%s\",\n  ", r->agent_cpus,
 		r->sender_cpus);
 	fprintf(f, "\"unix_max_dgram_qlen\": %d,\n  ", r->unix_max_dgram_qlen);
-	jint(f, "ids_per_run", o->ids, ",\n");
+	ba_jint(f, "ids_per_run", o->ids, ",\n");
 	fprintf(f, "  \"throughput\": [\n");
 	for (int i = 0; i < BA_TPUT_RUNS; i++)
 		json_tput(f, &r->tput[i], i + 1 < BA_TPUT_RUNS ? ",\n" : "\n  ],\n");
-	json_lat(f, &r->lat);
+	fprintf(f, "  \"latency\": ");
+	ba_json_lat(f, &r->lat, ",\n    ", ",\n");
 	json_micro(f, &r->micro);
+	ba_ul_json(f, r);
 	fprintf(f, "  \"intake\": {");
-	jbool(f, "metrics_read", true, r->metrics_read, ", ");
-	jint(f, "accepted", r->accepted, ", ");
-	jint(f, "sent", r->expected_accepted, ", ");
-	jint(f, "refused", r->refused, ", ");
-	jint(f, "ids_held_at_end", r->ids_reported, "},\n  ");
-	jbool(f, "ok", true, r->ok, "\n}\n");
+	ba_jbool(f, "metrics_read", true, r->metrics.read, ", ");
+	ba_jint(f, "accepted", r->metrics.accepted, ", ");
+	ba_jint(f, "sent", r->expected_accepted, ", ");
+	ba_jint(f, "refused", r->metrics.refused, ", ");
+	ba_jint(f, "ids_held_at_end", r->metrics.ids_reported, "},\n  ");
+	ba_jbool(f, "ok", true, r->ok, "\n}\n");
 }
 
 struct json_args {
