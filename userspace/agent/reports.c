@@ -8,7 +8,7 @@
  * One turn of its loop does at most: INTAKE_DGRAMS datagrams per ready
  * socket, INTAKE_JOBS jobs from the main thread, INTAKE_LEARNED learned
  * IDs handed over by the events thread, one step of each running flush,
- * INTAKE_PURGE deferred map deletions (a purge, in chunks) and
+ * INTAKE_PURGE deferred map deletions (a purge, in chunks, paced) and
  * INTAKE_EXPIRE expired learned IDs; then it returns to epoll, at once if
  * work is left. A datagram therefore waits at most one bounded turn
  * (about a millisecond at these bounds), whatever else is going on.
@@ -37,6 +37,20 @@
 #define INTAKE_JOBS 8
 #define INTAKE_LEARNED 1024
 #define INTAKE_PURGE 512 /* map deletions: about 0.3 ms here */
+/*
+ * Deletions per second, at most. The kernel frees the deleted entries of
+ * a map that is not preallocated (qs_cids) after an RCU tasks-trace grace
+ * period, all of a period's at once, in the rcu_tasks_trace kthread, which
+ * runs on the CPU that deleted them, every 256 ms here, for about 90 ns
+ * an entry: a million deletions flat out (0.8 s) came back as two or three
+ * stretches of 13 to 24 ms in which that kthread held the intake thread's
+ * CPU; at 400,000 a second, 10 ms every 256 ms. At this rate (51,000 a
+ * period) the worst report latency during a purge of a million IDs was
+ * 6.2 ms, and the purge takes 5 s (make bench, intake under load (c)). A
+ * preallocated table frees nothing later: 0.4 s for the same purge, no
+ * stretch over 0.4 ms, for 252 MB held from the start (docs/agent-threads.md).
+ */
+#define INTAKE_PURGE_PER_SEC 200000
 #define INTAKE_EXPIRE 128 /* two system calls each */
 #define INTAKE_IDLE_MS 1000
 #define LEARNED_RING_ITEMS 65536
@@ -53,6 +67,8 @@ struct agent_intake {
 	struct qs_intake *in;
 	struct qs_expiry *expiry;
 	int cids_fd, reporters_fd;
+	__u64 purge_tokens, purge_refill_ns; /* deletions allowed now, and since when */
+	bool purge_paced; /* deferred work waits for the pace */
 
 	pthread_mutex_t pub_lock;
 	struct agent_intake_stats pub;
@@ -442,6 +458,26 @@ static void job_run(struct agent_intake *t, struct agent_job *job)
 	job_done(t, job);
 }
 
+/*
+ * The registry's deferred work, at most INTAKE_PURGE records and no
+ * faster than INTAKE_PURGE_PER_SEC; true while work is left that waits
+ * for the pace.
+ */
+static bool purge_step(struct agent_intake *t)
+{
+	__u64 now = now_precise_ns(), budget;
+
+	t->purge_tokens += (now - t->purge_refill_ns) * INTAKE_PURGE_PER_SEC / 1000000000ull;
+	t->purge_refill_ns = now;
+	if (t->purge_tokens > INTAKE_PURGE)
+		t->purge_tokens = INTAKE_PURGE;
+	budget = t->purge_tokens;
+	if (!qs_cidreg_work(t->reg, budget))
+		return false;
+	t->purge_tokens = 0;
+	return true;
+}
+
 /* Everything but the sockets, bounded; returns true if work is left. */
 static bool turn_work(struct agent_intake *t)
 {
@@ -459,9 +495,9 @@ static bool turn_work(struct agent_intake *t)
 		taken += n;
 	}
 	more = agent_flushes_step(t->a, &t->flushes);
-	more |= qs_cidreg_work(t->reg, INTAKE_PURGE) > 0;
 	more |= qs_expiry_expire(t->expiry, qs_now_coarse_ns(), INTAKE_EXPIRE) == 1;
-	return more || taken == INTAKE_LEARNED;
+	t->purge_paced = purge_step(t) && !more;
+	return more || taken == INTAKE_LEARNED || (!t->purge_paced && qs_cidreg_work(t->reg, 0));
 }
 
 /* Milliseconds until the next learned ID is due, at most INTAKE_IDLE_MS. */
@@ -485,7 +521,7 @@ static void *intake_main(void *arg)
 
 	while (!atomic_load(&t->w.stop)) {
 		int n = epoll_wait(t->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
-				   more ? 0 : idle_timeout(t));
+				   more ? 0 : t->purge_paced ? 1 : idle_timeout(t));
 		__u64 t0 = now_precise_ns();
 
 		for (int i = 0; i < n; i++)
