@@ -49,7 +49,9 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 # bench_agent*.c are qs-bench-agent's (the agent's report intake), not qs-bench's.
 BENCH_AGENT_SRCS := $(wildcard tools/bench/bench_agent*.c)
-BENCH_SRCS := $(filter-out %.bpf.c $(BENCH_AGENT_SRCS),$(wildcard tools/bench/*.c))
+# fill_cids.c is qs-bench-fill's, a filler for the control benchmark (control_run).
+BENCH_FILL_SRCS := tools/bench/fill_cids.c
+BENCH_SRCS := $(filter-out %.bpf.c $(BENCH_AGENT_SRCS) $(BENCH_FILL_SRCS),$(wildcard tools/bench/*.c))
 # The benchmark's own XDP programs (floor, trivial XDP_TX, generator, sink,
 # probes): built like bpf/*.bpf.c but kept apart in bench-bpf/, never installed.
 BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
@@ -65,13 +67,14 @@ UNIT_TESTS := $(BUILD)/tests/unit-tests
 BPF_TESTS := $(BUILD)/tests/bpf-tests
 BENCH := $(BUILD)/tools/qs-bench
 BENCH_AGENT := $(BUILD)/tools/qs-bench-agent
+BENCH_FILL := $(BUILD)/tools/qs-bench-fill
 VSTATS := $(BUILD)/tools/qs-verifier-stats
 AGENT_SRCS := $(wildcard userspace/agent/*.c)
 AGENT := $(BUILD)/quicsteerd
 FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
-	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT))
+	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT)) $(BENCH_FILL)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)
@@ -115,6 +118,11 @@ $(BENCH_AGENT): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_AGENT_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF) -lm
+
+$(BENCH_FILL): $(BUILD)/tools/bench/fill_cids.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF)
 
 $(BUILD)/bench-bpf/%.bpf.o: tools/bench/%.bpf.c
 	$(call msg,BPF,$@)

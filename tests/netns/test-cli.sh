@@ -169,6 +169,26 @@ test_manual()
 	check "man page and completion name every option and object" "$missing" ""
 }
 
+# A configuration of 4,001 backends: its text (some 360 KiB) is larger
+# than a control socket's default send buffer, and must still come back
+# whole (a fresh agent: the one before is down).
+test_large_answers()
+{
+	write_config
+	for b in $(seq 2 4001); do
+		printf 'backend b%d 198.19.%d.%d id %d vip web lladdr 02:00:00:00:%02x:%02x\n' \
+			"$b" $((b / 250)) $((b % 250 + 1)) "$b" $((b / 256)) $((b % 256))
+	done >>"$DIR/quicsteer.conf"
+	start_agent || { not_ok "agent with 4,001 backends starts" "$waited"; return; }
+	run_cli "backend show of 4,001 backends" 0 "" -- -v -j backend show
+	check "backend show -j: all of them" "$(jq length "$DIR/out")" 4001
+	bytes=$(grep '^quicsteer: answer: ' "$DIR/err" | wc -c)
+	[ "$bytes" -gt 300000 ] && ok "the agent's answer: $bytes bytes in one message" ||
+		not_ok "the agent's answer: over 300,000 bytes" "$bytes"
+	check "backend show: a row each" "$(qs backend show | grep -c '^b[0-9]')" 4000
+	stop_agent
+}
+
 inner()
 {
 	ip link set lo up
@@ -180,6 +200,7 @@ inner()
 	test_route_maglev
 	test_errors
 	test_agent_down
+	test_large_answers
 	test_manual
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"

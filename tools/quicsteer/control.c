@@ -12,7 +12,6 @@
 #include "tableargs.h"
 
 #define CONTROL_MSG_MAX 4096
-#define ANSWER_MAX (1 << 20)
 
 /* A timed-out wait on a socket (EAGAIN under SO_*TIMEO) as -ETIMEDOUT. */
 static int socket_errno(void)
@@ -82,7 +81,7 @@ void cli_verbose_answer(const struct cli_opts *o, const char *text)
  */
 int cli_agent_request(const struct cli_opts *o, const char *req, struct json_object **answer)
 {
-	static char buf[ANSWER_MAX];
+	char *buf = NULL;
 	ssize_t n;
 	int fd, err;
 
@@ -98,7 +97,18 @@ int cli_agent_request(const struct cli_opts *o, const char *req, struct json_obj
 		err = socket_errno();
 		goto close_fd;
 	}
-	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	/* the answer's length first (MSG_TRUNC on a peek: the whole message's), then it */
+	n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	if (n < 0) {
+		err = socket_errno();
+		goto close_fd;
+	}
+	buf = malloc(n + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto close_fd;
+	}
+	n = recv(fd, buf, n, 0);
 	if (n < 0) {
 		err = socket_errno();
 		goto close_fd;
@@ -108,6 +118,7 @@ int cli_agent_request(const struct cli_opts *o, const char *req, struct json_obj
 	*answer = json_tokener_parse(buf);
 	err = *answer ? 0 : -EPROTO;
 close_fd:
+	free(buf);
 	close(fd);
 	return err;
 }
