@@ -6,17 +6,21 @@
 #include "cidreg_records.h"
 
 /*
- * Both tables are made once, here, and never emptied (each keeps a
- * sentinel: uthash frees a table with its last record and clears a new
- * one for the next, 16 MiB for the ID table). Start the ID table at 2^20
- * buckets: uthash doubles it as soon as one chain reaches ten entries,
- * rehashing every entry inline, which stalled intake for 60-75 ms at 1M
- * IDs (measured by make bench; 2^17 buckets still doubled there). At one
- * entry per bucket the first doubling comes past a few million IDs; the
- * connections (about seven IDs each) start at 2^17. uthash's macros take
- * HASH_INITIAL_NUM_BUCKETS where they expand, so each table's size is
- * defined just before the function that makes it.
+ * Both tables are made once, here, at 2^20 buckets (16 MiB each), and
+ * never emptied (each keeps a sentinel: uthash frees a table with its
+ * last record and clears a new one for the next). uthash doubles a table
+ * when one chain reaches HASH_BKT_CAPACITY_THRESH entries, rehashing every
+ * entry inline: at its 10 that came at 1 to 2 million records, after 0.2
+ * to 1 million connections, and held the intake thread for 33 to 414 ms
+ * (measured: the ID table holds up to 2 million live IDs, as many again
+ * dying, and tombs). At 64, a chain that long is a flaw of the hash, not
+ * a load: tens of millions of records. Chains average the load factor,
+ * 2 to 4 at the table's worst. uthash's macros take these where they
+ * expand, so they are defined after its header, before the functions that
+ * make and fill the tables.
  */
+#undef HASH_BKT_CAPACITY_THRESH
+#define HASH_BKT_CAPACITY_THRESH 64U
 #undef HASH_INITIAL_NUM_BUCKETS
 #undef HASH_INITIAL_NUM_BUCKETS_LOG2
 #define HASH_INITIAL_NUM_BUCKETS_LOG2 20U
@@ -27,11 +31,6 @@ static void ids_table_make(struct qs_cidreg *reg)
 	reg->sentinel.key.vip_id = QS_MAX_VIPS; /* no ID has it */
 	HASH_ADD(hh, reg->by_key, key, sizeof(reg->sentinel.key), &reg->sentinel);
 }
-
-#undef HASH_INITIAL_NUM_BUCKETS
-#undef HASH_INITIAL_NUM_BUCKETS_LOG2
-#define HASH_INITIAL_NUM_BUCKETS_LOG2 17U
-#define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
 
 static void conns_table_make(struct qs_cidreg *reg)
 {

@@ -5,9 +5,10 @@
  * the oldest entries until it meets one still in time.
  *
  * The table is made once and never emptied (a sentinel, first in order,
- * skipped), so that it is neither freed nor cleared again, and it starts
- * at 2^18 buckets so that it doubles (rehashing every entry inline, on the
- * intake thread) only past two million IDs, the ID table's own size.
+ * skipped), so that it is neither freed nor cleared again, at 2^19
+ * buckets (8 MiB), and doubles (rehashing every entry inline, on the
+ * intake thread) only when a chain reaches 64 entries, far past the two
+ * million IDs the ID table holds (cidreg_records.c says why).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,9 +19,11 @@
 #include "expiry.h"
 #include "maps.h"
 
+#undef HASH_BKT_CAPACITY_THRESH
+#define HASH_BKT_CAPACITY_THRESH 64U
 #undef HASH_INITIAL_NUM_BUCKETS
 #undef HASH_INITIAL_NUM_BUCKETS_LOG2
-#define HASH_INITIAL_NUM_BUCKETS_LOG2 18U
+#define HASH_INITIAL_NUM_BUCKETS_LOG2 19U
 #define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
 
 struct learned {
