@@ -266,6 +266,7 @@ int ba_metrics_read(struct ba_metrics *m, const char *url)
 	if (!f)
 		return -errno;
 	memset(m, 0, sizeof(*m));
+	m->intake_turn_max_s = -1;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "quicsteer_reports_total{result=\"%63[^\"]\"} %llu", result, &v) ==
 		    2) {
@@ -278,6 +279,9 @@ int ba_metrics_read(struct ba_metrics *m, const char *url)
 			m->ids_reported = v;
 		} else if (sscanf(line, "quicsteer_ids_purged_total %llu", &v) == 1) {
 			m->ids_purged = v;
+		} else if (sscanf(line, "quicsteer_intake_turn_max_seconds %lf",
+				  &m->intake_turn_max_s) == 1) {
+			continue;
 		} else if (sscanf(line, "quicsteer_packets_total{reason=\"drop_unknown_cid\"} %llu",
 				  &v) == 1) {
 			m->unknown_cid_packets = v;

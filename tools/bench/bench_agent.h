@@ -228,6 +228,7 @@ struct ba_metrics {
 	__u64 ids_reported, ids_purged;
 	__u64 unknown_cid_packets; /* the router's drop_unknown_cid verdicts */
 	__u64 events_lost; /* ring buffer full */
+	double intake_turn_max_s; /* the intake thread's longest turn; < 0: not served */
 };
 
 /* ---- under load (bench_agent_load.c, _cli.c, _inject.c) ---- */

@@ -283,6 +283,9 @@ void ba_print(const struct ba_opts *o, const struct ba_results *r)
 		       (unsigned long long)r->expected_accepted,
 		       (unsigned long long)r->metrics.refused,
 		       (unsigned long long)r->metrics.ids_reported);
+	if (r->metrics.read && r->metrics.intake_turn_max_s >= 0)
+		printf("  the intake thread's longest turn over the whole benchmark: %.3f ms\n",
+		       r->metrics.intake_turn_max_s * 1e3);
 	printf("\n%s%s\n", r->ok ? "every ID reached the map, nothing refused" : "FAILED: ",
 	       r->ok ? "" : r->why);
 }
@@ -498,7 +501,8 @@ static void json_body(FILE *f, const struct ba_opts *o, const struct ba_results 
 	ba_jint(f, "accepted", r->metrics.accepted, ", ");
 	ba_jint(f, "sent", r->expected_accepted, ", ");
 	ba_jint(f, "refused", r->metrics.refused, ", ");
-	ba_jint(f, "ids_held_at_end", r->metrics.ids_reported, "},\n  ");
+	ba_jint(f, "ids_held_at_end", r->metrics.ids_reported, ", ");
+	ba_jnum(f, "turn_max_ms", r->metrics.intake_turn_max_s * 1e3, "},\n  ");
 	ba_jbool(f, "ok", true, r->ok, "\n}\n");
 }
 
