@@ -254,6 +254,25 @@ static int map_del(void *ctx, const struct qs_cid_key *k)
 	return qs_cid_del(((struct micro_ctx *)ctx)->map, k);
 }
 
+/* A datagram's IDs in one write, as the agent's sink does (reports.c). */
+static int map_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
+			 size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = n;
+
+	return bpf_map_update_batch(((struct micro_ctx *)ctx)->map, keys, e, &count, &opts) ?
+		       -errno :
+		       0;
+}
+
+static int null_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
+			  size_t n)
+{
+	(void)ctx, (void)keys, (void)e, (void)n;
+	return 0;
+}
+
 static __u64 self_rss(void)
 {
 	char line[256];
@@ -353,8 +372,12 @@ int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_end
 		 __u32 vip_id, const struct ba_dgrams *fill8)
 {
 	struct micro_ctx mc = { key, vip_id, -1 };
-	struct qs_cid_sink null_sink = { .put = null_put, .del = null_del, .ctx = &mc };
-	struct qs_cid_sink map_sink = { .put = map_put, .del = map_del, .ctx = &mc };
+	struct qs_cid_sink null_sink = {
+		.put = null_put, .del = null_del, .put_batch = null_put_batch, .ctx = &mc
+	};
+	struct qs_cid_sink map_sink = {
+		.put = map_put, .del = map_del, .put_batch = map_put_batch, .ctx = &mc
+	};
 	int err = verify_costs(m, key, vip, fill8) ?:
 			  hmac_costs(m, key)	   ?:
 			  unix_cost(m)		   ?:

@@ -195,7 +195,7 @@ static void print_split(const struct ba_micro *m, const struct ba_tput *a, const
 
 	printf("\n  the agent's CPU time per 8-byte ID, where it goes (ns)      first fill      "
 	       "again\n");
-	printf("    %-52s %10.0f %10.0f\n", "map write (bpf_map_update_elem)", x.map, y.map);
+	printf("    %-52s %10.0f %10.0f\n", "map write (a datagram's IDs, one batch)", x.map, y.map);
 	printf("    %-52s %10.0f %10.0f\n", "HMAC (a datagram's, over its IDs)", x.hmac, y.hmac);
 	printf("    %-52s %10.0f %10.0f\n", "decode, checks, registry (uthash, calloc)", x.registry,
 	       y.registry);
