@@ -249,7 +249,7 @@ struct agent_monitor *agent_monitor_new(void);
 void agent_monitor_free(struct agent_monitor *m);
 /* Sends the subscription's answer; 0, or the fd was refused (answered and closed). */
 int agent_monitor_subscribe(struct agent_monitor *m, int epoll_fd, int fd);
-bool agent_monitor_owns(struct agent_monitor *m, int fd);
+/* A readable fd of the events thread that is not its own: a subscriber, leaving. */
 void agent_monitor_readable(struct agent_monitor *m, int epoll_fd, int fd);
 int agent_monitor_count(const struct agent_monitor *m);
 void agent_monitor_event(struct agent_monitor *m, int epoll_fd, const struct agent_view *v,

@@ -254,7 +254,8 @@ static void control_accept(struct agent *a)
 	}
 }
 
-static json_object *status_tables(struct agent *a);
+static json_object *status_tables(struct agent *a, const struct agent_intake_stats *in,
+				  const struct agent_events_stats *ev);
 
 static void add_i64(json_object *o, const char *k, long long v)
 {
@@ -309,7 +310,7 @@ static json_object *status(struct agent *a)
 	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
 						     a->router.skel->progs.quicsteer_router)));
 	json_object_object_add(o, "attachments", qs_status_attachments_json());
-	json_object_object_add(o, "tables", status_tables(a));
+	json_object_object_add(o, "tables", status_tables(a, &in, &ev));
 	add_i64(o, "monitor_subscribers", atomic_load(&a->monitor_subscribers));
 	return o;
 }
@@ -321,8 +322,8 @@ static int table_fd(void *ctx, const char *name)
 
 struct table_counts {
 	struct agent *a;
-	struct agent_intake_stats in;
-	struct agent_events_stats ev;
+	const struct agent_intake_stats *in;
+	const struct agent_events_stats *ev;
 };
 
 /*
@@ -335,12 +336,12 @@ struct table_counts {
 static long long table_count(void *ctx, const char *name)
 {
 	struct table_counts *t = ctx;
-	const struct qs_cidreg_stats *c = &t->in.reg;
+	const struct qs_cidreg_stats *c = &t->in->reg;
 
 	if (!strcmp(name, QS_MAP_CIDS))
-		return c->live + c->operator + c->pending + t->in.learned.tracked;
+		return c->live + c->operator + c->pending + t->in->learned.tracked;
 	if (!strcmp(name, QS_MAP_FLOWS))
-		return t->ev.flows.flows;
+		return t->ev->flows.flows;
 	if (!strcmp(name, QS_MAP_MAGLEV))
 		return qs_maglev_rows_used(&t->a->rows);
 	return -1;
@@ -351,12 +352,12 @@ static int counts_fd(void *ctx, const char *name)
 	return table_fd(((struct table_counts *)ctx)->a, name);
 }
 
-static json_object *status_tables(struct agent *a)
+/* The tables, counted from the same copies of the threads' counters as the rest. */
+static json_object *status_tables(struct agent *a, const struct agent_intake_stats *in,
+				  const struct agent_events_stats *ev)
 {
-	struct table_counts t = { .a = a };
+	struct table_counts t = { a, in, ev };
 
-	agent_intake_stats(a, &t.in);
-	agent_events_stats(a, &t.ev);
 	return qs_status_tables_json(counts_fd, table_count, &t);
 }
 

@@ -89,14 +89,6 @@ int agent_monitor_subscribe(struct agent_monitor *m, int epoll_fd, int fd)
 	return 0;
 }
 
-bool agent_monitor_owns(struct agent_monitor *m, int fd)
-{
-	for (int i = 0; i < m->n; i++)
-		if (m->subs[i].fd == fd)
-			return true;
-	return false;
-}
-
 /* A subscriber says nothing after its request: readable means it left. */
 void agent_monitor_readable(struct agent_monitor *m, int epoll_fd, int fd)
 {

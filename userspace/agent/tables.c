@@ -262,15 +262,17 @@ static int walk_match(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-static bool walk_start(int fd, bool cids, struct agent_job *job)
+/* The flush's state; walk: it reads the table (else only the answer is built). */
+static bool walk_start(int fd, bool cids, bool walk, struct agent_job *job)
 {
 	struct walk_delete *w = calloc(1, sizeof(*w));
-	int err = w ? qs_map_walk_init(&w->walk, fd,
-				      cids ? sizeof(struct qs_cid_key) : sizeof(struct qs_flow_key),
-				      cids ? sizeof(struct qs_cid_entry) : sizeof(struct qs_flow),
-				      WALK_CHUNK) :
-		      -ENOMEM;
+	int err = w ? 0 : -ENOMEM;
 
+	if (w && walk)
+		err = qs_map_walk_init(&w->walk, fd,
+				       cids ? sizeof(struct qs_cid_key) : sizeof(struct qs_flow_key),
+				       cids ? sizeof(struct qs_cid_entry) : sizeof(struct qs_flow),
+				       WALK_CHUNK);
 	if (err) {
 		free(w);
 		agent_reply_error(&job->reply, "%s flush: %s", cids ? "cid" : "flow",
@@ -279,6 +281,7 @@ static bool walk_start(int fd, bool cids, struct agent_job *job)
 	}
 	w->f = job->filter;
 	w->cids = cids;
+	w->walked = !walk;
 	job->work = w;
 	return true;
 }
@@ -325,7 +328,7 @@ bool agent_cid_flush_step(struct agent_job *job)
 	struct walk_delete *w = job->work;
 	int ret = 1;
 
-	if (!w->walked && (w->f.kinds & QS_TF_LEARNED || !w->cids))
+	if (!w->walked)
 		ret = qs_map_walk_step(&w->walk, walk_match, w);
 	if (!ret)
 		return false;
@@ -359,7 +362,7 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job 
 		agent_reply_error(&job->reply, "cid flush: out of memory");
 		return false;
 	}
-	if (!walk_start(cids_fd, true, job))
+	if (!walk_start(cids_fd, true, f->kinds & QS_TF_LEARNED, job))
 		return false;
 	w = job->work;
 	w->reported = reported;
@@ -370,7 +373,7 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job 
 
 bool agent_flow_flush_start(int flows_fd, struct agent_job *job)
 {
-	return walk_start(flows_fd, false, job);
+	return walk_start(flows_fd, false, true, job);
 }
 
 bool agent_flushes_step(struct agent *a, struct agent_job **running)
