@@ -266,15 +266,6 @@ static int adopt_entry(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
-{
-	struct agent_intake *t = ctx;
-
-	if (bpf_map_update_elem(t->reporters_fd, &backend_id, st, BPF_ANY))
-		pr_warn("backend %u: cannot keep where its reports stand: %s\n", backend_id,
-			strerror(errno));
-}
-
 /* The per-backend figures the main thread's heartbeat check reads. */
 static void backend_publish(struct agent_intake *t, __u32 id)
 {
@@ -284,6 +275,17 @@ static void backend_publish(struct agent_intake *t, __u32 id)
 		return;
 	atomic_store_explicit(&t->last_seen[id], ib->last_seen_ns, memory_order_relaxed);
 	atomic_store_explicit(&t->drain[id], ib->drain_requested, memory_order_relaxed);
+}
+
+/* A datagram accepted: where its backend stands goes to the pin and to the main thread. */
+static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
+{
+	struct agent_intake *t = ctx;
+
+	if (bpf_map_update_elem(t->reporters_fd, &backend_id, st, BPF_ANY))
+		pr_warn("backend %u: cannot keep where its reports stand: %s\n", backend_id,
+			strerror(errno));
+	backend_publish(t, backend_id);
 }
 
 /*
@@ -395,7 +397,6 @@ static void socket_read(struct agent_intake *t, int fd)
 {
 	__u8 buf[QS_REPORT_MAX_DGRAM + 1];
 	__u64 now = qs_now_coarse_ns();
-	struct qs_report_header h;
 	ssize_t n;
 	int reason;
 
@@ -404,8 +405,6 @@ static void socket_read(struct agent_intake *t, int fd)
 		if (n < 0)
 			return;
 		reason = qs_intake_datagram(t->in, buf, n, now);
-		if (reason == QS_REPORT_OK && qs_report_check(buf, n, &h) == QS_REPORT_OK)
-			backend_publish(t, h.backend_id);
 		if (atomic_load_explicit(&t->a->monitor_subscribers, memory_order_relaxed))
 			agent_events_report(t->a, buf, n, reason);
 	}
