@@ -3,6 +3,7 @@
 # `make bench` measures, `make deps` installs the Debian packages.
 
 BUILD ?= build
+.DEFAULT_GOAL := all
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -21,12 +22,9 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace/lib -Itests/lib -I$(BUILD)/skel
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace -Itests/lib -I$(BUILD)/skel
 LIBS_BPF := -lbpf -lelf -lz
 LIBS_XDP := -lxdp
-# What userspace/lib needs (netlink, report MACs, the metrics endpoint):
-# whatever links $(LIB) may pull any of it in.
-LIBS_CORE := -lmicrohttpd -lcrypto -lmnl
 
 # Debian packages needed to build, test and benchmark.
 DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
@@ -39,9 +37,43 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS := $(wildcard userspace/lib/*.c)
-LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-LIB := $(BUILD)/libquicsteer-core.a
+# One archive per folder of userspace/ (docs/architecture.md). A program's
+# link line names the archives it may use, and the allowed arrows are
+# checked at build time (layout-check below):
+#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, agent.
+# Each archive's own system libraries follow it, so a link line lists what
+# its archives need and nothing more.
+folder_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard userspace/$(1)/*.c))
+UTIL_A := $(BUILD)/userspace/libqs-util.a
+CONFIG_A := $(BUILD)/userspace/libqs-config.a
+ROUTER_A := $(BUILD)/userspace/libqs-router.a
+IDS_A := $(BUILD)/userspace/libqs-ids.a
+AGENT_A := $(BUILD)/userspace/libqs-agent.a
+UTIL_LIBS := $(LIBS_BPF)
+ROUTER_LIBS := $(LIBS_XDP) -ljson-c $(LIBS_BPF)
+AGENT_LIBS := -lmicrohttpd -lmnl -ljson-c -lpthread
+QSLIB_LIBS := -lcrypto -pthread
+# What each archive links to, itself first, in link order.
+UTIL_LINK := $(UTIL_A) $(UTIL_LIBS)
+CONFIG_LINK := $(CONFIG_A) $(UTIL_LINK)
+ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(ROUTER_LIBS)
+IDS_LINK := $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) $(QSLIB_LIBS) $(UTIL_LIBS)
+AGENT_LINK := $(AGENT_A) $(ROUTER_A) $(CONFIG_A) $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) \
+	$(AGENT_LIBS) $(ROUTER_LIBS) $(QSLIB_LIBS)
+# Everything, for tests and benchmarks.
+ALL_LINK := $(AGENT_LINK)
+ARCHIVES := $(UTIL_A) $(CONFIG_A) $(ROUTER_A) $(IDS_A) $(AGENT_A)
+
+$(UTIL_A): $(call folder_objs,util)
+$(CONFIG_A): $(call folder_objs,config)
+$(ROUTER_A): $(call folder_objs,router)
+$(IDS_A): $(call folder_objs,ids)
+# The agent's objects but main.o, so that tests may link its modules.
+$(AGENT_A): $(filter-out %/main.o,$(call folder_objs,agent))
+$(ARCHIVES):
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB := $(BUILD)/libqstest.a
@@ -69,11 +101,10 @@ BENCH := $(BUILD)/tools/qs-bench
 BENCH_AGENT := $(BUILD)/tools/qs-bench-agent
 BENCH_FILL := $(BUILD)/tools/qs-bench-fill
 VSTATS := $(BUILD)/tools/qs-verifier-stats
-AGENT_SRCS := $(wildcard userspace/agent/*.c)
 AGENT := $(BUILD)/quicsteerd
 FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
+all: $(BPF_OBJS) $(SKELS) $(ARCHIVES) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
 	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT)) $(BENCH_FILL)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
@@ -91,33 +122,32 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
-	$(call msg,AR,$@)
-	$(Q)ar rcs $@ $^
+# archives_of LINK: the archives among a link's words, as prerequisites.
+archives_of = $(filter %.a,$(1))
 
 $(TESTLIB): $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(LIB)
+$(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LIBS_CORE) $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) -lcriterion $(ALL_LINK)
 
-$(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(LIB)
+$(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion -lpcap -ljson-c $(LIBS_CORE) $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(TESTLIB) -lcriterion -lpcap $(ALL_LINK)
 
-$(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(LIB)
+$(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF) -lm
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(TESTLIB) $(ALL_LINK) -lm
 
-$(BENCH_AGENT): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_AGENT_SRCS)) $(LIB)
+$(BENCH_AGENT): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_AGENT_SRCS)) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF) -lm
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LINK) -lm
 
 $(BENCH_FILL): $(BUILD)/tools/bench/fill_cids.o
 	$(call msg,LD,$@)
@@ -138,14 +168,14 @@ $(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/%.bpf.o
 $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(BENCH_SKELS)
 $(BENCH): | $(BENCH_SKELS)
 
-$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(TESTLIB) $(LIB)
+$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) $(LIBS_CORE) $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(ALL_LINK)
 
 # libquicsteer, what QUIC servers link (include/quicsteer/backend.h): the
 # reporter and the report codec only, no BPF and no agent, built
 # position-independent into a static and a shared library.
-QSLIB_SRCS := userspace/lib/backend.c userspace/lib/report.c
+QSLIB_SRCS := $(wildcard userspace/libquicsteer/*.c)
 QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
 QSLIB_VERSION := 0.1.0
 QSLIB_SONAME := libquicsteer.so.0
@@ -199,7 +229,7 @@ H3SERVER := $(BUILD)/tools/qs-h3server
 H3SERVER_PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3
 all: $(H3SERVER)
 $(H3SERVER_OBJS): CFLAGS += $(shell pkg-config --cflags $(H3SERVER_PKGS))
-H3SERVER_LINK_OBJS := $(H3SERVER_OBJS) $(BUILD)/userspace/lib/fileio.o
+H3SERVER_LINK_OBJS := $(H3SERVER_OBJS) $(BUILD)/userspace/util/fileio.o
 # h3server_link OUTPUT RPATH
 h3server_link = $(CC) $(CFLAGS) -o $(1) $(H3SERVER_LINK_OBJS) -L$(BUILD) -lquicsteer \
 	-Wl,-rpath,$(2) $(shell pkg-config --libs $(H3SERVER_PKGS))
@@ -207,18 +237,18 @@ $(H3SERVER): $(H3SERVER_LINK_OBJS) $(QSLIB_SO)
 	$(call msg,LD,$@)
 	$(Q)$(call h3server_link,$@,$(abspath $(BUILD)))
 
-$(AGENT): $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS)) $(LIB)
+$(AGENT): $(BUILD)/userspace/agent/main.o $(call archives_of,$(AGENT_LINK))
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) -ljson-c -lpthread $(LIBS_CORE) $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(AGENT_LINK)
 
-$(VSTATS): $(BUILD)/tools/verifier_stats.o $(LIB)
+$(VSTATS): $(BUILD)/tools/verifier_stats.o $(call archives_of,$(UTIL_LINK))
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(UTIL_LINK)
 
 # libFuzzer target (libclang-rt-dev): built from the sources with clang and
 # the sanitizers, not from the gcc-built archive, so the codec is instrumented.
-$(FUZZ_REPORT): tests/fuzz/fuzz_report.c userspace/lib/report.c include/quicsteer/report.h \
-		include/quicsteer/abi.h
+$(FUZZ_REPORT): tests/fuzz/fuzz_report.c userspace/libquicsteer/report.c include/quicsteer/report.h \
+		include/quicsteer/types.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -Wall -Wextra -Werror -Iinclude \
@@ -256,16 +286,15 @@ verifier-stats: $(BPF_OBJS) $(VSTATS)
 CLI_SRCS := $(wildcard tools/quicsteer/*.c)
 CLI := $(BUILD)/quicsteer
 all: $(CLI)
-$(CLI): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB)
+$(CLI): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(call archives_of,$(ROUTER_LINK))
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_XDP) -ljson-c $(LIBS_CORE) $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ROUTER_LINK)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/quicsteer $(DESTDIR)$(PREFIX)/include/quicsteer \
 		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/quicsteer/
 	install -m 0644 include/quicsteer/*.h $(DESTDIR)$(PREFIX)/include/quicsteer/
-	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(AGENT) $(CLI) $(DESTDIR)$(PREFIX)/sbin/
 	install -D -m 0644 tools/quicsteer/quicsteer.bash-completion \

@@ -11,7 +11,7 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

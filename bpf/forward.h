@@ -18,7 +18,7 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 #include "maps.h"
 #include "parse.h"
 

@@ -5,7 +5,7 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

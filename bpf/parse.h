@@ -11,7 +11,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 #define QS_MAX_VLAN_TAGS 2
 #define QS_MAX_IPV6_EXT 4

@@ -9,8 +9,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
-#include "quicsteer/quicver.h"
+#include "abi/abi.h"
+#include "abi/quicver.h"
 #include "parse.h"
 
 #define QUIC_LONG_HEADER 0x80

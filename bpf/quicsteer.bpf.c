@@ -6,7 +6,7 @@
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 #include "forward.h"
 #include "maps.h"
 #include "parse.h"

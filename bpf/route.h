@@ -10,9 +10,9 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include "quicsteer/abi.h"
-#include "quicsteer/flowhash.h"
-#include "quicsteer/quicver.h"
+#include "abi/abi.h"
+#include "abi/flowhash.h"
+#include "abi/quicver.h"
 #include "maps.h"
 #include "parse.h"
 #include "quic.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "log.h"
+#include "util/log.h"
 
 static int print_object(const char *path)
 {

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "quicsteer/types.h"
 
 #define QS_REPORT_MAGIC 0x51535250u /* "QSRP" */
 #define QS_REPORT_VERSION 1

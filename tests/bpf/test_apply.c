@@ -11,10 +11,10 @@
 #include <criterion/criterion.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
-#include "apply.h"
-#include "config.h"
-#include "maglev.h"
-#include "maps.h"
+#include "router/apply.h"
+#include "config/config.h"
+#include "router/maglev.h"
+#include "router/maps.h"
 #include "world.h"
 
 static const char conf_a[] =

@@ -29,10 +29,10 @@
 #include <criterion/logging.h>
 #include <criterion/parameterized.h>
 #include "fixture.h"
-#include "maps.h"
+#include "router/maps.h"
 #include "pktbuild.h"
-#include "reasons.h"
-#include "quicsteer/flowhash.h"
+#include "router/reasons.h"
+#include "abi/flowhash.h"
 
 #define CAP_PORT 4433
 #define CAP_VIP_ID 0

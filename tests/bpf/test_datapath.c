@@ -20,10 +20,10 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "expect.h"
-#include "maglev.h"
-#include "maps.h"
-#include "quicsteer/quicver.h"
-#include "reasons.h"
+#include "router/maglev.h"
+#include "router/maps.h"
+#include "abi/quicver.h"
+#include "router/reasons.h"
 #include "world.h"
 
 enum out_kind {

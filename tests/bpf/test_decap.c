@@ -18,8 +18,8 @@
 #include <bpf/libbpf.h>
 #include "decap.skel.h"
 #include "expect.h"
-#include "maps.h"
-#include "reasons.h"
+#include "router/maps.h"
+#include "router/reasons.h"
 #include "world.h"
 
 #define ETH_LEN 14

@@ -13,9 +13,10 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
-#include "expiry.h"
-#include "maps.h"
+#include "ids/expiry.h"
+#include "router/maps.h"
 #include "world.h"
+#include "util/clock.h"
 
 #define TTL_NS (30ull * 1000000000ull)
 #define IDLE_NS (120ull * 1000000000ull)

@@ -11,10 +11,10 @@
 #include <criterion/criterion.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
-#include "explain.h"
-#include "maps.h"
-#include "quicsteer/quicver.h"
-#include "reasons.h"
+#include "router/explain.h"
+#include "router/maps.h"
+#include "abi/quicver.h"
+#include "router/reasons.h"
 #include "world.h"
 
 #define CID_A "a1a2a3a4a5a6a7a8"

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
-#include "metrics.h"
+#include "router/metrics.h"
 #include "quicsteer.skel.h"
-#include "reasons.h"
+#include "router/reasons.h"
 #include "world.h"
 
 static const char *vip_name(void *ctx, __u32 id)

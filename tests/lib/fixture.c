@@ -5,7 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
-#include "maps.h"
+#include "router/maps.h"
 #include "quicsteer.skel.h"
 
 #define FX_FLOW_ENTRIES 4096

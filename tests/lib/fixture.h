@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 struct quicsteer_bpf;
 struct ring_buffer;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <string.h>
-#include "maps.h"
-#include "quicsteer/flowhash.h"
-#include "quicsteer/quicver.h"
+#include "router/maps.h"
+#include "abi/flowhash.h"
+#include "abi/quicver.h"
 #include "world.h"
 
 const char *const world_backend_addr[WORLD_BACKENDS] = {

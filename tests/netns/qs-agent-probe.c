@@ -56,8 +56,8 @@
 #include <bpf/libbpf.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include "config.h"
-#include "maps.h"
+#include "config/config.h"
+#include "router/maps.h"
 #include "pktbuild.h"
 #include "quicsteer/report.h"
 

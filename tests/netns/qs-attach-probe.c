@@ -2,14 +2,14 @@
 /*
  * qs-attach-probe PIN_DIR attach|detach IFNAME native|generic
  *
- * Drives userspace/lib/attach.c for tests/netns/test-attach.sh: attach
+ * Drives userspace/router/attach.c for tests/netns/test-attach.sh: attach
  * loads the router through libxdp with its maps pinned under PIN_DIR and
  * exits without detaching, as an agent that stops or crashes would.
  */
 #include <stdio.h>
 #include <string.h>
-#include "attach.h"
-#include "log.h"
+#include "router/attach.h"
+#include "util/log.h"
 
 int main(int argc, char **argv)
 {

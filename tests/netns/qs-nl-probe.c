@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Drives userspace/lib/netlink.c for tests/netns/test-netlink.sh, which
+ * Drives userspace/agent/netlink.c for tests/netns/test-netlink.sh, which
  * runs it inside the test's namespaces and reads its one-line results.
  *
  *   qs-nl-probe [-v] resolve ADDR
@@ -31,9 +31,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/neighbour.h>
-#include "log.h"
-#include "maps.h"
-#include "netlink.h"
+#include "util/log.h"
+#include "router/maps.h"
+#include "agent/netlink.h"
 
 struct probe_opts {
 	double seconds;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# Attaching through libxdp (userspace/lib/attach.c), as the agent will: the
+# Attaching through libxdp (userspace/router/attach.c), as the agent will: the
 # router attaches in native and generic mode with its maps pinned under the
 # given directory, stays attached when the attaching process exits (an agent
 # that stops or crashes must not stop traffic), a second attachment reuses

@@ -23,7 +23,7 @@
 #    object comes with a fresh agent binary), stops the running agent
 #    (SIGTERM: the router stays attached) and starts the new binary, which
 #    replaces the attached router in one step (XDP_FLAGS_REPLACE,
-#    userspace/lib/attach.c). The program id on the router's eth0 changes,
+#    userspace/router/attach.c). The program id on the router's eth0 changes,
 #    the new program is the router and uses the same pinned ID table, and
 #    every transfer completes byte for byte. Guards against an upgrade
 #    that detaches first (a gap where packets meet no router), a new

@@ -3,7 +3,7 @@
 #
 # The installed .bpf.o files must keep working with the stock loaders, not
 # only through our skeletons: `ip link set ... xdp obj` and `xdp-loader` must
-# attach them, pin every map named in include/quicsteer/abi.h by that name,
+# attach them, pin every map named in include/abi/abi.h by that name,
 # and the pinned maps must carry BTF so that bpftool prints field names. This
 # guards against a map missing its pinning attribute or renamed away from the
 # ABI, a section or program name the loaders cannot find, and objects built
@@ -16,7 +16,7 @@
 BUILD=${1:-build}
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ABI=$ROOT/include/quicsteer/abi.h
+ABI=$ROOT/include/abi/abi.h
 
 . "$(dirname "$0")/lib.sh"
 

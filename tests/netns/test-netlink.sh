@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# Next-hop resolution and the rtnetlink monitor (userspace/lib/netlink.c),
+# Next-hop resolution and the rtnetlink monitor (userspace/agent/netlink.c),
 # driven by build/tests/qs-nl-probe inside namespaces joined by veth pairs:
 #
 #   LB  lb-a 198.18.0.1/24 fd00:18::1/64 ---- a-lb 198.18.0.2,.3/24 fd00:18::2  A

@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "cidreg.h"
-#include "maps.h"
+#include "ids/cidreg.h"
+#include "router/maps.h"
 
 #define MAP_CAP 64
 

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
-#include "attach.h"
-#include "config.h"
+#include "router/attach.h"
+#include "config/config.h"
 #include "config_doc.h"
 
 #define DOC "docs/configuration.md"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
-#include "config.h"
+#include "config/config.h"
 
 static const char *err_str(const struct qs_config_error *e)
 {

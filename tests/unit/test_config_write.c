@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "config.h"
+#include "config/config.h"
 #include "config_doc.h"
 
 static struct qs_config *parse_ok(const char *name, const char *text)

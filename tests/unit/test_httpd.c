@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sys/time.h>
 #include <criterion/criterion.h>
-#include "httpd.h"
+#include "agent/httpd.h"
 
 static int render_ok(void *ctx, FILE *out)
 {

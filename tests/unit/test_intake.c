@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "intake.h"
+#include "ids/intake.h"
 
 static const __u8 key1[QS_REPORT_KEY_LEN] = { 1, 1, 1 };
 static const __u8 key2[QS_REPORT_KEY_LEN] = { 2, 2, 2 };

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
-#include "maglev.h"
-#include "quicsteer/abi.h"
+#include "router/maglev.h"
+#include "abi/abi.h"
 
 #define SIZE QS_MAGLEV_SIZE
 #define SHARE_TOLERANCE (SIZE / 100) /* 1 % of the table: 655 slots */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "options.h"
+#include "util/options.h"
 
 enum { OPT_LONG_ONLY = 256 };
 

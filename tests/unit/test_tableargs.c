@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "tableargs.h"
+#include "router/tableargs.h"
 
 
 static char err[256];

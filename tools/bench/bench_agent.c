@@ -39,9 +39,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "bench_agent.h"
-#include "options.h"
-#include "config.h"
-#include "maps.h"
+#include "util/options.h"
+#include "config/config.h"
+#include "router/maps.h"
 
 #define WAIT_AGENT_S 30
 #define VISIBLE_TIMEOUT_NS (60 * 1000000000ull)

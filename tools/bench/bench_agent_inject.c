@@ -45,7 +45,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include "bench_agent.h"
-#include "maps.h"
+#include "router/maps.h"
 
 #define CATCH_UP_NS 1000000ull
 #define PKT_LEN 83 /* Ethernet 14, IPv4 20, UDP 8, QUIC: flags 1, DCID 8, 32 more */

@@ -34,9 +34,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "bench_agent.h"
-#include "cidreg.h"
-#include "intake.h"
-#include "maps.h"
+#include "ids/cidreg.h"
+#include "ids/intake.h"
+#include "router/maps.h"
 
 #define DGRAM_RUNS 20000
 #define UNIX_RUNS 50000

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/bpf.h>
-#include "fileio.h"
+#include "util/fileio.h"
 #include "bench_agent.h"
 
 #define MB(b) ((double)(b) / (1024.0 * 1024.0))

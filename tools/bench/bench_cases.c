@@ -16,9 +16,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
-#include "maps.h"
+#include "router/maps.h"
 #include "probe.skel.h"
-#include "quicsteer/quicver.h"
+#include "abi/quicver.h"
 
 #define NEW_PORT_BASE 10000 /* new connections: client port NEW_PORT_BASE + i */
 #define LEARN_CID_BASE 0x80000000u /* learned IDs: never in the filled table */

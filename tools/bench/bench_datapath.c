@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "options.h"
+#include "util/options.h"
 #include "bench.h"
 #include "floor.skel.h"
-#include "log.h"
+#include "util/log.h"
 #include "probe.skel.h"
 
 struct bench_opts {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fileio.h"
+#include "util/fileio.h"
 #include "bench.h"
 
 #define VETH_TARGET 0.9

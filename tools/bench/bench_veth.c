@@ -98,8 +98,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "router/maps.h"
 #include "gen.skel.h"
 #include "sink.skel.h"
 #include "tx.skel.h"

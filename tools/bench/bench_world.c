@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "bench.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "router/maps.h"
 
 #define FILL_CHUNK 65536u
 

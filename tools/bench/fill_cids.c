@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 #define FILL_BATCH 8192
 

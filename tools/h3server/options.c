@@ -35,7 +35,7 @@ enum {
 /*
  * One table gives getopt_long its tables and --help its lines. Most
  * options here are long-only (val above any character), which the
- * agent's helper (userspace/lib/options.c) does not know, hence these.
+ * agent's helper (userspace/util/options.c) does not know, hence these.
  */
 struct h3s_option {
 	struct option opt;

@@ -21,7 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "h3server.h"
-#include "fileio.h"
+#include "util/fileio.h"
 
 const char *h3s_addr_str(const struct sockaddr *a, char *buf, size_t size)
 {

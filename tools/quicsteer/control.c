@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "cli.h"
-#include "tableargs.h"
+#include "router/tableargs.h"
 
 #define CONTROL_MSG_MAX 4096
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "config.h"
-#include "options.h"
+#include "config/config.h"
+#include "util/options.h"
 
 #define BATCH_MAX_WORDS 128
 

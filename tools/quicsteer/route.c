@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `route`: which rung and backend a packet would get, from the live maps,
- * sending nothing (userspace/lib/explain.c); `maglev show`: each backend's
+ * sending nothing (userspace/router/explain.c); `maglev show`: each backend's
  * share of a VIP's Maglev slots. Both read the pins, agent or not.
  */
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
-#include "config.h"
-#include "explain.h"
-#include "maps.h"
-#include "quicsteer/quicver.h"
-#include "reasons.h"
+#include "config/config.h"
+#include "router/explain.h"
+#include "router/maps.h"
+#include "abi/quicver.h"
+#include "router/reasons.h"
 
 int cli_pin_fd(const struct cli_opts *o, const char *map)
 {

@@ -13,9 +13,9 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
-#include "config.h"
-#include "maps.h"
-#include "quicsteer/abi.h"
+#include "config/config.h"
+#include "router/maps.h"
+#include "abi/abi.h"
 
 static const char *const unknown_names[] = {
 	[QS_UNKNOWN_DROP] = "drop", [QS_UNKNOWN_HASH] = "hash"

@@ -13,10 +13,10 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
-#include "config.h"
-#include "maps.h"
-#include "quicsteer/abi.h"
-#include "reasons.h"
+#include "config/config.h"
+#include "router/maps.h"
+#include "abi/abi.h"
+#include "router/reasons.h"
 
 struct stats_snap {
 	struct qs_counter reason[QS_R__COUNT];

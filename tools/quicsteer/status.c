@@ -11,8 +11,8 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
-#include "quicsteer/abi.h"
-#include "status.h"
+#include "abi/abi.h"
+#include "router/status.h"
 
 struct pins {
 	const struct cli_opts *o;

@@ -11,11 +11,11 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
-#include "config.h"
-#include "expiry.h"
-#include "maps.h"
-#include "quicsteer/abi.h"
-#include "tableargs.h"
+#include "config/config.h"
+#include "util/clock.h"
+#include "router/maps.h"
+#include "abi/abi.h"
+#include "router/tableargs.h"
 
 struct table_ctx {
 	const struct cli_opts *o;

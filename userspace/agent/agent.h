@@ -21,16 +21,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include "apply.h"
-#include "attach.h"
-#include "cidreg.h"
-#include "config.h"
-#include "expiry.h"
+#include "router/apply.h"
+#include "router/attach.h"
+#include "ids/cidreg.h"
+#include "config/config.h"
+#include "ids/expiry.h"
 #include "httpd.h"
-#include "intake.h"
+#include "ids/intake.h"
 #include "netlink.h"
 #include "queue.h"
-#include "tableargs.h"
+#include "router/tableargs.h"
 
 #define QS_AGENT_MAX_SOCKETS QS_CONFIG_MAX_LISTENERS
 

@@ -25,10 +25,11 @@
 #include <json-c/json.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "router/maps.h"
 #include "quicsteer.skel.h"
-#include "status.h"
+#include "router/status.h"
+#include "util/clock.h"
 
 #define CONTROL_VERSION "v1"
 #define CONTROL_MAX_REQUEST 4096

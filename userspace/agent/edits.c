@@ -20,7 +20,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "agent.h"
-#include "log.h"
+#include "util/log.h"
 
 #define CONTROL_MAX_REQUEST 4096
 #define CONTROL_ERROR_MAX AGENT_REPLY_ERROR_MAX

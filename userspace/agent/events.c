@@ -18,8 +18,9 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
-#include "log.h"
+#include "util/log.h"
 #include "quicsteer.skel.h"
+#include "util/clock.h"
 
 #define EVENTS_RING 1024 /* records per turn */
 #define EVENTS_NOTICES 64

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "agent.h"
-#include "log.h"
+#include "util/log.h"
 
 static struct qs_config_interface *iface_find(struct qs_config *c, const char *name)
 {

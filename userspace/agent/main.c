@@ -28,9 +28,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
-#include "log.h"
-#include "options.h"
+#include "util/log.h"
+#include "util/options.h"
 #include "quicsteer.skel.h"
+#include "util/clock.h"
 
 #define DEFAULT_CONFIG "/etc/quicsteer/quicsteer.conf"
 #define MAIN_JOBS 64 /* finished jobs answered per turn */

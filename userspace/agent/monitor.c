@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "agent.h"
-#include "log.h"
+#include "util/log.h"
 
 #define MONITOR_MAX_SUBSCRIBERS 16
 #define MONITOR_JSON (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include "agent.h"
-#include "log.h"
+#include "util/log.h"
 
 static bool mac_set(const __u8 mac[6])
 {

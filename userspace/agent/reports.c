@@ -27,9 +27,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "router/maps.h"
 #include "quicsteer.skel.h"
+#include "util/clock.h"
 
 #define REPORT_RCVBUF (8 << 20)
 
@@ -85,14 +86,6 @@ struct agent_intake {
 const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
 	50000, 100000, 250000, 500000, 1000000, 2500000, 10000000, ~0ull,
 };
-
-static __u64 now_precise_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* Reads every backend's key first, so a bad file changes nothing. */
 int agent_keys_load(struct agent *a, const struct qs_config *cfg)
@@ -470,7 +463,7 @@ static void job_run(struct agent_intake *t, struct agent_job *job)
  */
 static bool purge_step(struct agent_intake *t)
 {
-	__u64 now = now_precise_ns(), budget;
+	__u64 now = qs_now_ns(), budget;
 
 	t->purge_tokens += (now - t->purge_refill_ns) * INTAKE_PURGE_PER_SEC / 1000000000ull;
 	t->purge_refill_ns = now;
@@ -527,13 +520,13 @@ static void *intake_main(void *arg)
 	while (!atomic_load(&t->w.stop)) {
 		int n = epoll_wait(t->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
 				   more ? 0 : t->purge_paced ? 1 : idle_timeout(t));
-		__u64 t0 = now_precise_ns();
+		__u64 t0 = qs_now_ns();
 
 		for (int i = 0; i < n; i++)
 			if (evs[i].data.fd != t->w.jobs.efd && evs[i].data.fd != t->learned.efd)
 				socket_read(t, evs[i].data.fd);
 		more = turn_work(t);
-		stats_publish(t, now_precise_ns() - t0);
+		stats_publish(t, qs_now_ns() - t0);
 	}
 	return NULL;
 }

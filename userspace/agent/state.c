@@ -9,8 +9,8 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
-#include "log.h"
-#include "metrics.h"
+#include "util/log.h"
+#include "router/metrics.h"
 #include "quicsteer.skel.h"
 
 /*

@@ -16,9 +16,9 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "agent.h"
-#include "log.h"
-#include "maps.h"
-#include "tableargs.h"
+#include "util/log.h"
+#include "router/maps.h"
+#include "router/tableargs.h"
 
 static const struct qs_config_vip *vip_by_id(const struct qs_config *c, __u32 id)
 {

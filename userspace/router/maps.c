@@ -7,7 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "decap.skel.h"
-#include "log.h"
+#include "util/log.h"
 #include "maps.h"
 #include "quicsteer.skel.h"
 

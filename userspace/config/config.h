@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <net/if.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 #define QS_CONFIG_NAME_MAX 32 /* VIP, backend and next-hop names, with the NUL */
 #define QS_CONFIG_PATH_MAX 1024 /* pin-dir and key-file, with the NUL */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "intake.h"
-#include "log.h"
+#include "util/log.h"
 
 struct backend_state {
 	struct qs_intake_backend pub;

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "explain.h"
-#include "quicsteer/flowhash.h"
-#include "quicsteer/quicver.h"
+#include "abi/flowhash.h"
+#include "abi/quicver.h"
 
 struct ctx {
 	const struct qs_explain_maps *m;

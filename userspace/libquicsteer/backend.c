@@ -299,7 +299,7 @@ static bool dgram_fits(const struct qs_reporter *r, const struct qs_report_endpo
  * vip, sending the current one first if it cannot. With part, one that
  * carries the snapshot's next part, written now, before the IDs it
  * covers: the protocol lets the part go anywhere in its datagram, but
- * quicsteerd (userspace/lib/intake.c) reads records in order and drops
+ * quicsteerd (userspace/ids/intake.c) reads records in order and drops
  * snapshot IDs seen before their part. Hence FINAL, known only at the end,
  * often needs a datagram of its own.
  */

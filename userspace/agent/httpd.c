@@ -5,7 +5,7 @@
 #include <string.h>
 #include <microhttpd.h>
 #include "httpd.h"
-#include "log.h"
+#include "util/log.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 /* Map writes one batch holds at most (a datagram has at most 384 records). */
 #define QS_CIDREG_BATCH 512

@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include "maglev.h"
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 /*
  * log2(m) for m in [1, 2] is interpolated linearly between 2^10 + 1 exact

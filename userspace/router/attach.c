@@ -11,7 +11,7 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
-#include "log.h"
+#include "util/log.h"
 #include "quicsteer.skel.h"
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)

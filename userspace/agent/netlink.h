@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <net/if.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 #define QS_NL_MAC_LEN 6
 /* "xx:xx:xx:xx:xx:xx" and its NUL. */

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include "maps.h"
 #include "metrics.h"
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 #include "reasons.h"
 
 void qs_metrics_label_value(FILE *out, const char *s)

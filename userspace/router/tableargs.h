@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 enum {
 	QS_TF_LEARNED = 1 << 0,

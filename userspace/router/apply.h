@@ -11,8 +11,8 @@
 #define QS_APPLY_H
 
 #include <linux/types.h>
-#include "config.h"
-#include "quicsteer/abi.h"
+#include "config/config.h"
+#include "abi/abi.h"
 
 struct qs_agent_maps {
 	int vips, backends, nexthops, maglev, quiclb, server_ids, tx_ports;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "cidreg_records.h"
 #include "expiry.h"
+#include "util/clock.h"
 
 struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 {

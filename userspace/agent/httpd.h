@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 /* Writes the response body; 0 or -errno (a failure answers 500). */
 typedef int (*qs_httpd_render_fn)(void *ctx, FILE *out);

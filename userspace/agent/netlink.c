@@ -8,7 +8,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
-#include "log.h"
+#include "util/log.h"
 #include "netlink.h"
 
 /*

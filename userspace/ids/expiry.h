@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 #define QS_FLOW_IDLE_MIN_NS (120ull * 1000000000ull)
 
@@ -56,7 +56,6 @@ int qs_expiry_expire(struct qs_expiry *x, __u64 now_ns, size_t budget);
 __u64 qs_expiry_next_deadline(const struct qs_expiry *x);
 
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x);
-__u64 qs_now_coarse_ns(void);
 
 /* Address entries: the sweep of qs_flows. */
 struct qs_flow_sweep_stats {

@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <uthash.h>
 #include "expiry.h"
-#include "maps.h"
+#include "router/maps.h"
 
 #undef HASH_BKT_CAPACITY_THRESH
 #define HASH_BKT_CAPACITY_THRESH 64U
@@ -50,14 +50,6 @@ struct qs_flow_sweep {
 	struct qs_map_walk walk;
 	struct qs_flow_sweep_stats stats;
 };
-
-__u64 qs_now_coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 struct qs_expiry *qs_expiry_new(int cids_fd, __u64 learned_ttl_ns)
 {

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include "config.h"
+#include "config/config.h"
 #include "tableargs.h"
 
 static int id_parse(const char *word, __u64 min, __u64 max, const char *what, __u32 *out,

@@ -3,7 +3,7 @@
 #ifndef QS_REASONS_H
 #define QS_REASONS_H
 
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 const char *qs_reason_name(unsigned int reason);
 const char *qs_decap_reason_name(unsigned int reason);

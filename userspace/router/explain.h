@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 struct qs_explain_maps {
 	int vips, backends, nexthops, maglev, cids, flows, quiclb, server_ids;

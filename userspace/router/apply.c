@@ -5,7 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "apply.h"
-#include "log.h"
+#include "util/log.h"
 #include "maglev.h"
 #include "maps.h"
 

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "quicsteer/abi.h"
+#include "abi/abi.h"
 
 struct quicsteer_bpf;
 struct decap_bpf;

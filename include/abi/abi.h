@@ -10,16 +10,16 @@
 #define QUICSTEER_ABI_H
 
 #include <linux/types.h>
+#include "quicsteer/types.h"
 
 #define QS_ABI_VERSION 1
 
-/* QUIC limits (RFC 9000 17.2, RFC 9000 14.1). */
-#define QS_CID_MAX_LEN 20
+/* QUIC limits (RFC 9000 14.1); QS_CID_MAX_LEN is in quicsteer/types.h. */
 #define QS_MIN_INITIAL_DGRAM 1200
 
 /* Table sizes. Maglev tables are one array of QS_MAX_VIPS rows. */
 #define QS_MAX_VIPS 32
-#define QS_MAX_BACKENDS 4096
+/* QS_MAX_BACKENDS is in quicsteer/types.h: backends check their own id. */
 #define QS_MAX_NEXTHOPS QS_MAX_BACKENDS /* the agent gives each backend its own */
 #define QS_MAGLEV_SIZE 65537 /* prime */
 #define QS_CID_TABLE_SIZE (1 << 21)
@@ -27,15 +27,7 @@
 #define QS_SERVER_ID_TABLE_SIZE 65536
 #define QS_EVENTS_RING_BYTES (1 << 20)
 
-/* QUIC-LB (draft-ietf-quic-load-balancers): 3 config rotation bits select
- * one of 7 configurations; 0b111 marks an unroutable ID.
- */
-#define QS_QUICLB_CONFIGS 7
-#define QS_QUICLB_UNROUTABLE 7
-#define QS_QUICLB_SID_MAX 15
-#define QS_QUICLB_NONCE_MIN 4
-#define QS_QUICLB_NONCE_MAX 18
-#define QS_QUICLB_KEY_LEN 16
+/* The QUIC-LB limits (QS_QUICLB_*) are in quicsteer/types.h. */
 
 /*
  * Backend ids run from 1 to QS_MAX_BACKENDS - 1. Id 0 is never assigned, so
@@ -61,12 +53,6 @@
 #define QS_MAP_AUX_STATS "qs_aux_stats"
 #define QS_MAP_REPORTERS "qs_reporters" /* userspace only */
 #define QS_MAP_DECAP_STATS "qs_decap_stats"
-
-enum qs_family {
-	QS_AF_NONE = 0,
-	QS_AF_INET = 4,
-	QS_AF_INET6 = 6,
-};
 
 /* What happens to a packet whose DCID is unknown and whose client address is
  * unknown (or ambiguous).
@@ -176,11 +162,6 @@ enum qs_event_type {
 	QS_EV_LEARNED_CID = 1, /* unknown DCID routed by address, learned entry written */
 	QS_EV_UNKNOWN_CID = 2, /* unknown DCID from an unknown address, dropped */
 	QS_EV_NEW_FLOW = 3, /* Initial hashed by Maglev, address entry written */
-};
-
-/* An address in network order; IPv4 in addr[0], the rest zero. */
-struct qs_addr {
-	__be32 addr[4];
 };
 
 /* qs_vips: (address, UDP port) of a virtual service. Port 0 is the

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attach.h"
+#include "router/attach.h"
 #include "config.h"
 
 struct checker {
