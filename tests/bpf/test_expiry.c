@@ -13,6 +13,8 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
+#include "agent/cids.h"
+#include "agent/flows.h"
 #include "ids/expiry.h"
 #include "router/maps.h"
 #include "world.h"
@@ -23,6 +25,8 @@
 #define NEW_CID "e1e2e3e4e5e6e7e8"
 
 static struct fx fx;
+static struct agent_cids cids;
+static struct qs_expiry_table table;
 static struct qs_expiry *x;
 static struct qs_flow_sweep *sweep;
 
@@ -30,7 +34,9 @@ static void setup(void)
 {
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
 	cr_assert_eq(world_setup(&fx), 0);
-	x = qs_expiry_new(fx.cids, TTL_NS);
+	agent_cids_init(&cids, fx.cids);
+	table = agent_cids_expiry_table(&cids);
+	x = qs_expiry_new(&table, TTL_NS);
 	cr_assert_not_null(x);
 	sweep = qs_flow_sweep_new(fx.flows, IDLE_NS);
 	cr_assert_not_null(sweep);
@@ -133,17 +139,25 @@ Test(expiry, confirmed_id_stays)
 	cr_assert_eq(qs_expiry_stats(x)->expired, 0);
 }
 
-Test(expiry, scan_tracks_learned_entries_without_events)
+/* An agent restart: learned entries get a deadline, reported ones an owner. */
+Test(expiry, restore_tracks_learned_entries_without_events)
 {
+	struct qs_cid_sink sink = agent_cids_sink(&cids);
+	struct qs_cidreg *reg = qs_cidreg_new(&sink);
 	uint8_t cid[8];
 	struct qs_cid_entry e;
+	__u32 owner = QS_NO_BACKEND;
 	__u64 now = qs_now_coarse_ns();
 
 	pb_hex(NEW_CID, cid, 8);
 	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_B, QS_CID_LEARNED), 0);
 	pb_hex("a1a2a3a4a5a6a7a8", cid, 8);
 	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_A, QS_CID_AUTHORITATIVE), 0);
-	cr_assert_eq(qs_expiry_scan_learned(x, now), 0);
+	cr_assert_not_null(reg);
+	cr_assert_eq(agent_cids_restore(&cids, reg, x, now), 0);
+	cr_assert_eq(qs_cidreg_owner(reg, VIP4_ID, cid, 8, &owner), 0, "reported ID not adopted");
+	cr_assert_eq(owner, BE_A, "owner got %u want %u", owner, BE_A);
+	qs_cidreg_free(reg);
 	cr_assert_eq(qs_expiry_stats(x)->tracked, 1, "tracked got %llu want 1",
 		     (unsigned long long)qs_expiry_stats(x)->tracked);
 	cr_assert_eq(qs_expiry_expire(x, now + TTL_NS, 100), 0);
@@ -171,7 +185,7 @@ Test(expiry, idle_time_under_two_minutes_refused)
 
 	cr_assert_null(bad, "flow idle under 120 s accepted (RFC 9312)");
 	cr_assert_eq(errno, EINVAL);
-	cr_assert_null(qs_expiry_new(fx.cids, 0), "a learned TTL of 0 accepted");
+	cr_assert_null(qs_expiry_new(&table, 0), "a learned TTL of 0 accepted");
 }
 
 /* A sweep reads one chunk per step, however large the table. */

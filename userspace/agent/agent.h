@@ -25,7 +25,8 @@
 #include "router/attach.h"
 #include "ids/cidreg.h"
 #include "config/config.h"
-#include "ids/expiry.h"
+#include "cids.h"
+#include "flows.h"
 #include "httpd.h"
 #include "ids/intake.h"
 #include "netlink.h"
@@ -327,7 +328,7 @@ struct agent_job *agent_cid_flush(struct agent *a, const char *object, char **ar
 struct agent_job *agent_flow_flush(struct agent *a, const char *object, char **args, int n,
 				   struct agent_reply *r);
 /* On the intake thread: cid add and del, run against its registry. */
-void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job);
+void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job);
 /*
  * cid flush on the intake thread, flow flush on the events thread: start
  * does what needs no walk and returns true if the job must go on (a walk
@@ -335,7 +336,7 @@ void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job
  * step does one chunk and returns true when the job is done (its answer
  * written); abandon ends a job that will not finish.
  */
-bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job *job);
+bool agent_cid_flush_start(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job);
 bool agent_cid_flush_step(struct agent_job *job);
 void agent_cid_flush_abandon(struct agent_job *job);
 bool agent_flow_flush_start(int flows_fd, struct agent_job *job);

@@ -28,7 +28,6 @@
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "util/log.h"
-#include "router/maps.h"
 #include "quicsteer.skel.h"
 #include "util/clock.h"
 
@@ -73,7 +72,8 @@ struct agent_intake {
 	struct qs_cidreg *reg;
 	struct qs_intake *in;
 	struct qs_expiry *expiry;
-	int cids_fd, reporters_fd;
+	struct agent_cids cids; /* the one writer of qs_cids */
+	int reporters_fd;
 	__u64 purge_tokens, purge_refill_ns; /* deletions allowed now, and since when */
 	bool purge_paced; /* deferred work waits for the pace */
 
@@ -209,56 +209,6 @@ static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 	return 0;
 }
 
-/* Map writes of the registry: single, and batched for datagrams and purges. */
-static int cid_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
-{
-	return qs_cid_put(*(int *)ctx, k, e);
-}
-
-static int cid_del(void *ctx, const struct qs_cid_key *k)
-{
-	return qs_cid_del(*(int *)ctx, k);
-}
-
-static int cid_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			 size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	__u32 count = n;
-
-	return bpf_map_update_batch(*(int *)ctx, keys, e, &count, &opts) ? -errno : 0;
-}
-
-/* A batch delete stops at a key already gone; the rest go on. */
-static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
-{
-	int fd = *(int *)ctx;
-
-	while (n) {
-		__u32 count = n;
-
-		if (!bpf_map_delete_batch(fd, keys, &count, NULL))
-			return 0;
-		if (errno != ENOENT)
-			return -errno;
-		/* count were deleted, keys[count] was missing */
-		keys += count + 1;
-		n -= count + 1 < n ? count + 1 : n;
-	}
-	return 0;
-}
-
-static int adopt_entry(void *ctx, const void *key, const void *value)
-{
-	const struct qs_cid_entry *e = value;
-
-	if (e->kind == QS_CID_AUTHORITATIVE)
-		qs_cidreg_adopt(ctx, key, e->backend_id);
-	else if (e->kind == QS_CID_OPERATOR)
-		qs_cidreg_adopt_operator(ctx, key, e->backend_id);
-	return 0;
-}
-
 /* The per-backend figures the main thread's heartbeat check reads. */
 static void backend_publish(struct agent_intake *t, __u32 id)
 {
@@ -297,17 +247,15 @@ static int intake_restore(struct agent_intake *t)
 			backend_publish(t, id);
 		}
 	qs_intake_set_store(t->in, reporter_store);
-	return qs_map_scan(t->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			   adopt_entry, t->reg) ?:
-		       qs_expiry_scan_learned(t->expiry, now);
+	return agent_cids_restore(&t->cids, t->reg, t->expiry, now);
 }
 
 int agent_intake_open(struct agent *a)
 {
 	struct quicsteer_bpf *s = a->router.skel;
 	struct agent_intake *t = calloc(1, sizeof(*t));
-	struct qs_cid_sink sink = { .put = cid_put, .del = cid_del, .del_batch = cid_del_batch,
-				    .put_batch = cid_put_batch };
+	struct qs_expiry_table table;
+	struct qs_cid_sink sink;
 	int err;
 
 	if (!t)
@@ -316,14 +264,15 @@ int agent_intake_open(struct agent *a)
 	t->a = a;
 	t->w.epoll_fd = t->w.jobs.efd = t->learned.efd = -1;
 	pthread_mutex_init(&t->pub_lock, NULL);
-	t->cids_fd = bpf_map__fd(s->maps.qs_cids);
+	agent_cids_init(&t->cids, bpf_map__fd(s->maps.qs_cids));
 	t->reporters_fd = bpf_map__fd(s->maps.qs_reporters);
-	sink.ctx = &t->cids_fd;
+	sink = agent_cids_sink(&t->cids);
+	table = agent_cids_expiry_table(&t->cids);
 	t->view = agent_view_get(a);
 	t->reg = qs_cidreg_new(&sink);
 	/* the intake's callbacks see the intake thread's view */
 	t->in = t->reg ? qs_intake_new(t->reg, key_of, vip_of, t) : NULL;
-	t->expiry = qs_expiry_new(t->cids_fd, a->cfg->learned_ttl_ms * 1000000ull);
+	t->expiry = qs_expiry_new(&table, a->cfg->learned_ttl_ms * 1000000ull);
 	if (!t->in || !t->expiry)
 		return -ENOMEM;
 	err = agent_worker_init(&t->w) ?:
@@ -443,14 +392,14 @@ static void job_run(struct agent_intake *t, struct agent_job *job)
 		break;
 	case AGENT_JOB_CID_FLUSH:
 		/* the registry's part now; the learned IDs a chunk per turn */
-		if (agent_cid_flush_start(t->reg, t->cids_fd, job)) {
+		if (agent_cid_flush_start(t->reg, &t->cids, job)) {
 			job->next = t->flushes;
 			t->flushes = job;
 			return;
 		}
 		break;
 	default:
-		agent_cid_job_run(t->reg, t->cids_fd, job);
+		agent_cid_job_run(t->reg, &t->cids, job);
 		break;
 	}
 	job_done(t, job);

@@ -155,7 +155,7 @@ struct agent_job *agent_cid_del(struct agent *a, const char *object, char **args
 	return cid_job(AGENT_JOB_CID_DEL, vip_id, QS_NO_BACKEND, cid, len, args[1], r);
 }
 
-static void cid_add_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+static void cid_add_run(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job)
 {
 	const struct agent_job_cid *c = &job->cid;
 	struct agent_reply *r = &job->reply;
@@ -166,7 +166,7 @@ static void cid_add_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *jo
 	int err;
 
 	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
-	was_learned = !bpf_map_lookup_elem(cids_fd, &key, &old) && old.kind == QS_CID_LEARNED;
+	was_learned = !agent_cids_lookup(cids, &key, &old) && old.kind == QS_CID_LEARNED;
 	err = qs_cidreg_op_set(reg, c->vip_id, c->cid, c->len, c->backend_id, &replaced);
 	if (err) {
 		agent_reply_error(r, "cid %s on vip %u: not written: %s", c->hex, c->vip_id,
@@ -185,7 +185,7 @@ static void cid_add_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *jo
 							   NULL);
 }
 
-static void cid_del_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+static void cid_del_run(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job)
 {
 	const struct agent_job_cid *c = &job->cid;
 	struct agent_reply *r = &job->reply;
@@ -196,10 +196,10 @@ static void cid_del_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *jo
 	int err;
 
 	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
-	err = bpf_map_lookup_elem(cids_fd, &key, &e) ? -errno : 0;
+	err = agent_cids_lookup(cids, &key, &e);
 	if (!qs_cidreg_remove(reg, c->vip_id, c->cid, c->len, &owner))
 		kind = owner_name(owner);
-	else if (!err && e.kind == QS_CID_LEARNED && !qs_cid_del(cids_fd, &key))
+	else if (!err && e.kind == QS_CID_LEARNED && !agent_cids_del_read(cids, &key))
 		kind = "learned";
 	if (!kind) {
 		agent_reply_error(r, "cid %s on vip %u: not in the ID table", c->hex, c->vip_id);
@@ -210,12 +210,12 @@ static void cid_del_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *jo
 	json_object_object_add(r->o, "backend_id", err ? NULL : json_object_new_int64(e.backend_id));
 }
 
-void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job)
 {
 	if (job->kind == AGENT_JOB_CID_ADD)
-		cid_add_run(reg, cids_fd, job);
+		cid_add_run(reg, cids, job);
 	else if (job->kind == AGENT_JOB_CID_DEL)
-		cid_del_run(reg, cids_fd, job);
+		cid_del_run(reg, cids, job);
 	else
 		agent_reply_error(&job->reply, "not a job for the intake thread");
 }
@@ -229,7 +229,7 @@ void agent_cid_job_run(struct qs_cidreg *reg, int cids_fd, struct agent_job *job
 struct walk_delete {
 	struct qs_map_walk walk;
 	struct qs_table_filter f;
-	bool cids;
+	struct agent_cids *cids; /* a cid flush's (qs_cids is written there), else NULL */
 	bool walked; /* the map walk ended: the registry's deferred work may still run */
 	struct qs_cidreg *reg; /* cid flush: answered once its removals reached the map */
 	long removed, reported, operator; /* reported and operator: the registry's part */
@@ -240,6 +240,7 @@ static int walk_match(void *ctx, const void *key, const void *value)
 {
 	struct walk_delete *w = ctx;
 	__u32 vip_id, backend_id;
+	int err;
 
 	if (w->cids) {
 		const struct qs_cid_entry *e = value;
@@ -255,15 +256,15 @@ static int walk_match(void *ctx, const void *key, const void *value)
 	if ((w->f.vip_id != QS_MAX_VIPS && vip_id != w->f.vip_id) ||
 	    (w->f.backend_id != QS_NO_BACKEND && backend_id != w->f.backend_id))
 		return 0;
-	if (!bpf_map_delete_elem(w->walk.fd, key))
+	err = w->cids ? agent_cids_del_read(w->cids, key) :
+			bpf_map_delete_elem(w->walk.fd, key) ? -errno : 0;
+	if (!err)
 		w->removed++;
-	else if (errno != ENOENT) /* gone meanwhile (LRU, expiry): fine */
-		return -errno;
-	return 0;
+	return err == -ENOENT ? 0 : err; /* gone meanwhile (LRU, expiry): fine */
 }
 
 /* The flush's state; walk: it reads the table (else only the answer is built). */
-static bool walk_start(int fd, bool cids, bool walk, struct agent_job *job)
+static bool walk_start(int fd, struct agent_cids *cids, bool walk, struct agent_job *job)
 {
 	struct walk_delete *w = calloc(1, sizeof(*w));
 	int err = w ? 0 : -ENOMEM;
@@ -348,7 +349,7 @@ void agent_cid_flush_abandon(struct agent_job *job)
 	agent_reply_error(&job->reply, "flush: the agent stopped before it ended");
 }
 
-bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job *job)
+bool agent_cid_flush_start(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job)
 {
 	const struct qs_table_filter *f = &job->filter;
 	struct walk_delete *w;
@@ -362,7 +363,7 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job 
 		agent_reply_error(&job->reply, "cid flush: out of memory");
 		return false;
 	}
-	if (!walk_start(cids_fd, true, f->kinds & QS_TF_LEARNED, job))
+	if (!walk_start(cids->fd, cids, f->kinds & QS_TF_LEARNED, job))
 		return false;
 	w = job->work;
 	w->reported = reported;
@@ -373,7 +374,7 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, int cids_fd, struct agent_job 
 
 bool agent_flow_flush_start(int flows_fd, struct agent_job *job)
 {
-	return walk_start(flows_fd, false, true, job);
+	return walk_start(flows_fd, NULL, true, job);
 }
 
 bool agent_flushes_step(struct agent *a, struct agent_job **running)

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cidreg_records.h"
-#include "expiry.h"
 #include "util/clock.h"
 
 struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)

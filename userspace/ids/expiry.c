@@ -13,11 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <bpf/bpf.h>
 #include <uthash.h>
 #include "expiry.h"
-#include "router/maps.h"
 
 #undef HASH_BKT_CAPACITY_THRESH
 #define HASH_BKT_CAPACITY_THRESH 64U
@@ -33,25 +30,14 @@ struct learned {
 };
 
 struct qs_expiry {
-	int cids_fd;
+	struct qs_expiry_table table;
 	__u64 learned_ttl_ns;
 	struct learned *pending; /* in deadline order, the sentinel first */
 	struct learned sentinel; /* cid_len 0: no ID's key */
 	struct qs_expiry_stats stats;
 };
 
-/* Entries of qs_flows read per step: a few hundred microseconds of work. */
-#define FLOW_SWEEP_CHUNK 1024
-
-struct qs_flow_sweep {
-	__u64 flow_idle_ns;
-	__u64 now_ns; /* of the step running */
-	__u64 kept; /* entries the pass found in use so far */
-	struct qs_map_walk walk;
-	struct qs_flow_sweep_stats stats;
-};
-
-struct qs_expiry *qs_expiry_new(int cids_fd, __u64 learned_ttl_ns)
+struct qs_expiry *qs_expiry_new(const struct qs_expiry_table *table, __u64 learned_ttl_ns)
 {
 	struct qs_expiry *x;
 
@@ -62,7 +48,7 @@ struct qs_expiry *qs_expiry_new(int cids_fd, __u64 learned_ttl_ns)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
-	x->cids_fd = cids_fd;
+	x->table = *table;
 	x->learned_ttl_ns = learned_ttl_ns;
 	HASH_ADD(hh, x->pending, key, sizeof(x->sentinel.key), &x->sentinel);
 	return x;
@@ -125,45 +111,24 @@ int qs_expiry_event(struct qs_expiry *x, const struct qs_event *ev)
 	return track(x, &key, ev->ts_ns + x->learned_ttl_ns);
 }
 
-/* What a scan of the tables needs beside the entry. */
-struct scan_ctx {
-	struct qs_expiry *x;
-	__u64 now;
-	__u64 kept;
-};
-
-static int scan_learned(void *ctx, const void *key, const void *value)
+int qs_expiry_found(struct qs_expiry *x, const struct qs_cid_key *key, __u64 now_ns)
 {
-	const struct qs_cid_entry *e = value;
-	struct scan_ctx *c = ctx;
-
-	return e->kind == QS_CID_LEARNED ? track(c->x, key, c->now + c->x->learned_ttl_ns) : 0;
-}
-
-int qs_expiry_scan_learned(struct qs_expiry *x, __u64 now_ns)
-{
-	struct scan_ctx c = { x, now_ns, 0 };
-
-	return qs_map_scan(x->cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			   scan_learned, &c);
+	return track(x, key, now_ns + x->learned_ttl_ns);
 }
 
 /* The deadline of l has passed: remove its entry unless it was confirmed. */
 static int expire_learned(struct qs_expiry *x, struct learned *l)
 {
-	struct qs_cid_entry e;
+	int ret = x->table.expire(x->table.ctx, &l->key);
 
-	if (bpf_map_lookup_elem(x->cids_fd, &l->key, &e)) {
-		if (errno != ENOENT)
-			return -errno;
-		x->stats.gone++;
-	} else if (e.kind != QS_CID_LEARNED) {
-		x->stats.confirmed++;
-	} else if (bpf_map_delete_elem(x->cids_fd, &l->key) == 0) {
+	if (ret == QS_EXPIRY_EXPIRED)
 		x->stats.expired++;
-	} else if (errno != ENOENT) {
-		return -errno;
-	}
+	else if (ret == QS_EXPIRY_CONFIRMED)
+		x->stats.confirmed++;
+	else if (ret == -ENOENT)
+		x->stats.gone++;
+	else
+		return ret < 0 ? ret : -EINVAL;
 	HASH_DEL(x->pending, l);
 	free(l);
 	x->stats.tracked--;
@@ -199,79 +164,4 @@ __u64 qs_expiry_next_deadline(const struct qs_expiry *x)
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)
 {
 	return &x->stats;
-}
-
-struct qs_flow_sweep *qs_flow_sweep_new(int flows_fd, __u64 flow_idle_ns)
-{
-	struct qs_flow_sweep *s;
-
-	if (flow_idle_ns < QS_FLOW_IDLE_MIN_NS) {
-		errno = EINVAL;
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->flow_idle_ns = flow_idle_ns;
-	if (qs_map_walk_init(&s->walk, flows_fd, sizeof(struct qs_flow_key),
-			     sizeof(struct qs_flow), FLOW_SWEEP_CHUNK)) {
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return s;
-}
-
-void qs_flow_sweep_free(struct qs_flow_sweep *s)
-{
-	if (!s)
-		return;
-	qs_map_walk_free(&s->walk);
-	free(s);
-}
-
-int qs_flow_sweep_set_idle(struct qs_flow_sweep *s, __u64 flow_idle_ns)
-{
-	if (flow_idle_ns < QS_FLOW_IDLE_MIN_NS)
-		return -EINVAL;
-	s->flow_idle_ns = flow_idle_ns;
-	return 0;
-}
-
-static int sweep_flow(void *ctx, const void *key, const void *value)
-{
-	const struct qs_flow *f = value;
-	struct qs_flow_sweep *s = ctx;
-
-	if (f->last_seen_ns + s->flow_idle_ns > s->now_ns) {
-		s->kept++;
-		return 0;
-	}
-	if (bpf_map_delete_elem(s->walk.fd, key) == 0)
-		s->stats.flows_expired++;
-	else if (errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-int qs_flow_sweep_step(struct qs_flow_sweep *s, __u64 now_ns)
-{
-	int ret;
-
-	s->now_ns = now_ns;
-	ret = qs_map_walk_step(&s->walk, sweep_flow, s);
-	if (ret == 1) {
-		s->stats.flows = s->kept;
-		s->stats.passes++;
-	}
-	if (ret) /* a pass ended, or failed: the next step starts another */
-		s->kept = 0;
-	if (ret < 0)
-		s->walk.first = 1;
-	return ret;
-}
-
-const struct qs_flow_sweep_stats *qs_flow_sweep_stats(const struct qs_flow_sweep *s)
-{
-	return &s->stats;
 }
