@@ -122,6 +122,29 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The allowed arrows, checked at every build: the includes of each folder
+# (tests/layout/arrows), then each archive linked whole with only what its
+# arrows allow, so that a call across a forbidden arrow is an undefined
+# symbol here and not a habit that grows.
+LAYOUT_OK := $(BUILD)/layout/ok
+all: $(LAYOUT_OK)
+# layout_link NAME WHOLE REST: every object of WHOLE, resolved from REST alone.
+layout_link = $(CC) $(CFLAGS) -o $(BUILD)/layout/$(1) $(BUILD)/layout/main.o \
+	-Wl,--whole-archive $(2) -Wl,--no-whole-archive $(3)
+$(LAYOUT_OK): tests/layout/arrows $(ARCHIVES) $(BUILD)/libquicsteer.a \
+		$(shell find bpf include userspace tools/quicsteer tools/h3server -name '*.[ch]')
+	$(call msg,LAYOUT,arrows)
+	$(Q)tests/layout/arrows
+	$(Q)mkdir -p $(@D) && printf 'int main(void)\n{\n\treturn 0;\n}\n' | \
+		$(CC) -x c -c -o $(BUILD)/layout/main.o -
+	$(Q)$(call layout_link,util,$(UTIL_A),$(UTIL_LIBS))
+	$(Q)$(call layout_link,config,$(CONFIG_A),$(UTIL_LINK))
+	$(Q)$(call layout_link,ids,$(IDS_A),$(filter-out $(IDS_A),$(IDS_LINK)))
+	$(Q)$(call layout_link,router,$(ROUTER_A),$(filter-out $(ROUTER_A),$(ROUTER_LINK)))
+	$(Q)$(call layout_link,agent,$(AGENT_A),$(filter-out $(AGENT_A),$(AGENT_LINK)))
+	$(Q)$(call layout_link,libquicsteer,$(BUILD)/libquicsteer.a,$(QSLIB_LIBS))
+	$(Q)touch $@
+
 # archives_of LINK: the archives among a link's words, as prerequisites.
 archives_of = $(filter %.a,$(1))
 

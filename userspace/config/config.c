@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "router/attach.h"
 #include "config_parse.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,6 +26,21 @@ static const struct word_value xdp_modes[] = {
 	{ "generic", QS_XDP_GENERIC },
 	{ NULL, 0 },
 };
+
+int qs_xdp_mode_parse(const char *text, enum qs_xdp_mode *mode)
+{
+	for (const struct word_value *w = xdp_modes; w->word; w++)
+		if (!strcmp(text, w->word)) {
+			*mode = w->value;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *qs_xdp_mode_name(enum qs_xdp_mode mode)
+{
+	return mode == QS_XDP_GENERIC ? "generic" : "native";
+}
 
 static const struct word_value on_off[] = {
 	{ "on", 1 },

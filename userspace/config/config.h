@@ -53,9 +53,18 @@ struct qs_config_addr {
 	__u8 family; /* enum qs_family */
 };
 
+/* How the router attaches to an interface (`interface NAME mode ...`). */
+enum qs_xdp_mode {
+	QS_XDP_NATIVE = 0,
+	QS_XDP_GENERIC,
+};
+
+int qs_xdp_mode_parse(const char *text, enum qs_xdp_mode *mode);
+const char *qs_xdp_mode_name(enum qs_xdp_mode mode);
+
 struct qs_config_interface {
 	char name[IFNAMSIZ];
-	__u32 mode; /* enum qs_xdp_mode (attach.h) */
+	__u32 mode; /* enum qs_xdp_mode */
 	unsigned int line; /* 0: not from a file */
 };
 

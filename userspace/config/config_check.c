@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "router/attach.h"
 #include "config.h"
 
 struct checker {

@@ -250,21 +250,3 @@ void qs_router_fini(struct qs_router *r)
 	quicsteer_bpf__destroy(r->skel);
 	memset(r, 0, sizeof(*r));
 }
-
-int qs_xdp_mode_parse(const char *text, enum qs_xdp_mode *mode)
-{
-	if (!strcmp(text, "native")) {
-		*mode = QS_XDP_NATIVE;
-		return 0;
-	}
-	if (!strcmp(text, "generic")) {
-		*mode = QS_XDP_GENERIC;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-const char *qs_xdp_mode_name(enum qs_xdp_mode mode)
-{
-	return mode == QS_XDP_GENERIC ? "generic" : "native";
-}

@@ -8,12 +8,8 @@
 #ifndef QS_ATTACH_H
 #define QS_ATTACH_H
 
+#include "config/config.h"
 #include "maps.h"
-
-enum qs_xdp_mode {
-	QS_XDP_NATIVE = 0,
-	QS_XDP_GENERIC,
-};
 
 #define QS_ROUTER_PROG_NAME "quicsteer_router"
 
@@ -31,8 +27,5 @@ int qs_router_attach(struct qs_router *r, const char *ifname, enum qs_xdp_mode m
 int qs_router_detach(const char *ifname, enum qs_xdp_mode mode);
 /* Releases file descriptors; attachments and pinned maps stay. */
 void qs_router_fini(struct qs_router *r);
-
-int qs_xdp_mode_parse(const char *text, enum qs_xdp_mode *mode);
-const char *qs_xdp_mode_name(enum qs_xdp_mode mode);
 
 #endif /* QS_ATTACH_H */
