@@ -90,8 +90,8 @@ BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
 BENCH_BPF_OBJS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/bench-bpf/%.bpf.o,$(BENCH_BPF_SRCS))
 BENCH_SKELS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF_SRCS))
 
-# Small drivers for the namespace tests, one per tests/netns/*.c.
-NETNS_PROBES := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/*.c))
+# Small drivers for the namespace tests, one per tests/netns/probes/*.c.
+NETNS_PROBES := $(patsubst tests/netns/probes/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/probes/*.c))
 # but qs-backend-demo, which links libquicsteer the way a QUIC server does (below).
 BACKEND_DEMO := $(BUILD)/tests/qs-backend-demo
 NETNS_PROBES := $(filter-out $(BACKEND_DEMO),$(NETNS_PROBES))
@@ -191,7 +191,7 @@ $(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/%.bpf.o
 $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(BENCH_SKELS)
 $(BENCH): | $(BENCH_SKELS)
 
-$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/%.o $(TESTLIB) $(call archives_of,$(ALL_LINK))
+$(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(ALL_LINK)
 
@@ -218,10 +218,12 @@ $(QSLIB_A): $(QSLIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(QSLIB_SO).$(QSLIB_VERSION): $(QSLIB_OBJS)
+# Exports only what userspace/libquicsteer/libquicsteer.map lists.
+QSLIB_MAP := userspace/libquicsteer/libquicsteer.map
+$(QSLIB_SO).$(QSLIB_VERSION): $(QSLIB_OBJS) $(QSLIB_MAP)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(QSLIB_SONAME) -Wl,--no-undefined -o $@ $^ \
-		-lcrypto -pthread
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(QSLIB_SONAME) -Wl,--no-undefined \
+		-Wl,--version-script=$(QSLIB_MAP) -o $@ $(QSLIB_OBJS) $(QSLIB_LIBS)
 
 $(QSLIB_SO): $(QSLIB_SO).$(QSLIB_VERSION)
 	$(Q)ln -sf $(notdir $<) $(BUILD)/$(QSLIB_SONAME) && ln -sf $(QSLIB_SONAME) $@
@@ -237,7 +239,7 @@ $(QSLIB_PC): FORCE
 		'Cflags: -I$${includedir}' >$@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@ && printf '  %-8s %s\n' GEN $@; fi
 
-$(BACKEND_DEMO): $(BUILD)/tests/netns/qs-backend-demo.o $(QSLIB_SO)
+$(BACKEND_DEMO): $(BUILD)/tests/netns/probes/qs-backend-demo.o $(QSLIB_SO)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -lquicsteer -Wl,-rpath,$(abspath $(BUILD))
 

@@ -569,6 +569,6 @@ int main(int argc, char **argv)
 		return route(argv);
 	if (!strcmp(cmd, "initial") && (argc == 4 || argc == 5))
 		return initial(argc, argv);
-	fprintf(stderr, "usage: see the top of tests/netns/qs-agent-probe.c\n");
+	fprintf(stderr, "usage: see the top of tests/netns/probes/qs-agent-probe.c\n");
 	return 2;
 }

@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 
 	if (argc < 6 || unhex(argv[2], key, sizeof(key)) != sizeof(key) ||
 	    inet_pton(AF_INET, argv[3], &vip.sin_addr) != 1) {
-		fprintf(stderr, "usage: see the top of tests/netns/qs-backend-demo.c\n");
+		fprintf(stderr, "usage: see the top of tests/netns/probes/qs-backend-demo.c\n");
 		return 2;
 	}
 	vip.sin_port = htons(atoi(argv[4]));
