@@ -79,16 +79,17 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB := $(BUILD)/libqstest.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
-# bench_agent*.c are qs-bench-agent's (the agent's report intake), not qs-bench's.
-BENCH_AGENT_SRCS := $(wildcard tools/bench/bench_agent*.c)
-# fill_cids.c is qs-bench-fill's, a filler for the control benchmark (control_run).
-BENCH_FILL_SRCS := tools/bench/fill_cids.c
-BENCH_SRCS := $(filter-out %.bpf.c $(BENCH_AGENT_SRCS) $(BENCH_FILL_SRCS),$(wildcard tools/bench/*.c))
-# The benchmark's own XDP programs (floor, trivial XDP_TX, generator, sink,
-# probes): built like bpf/*.bpf.c but kept apart in bench-bpf/, never installed.
-BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
-BENCH_BPF_OBJS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/bench-bpf/%.bpf.o,$(BENCH_BPF_SRCS))
-BENCH_SKELS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF_SRCS))
+# tools/bench/: one folder per benchmark program. datapath/ is qs-bench
+# (per-packet cost, with its own XDP programs: floor, trivial XDP_TX,
+# generator, sink, probes, built like bpf/*.bpf.c but kept apart in
+# bench-bpf/, never installed); agent/ is qs-bench-agent (the agent's report
+# intake) and qs-bench-fill (fill_cids.c, a filler for control_run).
+BENCH_AGENT_SRCS := $(wildcard tools/bench/agent/bench_agent*.c)
+BENCH_FILL_SRCS := tools/bench/agent/fill_cids.c
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/datapath/*.c))
+BENCH_BPF_SRCS := $(wildcard tools/bench/datapath/*.bpf.c)
+BENCH_BPF_OBJS := $(patsubst tools/bench/datapath/%.bpf.c,$(BUILD)/bench-bpf/datapath/%.bpf.o,$(BENCH_BPF_SRCS))
+BENCH_SKELS := $(patsubst tools/bench/datapath/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BENCH_BPF_SRCS))
 
 # Small drivers for the namespace tests, one per tests/netns/probes/*.c.
 NETNS_PROBES := $(patsubst tests/netns/probes/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/probes/*.c))
@@ -172,17 +173,17 @@ $(BENCH_AGENT): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_AGENT_SRCS)) $(call archives
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LINK) -lm
 
-$(BENCH_FILL): $(BUILD)/tools/bench/fill_cids.o
+$(BENCH_FILL): $(BUILD)/tools/bench/agent/fill_cids.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF)
 
-$(BUILD)/bench-bpf/%.bpf.o: tools/bench/%.bpf.c
+$(BUILD)/bench-bpf/datapath/%.bpf.o: tools/bench/datapath/%.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/%.bpf.o
+$(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/datapath/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@

@@ -282,7 +282,7 @@ _tb_segment()
 	# veth silently drops an XDP frame unless the receiving end (the
 	# bridge's port) runs an XDP program too (TESTBED.md): a do-nothing
 	# XDP_PASS program makes it accept them.
-	_tb_run ip -n "$(tb_ns sw)" link set dev router xdp obj "$TB_BUILD/bench-bpf/floor.bpf.o" \
+	_tb_run ip -n "$(tb_ns sw)" link set dev router xdp obj "$TB_BUILD/bench-bpf/datapath/floor.bpf.o" \
 		sec xdp || return 1
 	_tb_i=1
 	while [ "$_tb_i" -le "$TB_N" ]; do
@@ -445,7 +445,7 @@ tb_up()
 	TB_N=$(echo $_tb_weights | wc -w)
 	[ "$TB_N" -ge 1 ] && [ "$TB_N" -le 200 ] || _tb_err "tb_up: $TB_N backends" || return 1
 	[ "$(id -u)" -eq 0 ] || _tb_err "tb_up: needs root" || return 1
-	for _tb_f in quicsteerd quicsteer bpf/decap.bpf.o bench-bpf/floor.bpf.o; do
+	for _tb_f in quicsteerd quicsteer bpf/decap.bpf.o bench-bpf/datapath/floor.bpf.o; do
 		[ -e "$TB_BUILD/$_tb_f" ] || _tb_err "tb_up: no $TB_BUILD/$_tb_f (run make)" || return 1
 	done
 	for _tb_f in gtlsserver gtlsclient openssl jq bpftool ethtool curl; do

@@ -3,7 +3,7 @@
  * qs-bench-fill PIN N: writes N authoritative entries into the pinned ID
  * table PIN (qs_cids), 8-byte IDs spread over VIP ids 0..31 and backends
  * 1..4095, a batch of 8192 per system call: the full table that
- * tools/bench/control_run asks the agent's control requests to stay cheap
+ * tools/bench/agent/control_run asks the agent's control requests to stay cheap
  * with. The agent is stopped meanwhile and takes the entries back (as a
  * restart would) when it starts again.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * qs-bench-agent: the sender side of the agent's report-intake benchmark
- * (bench_agent.md). tools/bench/bench_agent_run starts quicsteerd in a
+ * (bench_agent.md). tools/bench/agent/bench_agent_run starts quicsteerd in a
  * namespace, pinned to one CPU, and this program on the other; it then:
  *
  * 1. sends 1,000,000 IDs in datagrams full of 8-byte CID_ISSUED records as

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * qs-bench-agent: the agent's report-intake benchmark. A sender (this
- * program) feeds a real quicsteerd, started by tools/bench/bench_agent_run
+ * program) feeds a real quicsteerd, started by tools/bench/agent/bench_agent_run
  * in a namespace of its own, authenticated report datagrams over its unix
  * report socket, and watches the pinned ID table to see when they land:
  * throughput with datagrams full of CID_ISSUED records, latency from send to
