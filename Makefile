@@ -267,7 +267,7 @@ $(AGENT): $(BUILD)/userspace/agent/main.o $(call archives_of,$(AGENT_LINK))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(AGENT_LINK)
 
-$(VSTATS): $(BUILD)/tools/verifier_stats.o $(call archives_of,$(UTIL_LINK))
+$(VSTATS): $(BUILD)/tools/verifier-stats/verifier_stats.o $(call archives_of,$(UTIL_LINK))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(UTIL_LINK)
 
