@@ -22,7 +22,9 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace -Itests/lib -I$(BUILD)/skel
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace -I$(BUILD)/skel
+# The tests' helpers (packet builder, fixtures) are for tests and benchmarks only.
+$(BUILD)/tests/%.o $(BUILD)/tools/bench/%.o: CFLAGS += -Itests/lib
 LIBS_BPF := -lbpf -lelf -lz
 LIBS_XDP := -lxdp
 
