@@ -67,8 +67,13 @@ int cli_run_backend_show(const struct cli_opts *o, const struct cli_cmd *c, int 
 /* stats.c */
 int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
 
-/* route.c: the pinned map's fd, or -errno after saying why */
+/*
+ * main.c: the pinned map's fd (router/maps.h: qs_pin_open), or -errno;
+ * cli_pin_fd says why, cli_pin_try (a probe) does not. With -v, both say
+ * which pin they read.
+ */
 int cli_pin_fd(const struct cli_opts *o, const char *map);
+int cli_pin_try(const struct cli_opts *o, const char *map);
 
 /* route.c, tables.c */
 int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);

@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "config/config.h"
+#include "router/maps.h"
 #include "util/options.h"
 
 #define BATCH_MAX_WORDS 128
@@ -115,6 +117,28 @@ void cli_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int cli_pin_try(const struct cli_opts *o, const char *map)
+{
+	char path[PATH_MAX];
+
+	if (o->verbose && !qs_pin_path(o->pin_dir, map, path, sizeof(path)))
+		fprintf(stderr, "quicsteer: reading %s\n", path);
+	return qs_pin_open(o->pin_dir, map);
+}
+
+int cli_pin_fd(const struct cli_opts *o, const char *map)
+{
+	char path[PATH_MAX];
+	int fd = cli_pin_try(o, map);
+
+	if (fd < 0) {
+		qs_pin_path(o->pin_dir, map, path, sizeof(path));
+		cli_err("%s: %s (is the router loaded with this pin directory?)", path,
+			strerror(-fd));
+	}
+	return fd;
 }
 
 static void print_cmd(FILE *out, const struct cli_cmd *c)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
 #include "config/config.h"
@@ -16,23 +15,6 @@
 #include "router/maps.h"
 #include "abi/quicver.h"
 #include "router/reasons.h"
-
-int cli_pin_fd(const struct cli_opts *o, const char *map)
-{
-	char path[1024];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, map);
-	if (o->verbose)
-		fprintf(stderr, "quicsteer: reading %s\n", path);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fd = -errno;
-		cli_err("%s: %s (is the router loaded with this pin directory?)", path,
-			strerror(-fd));
-	}
-	return fd;
-}
 
 static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)
 {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
 #include "config/config.h"
@@ -44,20 +43,6 @@ static void on_sigint(int sig)
 	stop = 1;
 }
 
-static int open_map(const char *dir, const char *name)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fd = -errno;
-		cli_err("stats: %s: %s", path, strerror(-fd));
-	}
-	return fd;
-}
-
 static void close_maps(struct stats_maps *m)
 {
 	int *fds[] = { &m->stats, &m->aux, &m->vip, &m->be };
@@ -67,12 +52,12 @@ static void close_maps(struct stats_maps *m)
 			close(*fds[i]);
 }
 
-static int open_maps(const char *dir, struct stats_maps *m)
+static int open_maps(const struct cli_opts *o, struct stats_maps *m)
 {
-	m->stats = open_map(dir, QS_MAP_STATS);
-	m->aux = m->stats < 0 ? -1 : open_map(dir, QS_MAP_AUX_STATS);
-	m->vip = m->aux < 0 ? -1 : open_map(dir, QS_MAP_VIP_STATS);
-	m->be = m->vip < 0 ? -1 : open_map(dir, QS_MAP_BACKEND_STATS);
+	m->stats = cli_pin_fd(o, QS_MAP_STATS);
+	m->aux = m->stats < 0 ? -1 : cli_pin_fd(o, QS_MAP_AUX_STATS);
+	m->vip = m->aux < 0 ? -1 : cli_pin_fd(o, QS_MAP_VIP_STATS);
+	m->be = m->vip < 0 ? -1 : cli_pin_fd(o, QS_MAP_BACKEND_STATS);
 	if (m->be >= 0)
 		return 0;
 	close_maps(m);
@@ -276,7 +261,7 @@ int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, c
 		names_from_config(nm, cfg);
 	else if (err != -EPROTO)
 		cli_err("%s; stats from %s, by id", cli_agent_absent(o, err), o->pin_dir);
-	err = open_maps(o->pin_dir, &m);
+	err = open_maps(o, &m);
 	if (err)
 		goto free_cfg;
 	err = read_snap(&m, nm, s);

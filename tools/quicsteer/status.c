@@ -24,13 +24,8 @@ struct pins {
 static int pin_fd(void *ctx, const char *name)
 {
 	struct pins *p = ctx;
-	char path[4096];
-	int fd;
+	int fd = cli_pin_try(p->o, name);
 
-	snprintf(path, sizeof(path), "%s/%s", p->o->pin_dir, name);
-	if (p->o->verbose)
-		fprintf(stderr, "quicsteer: reading %s\n", path);
-	fd = bpf_obj_get(path);
 	if (fd < 0 || p->n == sizeof(p->fds) / sizeof(p->fds[0]))
 		return fd < 0 ? fd : (close(fd), -1);
 	p->fds[p->n++] = fd;

@@ -3,26 +3,23 @@
  * Configuration changes through the control socket (docs/control-protocol.md):
  * vip, backend, nexthop and quic-lb add, del and set, reload and show.
  *
- * Run-time changes edit the running configuration as text and go through
- * the reload path whole: the text is the one language the file, `show`
- * and the CLI share, and the parser and check then refuse a bad change
- * exactly as a bad file. The main thread applies a change to the maps it
+ * Run-time changes edit the running configuration as text (the edits are
+ * the language's: config/config_edit.c) and go through the reload path
+ * whole: the text is the one language the file, `show` and the CLI share,
+ * and the parser and check then refuse a bad change exactly as a bad file. The main thread applies a change to the maps it
  * owns; the answer waits until the intake thread has taken the new view
  * (the job a handler returns), so that a backend added is one whose
  * reports are accepted by the time its `add` is answered.
  */
-#define _GNU_SOURCE /* asprintf */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include "agent.h"
+#include "config/config_edit.h"
 #include "util/log.h"
 
-#define CONTROL_MAX_REQUEST 4096
 #define CONTROL_ERROR_MAX AGENT_REPLY_ERROR_MAX
 
 /*
@@ -109,71 +106,45 @@ static struct agent_job *text_install(struct agent *a, const char *text, const c
 	return NULL;
 }
 
+enum edit_op { EDIT_ADD, EDIT_DEL, EDIT_SET };
+
+/*
+ * One edit of the running text (config/config_edit.h), installed. NAME is
+ * the statement's key, WORDS what add appends or set changes. A request
+ * the edit refuses is answered with the edit's own message.
+ */
+static struct agent_job *edit_run(struct agent *a, enum edit_op op, const char *kind,
+				  const char *name, char **words, int n, struct agent_reply *r)
+{
+	static const char *const verbs[] = { "add", "del", "set" };
+	struct qs_config_error cerr = { 0 };
+	char *text = NULL, *next = NULL, what[CONTROL_ERROR_MAX];
+	struct agent_job *job = NULL;
+	int err = running_text(a, &text);
+
+	snprintf(what, sizeof(what), "%s %s %s", kind, verbs[op], name);
+	if (!err && op == EDIT_ADD)
+		err = qs_config_edit_add(text, kind, words, n, &next, &cerr);
+	else if (!err && op == EDIT_DEL)
+		err = qs_config_edit_del(text, kind, name, &next, &cerr);
+	else if (!err)
+		err = qs_config_edit_set(text, kind, name, words, n, &next, &cerr);
+	if (err && cerr.msg[0])
+		config_problem(r, &cerr);
+	else if (err)
+		agent_reply_error(r, "%s: %s", what, strerror(-err));
+	else
+		job = text_install(a, next, what, r);
+	free(next);
+	free(text);
+	return job;
+}
+
 /* `vip add ...`, `backend add ...`: the words become a statement line. */
 struct agent_job *agent_edit_add(struct agent *a, const char *kind, char **args, int n,
 				 struct agent_reply *r)
 {
-	struct agent_job *job;
-	char *text = NULL, *line = NULL, what[CONTROL_ERROR_MAX];
-	size_t len = 0;
-	FILE *f;
-	int err = running_text(a, &text);
-
-	f = err ? NULL : open_memstream(&line, &len);
-	if (!f) {
-		agent_reply_error(r, "%s add: %s", kind, strerror(err ? -err : errno));
-		free(text);
-		return NULL;
-	}
-	fprintf(f, "%s%s", text, kind);
-	for (int i = 0; i < n; i++)
-		fprintf(f, " %s", args[i]);
-	fputc('\n', f);
-	fclose(f);
-	snprintf(what, sizeof(what), "%s add %s", kind, n ? args[0] : "");
-	job = text_install(a, line, what, r);
-	free(line);
-	free(text);
-	return job;
-}
-
-/* A line "KIND NAME ..." of the written configuration; NULL if none. */
-static char *statement_line(char *text, const char *kind, const char *name)
-{
-	size_t kl = strlen(kind), nl = strlen(name);
-
-	for (char *line = text; line && *line;
-	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
-		if (!strncmp(line, kind, kl) && line[kl] == ' ' &&
-		    !strncmp(line + kl + 1, name, nl) &&
-		    (line[kl + 1 + nl] == ' ' || line[kl + 1 + nl] == '\n'))
-			return line;
-	return NULL;
-}
-
-/* The statement of KIND KEY goes (KEY: a name, or "VIP config N"). */
-static struct agent_job *del_named(struct agent *a, const char *kind, const char *key,
-				   struct agent_reply *r)
-{
-	char *text = NULL, *line, *end, what[CONTROL_ERROR_MAX];
-	struct agent_job *job = NULL;
-	int err = running_text(a, &text);
-
-	if (err) {
-		agent_reply_error(r, "%s del: %s", kind, strerror(-err));
-		return NULL;
-	}
-	line = statement_line(text, kind, key);
-	if (!line) {
-		agent_reply_error(r, "%s \"%.60s\": no such %s", kind, key, kind);
-	} else {
-		end = strchr(line, '\n');
-		memmove(line, end + 1, strlen(end + 1) + 1);
-		snprintf(what, sizeof(what), "%s del %s", kind, key);
-		job = text_install(a, text, what, r);
-	}
-	free(text);
-	return job;
+	return edit_run(a, EDIT_ADD, kind, n ? args[0] : "", args, n, r);
 }
 
 /* `vip del NAME`, `backend del NAME`, `nexthop del NAME`: its statement goes. */
@@ -188,69 +159,13 @@ struct agent_job *agent_edit_del(struct agent *a, const char *kind, char **args,
 			agent_reply_error(r, "%s del: missing name (%s del NAME)", kind, kind);
 		return NULL;
 	}
-	return del_named(a, kind, args[0], r);
-}
-
-static struct qs_config_backend *backend_named(struct qs_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_backends; i++)
-		if (!strcmp(c->backends[i].name, name))
-			return &c->backends[i];
-	return NULL;
-}
-
-/*
- * The values of `weight N` and `state S`, read by the parser itself from a
- * backend line of their own, so a value is refused with the message a file
- * would get. The line is a fragment: no rule across objects applies.
- */
-static int set_values(const struct qs_config_backend *be, char **args, int n,
-		      struct qs_config_backend *out, struct agent_reply *r)
-{
-	char line[CONTROL_MAX_REQUEST + 128], addr[INET6_ADDRSTRLEN];
-	struct qs_config_error cerr = { 0 };
-	struct qs_config *frag = NULL;
-	int len, err;
-
-	len = snprintf(line, sizeof(line), "backend %s %s id %u", be->name,
-		       qs_config_addr_str(&be->addr, addr, sizeof(addr)), be->id);
-	for (int i = 0; i < n; i++) {
-		if (i % 2 == 0 && strcmp(args[i], "weight") && strcmp(args[i], "state")) {
-			agent_reply_error(r,
-				    "backend \"%s\": cannot set \"%.40s\" (weight N, state "
-				    "active|draining|down)",
-				    be->name, args[i]);
-			return -EINVAL;
-		}
-		len += snprintf(line + len, sizeof(line) - len, " %s", args[i]);
-	}
-	err = qs_config_parse_buf("control", line, strlen(line), QS_CONFIG_F_NO_CHECK, &frag,
-				  &cerr);
-	if (err == -EINVAL)
-		config_problem(r, &cerr);
-	else if (err)
-		agent_reply_error(r, "backend \"%s\": %s", be->name, strerror(-err));
-	else
-		*out = frag->backends[0];
-	if (!err) {
-		out->vips = NULL; /* freed with frag: only the numbers are used */
-		out->server_ids = NULL;
-		out->key_file = NULL;
-	}
-	qs_config_free(frag);
-	return err;
+	return edit_run(a, EDIT_DEL, kind, args[0], NULL, 0, r);
 }
 
 /* `backend set NAME [weight N] [state S]`: that backend's line, those values changed. */
 struct agent_job *agent_edit_set(struct agent *a, const char *object __attribute__((unused)),
 				 char **args, int n, struct agent_reply *r)
 {
-	struct qs_config_backend *be, values;
-	struct qs_config_error cerr = { 0 };
-	struct qs_config *next = NULL;
-	char *text = NULL, what[CONTROL_ERROR_MAX];
-	int err;
-
 	if (n < 2) {
 		agent_reply_error(r,
 			    "backend set: %s (backend set NAME [weight N] [state "
@@ -258,29 +173,7 @@ struct agent_job *agent_edit_set(struct agent *a, const char *object __attribute
 			    n ? "nothing to set" : "missing name");
 		return NULL;
 	}
-	err = running_text(a, &text);
-	if (!err)
-		err = qs_config_parse_string("control", text, &next, &cerr);
-	free(text);
-	if (err) {
-		agent_reply_error(r, "backend set: the running configuration: %s", strerror(-err));
-		return NULL;
-	}
-	be = backend_named(next, args[0]);
-	if (!be)
-		agent_reply_error(r, "backend \"%.40s\": no such backend", args[0]);
-	else if (!set_values(be, args + 1, n - 1, &values, r)) {
-		for (int i = 1; i < n; i += 2) {
-			if (!strcmp(args[i], "weight"))
-				be->weight = values.weight;
-			else
-				be->state = values.state;
-		}
-		snprintf(what, sizeof(what), "backend set %s", args[0]);
-		return config_install(a, next, what, r); /* next is the agent's now, or freed */
-	}
-	qs_config_free(next);
-	return NULL;
+	return edit_run(a, EDIT_SET, "backend", args[0], args + 1, n - 1, r);
 }
 
 struct agent_job *agent_do_reload(struct agent *a, const char *object, char **args, int n,
@@ -340,52 +233,10 @@ struct agent_job *agent_backend_undrain(struct agent *a,
 	return backend_state(a, args, n, "active", r);
 }
 
-static const char *const vip_settable[] = { "cid-len", "unknown", "fragments", "forward", "learn" };
-
-static bool vip_key_settable(const char *key)
-{
-	for (size_t i = 0; i < sizeof(vip_settable) / sizeof(vip_settable[0]); i++)
-		if (!strcmp(key, vip_settable[i]))
-			return true;
-	return false;
-}
-
-/*
- * A VIP's line with some option values replaced: the written configuration
- * has every option, so each key is there to change. Returns a new line.
- */
-static char *line_with(const char *line, char **args, int n)
-{
-	char *copy = strndup(line, strcspn(line, "\n")), *out = NULL, *save, *w, *prev = NULL;
-	size_t len = 0;
-	FILE *f = copy ? open_memstream(&out, &len) : NULL;
-
-	if (!f) {
-		free(copy);
-		return NULL;
-	}
-	for (w = strtok_r(copy, " ", &save); w; prev = w, w = strtok_r(NULL, " ", &save)) {
-		const char *value = w;
-
-		for (int i = 0; prev && i + 1 < n; i += 2)
-			if (!strcmp(prev, args[i]))
-				value = args[i + 1];
-		fprintf(f, "%s%s", prev ? " " : "", value);
-	}
-	fputc('\n', f);
-	fclose(f);
-	free(copy);
-	return out;
-}
-
 /* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]` */
 struct agent_job *agent_vip_set(struct agent *a, const char *object __attribute__((unused)),
 				char **args, int n, struct agent_reply *r)
 {
-	char *text = NULL, *line, *end, *changed, *next, what[CONTROL_ERROR_MAX];
-	struct agent_job *job = NULL;
-	size_t before;
-
 	if (n < 3 || n % 2 == 0) {
 		agent_reply_error(r,
 			    "vip set: want NAME and OPTION VALUE pairs (vip set NAME [cid-len N] "
@@ -393,33 +244,7 @@ struct agent_job *agent_vip_set(struct agent *a, const char *object __attribute_
 			    "[learn on|off])");
 		return NULL;
 	}
-	for (int i = 1; i < n; i += 2)
-		if (!vip_key_settable(args[i])) {
-			agent_reply_error(r,
-				    "vip \"%.40s\": cannot set \"%.40s\" (cid-len, unknown, "
-				    "fragments, forward, learn)",
-				    args[0], args[i]);
-			return NULL;
-		}
-	if (running_text(a, &text)) {
-		agent_reply_error(r, "vip set: cannot write the running configuration");
-		return NULL;
-	}
-	line = statement_line(text, "vip", args[0]);
-	changed = line ? line_with(line, args + 1, n - 1) : NULL;
-	if (!line) {
-		agent_reply_error(r, "vip \"%.40s\": no such vip", args[0]);
-	} else if (changed && asprintf(&next, "%.*s%s%s", (int)(before = line - text), text,
-				       changed, (end = strchr(line, '\n')) ? end + 1 : "") >= 0) {
-		snprintf(what, sizeof(what), "vip set %s", args[0]);
-		job = text_install(a, next, what, r);
-		free(next);
-	} else {
-		agent_reply_error(r, "vip set: out of memory");
-	}
-	free(changed);
-	free(text);
-	return job;
+	return edit_run(a, EDIT_SET, "vip", args[0], args + 1, n - 1, r);
 }
 
 /* `quic-lb del VIP N`: a configuration is named by its VIP and number. */
@@ -433,6 +258,6 @@ struct agent_job *agent_quiclb_del(struct agent *a, const char *object __attribu
 		return NULL;
 	}
 	snprintf(key, sizeof(key), "%s config %s", args[0], args[1]);
-	return del_named(a, "quic-lb", key, r);
+	return edit_run(a, EDIT_DEL, "quic-lb", key, NULL, 0, r);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,21 +13,39 @@
 #include "maps.h"
 #include "quicsteer.skel.h"
 
+int qs_pin_path(const char *pin_dir, const char *name, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s", pin_dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int qs_pin_open(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = qs_pin_path(pin_dir, name, path, sizeof(path));
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * The kernel adds BPF_F_RDONLY_PROG to every devmap it creates (and refuses
  * it from userspace), so libbpf 1.1 sees a pinned devmap's flags differ from
  * the object's and will not reuse it: a restarted agent could not load.
  * Such a pin is reused here by hand, after checking what libbpf would.
  */
-static int devmap_reuse_pinned(struct bpf_map *map, const char *path)
+static int devmap_reuse_pinned(struct bpf_map *map, const char *pin_dir)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	int fd, err;
 
-	fd = bpf_obj_get(path);
+	fd = qs_pin_open(pin_dir, bpf_map__name(map));
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len);
 	if (err)
 		err = -errno;
@@ -36,8 +56,8 @@ static int devmap_reuse_pinned(struct bpf_map *map, const char *path)
 	else
 		err = bpf_map__reuse_fd(map, fd);
 	if (err)
-		pr_warn("map %s: cannot reuse the pin at %s: %s\n", bpf_map__name(map), path,
-			strerror(-err));
+		pr_warn("map %s: cannot reuse the pin at %s: %s\n", bpf_map__name(map),
+			bpf_map__pin_path(map), strerror(-err));
 	close(fd);
 	return err;
 }
@@ -52,7 +72,7 @@ static int is_devmap(const struct bpf_map *map)
 static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
 {
 	struct bpf_map *map;
-	char path[512];
+	char path[PATH_MAX];
 	int err;
 
 	bpf_object__for_each_map (map, obj) {
@@ -62,12 +82,10 @@ static int maps_set_pinning(struct bpf_object *obj, const char *pin_dir)
 		if (!pin_dir) {
 			err = bpf_map__set_pin_path(map, NULL);
 		} else {
-			if (snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map)) >=
-			    (int)sizeof(path))
-				return -ENAMETOOLONG;
-			err = bpf_map__set_pin_path(map, path);
+			err = qs_pin_path(pin_dir, bpf_map__name(map), path, sizeof(path)) ?:
+				      bpf_map__set_pin_path(map, path);
 			if (!err && is_devmap(map))
-				err = devmap_reuse_pinned(map, path);
+				err = devmap_reuse_pinned(map, pin_dir);
 		}
 		if (err)
 			return err;

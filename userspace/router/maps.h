@@ -29,6 +29,15 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **skel)
 int qs_router_load(const struct qs_load_opts *opts, struct quicsteer_bpf **skel);
 int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **skel);
 
+/*
+ * The router's pinned maps, by name (QS_MAP_*) under a pin directory, for
+ * whoever reads them without loading the router (the CLI, benchmarks):
+ * the pin's path into buf (-ENAMETOOLONG if it does not fit), or a new
+ * file descriptor of the map (-ENOENT: nothing pinned by that name).
+ */
+int qs_pin_path(const char *pin_dir, const char *name, char *buf, size_t size);
+int qs_pin_open(const char *pin_dir, const char *name);
+
 /* The address words of a printable IPv4 or IPv6 address; family out. */
 int qs_addr_parse(const char *text, struct qs_addr *addr, __u8 *family);
 

@@ -322,23 +322,21 @@ static int keys_load(struct ba_ctx *c)
 static int agent_connect(struct ba_ctx *c)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char pin[4096];
 	int err = -ETIMEDOUT;
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->o->socket);
-	snprintf(pin, sizeof(pin), "%s/%s", c->o->pin_dir, QS_MAP_CIDS);
 	c->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c->sock < 0)
 		return -errno;
 	for (int i = 0; i < WAIT_AGENT_S * 10; i++) {
-		if (!connect(c->sock, (struct sockaddr *)&sun, sizeof(sun)) &&
-		    (c->map = bpf_obj_get(pin)) >= 0)
+		err = connect(c->sock, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
+		if (!err && (c->map = qs_pin_open(c->o->pin_dir, QS_MAP_CIDS)) >= 0)
 			return 0;
-		err = -errno;
+		err = err ?: c->map;
 		usleep(100000);
 	}
-	fprintf(stderr, "qs-bench-agent: agent not ready (%s, %s): %s\n", c->o->socket, pin,
-		strerror(-err));
+	fprintf(stderr, "qs-bench-agent: agent not ready (%s, %s/%s): %s\n", c->o->socket,
+		c->o->pin_dir, QS_MAP_CIDS, strerror(-err));
 	return err;
 }
 

@@ -204,12 +204,12 @@ static int ring_map(struct ba_injector *in)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	char pin[4096];
 	void *p;
 
-	snprintf(pin, sizeof(pin), "%s/%s", in->c->o->pin_dir, QS_MAP_EVENTS);
-	in->ring_fd = bpf_obj_get(pin);
-	if (in->ring_fd < 0 || bpf_obj_get_info_by_fd(in->ring_fd, &info, &len))
+	in->ring_fd = qs_pin_open(in->c->o->pin_dir, QS_MAP_EVENTS);
+	if (in->ring_fd < 0)
+		return in->ring_fd;
+	if (bpf_obj_get_info_by_fd(in->ring_fd, &info, &len))
 		return -errno;
 	in->res->ring_bytes = info.max_entries;
 	in->page = sysconf(_SC_PAGESIZE);
