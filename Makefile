@@ -41,7 +41,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 
 # One archive per folder of userspace/ (docs/architecture.md). A program's
 # link line names the archives it may use, and the allowed arrows are
-# checked at build time (layout-check below):
+# checked at every build ($(LAYOUT_OK) below):
 #   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, agent.
 # Each archive's own system libraries follow it, so a link line lists what
 # its archives need and nothing more.
