@@ -283,8 +283,8 @@ struct agent_job *agent_edit_set(struct agent *a, const char *object __attribute
 	return NULL;
 }
 
-struct agent_job *agent_do_reload(struct agent *a, const char *object, char **args, int n,
-				  struct agent_reply *r)
+struct agent_job *agent_reload_file(struct agent *a, const char *object, char **args, int n,
+				    struct agent_reply *r)
 {
 	struct agent_job *job = NULL;
 
@@ -295,8 +295,8 @@ struct agent_job *agent_do_reload(struct agent *a, const char *object, char **ar
 	return job;
 }
 
-struct agent_job *agent_show(struct agent *a, const char *object __attribute__((unused)),
-			     char **args, int n, struct agent_reply *r)
+struct agent_job *agent_config_show(struct agent *a, const char *object __attribute__((unused)),
+				    char **args, int n, struct agent_reply *r)
 {
 	char *text = NULL;
 	int err = running_text(a, &text);
