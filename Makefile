@@ -65,6 +65,11 @@ AGENT_LINK := $(AGENT_A) $(ROUTER_A) $(CONFIG_A) $(IDS_A) $(BUILD)/libquicsteer.
 # Everything, for tests and benchmarks.
 ALL_LINK := $(AGENT_LINK)
 ARCHIVES := $(UTIL_A) $(CONFIG_A) $(ROUTER_A) $(IDS_A) $(AGENT_A)
+# The CLI's objects but main.o, so that the unit tests may check the
+# handlers it binds to the table of commands (userspace/router/commands.c).
+# It needs what the CLI links: the router, config and util archives.
+CLI_SRCS := $(wildcard tools/quicsteer/*.c)
+CLI_A := $(BUILD)/tools/libqs-cli.a
 
 $(UTIL_A): $(call folder_objs,util)
 $(CONFIG_A): $(call folder_objs,config)
@@ -72,7 +77,8 @@ $(ROUTER_A): $(call folder_objs,router)
 $(IDS_A): $(call folder_objs,ids)
 # The agent's objects but main.o, so that tests may link its modules.
 $(AGENT_A): $(filter-out %/main.o,$(call folder_objs,agent))
-$(ARCHIVES):
+$(CLI_A): $(filter-out %/main.o,$(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)))
+$(ARCHIVES) $(CLI_A):
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -155,10 +161,12 @@ $(TESTLIB): $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(call archives_of,$(ALL_LINK))
+$(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CLI_A) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) -lcriterion $(ALL_LINK)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(CLI_A) -lcriterion $(ALL_LINK)
+# test_commands checks the CLI's handlers: it reads the CLI's header.
+$(BUILD)/tests/unit/test_commands.o: CFLAGS += -Itools/quicsteer
 
 $(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
@@ -311,12 +319,11 @@ verifier-stats: $(BPF_OBJS) $(VSTATS)
 	$(VSTATS) $(BPF_OBJS)
 
 # quicsteer, the operator's command-line tool (docs/quicsteer.8).
-CLI_SRCS := $(wildcard tools/quicsteer/*.c)
 CLI := $(BUILD)/quicsteer
 all: $(CLI)
-$(CLI): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(call archives_of,$(ROUTER_LINK))
+$(CLI): $(BUILD)/tools/quicsteer/main.o $(CLI_A) $(call archives_of,$(ROUTER_LINK))
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ROUTER_LINK)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(CLI_A) $(ROUTER_LINK)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/quicsteer $(DESTDIR)$(PREFIX)/include/quicsteer \

@@ -7,7 +7,7 @@
 # error path has its message and exit code (unknown object 2, bad address
 # 1, missing argument 2, unknown VIP 1, agent down 1); -batch stops at the
 # first failing line and names it; prefixes resolve; the man page lists
-# every command --help lists.
+# every command --help lists, and the completion's words are --help's.
 #
 # Usage: tests/netns/test-cli.sh [BUILD_DIR]. Needs root; never skips.
 
@@ -156,17 +156,26 @@ test_manual()
 		sed -n 's/^\.B quicsteer \([a-z-]*\)\( \([a-z]*\)\)\{0,1\}.*/\1 \3/p' |
 		sed 's/ *$//' | sort -u)
 	check "man page lists every command --help lists" "$from_man" "$from_help"
+	# the completion offers what help words says, from the same table as --help
+	from_words=$(for o in $("$CLI" help words); do
+		verbs=$("$CLI" help words "$o")
+		if [ -n "$verbs" ]; then
+			for v in $verbs; do echo "$o $v"; done
+		else
+			echo "$o"
+		fi
+	done | sort -u)
+	check "help words (the completion's) lists every command --help lists" \
+		"$from_words" "$from_help"
 	missing=
-	for o in $(echo "$from_help" | cut -d' ' -f1 | sort -u); do
-		grep -q -- "$o" "$TOP/tools/quicsteer/quicsteer.bash-completion" ||
-			missing="$missing completion:$o"
-	done
+	grep -q -- 'help words' "$TOP/tools/quicsteer/quicsteer.bash-completion" ||
+		missing="$missing completion:help-words"
 	for opt in --json --socket --pin-dir --timeout --verbose --help -batch; do
 		"$CLI" --help | grep -q -- "$opt" &&
 			grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$TOP/docs/quicsteer.8" ||
 			missing="$missing man:$opt"
 	done
-	check "man page and completion name every option and object" "$missing" ""
+	check "man page names every option, completion asks help words" "$missing" ""
 }
 
 # A configuration of 4,001 backends: its text (some 360 KiB) is larger

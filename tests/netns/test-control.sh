@@ -137,8 +137,8 @@ add_drain_del()
 bad_commands()
 {
 	ctl "backend add b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b" >/dev/null
-	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, vip, backend, nexthop, quic-lb, attach, detach, cid, flow, monitor)'
-	refused "unknown verb" "vip frob x" 'vip: unknown verb \"frob\" (expected add, del, set)'
+	refused "unknown object" "frob add x" 'unknown command \"frob\" (expected status, reload, show, attach, detach, monitor, vip, backend, nexthop, quic-lb, cid, flow)'
+	refused "unknown verb" "vip frob x" 'vip: unknown verb \"frob\" (expected add, set, del)'
 	refused "unknown backend (set)" "backend set nosuch weight 3" 'backend \"nosuch\": no such backend'
 	refused "unknown backend (del)" "backend del nosuch" 'backend \"nosuch\": no such backend'
 	refused "unknown backend (drain)" "backend drain nosuch" 'backend \"nosuch\": no such backend'
@@ -146,7 +146,7 @@ bad_commands()
 		'backend \"c\": address \"198.18.1.300\" is not an IPv4 or IPv6 address'
 	refused "missing port" "vip add w2 198.18.0.101" 'vip \"w2\": missing port'
 	refused "extra word" "show all" 'show: unexpected \"all\"'
-	refused "missing verb" "backend" 'backend: missing verb (expected add, del, set, drain, undrain)'
+	refused "missing verb" "backend" 'backend: missing verb (expected add, set, del, drain, undrain)'
 	refused "missing name" "backend del" 'backend del: missing name'
 	refused "duplicate id" "backend add c 198.18.1.12 id 2 vip web" \
 		'backend \"c\": id 2 already used by backend \"b\"'

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include "router/commands.h"
 
 struct json_object;
 
@@ -25,26 +27,30 @@ struct cli_opts {
 
 #define CLI_TIMEOUT_DEFAULT_S 10
 
-struct cli_cmd;
-typedef int (*cli_run_fn)(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+/*
+ * A command's handler: the words after OBJECT [VERB]. Handlers are bound
+ * to the rows of the one table (router/commands.h) in commands.c.
+ */
+typedef int (*cli_run_fn)(const struct cli_opts *o, const struct qs_command *c, int argc,
+			  char **argv);
 
-/* One command of the table: parsing and --help both come from it. */
-struct cli_cmd {
-	const char *object;
-	const char *verb; /* NULL: the object is the whole command */
-	const char *args; /* synopsis of the arguments */
-	int min_args;
-	cli_run_fn run;
-	const char *help;
-};
+/* commands.c */
+/* The handler of row id, NULL for a row the CLI offers no command for. */
+cli_run_fn cli_command_handler(enum qs_cmd_id id);
+/* 0 when every row the CLI must run has a handler, else -ENOENT and err says which. */
+int cli_commands_check(char *err, size_t size);
+/* The usage lines of every command, or of object's. */
+void cli_commands_print(FILE *out, const char *object);
+/* help words [OBJECT]: the completion's words (objects, or object's verbs), one a line. */
+int cli_help_words(int argc, char **argv);
 
 /* control.c */
 int cli_agent_request(const struct cli_opts *o, const char *req, struct json_object **answer);
-int cli_run_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_agent_forward(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 int cli_agent_show_text(const struct cli_opts *o, char **text, bool quiet);
-int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_table_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_status_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_iface_change(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_table_change(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 int cli_agent_connect(const struct cli_opts *o);
 /* "agent not running (PATH: why)" or "agent at PATH did not answer ...", for err */
 const char *cli_agent_absent(const struct cli_opts *o, int err);
@@ -52,7 +58,7 @@ const char *cli_answer_error(struct json_object *ans);
 void cli_verbose_answer(const struct cli_opts *o, const char *text);
 
 /* monitor.c */
-int cli_run_monitor(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_monitor_follow(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 
 /* status.c */
 int cli_status_from_pins(const struct cli_opts *o);
@@ -61,11 +67,11 @@ void cli_status_print(struct json_object *st);
 /* show.c */
 struct qs_config;
 int cli_agent_config(const struct cli_opts *o, struct qs_config **cfg);
-int cli_run_vip_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_backend_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_vip_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_backend_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 
 /* stats.c */
-int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_stats_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 
 /*
  * main.c: the pinned map's fd (router/maps.h: qs_pin_open), or -errno;
@@ -76,11 +82,12 @@ int cli_pin_fd(const struct cli_opts *o, const char *map);
 int cli_pin_try(const struct cli_opts *o, const char *map);
 
 /* route.c, tables.c */
-int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_cid_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_flow_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
-int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv);
+int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_cid_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_cid_lookup(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_flow_table_show(const struct cli_opts *o, const struct qs_command *c, int argc,
+			char **argv);
+int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 
 /* Errors: "quicsteer: " and the message, on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

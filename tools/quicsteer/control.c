@@ -162,7 +162,7 @@ static int agent_call(const struct cli_opts *o, const char *what, const char *re
 	return 0;
 }
 
-int cli_run_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_agent_forward(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	char req[CONTROL_MSG_MAX + 1], what[64];
 	struct json_object *ans;
@@ -190,7 +190,7 @@ int cli_run_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, 
 }
 
 /* attach dev IFNAME [mode native|generic], detach dev IFNAME: words checked here first. */
-int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_iface_change(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	bool attach = !strcmp(c->object, "attach");
 
@@ -199,11 +199,11 @@ int cli_run_iface(const struct cli_opts *o, const struct cli_cmd *c, int argc, c
 		cli_err("%s dev %s: want %s dev %s", c->object, argv[0], c->object, c->args);
 		return -EINVAL;
 	}
-	return cli_run_change(o, c, argc, argv);
+	return cli_agent_forward(o, c, argc, argv);
 }
 
 /* cid add|del|flush, flow flush: words checked here first (exit 2), then by the agent. */
-int cli_run_table_change(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_table_change(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	struct qs_table_filter f;
 	__u8 cid[QS_CID_MAX_LEN];
@@ -226,10 +226,10 @@ int cli_run_table_change(const struct cli_opts *o, const struct cli_cmd *c, int 
 		cli_err("%s %s: %s", c->object, c->verb, err);
 		return -EINVAL;
 	}
-	return cli_run_change(o, c, argc, argv);
+	return cli_agent_forward(o, c, argc, argv);
 }
 
-int cli_run_status(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_status_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	struct json_object *ans, *t;
 	int err;

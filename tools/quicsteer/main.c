@@ -6,8 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,65 +15,6 @@
 #include "util/options.h"
 
 #define BATCH_MAX_WORDS 128
-
-static const struct cli_cmd commands[] = {
-	{ "status", NULL, "", 0, cli_run_status,
-	  "the agent, the router's program, attachments and table occupancy" },
-	{ "reload", NULL, "", 0, cli_run_change, "read the configuration file again" },
-	{ "attach", "dev", "IFNAME [mode native|generic]", 1, cli_run_iface,
-	  "attach the router to an interface (native mode unless told)" },
-	{ "detach", "dev", "IFNAME", 1, cli_run_iface, "detach the router from an interface" },
-	{ "monitor", NULL, "", 0, cli_run_monitor,
-	  "the router's events and the report intake, as they happen, until interrupted" },
-	{ "stats", NULL, "[-w]", 0, cli_run_stats, "counters per reason, VIP and backend" },
-	{ "vip", "show", "[NAME]", 0, cli_run_vip_show, "list VIPs" },
-	{ "vip", "add",
-	  "NAME ADDRESS PORT [id N] [cid-len N] [unknown drop|hash] "
-	  "[fragments drop|pass|hash] [forward encap|l2dsr] [learn on|off]",
-	  3, cli_run_change, "add a VIP" },
-	{ "vip", "set",
-	  "NAME [cid-len N] [unknown drop|hash] [fragments drop|pass|hash] "
-	  "[forward encap|l2dsr] [learn on|off]",
-	  2, cli_run_change, "change a VIP's options" },
-	{ "vip", "del", "NAME", 1, cli_run_change, "remove a VIP" },
-	{ "backend", "show", "[NAME]", 0, cli_run_backend_show, "list backends" },
-	{ "backend", "add",
-	  "NAME ADDRESS id N [vip VIP] [weight N] [state STATE] "
-	  "[nexthop NAME] [lladdr MAC] [server-id VIP N HEX] [key-file FILE]",
-	  4, cli_run_change, "add a backend" },
-	{ "backend", "set", "NAME [weight N] [state active|draining|down]", 2, cli_run_change,
-	  "change a backend's weight or state" },
-	{ "backend", "del", "NAME", 1, cli_run_change, "remove a backend" },
-	{ "backend", "drain", "NAME", 1, cli_run_change, "no new connections to a backend" },
-	{ "backend", "undrain", "NAME", 1, cli_run_change, "make a backend active again" },
-	{ "nexthop", "add",
-	  "NAME dev IFNAME [gateway ADDRESS] [lladdr MAC] "
-	  "[encap-source4 PREFIX] [encap-source6 ADDRESS] [ttl N]",
-	  3, cli_run_change, "add a next hop" },
-	{ "nexthop", "del", "NAME", 1, cli_run_change, "remove a next hop" },
-	{ "quic-lb", "add", "VIP config N mode M server-id-len N nonce-len N [key HEX32]", 9,
-	  cli_run_change, "add a QUIC-LB configuration" },
-	{ "quic-lb", "del", "VIP N", 2, cli_run_change, "remove a QUIC-LB configuration" },
-	{ "cid", "show", "[vip ID] [backend ID]", 0, cli_run_cid_show,
-	  "the ID table: authoritative and learned entries, their age" },
-	{ "cid", "lookup", "VIP-ID HEX", 2, cli_run_cid_lookup, "one ID's entry" },
-	{ "cid", "add", "VIP-ID HEX backend ID", 4, cli_run_table_change,
-	  "an operator's entry: no report or expiry removes it" },
-	{ "cid", "del", "VIP-ID HEX", 2, cli_run_table_change,
-	  "remove an ID's entry, whoever made it" },
-	{ "cid", "flush", "[vip ID] [backend ID] [learned|reported|operator|all]", 0,
-	  cli_run_table_change, "remove the matching entries (all kinds unless one is named)" },
-	{ "flow", "show", "[vip ID] [backend ID]", 0, cli_run_flow_show,
-	  "the address table: clients, their backend, idle time" },
-	{ "flow", "flush", "[vip ID] [backend ID]", 0, cli_run_table_change,
-	  "remove the matching address entries" },
-	{ "maglev", "show", "[VIP-ID]", 0, cli_run_maglev_show,
-	  "each backend's share of the slots" },
-	{ "route", NULL,
-	  "VIP PORT CLIENT CLIENT-PORT initial|0rtt|handshake|short|version HEX [DCID] [size N]", 5,
-	  cli_run_route, "which rung and backend a packet would get (nothing is sent)" },
-};
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /*
  * The options: getopt_long's tables and the --help lines both come from
@@ -108,56 +47,12 @@ static const struct qs_option cli_options[] = {
 };
 #define N_CLI_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
 
-void cli_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("quicsteer: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-int cli_pin_try(const struct cli_opts *o, const char *map)
-{
-	char path[PATH_MAX];
-
-	if (o->verbose && !qs_pin_path(o->pin_dir, map, path, sizeof(path)))
-		fprintf(stderr, "quicsteer: reading %s\n", path);
-	return qs_pin_open(o->pin_dir, map);
-}
-
-int cli_pin_fd(const struct cli_opts *o, const char *map)
-{
-	char path[PATH_MAX];
-	int fd = cli_pin_try(o, map);
-
-	if (fd < 0) {
-		qs_pin_path(o->pin_dir, map, path, sizeof(path));
-		cli_err("%s: %s (is the router loaded with this pin directory?)", path,
-			strerror(-fd));
-	}
-	return fd;
-}
-
-static void print_cmd(FILE *out, const struct cli_cmd *c)
-{
-	fprintf(out, "  quicsteer %s%s%s%s%s\n", c->object, c->verb ? " " : "",
-		c->verb ? c->verb : "", c->args[0] ? " " : "", c->args);
-	fprintf(out, "      %s\n", c->help);
-}
-
 static void usage(FILE *out, const char *object)
 {
-	size_t i;
-
 	fprintf(out, "Usage: quicsteer [OPTIONS] OBJECT VERB [ARGS]\n"
 		     "       quicsteer [OPTIONS] -batch FILE\n"
 		     "Objects and verbs may be abbreviated to a unique prefix.\n\nCommands:\n");
-	for (i = 0; i < N_COMMANDS; i++)
-		if (!object || !strcmp(commands[i].object, object))
-			print_cmd(out, &commands[i]);
+	cli_commands_print(out, object);
 	if (object)
 		return;
 	fprintf(out, "\nOptions:\n");
@@ -165,84 +60,44 @@ static void usage(FILE *out, const char *object)
 	fprintf(out, "\nExit status: 0 success, 1 failed operation, 2 usage error.\n");
 }
 
-/* The names matching word (unique prefix, or exact), comma-separated into buf. */
-static const char *match_object(const char *word, char *cands, size_t size)
+/* The row of object's verb argv[0] names (a unique prefix), or -EINVAL after saying why. */
+static int resolve_verb(const char *object, int argc, char **argv)
 {
-	const char *found = NULL;
-	size_t i, n = 0;
+	char cands[512];
+	int id;
 
-	cands[0] = '\0';
-	for (i = 0; i < N_COMMANDS; i++) {
-		const char *obj = commands[i].object;
-
-		if (!strcmp(obj, word))
-			return obj;
-		if (strncmp(obj, word, strlen(word)) || (found && !strcmp(found, obj)) ||
-		    strstr(cands, obj))
-			continue;
-		snprintf(cands + strlen(cands), size - strlen(cands), "%s%s", n ? ", " : "", obj);
-		found = obj;
-		n++;
+	if (argc < 1) {
+		cli_err("%s: missing verb (expected %s)", object,
+			qs_command_words(QS_SIDE_CLI, object, ", ", cands, sizeof(cands)));
+		return -EINVAL;
 	}
-	return n == 1 ? found : NULL;
-}
-
-static const struct cli_cmd *match_verb(const char *object, const char *word, char *cands,
-					size_t size)
-{
-	const struct cli_cmd *found = NULL;
-	size_t i, n = 0;
-
-	cands[0] = '\0';
-	for (i = 0; i < N_COMMANDS; i++) {
-		const struct cli_cmd *c = &commands[i];
-
-		if (strcmp(c->object, object) || !c->verb)
-			continue;
-		if (!strcmp(c->verb, word))
-			return c;
-		if (strncmp(c->verb, word, strlen(word)))
-			continue;
-		snprintf(cands + strlen(cands), size - strlen(cands), "%s%s", n ? ", " : "",
-			 c->verb);
-		found = c;
-		n++;
-	}
-	return n == 1 ? found : NULL;
-}
-
-static const struct cli_cmd *object_only(const char *object)
-{
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (!strcmp(commands[i].object, object) && !commands[i].verb)
-			return &commands[i];
-	return NULL;
-}
-
-static void verbs_of(const char *object, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (!strcmp(commands[i].object, object) && commands[i].verb)
-			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? ", " : "",
-				 commands[i].verb);
+	id = qs_command_match_verb(QS_SIDE_CLI, object, argv[0], cands, sizeof(cands));
+	if (id == -EEXIST)
+		cli_err("%s: \"%s\" is ambiguous: %s", object, argv[0], cands);
+	else if (id < 0)
+		cli_err("%s: unknown verb \"%s\" (expected %s)", object, argv[0],
+			qs_command_words(QS_SIDE_CLI, object, ", ", cands, sizeof(cands)));
+	return id < 0 ? -EINVAL : id;
 }
 
 static int run_words(const struct cli_opts *o, int argc, char **argv)
 {
-	const struct cli_cmd *c;
+	const struct qs_command *c;
 	const char *object;
 	char cands[512];
+	int whole, id;
 
 	if (argc < 1) {
 		cli_err("missing object (try quicsteer --help)");
 		return -EINVAL;
 	}
 	if (!strcmp(argv[0], "help")) {
+		if (argc > 1 && !strcmp(argv[1], "words"))
+			return cli_help_words(argc - 2, argv + 2);
 		usage(stdout, NULL);
 		return 0;
 	}
-	object = match_object(argv[0], cands, sizeof(cands));
+	object = qs_command_match_object(QS_SIDE_CLI, argv[0], cands, sizeof(cands));
 	if (!object) {
 		if (cands[0])
 			cli_err("\"%s\" is ambiguous: %s", argv[0], cands);
@@ -250,39 +105,24 @@ static int run_words(const struct cli_opts *o, int argc, char **argv)
 			cli_err("unknown object \"%s\" (try quicsteer --help)", argv[0]);
 		return -EINVAL;
 	}
-	c = object_only(object);
-	if (c) {
-		argc--, argv++;
-	} else {
-		if (argc < 2) {
-			verbs_of(object, cands, sizeof(cands));
-			cli_err("%s: missing verb (expected %s)", object, cands);
-			return -EINVAL;
-		}
-		if (!strcmp(argv[1], "help")) {
-			usage(stdout, object);
-			return 0;
-		}
-		c = match_verb(object, argv[1], cands, sizeof(cands));
-		if (!c) {
-			if (cands[0])
-				cli_err("%s: \"%s\" is ambiguous: %s", object, argv[1], cands);
-			else {
-				verbs_of(object, cands, sizeof(cands));
-				cli_err("%s: unknown verb \"%s\" (expected %s)", object, argv[1],
-					cands);
-			}
-			return -EINVAL;
-		}
-		argc -= 2, argv += 2;
+	argc--, argv++;
+	whole = qs_command_exact(QS_SIDE_CLI, object, NULL); /* a command of one word */
+	if (whole < 0 && argc && !strcmp(argv[0], "help")) {
+		usage(stdout, object);
+		return 0;
 	}
-	if (argc < c->min_args) {
-		cli_err("%s%s%s: missing argument (%s%s%s %s)", c->object, c->verb ? " " : "",
-			c->verb ? c->verb : "", c->object, c->verb ? " " : "",
-			c->verb ? c->verb : "", c->args);
+	id = whole >= 0 ? whole : resolve_verb(object, argc, argv);
+	if (id < 0)
+		return id;
+	c = &qs_commands[id];
+	if (c->verb)
+		argc--, argv++;
+	if (argc < (int)c->min_args) {
+		qs_command_name(c, cands, sizeof(cands));
+		cli_err("%s: missing argument (%s %s)", cands, cands, c->args);
 		return -EINVAL;
 	}
-	return c->run(o, c, argc, argv);
+	return cli_command_handler(id)(o, c, argc, argv);
 }
 
 /* Splits line into words at spaces and tabs; '#' starts a comment. */
@@ -367,8 +207,14 @@ int main(int argc, char **argv)
 	struct option long_opts[N_CLI_OPTIONS + 1];
 	char short_opts[2 * N_CLI_OPTIONS + 2] = "+";
 	const char *batch = NULL;
+	char why[160];
 	int opt, err;
 
+	/* a row without its handler is this build's fault: refuse it whole, not one command */
+	if (cli_commands_check(why, sizeof(why))) {
+		cli_err("built wrong: %s", why);
+		return 1;
+	}
 	qs_options_getopt(cli_options, N_CLI_OPTIONS, long_opts, short_opts + 1);
 	long_single_dash(argc, argv);
 	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {

@@ -116,7 +116,7 @@ static int relay(const struct cli_opts *o, int fd)
 	return 0;
 }
 
-int cli_run_monitor(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_monitor_follow(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: recv returns */
 	static const char req[] = "v1 monitor";

@@ -98,7 +98,7 @@ static int packet_parse(int argc, char **argv, struct qs_explain_packet *p)
 	return err;
 }
 
-int cli_run_route(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	struct qs_explain_packet p;
 	struct qs_explain_maps m;
@@ -151,7 +151,7 @@ static int maglev_count(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-int cli_run_maglev_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	static struct maglev_counts mc;
 	json_object *rows = json_object_new_array();

@@ -271,13 +271,13 @@ free_rows:
 	return err;
 }
 
-int cli_run_vip_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_vip_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
 	return show(o, SHOW_VIP, argc, argv);
 }
 
-int cli_run_backend_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_backend_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
 	return show(o, SHOW_BACKEND, argc, argv);

@@ -243,7 +243,7 @@ static int parse_args(int argc, char **argv, bool *watching)
 	return 0;
 }
 
-int cli_run_stats(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_stats_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	struct stats_names *nm = calloc(1, sizeof(*nm));
 	struct stats_snap *s = calloc(1, sizeof(*s));

@@ -103,7 +103,7 @@ static int table_show(const struct cli_opts *o, int argc, char **argv, const cha
 }
 
 /* cid show [vip N] [backend N]: the ID table, authoritative and learned, with ages. */
-int cli_run_cid_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_cid_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
 	return table_show(o, argc, argv, QS_MAP_CIDS, sizeof(struct qs_cid_key),
@@ -143,7 +143,7 @@ static int flow_row(void *ctx, const void *key, const void *value)
 }
 
 /* flow show [vip N] [backend N]: the address table. */
-int cli_run_flow_show(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_flow_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
 	return table_show(o, argc, argv, QS_MAP_FLOWS, sizeof(struct qs_flow_key),
@@ -151,7 +151,7 @@ int cli_run_flow_show(const struct cli_opts *o, const struct cli_cmd *c, int arg
 }
 
 /* cid lookup VIP-ID HEX: one ID's entry; exit 1 when absent. */
-int cli_run_cid_lookup(const struct cli_opts *o, const struct cli_cmd *c, int argc, char **argv)
+int cli_cid_lookup(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	struct table_ctx t = { .o = o, .now = qs_now_coarse_ns() };
 	struct qs_cid_entry e;

@@ -288,6 +288,11 @@ void agent_control_close(struct agent *a);
 /* Every control fd the main loop's epoll reported; ctl is one of them. */
 bool agent_control_owns(struct agent *a, int fd);
 void agent_control_ready(struct agent *a, int fd, __u32 events);
+/*
+ * 0 when every row of the table of commands the agent serves has its
+ * handler (and no other row has one), else -ENOENT and err says which.
+ */
+int agent_commands_check(char *err, size_t size);
 /* Connections past their deadline are answered and closed; the next deadline (ns) or 0. */
 __u64 agent_control_expire(struct agent *a, __u64 now_ns);
 /* A job came back: its answer goes to its connection. */
@@ -313,10 +318,10 @@ struct agent_job *agent_vip_set(struct agent *a, const char *object, char **args
 				struct agent_reply *r);
 struct agent_job *agent_quiclb_del(struct agent *a, const char *object, char **args, int n,
 				   struct agent_reply *r);
-struct agent_job *agent_show(struct agent *a, const char *object, char **args, int n,
-			     struct agent_reply *r);
-struct agent_job *agent_do_reload(struct agent *a, const char *object, char **args, int n,
-				  struct agent_reply *r);
+struct agent_job *agent_config_show(struct agent *a, const char *object, char **args, int n,
+				    struct agent_reply *r);
+struct agent_job *agent_reload_file(struct agent *a, const char *object, char **args, int n,
+				    struct agent_reply *r);
 
 /* tables.c: the ID and address tables */
 struct agent_job *agent_cid_add(struct agent *a, const char *object, char **args, int n,

@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "router/maps.h"
 #include "quicsteer.skel.h"
+#include "router/commands.h"
 #include "router/status.h"
 #include "util/clock.h"
 
@@ -362,101 +363,98 @@ static json_object *status_tables(struct agent *a, const struct agent_intake_sta
 	return qs_status_tables_json(counts_fd, table_count, &t);
 }
 
-static struct agent_job *do_status(struct agent *a, const char *object, char **args, int n,
-				   struct agent_reply *r)
+static struct agent_job *agent_status_answer(struct agent *a, const char *object, char **args,
+					     int n, struct agent_reply *r)
 {
 	(void)object, (void)args, (void)n;
 	r->o = status(a);
 	return NULL;
 }
 
-static struct agent_job *do_monitor(struct agent *a, const char *object, char **args, int n,
-				    struct agent_reply *r)
+/* The connection goes to the events thread, which answers and then feeds it. */
+static struct agent_job *agent_monitor_start(struct agent *a, const char *object, char **args,
+					     int n, struct agent_reply *r)
 {
 	(void)a, (void)object, (void)args, (void)n;
 	return agent_job_new(AGENT_JOB_SUBSCRIBE) ?: (agent_reply_error(r, "monitor: out of memory"),
 						      NULL);
 }
 
-/* The commands: dispatch and the "expected ..." lists come from here. */
-static const struct command {
-	const char *object, *verb; /* verb NULL: a command of one word */
-	/* object: edit_add and edit_del serve every kind of statement */
-	agent_command_fn run;
-} commands[] = {
-	{ "status", NULL, do_status },
-	{ "reload", NULL, agent_do_reload },
-	{ "show", NULL, agent_show },
-	{ "vip", "add", agent_edit_add },
-	{ "vip", "del", agent_edit_del },
-	{ "vip", "set", agent_vip_set },
-	{ "backend", "add", agent_edit_add },
-	{ "backend", "del", agent_edit_del },
-	{ "backend", "set", agent_edit_set },
-	{ "backend", "drain", agent_backend_drain },
-	{ "backend", "undrain", agent_backend_undrain },
-	{ "nexthop", "add", agent_edit_add },
-	{ "nexthop", "del", agent_edit_del },
-	{ "quic-lb", "add", agent_edit_add },
-	{ "quic-lb", "del", agent_quiclb_del },
-	{ "attach", "dev", agent_attach },
-	{ "detach", "dev", agent_detach },
-	{ "cid", "add", agent_cid_add },
-	{ "cid", "del", agent_cid_del },
-	{ "cid", "flush", agent_cid_flush },
-	{ "flow", "flush", agent_flow_flush },
-	{ "monitor", NULL, do_monitor },
+/*
+ * The agent's handler of each row of the one table (router/commands.h);
+ * every row the agent serves needs one (agent_commands_check).
+ * agent_edit_add and agent_edit_del serve every kind of statement: the
+ * object names it.
+ */
+static const agent_command_fn agent_handlers[QS_CMD__COUNT] = {
+	[QS_CMD_STATUS] = agent_status_answer,
+	[QS_CMD_RELOAD] = agent_reload_file,
+	[QS_CMD_SHOW] = agent_config_show,
+	[QS_CMD_ATTACH_DEV] = agent_attach,
+	[QS_CMD_DETACH_DEV] = agent_detach,
+	[QS_CMD_MONITOR] = agent_monitor_start,
+	[QS_CMD_VIP_ADD] = agent_edit_add,
+	[QS_CMD_VIP_SET] = agent_vip_set,
+	[QS_CMD_VIP_DEL] = agent_edit_del,
+	[QS_CMD_BACKEND_ADD] = agent_edit_add,
+	[QS_CMD_BACKEND_SET] = agent_edit_set,
+	[QS_CMD_BACKEND_DEL] = agent_edit_del,
+	[QS_CMD_BACKEND_DRAIN] = agent_backend_drain,
+	[QS_CMD_BACKEND_UNDRAIN] = agent_backend_undrain,
+	[QS_CMD_NEXTHOP_ADD] = agent_edit_add,
+	[QS_CMD_NEXTHOP_DEL] = agent_edit_del,
+	[QS_CMD_QUICLB_ADD] = agent_edit_add,
+	[QS_CMD_QUICLB_DEL] = agent_quiclb_del,
+	[QS_CMD_CID_ADD] = agent_cid_add,
+	[QS_CMD_CID_DEL] = agent_cid_del,
+	[QS_CMD_CID_FLUSH] = agent_cid_flush,
+	[QS_CMD_FLOW_FLUSH] = agent_flow_flush,
 };
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* "status, reload, ..." (objects) or "add, del" (verbs of object) into buf. */
-static const char *expected(const char *object, char *buf, size_t size)
+static bool agent_bound(enum qs_cmd_id id)
 {
-	size_t len = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < N_COMMANDS && len < size; i++) {
-		const char *w = object ? commands[i].verb : commands[i].object;
-
-		if (object ? strcmp(commands[i].object, object) :
-			     (i && !strcmp(w, commands[i - 1].object)))
-			continue;
-		len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "", w);
-	}
-	return buf;
+	return agent_handlers[id];
 }
 
+int agent_commands_check(char *err, size_t size)
+{
+	return qs_commands_check(QS_SIDE_AGENT, agent_bound, err, size);
+}
+
+/*
+ * Words must match exactly: prefixes are the CLI's, which sends whole
+ * words, and a request from a script must mean one thing in every version.
+ */
 static struct agent_job *dispatch(struct agent *a, char **w, int n, struct agent_reply *r)
 {
+	const struct qs_command *c;
 	char list[256];
-	bool object_known = false;
+	int id;
 
 	if (!n) {
-		agent_reply_error(r, "missing command (expected %s)", expected(NULL, list, sizeof(list)));
+		agent_reply_error(r, "missing command (expected %s)",
+				  qs_command_words(QS_SIDE_AGENT, NULL, ", ", list, sizeof(list)));
 		return NULL;
 	}
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		const struct command *c = &commands[i];
-
-		if (strcmp(c->object, w[0]))
-			continue;
-		object_known = true;
+	id = qs_command_exact(QS_SIDE_AGENT, w[0], n > 1 ? w[1] : NULL);
+	if (id >= 0) {
+		c = &qs_commands[id];
 		if (!c->verb && n > 1) {
 			agent_reply_error(r, "%s: unexpected \"%.40s\"", w[0], w[1]);
 			return NULL;
 		}
-		if (!c->verb || (n > 1 && !strcmp(c->verb, w[1])))
-			return c->run(a, c->object, w + (c->verb ? 2 : 1), n - (c->verb ? 2 : 1), r);
+		return agent_handlers[id](a, c->object, w + (c->verb ? 2 : 1),
+					  n - (c->verb ? 2 : 1), r);
 	}
-	if (!object_known)
+	if (!qs_command_object_known(QS_SIDE_AGENT, w[0]))
 		agent_reply_error(r, "unknown command \"%.40s\" (expected %s)", w[0],
-				  expected(NULL, list, sizeof(list)));
+				  qs_command_words(QS_SIDE_AGENT, NULL, ", ", list, sizeof(list)));
 	else if (n < 2)
 		agent_reply_error(r, "%s: missing verb (expected %s)", w[0],
-				  expected(w[0], list, sizeof(list)));
+				  qs_command_words(QS_SIDE_AGENT, w[0], ", ", list, sizeof(list)));
 	else
 		agent_reply_error(r, "%s: unknown verb \"%.40s\" (expected %s)", w[0], w[1],
-				  expected(w[0], list, sizeof(list)));
+				  qs_command_words(QS_SIDE_AGENT, w[0], ", ", list, sizeof(list)));
 	return NULL;
 }
 

@@ -176,8 +176,8 @@ struct agent_job *agent_edit_set(struct agent *a, const char *object __attribute
 	return edit_run(a, EDIT_SET, "backend", args[0], args + 1, n - 1, r);
 }
 
-struct agent_job *agent_do_reload(struct agent *a, const char *object, char **args, int n,
-				  struct agent_reply *r)
+struct agent_job *agent_reload_file(struct agent *a, const char *object, char **args, int n,
+				    struct agent_reply *r)
 {
 	struct agent_job *job = NULL;
 
@@ -188,8 +188,8 @@ struct agent_job *agent_do_reload(struct agent *a, const char *object, char **ar
 	return job;
 }
 
-struct agent_job *agent_show(struct agent *a, const char *object __attribute__((unused)),
-			     char **args, int n, struct agent_reply *r)
+struct agent_job *agent_config_show(struct agent *a, const char *object __attribute__((unused)),
+				    char **args, int n, struct agent_reply *r)
 {
 	char *text = NULL;
 	int err = running_text(a, &text);

@@ -330,9 +330,15 @@ int main(int argc, char **argv)
 				  .counters_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct run_opts o = { 0 };
 	int status = parse_args(argc, argv, &o);
+	char why[160];
 
 	if (status)
 		return status < 0 ? 0 : status;
+	/* a request without its handler is this build's fault: refuse to start */
+	if (agent_commands_check(why, sizeof(why))) {
+		pr_warn("built wrong: %s\n", why);
+		return 1;
+	}
 	qs_log_route_libbpf();
 	a.config_path = o.config;
 	a.adopt = o.adopt;
