@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include "agent.h"
 #include "util/log.h"
+#include "util/words.h"
 
 #define CONTROL_MAX_REQUEST 4096
 #define CONTROL_ERROR_MAX AGENT_REPLY_ERROR_MAX
@@ -213,7 +214,7 @@ static int set_values(const struct qs_config_backend *be, char **args, int n,
 	int len, err;
 
 	len = snprintf(line, sizeof(line), "backend %s %s id %u", be->name,
-		       qs_config_addr_str(&be->addr, addr, sizeof(addr)), be->id);
+		       qs_format_addr(&be->addr.addr, be->addr.family, addr, sizeof(addr)), be->id);
 	for (int i = 0; i < n; i++) {
 		if (i % 2 == 0 && strcmp(args[i], "weight") && strcmp(args[i], "state")) {
 			agent_reply_error(r,
