@@ -265,7 +265,10 @@ H3SERVER := $(BUILD)/tools/qs-h3server
 H3SERVER_PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3
 all: $(H3SERVER)
 $(H3SERVER_OBJS): CFLAGS += $(shell pkg-config --cflags $(H3SERVER_PKGS))
-H3SERVER_LINK_OBJS := $(H3SERVER_OBJS) $(BUILD)/userspace/util/fileio.o
+# It links libquicsteer and util only (the options table, the word parser,
+# file I/O). Not UTIL_LIBS: those are libbpf's, for util's logging, which a
+# QUIC server does not link, so nothing it takes from the archive needs them.
+H3SERVER_LINK_OBJS := $(H3SERVER_OBJS) $(UTIL_A)
 # h3server_link OUTPUT RPATH
 h3server_link = $(CC) $(CFLAGS) -o $(1) $(H3SERVER_LINK_OBJS) -L$(BUILD) -lquicsteer \
 	-Wl,-rpath,$(2) $(shell pkg-config --libs $(H3SERVER_PKGS))

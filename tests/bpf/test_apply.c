@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "router/maglev.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "world.h"
 
 static const char conf_a[] =
@@ -98,7 +99,7 @@ static int vip_get(const char *addr, __u16 port, struct qs_vip *v)
 	struct qs_vip_key k;
 
 	memset(&k, 0, sizeof(k));
-	qs_addr_parse(addr, &k.addr, &k.family);
+	qs_parse_addr(addr, &k.addr, &k.family);
 	k.port = htons(port);
 	return bpf_map_lookup_elem(fx.vips, &k, v) ? -1 : 0;
 }

@@ -30,6 +30,7 @@
 #include <criterion/parameterized.h>
 #include "fixture.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "pktbuild.h"
 #include "router/reasons.h"
 #include "abi/flowhash.h"
@@ -374,7 +375,7 @@ static void router_setup(struct replay *r)
 	for (uint32_t id = 0; id < CAP_BACKENDS; id++) {
 		cr_assert_eq(fx_backend(&r->fx, CAP_FIRST_ID + id, addrs[id], QS_BACKEND_ACTIVE), 0,
 			     "backend %u", CAP_FIRST_ID + id);
-		qs_addr_parse(addrs[id], &r->be[id], &family);
+		qs_parse_addr(addrs[id], &r->be[id], &family);
 	}
 	cr_assert_eq(fx_maglev_round_robin(&r->fx, CAP_VIP_ID, ring, CAP_BACKENDS), 0,
 		     "Maglev row");
@@ -388,7 +389,7 @@ static struct replay *replay_open(size_t index)
 	cr_assert_lt(index, N_CAPS);
 	r->cap = &captures[index];
 	captures_dir(r->dir, sizeof(r->dir));
-	cr_assert_eq(qs_addr_parse(r->cap->server, &r->server, &r->family), 0);
+	cr_assert_eq(qs_parse_addr(r->cap->server, &r->server, &r->family), 0);
 	capture_load(r);
 	if (r->cap->has_qlog)
 		qlog_load(r);

@@ -22,6 +22,7 @@
 #include "expect.h"
 #include "router/maglev.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "abi/quicver.h"
 #include "router/reasons.h"
 #include "world.h"
@@ -75,7 +76,7 @@ static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
 	struct qs_flow_key k;
 
 	memset(&k, 0, sizeof(k));
-	qs_addr_parse(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
+	qs_parse_addr(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
 	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
 	k.port = htons(CLIENT_PORT);
 	return qs_flow_put(fx->flows, &k, &f);
@@ -87,7 +88,7 @@ static int flow_get_port(struct fx *fx, int family, const char *client, uint16_t
 	struct qs_flow_key k;
 
 	memset(&k, 0, sizeof(k));
-	qs_addr_parse(client, &k.addr, &k.family);
+	qs_parse_addr(client, &k.addr, &k.family);
 	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
 	k.port = htons(port);
 	return qs_flow_get(fx->flows, &k, f);

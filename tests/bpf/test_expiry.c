@@ -17,6 +17,7 @@
 #include "agent/flows.h"
 #include "ids/expiry.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "world.h"
 #include "util/clock.h"
 
@@ -68,7 +69,7 @@ static void put_flow(const char *client, uint16_t port, __u64 last_seen)
 	struct qs_flow_key k;
 
 	memset(&k, 0, sizeof(k));
-	qs_addr_parse(client, &k.addr, &k.family);
+	qs_parse_addr(client, &k.addr, &k.family);
 	k.vip_id = VIP4_ID;
 	k.port = htons(port);
 	cr_assert_eq(qs_flow_put(fx.flows, &k, &f), 0);
@@ -80,7 +81,7 @@ static int flow_exists(const char *client, uint16_t port)
 	struct qs_flow f;
 
 	memset(&k, 0, sizeof(k));
-	qs_addr_parse(client, &k.addr, &k.family);
+	qs_parse_addr(client, &k.addr, &k.family);
 	k.vip_id = VIP4_ID;
 	k.port = htons(port);
 	return qs_flow_get(fx.flows, &k, &f) == 0;

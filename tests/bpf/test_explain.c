@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 #include "router/explain.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "abi/quicver.h"
 #include "router/reasons.h"
 #include "world.h"
@@ -33,7 +34,7 @@ static void setup(void)
 	pb_hex(CID_A, a, 8);
 	cr_assert_eq(fx_cid(&fx, VIP4_ID, a, 8, BE_A, QS_CID_AUTHORITATIVE), 0);
 	memset(&k, 0, sizeof(k));
-	qs_addr_parse(CLIENT4_B, &k.addr, &k.family);
+	qs_parse_addr(CLIENT4_B, &k.addr, &k.family);
 	k.vip_id = VIP4_ID;
 	k.port = htons(CLIENT_PORT);
 	cr_assert_eq(qs_flow_put(fx.flows, &k, &f), 0);
@@ -52,8 +53,8 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 	__u8 family;
 
 	memset(p, 0, sizeof(*p));
-	qs_addr_parse(s->dst, &p->vip, &family);
-	qs_addr_parse(s->src, &p->client, &p->family);
+	qs_parse_addr(s->dst, &p->vip, &family);
+	qs_parse_addr(s->src, &p->client, &p->family);
 	p->vip_port = s->dport;
 	p->client_port = s->sport;
 	p->is_long = s->quic == PB_QUIC_LONG;

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include "fixture.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "quicsteer.skel.h"
 
 #define FX_FLOW_ENTRIES 4096
@@ -69,7 +70,7 @@ int fx_vip(struct fx *fx, const char *addr, uint16_t port, const struct qs_vip *
 	int err;
 
 	memset(&key, 0, sizeof(key));
-	err = qs_addr_parse(addr, &key.addr, &key.family);
+	err = qs_parse_addr(addr, &key.addr, &key.family);
 	if (err)
 		return err;
 	key.port = htons(port);
@@ -79,7 +80,7 @@ int fx_vip(struct fx *fx, const char *addr, uint16_t port, const struct qs_vip *
 int fx_backend(struct fx *fx, uint32_t id, const char *addr, uint8_t state)
 {
 	struct qs_backend be = { .state = state, .weight = 1 };
-	int err = qs_addr_parse(addr, &be.addr, &be.family);
+	int err = qs_parse_addr(addr, &be.addr, &be.family);
 
 	return err ? err : qs_backend_put(fx->backends, id, &be);
 }
@@ -97,11 +98,11 @@ int fx_nexthop(struct fx *fx, uint32_t tx_ifindex)
 
 	memcpy(nh.dmac, fx_nexthop_mac, 6);
 	memcpy(nh.smac, fx_router_mac, 6);
-	err = qs_addr_parse(FX_OUTER_SRC4, &src4, &family);
+	err = qs_parse_addr(FX_OUTER_SRC4, &src4, &family);
 	if (err)
 		return err;
 	nh.src4 = src4.addr[0];
-	err = qs_addr_parse(FX_OUTER_SRC6, &nh.src6, &family);
+	err = qs_parse_addr(FX_OUTER_SRC6, &nh.src6, &family);
 	return err ? err : qs_nexthop_put(fx->nexthops, 0, &nh);
 }
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "router/maps.h"
+#include "util/words.h"
 #include "abi/flowhash.h"
 #include "abi/quicver.h"
 #include "world.h"
@@ -33,7 +34,7 @@ uint32_t world_hash(int family, const char *client, uint16_t port)
 	struct qs_addr a;
 	__u8 f;
 
-	qs_addr_parse(client, &a, &f);
+	qs_parse_addr(client, &a, &f);
 	(void)family;
 	return qs_flow_hash(a.addr, htons(port));
 }

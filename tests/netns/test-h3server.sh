@@ -298,6 +298,10 @@ TLS="--tls-key $DIR/key.pem --tls-cert $DIR/cert.pem"
 usage "missing --listen" --listen --no-report $TLS
 usage "bad address" --listen -l 198.18.20.1 --no-report $TLS
 usage "bad address family" --listen -l "[nonsense]:443" --no-report $TLS
+usage "IPv6 port without brackets" --listen -l "fd00::1:443" --no-report $TLS
+usage "port out of range" --listen -l "$V4:70000" --no-report $TLS
+usage "number with a suffix" --backend-id -l $V4:$PORT --no-report --backend-id 7x $TLS
+usage "zero idle timeout" --idle-timeout -l $V4:$PORT --no-report --idle-timeout 0s $TLS
 usage "bad --cid-len" --cid-len -l $V4:$PORT --no-report --cid-len 21 $TLS
 usage "quic-lb without --server-id" --server-id -l $V4:$PORT --no-report --cid-scheme quic-lb --nonce-len 6 $TLS
 usage "quic-lb lengths disagree" --cid-len -l $V4:$PORT --no-report --cid-scheme quic-lb --server-id 0a0b --nonce-len 6 $TLS

@@ -18,6 +18,7 @@
 #include <criterion/criterion.h>
 #include "router/attach.h"
 #include "config/config.h"
+#include "util/words.h"
 #include "config_doc.h"
 
 #define DOC "docs/configuration.md"
@@ -75,15 +76,15 @@ static void addr_is(const struct qs_config_addr *a, const char *want, const char
 {
 	char buf[64];
 
-	cr_assert_str_eq(qs_config_addr_str(a, buf, sizeof(buf)), want, "%s: got %s want %s", what,
-			 buf, want);
+	cr_assert_str_eq(qs_format_addr(&a->addr, a->family, buf, sizeof(buf)), want,
+			 "%s: got %s want %s", what, buf, want);
 }
 
 static void hex_is(const __u8 *bytes, size_t len, const char *want, const char *what)
 {
 	char buf[64];
 
-	cr_assert_str_eq(qs_config_hex_str(bytes, len, buf, sizeof(buf)), want,
+	cr_assert_str_eq(qs_format_hex(bytes, len, buf, sizeof(buf)), want,
 			 "%s: got %s want %s", what, buf, want);
 }
 
@@ -375,7 +376,7 @@ Test(config, check_of_a_built_configuration)
 	v = calloc(1, sizeof(*v));
 	cr_assert_not_null(v);
 	snprintf(v->name, sizeof(v->name), "web");
-	cr_assert_eq(qs_config_parse_addr("192.0.2.1", &v->addr), 0);
+	cr_assert_eq(qs_parse_addr("192.0.2.1", &v->addr.addr, &v->addr.family), 0);
 	v->port = 443;
 	v->cid_len = 8;
 	v->id = QS_CONFIG_ID_NONE;
@@ -423,35 +424,35 @@ Test(config, words)
 	size_t len;
 	char buf[32];
 
-	cr_assert_eq(qs_config_parse_duration("500ms", &v), 0);
+	cr_assert_eq(qs_parse_duration("500ms", &v), 0);
 	cr_assert_eq(v, 500);
-	cr_assert_eq(qs_config_parse_duration("2m", &v), 0);
+	cr_assert_eq(qs_parse_duration("2m", &v), 0);
 	cr_assert_eq(v, 120000);
-	cr_assert_eq(qs_config_parse_duration("1h", &v), 0);
+	cr_assert_eq(qs_parse_duration("1h", &v), 0);
 	cr_assert_eq(v, 3600000);
-	cr_assert_eq(qs_config_parse_duration("30", &v), -EINVAL);
-	cr_assert_eq(qs_config_parse_duration("s", &v), -EINVAL);
-	cr_assert_eq(qs_config_parse_duration("1.5s", &v), -EINVAL);
-	cr_assert_eq(qs_config_parse_duration("-1s", &v), -EINVAL);
-	cr_assert_eq(qs_config_parse_duration("30S", &v), -EINVAL);
-	cr_assert_eq(qs_config_parse_duration("9999999999999999h", &v), -ERANGE);
-	cr_assert_str_eq(qs_config_duration_str(120000, buf, sizeof(buf)), "120s");
-	cr_assert_str_eq(qs_config_duration_str(86400000, buf, sizeof(buf)), "24h");
-	cr_assert_str_eq(qs_config_duration_str(1500, buf, sizeof(buf)), "1500ms");
-	cr_assert_str_eq(qs_config_duration_str(0, buf, sizeof(buf)), "0s");
-	cr_assert_eq(qs_config_parse_u64("18446744073709551616", &v), -ERANGE);
-	cr_assert_eq(qs_config_parse_u64("18446744073709551615", &v), 0);
+	cr_assert_eq(qs_parse_duration("30", &v), -EINVAL);
+	cr_assert_eq(qs_parse_duration("s", &v), -EINVAL);
+	cr_assert_eq(qs_parse_duration("1.5s", &v), -EINVAL);
+	cr_assert_eq(qs_parse_duration("-1s", &v), -EINVAL);
+	cr_assert_eq(qs_parse_duration("30S", &v), -EINVAL);
+	cr_assert_eq(qs_parse_duration("9999999999999999h", &v), -ERANGE);
+	cr_assert_str_eq(qs_format_duration(120000, buf, sizeof(buf)), "120s");
+	cr_assert_str_eq(qs_format_duration(86400000, buf, sizeof(buf)), "24h");
+	cr_assert_str_eq(qs_format_duration(1500, buf, sizeof(buf)), "1500ms");
+	cr_assert_str_eq(qs_format_duration(0, buf, sizeof(buf)), "0s");
+	cr_assert_eq(qs_parse_u64("18446744073709551616", &v), -ERANGE);
+	cr_assert_eq(qs_parse_u64("18446744073709551615", &v), 0);
 	cr_assert_eq(v, UINT64_MAX);
-	cr_assert_eq(qs_config_parse_u64("", &v), -EINVAL);
-	cr_assert_eq(qs_config_parse_mac("02:AB:cd:00:00:01", mac), 0);
+	cr_assert_eq(qs_parse_u64("", &v), -EINVAL);
+	cr_assert_eq(qs_parse_mac("02:AB:cd:00:00:01", mac), 0);
 	cr_assert(mac[1] == 0xab && mac[2] == 0xcd && mac[5] == 1);
-	cr_assert_eq(qs_config_parse_mac("02:ab:cd:00:00:01:", mac), -EINVAL);
-	cr_assert_eq(qs_config_parse_mac("02-ab-cd-00-00-01", mac), -EINVAL);
-	cr_assert_eq(qs_config_parse_mac("2:ab:cd:00:00:01", mac), -EINVAL);
-	cr_assert_eq(qs_config_parse_hex("0A0b", hex, sizeof(hex), &len), 0);
+	cr_assert_eq(qs_parse_mac("02:ab:cd:00:00:01:", mac), -EINVAL);
+	cr_assert_eq(qs_parse_mac("02-ab-cd-00-00-01", mac), -EINVAL);
+	cr_assert_eq(qs_parse_mac("2:ab:cd:00:00:01", mac), -EINVAL);
+	cr_assert_eq(qs_parse_hex("0A0b", hex, sizeof(hex), &len), 0);
 	cr_assert(len == 2 && hex[0] == 10 && hex[1] == 11);
-	cr_assert_eq(qs_config_parse_hex("0102030405", hex, sizeof(hex), &len), -ERANGE);
-	cr_assert_eq(qs_config_parse_hex("0x01", hex, sizeof(hex), &len), -EINVAL);
+	cr_assert_eq(qs_parse_hex("0102030405", hex, sizeof(hex), &len), -ERANGE);
+	cr_assert_eq(qs_parse_hex("0x01", hex, sizeof(hex), &len), -EINVAL);
 	cr_assert_null(qs_config_name_problem("web-1_a.b"));
 	cr_assert_not_null(qs_config_name_problem(""));
 	cr_assert_null(qs_config_ifname_problem("enp1s0f0.100"));

@@ -42,3 +42,11 @@ Test(options, usage_has_no_short_form_for_long_only_options)
 	cr_assert(strstr(text, "  -v, --verbose") != NULL, "%s", text);
 	free(text);
 }
+
+/* getopt's optopt back to the name a message shows, long-only ones too. */
+Test(options, name_of_val)
+{
+	cr_assert_str_eq(qs_options_name(table, N_TABLE, 'c'), "config");
+	cr_assert_str_eq(qs_options_name(table, N_TABLE, OPT_LONG_ONLY), "long-only");
+	cr_assert_str_eq(qs_options_name(table, N_TABLE, 'x'), "?");
+}

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "h3server.h"
+#include "util/words.h"
 
 #define CHUNK_LEN 16384
 #define FILE_WINDOW (1024 * 1024)
@@ -64,16 +65,11 @@ static struct h3s_body *body_new(uint64_t length, int fd)
 /* "/123" -> 123; -1 if the path is not a slash and decimal digits. */
 static int64_t dyn_length(const char *path)
 {
-	uint64_t n = 0;
+	__u64 n;
 
-	if (path[0] != '/' || !path[1])
+	if (path[0] != '/' || qs_parse_u64(path + 1, &n) || n > INT64_MAX)
 		return -1;
-	for (const char *p = path + 1; *p; p++) {
-		if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
-			return -1;
-		n = n * 10 + (*p - '0');
-	}
-	return n > INT64_MAX ? -1 : (int64_t)n;
+	return (int64_t)n;
 }
 
 /* A regular file under dirfd named by path ("/a/b"); -errno. */

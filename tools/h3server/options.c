@@ -4,14 +4,14 @@
  * the option; docs/h3server.md documents it, and the testbed relies on
  * these names: do not rename them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <getopt.h>
 #include "h3server.h"
+#include "util/options.h"
+#include "util/words.h"
 
 /* Long-only options get values above any character. */
 enum {
@@ -32,18 +32,8 @@ enum {
 	OPT_STATUS_FILE,
 };
 
-/*
- * One table gives getopt_long its tables and --help its lines. Most
- * options here are long-only (val above any character), which the
- * agent's helper (userspace/util/options.c) does not know, hence these.
- */
-struct h3s_option {
-	struct option opt;
-	const char *arg; /* the argument's name in --help; NULL: none */
-	const char *help;
-};
-
-static const struct h3s_option options[] = {
+/* One table gives getopt_long its tables and --help its lines. */
+static const struct qs_option options[] = {
 	{ { "listen", required_argument, NULL, 'l' }, "ADDR:PORT",
 	  "UDP address to serve (repeatable; IPv6 as [fd00::1]:443)" },
 	{ { "tls-key", required_argument, NULL, OPT_TLS_KEY }, "FILE", "PEM private key" },
@@ -70,53 +60,13 @@ static const struct h3s_option options[] = {
 	{ { "retry", no_argument, NULL, OPT_RETRY }, NULL,
 	  "validate every client address with a Retry" },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, "DURATION",
-	  "idle timeout: 500ms, 30s, 2m [30s]" },
+	  "idle timeout: 500ms, 30s, 2m, 1h [30s]" },
 	{ { "status-file", required_argument, NULL, OPT_STATUS_FILE }, "PATH",
 	  "JSON counters, rewritten after every handshake and close" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no per-connection log lines" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
-
-static void options_getopt(struct option *longopts, char *shortopts)
-{
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		longopts[i] = options[i].opt;
-		if (options[i].opt.val < 256) {
-			*shortopts++ = options[i].opt.val;
-			if (options[i].opt.has_arg)
-				*shortopts++ = ':';
-		}
-	}
-	memset(&longopts[N_OPTIONS], 0, sizeof(longopts[N_OPTIONS]));
-	*shortopts = 0;
-}
-
-static void options_usage(const char *synopsis)
-{
-	printf("usage: %s\n", synopsis);
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		const struct h3s_option *o = &options[i];
-		char name[64];
-
-		snprintf(name, sizeof(name), "--%s%s%s", o->opt.name, o->arg ? " " : "",
-			 o->arg ? o->arg : "");
-		if (o->opt.val < 256)
-			printf("  -%c, %-34s %s\n", o->opt.val, name, o->help);
-		else
-			printf("      %-34s %s\n", name, o->help);
-	}
-	printf("SIGTERM/SIGINT: close every connection, report, exit. SIGUSR1: drain "
-	       "(ask the agents for no new connections).\n");
-}
-
-static const char *option_name(int val)
-{
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		if (options[i].opt.val == val)
-			return options[i].opt.name;
-	return "?";
-}
 
 static const char synopsis[] =
 	"qs-h3server [OPTIONS] --listen ADDR:PORT [--listen ...] --tls-key FILE --tls-cert FILE";
@@ -129,108 +79,40 @@ static int usage_error(const char *option, const char *fmt, const char *arg)
 	return 2;
 }
 
-/* "198.18.0.1:443" or "[fd00::1]:443". */
-static int parse_addr_port(const char *s, struct sockaddr_storage *ss)
+/* ADDR:PORT or [ADDR6]:PORT, as a socket address to bind. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *end;
-	unsigned long port;
-	size_t hlen;
+	struct qs_addr_port ap;
+	int err = qs_parse_addr_port(s, QS_PORT_REQUIRED, &ap);
 
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		hlen = end - s - 1;
-		colon = end + 1;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = colon - s;
-	}
-	if (hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hlen);
-	host[hlen] = 0;
-	errno = 0;
-	port = strtoul(colon + 1, (char **)&end, 10);
-	if (errno || *end || colon[1] == 0 || port == 0 || port > 65535)
-		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-	} else {
-		return -EINVAL;
-	}
-	return 0;
+	if (err)
+		return err;
+	return qs_addr_port_sockaddr(&ap, ss) ? 0 : -EINVAL;
 }
 
-/* A decimal number in [min, max]. */
-static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+/* ngtcp2 counts in nanoseconds; 0 would mean no idle timeout at all. */
+static int parse_idle_timeout(const char *s, uint64_t *ns)
 {
-	char *end;
+	__u64 ms;
+	int err = qs_parse_duration(s, &ms);
 
-	errno = 0;
-	if (*s == '-' || *s == 0)
-		return -EINVAL;
-	*v = strtoull(s, &end, 10);
-	return errno || *end || *v < min || *v > max ? -EINVAL : 0;
-}
-
-/* "500ms", "30s", "2m": a number and a unit. */
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ns;
-	} units[] = { { "ms", NGTCP2_MILLISECONDS }, { "s", NGTCP2_SECONDS },
-		      { "m", 60 * NGTCP2_SECONDS } };
-	char *end;
-	uint64_t n;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	n = strtoull(s, &end, 10);
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!errno && !strcmp(end, units[i].unit) && n && n <= UINT64_MAX / units[i].ns) {
-			*ns = n * units[i].ns;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n % 2 || n / 2 > cap)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++)
-		if (sscanf(s + 2 * i, "%2hhx", &out[i]) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
-			return -EINVAL;
-	*len = n / 2;
+	if (err)
+		return err;
+	if (!ms || ms > UINT64_MAX / NGTCP2_MILLISECONDS)
+		return -ERANGE;
+	*ns = ms * NGTCP2_MILLISECONDS;
 	return 0;
 }
 
 static int option_value(struct h3s_options *opt, int c, const char *arg)
 {
-	uint64_t v;
+	__u64 v;
 
 	switch (c) {
 	case 'l':
 		if (opt->n_listen == H3S_MAX_LISTEN)
 			return usage_error("listen", "at most %s addresses", "16");
-		if (parse_addr_port(arg, &opt->listen[opt->n_listen]))
+		if (parse_listen(arg, &opt->listen[opt->n_listen]))
 			return usage_error("listen", "\"%s\" is not ADDR:PORT or [ADDR6]:PORT", arg);
 		opt->n_listen++;
 		return 0;
@@ -244,11 +126,12 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 		opt->dir = arg;
 		return 0;
 	case OPT_MAX_DYN:
-		if (parse_uint(arg, 0, UINT64_MAX, &opt->max_dyn_length))
+		if (qs_parse_u64(arg, &v))
 			return usage_error("max-dyn-length", "\"%s\" is not a number of bytes", arg);
+		opt->max_dyn_length = v;
 		return 0;
 	case OPT_BACKEND_ID:
-		if (parse_uint(arg, 1, 4095, &v))
+		if (qs_parse_u64_range(arg, 1, QS_MAX_BACKENDS - 1, &v))
 			return usage_error("backend-id", "\"%s\" is not 1..4095", arg);
 		opt->backend_id = v;
 		return 0;
@@ -264,7 +147,7 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 		opt->no_report = true;
 		return 0;
 	case OPT_CID_LEN:
-		if (parse_uint(arg, 1, NGTCP2_MAX_CIDLEN, &v))
+		if (qs_parse_u64_range(arg, 1, NGTCP2_MAX_CIDLEN, &v))
 			return usage_error("cid-len", "\"%s\" is not 1..20", arg);
 		opt->cid_len = v;
 		return 0;
@@ -277,16 +160,16 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 			return usage_error("cid-scheme", "\"%s\" is not random or quic-lb", arg);
 		return 0;
 	case OPT_QUICLB_CONFIG:
-		if (parse_uint(arg, 0, 6, &v))
+		if (qs_parse_u64_range(arg, 0, QS_QUICLB_CONFIGS - 1, &v))
 			return usage_error("quic-lb-config", "\"%s\" is not 0..6", arg);
 		opt->quiclb_config = v;
 		return 0;
 	case OPT_SERVER_ID:
-		if (parse_hex(arg, opt->server_id, H3S_MAX_SID_LEN, &opt->sid_len))
+		if (qs_parse_hex(arg, opt->server_id, H3S_MAX_SID_LEN, &opt->sid_len))
 			return usage_error("server-id", "\"%s\" is not 1..15 bytes in hex", arg);
 		return 0;
 	case OPT_NONCE_LEN:
-		if (parse_uint(arg, 4, 18, &v))
+		if (qs_parse_u64_range(arg, QS_QUICLB_NONCE_MIN, QS_QUICLB_NONCE_MAX, &v))
 			return usage_error("nonce-len", "\"%s\" is not 4..18", arg);
 		opt->nonce_len = v;
 		return 0;
@@ -294,8 +177,9 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 		opt->retry = true;
 		return 0;
 	case OPT_IDLE_TIMEOUT:
-		if (parse_duration(arg, &opt->idle_timeout_ns))
-			return usage_error("idle-timeout", "\"%s\" is not a duration (500ms, 30s, 2m)",
+		if (parse_idle_timeout(arg, &opt->idle_timeout_ns))
+			return usage_error("idle-timeout",
+					   "\"%s\" is not a duration above 0 (500ms, 30s, 2m, 1h)",
 					   arg);
 		return 0;
 	case OPT_STATUS_FILE:
@@ -354,15 +238,18 @@ int h3s_options_parse(struct h3s_options *opt, int argc, char **argv)
 		.cid_len = 8,
 		.idle_timeout_ns = 30 * NGTCP2_SECONDS,
 	};
-	options_getopt(longopts, shortopts + 1);
+	qs_options_getopt(options, N_OPTIONS, longopts, shortopts + 1);
 	shortopts[0] = ':'; /* a missing argument is ':', not '?' */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == 'h') {
-			options_usage(synopsis);
+			qs_options_usage(stdout, synopsis, options, N_OPTIONS);
+			printf("SIGTERM/SIGINT: close every connection, report, exit. "
+			       "SIGUSR1: drain (ask the agents for no new connections).\n");
 			return 1;
 		}
 		if (c == ':')
-			return usage_error(option_name(optopt), "%s", "needs an argument");
+			return usage_error(qs_options_name(options, N_OPTIONS, optopt), "%s",
+					   "needs an argument");
 		if (c == '?') {
 			fprintf(stderr, "qs-h3server: unknown option \"%s\" (see --help)\n",
 				argv[optind - 1]);

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "router/maps.h"
 #include "util/options.h"
+#include "util/words.h"
 
 #define BATCH_MAX_WORDS 128
 
@@ -186,12 +187,9 @@ static void long_single_dash(int argc, char **argv)
 /* --timeout: whole seconds, 1..3600. */
 static int parse_timeout(const char *text, int *seconds)
 {
-	char *end;
-	long v;
+	__u64 v;
 
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < 1 || v > 3600) {
+	if (qs_parse_u64_range(text, 1, 3600, &v)) {
 		cli_err("--timeout \"%s\": expected whole seconds, 1 to 3600", text);
 		return -EINVAL;
 	}

@@ -15,6 +15,7 @@
 #include "router/maps.h"
 #include "abi/quicver.h"
 #include "router/reasons.h"
+#include "util/words.h"
 
 static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)
 {
@@ -38,6 +39,7 @@ static int form_parse(char **argv, int argc, int *used, struct qs_explain_packet
 		const char *name;
 		__u8 bits;
 	} forms[] = { { "initial", 0 }, { "0rtt", 1 }, { "handshake", 2 } };
+	__u64 version;
 
 	*used = 1;
 	p->version = QS_QUIC_V1;
@@ -51,7 +53,12 @@ static int form_parse(char **argv, int argc, int *used, struct qs_explain_packet
 		}
 	if (!strcmp(argv[0], "version") && argc > 1) {
 		*used = 2;
-		p->version = strtoul(argv[1], NULL, 16);
+		if (qs_parse_u64_hex(argv[1], &version) || version > 0xffffffffu) {
+			cli_err("route: version \"%.40s\": a 32-bit hexadecimal number wanted",
+				argv[1]);
+			return -EINVAL;
+		}
+		p->version = (__u32)version;
 		return 0;
 	}
 	cli_err("route: form \"%s\": initial, 0rtt, handshake, short or version HEX", argv[0]);
@@ -61,20 +68,20 @@ static int form_parse(char **argv, int argc, int *used, struct qs_explain_packet
 /* route VIP PORT CLIENT CLIENT-PORT FORM [DCID-HEX] [size N] */
 static int packet_parse(int argc, char **argv, struct qs_explain_packet *p)
 {
-	struct qs_config_addr vip, client;
+	struct qs_addr_port vip, client;
 	__u64 vport, cport, size;
 	size_t len;
 	int used, err;
 
 	memset(p, 0, sizeof(*p));
-	if (qs_config_parse_addr(argv[0], &vip) || qs_config_parse_addr(argv[2], &client) ||
-	    vip.family != client.family) {
+	if (qs_parse_addr_port(argv[0], QS_PORT_NONE, &vip) ||
+	    qs_parse_addr_port(argv[2], QS_PORT_NONE, &client) || vip.family != client.family) {
 		cli_err("route: \"%s\" and \"%s\": addresses of one family wanted", argv[0],
 			argv[2]);
 		return -EINVAL;
 	}
-	if (qs_config_parse_u64(argv[1], &vport) || qs_config_parse_u64(argv[3], &cport) ||
-	    !vport || vport > 65535 || cport > 65535) {
+	if (qs_parse_u64_range(argv[1], 1, 65535, &vport) ||
+	    qs_parse_u64_range(argv[3], 0, 65535, &cport)) {
 		cli_err("route: ports \"%s\", \"%s\": 1..65535 wanted", argv[1], argv[3]);
 		return -EINVAL;
 	}
@@ -83,13 +90,13 @@ static int packet_parse(int argc, char **argv, struct qs_explain_packet *p)
 	err = form_parse(argv + 4, argc - 4, &used, p);
 	argc -= 4 + used, argv += 4 + used;
 	if (!err && argc && strcmp(argv[0], "size")) {
-		err = qs_config_parse_hex(argv[0], p->dcid, sizeof(p->dcid), &len) ? -EINVAL : 0;
+		err = qs_parse_hex(argv[0], p->dcid, sizeof(p->dcid), &len) ? -EINVAL : 0;
 		if (err)
 			cli_err("route: DCID \"%.60s\": hexadecimal bytes wanted", argv[0]);
 		p->dcid_len = len;
 		argc--, argv++;
 	}
-	if (!err && argc == 2 && !strcmp(argv[0], "size") && !qs_config_parse_u64(argv[1], &size))
+	if (!err && argc == 2 && !strcmp(argv[0], "size") && !qs_parse_u64(argv[1], &size))
 		p->udp_payload_len = size;
 	else if (!err && argc) {
 		cli_err("route: unexpected \"%.40s\"", argv[0]);
@@ -159,7 +166,7 @@ int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int ar
 	int fd = cli_pin_fd(o, QS_MAP_MAGLEV), err = 0;
 
 	(void)c;
-	if (argc && (qs_config_parse_u64(argv[0], &only) || only >= QS_MAX_VIPS)) {
+	if (argc && (qs_parse_u64(argv[0], &only) || only >= QS_MAX_VIPS)) {
 		cli_err("maglev show: VIP id \"%s\": 0..%d wanted", argv[0], QS_MAX_VIPS - 1);
 		json_object_put(rows);
 		return -EINVAL;

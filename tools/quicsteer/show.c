@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "router/maps.h"
 #include "abi/abi.h"
+#include "util/words.h"
 
 static const char *const unknown_names[] = {
 	[QS_UNKNOWN_DROP] = "drop", [QS_UNKNOWN_HASH] = "hash"
@@ -65,7 +66,7 @@ static struct json_object *vip_row(const struct qs_config_vip *v)
 	char a[64];
 
 	add_str(j, "name", v->name);
-	add_str(j, "address", qs_config_addr_str(&v->addr, a, sizeof(a)));
+	add_str(j, "address", qs_format_addr(&v->addr.addr, v->addr.family, a, sizeof(a)));
 	add_int(j, "port", v->port);
 	add_int(j, "id", v->id);
 	add_int(j, "cid_len", v->cid_len);
@@ -82,7 +83,7 @@ static struct json_object *backend_row(const struct qs_config_backend *b)
 	char a[64];
 
 	add_str(j, "name", b->name);
-	add_str(j, "address", qs_config_addr_str(&b->addr, a, sizeof(a)));
+	add_str(j, "address", qs_format_addr(&b->addr.addr, b->addr.family, a, sizeof(a)));
 	add_int(j, "id", b->id);
 	add_int(j, "weight", b->weight);
 	add_str(j, "state", NAME_OF(state_names, b->state));
@@ -93,13 +94,6 @@ static struct json_object *backend_row(const struct qs_config_backend *b)
 	return j;
 }
 
-static const char *addr_text(__u8 family, const struct qs_addr *addr, char *buf, size_t size)
-{
-	struct qs_config_addr a = { .addr = *addr, .family = family };
-
-	return qs_config_addr_str(&a, buf, size);
-}
-
 static int vip_pin_row(void *ctx, const void *key, const void *value)
 {
 	const struct qs_vip_key *k = key;
@@ -108,7 +102,7 @@ static int vip_pin_row(void *ctx, const void *key, const void *value)
 	char a[64];
 
 	add_str(j, "name", NULL);
-	add_str(j, "address", addr_text(k->family, &k->addr, a, sizeof(a)));
+	add_str(j, "address", qs_format_addr(&k->addr, k->family, a, sizeof(a)));
 	add_int(j, "port", ntohs(k->port));
 	add_int(j, "id", v->vip_id);
 	add_int(j, "cid_len", v->cid_len);
@@ -143,7 +137,7 @@ static int backend_pin_row(void *ctx, const void *key, const void *value)
 		return 0;
 	j = json_object_new_object();
 	add_str(j, "name", NULL);
-	add_str(j, "address", addr_text(be->family, &be->addr, a, sizeof(a)));
+	add_str(j, "address", qs_format_addr(&be->addr, be->family, a, sizeof(a)));
 	add_int(j, "id", id);
 	add_int(j, "weight", be->weight);
 	add_str(j, "state", NAME_OF(state_names, be->state));

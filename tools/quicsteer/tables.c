@@ -16,6 +16,7 @@
 #include "router/maps.h"
 #include "abi/abi.h"
 #include "router/tableargs.h"
+#include "util/words.h"
 
 struct table_ctx {
 	const struct cli_opts *o;
@@ -24,14 +25,6 @@ struct table_ctx {
 	__u32 vip, backend; /* filters; QS_MAX_VIPS / QS_NO_BACKEND: any */
 	unsigned long n;
 };
-
-static const char *hex(const __u8 *b, size_t n, char *buf)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(buf + 2 * i, "%02x", b[i]);
-	buf[2 * n] = 0;
-	return buf;
-}
 
 static int cid_row(void *ctx, const void *key, const void *value)
 {
@@ -49,7 +42,7 @@ static int cid_row(void *ctx, const void *key, const void *value)
 	    (t->backend != QS_NO_BACKEND && e->backend_id != t->backend))
 		return 0;
 	t->n++;
-	hex(k->cid, k->cid_len, id);
+	qs_format_hex(k->cid, k->cid_len, id, sizeof(id));
 	if (!t->o->json) {
 		printf("vip %u cid %s backend %u %s age %.0fs\n", k->vip_id, id, e->backend_id,
 		       kind, age);
@@ -115,7 +108,6 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	const struct qs_flow_key *k = key;
 	const struct qs_flow *f = value;
 	struct table_ctx *t = ctx;
-	struct qs_config_addr a = { .addr = k->addr, .family = k->family };
 	double idle = t->now > f->last_seen_ns ? (t->now - f->last_seen_ns) / 1e9 : 0;
 	char addr[64];
 	json_object *r;
@@ -123,7 +115,7 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	if ((t->vip != QS_MAX_VIPS && k->vip_id != t->vip) ||
 	    (t->backend != QS_NO_BACKEND && f->backend_id != t->backend))
 		return 0;
-	qs_config_addr_str(&a, addr, sizeof(addr));
+	qs_format_addr(&k->addr, k->family, addr, sizeof(addr));
 	if (!t->o->json) {
 		printf("vip %u client %s port %u backend %u%s idle %.0fs\n", k->vip_id, addr,
 		       ntohs(k->port), f->backend_id,

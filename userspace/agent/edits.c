@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "config/config_edit.h"
 #include "util/log.h"
+#include "util/words.h"
 
 #define CONTROL_ERROR_MAX AGENT_REPLY_ERROR_MAX
 

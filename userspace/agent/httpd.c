@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <microhttpd.h>
 #include "httpd.h"
 #include "util/log.h"
+#include "util/words.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -73,18 +73,14 @@ static struct MHD_Daemon *daemon_start(struct qs_httpd *h, const struct qs_addr 
 				       __u16 port)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct sockaddr *sa = (struct sockaddr *)&sin;
+	const struct qs_addr_port ap = { .addr = *addr, .port = port, .family = family };
+	struct sockaddr_storage ss;
 
-	if (family == QS_AF_INET6) {
-		memcpy(&sin6.sin6_addr, addr->addr, 16);
-		sa = (struct sockaddr *)&sin6;
+	if (!qs_addr_port_sockaddr(&ap, &ss))
+		return NULL;
+	if (family == QS_AF_INET6)
 		flags |= MHD_USE_IPv6;
-	} else {
-		sin.sin_addr.s_addr = addr->addr[0];
-	}
-	return MHD_start_daemon(flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
+	return MHD_start_daemon(flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &ss,
 				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 }
 

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include "agent.h"
 #include "util/log.h"
+#include "util/words.h"
 
 #define MONITOR_MAX_SUBSCRIBERS 16
 #define MONITOR_JSON (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -165,7 +166,6 @@ static const char *const event_types[] = {
 void agent_monitor_event(struct agent_monitor *m, int epoll_fd, const struct agent_view *v,
 			 const struct qs_event *ev)
 {
-	struct qs_config_addr client = { .addr = ev->client, .family = ev->family };
 	char addr[INET6_ADDRSTRLEN], hex[2 * QS_CID_MAX_LEN + 1];
 	json_object *o;
 
@@ -182,10 +182,10 @@ void agent_monitor_event(struct agent_monitor *m, int epoll_fd, const struct age
 	add_named(o, "vip_id", "vip", ev->vip_id, agent_view_vip_name(v, ev->vip_id));
 	add_named(o, "backend_id", "backend", ev->backend_id,
 		  agent_view_backend_name(v, ev->backend_id));
-	json_object_object_add(o, "client",
-			       json_object_new_string(qs_config_addr_str(&client, addr, sizeof(addr))));
+	qs_format_addr(&ev->client, ev->family, addr, sizeof(addr));
+	json_object_object_add(o, "client", json_object_new_string(addr));
 	json_object_object_add(o, "client_port", json_object_new_int(ntohs(ev->client_port)));
-	qs_config_hex_str(ev->cid, ev->cid_len < QS_CID_MAX_LEN ? ev->cid_len : QS_CID_MAX_LEN, hex,
+	qs_format_hex(ev->cid, ev->cid_len < QS_CID_MAX_LEN ? ev->cid_len : QS_CID_MAX_LEN, hex,
 			  sizeof(hex));
 	json_object_object_add(o, "cid", json_object_new_string(hex));
 	broadcast(m, epoll_fd, o);

@@ -9,6 +9,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include "util/log.h"
+#include "util/words.h"
 #include "netlink.h"
 
 /*
@@ -79,9 +80,7 @@ const char *qs_nl_addr_str(const struct qs_addr *addr, __u8 family, char *buf, s
 
 const char *qs_nl_mac_str(const __u8 mac[QS_NL_MAC_LEN], char buf[QS_NL_MAC_STRLEN])
 {
-	snprintf(buf, QS_NL_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
-	return buf;
+	return qs_format_mac(mac, buf, QS_NL_MAC_STRLEN);
 }
 
 const char *qs_nl_nud_name(__u16 state)

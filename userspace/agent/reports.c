@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "quicsteer.skel.h"
 #include "util/clock.h"
+#include "util/words.h"
 
 #define REPORT_RCVBUF (8 << 20)
 
@@ -156,20 +157,12 @@ static int listener_open(const struct qs_config_listener *l)
 		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", l->path);
 		unlink(l->path); /* a previous agent's socket */
 		len = sizeof(*sun);
-	} else if (l->addr.family == QS_AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, &l->addr.addr, 16);
-		sin6->sin6_port = htons(l->port);
-		len = sizeof(*sin6);
 	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		struct qs_addr_port ap = { .addr = l->addr.addr,
+					   .port = (__u16)l->port,
+					   .family = l->addr.family };
 
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = l->addr.addr.addr[0];
-		sin->sin_port = htons(l->port);
-		len = sizeof(*sin);
+		len = qs_addr_port_sockaddr(&ap, &ss);
 	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

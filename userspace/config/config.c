@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/words.h"
 #include "config_parse.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -328,7 +329,7 @@ static int server_id_hex(struct parser *p, const struct opt *o, void *obj)
 		return r;
 	if (!r)
 		return cfg_perr_at(p, 0, "missing server-id");
-	r = qs_config_parse_hex(p->word, sid->sid, sizeof(sid->sid), &len);
+	r = qs_parse_hex(p->word, sid->sid, sizeof(sid->sid), &len);
 	if (r == -ERANGE)
 		return cfg_perr(p, "server-id %s longer than %d bytes", cfg_shown(p),
 				QS_QUICLB_SID_MAX);
@@ -366,6 +367,8 @@ static int nexthop_src4(struct parser *p, const struct opt *o, void *obj)
 {
 	struct qs_config_nexthop *nh = obj;
 	char *slash, addr[INET_ADDRSTRLEN];
+	struct qs_addr parsed;
+	__u8 family = QS_AF_NONE;
 	__u64 bits = 32;
 	__u32 host, a;
 	int err = cfg_option_word(p, o);
@@ -373,16 +376,17 @@ static int nexthop_src4(struct parser *p, const struct opt *o, void *obj)
 	if (err)
 		return err;
 	slash = strchr(p->word, '/');
-	if ((slash && qs_config_parse_u64(slash + 1, &bits)) ||
+	if ((slash && qs_parse_u64(slash + 1, &bits)) ||
 	    snprintf(addr, sizeof(addr), "%.*s",
 		     (int)(slash ? (size_t)(slash - p->word) : strlen(p->word)),
 		     p->word) >= (int)sizeof(addr) ||
-	    inet_pton(AF_INET, addr, &a) != 1)
+	    qs_parse_addr(addr, &parsed, &family) || family != QS_AF_INET)
 		return cfg_perr(p, "encap-source4 \"%s\" is not an IPv4 ADDRESS[/BITS]",
 				cfg_shown(p));
 	if (bits < 16 || bits > 32)
 		return cfg_perr(p, "encap-source4 %s: prefix length %s out of range (16..32)",
 				cfg_shown(p), slash + 1);
+	a = parsed.addr[0];
 	host = bits == 32 ? 0 : 0xffffffffu >> bits;
 	if (ntohl(a) & host)
 		return cfg_perr(p, "encap-source4 %s has host bits set (the flow hash fills them)",
@@ -403,7 +407,7 @@ static int quiclb_key(struct parser *p, const struct opt *o, void *obj)
 	if (err)
 		return err;
 	/* the key is never echoed: messages end up in logs */
-	if (qs_config_parse_hex(p->word, q->key, sizeof(q->key), &len) || len != sizeof(q->key))
+	if (qs_parse_hex(p->word, q->key, sizeof(q->key), &len) || len != sizeof(q->key))
 		return cfg_perr(p, "key is not %d hex digits", 2 * QS_QUICLB_KEY_LEN);
 	q->has_key = true;
 	return 0;

@@ -221,22 +221,13 @@ int qs_config_check_nexthop(const struct qs_config_nexthop *nh, struct qs_config
 int qs_config_check_backend(const struct qs_config_backend *be, struct qs_config_error *err);
 
 /*
- * Word parsers (config_words.c), shared with the CLI so a command and a
- * configuration line accept the same words. 0, -EINVAL (not such a word)
- * or -ERANGE (such a word, too large).
+ * Names (config_words.c). Numbers, durations, addresses, MAC addresses and
+ * hex strings are read by util/words.h, shared with the CLI, so a command
+ * and a configuration line accept the same words.
+ * NULL if s is a valid object name, else what is wrong ("is longer ...").
  */
-int qs_config_parse_u64(const char *s, __u64 *v); /* decimal digits only */
-int qs_config_parse_duration(const char *s, __u64 *ms); /* 500ms, 30s, 2m, 1h */
-int qs_config_parse_addr(const char *s, struct qs_config_addr *a); /* IPv4 or IPv6 */
-int qs_config_parse_mac(const char *s, __u8 mac[6]); /* xx:xx:xx:xx:xx:xx */
-int qs_config_parse_hex(const char *s, __u8 *out, size_t max, size_t *len); /* "0a1b" */
-/* NULL if s is a valid object name, else what is wrong ("is longer ..."). */
 const char *qs_config_name_problem(const char *s);
 const char *qs_config_ifname_problem(const char *s);
-/* The largest of h, s, ms that divides ms exactly: "120s", "2h", "500ms". */
-const char *qs_config_duration_str(__u64 ms, char *buf, size_t size);
-const char *qs_config_addr_str(const struct qs_config_addr *a, char *buf, size_t size);
-const char *qs_config_hex_str(const __u8 *bytes, size_t len, char *buf, size_t size);
 
 /*
  * The grammar, derived from the statement table: the number of statements

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/words.h"
 #include "config.h"
 
 struct checker {
@@ -283,7 +284,8 @@ static const char *listener_str(const struct qs_config_listener *l, char *buf, s
 	if (l->kind == QS_LISTEN_UNIX)
 		snprintf(buf, size, "unix %s", l->path);
 	else
-		snprintf(buf, size, "udp %s %u", qs_config_addr_str(&l->addr, addr, sizeof(addr)),
+		snprintf(buf, size, "udp %s %u",
+			 qs_format_addr(&l->addr.addr, l->addr.family, addr, sizeof(addr)),
 			 l->port);
 	return buf;
 }
@@ -344,7 +346,7 @@ static void check_vip_pair(struct checker *c, const struct qs_config_vip *v,
 		       v->name, v->id, w->name, w->line);
 	if (!addr_equal(&v->addr, &w->addr))
 		return;
-	qs_config_addr_str(&v->addr, addr, sizeof(addr));
+	qs_format_addr(&v->addr.addr, v->addr.family, addr, sizeof(addr));
 	if (v->port == w->port)
 		report(c, v->line, "vip \"%s\": %s port %u already used by vip \"%s\" (line %u)",
 		       v->name, addr, v->port, w->name, w->line);
@@ -490,7 +492,7 @@ static void check_backend_server_ids(struct checker *c, const struct qs_config *
 		const struct qs_config_server_id *s = &be->server_ids[i];
 		const struct qs_config_quiclb *q = qs_config_find_quiclb(cfg, s->vip, s->config_id);
 
-		qs_config_hex_str(s->sid, s->len, hex, sizeof(hex));
+		qs_format_hex(s->sid, s->len, hex, sizeof(hex));
 		if (!qs_config_backend_serves(be, s->vip))
 			report(c, be->line,
 			       "backend \"%s\": server-id for vip \"%s\", which it does not serve "
@@ -615,7 +617,7 @@ static int check_server_id_owners(struct checker *c, const struct qs_config *cfg
 		}
 		if (r->be == f->be)
 			continue; /* one backend twice: qs_config_check_backend's */
-		qs_config_hex_str(r->sid->sid, r->sid->len, hex, sizeof(hex));
+		qs_format_hex(r->sid->sid, r->sid->len, hex, sizeof(hex));
 		report(c, r->be->line,
 		       "backend \"%s\": server-id %s for vip \"%s\" config %u already belongs to "
 		       "backend \"%s\" (line %u)",

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "util/words.h"
 #include "config_parse.h"
 
 int cfg_perr_at(struct parser *p, unsigned int col, const char *fmt, ...)
@@ -97,8 +98,8 @@ static const char *value_hint(const struct opt *o, char *buf, size_t size)
 			 (unsigned long long)o->max);
 		return buf;
 	case ARG_DURATION:
-		snprintf(buf, size, "%s..%s%s", qs_config_duration_str(o->min, lo, sizeof(lo)),
-			 qs_config_duration_str(o->max, hi, sizeof(hi)),
+		snprintf(buf, size, "%s..%s%s", qs_format_duration(o->min, lo, sizeof(lo)),
+			 qs_format_duration(o->max, hi, sizeof(hi)),
 			 o->flags & OPT_OFF ? " or off" : "");
 		return buf;
 	case ARG_WORD:
@@ -130,7 +131,7 @@ static int arg_uint(struct parser *p, const struct opt *o, __u32 *v)
 {
 	char hint[48];
 	__u64 x;
-	int err = qs_config_parse_u64(p->word, &x);
+	int err = qs_parse_u64(p->word, &x);
 
 	value_hint(o, hint, sizeof(hint));
 	if (err == -EINVAL)
@@ -153,7 +154,7 @@ static int arg_duration(struct parser *p, const struct opt *o, __u64 *v)
 		*v = 0;
 		return 0;
 	}
-	err = qs_config_parse_duration(p->word, &ms);
+	err = qs_parse_duration(p->word, &ms);
 	value_hint(o, hint, sizeof(hint));
 	if (err == -EINVAL)
 		return cfg_perr(p,
@@ -184,7 +185,7 @@ static int arg_addr(struct parser *p, const struct opt *o, struct qs_config_addr
 {
 	static const struct qs_addr zero;
 
-	if (qs_config_parse_addr(p->word, a))
+	if (qs_parse_addr(p->word, &a->addr, &a->family))
 		return cfg_perr(p, "%s \"%s\" is not an IPv4 or IPv6 address", opt_name(o),
 				cfg_shown(p));
 	if (o->type == ARG_ADDR && !memcmp(&a->addr, &zero, sizeof(zero)))
@@ -196,7 +197,7 @@ static int arg_src6(struct parser *p, const struct opt *o, struct qs_addr *a)
 {
 	struct qs_config_addr ca;
 
-	if (qs_config_parse_addr(p->word, &ca) || ca.family != QS_AF_INET6)
+	if (qs_parse_addr(p->word, &ca.addr, &ca.family) || ca.family != QS_AF_INET6)
 		return cfg_perr(p, "%s \"%s\" is not an IPv6 address", opt_name(o), cfg_shown(p));
 	if (ca.addr.addr[3] & htonl(0xffff))
 		return cfg_perr(p, "%s %s has low 16 bits set (the flow hash fills them)",
@@ -212,7 +213,7 @@ static int arg_mac(struct parser *p, const struct opt *o, __u8 *mac)
 {
 	static const __u8 zero[6];
 
-	if (qs_config_parse_mac(p->word, mac))
+	if (qs_parse_mac(p->word, mac))
 		return cfg_perr(p, "%s \"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
 				opt_name(o), cfg_shown(p));
 	if ((mac[0] & 1) || !memcmp(mac, zero, sizeof(zero)))

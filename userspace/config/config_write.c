@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "util/words.h"
 #include "config_parse.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -46,7 +47,8 @@ static const char *word_of(const struct word_value *w, __u32 value)
 static bool value_str(const struct opt *o, const void *obj, char *buf, size_t size)
 {
 	const char *field = (const char *)obj + o->offset, *w = NULL;
-	struct qs_config_addr a = { .family = QS_AF_INET6 };
+	const struct qs_config_addr *ca;
+	struct qs_addr a;
 	__u64 ms;
 
 	switch (o->type) {
@@ -61,16 +63,17 @@ static bool value_str(const struct opt *o, const void *obj, char *buf, size_t si
 		break;
 	case ARG_ADDR:
 	case ARG_ANY_ADDR:
-		if (((const struct qs_config_addr *)field)->family == QS_AF_NONE)
+		ca = (const struct qs_config_addr *)field;
+		if (ca->family == QS_AF_NONE)
 			return false;
-		return qs_config_addr_str((const void *)field, buf, size), true;
+		return qs_format_addr(&ca->addr, ca->family, buf, size), true;
 	case ARG_UINT:
 		if (*(const __u32 *)field == QS_CONFIG_ID_NONE)
 			return false; /* a VIP id nobody assigned */
 		return snprintf(buf, size, "%u", *(const __u32 *)field), true;
 	case ARG_DURATION:
 		ms = *(const __u64 *)field;
-		w = !ms && (o->flags & OPT_OFF) ? "off" : qs_config_duration_str(ms, buf, size);
+		w = !ms && (o->flags & OPT_OFF) ? "off" : qs_format_duration(ms, buf, size);
 		break;
 	case ARG_WORD:
 		w = word_of(o->words, *(const __u32 *)field);
@@ -81,14 +84,12 @@ static bool value_str(const struct opt *o, const void *obj, char *buf, size_t si
 	case ARG_MAC:
 		if (all_zero(field, 6))
 			return false;
-		snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", (__u8)field[0], (__u8)field[1],
-			 (__u8)field[2], (__u8)field[3], (__u8)field[4], (__u8)field[5]);
-		return true;
+		return qs_format_mac((const __u8 *)field, buf, size), true;
 	case ARG_SRC6:
 		if (all_zero(field, sizeof(struct qs_addr)))
 			return false;
-		memcpy(&a.addr, field, sizeof(a.addr));
-		return qs_config_addr_str(&a, buf, size), true;
+		memcpy(&a, field, sizeof(a));
+		return qs_format_addr(&a, QS_AF_INET6, buf, size), true;
 	case ARG_CUSTOM:
 		return false;
 	}
@@ -108,8 +109,8 @@ static void listener_write(FILE *out, const struct opt *o, const void *obj)
 	if (l->kind == QS_LISTEN_UNIX)
 		fprintf(out, " unix %s", l->path);
 	else
-		fprintf(out, " udp %s %u", qs_config_addr_str(&l->addr, addr, sizeof(addr)),
-			l->port);
+		fprintf(out, " udp %s %u",
+			qs_format_addr(&l->addr.addr, l->addr.family, addr, sizeof(addr)), l->port);
 }
 
 static void backend_vips_write(FILE *out, const struct opt *o, const void *obj)
@@ -129,17 +130,19 @@ static void server_ids_write(FILE *out, const struct opt *o, const void *obj)
 		const struct qs_config_server_id *s = &be->server_ids[i];
 
 		fprintf(out, " %s %s %u %s", o->word, s->vip, s->config_id,
-			qs_config_hex_str(s->sid, s->len, hex, sizeof(hex)));
+			qs_format_hex(s->sid, s->len, hex, sizeof(hex)));
 	}
 }
 
 static void src4_write(FILE *out, const struct opt *o, const void *obj)
 {
 	const struct qs_config_nexthop *nh = obj;
+	const struct qs_addr a = { .addr = { nh->src4 } };
 	char addr[INET_ADDRSTRLEN];
 
-	if (nh->src4_prefix_len && inet_ntop(AF_INET, &nh->src4, addr, sizeof(addr)))
-		fprintf(out, " %s %s/%u", o->word, addr, nh->src4_prefix_len);
+	if (nh->src4_prefix_len)
+		fprintf(out, " %s %s/%u", o->word,
+			qs_format_addr(&a, QS_AF_INET, addr, sizeof(addr)), nh->src4_prefix_len);
 }
 
 /* The file holds keys already: writing them back is what makes it round-trip. */
@@ -150,7 +153,7 @@ static void quiclb_key_write(FILE *out, const struct opt *o, const void *obj)
 
 	if (q->has_key)
 		fprintf(out, " %s %s", o->word,
-			qs_config_hex_str(q->key, sizeof(q->key), hex, sizeof(hex)));
+			qs_format_hex(q->key, sizeof(q->key), hex, sizeof(hex)));
 }
 
 /* The options that read their own words, by statement and option (or argument). */

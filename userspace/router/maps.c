@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -155,20 +154,6 @@ int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **out)
 	}
 	*out = skel;
 	return 0;
-}
-
-int qs_addr_parse(const char *text, struct qs_addr *addr, __u8 *family)
-{
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, text, &addr->addr[0]) == 1) {
-		*family = QS_AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, addr->addr) == 1) {
-		*family = QS_AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
 }
 
 static int map_put(int fd, const void *key, const void *value, __u64 flags)

@@ -38,9 +38,6 @@ int qs_decap_load(const struct qs_load_opts *opts, struct decap_bpf **skel);
 int qs_pin_path(const char *pin_dir, const char *name, char *buf, size_t size);
 int qs_pin_open(const char *pin_dir, const char *name);
 
-/* The address words of a printable IPv4 or IPv6 address; family out. */
-int qs_addr_parse(const char *text, struct qs_addr *addr, __u8 *family);
-
 int qs_vip_put(int fd, const struct qs_vip_key *key, const struct qs_vip *vip);
 int qs_backend_put(int fd, __u32 id, const struct qs_backend *be);
 int qs_nexthop_put(int fd, __u32 id, const struct qs_nexthop *nh);

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include <xdp/libxdp.h>
+#include "util/words.h"
 #include "attach.h"
 #include "maps.h"
 #include "status.h"
@@ -215,8 +216,7 @@ struct json_object *qs_status_program_json(int prog_fd)
 
 	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return NULL;
-	for (int i = 0; i < BPF_TAG_SIZE; i++)
-		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+	qs_format_hex(info.tag, BPF_TAG_SIZE, tag, sizeof(tag));
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(info.id));
 	json_object_object_add(o, "name", json_object_new_string(info.name));

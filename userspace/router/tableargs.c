@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include "config/config.h"
+#include "util/words.h"
 #include "tableargs.h"
 
 static int id_parse(const char *word, __u64 min, __u64 max, const char *what, __u32 *out,
@@ -11,7 +11,7 @@ static int id_parse(const char *word, __u64 min, __u64 max, const char *what, __
 {
 	__u64 v;
 
-	if (qs_config_parse_u64(word, &v) || v < min || v > max) {
+	if (qs_parse_u64_range(word, min, max, &v)) {
 		snprintf(err, err_len, "%s \"%.40s\": not an id (%llu..%llu)", what, word,
 			 (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
@@ -78,7 +78,7 @@ int qs_table_cid_parse(const char *vip, const char *hex, __u32 *vip_id,
 {
 	if (id_parse(vip, 0, QS_MAX_VIPS - 1, "vip", vip_id, err, err_len))
 		return -EINVAL;
-	if (qs_config_parse_hex(hex, cid, QS_CID_MAX_LEN, len)) {
+	if (qs_parse_hex(hex, cid, QS_CID_MAX_LEN, len)) {
 		snprintf(err, err_len,
 			 "cid \"%.48s\": not 1..%d bytes of hexadecimal (an even number of "
 			 "digits)",

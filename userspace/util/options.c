@@ -42,6 +42,14 @@ void qs_options_list(FILE *out, const struct qs_option *t, size_t n)
 	}
 }
 
+const char *qs_options_name(const struct qs_option *t, size_t n, int val)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].opt.val == val)
+			return t[i].opt.name;
+	return "?";
+}
+
 void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t, size_t n)
 {
 	fprintf(out, "usage: %s\n", synopsis);

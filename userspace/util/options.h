@@ -21,6 +21,8 @@ void qs_options_getopt(const struct qs_option *t, size_t n, struct option *longo
 		       char *shortopts);
 /* One aligned line per option: "  -c, --name ARG  help". */
 void qs_options_list(FILE *out, const struct qs_option *t, size_t n);
+/* The long name of the option whose opt.val is val (getopt's optopt); "?". */
+const char *qs_options_name(const struct qs_option *t, size_t n, int val);
 /* "usage: SYNOPSIS", then qs_options_list. */
 void qs_options_usage(FILE *out, const char *synopsis, const struct qs_option *t, size_t n);
 

@@ -58,6 +58,7 @@
 #include <openssl/hmac.h>
 #include "config/config.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "pktbuild.h"
 #include "quicsteer/report.h"
 
@@ -150,7 +151,7 @@ static int dest_send(const char *dest, const void *buf, size_t len)
 
 static int hex_arg(const char *s, __u8 *out, size_t cap, size_t *len)
 {
-	if (qs_config_parse_hex(s, out, cap, len)) {
+	if (qs_parse_hex(s, out, cap, len)) {
 		fprintf(stderr, "%s: not hex bytes (at most %zu)\n", s, cap);
 		return -1;
 	}
@@ -170,7 +171,7 @@ static int header_args(char **argv, __u8 key[QS_REPORT_KEY_LEN], struct qs_repor
 	if (hex_arg(argv[0], key, QS_REPORT_KEY_LEN, &klen) || klen != QS_REPORT_KEY_LEN)
 		return -1;
 	if (strcmp(argv[4], "-")) {
-		if (qs_config_parse_addr(argv[4], &vip)) {
+		if (qs_parse_addr(argv[4], &vip.addr, &vip.family)) {
 			fprintf(stderr, "%s: not an address\n", argv[4]);
 			return -1;
 		}

@@ -33,6 +33,7 @@
 #include <linux/neighbour.h>
 #include "util/log.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "agent/netlink.h"
 
 struct probe_opts {
@@ -185,7 +186,7 @@ static int cmd_resolve(const char *text)
 	__u8 family;
 	int err;
 
-	if (qs_addr_parse(text, &dst, &family)) {
+	if (qs_parse_addr(text, &dst, &family)) {
 		fprintf(stderr, "qs-nl-probe: bad address %s\n", text);
 		return 2;
 	}
@@ -208,7 +209,7 @@ static int wait_resolved(struct qs_nl *nl, struct qs_nl_monitor *mon, const char
 	__u8 family;
 	int i, err;
 
-	if (qs_addr_parse(text, &dst, &family))
+	if (qs_parse_addr(text, &dst, &family))
 		return -EINVAL;
 	for (i = 0; i < o->resolves; i++) {
 		err = qs_nl_resolve(nl, &dst, family, &nh);

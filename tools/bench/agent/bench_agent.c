@@ -42,6 +42,7 @@
 #include "util/options.h"
 #include "config/config.h"
 #include "router/maps.h"
+#include "util/words.h"
 
 #define WAIT_AGENT_S 30
 #define VISIBLE_TIMEOUT_NS (60 * 1000000000ull)
@@ -311,7 +312,7 @@ static int keys_load(struct ba_ctx *c)
 			hex[0] = 0;
 		fclose(f);
 		hex[strcspn(hex, "\n")] = 0;
-		if (qs_config_parse_hex(hex, c->keys[id], QS_REPORT_KEY_LEN, &n) ||
+		if (qs_parse_hex(hex, c->keys[id], QS_REPORT_KEY_LEN, &n) ||
 		    n != QS_REPORT_KEY_LEN)
 			return -EINVAL;
 	}
@@ -717,7 +718,7 @@ int main(int argc, char **argv)
 
 	if (status)
 		return status < 0 ? 0 : status;
-	if (qs_addr_parse(o.vip, &c.vip.addr, &c.vip.family)) {
+	if (qs_parse_addr(o.vip, &c.vip.addr, &c.vip.family)) {
 		fprintf(stderr, "qs-bench-agent: bad VIP address %s\n", o.vip);
 		return 2;
 	}

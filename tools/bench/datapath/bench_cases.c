@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "bench.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "probe.skel.h"
 #include "abi/quicver.h"
 
@@ -149,7 +150,7 @@ static int reset_new_flows(struct bench *b, const struct bench_case *c, uint32_t
 	int err;
 
 	memset(&k, 0, sizeof(k));
-	err = qs_addr_parse(c->family == 6 ? CLIENT6_B : CLIENT4_B, &k.addr, &k.family);
+	err = qs_parse_addr(c->family == 6 ? CLIENT6_B : CLIENT4_B, &k.addr, &k.family);
 	if (err)
 		return err;
 	k.vip_id = vip_id_of(c->family);

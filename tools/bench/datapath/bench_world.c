@@ -16,6 +16,7 @@
 #include "bench.h"
 #include "util/log.h"
 #include "router/maps.h"
+#include "util/words.h"
 
 #define FILL_CHUNK 65536u
 
@@ -75,7 +76,7 @@ static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t back
 	int err;
 
 	memset(&k, 0, sizeof(k));
-	err = qs_addr_parse(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
+	err = qs_parse_addr(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
 	if (err)
 		return err;
 	k.vip_id = vip_id;
