@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include "abi/abi.h"
+#include "abi/quiclb.h"
 #include "abi/quicver.h"
 #include "parse.h"
 
@@ -90,33 +91,16 @@ static __always_inline int parse_quic(struct quic *q, const struct pkt *p, void 
 
 /*
  * The DCID is read as three fixed words, whatever its length, and the bytes
- * past it are masked off: no helper call and no byte loop.
+ * past it are masked off: no helper call and no byte loop. qs_first_bytes
+ * (abi/quiclb.h) masks 8-byte words; this, a 4-byte word (n 0..4).
  */
-/* The first n (0..8) bytes of w as it lies in memory, the rest zero. */
-static __always_inline __u64 first_bytes(__u64 w, __u32 n)
-{
-	if (n >= 8)
-		return w;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return w & ((1ull << (n * 8)) - 1);
-#else
-	return n ? w & ~((1ull << ((8 - n) * 8)) - 1) : 0;
-#endif
-}
-
-/* The same for a 4-byte word (n 0..4). */
 static __always_inline __u32 first_bytes32(__u32 w, __u32 n)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return first_bytes(w, n);
+	return qs_first_bytes(w, n);
 #else
-	return first_bytes((__u64)w << 32, n) >> 32;
+	return qs_first_bytes((__u64)w << 32, n) >> 32;
 #endif
-}
-
-static __always_inline __u32 clamp_sub(__u32 len, __u32 start)
-{
-	return len > start ? len - start : 0;
 }
 
 /* Copies the DCID (q->dcid_len <= 20 bytes) into the key, zero-padded. */
@@ -130,10 +114,10 @@ static __always_inline int quic_load_dcid(const struct quic *q, struct qs_cid_ke
 	if ((void *)(b + QUIC_MIN_FROM_DCID) > data_end || len > QS_CID_MAX_LEN)
 		return -1;
 	key->cid_len = len;
-	dst[0] = first_bytes(*(__u64 *)b, len);
-	dst[1] = first_bytes(*(__u64 *)(b + 8), clamp_sub(len, 8));
+	dst[0] = qs_first_bytes(*(__u64 *)b, len);
+	dst[1] = qs_first_bytes(*(__u64 *)(b + 8), qs_clamp_sub(len, 8));
 	/* the last 4 bytes share a word with vip_id: write them alone */
-	*(__u32 *)(key->cid + 16) = first_bytes32(*(__u32 *)(b + 16), clamp_sub(len, 16));
+	*(__u32 *)(key->cid + 16) = first_bytes32(*(__u32 *)(b + 16), qs_clamp_sub(len, 16));
 	return 0;
 }
 

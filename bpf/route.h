@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include "abi/abi.h"
 #include "abi/flowhash.h"
+#include "abi/quiclb.h"
 #include "abi/quicver.h"
 #include "maps.h"
 #include "parse.h"
@@ -34,7 +35,7 @@ struct route {
 
 static __always_inline __u32 maglev_pick(__u32 vip_id, __u32 hash)
 {
-	__u32 idx = vip_id * QS_MAGLEV_SIZE + hash % QS_MAGLEV_SIZE;
+	__u32 idx = qs_maglev_index(vip_id, qs_maglev_slot(hash));
 	__u32 *backend_id;
 
 	if (vip_id >= QS_MAX_VIPS)
@@ -46,24 +47,14 @@ static __always_inline __u32 maglev_pick(__u32 vip_id, __u32 hash)
 static __always_inline const struct qs_quiclb_config *quiclb_config(const struct qs_vip *vip,
 								    __u8 dcid0)
 {
-	__u32 config_id = dcid0 >> 5;
 	__u32 idx;
 
-	if (!(vip->quiclb_mask & (1u << config_id)) || config_id >= QS_QUICLB_CONFIGS)
+	if (qs_quiclb_select(vip->vip_id, vip->quiclb_mask, dcid0, &idx))
 		return NULL;
-	idx = vip->vip_id * QS_QUICLB_CONFIGS + config_id;
 	return bpf_map_lookup_elem(&qs_quiclb, &idx);
 }
 
-static __always_inline __u32 quiclb_cid_len(const struct qs_quiclb_config *cfg)
-{
-	return 1 + cfg->server_id_len + cfg->nonce_len;
-}
-
-/*
- * Short headers do not carry the DCID length: a QUIC-LB configuration
- * selected by the first byte gives it, otherwise the VIP's configured length.
- */
+/* The short-header DCID length (abi/quiclb.h), once the first byte is read. */
 static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, struct quic *q,
 					  void *data, void *data_end)
 {
@@ -71,40 +62,17 @@ static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, 
 	__u8 *dcid0 = data + (q->dcid_off & 0xffff);
 	__u32 avail = p->payload_len - 1;
 
-	q->dcid_len = r->vip->cid_len;
 	if (r->vip->quiclb_mask && avail > 0) {
 		if ((void *)(dcid0 + 1) > data_end)
 			return -1;
 		cfg = quiclb_config(r->vip, *dcid0);
-		/* a configuration describing IDs over 20 bytes is ignored */
-		if (cfg && (cfg->mode == QS_QUICLB_NONE || quiclb_cid_len(cfg) > QS_CID_MAX_LEN))
+		if (cfg && !qs_quiclb_config_usable(cfg))
 			cfg = NULL;
-		if (cfg)
-			q->dcid_len = quiclb_cid_len(cfg);
 	}
+	q->dcid_len = qs_short_dcid_len(r->vip->cid_len, cfg);
 	r->lb = cfg;
 	r->lb_known = 1;
 	return q->dcid_len > avail ? -1 : 0;
-}
-
-/*
- * The server ID of a plaintext QUIC-LB ID: bytes 1..sid_len of the DCID,
- * shifted out of the key's words and masked.
- */
-static __always_inline void quiclb_sid(const struct qs_cid_key *cid, __u32 sid_len,
-				       struct qs_server_id_key *sk)
-{
-	const __u64 *w = (const __u64 *)cid->cid;
-	__u64 w2 = *(const __u32 *)(cid->cid + 16);
-	__u64 *sid = (__u64 *)sk->sid;
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	sid[0] = first_bytes((w[0] >> 8) | (w[1] << 56), sid_len);
-	sid[1] = first_bytes((w[1] >> 8) | (w2 << 56), clamp_sub(sid_len, 8));
-#else
-	sid[0] = first_bytes((w[0] << 8) | (w[1] >> 56), sid_len);
-	sid[1] = first_bytes((w[1] << 8) | (w2 >> 24), clamp_sub(sid_len, 8));
-#endif
 }
 
 /* Rung a. Only plaintext server IDs are decoded so far. */
@@ -118,16 +86,12 @@ static __always_inline int route_quiclb(struct route *r)
 	if (!r->vip->quiclb_mask || r->cid.cid_len == 0)
 		return 0;
 	cfg = r->lb_known ? r->lb : quiclb_config(r->vip, r->cid.cid[0]);
-	if (!cfg || cfg->mode != QS_QUICLB_PLAINTEXT || r->cid.cid_len != quiclb_cid_len(cfg))
+	if (!cfg)
 		return 0;
-	sid_len = cfg->server_id_len;
-	if (sid_len < 1 || sid_len > QS_QUICLB_SID_MAX)
+	sid_len = qs_quiclb_plaintext_sid_len(cfg, r->cid.cid_len);
+	if (!sid_len)
 		return 0;
-	quiclb_sid(&r->cid, sid_len, &sk);
-	sk.vip_id = r->vip->vip_id;
-	sk.config_id = r->cid.cid[0] >> 5;
-	sk.sid_len = sid_len;
-	sk.pad[0] = sk.pad[1] = 0;
+	qs_quiclb_server_id_key(&r->cid, sid_len, &sk);
 	backend_id = bpf_map_lookup_elem(&qs_server_ids, &sk);
 	if (!backend_id)
 		return 0;

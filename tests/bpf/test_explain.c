@@ -135,3 +135,56 @@ Test(explain, agrees_with_the_program)
 	s.dst = "198.18.0.222";
 	agree("not a VIP", s);
 }
+
+/*
+ * QUIC-LB on VIP4: config 1 (8-byte IDs, a 2-byte server ID in the first
+ * word), config 2 (18-byte IDs, an 11-byte server ID across two words),
+ * config 5 (34-byte IDs: ignored), config 6 (encrypted: length only).
+ */
+static void quiclb_setup(void)
+{
+	static const struct qs_quiclb_config cfg[QS_QUICLB_CONFIGS] = {
+		[1] = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 2, .nonce_len = 5 },
+		[2] = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 11, .nonce_len = 6 },
+		[5] = { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 15, .nonce_len = 18 },
+		[6] = { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 4, .nonce_len = 12 },
+	};
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN,
+			     .quiclb_mask = (1 << 1) | (1 << 2) | (1 << 5) | (1 << 6) };
+	struct qs_server_id_key k1 = {
+		.vip_id = VIP4_ID, .config_id = 1, .sid_len = 2, .sid = { 0x5a, 0x5b }
+	};
+	struct qs_server_id_key k2 = { .vip_id = VIP4_ID,
+				       .config_id = 2,
+				       .sid_len = 11,
+				       .sid = { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+						0x19, 0x1a, 0x1b } };
+
+	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT, &v4), 0);
+	for (__u32 id = 0; id < QS_QUICLB_CONFIGS; id++)
+		cr_assert_eq(qs_quiclb_put(fx.quiclb, VIP4_ID, id, &cfg[id]), 0);
+	cr_assert_eq(qs_server_id_put(fx.server_ids, &k1, BE_B), 0);
+	cr_assert_eq(qs_server_id_put(fx.server_ids, &k2, BE_A), 0);
+}
+
+/* Each rule of the QUIC-LB rung, which the CLI predicts on its own. */
+Test(explain, agrees_on_quic_lb)
+{
+	quiclb_setup();
+	agree("QUIC-LB, short", world_short(4, CLIENT4, 47000, "3f5a5b0102030405"));
+	agree("QUIC-LB, Handshake", world_handshake(4, CLIENT4, 47001, "3f5a5b0102030405"));
+	agree("QUIC-LB, server ID across words",
+	      world_short(4, CLIENT4, 47002, "411112131415161718191a1b010203040506"));
+	agree("QUIC-LB, unknown server ID", world_short(4, CLIENT4, 47003, "3f5a5c0102030405"));
+	agree("QUIC-LB, unknown wide server ID from a known client",
+	      world_short(4, CLIENT4_B, CLIENT_PORT, "411112131415161718191a1c010203040506"));
+	agree("QUIC-LB, config over 20 bytes ignored",
+	      world_short(4, CLIENT4_B, CLIENT_PORT, "a1b2c3d4e5f60718"));
+	agree("QUIC-LB, encrypted config: length only",
+	      world_short(4, CLIENT4_B, CLIENT_PORT, "c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1"));
+	agree("QUIC-LB, config not set", world_short(4, CLIENT4, 47004, "6162636465666768"));
+	agree("QUIC-LB, unroutable", world_short(4, CLIENT4, 47005, CID_NEW));
+	agree("QUIC-LB, ID table after the rung", world_short(4, CLIENT4, 47006, CID_A));
+}

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "router/explain.h"
 #include "router/maps.h"
+#include "abi/quiclb.h"
 #include "abi/quicver.h"
 #include "router/reasons.h"
 #include "util/words.h"
@@ -149,7 +150,7 @@ struct maglev_counts {
 static int maglev_count(void *ctx, const void *key, const void *value)
 {
 	struct maglev_counts *mc = ctx;
-	__u32 v = *(const __u32 *)key / QS_MAGLEV_SIZE, be = *(const __u32 *)value;
+	__u32 v = qs_maglev_row(*(const __u32 *)key), be = *(const __u32 *)value;
 
 	if (mc->only != QS_MAX_VIPS && v > mc->only)
 		return 1; /* past the row wanted */
@@ -174,7 +175,7 @@ int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int ar
 	memset(&mc, 0, sizeof(mc));
 	mc.only = only;
 	if (fd >= 0) {
-		__u32 before_row = only * QS_MAGLEV_SIZE - 1;
+		__u32 before_row = qs_maglev_index(only, 0) - 1;
 
 		/* one VIP: from its row's first slot on (the key before it) */
 		err = qs_map_scan_after(fd, sizeof(__u32), sizeof(__u32),

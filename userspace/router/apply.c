@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "maglev.h"
 #include "maps.h"
+#include "abi/quiclb.h"
 
 /* The entries a configuration asks of qs_vips and qs_server_ids. */
 struct vip_set {
@@ -35,7 +36,7 @@ static __u8 quiclb_mask(const struct qs_config *cfg, const char *vip)
 
 	for (size_t i = 0; i < cfg->n_quiclbs; i++)
 		if (!strcmp(cfg->quiclbs[i].vip, vip))
-			mask |= 1u << cfg->quiclbs[i].config_id;
+			mask |= qs_quiclb_mask_bit(cfg->quiclbs[i].config_id);
 	return mask;
 }
 
@@ -245,7 +246,7 @@ static int row_slot(void *ctx, const void *key, const void *value)
 /* A row as the map holds it (an agent restart), read in batches. */
 static int maglev_row_load(int fd, __u32 vip_id, __u32 *row)
 {
-	struct row_load l = { row, vip_id * QS_MAGLEV_SIZE };
+	struct row_load l = { row, qs_maglev_index(vip_id, 0) };
 	__u32 before = l.first - 1;
 	int err = qs_map_scan_after(fd, sizeof(__u32), sizeof(__u32), l.first ? &before : NULL,
 				    row_slot, &l);

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include "explain.h"
 #include "abi/flowhash.h"
+#include "abi/quiclb.h"
 #include "abi/quicver.h"
 
 struct ctx {
@@ -33,7 +34,7 @@ static int decide(struct ctx *c, __u32 reason, __u32 backend, const char *fmt, .
 
 static __u32 maglev(struct ctx *c)
 {
-	__u32 key = c->vip.vip_id * QS_MAGLEV_SIZE + c->hash % QS_MAGLEV_SIZE, backend;
+	__u32 key = qs_maglev_index(c->vip.vip_id, qs_maglev_slot(c->hash)), backend;
 
 	if (c->vip.vip_id >= QS_MAX_VIPS || bpf_map_lookup_elem(c->m->maglev, &key, &backend))
 		return QS_NO_BACKEND;
@@ -46,9 +47,9 @@ static void by_maglev(struct ctx *c, __u32 reason, const char *rung)
 
 	if (be == QS_NO_BACKEND)
 		decide(c, QS_R_DROP_NO_BACKEND, QS_NO_BACKEND, "%s: Maglev slot %u is empty", rung,
-		       c->hash % QS_MAGLEV_SIZE);
+		       qs_maglev_slot(c->hash));
 	else
-		decide(c, reason, be, "%s: Maglev slot %u", rung, c->hash % QS_MAGLEV_SIZE);
+		decide(c, reason, be, "%s: Maglev slot %u", rung, qs_maglev_slot(c->hash));
 }
 
 /* The address entry, if any; *ambiguous says whether it is marked. */
@@ -60,50 +61,40 @@ static int flow_get(struct ctx *c, struct qs_flow *f)
 static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
 					     struct qs_quiclb_config *cfg)
 {
-	__u32 id = dcid0 >> 5, idx = c->vip.vip_id * QS_QUICLB_CONFIGS + id;
+	__u32 idx;
 
-	if (id >= QS_QUICLB_CONFIGS || !(c->vip.quiclb_mask & (1u << id)) ||
-	    bpf_map_lookup_elem(c->m->quiclb, &idx, cfg) || cfg->mode == QS_QUICLB_NONE ||
-	    1 + cfg->server_id_len + cfg->nonce_len > QS_CID_MAX_LEN)
+	if (qs_quiclb_select(c->vip.vip_id, c->vip.quiclb_mask, dcid0, &idx) ||
+	    bpf_map_lookup_elem(c->m->quiclb, &idx, cfg) || !qs_quiclb_config_usable(cfg))
 		return NULL;
 	return cfg;
 }
 
 /* Rung a; 1 when it decided. */
-static int rung_quiclb(struct ctx *c, const __u8 *cid, __u32 len)
+static int rung_quiclb(struct ctx *c, const struct qs_cid_key *k)
 {
 	struct qs_server_id_key sk;
 	struct qs_quiclb_config cfg;
-	__u32 backend;
+	__u32 backend, sid_len;
 
-	if (!len || !quiclb(c, cid[0], &cfg) || cfg.mode != QS_QUICLB_PLAINTEXT ||
-	    len != 1u + cfg.server_id_len + cfg.nonce_len)
+	if (!quiclb(c, k->cid[0], &cfg))
 		return 0;
-	memset(&sk, 0, sizeof(sk));
-	memcpy(sk.sid, cid + 1, cfg.server_id_len);
-	sk.vip_id = c->vip.vip_id;
-	sk.config_id = cid[0] >> 5;
-	sk.sid_len = cfg.server_id_len;
+	sid_len = qs_quiclb_plaintext_sid_len(&cfg, k->cid_len);
+	if (!sid_len)
+		return 0;
+	qs_quiclb_server_id_key(k, sid_len, &sk);
 	if (bpf_map_lookup_elem(c->m->server_ids, &sk, &backend))
 		return 0;
 	decide(c, QS_R_ROUTE_QUICLB, backend, "QUIC-LB config %u, server ID of %u bytes",
-	       cid[0] >> 5, cfg.server_id_len);
+	       sk.config_id, sid_len);
 	return 1;
 }
 
 /* Rung b; 1 when it decided. */
-static int rung_cid(struct ctx *c, const __u8 *cid, __u32 len)
+static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
 {
 	struct qs_cid_entry e;
-	struct qs_cid_key k;
 
-	if (!len || len > QS_CID_MAX_LEN)
-		return 0;
-	memset(&k, 0, sizeof(k));
-	memcpy(k.cid, cid, len);
-	k.cid_len = len;
-	k.vip_id = c->vip.vip_id;
-	if (bpf_map_lookup_elem(c->m->cids, &k, &e))
+	if (bpf_map_lookup_elem(c->m->cids, k, &e))
 		return 0;
 	decide(c, e.kind == QS_CID_LEARNED ? QS_R_ROUTE_CID_LEARNED : QS_R_ROUTE_CID, e.backend_id,
 	       "ID table: %s entry", e.kind == QS_CID_LEARNED ? "learned" : "authoritative");
@@ -160,7 +151,7 @@ static int ladder(struct ctx *c)
 			      "Initial under 1200 bytes");
 	if (!p->is_long) {
 		const struct qs_quiclb_config *q = len ? quiclb(c, p->dcid[0], &cfg) : NULL;
-		__u32 want = q ? 1u + q->server_id_len + q->nonce_len : c->vip.cid_len;
+		__u32 want = qs_short_dcid_len(c->vip.cid_len, q);
 
 		if (want > len)
 			return decide(c, QS_R_DROP_TRUNCATED, QS_NO_BACKEND,
@@ -168,8 +159,17 @@ static int ladder(struct ctx *c)
 		len = want;
 	}
 	c->out->cid_len = len;
-	if (rung_quiclb(c, p->dcid, len) || rung_cid(c, p->dcid, len))
-		return 0;
+	/* rungs a and b look up IDs of 1 to 20 bytes */
+	if (len && len <= QS_CID_MAX_LEN) {
+		struct qs_cid_key k;
+
+		memset(&k, 0, sizeof(k));
+		memcpy(k.cid, p->dcid, len);
+		k.cid_len = len;
+		k.vip_id = c->vip.vip_id;
+		if (rung_quiclb(c, &k) || rung_cid(c, &k))
+			return 0;
+	}
 	rungs_address(c, p->is_long && qs_long_type_starts_connection(t), len);
 	return 0;
 }

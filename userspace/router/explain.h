@@ -3,9 +3,9 @@
  * What the router would do with a packet, worked out from the live maps
  * without sending anything: the rung of the decision ladder and the
  * backend (the CLI's `route`). It follows bpf/route.h step by step with the
- * same shared helpers (flowhash.h, quicver.h) and reads the same maps, but
- * changes nothing: no learning, no address entries, no ambiguity marks.
- * tests/bpf/test_explain.c holds it to the program's own verdicts.
+ * same shared helpers (flowhash.h, quicver.h, quiclb.h) and reads the same
+ * maps, but changes nothing: no learning, no address entries, no ambiguity
+ * marks. tests/bpf/test_explain.c holds it to the program's own verdicts.
  */
 #ifndef QS_EXPLAIN_H
 #define QS_EXPLAIN_H

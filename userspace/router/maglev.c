@@ -47,6 +47,7 @@
 #include <bpf/bpf.h>
 #include "maglev.h"
 #include "abi/abi.h"
+#include "abi/quiclb.h"
 
 /*
  * log2(m) for m in [1, 2] is interpolated linearly between 2^10 + 1 exact
@@ -277,7 +278,7 @@ int qs_maglev_write(int map_fd, __u32 vip_id, const __u32 *old, const __u32 *new
 	count = qs_maglev_diff(old, new, size, keys);
 	for (size_t i = 0; i < count; i++) {
 		values[i] = new[keys[i]];
-		keys[i] += vip_id * QS_MAGLEV_SIZE;
+		keys[i] = qs_maglev_index(vip_id, keys[i]);
 	}
 
 	err = 0;

@@ -10,6 +10,7 @@
 #include "decap.skel.h"
 #include "util/log.h"
 #include "maps.h"
+#include "abi/quiclb.h"
 #include "quicsteer.skel.h"
 
 int qs_pin_path(const char *pin_dir, const char *name, char *buf, size_t size)
@@ -210,7 +211,7 @@ int qs_flow_put(int fd, const struct qs_flow_key *key, const struct qs_flow *f)
 
 int qs_quiclb_put(int fd, __u32 vip_id, __u32 config_id, const struct qs_quiclb_config *c)
 {
-	__u32 idx = vip_id * QS_QUICLB_CONFIGS + config_id;
+	__u32 idx = qs_quiclb_index(vip_id, config_id);
 
 	if (vip_id >= QS_MAX_VIPS || config_id >= QS_QUICLB_CONFIGS)
 		return -ERANGE;
