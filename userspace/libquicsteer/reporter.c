@@ -31,11 +31,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/random.h>
 #include <sys/un.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include "quicsteer/backend.h"
+#include "random.h"
 
 #define MAX_DESTS 16
 /* The record count is the one header field the encoder leaves to finish. */
@@ -99,21 +99,6 @@ struct qs_reporter {
 	struct dest dests[MAX_DESTS];
 	__u8 buf[QS_REPORT_MAX_DGRAM];
 };
-
-static int random_fill(void *buf, size_t len)
-{
-	__u8 *p = buf;
-
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		p += n > 0 ? n : 0;
-		len -= n > 0 ? n : 0;
-	}
-	return 0;
-}
 
 static int mac_key_init(struct mac_key *m, const __u8 key[QS_REPORT_KEY_LEN])
 {
@@ -715,7 +700,7 @@ static int reporter_setup(struct qs_reporter *r, const __u8 *key, const char *co
 			return err;
 	}
 	do {
-		err = random_fill(&r->incarnation, sizeof(r->incarnation));
+		err = qs_random_fill(&r->incarnation, sizeof(r->incarnation));
 	} while (!err && !r->incarnation); /* 0 is not an incarnation */
 	if (!err)
 		err = mac_key_init(&r->mac, key);
@@ -763,35 +748,4 @@ void qs_reporter_close(struct qs_reporter *r)
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_destroy(&r->lock);
 	reporter_free(r);
-}
-
-int qs_cid_random(void *buf, size_t len)
-{
-	int err;
-
-	if (!buf || !len || len > QS_CID_MAX_LEN)
-		return -EINVAL;
-	err = random_fill(buf, len);
-	return err ? err : (int)len;
-}
-
-int qs_cid_quiclb_plaintext(void *buf, unsigned int config_id, const void *server_id,
-			    size_t sid_len, size_t nonce_len)
-{
-	size_t len = 1 + sid_len + nonce_len;
-	__u8 *p = buf;
-	int err;
-
-	/* Config 7 (0b111) is QUIC-LB's "unroutable", not a configuration. */
-	if (!buf || !server_id || config_id >= QS_QUICLB_CONFIGS || sid_len < 1 ||
-	    sid_len > QS_QUICLB_SID_MAX || nonce_len < QS_QUICLB_NONCE_MIN ||
-	    nonce_len > QS_QUICLB_NONCE_MAX || len > QS_CID_MAX_LEN)
-		return -EINVAL;
-	err = random_fill(p, len);
-	if (err)
-		return err;
-	/* Bytes 1..sid_len are what route_quiclb (bpf/route.h) looks up. */
-	p[0] = config_id << 5 | (p[0] & 0x1f);
-	memcpy(p + 1, server_id, sid_len);
-	return len;
 }
