@@ -66,22 +66,10 @@ int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
 }
 
 /*
- * Only this thread turns an entry authoritative, so an entry read as
- * learned is still learned when it is deleted; the data path only
- * refreshes or adds learned entries.
+ * Only this thread turns an entry authoritative, so an entry it read as
+ * learned is still learned when it deletes it; the data path only refreshes
+ * or adds learned entries.
  */
-int agent_cids_del_learned(struct agent_cids *c, const struct qs_cid_key *key)
-{
-	struct qs_cid_entry e;
-	int err = agent_cids_lookup(c, key, &e);
-
-	if (err)
-		return err;
-	if (e.kind != QS_CID_LEARNED)
-		return -ENOENT;
-	return qs_cid_del(c->fd, key);
-}
-
 int agent_cids_del_read(struct agent_cids *c, const struct qs_cid_key *key)
 {
 	return qs_cid_del(c->fd, key);
@@ -96,7 +84,7 @@ static int expire_learned(void *ctx, const struct qs_cid_key *key)
 		return err;
 	if (e.kind != QS_CID_LEARNED)
 		return QS_EXPIRY_CONFIRMED;
-	err = qs_cid_del(((struct agent_cids *)ctx)->fd, key);
+	err = agent_cids_del_read(ctx, key);
 	return err ?: QS_EXPIRY_EXPIRED;
 }
 

@@ -30,9 +30,7 @@ struct qs_expiry_table agent_cids_expiry_table(struct agent_cids *c);
 /* -ENOENT when the table has no entry for key. */
 int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
 		      struct qs_cid_entry *e);
-/* Deletes key if its entry is still a learned one; -ENOENT if not (or gone). */
-int agent_cids_del_learned(struct agent_cids *c, const struct qs_cid_key *key);
-/* Deletes an entry the intake thread has just read as learned (a flush's walk). */
+/* Deletes an entry the intake thread has just read as learned (cid del, a flush). */
 int agent_cids_del_read(struct agent_cids *c, const struct qs_cid_key *key);
 
 /*
