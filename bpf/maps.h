@@ -50,6 +50,34 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_cids SEC(".maps");
 
+/*
+ * Learned IDs, apart from reported ones: an LRU (preallocated), so that
+ * IDs a client makes up can only evict other learned IDs, never fill the
+ * table the agent writes reported IDs to.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, QS_LEARNED_TABLE_SIZE);
+	__type(key, struct qs_cid_key);
+	__type(value, struct qs_cid_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_learned SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct qs_settings);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_settings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct qs_event_budget);
+} qs_ev_budget SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, QS_FLOW_TABLE_SIZE);

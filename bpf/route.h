@@ -19,6 +19,14 @@
 #include "quic.h"
 #include "stats.h"
 
+static __always_inline __u64 learned_ttl_ns(void)
+{
+	__u32 zero = 0;
+	struct qs_settings *s = bpf_map_lookup_elem(&qs_settings, &zero);
+
+	return s && s->learned_ttl_ns ? s->learned_ttl_ns : QS_DEFAULT_LEARNED_TTL_NS;
+}
+
 /* Address entries are refreshed by ID-table hits at most this often. */
 #define FLOW_REFRESH_NS 1000000000ull
 
@@ -29,6 +37,7 @@ struct route {
 	const struct qs_quiclb_config *lb; /* selected by the DCID's first byte */
 	int lb_known; /* lb is valid (NULL: no configuration applies) */
 	__u32 hash; /* qs_flow_hash of the client address and port */
+	int learned_stale; /* qs_learned holds the DCID, past its TTL */
 	__u32 backend_id;
 	__u32 reason;
 };
@@ -152,14 +161,32 @@ static __always_inline struct qs_cid_entry *route_cid(struct route *r)
 	if (r->cid.cid_len == 0)
 		return NULL;
 	e = bpf_map_lookup_elem(&qs_cids, &r->cid);
+	if (e) {
+		r->backend_id = e->backend_id;
+		r->reason = QS_R_ROUTE_CID;
+		return e;
+	}
+	e = bpf_map_lookup_elem(&qs_learned, &r->cid);
 	if (!e)
 		return NULL;
+	/* Expired by age here, so no learned ID outlives its TTL even when the
+	 * agent is behind or never heard of it (a lost ring-buffer record). */
+	if (qs_now_ns() - e->created_ns > learned_ttl_ns()) {
+		r->learned_stale = 1;
+		return NULL;
+	}
 	r->backend_id = e->backend_id;
-	r->reason = e->kind == QS_CID_LEARNED ? QS_R_ROUTE_CID_LEARNED : QS_R_ROUTE_CID;
+	r->reason = QS_R_ROUTE_CID_LEARNED;
 	return e;
 }
 
-static __always_inline void cid_learn(struct route *r)
+/*
+ * An unknown DCID from an address entry: learned for the entry's backend,
+ * into qs_learned, at most QS_FLOW_LEARN_MAX per entry. A stale learned
+ * entry of the same ID is replaced; a live one is never overwritten (an
+ * address does not get to move another's ID).
+ */
+static __always_inline void cid_learn(struct route *r, struct qs_flow *f)
 {
 	__u64 now = qs_now_ns();
 	struct qs_cid_entry e = {
@@ -174,8 +201,14 @@ static __always_inline void cid_learn(struct route *r)
 		r->reason = QS_R_ROUTE_FLOW_NOLEARN;
 		return;
 	}
-	/* NOEXIST: never overwrite an authoritative entry written meanwhile. */
-	if (bpf_map_update_elem(&qs_cids, &r->cid, &e, BPF_NOEXIST) == 0) {
+	if (f->learned >= QS_FLOW_LEARN_MAX) {
+		aux_count(QS_AUX_LEARN_CAPPED);
+		r->reason = QS_R_ROUTE_FLOW_NOLEARN;
+		return;
+	}
+	if (bpf_map_update_elem(&qs_learned, &r->cid, &e,
+				r->learned_stale ? BPF_ANY : BPF_NOEXIST) == 0) {
+		f->learned++;
 		r->reason = QS_R_ROUTE_FLOW_LEARN;
 		event_emit(QS_EV_LEARNED_CID, r->vip->vip_id, r->backend_id, &r->flow, &r->cid);
 		return;
@@ -230,7 +263,7 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 		if (starts)
 			r->reason = QS_R_ROUTE_FLOW;
 		else
-			cid_learn(r);
+			cid_learn(r, f);
 		return;
 	}
 	if (starts)
@@ -270,6 +303,7 @@ static __always_inline void route_init(struct route *r, const struct pkt *p,
 	r->lb_known = 0;
 	r->hash = qs_flow_hash(p->saddr.addr, p->sport);
 	r->backend_id = QS_NO_BACKEND;
+	r->learned_stale = 0;
 }
 
 /* The ladder for a parsed QUIC header whose DCID is in r->cid. */

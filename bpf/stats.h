@@ -39,8 +39,25 @@ static __always_inline void aux_count(__u32 index)
 static __always_inline void event_emit(__u32 type, __u32 vip_id, __u32 backend_id,
 				       const struct qs_flow_key *flow, const struct qs_cid_key *cid)
 {
-	struct qs_event *ev = bpf_ringbuf_reserve(&qs_events, sizeof(*ev), 0);
+	struct qs_event_budget *b;
+	struct qs_event *ev;
+	__u32 zero = 0;
+	__u64 second;
 
+	b = bpf_map_lookup_elem(&qs_ev_budget, &zero);
+	if (!b)
+		return;
+	second = qs_now_ns() >> 30;
+	if (b->second != second) {
+		b->second = second;
+		b->emitted = 0;
+	}
+	if (b->emitted >= QS_EVENTS_PER_CPU_SEC) {
+		aux_count(QS_AUX_EVENTS_SAMPLED_OUT);
+		return;
+	}
+	b->emitted++;
+	ev = bpf_ringbuf_reserve(&qs_events, sizeof(*ev), 0);
 	if (!ev) {
 		aux_count(QS_AUX_EVENTS_LOST);
 		return;

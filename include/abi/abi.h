@@ -23,6 +23,8 @@
 #define QS_MAX_NEXTHOPS QS_MAX_BACKENDS /* the agent gives each backend its own */
 #define QS_MAGLEV_SIZE 65537 /* prime */
 #define QS_CID_TABLE_SIZE (1 << 21)
+/* Learned IDs: an LRU of their own, so a flood evicts only learned IDs. */
+#define QS_LEARNED_TABLE_SIZE (1 << 18)
 #define QS_FLOW_TABLE_SIZE (1 << 20)
 #define QS_SERVER_ID_TABLE_SIZE 65536
 #define QS_EVENTS_RING_BYTES (1 << 20)
@@ -42,6 +44,9 @@
 #define QS_MAP_NEXTHOPS "qs_nexthops"
 #define QS_MAP_MAGLEV "qs_maglev"
 #define QS_MAP_CIDS "qs_cids"
+#define QS_MAP_LEARNED "qs_learned"
+#define QS_MAP_SETTINGS "qs_settings"
+#define QS_MAP_EVENT_BUDGET "qs_ev_budget"
 #define QS_MAP_FLOWS "qs_flows"
 #define QS_MAP_QUICLB "qs_quiclb"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
@@ -142,8 +147,10 @@ enum qs_reason {
 /* Counters of things that are not verdicts (qs_aux_stats, per-CPU __u64). */
 enum qs_aux_counter {
 	QS_AUX_EVENTS_LOST = 0, /* ring buffer full */
-	QS_AUX_LEARN_FAILED, /* ID table full: unknown DCID routed but not learned */
+	QS_AUX_LEARN_FAILED, /* unknown DCID routed, not learned: learned meanwhile */
 	QS_AUX_FLOW_MARKED_AMBIGUOUS,
+	QS_AUX_LEARN_CAPPED, /* the address entry learned QS_FLOW_LEARN_MAX IDs already */
+	QS_AUX_EVENTS_SAMPLED_OUT, /* over the per-CPU event budget: not emitted */
 	QS_AUX__COUNT,
 };
 
@@ -263,9 +270,44 @@ _Static_assert(sizeof(struct qs_flow_key) == 24, "qs_flow_key size");
 struct qs_flow {
 	__u64 last_seen_ns; /* CLOCK_MONOTONIC (coarse) */
 	__u32 backend_id;
-	__u32 flags; /* enum qs_flow_flags */
+	__u16 flags; /* enum qs_flow_flags */
+	/* IDs learned through this entry, at most QS_FLOW_LEARN_MAX */
+	__u16 learned;
 };
 _Static_assert(sizeof(struct qs_flow) == 16, "qs_flow size");
+
+/*
+ * A client socket that rotates through more connection IDs than this,
+ * unreported, without an Initial, is not a client: the IDs past it are
+ * routed by the address but not learned, so one address entry cannot
+ * fill the learned table (QUIC peers keep a handful of IDs active,
+ * RFC 9000 5.1.1, and a migration moves to a new address entry).
+ */
+#define QS_FLOW_LEARN_MAX 32
+
+/*
+ * qs_settings: one entry (key 0), written by the agent: what the data
+ * path needs of the configuration that is not per VIP.
+ */
+struct qs_settings {
+	__u64 learned_ttl_ns; /* a learned ID older than this is not used; 0: the default */
+};
+_Static_assert(sizeof(struct qs_settings) == 8, "qs_settings size");
+#define QS_DEFAULT_LEARNED_TTL_NS (30ull * 1000000000ull)
+
+/*
+ * qs_ev_budget: per CPU, the ring-buffer records emitted in the current
+ * second. Past QS_EVENTS_PER_CPU_SEC the rest are counted
+ * (QS_AUX_EVENTS_SAMPLED_OUT), not emitted: a flood of unknown IDs costs
+ * the ring and the agent a bounded rate, and nothing depends on a record
+ * arriving (learned IDs expire from their table by age).
+ */
+struct qs_event_budget {
+	__u64 second; /* coarse seconds (ns >> 30) of the count */
+	__u64 emitted;
+};
+_Static_assert(sizeof(struct qs_event_budget) == 16, "qs_event_budget size");
+#define QS_EVENTS_PER_CPU_SEC 4096
 
 /* qs_quiclb: array indexed by vip_id * QS_QUICLB_CONFIGS + config id. */
 struct qs_quiclb_config {

@@ -641,7 +641,7 @@ Test(captures, rebinding_learns_server_id)
 
 	/* the learned ID is the server's SCID, read from its Initial */
 	cr_assert_eq(qs_cid_key_make(&key, CAP_VIP_ID, r->ids[0], r->id_len[0]), 0);
-	cr_assert_eq(qs_cid_get(r->fx.cids, &key, &e), 0, "%s: %s not learned", r->cap->name,
+	cr_assert_eq(qs_cid_get(r->fx.learned, &key, &e), 0, "%s: %s not learned", r->cap->name,
 		     hex(r->ids[0], r->id_len[0]));
 	cr_assert_eq(e.kind, QS_CID_LEARNED, "%s: kind got %u want learned", r->cap->name, e.kind);
 	cr_assert_eq(e.backend_id, x, "%s: learned backend got %u want %u", r->cap->name,

@@ -625,7 +625,10 @@ static void c_learned(struct fx *fx, const struct dp_case *c, const struct pb_sp
 	struct qs_cid_key k;
 
 	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
-	cr_assert_eq(qs_cid_get(fx->cids, &k, &e), 0, "%s: no learned entry", c->name);
+	cr_assert_eq(qs_cid_get(fx->learned, &k, &e), 0, "%s: no learned entry", c->name);
+	cr_assert_neq(qs_cid_get(fx->cids, &k, &e), 0, "%s: learned into the reported table",
+		      c->name);
+	qs_cid_get(fx->learned, &k, &e);
 	cr_assert_eq(e.kind, QS_CID_LEARNED, "%s: kind got %u want learned", c->name, e.kind);
 	cr_assert_eq(e.backend_id, c->backend, "%s: learned backend got %u want %u", c->name,
 		     e.backend_id, c->backend);
@@ -644,6 +647,7 @@ static void c_not_learned(struct fx *fx, const struct dp_case *c, const struct p
 
 	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
 	cr_assert_neq(qs_cid_get(fx->cids, &k, &e), 0, "%s: entry learned", c->name);
+	cr_assert_neq(qs_cid_get(fx->learned, &k, &e), 0, "%s: entry learned", c->name);
 }
 
 static void c_unknown_event(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)

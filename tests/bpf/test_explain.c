@@ -80,8 +80,9 @@ static uint32_t sent_to(const uint8_t *out, int family)
 
 static void agree(const char *name, struct pb_spec s)
 {
-	struct qs_explain_maps m = { fx.vips, fx.backends, fx.nexthops, fx.maglev,
-				     fx.cids, fx.flows,	   fx.quiclb,	fx.server_ids };
+	struct qs_explain_maps m = { fx.vips,	   fx.backends, fx.nexthops, fx.maglev,
+				     fx.cids,	   fx.learned,	fx.settings, fx.flows,
+				     fx.quiclb,	   fx.server_ids };
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
 	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
 	struct qs_explain_packet p;

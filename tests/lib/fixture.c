@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
+#include "util/clock.h"
 #include "router/maps.h"
 #include "util/words.h"
 #include "quicsteer.skel.h"
@@ -26,7 +27,14 @@ static int ring_record(void *ctx, void *data, size_t size)
 
 int fx_open(struct fx *fx, uint32_t cid_entries)
 {
-	struct qs_load_opts opts = { .flow_entries = FX_FLOW_ENTRIES, .cid_entries = cid_entries };
+	return fx_open_sized(fx, cid_entries, 0);
+}
+
+int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
+{
+	struct qs_load_opts opts = { .flow_entries = FX_FLOW_ENTRIES,
+				     .cid_entries = cid_entries,
+				     .learned_entries = learned_entries };
 	struct quicsteer_bpf *s;
 	int err;
 
@@ -41,6 +49,8 @@ int fx_open(struct fx *fx, uint32_t cid_entries)
 	fx->nexthops = bpf_map__fd(s->maps.qs_nexthops);
 	fx->maglev = bpf_map__fd(s->maps.qs_maglev);
 	fx->cids = bpf_map__fd(s->maps.qs_cids);
+	fx->learned = bpf_map__fd(s->maps.qs_learned);
+	fx->settings = bpf_map__fd(s->maps.qs_settings);
 	fx->flows = bpf_map__fd(s->maps.qs_flows);
 	fx->quiclb = bpf_map__fd(s->maps.qs_quiclb);
 	fx->server_ids = bpf_map__fd(s->maps.qs_server_ids);
@@ -125,7 +135,12 @@ int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint3
 	struct qs_cid_key key;
 	int err = qs_cid_key_make(&key, vip_id, cid, len);
 
-	return err ? err : qs_cid_put(fx->cids, &key, &e);
+	if (err)
+		return err;
+	if (kind != QS_CID_LEARNED)
+		return qs_cid_put(fx->cids, &key, &e);
+	e.created_ns = qs_now_coarse_ns();
+	return qs_cid_put(fx->learned, &key, &e);
 }
 
 int fx_run(struct fx *fx, const void *in, size_t len, void *out, size_t *out_len)

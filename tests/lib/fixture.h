@@ -18,7 +18,8 @@ struct ring_buffer;
 struct fx {
 	struct quicsteer_bpf *skel;
 	int prog;
-	int vips, backends, nexthops, maglev, cids, flows, quiclb, server_ids, tx_ports;
+	int vips, backends, nexthops, maglev, cids, learned, flows, quiclb, server_ids, tx_ports;
+	int settings;
 	int stats, vip_stats, be_stats, aux_stats;
 	struct ring_buffer *ring;
 	struct qs_event events[FX_MAX_EVENTS];
@@ -33,6 +34,8 @@ extern const uint8_t fx_nexthop_mac[6];
 #define FX_SRC4_FLOW_BITS 8
 
 int fx_open(struct fx *fx, uint32_t cid_entries);
+/* The same with qs_learned of learned_entries (0: the object's size). */
+int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries);
 void fx_close(struct fx *fx);
 
 /* A VIP with vip_id, short-header CID length, policy and forwarding mode. */
@@ -42,6 +45,7 @@ int fx_backend(struct fx *fx, uint32_t id, const char *addr, uint8_t state);
 int fx_nexthop(struct fx *fx, uint32_t tx_ifindex);
 /* Fills row vip_id: slot s gets ids[s % n]. */
 int fx_maglev_round_robin(struct fx *fx, uint32_t vip_id, const uint32_t *ids, size_t n);
+/* QS_CID_LEARNED goes to qs_learned, created now; the other kinds to qs_cids. */
 int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint32_t backend,
 	   uint8_t kind);
 

@@ -73,7 +73,8 @@ static int filters_parse(int argc, char **argv, struct table_ctx *t)
 	return 0;
 }
 
-static int table_show(const struct cli_opts *o, int argc, char **argv, const char *map,
+/* The rows of maps (NULL-terminated, entries of the same layout), one listing. */
+static int table_show(const struct cli_opts *o, int argc, char **argv, const char *const *maps,
 		      size_t key_size, size_t value_size, qs_map_scan_fn row)
 {
 	struct table_ctx t = { .o = o, .now = qs_now_coarse_ns() };
@@ -81,25 +82,32 @@ static int table_show(const struct cli_opts *o, int argc, char **argv, const cha
 
 	if (err)
 		return err;
-	fd = cli_pin_fd(o, map);
-	if (fd < 0)
-		return fd;
 	t.rows = json_object_new_array();
-	err = qs_map_scan(fd, key_size, value_size, row, &t);
+	for (; !err && *maps; maps++) {
+		fd = cli_pin_fd(o, *maps);
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		err = qs_map_scan(fd, key_size, value_size, row, &t);
+		if (err)
+			cli_err("%s: cannot read: %s", *maps, strerror(-err));
+		close(fd);
+	}
 	if (!err && o->json)
 		puts(json_object_to_json_string_ext(t.rows, JSON_OUT));
-	if (err)
-		cli_err("%s: cannot read: %s", map, strerror(-err));
 	json_object_put(t.rows);
-	close(fd);
 	return err;
 }
 
-/* cid show [vip N] [backend N]: the ID table, authoritative and learned, with ages. */
+/* Reported and the operator's IDs, then the learned ones. */
+static const char *const cid_maps[] = { QS_MAP_CIDS, QS_MAP_LEARNED, NULL };
+
+/* cid show [vip N] [backend N]: the ID tables, reported, operator's and learned, with ages. */
 int cli_cid_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
-	return table_show(o, argc, argv, QS_MAP_CIDS, sizeof(struct qs_cid_key),
+	return table_show(o, argc, argv, cid_maps, sizeof(struct qs_cid_key),
 			  sizeof(struct qs_cid_entry), cid_row);
 }
 
@@ -138,8 +146,10 @@ static int flow_row(void *ctx, const void *key, const void *value)
 int cli_flow_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
-	return table_show(o, argc, argv, QS_MAP_FLOWS, sizeof(struct qs_flow_key),
-			  sizeof(struct qs_flow), flow_row);
+	static const char *const maps[] = { QS_MAP_FLOWS, NULL };
+
+	return table_show(o, argc, argv, maps, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
+			  flow_row);
 }
 
 /* cid lookup VIP-ID HEX: one ID's entry; exit 1 when absent. */
@@ -152,7 +162,7 @@ int cli_cid_lookup(const struct cli_opts *o, const struct qs_command *c, int arg
 	char err[256];
 	__u32 vip;
 	size_t len;
-	int fd, rc;
+	int fd, rc = -ENOENT;
 
 	(void)c, (void)argc;
 	if (qs_table_cid_parse(argv[0], argv[1], &vip, cid, &len, err, sizeof(err))) {
@@ -160,11 +170,13 @@ int cli_cid_lookup(const struct cli_opts *o, const struct qs_command *c, int arg
 		return -EINVAL;
 	}
 	qs_cid_key_make(&k, vip, cid, len);
-	fd = cli_pin_fd(o, QS_MAP_CIDS);
-	if (fd < 0)
-		return fd;
-	rc = bpf_map_lookup_elem(fd, &k, &e) ? -errno : 0;
-	close(fd);
+	for (const char *const *map = cid_maps; rc == -ENOENT && *map; map++) {
+		fd = cli_pin_fd(o, *map);
+		if (fd < 0)
+			return fd;
+		rc = bpf_map_lookup_elem(fd, &k, &e) ? -errno : 0;
+		close(fd);
+	}
 	if (rc) {
 		cli_err("cid %s on vip %u: %s", argv[1], (unsigned int)vip,
 			rc == -ENOENT ? "not in the ID table" : strerror(-rc));

@@ -6,8 +6,8 @@
  *   backends, next hops, Maglev, QUIC-LB, server IDs, tx ports), signals,
  *   the control socket, neighbour changes, heartbeats.
  * - The intake thread (reports.c): the report sockets, report intake, the
- *   ID registry and the expiry of learned IDs: the one writer of qs_cids
- *   and qs_reporters.
+ *   ID registry and the sweep of learned IDs: the one writer of qs_cids,
+ *   qs_learned (besides the data path) and qs_reporters.
  * - The events thread (events.c): the ring buffer, monitor subscribers,
  *   and the address table's sweep and flush: the one writer of qs_flows.
  * - libmicrohttpd's thread: metrics, from the view and published counters.
@@ -26,7 +26,7 @@
 #include "ids/cidreg.h"
 #include "config/config.h"
 #include "cids.h"
-#include "flows.h"
+#include "sweep.h"
 #include "httpd.h"
 #include "ids/intake.h"
 #include "netlink.h"
@@ -202,8 +202,7 @@ struct agent_intake_stats {
 	__u64 counts[QS_REPORT_NR_REASONS]; /* datagrams by verdict */
 	__u64 ids; /* IDs in accepted datagrams */
 	struct qs_cidreg_stats reg;
-	struct qs_expiry_stats learned;
-	__u64 learned_lost; /* learned IDs the events thread could not hand over */
+	struct agent_sweep_stats learned; /* the sweep of qs_learned */
 	__u64 turns; /* loop turns: the thread is alive */
 	/* how long a turn's work took: what a report may wait behind */
 	__u64 turn_le[AGENT_TURN_BUCKETS]; /* turns that took at most agent_turn_bounds_ns[i] */
@@ -219,8 +218,6 @@ void agent_intake_stats(struct agent *a, struct agent_intake_stats *out);
 /* What the heartbeat check needs: 0 if nothing was ever accepted from it. */
 __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
 bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
-/* events.c hands learned IDs over (dropped, and counted, if the intake lags). */
-void agent_intake_learned(struct agent *a, const struct qs_event *ev);
 /* reports.c, for events.c: a copy of a report datagram for the monitors */
 struct agent_report_notice {
 	__u16 len;
@@ -232,7 +229,7 @@ struct agent_report_notice {
 struct agent_events_stats {
 	__u64 events; /* ring-buffer records read */
 	__u64 turns_full; /* turns that stopped at the per-turn bound */
-	struct qs_flow_sweep_stats flows;
+	struct agent_sweep_stats flows;
 	__u64 notices_lost; /* report notices the monitors missed */
 };
 int agent_events_open(struct agent *a);

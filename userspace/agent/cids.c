@@ -3,11 +3,35 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cids.h"
+#include <string.h>
 #include "router/maps.h"
+#include "util/clock.h"
+#include "util/log.h"
 
-void agent_cids_init(struct agent_cids *c, int fd)
+static __u64 learned_stamp(const void *value)
+{
+	return ((const struct qs_cid_entry *)value)->created_ns;
+}
+
+int agent_cids_init(struct agent_cids *c, int fd, int learned_fd, __u64 learned_ttl_ns)
 {
 	c->fd = fd;
+	c->learned_fd = learned_fd;
+	c->sweep = agent_sweep_new(learned_fd, sizeof(struct qs_cid_key),
+				   sizeof(struct qs_cid_entry), learned_stamp, learned_ttl_ns);
+	c->next_sweep_ns = qs_now_coarse_ns() + AGENT_CIDS_SWEEP_EVERY_NS;
+	return c->sweep ? 0 : -errno;
+}
+
+void agent_cids_fini(struct agent_cids *c)
+{
+	agent_sweep_free(c->sweep);
+	c->sweep = NULL;
+}
+
+void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns)
+{
+	agent_sweep_set_age(c->sweep, learned_ttl_ns);
 }
 
 static int cid_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
@@ -65,59 +89,52 @@ int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
 	return bpf_map_lookup_elem(c->fd, key, e) ? -errno : 0;
 }
 
-/*
- * Only this thread turns an entry authoritative, so an entry it read as
- * learned is still learned when it deletes it; the data path only refreshes
- * or adds learned entries.
- */
-int agent_cids_del_read(struct agent_cids *c, const struct qs_cid_key *key)
+int agent_cids_learned_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
+			      struct qs_cid_entry *e)
 {
-	return qs_cid_del(c->fd, key);
+	return bpf_map_lookup_elem(c->learned_fd, key, e) ? -errno : 0;
 }
 
-static int expire_learned(void *ctx, const struct qs_cid_key *key)
+int agent_cids_learned_del(struct agent_cids *c, const struct qs_cid_key *key)
 {
-	struct qs_cid_entry e;
-	int err = agent_cids_lookup(ctx, key, &e);
-
-	if (err)
-		return err;
-	if (e.kind != QS_CID_LEARNED)
-		return QS_EXPIRY_CONFIRMED;
-	err = agent_cids_del_read(ctx, key);
-	return err ?: QS_EXPIRY_EXPIRED;
+	return bpf_map_delete_elem(c->learned_fd, key) ? -errno : 0;
 }
 
-struct qs_expiry_table agent_cids_expiry_table(struct agent_cids *c)
+bool agent_cids_sweep_step(struct agent_cids *c, __u64 now_ns)
 {
-	return (struct qs_expiry_table){ .expire = expire_learned, .ctx = c };
+	int ret;
+
+	if (!c->sweeping && now_ns < c->next_sweep_ns)
+		return false;
+	c->sweeping = true;
+	ret = agent_sweep_step(c->sweep, now_ns);
+	if (ret < 0)
+		pr_warn("learned IDs %s: sweep: %s\n", QS_MAP_LEARNED, strerror(-ret));
+	if (!ret)
+		return true;
+	c->sweeping = false;
+	c->next_sweep_ns = now_ns + AGENT_CIDS_SWEEP_EVERY_NS;
+	return false;
 }
 
-struct restore {
-	struct qs_cidreg *reg;
-	struct qs_expiry *x;
-	__u64 now_ns;
-};
+const struct agent_sweep_stats *agent_cids_learned_stats(const struct agent_cids *c)
+{
+	return agent_sweep_stats(c->sweep);
+}
 
 static int restore_entry(void *ctx, const void *key, const void *value)
 {
 	const struct qs_cid_entry *e = value;
-	struct restore *r = ctx;
 
 	if (e->kind == QS_CID_AUTHORITATIVE)
-		qs_cidreg_adopt(r->reg, key, e->backend_id);
+		qs_cidreg_adopt(ctx, key, e->backend_id);
 	else if (e->kind == QS_CID_OPERATOR)
-		qs_cidreg_adopt_operator(r->reg, key, e->backend_id);
-	else if (e->kind == QS_CID_LEARNED)
-		return qs_expiry_found(r->x, key, r->now_ns);
+		qs_cidreg_adopt_operator(ctx, key, e->backend_id);
 	return 0;
 }
 
-int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg, struct qs_expiry *x,
-		       __u64 now_ns)
+int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg)
 {
-	struct restore r = { reg, x, now_ns };
-
 	return qs_map_scan(c->fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			   restore_entry, &r);
+			   restore_entry, reg);
 }

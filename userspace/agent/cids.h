@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * qs_cids, the connection-ID table, as the agent writes it: the one module
- * that writes the map. The registry's sink (reported and the operator's
- * IDs), the expiry of learned IDs, the operator's `cid del` of a learned ID
- * and the flush of learned IDs all come through here, on the intake
+ * The connection-ID tables as the agent writes them, the one module that
+ * does: qs_cids (reported and the operator's IDs: the registry's sink) and
+ * qs_learned (the data path's learned IDs, an LRU of their own, which the
+ * agent only deletes from: the operator's `cid del` and `cid flush`, and a
+ * sweep of the entries past their TTL). All of it runs on the intake
  * thread, so that a check of an entry and the write that follows never
  * race another writer. Functions return 0 or -errno unless they say
  * otherwise.
@@ -11,33 +12,46 @@
 #ifndef AGENT_CIDS_H
 #define AGENT_CIDS_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 #include "abi/abi.h"
 #include "ids/cidreg.h"
-#include "ids/expiry.h"
+#include "sweep.h"
 
 struct agent_cids {
-	int fd;
+	int fd; /* qs_cids */
+	int learned_fd; /* qs_learned */
+	struct agent_sweep *sweep; /* of qs_learned */
+	__u64 next_sweep_ns;
+	bool sweeping;
 };
 
-void agent_cids_init(struct agent_cids *c, int fd);
+int agent_cids_init(struct agent_cids *c, int fd, int learned_fd, __u64 learned_ttl_ns);
+void agent_cids_fini(struct agent_cids *c);
+/* A new learned TTL (a reload): the sweep's age limit. */
+void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns);
 
 /* The registry's writes: single, and batched for datagrams and purges. */
 struct qs_cid_sink agent_cids_sink(struct agent_cids *c);
-/* Learned-ID expiry's check and delete (expiry.h says what it returns). */
-struct qs_expiry_table agent_cids_expiry_table(struct agent_cids *c);
 
-/* -ENOENT when the table has no entry for key. */
+/* -ENOENT when qs_cids has no entry for key. */
 int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
 		      struct qs_cid_entry *e);
-/* Deletes an entry the intake thread has just read as learned (cid del, a flush). */
-int agent_cids_del_read(struct agent_cids *c, const struct qs_cid_key *key);
+/* The same in qs_learned. */
+int agent_cids_learned_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
+			      struct qs_cid_entry *e);
+/* Deletes a learned ID; -ENOENT if qs_learned has none. */
+int agent_cids_learned_del(struct agent_cids *c, const struct qs_cid_key *key);
 
 /*
- * After a restart: the registry takes back what backends and the operator
- * wrote, expiry tracks the learned entries with a deadline from now.
+ * One chunk of the sweep of qs_learned when one is due (every
+ * AGENT_CIDS_SWEEP_EVERY_NS); true while a pass runs.
  */
-int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg, struct qs_expiry *x,
-		       __u64 now_ns);
+#define AGENT_CIDS_SWEEP_EVERY_NS (10ull * 1000000000ull)
+bool agent_cids_sweep_step(struct agent_cids *c, __u64 now_ns);
+const struct agent_sweep_stats *agent_cids_learned_stats(const struct agent_cids *c);
+
+/* After a restart: the registry takes back what backends and the operator wrote. */
+int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg);
 
 #endif /* AGENT_CIDS_H */

@@ -304,11 +304,11 @@ static json_object *status(struct agent *a)
 	add_i64(o, "vips", a->cfg->n_vips);
 	add_i64(o, "backends", a->cfg->n_backends);
 	add_i64(o, "ids_reported", in.reg.live);
-	add_i64(o, "learned_tracked", in.learned.tracked);
+	add_i64(o, "learned_last_sweep", in.learned.entries);
 	add_i64(o, "ids_operator", in.reg.operator);
 	add_i64(o, "ids_pending_removal", in.reg.pending);
 	add_i64(o, "intake_turn_max_us", in.turn_max_ns / 1000);
-	add_i64(o, "flows_last_sweep", ev.flows.flows);
+	add_i64(o, "flows_last_sweep", ev.flows.entries);
 	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
 						     a->router.skel->progs.quicsteer_router)));
 	json_object_object_add(o, "attachments", qs_status_attachments_json());
@@ -330,10 +330,10 @@ struct table_counts {
 
 /*
  * The large tables by the agent's own bookkeeping: qs_cids holds what
- * backends reported, the operator's IDs, removed IDs not deleted yet and
- * the learned IDs expiry tracks; qs_flows what the last sweep found;
- * qs_maglev the rows as written. The rest (at most a few thousand entries
- * each) are read in batches.
+ * backends reported, the operator's IDs and removed IDs not deleted yet;
+ * qs_learned and qs_flows what their last sweeps found; qs_maglev the
+ * rows as written. The rest (at most a few thousand entries each) are read
+ * in batches.
  */
 static long long table_count(void *ctx, const char *name)
 {
@@ -341,9 +341,11 @@ static long long table_count(void *ctx, const char *name)
 	const struct qs_cidreg_stats *c = &t->in->reg;
 
 	if (!strcmp(name, QS_MAP_CIDS))
-		return c->live + c->operator + c->pending + t->in->learned.tracked;
+		return c->live + c->operator + c->pending;
+	if (!strcmp(name, QS_MAP_LEARNED))
+		return t->in->learned.entries;
 	if (!strcmp(name, QS_MAP_FLOWS))
-		return t->ev->flows.flows;
+		return t->ev->flows.entries;
 	if (!strcmp(name, QS_MAP_MAGLEV))
 		return qs_maglev_rows_used(&t->a->rows);
 	return -1;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The events thread: everything the data path tells the agent, and the
- * address table. It reads the ring buffer (learned IDs go on to the intake
- * thread, which expires them; every record goes to the monitors), serves
+ * address table. It reads the ring buffer (every record goes to the
+ * monitors; nothing else depends on a record: learned IDs age in their
+ * own table, and the data path samples records under a flood), serves
  * the monitor subscribers, sweeps idle entries from qs_flows and runs
  * `flow flush`: the one writer of qs_flows besides the data path.
  *
@@ -39,7 +40,7 @@ struct agent_events {
 	struct agent_ring notices; /* struct agent_report_notice, from the intake thread */
 	struct agent_monitor *monitor;
 	struct agent_view *view; /* for names: refreshed each turn */
-	struct qs_flow_sweep *sweep;
+	struct agent_sweep *sweep;
 	int flows_fd;
 	bool sweeping;
 	__u64 next_sweep_ns;
@@ -59,8 +60,6 @@ static int ring_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(*ev))
 		return 0;
 	e->own.events++;
-	if (ev->type == QS_EV_LEARNED_CID)
-		agent_intake_learned(e->a, ev);
 	agent_monitor_event(e->monitor, e->w.epoll_fd, e->view, ev);
 	return ++e->turn_records < EVENTS_RING ? 0 : RING_TURN_FULL;
 }
@@ -81,7 +80,7 @@ int agent_events_open(struct agent *a)
 	e->view = agent_view_get(a);
 	e->monitor = agent_monitor_new();
 	e->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, e, NULL);
-	e->sweep = qs_flow_sweep_new(e->flows_fd, a->cfg->flow_idle_ms * 1000000ull);
+	e->sweep = agent_flow_sweep_new(e->flows_fd, a->cfg->flow_idle_ms * 1000000ull);
 	if (!e->monitor || !e->ring || !e->sweep)
 		return errno ? -errno : -ENOMEM;
 	e->ring_fd = ring_buffer__epoll_fd(e->ring);
@@ -117,7 +116,7 @@ void agent_events_stats(struct agent *a, struct agent_events_stats *out)
 
 static void stats_publish(struct agent_events *e)
 {
-	e->own.flows = *qs_flow_sweep_stats(e->sweep);
+	e->own.flows = *agent_sweep_stats(e->sweep);
 	pthread_mutex_lock(&e->pub_lock);
 	e->pub = e->own;
 	pthread_mutex_unlock(&e->pub_lock);
@@ -194,7 +193,7 @@ static void view_refresh(struct agent_events *e)
 		return;
 	agent_view_put(e->view);
 	e->view = agent_view_get(e->a);
-	qs_flow_sweep_set_idle(e->sweep, e->view->flow_idle_ns);
+	agent_flow_sweep_set_idle(e->sweep, e->view->flow_idle_ns);
 }
 
 /* One chunk of the address-table sweep when one is due; true while a pass runs. */
@@ -205,7 +204,7 @@ static bool sweep_step(struct agent_events *e, __u64 now)
 	if (!e->sweeping && now < e->next_sweep_ns)
 		return false;
 	e->sweeping = true;
-	ret = qs_flow_sweep_step(e->sweep, now);
+	ret = agent_sweep_step(e->sweep, now);
 	if (ret < 0)
 		pr_warn("address table %s: sweep: %s\n", QS_MAP_FLOWS, strerror(-ret));
 	if (ret) {
@@ -279,7 +278,7 @@ void agent_events_stop(struct agent *a)
 	agent_flushes_abandon(a, &e->flushes);
 	agent_monitor_free(e->monitor);
 	ring_buffer__free(e->ring);
-	qs_flow_sweep_free(e->sweep);
+	agent_sweep_free(e->sweep);
 	agent_view_put(e->view);
 	agent_ring_destroy(&e->notices);
 	free(e);

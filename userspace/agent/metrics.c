@@ -68,24 +68,26 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 			     const struct agent_events_stats *ev)
 {
 	const struct qs_cidreg_stats *c = &in->reg;
-	const struct qs_expiry_stats *x = &in->learned;
+	const struct agent_sweep_stats *x = &in->learned;
 
 	qs_metrics_gauge(out, "quicsteer_ids_reported", "IDs backends hold now.", c->live);
 	qs_metrics_gauge(out, "quicsteer_ids_pending_removal",
 			 "IDs removed whose map entries are still being deleted.", c->pending);
 	/*
 	 * Occupancy without scanning the tables on every scrape: the ID table
-	 * holds what backends reported, the operator's IDs, what awaits
-	 * deletion and what the data path learned; the address table's count
-	 * is the last sweep's.
+	 * holds what backends reported, the operator's IDs and what awaits
+	 * deletion; the learned and address tables' counts are their last
+	 * sweeps'.
 	 */
 	fputs("# HELP quicsteer_table_entries Entries in the router's tables.\n"
 	      "# TYPE quicsteer_table_entries gauge\n",
 	      out);
 	fprintf(out, "quicsteer_table_entries{table=\"cids\"} %llu\n",
-		(unsigned long long)(c->live + c->operator + c->pending + x->tracked));
+		(unsigned long long)(c->live + c->operator + c->pending));
+	fprintf(out, "quicsteer_table_entries{table=\"learned\"} %llu\n",
+		(unsigned long long)x->entries);
 	fprintf(out, "quicsteer_table_entries{table=\"flows\"} %llu\n",
-		(unsigned long long)ev->flows.flows);
+		(unsigned long long)ev->flows.entries);
 	qs_metrics_counter(out, "quicsteer_ids_issued_total", "IDs written from reports.",
 			   c->issued);
 	qs_metrics_counter(out, "quicsteer_ids_retired_total", "IDs removed by reports.",
@@ -94,18 +96,10 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 			   "IDs removed because their backend restarted or left.", c->purged);
 	qs_metrics_counter(out, "quicsteer_id_conflicts_total",
 			   "IDs reported by a backend while another held them.", c->conflicts);
-	qs_metrics_counter(out, "quicsteer_learned_total", "IDs the data path learned.",
-			   x->learned);
-	qs_metrics_counter(out, "quicsteer_learned_confirmed_total",
-			   "Learned IDs a report confirmed in time.", x->confirmed);
 	qs_metrics_counter(out, "quicsteer_learned_expired_total",
-			   "Learned IDs removed at their deadline.", x->expired);
-	qs_metrics_counter(out, "quicsteer_learned_lost_total",
-			   "Learned IDs the events thread could not hand to the intake thread "
-			   "(its ring was full): not tracked for expiry.",
-			   in->learned_lost);
+			   "Learned IDs past their TTL removed by the sweep.", x->expired);
 	qs_metrics_counter(out, "quicsteer_flows_expired_total", "Idle address entries removed.",
-			   ev->flows.flows_expired);
+			   ev->flows.expired);
 }
 
 static void agent_counter_metrics(FILE *out, const struct agent_counters *c,

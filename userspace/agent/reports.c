@@ -2,14 +2,14 @@
 /*
  * The intake thread: from a report datagram to its map entry, and nothing
  * else that could keep a datagram waiting. It owns the report sockets, the
- * intake (sequence and incarnation rules), the ID registry and the expiry
- * of learned IDs, and so is the one writer of qs_cids and qs_reporters.
+ * intake (sequence and incarnation rules), the ID registry and the sweep
+ * of learned IDs, and so is the one writer of qs_cids, qs_learned (besides
+ * the data path) and qs_reporters.
  *
  * One turn of its loop does at most: INTAKE_DGRAMS datagrams per ready
- * socket, INTAKE_JOBS jobs from the main thread, INTAKE_LEARNED learned
- * IDs handed over by the events thread, one step of each running flush,
- * INTAKE_PURGE deferred map deletions (a purge, in chunks, paced) and
- * INTAKE_EXPIRE expired learned IDs; then it returns to epoll, at once if
+ * socket, INTAKE_JOBS jobs from the main thread, one step of each running
+ * flush, INTAKE_PURGE deferred map deletions (a purge, in chunks, paced)
+ * and one chunk of the learned IDs' sweep; then it returns to epoll, at once if
  * work is left. A datagram therefore waits at most one bounded turn
  * (about a millisecond at these bounds), whatever else is going on.
  */
@@ -42,7 +42,6 @@
  */
 #define INTAKE_DGRAMS 8
 #define INTAKE_JOBS 8
-#define INTAKE_LEARNED 1024
 #define INTAKE_PURGE 512 /* map deletions: about 0.3 ms here */
 /*
  * Deletions per second, at most. The kernel frees the deleted entries of
@@ -58,21 +57,17 @@
  * stretch over 0.4 ms, for 252 MB held from the start (docs/agent-threads.md).
  */
 #define INTAKE_PURGE_PER_SEC 200000
-#define INTAKE_EXPIRE 128 /* two system calls each */
 #define INTAKE_IDLE_MS 1000
-#define LEARNED_RING_ITEMS 65536
 
 struct agent_intake {
 	struct agent *a;
 	struct agent_worker w;
 	int fds[QS_AGENT_MAX_SOCKETS];
 	int n_fds;
-	struct agent_ring learned; /* struct qs_event, from the events thread */
 	struct agent_job *flushes; /* running over several turns */
 	struct agent_view *view;
 	struct qs_cidreg *reg;
 	struct qs_intake *in;
-	struct qs_expiry *expiry;
 	struct agent_cids cids; /* the one writer of qs_cids */
 	int reporters_fd;
 	__u64 purge_tokens, purge_refill_ns; /* deletions allowed now, and since when */
@@ -226,8 +221,8 @@ static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter
 
 /*
  * Where each backend's reports stood before a restart, from the pin, and
- * the IDs the map holds: reported ones go back to their backends, learned
- * ones get a deadline.
+ * the IDs qs_cids holds go back to their backends (learned IDs need
+ * nothing: they age in their own table).
  */
 static int intake_restore(struct agent_intake *t)
 {
@@ -240,14 +235,13 @@ static int intake_restore(struct agent_intake *t)
 			backend_publish(t, id);
 		}
 	qs_intake_set_store(t->in, reporter_store);
-	return agent_cids_restore(&t->cids, t->reg, t->expiry, now);
+	return agent_cids_restore(&t->cids, t->reg);
 }
 
 int agent_intake_open(struct agent *a)
 {
 	struct quicsteer_bpf *s = a->router.skel;
 	struct agent_intake *t = calloc(1, sizeof(*t));
-	struct qs_expiry_table table;
 	struct qs_cid_sink sink;
 	int err;
 
@@ -255,32 +249,27 @@ int agent_intake_open(struct agent *a)
 		return -ENOMEM;
 	a->intake = t;
 	t->a = a;
-	t->w.epoll_fd = t->w.jobs.efd = t->learned.efd = -1;
+	t->w.epoll_fd = t->w.jobs.efd = -1;
 	pthread_mutex_init(&t->pub_lock, NULL);
-	agent_cids_init(&t->cids, bpf_map__fd(s->maps.qs_cids));
+	err = agent_cids_init(&t->cids, bpf_map__fd(s->maps.qs_cids),
+			      bpf_map__fd(s->maps.qs_learned), a->cfg->learned_ttl_ms * 1000000ull);
+	if (err)
+		return err;
 	t->reporters_fd = bpf_map__fd(s->maps.qs_reporters);
 	sink = agent_cids_sink(&t->cids);
-	table = agent_cids_expiry_table(&t->cids);
 	t->view = agent_view_get(a);
 	t->reg = qs_cidreg_new(&sink);
 	/* the intake's callbacks see the intake thread's view */
 	t->in = t->reg ? qs_intake_new(t->reg, key_of, vip_of, t) : NULL;
-	t->expiry = qs_expiry_new(&table, a->cfg->learned_ttl_ms * 1000000ull);
-	if (!t->in || !t->expiry)
+	if (!t->in)
 		return -ENOMEM;
-	err = agent_worker_init(&t->w) ?:
-		      agent_ring_init(&t->learned, sizeof(struct qs_event), LEARNED_RING_ITEMS);
+	err = agent_worker_init(&t->w);
 	return err ?: intake_restore(t) ?: listeners_open(t, a->cfg);
 }
 
 void agent_intake_post(struct agent *a, struct agent_job *job)
 {
 	agent_jobq_push(&a->intake->w.jobs, job);
-}
-
-void agent_intake_learned(struct agent *a, const struct qs_event *ev)
-{
-	agent_ring_push(&a->intake->learned, ev);
 }
 
 __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id)
@@ -321,8 +310,7 @@ static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 		t->pub.counts[r] = qs_intake_count(t->in, r);
 	t->pub.ids = qs_intake_ids(t->in);
 	t->pub.reg = *qs_cidreg_stats(t->reg);
-	t->pub.learned = *qs_expiry_stats(t->expiry);
-	t->pub.learned_lost = agent_ring_dropped(&t->learned);
+	t->pub.learned = *agent_cids_learned_stats(&t->cids);
 	t->pub.turns++;
 	pthread_mutex_unlock(&t->pub_lock);
 }
@@ -354,7 +342,7 @@ static void view_take(struct agent_intake *t, struct agent_job *job)
 	agent_view_put(t->view);
 	t->view = jv->view;
 	jv->view = NULL;
-	qs_expiry_set_ttl(t->expiry, t->view->learned_ttl_ns);
+	agent_cids_set_ttl(&t->cids, t->view->learned_ttl_ns);
 	for (size_t i = 0; i < jv->n_gone_backends; i++) {
 		__u32 id = jv->gone_backends[i];
 
@@ -421,29 +409,21 @@ static bool purge_step(struct agent_intake *t)
 /* Everything but the sockets, bounded; returns true if work is left. */
 static bool turn_work(struct agent_intake *t)
 {
-	struct qs_event evs[64];
 	struct agent_job *job;
-	size_t n, taken = 0;
 	bool more;
 
 	for (int i = 0; i < INTAKE_JOBS && (job = agent_jobq_pop(&t->w.jobs)); i++)
 		job_run(t, job);
-	while (taken < INTAKE_LEARNED &&
-	       (n = agent_ring_pop(&t->learned, evs, sizeof(evs) / sizeof(evs[0])))) {
-		for (size_t i = 0; i < n; i++)
-			qs_expiry_event(t->expiry, &evs[i]);
-		taken += n;
-	}
 	more = agent_flushes_step(t->a, &t->flushes);
-	more |= qs_expiry_expire(t->expiry, qs_now_coarse_ns(), INTAKE_EXPIRE) == 1;
+	more |= agent_cids_sweep_step(&t->cids, qs_now_coarse_ns());
 	t->purge_paced = purge_step(t) && !more;
-	return more || taken == INTAKE_LEARNED || (!t->purge_paced && qs_cidreg_work(t->reg, 0));
+	return more || (!t->purge_paced && qs_cidreg_work(t->reg, 0));
 }
 
-/* Milliseconds until the next learned ID is due, at most INTAKE_IDLE_MS. */
+/* Milliseconds until the learned IDs' next sweep, at most INTAKE_IDLE_MS. */
 static int idle_timeout(const struct agent_intake *t)
 {
-	__u64 next = qs_expiry_next_deadline(t->expiry), now = qs_now_coarse_ns();
+	__u64 next = t->cids.next_sweep_ns, now = qs_now_coarse_ns();
 
 	if (!next)
 		return INTAKE_IDLE_MS;
@@ -465,7 +445,7 @@ static void *intake_main(void *arg)
 		__u64 t0 = qs_now_ns();
 
 		for (int i = 0; i < n; i++)
-			if (evs[i].data.fd != t->w.jobs.efd && evs[i].data.fd != t->learned.efd)
+			if (evs[i].data.fd != t->w.jobs.efd)
 				socket_read(t, evs[i].data.fd);
 		more = turn_work(t);
 		stats_publish(t, qs_now_ns() - t0);
@@ -476,7 +456,7 @@ static void *intake_main(void *arg)
 int agent_intake_start(struct agent *a)
 {
 	struct agent_intake *t = a->intake;
-	int err = agent_epoll_add(t->w.epoll_fd, t->learned.efd);
+	int err = 0;
 
 	for (int i = 0; !err && i < t->n_fds; i++)
 		err = agent_epoll_add(t->w.epoll_fd, t->fds[i]);
@@ -496,9 +476,8 @@ void agent_intake_stop(struct agent *a)
 		close(t->fds[i]);
 	qs_intake_free(t->in);
 	qs_cidreg_free(t->reg);
-	qs_expiry_free(t->expiry);
+	agent_cids_fini(&t->cids);
 	agent_view_put(t->view);
-	agent_ring_destroy(&t->learned);
 	free(t);
 	a->intake = NULL;
 }

@@ -166,7 +166,7 @@ static void cid_add_run(struct qs_cidreg *reg, struct agent_cids *cids, struct a
 	int err;
 
 	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
-	was_learned = !agent_cids_lookup(cids, &key, &old) && old.kind == QS_CID_LEARNED;
+	was_learned = !agent_cids_learned_lookup(cids, &key, &old);
 	err = qs_cidreg_op_set(reg, c->vip_id, c->cid, c->len, c->backend_id, &replaced);
 	if (err) {
 		agent_reply_error(r, "cid %s on vip %u: not written: %s", c->hex, c->vip_id,
@@ -197,10 +197,13 @@ static void cid_del_run(struct qs_cidreg *reg, struct agent_cids *cids, struct a
 
 	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
 	err = agent_cids_lookup(cids, &key, &e);
-	if (!qs_cidreg_remove(reg, c->vip_id, c->cid, c->len, &owner))
+	if (!qs_cidreg_remove(reg, c->vip_id, c->cid, c->len, &owner)) {
 		kind = owner_name(owner);
-	else if (!err && e.kind == QS_CID_LEARNED && !agent_cids_del_read(cids, &key))
+	} else if (!agent_cids_learned_lookup(cids, &key, &e) &&
+		   !agent_cids_learned_del(cids, &key)) {
 		kind = "learned";
+		err = 0;
+	}
 	if (!kind) {
 		agent_reply_error(r, "cid %s on vip %u: not in the ID table", c->hex, c->vip_id);
 		return;
@@ -221,8 +224,8 @@ void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct ag
 }
 
 /*
- * A flush's walk of qs_cids (learned entries) or qs_flows: a chunk of
- * entries per step, the matching ones deleted as they are read.
+ * A flush's walk of qs_learned or qs_flows: a chunk of entries per step,
+ * the matching ones deleted as they are read.
  */
 #define WALK_CHUNK 4096
 
@@ -256,7 +259,7 @@ static int walk_match(void *ctx, const void *key, const void *value)
 	if ((w->f.vip_id != QS_MAX_VIPS && vip_id != w->f.vip_id) ||
 	    (w->f.backend_id != QS_NO_BACKEND && backend_id != w->f.backend_id))
 		return 0;
-	err = w->cids ? agent_cids_del_read(w->cids, key) :
+	err = w->cids ? agent_cids_learned_del(w->cids, key) :
 			bpf_map_delete_elem(w->walk.fd, key) ? -errno : 0;
 	if (!err)
 		w->removed++;
@@ -363,7 +366,7 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, struct agent_cids *cids, struc
 		agent_reply_error(&job->reply, "cid flush: out of memory");
 		return false;
 	}
-	if (!walk_start(cids->fd, cids, f->kinds & QS_TF_LEARNED, job))
+	if (!walk_start(cids->learned_fd, cids, f->kinds & QS_TF_LEARNED, job))
 		return false;
 	w = job->work;
 	w->reported = reported;

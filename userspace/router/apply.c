@@ -161,6 +161,15 @@ int qs_apply_nexthop(const struct qs_agent_maps *m, const struct qs_config *cfg,
 	return qs_nexthop_put(m->nexthops, be->id, &nh);
 }
 
+/* What the data path needs of the configuration besides VIPs and backends. */
+static int settings_write(const struct qs_agent_maps *m, const struct qs_config *cfg)
+{
+	struct qs_settings s = { .learned_ttl_ns = cfg->learned_ttl_ms * 1000000ull };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->settings, &zero, &s, BPF_ANY) ? -errno : 0;
+}
+
 static int backends_write(const struct qs_agent_maps *m, const struct qs_config *cfg, qs_l2_fn l2fn,
 			  void *ctx, struct qs_apply_stats *st)
 {
@@ -429,7 +438,8 @@ int qs_apply(const struct qs_agent_maps *m, const struct qs_config *cfg,
 	err = sid_set_build(cfg, &ns) ?: sid_set_build(prev, &ps);
 	if (err)
 		goto out;
-	err = backends_write(m, cfg, l2, l2_ctx, stats);
+	err = settings_write(m, cfg);
+	err = err ?: backends_write(m, cfg, l2, l2_ctx, stats);
 	err = err ?: quiclb_write(m, cfg, prev, stats);
 	err = err ?: sids_write(m, &ns, stats);
 	err = err ?: rows_write(m, cfg, prev, rows, stats);

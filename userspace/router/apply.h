@@ -15,7 +15,7 @@
 #include "abi/abi.h"
 
 struct qs_agent_maps {
-	int vips, backends, nexthops, maglev, quiclb, server_ids, tx_ports;
+	int vips, backends, nexthops, maglev, quiclb, server_ids, tx_ports, settings;
 };
 
 /* Layer 2 of a backend's next hop, as the agent resolved it. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "explain.h"
+#include "util/clock.h"
 #include "abi/flowhash.h"
 #include "abi/quiclb.h"
 #include "abi/quicver.h"
@@ -92,12 +93,25 @@ static int rung_quiclb(struct ctx *c, const struct qs_cid_key *k)
 /* Rung b; 1 when it decided. */
 static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
 {
+	struct qs_settings s = { 0 };
 	struct qs_cid_entry e;
+	__u32 zero = 0;
+	__u64 ttl;
 
-	if (bpf_map_lookup_elem(c->m->cids, k, &e))
+	if (!bpf_map_lookup_elem(c->m->cids, k, &e)) {
+		decide(c, QS_R_ROUTE_CID, e.backend_id, "ID table: %s entry",
+		       e.kind == QS_CID_OPERATOR ? "the operator's" : "reported");
+		return 1;
+	}
+	if (bpf_map_lookup_elem(c->m->learned, k, &e))
 		return 0;
-	decide(c, e.kind == QS_CID_LEARNED ? QS_R_ROUTE_CID_LEARNED : QS_R_ROUTE_CID, e.backend_id,
-	       "ID table: %s entry", e.kind == QS_CID_LEARNED ? "learned" : "authoritative");
+	bpf_map_lookup_elem(c->m->settings, &zero, &s);
+	ttl = s.learned_ttl_ns ? s.learned_ttl_ns : QS_DEFAULT_LEARNED_TTL_NS;
+	/* the program's test, on the same clock (bpf_ktime_get_coarse_ns) */
+	if (qs_now_coarse_ns() - e.created_ns > ttl)
+		return 0;
+	decide(c, QS_R_ROUTE_CID_LEARNED, e.backend_id, "learned ID table: learned %llu ms ago",
+	       (unsigned long long)((qs_now_coarse_ns() - e.created_ns) / 1000000));
 	return 1;
 }
 

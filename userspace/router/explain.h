@@ -16,7 +16,7 @@
 #include "abi/abi.h"
 
 struct qs_explain_maps {
-	int vips, backends, nexthops, maglev, cids, flows, quiclb, server_ids;
+	int vips, backends, nexthops, maglev, cids, learned, settings, flows, quiclb, server_ids;
 };
 
 /* A packet as the CLI describes it. */

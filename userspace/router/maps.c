@@ -111,6 +111,8 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 		err = map_resize(skel->maps.qs_flows, opts->flow_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
+	if (!err)
+		err = map_resize(skel->maps.qs_learned, opts->learned_entries);
 	if (err) {
 		quicsteer_bpf__destroy(skel);
 		return err;

@@ -17,6 +17,7 @@ struct qs_load_opts {
 	const char *pin_dir; /* NULL: no pinning (tests, benchmarks) */
 	__u32 flow_entries; /* 0: the object's default */
 	__u32 cid_entries; /* 0: the object's default */
+	__u32 learned_entries; /* 0: the object's default */
 };
 
 /*

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Attacks from the wire on the router's tables, each reproduced against the
+ * real program and asserted on its outcome (issue 11):
+ * - a keyless client that makes up connection IDs fills only the learned
+ *   table, never the one backends' reported IDs are written to;
+ * - one address entry learns a bounded number of IDs;
+ * - a flood of unknown IDs costs the ring buffer a bounded rate of records.
+ * Tables are small here so that a flood of a few thousand packets fills them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+#include <linux/bpf.h>
+#include "agent/cids.h"
+#include "ids/cidreg.h"
+#include "router/maps.h"
+#include "world.h"
+
+#define SMALL 512 /* entries of qs_cids and of qs_learned */
+
+static struct fx fx;
+
+static void setup(void)
+{
+	cr_assert_eq(fx_open_sized(&fx, SMALL, SMALL), 0, "router does not load (root needed)");
+	cr_assert_eq(world_setup(&fx), 0);
+}
+
+static void teardown(void)
+{
+	fx_close(&fx);
+}
+
+TestSuite(hostile, .init = setup, .fini = teardown);
+
+/* 8 bytes of hex made of n, as a connection ID. */
+static const char *cid_of(unsigned int n, char buf[17])
+{
+	snprintf(buf, 17, "c0%06x%08x", n & 0xffffff, n * 2654435761u);
+	return buf;
+}
+
+static int run(const struct pb_spec *s)
+{
+	uint8_t in[PB_MAX_FRAME];
+	size_t len = pb_build(s, in, sizeof(in));
+
+	cr_assert_gt(len, 0);
+	return fx_run(&fx, in, len, NULL, NULL);
+}
+
+/* An address entry for CLIENT4:port, by the connection's first Initial. */
+static void open_flow(uint16_t port)
+{
+	char cid[17];
+	struct pb_spec s = world_initial(4, CLIENT4, port, cid_of(port, cid));
+
+	cr_assert_eq(run(&s), XDP_TX, "the Initial from port %u was not routed", port);
+}
+
+static void short_from(uint16_t port, unsigned int n)
+{
+	char cid[17];
+	struct pb_spec s = world_short(4, CLIENT4, port, cid_of(n, cid));
+
+	run(&s);
+}
+
+static uint64_t aux(unsigned int counter)
+{
+	__u64 v = 0;
+
+	qs_counter_read_u64(fx.aux_stats, counter, &v);
+	return v;
+}
+
+static size_t entries(int fd, __u8 kind, size_t *of_kind)
+{
+	struct qs_cid_key k, next;
+	struct qs_cid_entry e;
+	size_t n = 0;
+	void *prev = NULL;
+
+	*of_kind = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &e))
+			continue;
+		n++;
+		*of_kind += e.kind == kind;
+	}
+	return n;
+}
+
+/*
+ * Issue 11, attack 1: from one address, Initials open 64 address entries,
+ * then short headers with made-up IDs (40 per entry, 2,560 in all, five
+ * times the learned table). Then a backend's 512 reported IDs, the whole
+ * reported table, are written through the agent's writer: every write
+ * succeeds and every ID routes. (When learned IDs shared qs_cids, the
+ * flood filled it and the reported writes failed with E2BIG.)
+ */
+Test(hostile, keyless_client_cannot_fill_the_reported_table)
+{
+	struct agent_cids cids;
+	struct qs_cid_sink sink;
+	struct qs_cidreg *reg;
+	size_t n_kind;
+	char hex[17];
+	uint8_t cid[8];
+
+	for (uint16_t p = 0; p < 64; p++)
+		open_flow(30000 + p);
+	for (unsigned int i = 0; i < 64 * 40; i++)
+		short_from(30000 + i % 64, 100000 + i);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW_LEARN), 64 * QS_FLOW_LEARN_MAX,
+		     "learned %llu IDs, want %u (32 per address entry)",
+		     (unsigned long long)fx_reason(&fx, QS_R_ROUTE_FLOW_LEARN),
+		     64 * QS_FLOW_LEARN_MAX);
+	cr_assert_eq(entries(fx.cids, QS_CID_LEARNED, &n_kind), 0,
+		     "the flood wrote into the reported table");
+
+	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.learned, 30000000000ull), 0);
+	sink = agent_cids_sink(&cids);
+	reg = qs_cidreg_new(&sink);
+	cr_assert_not_null(reg);
+	cr_assert_eq(qs_cidreg_incarnation(reg, BE_A, 1), 1);
+	for (unsigned int i = 0; i < SMALL; i++) {
+		pb_hex(cid_of(500000 + i, hex), cid, 8);
+		cr_assert_eq(qs_cidreg_issue(reg, BE_A, VIP4_ID, cid, 8, i + 1), 0,
+			     "reported ID %u refused", i);
+	}
+	cr_assert_eq(qs_cidreg_stats(reg)->sink_errors, 0,
+		     "%llu reported IDs could not be written during the flood",
+		     (unsigned long long)qs_cidreg_stats(reg)->sink_errors);
+	cr_assert_eq(entries(fx.cids, QS_CID_AUTHORITATIVE, &n_kind), SMALL);
+	cr_assert_eq(n_kind, SMALL);
+	for (unsigned int i = 0; i < SMALL; i += 37) {
+		struct pb_spec s = world_short(4, CLIENT4_B, 9999, cid_of(500000 + i, hex));
+		uint64_t before = fx_reason(&fx, QS_R_ROUTE_CID);
+
+		cr_assert_eq(run(&s), XDP_TX);
+		cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), before + 1,
+			     "reported ID %u does not route", i);
+	}
+	qs_cidreg_free(reg);
+	agent_cids_fini(&cids);
+}
+
+/* One address entry, 100 made-up IDs: 32 learned, the rest routed unlearned. */
+Test(hostile, one_address_entry_learns_at_most_32_ids)
+{
+	size_t kind;
+
+	open_flow(31000);
+	for (unsigned int i = 0; i < 100; i++)
+		short_from(31000, 200000 + i);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW_LEARN), QS_FLOW_LEARN_MAX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW_NOLEARN), 100 - QS_FLOW_LEARN_MAX);
+	cr_assert_eq(aux(QS_AUX_LEARN_CAPPED), 100 - QS_FLOW_LEARN_MAX);
+	cr_assert_eq(entries(fx.learned, QS_CID_LEARNED, &kind), QS_FLOW_LEARN_MAX);
+}
+
+/*
+ * Issue 11, attack 2's lever: 10,000 unknown IDs from unknown addresses are
+ * dropped and counted one by one, but emit at most the per-CPU budget of
+ * records a second (two seconds at most, on one CPU, here), the rest
+ * counted as sampled out.
+ */
+Test(hostile, unknown_id_flood_is_sampled_not_emitted)
+{
+	const unsigned int flood = 10000;
+	char cid[17];
+	int records = 0, n;
+
+	for (unsigned int i = 0; i < flood; i++) {
+		struct pb_spec s = world_short(4, CLIENT4_B, 1000 + i % 50000, cid_of(300000 + i, cid));
+
+		run(&s);
+	}
+	cr_assert_eq(fx_reason(&fx, QS_R_DROP_UNKNOWN_CID), flood);
+	while ((n = fx_poll_events(&fx)) > 0)
+		records += n;
+	cr_assert_leq(records, 2 * QS_EVENTS_PER_CPU_SEC, "%d records for %u dropped packets",
+		      records, flood);
+	cr_assert_eq(records + aux(QS_AUX_EVENTS_SAMPLED_OUT) + aux(QS_AUX_EVENTS_LOST), flood,
+		     "records %d + sampled out %llu + lost %llu != %u", records,
+		     (unsigned long long)aux(QS_AUX_EVENTS_SAMPLED_OUT),
+		     (unsigned long long)aux(QS_AUX_EVENTS_LOST), flood);
+	cr_assert_gt(aux(QS_AUX_EVENTS_SAMPLED_OUT), 0);
+}
