@@ -321,6 +321,17 @@ bench: deps
 verifier-stats: $(BPF_OBJS) $(VSTATS)
 	$(VSTATS) $(BPF_OBJS)
 
+# Only when asked: the generator of tests/data/colliding-cids.txt, IDs
+# that share one chain under uthash's fixed-seed hash (the file says how to
+# run it again).
+COLLIDING_CIDS := $(BUILD)/tests/gen-colliding-cids
+colliding-cids: $(COLLIDING_CIDS)
+# From its source alone: it needs abi.h and uthash.h, not the skeletons.
+$(COLLIDING_CIDS): tests/data/gen-colliding-cids.c include/abi/abi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
 # quicsteer, the operator's command-line tool (docs/quicsteer.8).
 CLI := $(BUILD)/quicsteer
 all: $(CLI)
@@ -352,7 +363,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check demo bench verifier-stats install clean FORCE
+.PHONY: all deps check demo bench verifier-stats colliding-cids install clean FORCE
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
