@@ -166,5 +166,12 @@ long qs_cidreg_flush(struct qs_cidreg *reg, __u32 vip_id, __u32 backend_id, unsi
 int qs_cidreg_owner(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		    __u32 *backend_id);
 const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg);
+/*
+ * The longest chain of the registry's hash tables (IDs, connections):
+ * what one lookup may walk. The keyed hash (util/hash.h) keeps it near
+ * the load factor whoever chose the IDs and handles. Reads every bucket
+ * (2^20 a table): for tests and on-demand status, not for each scrape.
+ */
+unsigned int qs_cidreg_longest_chain(const struct qs_cidreg *reg);
 
 #endif /* QS_CIDREG_H */

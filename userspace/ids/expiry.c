@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
+#include "util/hash.h" /* before uthash: learned IDs are a client's choice */
 #include "expiry.h"
 
 #undef HASH_BKT_CAPACITY_THRESH
@@ -40,9 +40,11 @@ struct qs_expiry {
 struct qs_expiry *qs_expiry_new(const struct qs_expiry_table *table, __u64 learned_ttl_ns)
 {
 	struct qs_expiry *x;
+	int err = qs_hash_init();
 
-	if (!learned_ttl_ns) {
-		errno = EINVAL;
+	/* never a table under a key anyone knows */
+	if (err || !learned_ttl_ns) {
+		errno = err ? -err : EINVAL;
 		return NULL;
 	}
 	x = calloc(1, sizeof(*x));
@@ -164,4 +166,9 @@ __u64 qs_expiry_next_deadline(const struct qs_expiry *x)
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x)
 {
 	return &x->stats;
+}
+
+unsigned int qs_expiry_longest_chain(const struct qs_expiry *x)
+{
+	return qs_hash_longest_chain(x->pending->hh.tbl);
 }

@@ -63,5 +63,11 @@ int qs_expiry_expire(struct qs_expiry *x, __u64 now_ns, size_t budget);
 __u64 qs_expiry_next_deadline(const struct qs_expiry *x);
 
 const struct qs_expiry_stats *qs_expiry_stats(const struct qs_expiry *x);
+/*
+ * The longest chain of the table of learned IDs, which clients choose:
+ * what one lookup may walk (util/hash.h keeps it short). Reads every
+ * bucket (2^19): for tests and on-demand status.
+ */
+unsigned int qs_expiry_longest_chain(const struct qs_expiry *x);
 
 #endif /* QS_EXPIRY_H */
