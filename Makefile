@@ -27,13 +27,16 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace -I$(BUILD)/skel
 $(BUILD)/tests/%.o $(BUILD)/tools/bench/%.o: CFLAGS += -Itests/lib
 LIBS_BPF := -lbpf -lelf -lz
 LIBS_XDP := -lxdp
+# util/hash.c: SipHash-2-4 under a per-process key for the tables keyed by
+# what clients and backends choose (connection IDs, handles).
+LIBS_SODIUM := -lsodium
 
 # Debian packages needed to build, test and benchmark.
 DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
 	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev libmicrohttpd-dev curl \
 	libclang-rt-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev \
-	libgnutls28-dev ngtcp2-client ngtcp2-server openssl tcpdump
+	libgnutls28-dev ngtcp2-client ngtcp2-server openssl tcpdump libsodium-dev
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -51,7 +54,7 @@ CONFIG_A := $(BUILD)/userspace/libqs-config.a
 ROUTER_A := $(BUILD)/userspace/libqs-router.a
 IDS_A := $(BUILD)/userspace/libqs-ids.a
 AGENT_A := $(BUILD)/userspace/libqs-agent.a
-UTIL_LIBS := $(LIBS_BPF)
+UTIL_LIBS := $(LIBS_SODIUM) $(LIBS_BPF)
 ROUTER_LIBS := $(LIBS_XDP) -ljson-c $(LIBS_BPF)
 AGENT_LIBS := -lmicrohttpd -lmnl -ljson-c -lpthread
 QSLIB_LIBS := -lcrypto -pthread
@@ -61,7 +64,7 @@ CONFIG_LINK := $(CONFIG_A) $(UTIL_LINK)
 ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(ROUTER_LIBS)
 IDS_LINK := $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) $(QSLIB_LIBS) $(UTIL_LIBS)
 AGENT_LINK := $(AGENT_A) $(ROUTER_A) $(CONFIG_A) $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) \
-	$(AGENT_LIBS) $(ROUTER_LIBS) $(QSLIB_LIBS)
+	$(AGENT_LIBS) $(ROUTER_LIBS) $(QSLIB_LIBS) $(LIBS_SODIUM)
 # Everything, for tests and benchmarks.
 ALL_LINK := $(AGENT_LINK)
 ARCHIVES := $(UTIL_A) $(CONFIG_A) $(ROUTER_A) $(IDS_A) $(AGENT_A)
@@ -167,6 +170,8 @@ $(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CLI_A) $(call archive
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(CLI_A) -lcriterion $(ALL_LINK)
 # test_commands checks the CLI's handlers: it reads the CLI's header.
 $(BUILD)/tests/unit/test_commands.o: CFLAGS += -Itools/quicsteer
+# test_colliding_ids reads tests/data/colliding-cids.txt (QS_TEST_DATA overrides).
+$(BUILD)/tests/unit/test_colliding_ids.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
 
 $(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
@@ -266,12 +271,13 @@ H3SERVER_PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3
 all: $(H3SERVER)
 $(H3SERVER_OBJS): CFLAGS += $(shell pkg-config --cflags $(H3SERVER_PKGS))
 # It links libquicsteer and util only (the options table, the word parser,
-# file I/O). Not UTIL_LIBS: those are libbpf's, for util's logging, which a
-# QUIC server does not link, so nothing it takes from the archive needs them.
+# file I/O, the keyed hash of its ID tables). Of UTIL_LIBS only libsodium,
+# for the hash: libbpf is for util's logging, which a QUIC server does not
+# link, so nothing it takes from the archive needs it.
 H3SERVER_LINK_OBJS := $(H3SERVER_OBJS) $(UTIL_A)
 # h3server_link OUTPUT RPATH
 h3server_link = $(CC) $(CFLAGS) -o $(1) $(H3SERVER_LINK_OBJS) -L$(BUILD) -lquicsteer \
-	-Wl,-rpath,$(2) $(shell pkg-config --libs $(H3SERVER_PKGS))
+	-Wl,-rpath,$(2) $(shell pkg-config --libs $(H3SERVER_PKGS)) $(LIBS_SODIUM)
 $(H3SERVER): $(H3SERVER_LINK_OBJS) $(QSLIB_SO)
 	$(call msg,LD,$@)
 	$(Q)$(call h3server_link,$@,$(abspath $(BUILD)))
@@ -321,6 +327,17 @@ bench: deps
 verifier-stats: $(BPF_OBJS) $(VSTATS)
 	$(VSTATS) $(BPF_OBJS)
 
+# Only when asked: the generator of tests/data/colliding-cids.txt, IDs
+# that share one chain under uthash's fixed-seed hash (the file says how to
+# run it again).
+COLLIDING_CIDS := $(BUILD)/tests/gen-colliding-cids
+colliding-cids: $(COLLIDING_CIDS)
+# From its source alone: it needs abi.h and uthash.h, not the skeletons.
+$(COLLIDING_CIDS): tests/data/gen-colliding-cids.c include/abi/abi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
 # quicsteer, the operator's command-line tool (docs/quicsteer.8).
 CLI := $(BUILD)/quicsteer
 all: $(CLI)
@@ -352,7 +369,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check demo bench verifier-stats install clean FORCE
+.PHONY: all deps check demo bench verifier-stats colliding-cids install clean FORCE
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -33,9 +33,13 @@
 #include <nghttp3/nghttp3.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
-#include <uthash.h>
 #include <utlist.h>
 #include "quicsteer/backend.h"
+/*
+ * uthash with a keyed hash: the ID table holds every client's first DCID,
+ * the client's choice, and a fixed-seed hash lets one client fill a chain.
+ */
+#include "util/hash.h"
 
 #define H3S_MAX_LISTEN 16
 #define H3S_MAX_AGENTS 16

@@ -129,6 +129,11 @@ static int setup(struct h3s_server *srv)
 {
 	int err;
 
+	/* the ID and Retry tables hash under a random key: clients choose what goes in */
+	if (qs_hash_init()) {
+		fprintf(stderr, "qs-h3server: no random key for the ID tables' hash (libsodium)\n");
+		return 1;
+	}
 	srv->dirfd = -1;
 	if (srv->opt->dir) {
 		srv->dirfd = open(srv->opt->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

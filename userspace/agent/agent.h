@@ -209,7 +209,7 @@ struct agent_intake_stats {
 	__u64 turn_sum_ns, turn_max_ns;
 };
 int agent_keys_load(struct agent *a, const struct qs_config *cfg);
-/* Registry, intake and expiry from the pins (a restart), sockets opened: not running yet. */
+/* Registry and intake from the pins (a restart), sockets opened: not running yet. */
 int agent_intake_open(struct agent *a);
 int agent_intake_start(struct agent *a);
 void agent_intake_stop(struct agent *a);

@@ -32,6 +32,7 @@
 #include "util/options.h"
 #include "quicsteer.skel.h"
 #include "util/clock.h"
+#include "util/hash.h"
 
 #define DEFAULT_CONFIG "/etc/quicsteer/quicsteer.conf"
 #define MAIN_JOBS 64 /* finished jobs answered per turn */
@@ -348,5 +349,10 @@ int main(int argc, char **argv)
 		return 0;
 	if (o.detach)
 		return detach_all(a.cfg);
+	/* the ID tables hash under a random key (util/hash.h): none, no start */
+	if (qs_hash_init()) {
+		pr_warn("no random key for the ID tables' hash (libsodium)\n");
+		return 1;
+	}
 	return agent_main(&a);
 }

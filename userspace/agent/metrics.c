@@ -31,7 +31,7 @@ static void turn_metrics(FILE *out, const struct agent_intake_stats *in)
 	__u64 count = 0;
 
 	fputs("# HELP quicsteer_intake_turn_seconds Work per turn of the intake thread's loop "
-	      "(datagrams, jobs, purge and expiry steps).\n"
+	      "(datagrams, jobs, purge and sweep steps).\n"
 	      "# TYPE quicsteer_intake_turn_seconds histogram\n",
 	      out);
 	for (int b = 0; b < AGENT_TURN_BUCKETS; b++) {

@@ -18,8 +18,15 @@
 
 struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 {
-	struct qs_cidreg *reg = calloc(1, sizeof(*reg));
+	struct qs_cidreg *reg;
+	int err = qs_hash_init();
 
+	/* never a table under a key anyone knows */
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	reg = calloc(1, sizeof(*reg));
 	if (!reg)
 		return NULL;
 	reg->sink = *sink;

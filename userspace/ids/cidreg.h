@@ -126,7 +126,7 @@ size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget);
  * QS_CIDREG_OPERATOR, written with kind QS_CID_OPERATOR. No report touches
  * them: a backend's issue of the ID is a conflict (refused, counted), its
  * retire, close, snapshot, purge or new incarnation concern its own IDs
- * only; expiry removes learned entries only. They go by the operator's
+ * only; the sweep of learned IDs never sees them. They go by the operator's
  * `cid del` and `cid flush`, and when the agent removes their VIP or
  * backend from its configuration.
  */
@@ -166,5 +166,12 @@ long qs_cidreg_flush(struct qs_cidreg *reg, __u32 vip_id, __u32 backend_id, unsi
 int qs_cidreg_owner(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		    __u32 *backend_id);
 const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg);
+/*
+ * The longest chain of the registry's hash tables (IDs, connections):
+ * what one lookup may walk. The keyed hash (util/hash.h) keeps it near
+ * the load factor whoever chose the IDs and handles. Reads every bucket
+ * (2^20 a table): for tests and on-demand status, not for each scrape.
+ */
+unsigned int qs_cidreg_longest_chain(const struct qs_cidreg *reg);
 
 #endif /* QS_CIDREG_H */

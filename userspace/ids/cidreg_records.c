@@ -383,6 +383,14 @@ size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget)
 	return reg->stats.pending + (reg->sweeps != NULL);
 }
 
+unsigned int qs_cidreg_longest_chain(const struct qs_cidreg *reg)
+{
+	unsigned int ids = qs_hash_longest_chain(reg->by_key->hh.tbl);
+	unsigned int conns = qs_hash_longest_chain(reg->conns->hh.tbl);
+
+	return ids > conns ? ids : conns;
+}
+
 void records_free(struct qs_cidreg *reg)
 {
 	struct cid_rec *c, *ctmp;

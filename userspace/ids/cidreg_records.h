@@ -3,10 +3,11 @@
  * The ID registry's records and how they are found (cidreg.c's internals,
  * not for other callers). Every operation a report can cause costs the IDs
  * it concerns, never a walk of a backend's IDs:
- * - by key: one hash table of every record (uthash), for issue, retire,
- *   remove;
+ * - by key: one hash table of every record (uthash, with util/hash.h's
+ *   keyed hash: IDs are chosen by clients and backends), for issue,
+ *   retire, remove;
  * - by connection: a hash of (owner, handle) with the connection's IDs, for
- *   a close;
+ *   a close (handles are a backend's choice: the same keyed hash);
  * - by owner and VIP: a list per (backend incarnation, VIP) in the order
  *   the IDs were last issued or listed by a snapshot, newest first, so the
  *   IDs a snapshot did not list are the list's tail and its end costs those
@@ -18,7 +19,7 @@
 #ifndef QS_CIDREG_RECORDS_H
 #define QS_CIDREG_RECORDS_H
 
-#include <uthash.h>
+#include "util/hash.h"
 #include "cidreg.h"
 
 struct backend_rec;
