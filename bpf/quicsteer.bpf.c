@@ -48,6 +48,16 @@ static __always_inline void fragment_verdict(struct xdp_md *ctx, const struct pk
 		return;
 	}
 	v->vip_id = vip->vip_id;
+	/*
+	 * A fragment has no UDP length to check, but its IP packet must fit the
+	 * frame, as a datagram's must: a cut fragment is neither forwarded with
+	 * an outer length it does not have nor passed on as whole.
+	 */
+	if (p->l3_off + p->l3_len > p->frame_len) {
+		v->action = XDP_DROP;
+		v->reason = QS_R_DROP_TRUNCATED;
+		return;
+	}
 	if (vip->frag_policy == QS_FRAG_PASS) {
 		v->reason = QS_R_FRAG_PASS;
 		return;
@@ -132,7 +142,8 @@ int quicsteer_router(struct xdp_md *ctx)
 
 	switch (parse_frame(&p, data, data_end)) {
 	case PARSE_OK:
-		vip = vip_lookup(&p, p.dport);
+		/* port 0 keys the address-wide entry, for fragments: no datagram's VIP */
+		vip = p.dport ? vip_lookup(&p, p.dport) : NULL;
 		if (vip) {
 			v.vip_id = vip->vip_id;
 			quic_verdict(ctx, &p, vip, &v);
