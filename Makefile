@@ -300,6 +300,66 @@ $(FUZZ_REPORT): tests/fuzz/fuzz_report.c userspace/libquicsteer/report.c include
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $(filter %.c,$^) -lcrypto
 
+# The other libFuzzer targets (tests/fuzz/README.md). fuzz_config and
+# fuzz_control build what they fuzz from source with the sanitizers, as
+# fuzz_report does. fuzz_datapath instruments only its own harness: what it
+# tests is the BPF program, which runs in the kernel, so it links the
+# gcc-built archives and the test helpers like the BPF tests do.
+FUZZ_CC = $(CLANG) -g -O1 -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CONFIG := $(BUILD)/tests/fuzz_config
+FUZZ_CONTROL := $(BUILD)/tests/fuzz_control
+FUZZ_DATAPATH := $(BUILD)/tests/fuzz_datapath
+FUZZ_BINS := $(FUZZ_REPORT) $(FUZZ_CONFIG) $(FUZZ_CONTROL) $(FUZZ_DATAPATH)
+CONFIG_SRCS := $(wildcard userspace/config/*.c) userspace/util/words.c
+FUZZ_CONFIG_SRCS := tests/fuzz/config_roundtrip.c $(CONFIG_SRCS)
+DATAPATH_FUZZ_SRCS := tests/fuzz/fuzz_datapath.c tests/fuzz/datapath_input.c \
+	tests/fuzz/datapath_world.c tests/fuzz/datapath_mutator.c
+# The data-path fuzzer's seeds: the packet builder's frames and the captures.
+GEN_DATAPATH_SEEDS := $(BUILD)/tests/gen-datapath-seeds
+DATAPATH_SEEDS := $(BUILD)/fuzz-seeds/datapath
+CAPTURES := $(wildcard tests/data/captures/*.pcap)
+# A stamp beside the directory, not in it: libFuzzer reads every file there.
+DATAPATH_SEEDS_DONE := $(DATAPATH_SEEDS).done
+all: $(FUZZ_CONFIG) $(FUZZ_CONTROL) $(FUZZ_DATAPATH) $(DATAPATH_SEEDS_DONE)
+
+$(FUZZ_CONFIG): tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRCS) $(wildcard userspace/config/*.h) \
+		tests/fuzz/config_roundtrip.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -o $@ $(filter %.c,$^)
+
+$(FUZZ_CONTROL): tests/fuzz/fuzz_control.c $(FUZZ_CONFIG_SRCS) userspace/router/commands.c \
+		userspace/router/tableargs.c $(wildcard userspace/config/*.h) \
+		userspace/router/commands.h userspace/router/tableargs.h tests/fuzz/config_roundtrip.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -o $@ $(filter %.c,$^)
+
+$(FUZZ_DATAPATH): $(DATAPATH_FUZZ_SRCS) $(wildcard tests/fuzz/datapath_*.h) $(TESTLIB) \
+		$(call archives_of,$(ROUTER_LINK))
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -Itests/lib -o $@ $(DATAPATH_FUZZ_SRCS) $(TESTLIB) $(ROUTER_LINK) $(LIBS_SODIUM)
+
+$(GEN_DATAPATH_SEEDS): $(BUILD)/tests/fuzz/gen_datapath_seeds.o $(BUILD)/tests/fuzz/datapath_input.o \
+		$(TESTLIB) $(call archives_of,$(ROUTER_LINK))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(TESTLIB) $(ROUTER_LINK) $(LIBS_SODIUM) -lpcap
+
+$(DATAPATH_SEEDS_DONE): $(GEN_DATAPATH_SEEDS) $(CAPTURES)
+	$(call msg,SEEDS,$(DATAPATH_SEEDS))
+	$(Q)rm -rf $(DATAPATH_SEEDS) && mkdir -p $(DATAPATH_SEEDS)
+	$(Q)$(GEN_DATAPATH_SEEDS) $(DATAPATH_SEEDS) tests/data/captures >/dev/null
+	$(Q)touch $@
+
+# `make fuzz`: every target for FUZZ_TIME seconds on its corpus in
+# build/fuzz-corpus/TARGET, which is kept from run to run (seeded from
+# tests/fuzz/corpus/TARGET and, for the data path, the generated seeds).
+FUZZ_TIME ?= 300
+fuzz: $(FUZZ_BINS) $(DATAPATH_SEEDS_DONE)
+	tests/fuzz/run campaign $(BUILD) $(FUZZ_TIME)
+
 # Installs only what is missing; apt-get update only when something is.
 deps:
 	@missing=$$(for p in $(DEBS); do \
@@ -369,7 +429,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check demo bench verifier-stats colliding-cids install clean FORCE
+.PHONY: all deps check demo bench verifier-stats colliding-cids install clean fuzz FORCE
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
