@@ -57,7 +57,13 @@
 #define QS_MAP_EVENTS "qs_events"
 #define QS_MAP_AUX_STATS "qs_aux_stats"
 #define QS_MAP_REPORTERS "qs_reporters" /* userspace only */
-#define QS_MAP_DECAP_STATS "qs_decap_stats"
+/*
+ * The decap program's (bpf/decap.bpf.c, on backends). Its counters were
+ * qs_decap_stats, sized by the reasons of the time: that layout is gone.
+ */
+#define QS_MAP_DECAP_STATS "qs_decap_cnt_v2"
+#define QS_MAP_DECAP_SRCS "qs_decap_srcs"
+#define QS_MAP_DECAP_VIPS "qs_decap_vips"
 
 /* What happens to a packet whose DCID is unknown and whose client address is
  * unknown (or ambiguous).
@@ -154,15 +160,28 @@ enum qs_aux_counter {
 	QS_AUX__COUNT,
 };
 
-/* Decap program reasons. */
+/*
+ * Decap program reasons. Names (without QS_D_) are what `quicsteer decap
+ * show` prints; keep decap_reason_names (router/reasons.c) in step.
+ */
 enum qs_decap_reason {
 	QS_D_PASS_OTHER = 0, /* not encapsulated: untouched */
 	QS_D_DECAP_IPIP,
 	QS_D_DECAP_IP6IP6,
 	QS_D_DECAP_IP4IP6,
-	QS_D_DROP_MALFORMED, /* encapsulated but the inner header is cut */
+	QS_D_DROP_MALFORMED, /* encapsulated, but the inner header is cut or not IP of its family */
+	QS_D_DROP_SOURCE, /* outer source in no prefix of qs_decap_srcs */
+	QS_D_DROP_LENGTH, /* outer length, inner length and frame disagree */
+	QS_D_DROP_NOT_VIP, /* inner packet not UDP to an entry of qs_decap_vips */
 	QS_D__COUNT,
 };
+
+/*
+ * Slots of the decap counters: more than the reasons, so that a reason
+ * added later does not change the map's layout (and name).
+ */
+#define QS_DECAP_STATS_SLOTS 16
+_Static_assert(QS_D__COUNT <= QS_DECAP_STATS_SLOTS, "decap reasons outgrow their counters");
 
 /* Ring-buffer record types. */
 enum qs_event_type {
@@ -351,6 +370,42 @@ struct qs_reporter_state {
 	__u64 old[QS_REPORTER_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
 };
 _Static_assert(sizeof(struct qs_reporter_state) == 144, "qs_reporter_state size");
+
+/*
+ * The decap program's allow-lists, written by `quicsteer decap` on a
+ * backend. Empty, they allow nothing: every encapsulated packet is dropped.
+ *
+ * qs_decap_srcs: an LPM trie of the outer source prefixes decap accepts
+ * (the routers' encap-source4/encap-source6 prefixes: the router fills the
+ * low bits per flow). The trie matches the family word, then the address,
+ * so prefixlen counts the family's 32 bits too: an IPv4 /24 is 56, an IPv6
+ * /112 is 144; the program looks up with QS_DECAP_SRC_KEY_BITS. Address
+ * bits past the prefix are zero.
+ */
+#define QS_DECAP_MAX_SRCS 1024
+#define QS_DECAP_SRC_FAMILY_BITS 32
+#define QS_DECAP_SRC_KEY_BITS (QS_DECAP_SRC_FAMILY_BITS + 128)
+
+struct qs_decap_src_key {
+	__u32 prefixlen; /* struct bpf_lpm_trie_key's: the family's bits and the prefix's */
+	__u32 family; /* enum qs_family */
+	struct qs_addr addr;
+};
+_Static_assert(sizeof(struct qs_decap_src_key) == 24, "qs_decap_src_key size");
+
+/*
+ * qs_decap_vips: hash of the inner destinations decap delivers, keyed like
+ * qs_vips (a change of struct qs_vip_key renames both): address, UDP port,
+ * family. As in the router, fragments (no port past the first) match the
+ * entry of port 0, and only that one.
+ */
+#define QS_DECAP_MAX_VIPS 1024
+
+/* The value of both allow-lists: the entry's presence is the permission. */
+struct qs_decap_allow {
+	__u32 flags; /* none defined yet: 0 */
+};
+_Static_assert(sizeof(struct qs_decap_allow) == 4, "qs_decap_allow size");
 
 /* qs_events: ring-buffer record. */
 struct qs_event {

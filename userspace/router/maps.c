@@ -305,6 +305,33 @@ int qs_prog_run(int prog_fd, struct qs_prog_run *run)
 	return 0;
 }
 
+int qs_map_keys(int fd, size_t key_size, void *keys, size_t max, size_t *n)
+{
+	char *k = keys, *extra = malloc(key_size);
+	size_t i;
+	int err = 0;
+
+	if (!extra)
+		return -ENOMEM;
+	for (i = 0;; i++) {
+		/* past max, a key more is only looked for: the map holds too many */
+		if (bpf_map_get_next_key(fd, i ? k + (i - 1) * key_size : NULL,
+					 i < max ? k + i * key_size : extra)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		if (i == max) {
+			err = -E2BIG;
+			break;
+		}
+	}
+	free(extra);
+	if (!err)
+		*n = i;
+	return err;
+}
+
 #define SCAN_CHUNK 4096
 
 int qs_map_walk_init(struct qs_map_walk *w, int fd, size_t key_size, size_t value_size,

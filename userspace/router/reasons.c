@@ -36,7 +36,8 @@ _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 static const char *const decap_reason_names[] = {
 	[QS_D_PASS_OTHER] = "pass_other",	  [QS_D_DECAP_IPIP] = "decap_ipip",
 	[QS_D_DECAP_IP6IP6] = "decap_ip6ip6",	  [QS_D_DECAP_IP4IP6] = "decap_ip4ip6",
-	[QS_D_DROP_MALFORMED] = "drop_malformed",
+	[QS_D_DROP_MALFORMED] = "drop_malformed", [QS_D_DROP_SOURCE] = "drop_source",
+	[QS_D_DROP_LENGTH] = "drop_length",	  [QS_D_DROP_NOT_VIP] = "drop_not_vip",
 };
 _Static_assert(ARRAY_SIZE(decap_reason_names) == QS_D__COUNT, "a decap reason has no name");
 
