@@ -122,7 +122,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct qs_reporter_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_reporters SEC(".maps");
+} qs_reporters_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -272,14 +272,15 @@ heartbeats()
 # above depends on them.
 conformance()
 {
+	# c's incarnations so far were 0x1c1 and 0x1c2: a later one is greater
 	A=f1f1f1f1f1f1f101
-	dgram report "$SOCK" "$KEY_C" 3 0xf1 1 $SVC 443 issue:1:$A
+	dgram report "$SOCK" "$KEY_C" 3 0x2f1 1 $SVC 443 issue:1:$A
 	check "spec: set-up: A routes to c" "$(route $A 198.18.16.11)" "$TO_C"
-	dgram report "$SOCK" "$KEY_C" 3 0xf1 2 $SVC 443 snap:1:$A part:1:0:final
+	dgram report "$SOCK" "$KEY_C" 3 0x2f1 2 $SVC 443 snap:1:$A part:1:0:final
 	check "spec: a snapshot's part record may come after its IDs" \
 		"$(route $A 198.18.16.1)" "$TO_C" "the IDs before the part are ignored, then removed"
 	W=f2f2f2f2f2f2f201
-	dgram report "$SOCK" "$KEY_C" 3 0xf1 3 $WEB 443 issue:1:$W
+	dgram report "$SOCK" "$KEY_C" 3 0x2f1 3 $WEB 443 issue:1:$W
 	check "spec: a report for a VIP its backend does not serve is refused" \
 		"$(metric 'quicsteer_reports_total{result="unknown_vip"}') $(route $W 198.18.16.2 $WEB)" \
 		"1 $DROPPED" "accepted: c's ID routes on web"
