@@ -76,6 +76,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct qs_event_budget);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_ev_budget SEC(".maps");
 
 struct {
@@ -150,7 +151,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct qs_reporter_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_reporters SEC(".maps");
+} qs_reporters_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -56,7 +56,7 @@
 #define QS_MAP_BACKEND_STATS "qs_be_stats"
 #define QS_MAP_EVENTS "qs_events"
 #define QS_MAP_AUX_STATS "qs_aux_stats"
-#define QS_MAP_REPORTERS "qs_reporters" /* userspace only */
+#define QS_MAP_REPORTERS "qs_reporters_v2" /* userspace only */
 /*
  * The decap program's (bpf/decap.bpf.c, on backends). Its counters were
  * qs_decap_stats, sized by the reasons of the time: that layout is gone.
@@ -358,18 +358,39 @@ struct qs_counter {
 _Static_assert(sizeof(struct qs_counter) == 16, "qs_counter size");
 
 /*
- * qs_reporters: array by backend id, written by the agent only. Where each
+ * qs_reporters_v2: array by backend id, written by the agent only. Where each
  * backend's reports stand, kept in a pin so that an agent restart does not
- * reopen the door to replayed datagrams.
+ * reopen the door to replayed datagrams. (qs_reporters, before the report
+ * protocol's version 2: no version; the agent takes its entries over as
+ * version 1 and removes it.)
  */
 #define QS_REPORTER_OLD_INCARNATIONS 16
 
 struct qs_reporter_state {
-	__u64 incarnation; /* 0: never reported */
+	/*
+	 * 0: never reported. Version 2: the backend's start in wall-clock
+	 * ns, ordered; version 1: random.
+	 */
+	__u64 incarnation;
 	__u64 sequence; /* last accepted within the incarnation */
-	__u64 old[QS_REPORTER_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
+	/*
+	 * Incarnations replaced, newest first: what refuses a version-1
+	 * datagram of an old process (version 2 compares incarnations).
+	 */
+	__u64 old[QS_REPORTER_OLD_INCARNATIONS];
+	__u8 version; /* of the incarnation: 2, or 1 (taken only with report-accept-v1) */
+	__u8 pad[7];
 };
-_Static_assert(sizeof(struct qs_reporter_state) == 144, "qs_reporter_state size");
+_Static_assert(sizeof(struct qs_reporter_state) == 152, "qs_reporter_state size");
+
+/* What the agent finds pinned as qs_reporters: the layout before version 2. */
+#define QS_MAP_REPORTERS_V1 "qs_reporters"
+struct qs_reporter_state_v1 {
+	__u64 incarnation;
+	__u64 sequence;
+	__u64 old[QS_REPORTER_OLD_INCARNATIONS];
+};
+_Static_assert(sizeof(struct qs_reporter_state_v1) == 144, "qs_reporter_state_v1 size");
 
 /*
  * The decap program's allow-lists, written by `quicsteer decap` on a

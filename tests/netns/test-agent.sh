@@ -48,7 +48,7 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 dump_state()
 {
 	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows qs_quiclb qs_server_ids \
-		qs_tx_ports qs_reporters; do
+		qs_tx_ports qs_reporters_v2; do
 		echo "== $m"
 		bpftool -j map dump pinned "/sys/fs/bpf/qs-agent/$m" | jq -cS 'sort_by(.key|tostring)' ||
 			echo "cannot dump $m"

@@ -45,21 +45,21 @@ EOF2
 }
 
 # report SEQ INCARNATION RECORD...: one datagram from backend b, and waits
-# until the agent took it: its sequence is in the qs_reporters pin, and one
+# until the agent took it: its sequence is in the qs_reporters_v2 pin, and one
 # control round trip later the agent is past that datagram
 report()
 {
 	seq=$1 inc=$2
 	shift 2
 	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 2 "$inc" "$seq" 198.18.0.100 443 "$@" || return 1
-	wait_until 30 "the agent takes report $seq (b's sequence in qs_reporters)" took "$seq" && return 0
+	wait_until 30 "the agent takes report $seq (b's sequence in qs_reporters_v2)" took "$seq" && return 0
 	not_ok "report $seq" "$waited"
 	return 1
 }
 
 took()
 {
-	_got=$(bpftool -j map lookup pinned "$PINS/qs_reporters" key 2 0 0 0 | jq .formatted.value.sequence)
+	_got=$(bpftool -j map lookup pinned "$PINS/qs_reporters_v2" key 2 0 0 0 | jq .formatted.value.sequence)
 	echo "sequence $_got"
 	[ "$_got" = "$1" ] && qs status >/dev/null
 }

@@ -112,6 +112,8 @@ Test(config_write, canonical_order_and_what_is_left_out)
 				   "learned-ttl 30s\n"
 				   "flow-idle 120s\n"
 				   "heartbeat-timeout off\n"
+				   "report-window 30s\n"
+				   "report-accept-v1 off\n"
 				   "interface eth0 mode native\n"
 				   "vip v 192.0.2.1 443 id 0 cid-len 8 unknown drop fragments drop "
 				   "forward encap learn on\n"

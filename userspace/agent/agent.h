@@ -7,7 +7,7 @@
  *   the control socket, neighbour changes, heartbeats.
  * - The intake thread (reports.c): the report sockets, report intake, the
  *   ID registry and the sweep of learned IDs: the one writer of qs_cids,
- *   qs_learned (besides the data path) and qs_reporters.
+ *   qs_learned (besides the data path) and qs_reporters_v2.
  * - The events thread (events.c): the ring buffer, monitor subscribers,
  *   and the address table's sweep and flush: the one writer of qs_flows.
  * - libmicrohttpd's thread: metrics, from the view and published counters.
@@ -65,6 +65,8 @@ struct agent_view {
 	atomic_int refs;
 	__u64 gen; /* 1, 2, ...: a newer view has a higher one */
 	__u64 learned_ttl_ns, flow_idle_ns;
+	__u64 report_window_ns;
+	bool report_accept_v1;
 	struct agent_view_vip vips[QS_MAX_VIPS]; /* by id */
 	__u32 vip_order[QS_MAX_VIPS]; /* ids in configuration order */
 	size_t n_vips;
@@ -220,6 +222,7 @@ __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
 bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
 /* reports.c, for events.c: a copy of a report datagram for the monitors */
 struct agent_report_notice {
+	__u64 wall_ns; /* the clock its timestamp was judged by */
 	__u16 len;
 	__u8 reason;
 	__u8 buf[QS_REPORT_MAX_DGRAM];
@@ -238,7 +241,7 @@ void agent_events_stop(struct agent *a);
 void agent_events_post(struct agent *a, struct agent_job *job);
 void agent_events_stats(struct agent *a, struct agent_events_stats *out);
 /* From the intake thread: a report datagram, while anyone monitors. */
-void agent_events_report(struct agent *a, const void *buf, size_t len, int reason);
+void agent_events_report(struct agent *a, const void *buf, size_t len, int reason, __u64 wall_ns);
 
 /* monitor.c: subscribers, on the events thread */
 struct agent_monitor;

@@ -96,9 +96,10 @@ void agent_events_post(struct agent *a, struct agent_job *job)
 	agent_jobq_push(&a->events->w.jobs, job);
 }
 
-void agent_events_report(struct agent *a, const void *buf, size_t len, int reason)
+void agent_events_report(struct agent *a, const void *buf, size_t len, int reason, __u64 wall_ns)
 {
-	struct agent_report_notice n = { .len = len < sizeof(n.buf) ? len : sizeof(n.buf),
+	struct agent_report_notice n = { .wall_ns = wall_ns,
+					 .len = len < sizeof(n.buf) ? len : sizeof(n.buf),
 					 .reason = reason };
 
 	memcpy(n.buf, buf, n.len);

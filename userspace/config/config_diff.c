@@ -363,7 +363,9 @@ static bool settings_equal(const struct qs_config *a, const struct qs_config *b)
 	       addr_equal(&a->metrics_addr, &b->metrics_addr) &&
 	       a->metrics_port == b->metrics_port && a->learned_ttl_ms == b->learned_ttl_ms &&
 	       a->flow_idle_ms == b->flow_idle_ms &&
-	       a->heartbeat_timeout_ms == b->heartbeat_timeout_ms;
+	       a->heartbeat_timeout_ms == b->heartbeat_timeout_ms &&
+	       a->report_window_ms == b->report_window_ms &&
+	       a->report_accept_v1 == b->report_accept_v1;
 }
 
 int qs_config_diff(const struct qs_config *old, const struct qs_config *new,
