@@ -383,8 +383,11 @@ struct qs_reporter_state {
 };
 _Static_assert(sizeof(struct qs_reporter_state) == 152, "qs_reporter_state size");
 
-/* What the agent finds pinned as qs_reporters: the layout before version 2. */
-#define QS_MAP_REPORTERS_V1 "qs_reporters"
+/*
+ * What the agent finds pinned as qs_reporters: the layout before version 2
+ * (a pin of older agents, not a map of the program: hence not QS_MAP_).
+ */
+#define QS_PIN_REPORTERS_V1 "qs_reporters"
 struct qs_reporter_state_v1 {
 	__u64 incarnation;
 	__u64 sequence;

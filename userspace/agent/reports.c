@@ -236,13 +236,13 @@ static void reporters_v1_take(struct agent_intake *t, const char *pin_dir)
 	char path[PATH_MAX];
 	int fd, n = 0;
 
-	fd = qs_pin_open(pin_dir, QS_MAP_REPORTERS_V1);
+	fd = qs_pin_open(pin_dir, QS_PIN_REPORTERS_V1);
 	if (fd < 0)
 		return;
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) || info.key_size != sizeof(__u32) ||
 	    info.value_size != sizeof(v1)) {
 		pr_warn("%s/%s: not the layout of qs_reporters, left alone\n", pin_dir,
-			QS_MAP_REPORTERS_V1);
+			QS_PIN_REPORTERS_V1);
 		close(fd);
 		return;
 	}
@@ -259,7 +259,7 @@ static void reporters_v1_take(struct agent_intake *t, const char *pin_dir)
 			n++;
 	}
 	close(fd);
-	if (!qs_pin_path(pin_dir, QS_MAP_REPORTERS_V1, path, sizeof(path)) && !unlink(path))
+	if (!qs_pin_path(pin_dir, QS_PIN_REPORTERS_V1, path, sizeof(path)) && !unlink(path))
 		pr_info("%s: report state of %d backends taken over as version 1, pin removed\n",
 			path, n);
 }
