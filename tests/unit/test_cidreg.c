@@ -8,81 +8,17 @@
 #include <errno.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "ids/cidreg.h"
+#include "cid_map.h"
 #include "router/maps.h"
 
-#define MAP_CAP 64
-
-/* A tiny map: linear search is plenty for a test. */
-struct fake_map {
-	struct qs_cid_key keys[MAP_CAP];
-	struct qs_cid_entry vals[MAP_CAP];
-	int used[MAP_CAP];
-	int fail_puts; /* the next N puts fail with -ENOSPC */
-	int puts, dels, batches;
-};
-
-static int slot_of(struct fake_map *m, const struct qs_cid_key *key)
-{
-	for (int i = 0; i < MAP_CAP; i++)
-		if (m->used[i] && !memcmp(&m->keys[i], key, sizeof(*key)))
-			return i;
-	return -1;
-}
-
-static int fake_put(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e)
-{
-	struct fake_map *m = ctx;
-	int i = slot_of(m, key);
-
-	if (m->fail_puts > 0) {
-		m->fail_puts--;
-		return -ENOSPC;
-	}
-	for (int j = 0; i < 0 && j < MAP_CAP; j++)
-		if (!m->used[j])
-			i = j;
-	cr_assert_geq(i, 0, "fake map full");
-	m->keys[i] = *key;
-	m->vals[i] = *e;
-	m->used[i] = 1;
-	m->puts++;
-	return 0;
-}
-
-static int fake_del(void *ctx, const struct qs_cid_key *key)
-{
-	struct fake_map *m = ctx;
-	int i = slot_of(m, key);
-
-	m->dels++;
-	if (i < 0)
-		return -ENOENT;
-	m->used[i] = 0;
-	return 0;
-}
-
-static int fake_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
-{
-	struct fake_map *m = ctx;
-
-	m->batches++;
-	for (size_t i = 0; i < n; i++)
-		fake_del(ctx, &keys[i]);
-	return 0;
-}
-
-static struct fake_map map;
+static struct cid_map map;
 static int use_batches;
 static struct qs_cidreg *reg;
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = { .put = fake_put, .del = fake_del, .ctx = &map };
+	struct qs_cid_sink sink = cid_map_sink(&map, use_batches);
 
-	sink.del_batch = use_batches ? fake_del_batch : NULL;
-
-	memset(&map, 0, sizeof(map));
 	reg = qs_cidreg_new(&sink);
 	cr_assert_not_null(reg);
 }
@@ -96,39 +32,19 @@ static const __u8 X[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static const __u8 Y[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
 static const __u8 Z[18] = { 0xab, 0xcd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
-/* The backend the map routes (vip, cid) to, or 0 if absent. */
 static __u32 map_backend(__u32 vip, const __u8 *cid, size_t len)
 {
-	struct qs_cid_key key;
-	int i;
-
-	memset(&key, 0, sizeof(key));
-	memcpy(key.cid, cid, len);
-	key.cid_len = len;
-	key.vip_id = vip;
-	i = slot_of(&map, &key);
-	return i < 0 ? 0 : map.vals[i].backend_id;
+	return cid_map_backend(&map, vip, cid, len);
 }
 
 static int map_count(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < MAP_CAP; i++)
-		n += map.used[i];
-	return n;
-}
-
-/* Runs the registry's deferred map deletions to the end. */
-static void work_all_of(struct qs_cidreg *r)
-{
-	for (int turns = 0; qs_cidreg_work(r, 1000); turns++)
-		cr_assert_lt(turns, 100, "qs_cidreg_work makes no progress");
+	return cid_map_count(&map);
 }
 
 static void work_all(void)
 {
-	work_all_of(reg);
+	cid_map_work_all(reg);
 }
 
 TestSuite(cidreg, .init = setup, .fini = teardown);
@@ -139,7 +55,7 @@ Test(cidreg, issue_writes_an_authoritative_entry)
 	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 7), 0);
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "map backend got %u want 1",
 		     map_backend(0, Z, sizeof(Z)));
-	cr_assert_eq(map.vals[slot_of(&map, &map.keys[0])].kind, QS_CID_AUTHORITATIVE);
+	cr_assert_eq(cid_map_kind(&map, 0, Z, sizeof(Z)), QS_CID_AUTHORITATIVE);
 	cr_assert_neq(map.vals[0].created_ns, 0, "created_ns not set");
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
 }
@@ -382,17 +298,18 @@ static int fake_put_batch(void *ctx, const struct qs_cid_key *keys, const struct
 	if (fail_batch)
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++)
-		fake_put(ctx, &keys[i], &e[i]);
+		cid_map_put(ctx, &keys[i], &e[i]);
 	return 0;
 }
 
 /* One datagram's IDs reach the map in one batch; a failed batch, one by one. */
 Test(cidreg, issues_in_batches)
 {
-	struct qs_cid_sink sink = {
-		.put = fake_put, .del = fake_del, .put_batch = fake_put_batch, .ctx = &map
-	};
-	struct qs_cidreg *r2 = qs_cidreg_new(&sink);
+	struct qs_cid_sink sink = cid_map_sink(&map, 0);
+	struct qs_cidreg *r2;
+
+	sink.put_batch = fake_put_batch;
+	r2 = qs_cidreg_new(&sink);
 
 	qs_cidreg_batch_begin(r2);
 	qs_cidreg_issue(r2, 1, 0, X, 8, 7);
@@ -414,14 +331,6 @@ Test(cidreg, issues_in_batches)
 	qs_cidreg_free(r2);
 }
 
-static __u8 map_kind(__u32 vip, const __u8 *cid, size_t len)
-{
-	struct qs_cid_key key;
-
-	qs_cid_key_make(&key, vip, cid, len);
-	return map.vals[slot_of(&map, &key)].kind;
-}
-
 /*
  * An operator's entry: no report of any backend removes it (retire, close,
  * snapshot, new incarnation, purge), a backend's issue of it is refused as
@@ -436,7 +345,7 @@ Test(cidreg, operator_entry_survives_reports)
 	cr_assert_eq(qs_cidreg_op_set(reg, 0, X, 8, 2, &replaced), 0);
 	cr_assert_eq(replaced, 1, "replaced got %u want backend 1", replaced);
 	cr_assert_eq(map_backend(0, X, 8), 2);
-	cr_assert_eq(map_kind(0, X, 8), QS_CID_OPERATOR);
+	cr_assert_eq(cid_map_kind(&map, 0, X, 8), QS_CID_OPERATOR);
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
 	cr_assert_eq(qs_cidreg_stats(reg)->operator, 1);
 	qs_cidreg_retire(reg, 1, 0, X, 8);
