@@ -281,6 +281,27 @@ heartbeats()
 		"$(grep -c 'backend a: heartbeats stopped' "$DIR/agent.log")$(cat "$DIR/heartbeat.log")" 0
 }
 
+# Issue 11, attack 10: one backend's (m's) snapshots of two VIPs at once,
+# their parts interleaved, each repairing its own VIP.
+hostile()
+{
+	X1=e6e6e6e6e6e6e601
+	X2=e6e6e6e6e6e6e602
+	Q1=e6e6e6e6e6e6e603
+	Q2=e6e6e6e6e6e6e604
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 1 $SVC 443 issue:1:$X1
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 2 $ALT 443 issue:2:$X2
+	# lost: the retires of X1 and X2, the issues of Q1 and Q2
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 3 $SVC 443 part:7:0
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 4 $ALT 443 part:8:0
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 5 $SVC 443 part:7:1:final snap:3:$Q1
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 6 $ALT 443 part:8:1:final snap:4:$Q2
+	check "hostile: interleaved snapshots of svc and alt each remove their VIP's unlisted ID" \
+		"$(route $X1 198.18.19.3) $(route $X2 198.18.19.4 $ALT)" "$DROPPED $DROPPED"
+	check "hostile: interleaved snapshots of svc and alt each add their VIP's lost ID" \
+		"$(route $Q1 198.18.19.5) $(route $Q2 198.18.19.6 $ALT)" "$TO_M $TO_M"
+}
+
 # What docs/report-protocol.md requires of snapshots and VIPs (each found
 # missing once, now fixed), each with a fresh incarnation so that nothing
 # above depends on them.
@@ -474,6 +495,7 @@ inner()
 	udp
 	garbage
 	heartbeats
+	hostile
 	conformance
 	replay_attack
 	upgrade

@@ -146,7 +146,7 @@ Test(cidreg, snapshot_repairs_lost_reports)
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Y, 8, 8), 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Z, sizeof(Z), 9), 0);
 	cr_assert_eq(map_backend(0, X, 8), 1, "removed before the snapshot ended");
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 42), 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 42, 0), 0);
 	work_all();
 	cr_assert_eq(map_backend(0, X, 8), 0, "X not in the snapshot but kept");
 	cr_assert_eq(map_backend(0, Y, 8), 1);
@@ -162,7 +162,7 @@ Test(cidreg, unfinished_snapshot_removes_nothing)
 	qs_cidreg_snapshot_add(reg, 1, 1, 0, Y, 8, 8);
 	/* a new snapshot starts before the first ended: the first is abandoned */
 	qs_cidreg_snapshot_begin(reg, 1, 2, 0);
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 1), -ESTALE);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 1, 0), -ESTALE);
 	cr_assert_eq(map_backend(0, X, 8), 1, "an abandoned snapshot removed X");
 }
 
@@ -171,7 +171,7 @@ Test(cidreg, issue_during_a_snapshot_survives_its_end)
 	qs_cidreg_snapshot_begin(reg, 1, 5, 0);
 	qs_cidreg_snapshot_add(reg, 1, 5, 0, X, 8, 7);
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
-	qs_cidreg_snapshot_end(reg, 1, 5);
+	qs_cidreg_snapshot_end(reg, 1, 5, 0);
 	cr_assert_eq(map_backend(0, Y, 8), 1, "ID issued during the snapshot removed");
 }
 
@@ -184,7 +184,7 @@ Test(cidreg, failed_map_write_is_not_recorded)
 	/* the next snapshot writes it */
 	qs_cidreg_snapshot_begin(reg, 1, 1, 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 1, 0, X, 8, 7), 0);
-	qs_cidreg_snapshot_end(reg, 1, 1);
+	qs_cidreg_snapshot_end(reg, 1, 1, 0);
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
 
@@ -237,7 +237,7 @@ Test(cidreg, snapshot_of_one_vip_leaves_the_others)
 	qs_cidreg_issue(reg, 1, 1, Y, 8, 7);
 	qs_cidreg_snapshot_begin(reg, 1, 3, 0);
 	qs_cidreg_snapshot_add(reg, 1, 3, 0, X, 8, 7);
-	qs_cidreg_snapshot_end(reg, 1, 3);
+	qs_cidreg_snapshot_end(reg, 1, 3, 0);
 	cr_assert_eq(map_backend(1, Y, 8), 1, "a snapshot of VIP 0 removed an ID of VIP 1");
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
@@ -249,7 +249,7 @@ Test(cidreg, retire_during_a_snapshot_stands)
 	qs_cidreg_retire(reg, 1, 0, X, 8);
 	/* a later part of the snapshot, taken before the retire, lists X */
 	qs_cidreg_snapshot_add(reg, 1, 4, 0, X, 8, 7);
-	qs_cidreg_snapshot_end(reg, 1, 4);
+	qs_cidreg_snapshot_end(reg, 1, 4, 0);
 	cr_assert_eq(map_backend(0, X, 8), 0, "the snapshot brought back a retired ID");
 }
 
@@ -257,8 +257,8 @@ Test(cidreg, aborted_snapshot_removes_nothing)
 {
 	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
 	qs_cidreg_snapshot_begin(reg, 1, 6, 0);
-	qs_cidreg_snapshot_abort(reg, 1);
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 6), -ESTALE);
+	qs_cidreg_snapshot_abort(reg, 1, 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 6, 0), -ESTALE);
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
 
@@ -353,7 +353,7 @@ Test(cidreg, operator_entry_survives_reports)
 	qs_cidreg_retire(reg, 2, 0, X, 8);
 	cr_assert_eq(qs_cidreg_issue(reg, 3, 0, X, 8, 1), -EEXIST);
 	qs_cidreg_snapshot_begin(reg, 2, 5, 0);
-	qs_cidreg_snapshot_end(reg, 2, 5);
+	qs_cidreg_snapshot_end(reg, 2, 5, 0);
 	qs_cidreg_incarnation(reg, 1, 0x2222);
 	qs_cidreg_incarnation(reg, 2, 0x3333);
 	qs_cidreg_purge(reg, 1);
@@ -535,7 +535,7 @@ Test(cidreg, snapshot_sweep_is_bounded_per_call)
 		qs_cidreg_snapshot_add(reg, 1, 5, 0, id, 8, i);
 	}
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 50); /* issued during the snapshot */
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 5), 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 5, 0), 0);
 	id[0] = 39;
 	qs_cidreg_issue(reg, 1, 0, id, 8, 39); /* reported again after it ended */
 	cr_assert_eq(map_count(), 42, "the snapshot's end removed IDs before qs_cidreg_work");

@@ -166,7 +166,7 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 	}
 	b->incarnation = incarnation;
 	b->has_incarnation = 1;
-	b->in_snapshot = 0;
+	memset(b->snapshots, 0, sizeof(b->snapshots));
 	return 1;
 }
 
@@ -236,7 +236,8 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 	}
 	rec_remove(reg, c);
 	reg->stats.retired++;
-	if (b->in_snapshot)
+	/* a part of the open snapshot, taken before, may list it still */
+	if (b->snapshots[vip_id].open)
 		tomb_add(reg, b, &key);
 	return 0;
 }
@@ -257,35 +258,44 @@ int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snap
 			     __u32 vip_id)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 1);
+	struct snapshot *s;
 
+	if (vip_id >= QS_MAX_VIPS)
+		return -EINVAL;
 	if (!b)
 		return -ENOMEM;
-	b->snap_gen++;
-	b->snapshot_id = snapshot_id;
-	b->snapshot_vip = vip_id;
-	b->in_snapshot = 1;
+	s = &b->snapshots[vip_id];
+	s->gen = ++b->gen[vip_id];
+	s->id = snapshot_id;
+	s->open = 1;
 	return 0;
 }
 
-void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id)
+/* b's snapshot of vip_id in progress, if its id is snapshot_id. */
+static struct snapshot *snapshot_of(struct backend_rec *b, __u32 vip_id, __u32 snapshot_id)
+{
+	struct snapshot *s;
+
+	if (!b || vip_id >= QS_MAX_VIPS)
+		return NULL;
+	s = &b->snapshots[vip_id];
+	return s->open && s->id == snapshot_id ? s : NULL;
+}
+
+void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
 
-	if (b)
-		b->in_snapshot = 0;
+	if (b && vip_id < QS_MAX_VIPS)
+		b->snapshots[vip_id].open = 0;
 }
 
-static struct backend_rec *snapshot_backend(struct qs_cidreg *reg, __u32 backend_id,
-					    __u32 snapshot_id)
-{
-	struct backend_rec *b = backend_get(reg, backend_id, 0);
-
-	return b && b->in_snapshot && b->snapshot_id == snapshot_id ? b : NULL;
-}
-
-/* A snapshot lists what is live: an old tombstone for it no longer holds. */
-static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, const __u8 *cid,
-		       size_t len)
+/*
+ * A snapshot lists what is live: b's tombstone for the ID, if older than
+ * the snapshot, no longer holds (one made while it was open is newer).
+ */
+static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, const struct snapshot *s,
+		       __u32 vip_id, const __u8 *cid, size_t len)
 {
 	struct qs_cid_key key;
 	struct cid_rec *c;
@@ -293,20 +303,20 @@ static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 	if (cid_key_make(&key, vip_id, cid, len))
 		return;
 	c = rec_find(reg, &key);
-	/* a retire made while this snapshot was open is newer than it */
-	if (c && c->tomb && c->owner == b && c->snap_gen != b->snap_gen)
+	if (c && c->tomb && c->owner == b && c->snap_gen < s->gen)
 		rec_remove(reg, c);
 }
 
 int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
 			   const __u8 *cid, size_t len, __u64 handle)
 {
-	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+	struct snapshot *s = snapshot_of(b, vip_id, snapshot_id);
 	int added, err;
 
-	if (!b)
+	if (!s)
 		return -ESTALE;
-	tomb_clear(reg, b, vip_id, cid, len);
+	tomb_clear(reg, b, s, vip_id, cid, len);
 	err = issue(reg, b, vip_id, cid, len, handle, &added);
 	if (added)
 		reg->stats.snapshot_added++;
@@ -318,14 +328,15 @@ int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
  * backend's list of that VIP, older than this snapshot. qs_cidreg_work
  * sweeps it (the IDs stay until then).
  */
-int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id)
+int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id)
 {
-	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+	struct snapshot *s = snapshot_of(b, vip_id, snapshot_id);
 
-	if (!b)
+	if (!s)
 		return -ESTALE;
-	b->in_snapshot = 0;
-	return sweep_add(reg, b, b->snapshot_vip, b->snap_gen, 0);
+	s->open = 0;
+	return sweep_add(reg, b, vip_id, s->gen, 0);
 }
 
 /* A record for an entry the map has already, owned by b, routing to target. */
@@ -485,8 +496,8 @@ static long flush_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 
 /*
  * Every ID b holds (on vip_id, or all): a sweep of whole lists, so that a
- * million IDs cost nothing now. The generation goes up, so that the IDs
- * issued from now on are newer than the flush and stay.
+ * million IDs cost nothing now. Each list's generation goes up, so that
+ * the IDs issued from now on are newer than the flush and stay.
  */
 static long flush_backend(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id)
 {
@@ -494,12 +505,11 @@ static long flush_backend(struct qs_cidreg *reg, struct backend_rec *b, __u32 vi
 
 	if (!b)
 		return 0;
-	b->snap_gen++;
 	for (__u32 v = 0; v < QS_MAX_VIPS; v++) {
 		if ((vip_id != QS_MAX_VIPS && v != vip_id) || !b->lists[v].head)
 			continue;
 		n += b->list_live[v];
-		sweep_add(reg, b, v, b->snap_gen, 1);
+		sweep_add(reg, b, v, ++b->gen[v], 1);
 	}
 	return n;
 }

@@ -92,14 +92,17 @@ int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
  * removes, not of those it keeps). A snapshot that is never ended (or is
  * aborted: a part went missing) removes nothing. A retire during an open
  * snapshot stands even if a later part lists the ID (the snapshot was
- * taken before it).
+ * taken before it). One snapshot per (backend, VIP) is in progress at a
+ * time: a begin discards that VIP's, an abort ends it; the backend's
+ * snapshots of other VIPs go on. -ESTALE: no such snapshot in progress.
  */
 int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
 			     __u32 vip_id);
 int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
 			   const __u8 *cid, size_t len, __u64 handle);
-int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
-void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id);
+int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
+			   __u32 vip_id);
+void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id);
 
 /*
  * Takes an authoritative entry already in the map (written before an agent

@@ -174,7 +174,7 @@ int rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
 {
 	if (b != &reg->op)
 		c->target = b->id;
-	c->snap_gen = b->snap_gen;
+	c->snap_gen = b->gen[c->key.vip_id];
 	list_push(b, c);
 	rec_count(reg, c, 1);
 	HASH_ADD(hh, reg->by_key, key, sizeof(c->key), c);
@@ -219,7 +219,7 @@ int rec_touch(struct qs_cidreg *reg, struct cid_rec *c, __u64 handle)
 {
 	struct backend_rec *b = c->owner;
 
-	c->snap_gen = b->snap_gen;
+	c->snap_gen = b->gen[c->key.vip_id];
 	list_unlink(c);
 	list_push(b, c);
 	if (c->handle != handle) {

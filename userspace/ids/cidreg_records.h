@@ -31,7 +31,7 @@ struct cid_rec {
 	struct backend_rec *owner; /* a backend incarnation, the operator, or dying */
 	struct conn_rec *conn; /* NULL for tombs and dying moved records */
 	__u32 target; /* the backend it routes to: the owner, or the operator's choice */
-	__u32 snap_gen; /* the owner's snapshot generation that last saw it */
+	__u32 snap_gen; /* the generation of the owner's list of its VIP that last saw it */
 	/*
 	 * A tombstone: retired before it was issued (reports reordered). Not
 	 * in the map; a later issue of it is ignored until a snapshot or a new
@@ -58,18 +58,25 @@ struct conn_rec {
 	UT_hash_handle hh;
 };
 
+/* A backend's snapshot of one VIP in progress, from its begin to its end. */
+struct snapshot {
+	__u32 id;
+	__u32 gen; /* its list's generation at its begin: older records it has not seen */
+	int open;
+};
+
 struct backend_rec {
 	__u32 id; /* a backend's, or QS_CIDREG_OPERATOR */
 	__u64 incarnation;
 	int has_incarnation;
-	int in_snapshot;
-	__u32 snapshot_id;
-	__u32 snapshot_vip;
-	__u32 snap_gen;
 	__u32 tombs;
 	__u64 n_live; /* records that are not tombs */
 	struct cid_list lists[QS_MAX_VIPS];
 	__u32 list_live[QS_MAX_VIPS]; /* records of each list that are not tombs */
+	/* each list's generation: a snapshot's begin or a flush starts a new one */
+	__u32 gen[QS_MAX_VIPS];
+	/* one snapshot per VIP at a time: a backend may send several VIPs' at once */
+	struct snapshot snapshots[QS_MAX_VIPS];
 	/* records of lists[v] last seen before sweep_gen[v] are stale: swept */
 	__u32 sweep_gen[QS_MAX_VIPS];
 	__u32 sweep_counted; /* bit v: what lists[v]'s sweep removes is counted already (flush) */

@@ -5,11 +5,14 @@
 #include "intake.h"
 #include "util/log.h"
 
+/* One snapshot in progress per (backend, VIP): in_snapshot has a bit a VIP. */
+_Static_assert(QS_MAX_VIPS <= 32, "in_snapshot holds a bit per VIP");
+
 struct backend_state {
 	struct qs_intake_backend pub;
-	__u32 snapshot_id; /* the snapshot in progress */
-	__u32 next_part; /* its next part; a gap abandons it */
-	int in_snapshot;
+	__u32 snapshot_id[QS_MAX_VIPS]; /* each VIP's snapshot in progress */
+	__u32 next_part[QS_MAX_VIPS]; /* its next part; a gap abandons it */
+	__u32 in_snapshot; /* bit v: VIP v's is in progress */
 	__u64 old[QS_INTAKE_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
 	int known; /* has an incarnation */
 };
@@ -210,28 +213,33 @@ static void incarnation_take(struct qs_intake *in, struct backend_state *b, __u3
  * The datagram's SNAPSHOT_PART, wherever it stands among the records: a
  * snapshot's IDs belong to it even when they come first. Parts must come
  * in order; a missing one abandons the snapshot, which then removes nothing.
+ * Each VIP's snapshot is apart: the backend's others go on.
  * Returns 1 if this datagram's snapshot IDs are to be taken.
  */
 static int snapshot_part(struct qs_intake *in, struct qs_report_reader rd, __u32 id, __u32 vip_id,
-			 struct backend_state *b, int *final)
+			 struct backend_state *b)
 {
 	struct qs_report_record r;
+	__u32 bit;
 
+	if (vip_id >= QS_MAX_VIPS)
+		return 0; /* no VIP: no snapshot records either (the codec saw to it) */
+	bit = 1u << vip_id;
 	while (qs_report_next(&rd, &r) == 1) {
 		if (r.type != QS_REPORT_SNAPSHOT_PART)
 			continue;
-		*final = r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL;
 		if (r.snapshot.part == 0) {
 			qs_cidreg_snapshot_begin(in->reg, id, r.snapshot.snapshot_id, vip_id);
-			b->in_snapshot = 1;
-		} else if (!b->in_snapshot || r.snapshot.snapshot_id != b->snapshot_id ||
-			   r.snapshot.part != b->next_part) {
-			qs_cidreg_snapshot_abort(in->reg, id);
-			b->in_snapshot = 0;
+			b->in_snapshot |= bit;
+		} else if (!(b->in_snapshot & bit) ||
+			   r.snapshot.snapshot_id != b->snapshot_id[vip_id] ||
+			   r.snapshot.part != b->next_part[vip_id]) {
+			qs_cidreg_snapshot_abort(in->reg, id, vip_id);
+			b->in_snapshot &= ~bit;
 			return 0;
 		}
-		b->snapshot_id = r.snapshot.snapshot_id;
-		b->next_part = r.snapshot.part + 1;
+		b->snapshot_id[vip_id] = r.snapshot.snapshot_id;
+		b->next_part[vip_id] = r.snapshot.part + 1;
 		return 1;
 	}
 	return 0;
@@ -241,7 +249,7 @@ static int snapshot_part(struct qs_intake *in, struct qs_report_reader rd, __u32
 static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __u32 id,
 			    __u32 vip_id, struct backend_state *b)
 {
-	int final = 0, snapshot = snapshot_part(in, rd, id, vip_id, b, &final);
+	int snapshot = snapshot_part(in, rd, id, vip_id, b);
 	struct qs_report_record r;
 
 	while (qs_report_next(&rd, &r) == 1) {
@@ -254,7 +262,7 @@ static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __
 			break;
 		case QS_REPORT_SNAPSHOT_CID:
 			if (snapshot && r.cid_issued.cid.len)
-				qs_cidreg_snapshot_add(in->reg, id, b->snapshot_id, vip_id,
+				qs_cidreg_snapshot_add(in->reg, id, b->snapshot_id[vip_id], vip_id,
 						       r.cid_issued.cid.bytes, r.cid_issued.cid.len,
 						       r.cid_issued.handle);
 			in->ids++;
@@ -273,15 +281,15 @@ static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __
 
 /* The snapshot ends after this datagram's removals, which it predates. */
 static void snapshot_finish(struct qs_intake *in, struct qs_report_reader rd, __u32 id,
-			    struct backend_state *b)
+			    __u32 vip_id, struct backend_state *b)
 {
 	struct qs_report_record r;
 
-	while (qs_report_next(&rd, &r) == 1)
-		if (r.type == QS_REPORT_SNAPSHOT_PART && b->in_snapshot &&
+	while (vip_id < QS_MAX_VIPS && qs_report_next(&rd, &r) == 1)
+		if (r.type == QS_REPORT_SNAPSHOT_PART && (b->in_snapshot & (1u << vip_id)) &&
 		    (r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL)) {
-			qs_cidreg_snapshot_end(in->reg, id, b->snapshot_id);
-			b->in_snapshot = 0;
+			qs_cidreg_snapshot_end(in->reg, id, b->snapshot_id[vip_id], vip_id);
+			b->in_snapshot &= ~(1u << vip_id);
 		}
 }
 
@@ -333,7 +341,7 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	apply_additions(in, rd, h.backend_id, vip_id, b);
 	qs_cidreg_batch_end(in->reg);
 	apply_removals(in, rd, h.backend_id, vip_id);
-	snapshot_finish(in, rd, h.backend_id, b);
+	snapshot_finish(in, rd, h.backend_id, vip_id, b);
 	/*
 	 * Kept once applied: an agent that dies halfway through a datagram
 	 * takes it again after its restart (issues and retires are
