@@ -281,10 +281,21 @@ heartbeats()
 		"$(grep -c 'backend a: heartbeats stopped' "$DIR/agent.log")$(cat "$DIR/heartbeat.log")" 0
 }
 
-# Issue 11, attack 10: one backend's (m's) snapshots of two VIPs at once,
-# their parts interleaved, each repairing its own VIP.
+# Issue 11, a backend's key in the wrong hands: d's reports against c's
+# IDs (a retire of an ID c issues a moment later, an ID d issues first);
+# and one backend's (m's) snapshots of two VIPs at once, their parts
+# interleaved, each repairing its own VIP.
 hostile()
 {
+	T=e4e4e4e4e4e4e401
+	E=e4e4e4e4e4e4e402
+	dgram report "$SOCK" "$KEY_D" 4 0xe4 1 $SVC 443 retire:$T issue:1:$E
+	c0=$(metric quicsteer_id_conflicts_total)
+	dgram report "$SOCK" "$KEY_C" 3 0x2e3 1 $SVC 443 issue:1:$T issue:2:$E
+	check "hostile: d's retire of an ID does not refuse c's issue of it" \
+		"$(route $T 198.18.19.1)" "$TO_C" "d's tombstone squats c's ID"
+	check "hostile: c's claim of an ID d issued first is refused and counted, d keeps it" \
+		"$(route $E 198.18.19.2) $(metric quicsteer_id_conflicts_total)" "$TO_D $((c0 + 1))"
 	X1=e6e6e6e6e6e6e601
 	X2=e6e6e6e6e6e6e602
 	Q1=e6e6e6e6e6e6e603

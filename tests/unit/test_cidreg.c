@@ -96,6 +96,22 @@ Test(cidreg, retire_before_issue_leaves_nothing)
 	cr_assert_eq(map.puts, 0);
 }
 
+/* A tombstone is its incarnation's: the next one's issue of the ID is written. */
+Test(cidreg, tombstone_goes_with_its_incarnation)
+{
+	qs_cidreg_incarnation(reg, 1, 0xa);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7); /* so that the change purges */
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, X, 8), 0);
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 8, 7), 0);
+	cr_assert_eq(map_backend(0, X, 8), 1, "the previous incarnation's retire held");
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, Z, sizeof(Z)), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 7), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 0, "its own retire did not hold");
+	work_all();
+	cr_assert_eq(map_count(), 1);
+}
+
 Test(cidreg, conflicting_issue_is_refused)
 {
 	qs_cidreg_issue(reg, 1, 0, X, 8, 7);

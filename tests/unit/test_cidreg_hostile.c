@@ -47,6 +47,147 @@ static __u32 routes(__u32 vip, const __u8 *cid)
 	return cid_map_backend(&map, vip, cid, 8);
 }
 
+static __u32 owner(__u32 vip, const __u8 *cid)
+{
+	__u32 id = 0;
+
+	return qs_cidreg_owner(reg, vip, cid, 8, &id) ? 0 : id;
+}
+
+/*
+ * Attack 5a: B retires an ID A has not reported yet. The tombstone that
+ * retire leaves (for a retire that overtakes its issue) is B's alone: A's
+ * issue of the ID is written, and B's tombstone never makes B its owner.
+ */
+Test(cidreg_hostile, retire_tombstone_cannot_squat_another_backends_issue)
+{
+	cr_assert_eq(qs_cidreg_retire(reg, B, 0, X, 8), 0);
+	cr_assert_eq(owner(0, X), 0, "B's tombstone makes B the owner of X: got %u want none",
+		     owner(0, X));
+	cr_assert_eq(qs_cidreg_issue(reg, A, 0, X, 8, 7), 0, "A's issue of X refused");
+	cr_assert_eq(routes(0, X), A, "X routes to %u, want A", routes(0, X));
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts, 0);
+	/* the tombstone still holds for the backend that wrote it */
+	cr_assert_eq(qs_cidreg_retire(reg, A, 0, X, 8), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, B, 0, X, 8, 7), 0);
+	cr_assert_eq(routes(0, X), 0, "B's issue of an ID B retired was written");
+	cr_assert_eq(qs_cidreg_stats(reg)->issued_after_retire, 1);
+}
+
+/* Attack 5a, the snapshot path: A's snapshot lists the ID B's tombstone names. */
+Test(cidreg_hostile, retire_tombstone_cannot_squat_another_backends_snapshot)
+{
+	cr_assert_eq(qs_cidreg_retire(reg, B, 0, X, 8), 0);
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, A, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, A, 1, 0, X, 8, 7), 0, "A's snapshot of X refused");
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, A, 1, 0), 0);
+	cid_map_work_all(reg);
+	cr_assert_eq(routes(0, X), A, "X routes to %u, want A", routes(0, X));
+	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_added, 1);
+}
+
+/*
+ * Attack 5a, the tombstone of a retire during a snapshot (which stops a
+ * later part from bringing the ID back): the ID is free for anyone else.
+ */
+Test(cidreg_hostile, retire_during_a_snapshot_frees_the_id_for_others)
+{
+	cr_assert_eq(qs_cidreg_issue(reg, B, 0, X, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, B, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_retire(reg, B, 0, X, 8), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, A, 0, X, 8, 9), 0, "A's issue of a retired ID refused");
+	cr_assert_eq(routes(0, X), A);
+	/* B's later part, taken before its retire, lists X: refused, A keeps it */
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, B, 1, 0, X, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, B, 1, 0), 0);
+	cid_map_work_all(reg);
+	cr_assert_eq(routes(0, X), A, "X routes to %u, want A", routes(0, X));
+}
+
+/* One backend's tombstones, however many, leave another's bound alone. */
+Test(cidreg_hostile, tombstone_bound_is_per_backend)
+{
+	__u8 id[8] = { 0xee };
+
+	for (__u32 i = 0; i <= QS_CIDREG_MAX_TOMBS; i++) {
+		memcpy(id + 4, &i, sizeof(i));
+		cr_assert_eq(qs_cidreg_retire(reg, B, 0, id, 8), 0);
+	}
+	cr_assert_eq(qs_cidreg_issue(reg, A, 0, X, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, A, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_retire(reg, A, 0, X, 8), 0);
+	qs_cidreg_snapshot_add(reg, A, 1, 0, X, 8, 7);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, A, 1, 0), 0);
+	cid_map_work_all(reg);
+	cr_assert_eq(routes(0, X), 0, "A's retire during its snapshot was not remembered");
+}
+
+/*
+ * Attack 5b: B issues an ID that A issues a moment later. First claim
+ * wins (IDs are the backends' choice), but A's contested claim is refused
+ * and counted, and never moves the ID: neither A's issue, nor A's
+ * snapshot listing it, nor A's close of the connection A gave it to.
+ */
+Test(cidreg_hostile, early_issue_holds_and_the_contested_claim_is_refused)
+{
+	cr_assert_eq(qs_cidreg_issue(reg, B, 0, X, 8, 5), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, A, 0, X, 8, 7), -EEXIST);
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts, 1);
+	cr_assert_eq(routes(0, X), B, "a contested issue moved X to %u", routes(0, X));
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, A, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, A, 1, 0, X, 8, 7), -EEXIST);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, A, 1, 0), 0);
+	cid_map_work_all(reg);
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts, 2);
+	cr_assert_eq(routes(0, X), B, "a contested snapshot moved X to %u", routes(0, X));
+	cr_assert_eq(qs_cidreg_close(reg, A, 7), 0);
+	cr_assert_eq(routes(0, X), B, "A's close removed B's X");
+	cr_assert_eq(owner(0, X), B);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
+}
+
+/* Attack 5b, the other way: B's snapshot lists an ID A holds. */
+Test(cidreg_hostile, snapshot_cannot_take_another_backends_id)
+{
+	cr_assert_eq(qs_cidreg_issue(reg, A, 0, X, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_snapshot_begin(reg, B, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_snapshot_add(reg, B, 1, 0, X, 8, 7), -EEXIST);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, B, 1, 0), 0);
+	cid_map_work_all(reg);
+	cr_assert_eq(routes(0, X), A, "B's snapshot moved X to %u", routes(0, X));
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts, 1);
+	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_added, 0);
+}
+
+/*
+ * Everything else B can send about A's IDs: retires, a close of A's
+ * handle, an empty snapshot of the VIP, an aborted one, a new incarnation
+ * (which purges what B registered), its removal (a purge): A's IDs stay.
+ */
+Test(cidreg_hostile, no_report_of_one_backend_removes_anothers_ids)
+{
+	cr_assert_eq(qs_cidreg_issue(reg, A, 0, X, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, A, 1, Y, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, B, 1, X, 8, 7), 0);
+	qs_cidreg_retire(reg, B, 0, X, 8);
+	qs_cidreg_retire(reg, B, 1, Y, 8);
+	qs_cidreg_close(reg, B, 7);
+	qs_cidreg_snapshot_begin(reg, B, 1, 0);
+	qs_cidreg_snapshot_end(reg, B, 1, 0);
+	qs_cidreg_snapshot_begin(reg, B, 2, 1);
+	qs_cidreg_snapshot_abort(reg, B, 1);
+	qs_cidreg_incarnation(reg, B, 0xbb);
+	qs_cidreg_purge(reg, B);
+	cid_map_work_all(reg);
+	cr_assert_eq(routes(0, X), A, "A's X on VIP 0 went");
+	cr_assert_eq(routes(1, Y), A, "A's Y on VIP 1 went");
+	cr_assert_eq(routes(1, X), 0, "B's own X outlived B's close and purge");
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 2);
+	/* A's own close and snapshot still work */
+	cr_assert_eq(qs_cidreg_close(reg, A, 7), 0);
+	cr_assert_eq(cid_map_count(&map), 0);
+}
+
 /*
  * Attack 10 in the registry: one snapshot in progress per (backend, VIP).
  * A begin on VIP 2 leaves VIP 1's open, a part names its VIP, an abort and
