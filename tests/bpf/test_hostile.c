@@ -5,9 +5,12 @@
  * - a keyless client that makes up connection IDs fills only the learned
  *   table, never the one backends' reported IDs are written to;
  * - one address entry learns a bounded number of IDs;
- * - a flood of unknown IDs costs the ring buffer a bounded rate of records.
+ * - a flood of unknown IDs costs the ring buffer a bounded rate of records;
+ * - a backend's report never writes over an ID the data path learned for
+ *   another backend (the two kinds live in two maps).
  * Tables are small here so that a flood of a few thousand packets fills them.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,4 +196,67 @@ Test(hostile, unknown_id_flood_is_sampled_not_emitted)
 		     (unsigned long long)aux(QS_AUX_EVENTS_SAMPLED_OUT),
 		     (unsigned long long)aux(QS_AUX_EVENTS_LOST), flood);
 	cr_assert_gt(aux(QS_AUX_EVENTS_SAMPLED_OUT), 0);
+}
+
+/* The outer destination of an encapsulated IPv4 frame, as a backend id (0: none). */
+static uint32_t backend_of(const uint8_t *out)
+{
+	struct in_addr dst;
+
+	memcpy(&dst, out + 14 + 16, 4);
+	for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
+		if (world_backend_addr[id] && !strcmp(inet_ntoa(dst), world_backend_addr[id]))
+			return id;
+	return 0;
+}
+
+/*
+ * Issue 11, attack 5c ("a report overwrites a learned entry pointing at
+ * another backend"), moot since learned IDs live in qs_learned: the data
+ * path learned X for B; A reports X. The agent's writer puts A's entry in
+ * qs_cids, the packets of X route to A by it (qs_cids is read first), and
+ * B's learned entry is left as it was, by the issue and by A's retire.
+ */
+Test(hostile, report_does_not_touch_a_learned_entry_of_another_backend)
+{
+	struct qs_cid_entry learned, after, reported;
+	struct qs_cid_key key;
+	struct agent_cids cids;
+	struct qs_cid_sink sink;
+	struct qs_cidreg *reg;
+	uint8_t cid[8], out[PB_MAX_FRAME + 64];
+	uint8_t in[PB_MAX_FRAME];
+	struct pb_spec s = world_short(4, CLIENT4_B, 9999, "5c5c5c5c5c5c5c5c");
+	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+
+	pb_hex("5c5c5c5c5c5c5c5c", cid, 8);
+	cr_assert_eq(qs_cid_key_make(&key, VIP4_ID, cid, 8), 0);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_B, QS_CID_LEARNED), 0);
+	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &learned), 0);
+
+	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.learned, 30000000000ull), 0);
+	sink = agent_cids_sink(&cids);
+	reg = qs_cidreg_new(&sink);
+	cr_assert_not_null(reg);
+	cr_assert_eq(qs_cidreg_incarnation(reg, BE_A, 1), 1);
+	cr_assert_eq(qs_cidreg_issue(reg, BE_A, VIP4_ID, cid, 8, 1), 0, "A's report refused");
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts + qs_cidreg_stats(reg)->sink_errors, 0);
+	cr_assert_eq(bpf_map_lookup_elem(fx.cids, &key, &reported), 0, "A's entry not written");
+	cr_assert_eq(reported.backend_id, BE_A);
+	cr_assert_eq(reported.kind, QS_CID_AUTHORITATIVE);
+	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &after), 0, "B's learned entry went");
+	cr_assert_eq(memcmp(&after, &learned, sizeof(after)), 0, "B's learned entry changed");
+
+	cr_assert_gt(len, 0);
+	cr_assert_eq(fx_run(&fx, in, len, out, &out_len), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), 1, "X did not route by qs_cids");
+	cr_assert_eq(backend_of(out), BE_A, "X routed to %u, want A", backend_of(out));
+
+	cr_assert_eq(qs_cidreg_retire(reg, BE_A, VIP4_ID, cid, 8), 0);
+	cr_assert_neq(bpf_map_lookup_elem(fx.cids, &key, &reported), 0,
+		      "A's retire left A's entry");
+	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &after), 0,
+		     "A's retire removed B's learned entry");
+	qs_cidreg_free(reg);
+	agent_cids_fini(&cids);
 }
