@@ -133,10 +133,22 @@ int quicsteer_router(struct xdp_md *ctx)
 	switch (parse_frame(&p, data, data_end)) {
 	case PARSE_OK:
 		vip = vip_lookup(&p, p.dport);
-		if (vip) {
-			v.vip_id = vip->vip_id;
-			quic_verdict(ctx, &p, vip, &v);
+		if (!vip)
+			break;
+		v.vip_id = vip->vip_id;
+		/*
+		 * Port 0 is the address-wide entry that fragments are matched
+		 * against, not a service: UDP to it is dropped. It is reserved
+		 * (no client sends from or to it), so only probes and attacks
+		 * do, and passing it to the stack would have the balancer
+		 * answer with ICMP to forged sources.
+		 */
+		if (p.dport == 0) {
+			v.action = XDP_DROP;
+			v.reason = QS_R_DROP_PORT_ZERO;
+			break;
 		}
+		quic_verdict(ctx, &p, vip, &v);
 		break;
 	case PARSE_FRAGMENT:
 		fragment_verdict(ctx, &p, &v);

@@ -136,6 +136,11 @@ enum qs_reason {
 	QS_R_DROP_NO_NEXTHOP,
 	QS_R_DROP_FAMILY, /* IPv6 client to an IPv4-only backend */
 	QS_R_DROP_ENCAP, /* bpf_xdp_adjust_head refused */
+	/*
+	 * Added since: at the end, so that the counters of a pinned qs_stats
+	 * keep their indices.
+	 */
+	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
 	QS_R__COUNT,
 };
 

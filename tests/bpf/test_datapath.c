@@ -73,25 +73,14 @@ static int set_cids(struct fx *fx)
 static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
 {
 	struct qs_flow f = { .backend_id = backend, .flags = flags };
-	struct qs_flow_key k;
 
-	memset(&k, 0, sizeof(k));
-	qs_parse_addr(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
-	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
-	k.port = htons(CLIENT_PORT);
-	return qs_flow_put(fx->flows, &k, &f);
+	return world_flow_put(fx, family, family == 6 ? CLIENT6 : CLIENT4, CLIENT_PORT, &f);
 }
 
 static int flow_get_port(struct fx *fx, int family, const char *client, uint16_t port,
 			 struct qs_flow *f)
 {
-	struct qs_flow_key k;
-
-	memset(&k, 0, sizeof(k));
-	qs_parse_addr(client, &k.addr, &k.family);
-	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
-	k.port = htons(port);
-	return qs_flow_get(fx->flows, &k, f);
+	return world_flow_get(fx, family, client, port, f);
 }
 
 static int flow_get(struct fx *fx, int family, const char *client, struct qs_flow *f)

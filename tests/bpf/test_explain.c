@@ -65,19 +65,6 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 	p->udp_payload_len = s->payload_len;
 }
 
-/* The backend a forwarded frame went to, by its outer destination. */
-static uint32_t sent_to(const uint8_t *out, int family)
-{
-	char text[64];
-
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, out + 14 + (family == 6 ? 24 : 16), text,
-		  sizeof(text));
-	for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
-		if (!strcmp(text, world_backend_addr[id]))
-			return id;
-	return QS_NO_BACKEND;
-}
-
 static void agree(const char *name, struct pb_spec s)
 {
 	struct qs_explain_maps m = { fx.vips, fx.backends, fx.nexthops, fx.maglev,
@@ -105,7 +92,7 @@ static void agree(const char *name, struct pb_spec s)
 		cr_assert_eq(bpf_map_lookup_elem(fx.backends, &e.backend_id, &be), 0,
 			     "%s: forwarded, but the explained backend %u is not configured", name,
 			     e.backend_id);
-		backend = sent_to(out, be.family);
+		backend = world_sent_to(out, be.family);
 	}
 	cr_assert_eq(backend, e.backend_id, "%s: explained backend %u, the program sent to %u",
 		     name, e.backend_id, backend);
@@ -134,6 +121,11 @@ Test(explain, agrees_with_the_program)
 	s = world_short(4, CLIENT4, 46000, CID_A);
 	s.dst = "198.18.0.222";
 	agree("not a VIP", s);
+	s = world_initial(4, CLIENT4, 46001, "0102030405060708");
+	s.dport = 0;
+	agree("port 0, no address-wide entry", s);
+	cr_assert_eq(fx_vip(&fx, VIP4, 0, &(struct qs_vip){ .frag_policy = QS_FRAG_HASH }), 0);
+	agree("port 0 of the address-wide entry", s);
 }
 
 /*

@@ -41,6 +41,15 @@ int world_setup(struct fx *fx);
 uint32_t world_maglev(int family, const char *client, uint16_t port);
 uint32_t world_hash(int family, const char *client, uint16_t port);
 
+/* The address entry of a client of VIP4 (family 4) or VIP6 (family 6). */
+int world_flow_get(struct fx *fx, int family, const char *client, uint16_t port,
+		   struct qs_flow *f);
+int world_flow_put(struct fx *fx, int family, const char *client, uint16_t port,
+		   const struct qs_flow *f);
+
+/* The backend a forwarded frame went to, by its outer destination. */
+uint32_t world_sent_to(const uint8_t *out, int backend_family);
+
 /* Specs: an Initial (1200-byte payload), a Handshake and a short header. */
 struct pb_spec world_initial(int family, const char *client, uint16_t port, const char *dcid_hex);
 struct pb_spec world_handshake(int family, const char *client, uint16_t port, const char *dcid_hex);

@@ -214,6 +214,11 @@ int qs_explain(const struct qs_explain_maps *m, const struct qs_explain_packet *
 		return 0;
 	}
 	out->vip_id = c.vip.vip_id;
+	if (p->vip_port == 0) {
+		decide(&c, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND,
+		       "port 0: the address-wide entry of fragments, never a service");
+		return 0;
+	}
 	memset(&c.flow, 0, sizeof(c.flow));
 	c.flow.addr = p->client;
 	c.flow.vip_id = c.vip.vip_id;

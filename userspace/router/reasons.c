@@ -30,6 +30,7 @@ static const char *const reason_names[] = {
 	[QS_R_DROP_NO_NEXTHOP] = "drop_no_nexthop",
 	[QS_R_DROP_FAMILY] = "drop_family",
 	[QS_R_DROP_ENCAP] = "drop_encap",
+	[QS_R_DROP_PORT_ZERO] = "drop_port_zero",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Hostile inputs: each case is an attack, named for it, with its set-up
+ * and the packets it sends through the real router (BPF_PROG_TEST_RUN) in
+ * the default world (world.h). Every packet's action, counted reason and,
+ * when forwarded, backend are asserted; then what the attack must have left
+ * behind, or must not have (address entries, ring-buffer records).
+ */
+#include <string.h>
+#pragma GCC diagnostic ignored \
+	"-Wmissing-field-initializers" /* the case table leaves trailing fields out */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "abi/quicver.h"
+#include "router/reasons.h"
+#include "world.h"
+
+/* expected backend: whatever Maglev gives the packet's client */
+#define BE_MAGLEV 0xfffffffe
+#define MAX_STEPS 4
+
+struct step {
+	struct pb_spec (*packet)(unsigned int i); /* i: 0 .. repeat - 1 */
+	unsigned int repeat; /* 0: once */
+	int action;
+	unsigned int reason;
+	uint32_t backend; /* where it is forwarded; QS_NO_BACKEND: nowhere */
+	int (*before)(struct fx *fx); /* run once before the step's first packet */
+};
+
+struct attack {
+	const char *name;
+	int (*setup)(struct fx *fx);
+	struct step steps[MAX_STEPS];
+	void (*check)(struct fx *fx, const struct attack *a);
+};
+
+/* ---- packets ---- */
+
+static struct pb_spec p_port0_initial4(unsigned int i)
+{
+	struct pb_spec s = world_initial(4, CLIENT4, CLIENT_PORT, "0102030405060708");
+
+	(void)i;
+	s.dport = 0;
+	return s;
+}
+
+static struct pb_spec p_port0_initial6(unsigned int i)
+{
+	struct pb_spec s = world_initial(6, CLIENT6, CLIENT_PORT, "0102030405060708");
+
+	(void)i;
+	s.dport = 0;
+	return s;
+}
+
+/* ---- set-ups ---- */
+
+/* VIP4's address-wide entry (port 0), for fragments: hashed. */
+static int s_frag_entry4(struct fx *fx)
+{
+	struct qs_vip v = { .vip_id = VIP4_ID, .frag_policy = QS_FRAG_HASH };
+
+	return fx_vip(fx, VIP4, 0, &v);
+}
+
+static int s_frag_entry6(struct fx *fx)
+{
+	struct qs_vip v = { .vip_id = VIP6_ID, .frag_policy = QS_FRAG_HASH };
+
+	return fx_vip(fx, VIP6, 0, &v);
+}
+
+/* ---- checks ---- */
+
+static int flows_count(struct fx *fx)
+{
+	struct qs_flow_key k, next;
+	int n = 0;
+
+	for (void *prev = NULL; !bpf_map_get_next_key(fx->flows, prev, &next); prev = &k) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/* The attack left no address entry and no ring-buffer record. */
+static void c_no_state(struct fx *fx, const struct attack *a)
+{
+	int flows = flows_count(fx), events = fx_poll_events(fx);
+
+	cr_assert_eq(flows, 0, "%s: address entries got %d want 0", a->name, flows);
+	cr_assert_eq(events, 0, "%s: ring-buffer records got %d want 0", a->name, events);
+}
+
+static const struct attack attacks[] = {
+	/* port 0 is the address-wide entry for fragments, never a service */
+	{ "udp port 0 to a VIP address with a fragment entry",
+	  s_frag_entry4,
+	  { { p_port0_initial4, 0, XDP_DROP, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND } },
+	  c_no_state },
+	{ "udp6 port 0 to a VIP address with a fragment entry",
+	  s_frag_entry6,
+	  { { p_port0_initial6, 0, XDP_DROP, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND } },
+	  c_no_state },
+	{ "udp port 0 to a VIP address without one",
+	  NULL,
+	  { { p_port0_initial4, 0, XDP_PASS, QS_R_PASS_NOT_VIP, QS_NO_BACKEND } },
+	  c_no_state },
+};
+
+#define N_ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
+
+/* Criterion runs each parameter in its own process: indices, not pointers. */
+ParameterizedTestParameters(attacks, table)
+{
+	static size_t indices[N_ATTACKS];
+
+	for (size_t i = 0; i < N_ATTACKS; i++)
+		indices[i] = i;
+	return cr_make_param_array(size_t, indices, N_ATTACKS);
+}
+
+static void run_packet(struct fx *fx, const struct attack *a, const struct step *st,
+		       unsigned int i)
+{
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	struct pb_spec s = st->packet(i);
+	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+	uint32_t want = st->backend, got = QS_NO_BACKEND;
+	uint64_t before = fx_reason(fx, st->reason);
+	int action;
+
+	cr_assert_gt(len, 0, "%s: packet %u does not build", a->name, i);
+	if (want == BE_MAGLEV)
+		want = world_maglev(s.family, s.src, s.sport);
+	action = fx_run(fx, in, len, out, &out_len);
+	cr_assert_eq(action, st->action, "%s, packet %u: action got %d want %d", a->name, i, action,
+		     st->action);
+	cr_assert_eq(fx_reason(fx, st->reason), before + 1, "%s, packet %u: reason %s not counted",
+		     a->name, i, qs_reason_name(st->reason));
+	if (action == XDP_TX && want != QS_NO_BACKEND)
+		got = world_sent_to(out, strchr(world_backend_addr[want], ':') ? 6 : 4);
+	cr_assert_eq(got, want, "%s, packet %u: backend got %u want %u", a->name, i, got, want);
+}
+
+ParameterizedTest(size_t *index, attacks, table)
+{
+	const struct attack *a = &attacks[*index];
+	struct fx fx;
+
+	cr_assert_eq(fx_open(&fx, 0), 0, "%s: router does not load (root needed)", a->name);
+	cr_assert_eq(world_setup(&fx), 0, "%s: world set-up", a->name);
+	if (a->setup)
+		cr_assert_eq(a->setup(&fx), 0, "%s: case set-up", a->name);
+	for (const struct step *st = a->steps; st < a->steps + MAX_STEPS && st->packet; st++) {
+		if (st->before)
+			cr_assert_eq(st->before(&fx), 0, "%s: step set-up", a->name);
+		for (unsigned int i = 0; i < (st->repeat ? st->repeat : 1); i++)
+			run_packet(&fx, a, st, i);
+	}
+	if (a->check)
+		a->check(&fx, a);
+	fx_close(&fx);
+}
