@@ -217,10 +217,22 @@ static __always_inline void route_unknown(struct route *r, int ambiguous)
 	event_emit(QS_EV_UNKNOWN_CID, r->vip->vip_id, QS_NO_BACKEND, &r->flow, &r->cid);
 }
 
-/* Rungs c to e, once the DCID is known to be neither QUIC-LB nor in the table. */
+/*
+ * Rungs c to e, once the DCID is known to be neither QUIC-LB nor in the table.
+ *
+ * Only an Initial records a new connection. 0-RTT is routed as its
+ * connection's Initial is (Maglev over the same address and port) but
+ * writes no address entry and sends no event: RFC 9000 14.1 holds only
+ * datagrams carrying Initials to 1200 bytes, and 5.2.2 lets a 0-RTT packet
+ * arrive before its Initial (the server may buffer it), so a 0-RTT packet
+ * of any size is legitimate and cannot be dropped for its size; it would
+ * otherwise let a flood of small forged datagrams fill qs_flows and the
+ * ring buffer at no cost to the sender.
+ */
 static __always_inline void route_by_address(struct route *r, const struct quic *q)
 {
 	int starts = q->is_long && qs_long_type_starts_connection(q->long_type);
+	int initial = q->is_long && q->long_type == QS_LT_INITIAL;
 	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows, &r->flow);
 	int ambiguous = f && (f->flags & QS_FLOW_F_AMBIGUOUS);
 
@@ -233,10 +245,13 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 			cid_learn(r);
 		return;
 	}
-	if (starts)
-		route_new(r, !ambiguous);
-	else
+	if (!starts) {
 		route_unknown(r, ambiguous);
+		return;
+	}
+	route_new(r, initial && !ambiguous);
+	if (!initial && r->reason == QS_R_ROUTE_NEW)
+		r->reason = QS_R_ROUTE_NEW_0RTT;
 }
 
 /* Version Negotiation and unknown versions: by address, never recorded. */

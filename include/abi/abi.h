@@ -141,6 +141,7 @@ enum qs_reason {
 	 * keep their indices.
 	 */
 	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
+	QS_R_ROUTE_NEW_0RTT, /* 0-RTT of an unknown address: Maglev, nothing recorded */
 	QS_R__COUNT,
 };
 

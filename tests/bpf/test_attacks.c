@@ -57,6 +57,28 @@ static struct pb_spec p_port0_initial6(unsigned int i)
 	return s;
 }
 
+/* 0-RTT packets of 60 bytes from ever new client ports: no Initial in sight. */
+#define FLOOD_PACKETS 200
+
+static struct pb_spec p_small_0rtt4(unsigned int i)
+{
+	struct pb_spec s = world_handshake(4, CLIENT4, 20000 + i, "0102030405060708");
+
+	s.type_bits = 1; /* v1 0-RTT */
+	s.payload_len = 60;
+	return s;
+}
+
+static struct pb_spec p_small_0rtt6_v2(unsigned int i)
+{
+	struct pb_spec s = world_handshake(6, CLIENT6, 20000 + i, "0102030405060708");
+
+	s.version = QS_QUIC_V2;
+	s.type_bits = 2; /* v2 0-RTT */
+	s.payload_len = 60;
+	return s;
+}
+
 /* ---- set-ups ---- */
 
 /* VIP4's address-wide entry (port 0), for fragments: hashed. */
@@ -98,6 +120,16 @@ static void c_no_state(struct fx *fx, const struct attack *a)
 }
 
 static const struct attack attacks[] = {
+	/* 0-RTT may come in datagrams of any size (only Initials are held to
+	 * 1200 bytes): it is routed like its Initial, and creates nothing */
+	{ "flood of small 0-RTT packets from many ports",
+	  NULL,
+	  { { p_small_0rtt4, FLOOD_PACKETS, XDP_TX, QS_R_ROUTE_NEW_0RTT, BE_MAGLEV } },
+	  c_no_state },
+	{ "flood of small v2 0-RTT packets from many ports, IPv6",
+	  NULL,
+	  { { p_small_0rtt6_v2, FLOOD_PACKETS, XDP_TX, QS_R_ROUTE_NEW_0RTT, BE_MAGLEV } },
+	  c_no_state },
 	/* port 0 is the address-wide entry for fragments, never a service */
 	{ "udp port 0 to a VIP address with a fragment entry",
 	  s_frag_entry4,

@@ -728,8 +728,8 @@ static const struct dp_case cases[] = {
 	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
 	/* versions and malformed QUIC */
 	{ "v2 Initial", p_v2_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
-	{ "v2 0-RTT is not a Handshake", p_v2_0rtt, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
-	  BE_MAGLEV },
+	{ "v2 0-RTT is not a Handshake", p_v2_0rtt, NULL, XDP_TX, QS_R_ROUTE_NEW_0RTT, OUT_ENCAP,
+	  BE_MAGLEV, c_no_flow },
 	{ "v2 Handshake, unknown ID", p_v2_handshake, NULL, XDP_DROP, QS_R_DROP_UNKNOWN_CID,
 	  OUT_NONE },
 	{ "draft-29 Initial", p_draft29_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,

@@ -101,8 +101,8 @@ static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
 	return 1;
 }
 
-/* Rungs c to e. */
-static void rungs_address(struct ctx *c, bool starts, __u32 cid_len)
+/* Rungs c to e. starts: an Initial or 0-RTT; initial: an Initial. */
+static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
 {
 	struct qs_flow f;
 	bool known = !flow_get(c, &f), ambiguous = known && (f.flags & QS_FLOW_F_AMBIGUOUS);
@@ -116,6 +116,8 @@ static void rungs_address(struct ctx *c, bool starts, __u32 cid_len)
 		else
 			decide(c, QS_R_ROUTE_FLOW_NOLEARN, f.backend_id,
 			       "address table: unknown ID from a known client, learning off");
+	} else if (starts && !initial) {
+		by_maglev(c, QS_R_ROUTE_NEW_0RTT, "0-RTT of a new connection, nothing recorded");
 	} else if (starts) {
 		by_maglev(c, QS_R_ROUTE_NEW, "new connection");
 	} else if (c->vip.unknown_policy == QS_UNKNOWN_HASH) {
@@ -170,7 +172,8 @@ static int ladder(struct ctx *c)
 		if (rung_quiclb(c, &k) || rung_cid(c, &k))
 			return 0;
 	}
-	rungs_address(c, p->is_long && qs_long_type_starts_connection(t), len);
+	rungs_address(c, p->is_long && qs_long_type_starts_connection(t),
+		      p->is_long && t == QS_LT_INITIAL, len);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ static const char *const reason_names[] = {
 	[QS_R_DROP_FAMILY] = "drop_family",
 	[QS_R_DROP_ENCAP] = "drop_encap",
 	[QS_R_DROP_PORT_ZERO] = "drop_port_zero",
+	[QS_R_ROUTE_NEW_0RTT] = "route_new_0rtt",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 
