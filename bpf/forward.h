@@ -145,7 +145,10 @@ static __always_inline int l2_rewrite(struct xdp_md *ctx, const struct qs_nextho
 
 /*
  * Sends the packet to backend_id. Returns the XDP action and sets *reason
- * when forwarding fails (the routing reason stands otherwise).
+ * when forwarding fails (the routing reason stands otherwise). The outer
+ * header carries p->l3_len: callers forward only packets whose IP length
+ * the parser found to cover the headers and end within the frame
+ * (!p->l3_len_bad).
  */
 static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p, __u8 fwd_mode,
 				   __u32 backend_id, __u32 hash, __u32 *reason)

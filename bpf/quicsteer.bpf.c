@@ -48,6 +48,12 @@ static __always_inline void fragment_verdict(struct xdp_md *ctx, const struct pk
 		return;
 	}
 	v->vip_id = vip->vip_id;
+	/* Whatever the policy: the IP length is all a fragment is checked by. */
+	if (p->l3_len_bad) {
+		v->action = XDP_DROP;
+		v->reason = QS_R_DROP_MALFORMED_L3;
+		return;
+	}
 	if (vip->frag_policy == QS_FRAG_PASS) {
 		v->reason = QS_R_FRAG_PASS;
 		return;
@@ -79,6 +85,10 @@ static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p
 	int ret;
 
 	v->action = XDP_DROP;
+	if (p->l3_len_bad) {
+		v->reason = QS_R_DROP_MALFORMED_L3;
+		return;
+	}
 	if (p->payload_len == 0xffffffff || p->payload_len == 0) {
 		v->reason = QS_R_DROP_TRUNCATED;
 		return;

@@ -118,7 +118,7 @@ enum qs_reason {
 	QS_R_FRAG_DROP,
 	QS_R_FRAG_PASS,
 	QS_R_FRAG_HASH,
-	QS_R_DROP_TRUNCATED, /* IP or UDP length beyond the frame, or QUIC header cut */
+	QS_R_DROP_TRUNCATED, /* UDP length beyond the IP packet or frame, or QUIC header cut */
 	QS_R_DROP_CID_TOO_LONG,
 	QS_R_DROP_SMALL_INITIAL,
 	QS_R_ROUTE_QUICLB,
@@ -142,6 +142,7 @@ enum qs_reason {
 	 */
 	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
 	QS_R_ROUTE_NEW_0RTT, /* 0-RTT of an unknown address: Maglev, nothing recorded */
+	QS_R_DROP_MALFORMED_L3, /* IP length under the IP headers or beyond the frame */
 	QS_R__COUNT,
 };
 

@@ -24,6 +24,7 @@
 struct step {
 	struct pb_spec (*packet)(unsigned int i); /* i: 0 .. repeat - 1 */
 	unsigned int repeat; /* 0: once */
+	uint16_t ip_len; /* not 0: the IPv4 total length / IPv6 payload length, a lie */
 	int action;
 	unsigned int reason;
 	uint32_t backend; /* where it is forwarded; QS_NO_BACKEND: nowhere */
@@ -79,6 +80,43 @@ static struct pb_spec p_small_0rtt6_v2(unsigned int i)
 	return s;
 }
 
+/*
+ * A short header of 60 bytes in the ID table (below), whole (0) or as a
+ * first (1) or later (2) fragment: the steps give it a lying IP length.
+ */
+static struct pb_spec short_cid_a(int family, int fragment)
+{
+	struct pb_spec s = world_short(family, family == 6 ? CLIENT6 : CLIENT4, CLIENT_PORT,
+				       "a1a2a3a4a5a6a7a8");
+
+	s.fragment = fragment;
+	return s;
+}
+
+static struct pb_spec p_frag4_first(unsigned int i)
+{
+	(void)i;
+	return short_cid_a(4, 1);
+}
+
+static struct pb_spec p_frag6_later(unsigned int i)
+{
+	(void)i;
+	return short_cid_a(6, 2);
+}
+
+static struct pb_spec p_short4(unsigned int i)
+{
+	(void)i;
+	return short_cid_a(4, 0);
+}
+
+static struct pb_spec p_short6(unsigned int i)
+{
+	(void)i;
+	return short_cid_a(6, 0);
+}
+
 /* ---- set-ups ---- */
 
 /* VIP4's address-wide entry (port 0), for fragments: hashed. */
@@ -94,6 +132,15 @@ static int s_frag_entry6(struct fx *fx)
 	struct qs_vip v = { .vip_id = VIP6_ID, .frag_policy = QS_FRAG_HASH };
 
 	return fx_vip(fx, VIP6, 0, &v);
+}
+
+static int s_cid_a(struct fx *fx)
+{
+	uint8_t a[8];
+
+	pb_hex("a1a2a3a4a5a6a7a8", a, 8);
+	return fx_cid(fx, VIP4_ID, a, 8, BE_A, QS_CID_AUTHORITATIVE) ?:
+		       fx_cid(fx, VIP6_ID, a, 8, BE_C6, QS_CID_AUTHORITATIVE);
 }
 
 /* ---- checks ---- */
@@ -120,28 +167,58 @@ static void c_no_state(struct fx *fx, const struct attack *a)
 }
 
 static const struct attack attacks[] = {
+	/*
+	 * A lying IP length is never encapsulated: the outer header would carry
+	 * it. The packets are 88 (IPv4) or 108 (IPv6) bytes of IP; 1400 runs past
+	 * the frame, 12 (IPv4) and 4 (IPv6) are under the headers; 40 and 20 cut
+	 * the 68-byte UDP datagram short.
+	 */
+	{ "fragment with an IPv4 total length beyond the frame",
+	  s_frag_entry4,
+	  { { p_frag4_first, 0, 1400, XDP_DROP, QS_R_DROP_MALFORMED_L3, QS_NO_BACKEND } } },
+	{ "fragment with an IPv4 total length under its header",
+	  s_frag_entry4,
+	  { { p_frag4_first, 0, 12, XDP_DROP, QS_R_DROP_MALFORMED_L3, QS_NO_BACKEND } } },
+	{ "fragment with an IPv6 payload length beyond the frame",
+	  s_frag_entry6,
+	  { { p_frag6_later, 0, 1400, XDP_DROP, QS_R_DROP_MALFORMED_L3, QS_NO_BACKEND } } },
+	{ "fragment with an IPv6 payload length under its fragment header",
+	  s_frag_entry6,
+	  { { p_frag6_later, 0, 4, XDP_DROP, QS_R_DROP_MALFORMED_L3, QS_NO_BACKEND } } },
+	{ "datagram with an IPv4 total length beyond the frame",
+	  s_cid_a,
+	  { { p_short4, 0, 1400, XDP_DROP, QS_R_DROP_MALFORMED_L3, QS_NO_BACKEND } } },
+	{ "datagram with an IPv4 total length under its header",
+	  s_cid_a,
+	  { { p_short4, 0, 12, XDP_DROP, QS_R_DROP_MALFORMED_L3, QS_NO_BACKEND } } },
+	{ "datagram with an IPv4 total length short of its UDP length",
+	  s_cid_a,
+	  { { p_short4, 0, 40, XDP_DROP, QS_R_DROP_TRUNCATED, QS_NO_BACKEND } } },
+	{ "datagram with an IPv6 payload length short of its UDP length",
+	  s_cid_a,
+	  { { p_short6, 0, 20, XDP_DROP, QS_R_DROP_TRUNCATED, QS_NO_BACKEND } } },
 	/* 0-RTT may come in datagrams of any size (only Initials are held to
 	 * 1200 bytes): it is routed like its Initial, and creates nothing */
 	{ "flood of small 0-RTT packets from many ports",
 	  NULL,
-	  { { p_small_0rtt4, FLOOD_PACKETS, XDP_TX, QS_R_ROUTE_NEW_0RTT, BE_MAGLEV } },
+	  { { p_small_0rtt4, FLOOD_PACKETS, 0, XDP_TX, QS_R_ROUTE_NEW_0RTT, BE_MAGLEV } },
 	  c_no_state },
 	{ "flood of small v2 0-RTT packets from many ports, IPv6",
 	  NULL,
-	  { { p_small_0rtt6_v2, FLOOD_PACKETS, XDP_TX, QS_R_ROUTE_NEW_0RTT, BE_MAGLEV } },
+	  { { p_small_0rtt6_v2, FLOOD_PACKETS, 0, XDP_TX, QS_R_ROUTE_NEW_0RTT, BE_MAGLEV } },
 	  c_no_state },
 	/* port 0 is the address-wide entry for fragments, never a service */
 	{ "udp port 0 to a VIP address with a fragment entry",
 	  s_frag_entry4,
-	  { { p_port0_initial4, 0, XDP_DROP, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND } },
+	  { { p_port0_initial4, 0, 0, XDP_DROP, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND } },
 	  c_no_state },
 	{ "udp6 port 0 to a VIP address with a fragment entry",
 	  s_frag_entry6,
-	  { { p_port0_initial6, 0, XDP_DROP, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND } },
+	  { { p_port0_initial6, 0, 0, XDP_DROP, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND } },
 	  c_no_state },
 	{ "udp port 0 to a VIP address without one",
 	  NULL,
-	  { { p_port0_initial4, 0, XDP_PASS, QS_R_PASS_NOT_VIP, QS_NO_BACKEND } },
+	  { { p_port0_initial4, 0, 0, XDP_PASS, QS_R_PASS_NOT_VIP, QS_NO_BACKEND } },
 	  c_no_state },
 };
 
@@ -162,11 +239,13 @@ static void run_packet(struct fx *fx, const struct attack *a, const struct step 
 {
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
 	struct pb_spec s = st->packet(i);
-	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+	size_t len, out_len = 0;
 	uint32_t want = st->backend, got = QS_NO_BACKEND;
 	uint64_t before = fx_reason(fx, st->reason);
 	int action;
 
+	s.ip_len = st->ip_len;
+	len = pb_build(&s, in, sizeof(in));
 	cr_assert_gt(len, 0, "%s: packet %u does not build", a->name, i);
 	if (want == BE_MAGLEV)
 		want = world_maglev(s.family, s.src, s.sport);
