@@ -143,6 +143,7 @@ enum qs_reason {
 	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
 	QS_R_ROUTE_NEW_0RTT, /* 0-RTT of an unknown address: Maglev, nothing recorded */
 	QS_R_DROP_MALFORMED_L3, /* IP length under the IP headers or beyond the frame */
+	QS_R_ROUTE_CID_DOWN, /* ID table (either kind) to a backend marked down: forwarded */
 	QS_R__COUNT,
 };
 

@@ -143,6 +143,28 @@ static int s_cid_a(struct fx *fx)
 		       fx_cid(fx, VIP6_ID, a, 8, BE_C6, QS_CID_AUTHORITATIVE);
 }
 
+/* BE_A (VIP4) and BE_C6 (VIP6) hold a1..a8 and are marked down: heartbeats stopped. */
+static int s_cid_a_down(struct fx *fx)
+{
+	return s_cid_a(fx) ?: fx_backend(fx, BE_A, world_backend_addr[BE_A], QS_BACKEND_DOWN) ?:
+		       fx_backend(fx, BE_C6, world_backend_addr[BE_C6], QS_BACKEND_DOWN);
+}
+
+/* ... and b1..b8 is an ID VIP4 learned for BE_A. */
+static int s_learned_down(struct fx *fx)
+{
+	uint8_t b[8];
+
+	pb_hex("b1b2b3b4b5b6b7b8", b, 8);
+	return s_cid_a_down(fx) ?: fx_cid(fx, VIP4_ID, b, 8, BE_A, QS_CID_LEARNED);
+}
+
+static struct pb_spec p_short4_learned(unsigned int i)
+{
+	(void)i;
+	return world_short(4, CLIENT4_B, 50001, "b1b2b3b4b5b6b7b8");
+}
+
 /* ---- checks ---- */
 
 static int flows_count(struct fx *fx)
@@ -167,6 +189,18 @@ static void c_no_state(struct fx *fx, const struct attack *a)
 }
 
 static const struct attack attacks[] = {
+	/*
+	 * A backend marked down (its reports stopped) may be alive with a
+	 * broken report path: its connections' packets still reach it, and
+	 * are counted apart so that the operator sees them.
+	 */
+	{ "connection IDs of a backend marked down",
+	  s_cid_a_down,
+	  { { p_short4, 0, 0, XDP_TX, QS_R_ROUTE_CID_DOWN, BE_A },
+	    { p_short6, 0, 0, XDP_TX, QS_R_ROUTE_CID_DOWN, BE_C6 } } },
+	{ "learned connection ID of a backend marked down",
+	  s_learned_down,
+	  { { p_short4_learned, 0, 0, XDP_TX, QS_R_ROUTE_CID_DOWN, BE_A } } },
 	/*
 	 * A lying IP length is never encapsulated: the outer header would carry
 	 * it. The packets are 88 (IPv4) or 108 (IPv6) bytes of IP; 1400 runs past

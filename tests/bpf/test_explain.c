@@ -126,6 +126,8 @@ Test(explain, agrees_with_the_program)
 	agree("port 0, no address-wide entry", s);
 	cr_assert_eq(fx_vip(&fx, VIP4, 0, &(struct qs_vip){ .frag_policy = QS_FRAG_HASH }), 0);
 	agree("port 0 of the address-wide entry", s);
+	cr_assert_eq(fx_backend(&fx, BE_A, world_backend_addr[BE_A], QS_BACKEND_DOWN), 0);
+	agree("ID table, backend down", world_short(4, CLIENT4, 41000, CID_A));
 }
 
 /*

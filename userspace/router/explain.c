@@ -189,6 +189,10 @@ static int forwarding(struct ctx *c)
 	if (bpf_map_lookup_elem(c->m->backends, &id, &be) || be.family == QS_AF_NONE)
 		return decide(c, QS_R_DROP_NO_BACKEND, QS_NO_BACKEND,
 			      "backend %u is not configured", id);
+	if (be.state == QS_BACKEND_DOWN &&
+	    (c->out->reason == QS_R_ROUTE_CID || c->out->reason == QS_R_ROUTE_CID_LEARNED))
+		decide(c, QS_R_ROUTE_CID_DOWN, id, "ID table: backend %u is down, sent there still",
+		       id);
 	if (bpf_map_lookup_elem(c->m->nexthops, &be.nexthop_id, &nh) ||
 	    !(nh.flags & QS_NEXTHOP_F_VALID))
 		return decide(c, QS_R_DROP_NO_NEXTHOP, QS_NO_BACKEND,

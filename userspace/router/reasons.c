@@ -33,6 +33,7 @@ static const char *const reason_names[] = {
 	[QS_R_DROP_PORT_ZERO] = "drop_port_zero",
 	[QS_R_ROUTE_NEW_0RTT] = "route_new_0rtt",
 	[QS_R_DROP_MALFORMED_L3] = "drop_malformed_l3",
+	[QS_R_ROUTE_CID_DOWN] = "route_cid_down",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 
