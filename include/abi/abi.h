@@ -42,7 +42,7 @@
 #define QS_MAP_NEXTHOPS "qs_nexthops"
 #define QS_MAP_MAGLEV "qs_maglev"
 #define QS_MAP_CIDS "qs_cids"
-#define QS_MAP_FLOWS "qs_flows"
+#define QS_MAP_FLOWS "qs_flows_v2" /* v2: struct qs_flow gained the opening Initial's tags */
 #define QS_MAP_QUICLB "qs_quiclb"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
@@ -144,6 +144,7 @@ enum qs_reason {
 	QS_R_ROUTE_NEW_0RTT, /* 0-RTT of an unknown address: Maglev, nothing recorded */
 	QS_R_DROP_MALFORMED_L3, /* IP length under the IP headers or beyond the frame */
 	QS_R_ROUTE_CID_DOWN, /* ID table (either kind) to a backend marked down: forwarded */
+	QS_R_ROUTE_NEW_REUSED, /* Initial of another connection from a known address: Maglev */
 	QS_R__COUNT,
 };
 
@@ -258,7 +259,7 @@ struct qs_cid_entry {
 };
 _Static_assert(sizeof(struct qs_cid_entry) == 24, "qs_cid_entry size");
 
-/* qs_flows: (VIP, client address, port) to backend; LRU. */
+/* qs_flows_v2: (VIP, client address, port) to backend; LRU. */
 struct qs_flow_key {
 	struct qs_addr addr;
 	__u32 vip_id;
@@ -272,8 +273,16 @@ struct qs_flow {
 	__u64 last_seen_ns; /* CLOCK_MONOTONIC (coarse) */
 	__u32 backend_id;
 	__u32 flags; /* enum qs_flow_flags */
+	/*
+	 * The connection that opened the entry, when an Initial did: the tags
+	 * (qs_cid_tag, flowhash.h) of its DCID and of the client's SCID (0:
+	 * empty). 0 and 0: an ID-table hit opened it. An Initial whose DCID
+	 * and SCID both differ is another connection from a reused client port.
+	 */
+	__u32 dcid_tag;
+	__u32 scid_tag;
 };
-_Static_assert(sizeof(struct qs_flow) == 16, "qs_flow size");
+_Static_assert(sizeof(struct qs_flow) == 24, "qs_flow size");
 
 /* qs_quiclb: array indexed by vip_id * QS_QUICLB_CONFIGS + config id. */
 struct qs_quiclb_config {

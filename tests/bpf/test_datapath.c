@@ -69,10 +69,15 @@ static int set_cids(struct fx *fx)
 	return err;
 }
 
-/* An address entry for CLIENT4/CLIENT6:CLIENT_PORT pointing at backend. */
+/*
+ * An address entry for CLIENT4/CLIENT6:CLIENT_PORT pointing at backend, as
+ * the client's Initial with CLIENT_DCID opened it.
+ */
 static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
 {
-	struct qs_flow f = { .backend_id = backend, .flags = flags };
+	struct qs_flow f = world_flow_opened(backend, CLIENT_DCID);
+
+	f.flags = flags;
 
 	return world_flow_put(fx, family, family == 6 ? CLIENT6 : CLIENT4, CLIENT_PORT, &f);
 }

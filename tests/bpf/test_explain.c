@@ -26,7 +26,7 @@ static struct fx fx;
 static void setup(void)
 {
 	uint8_t a[8];
-	struct qs_flow f = { .backend_id = BE_B };
+	struct qs_flow f = world_flow_opened(BE_B, "0a0b0c0d");
 	struct qs_flow_key k;
 
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
@@ -62,6 +62,8 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 	p->type_bits = s->type_bits;
 	memcpy(p->dcid, s->dcid, s->dcid_len);
 	p->dcid_len = s->dcid_len;
+	memcpy(p->scid, s->scid, s->scid_len);
+	p->scid_len = s->scid_len;
 	p->udp_payload_len = s->payload_len;
 }
 
@@ -104,6 +106,14 @@ Test(explain, agrees_with_the_program)
 
 	agree("new Initial", world_initial(4, CLIENT4, CLIENT_PORT, "0102030405060708"));
 	agree("Initial of a known client", world_initial(4, CLIENT4_B, CLIENT_PORT, "0a0b0c0d"));
+	s = world_initial(4, CLIENT4_B, CLIENT_PORT, "1a1b1c1d1e1f");
+	agree("Initial of a known client, its SCID", s);
+	s.scid_len = 4;
+	agree("Initial of another connection from a known client", s);
+	s = world_handshake(4, CLIENT4_B, CLIENT_PORT, "2a2b2c2d2e2f");
+	s.type_bits = 1;
+	s.scid_len = 0;
+	agree("0-RTT of another connection from a known client", s);
 	agree("ID table", world_short(4, CLIENT4, 41000, CID_A));
 	agree("unknown ID, known client", world_short(4, CLIENT4_B, CLIENT_PORT, CID_NEW));
 	agree("unknown ID, unknown client", world_short(4, CLIENT4, 42000, CID_NEW));

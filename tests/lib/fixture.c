@@ -41,7 +41,7 @@ int fx_open(struct fx *fx, uint32_t cid_entries)
 	fx->nexthops = bpf_map__fd(s->maps.qs_nexthops);
 	fx->maglev = bpf_map__fd(s->maps.qs_maglev);
 	fx->cids = bpf_map__fd(s->maps.qs_cids);
-	fx->flows = bpf_map__fd(s->maps.qs_flows);
+	fx->flows = bpf_map__fd(s->maps.qs_flows_v2);
 	fx->quiclb = bpf_map__fd(s->maps.qs_quiclb);
 	fx->server_ids = bpf_map__fd(s->maps.qs_server_ids);
 	fx->tx_ports = bpf_map__fd(s->maps.qs_tx_ports);

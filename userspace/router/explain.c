@@ -101,13 +101,37 @@ static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
 	return 1;
 }
 
+/* The tag of an ID of len (<= 20) bytes, zero-padded as the router reads it. */
+static __u32 cid_tag(const __u8 *id, __u8 len)
+{
+	__u8 cid[QS_CID_MAX_LEN] = { 0 };
+
+	memcpy(cid, id, len);
+	return qs_cid_tag(cid, len);
+}
+
+/* Is an Initial or 0-RTT of the connection that opened the entry f? */
+static bool opened_by(const struct ctx *c, const struct qs_flow *f)
+{
+	__u32 scid_tag = c->p->scid_len ? cid_tag(c->p->scid, c->p->scid_len) : 0;
+
+	return qs_flow_opened_by(f, cid_tag(c->p->dcid, c->p->dcid_len), scid_tag);
+}
+
 /* Rungs c to e. starts: an Initial or 0-RTT; initial: an Initial. */
 static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
 {
 	struct qs_flow f;
 	bool known = !flow_get(c, &f), ambiguous = known && (f.flags & QS_FLOW_F_AMBIGUOUS);
 
-	if (known && !ambiguous) {
+	if (known && !ambiguous && starts && !opened_by(c, &f)) {
+		if (initial)
+			by_maglev(c, QS_R_ROUTE_NEW_REUSED,
+				  "another connection from a known port, its entry replaced");
+		else
+			by_maglev(c, QS_R_ROUTE_NEW_0RTT,
+				  "0-RTT of another connection from a known client port");
+	} else if (known && !ambiguous) {
 		if (starts)
 			decide(c, QS_R_ROUTE_FLOW, f.backend_id, "address table: a known client");
 		else if ((c->vip.flags & QS_VIP_F_LEARN) && cid_len)
