@@ -85,7 +85,7 @@ struct {
 	__type(key, struct qs_flow_key);
 	__type(value, struct qs_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_flows SEC(".maps");
+} qs_flows_v2 SEC(".maps"); /* QS_MAP_FLOWS */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

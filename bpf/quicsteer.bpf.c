@@ -48,6 +48,12 @@ static __always_inline void fragment_verdict(struct xdp_md *ctx, const struct pk
 		return;
 	}
 	v->vip_id = vip->vip_id;
+	/* Whatever the policy: the IP length is all a fragment is checked by. */
+	if (p->l3_len_bad) {
+		v->action = XDP_DROP;
+		v->reason = QS_R_DROP_MALFORMED_L3;
+		return;
+	}
 	if (vip->frag_policy == QS_FRAG_PASS) {
 		v->reason = QS_R_FRAG_PASS;
 		return;
@@ -79,6 +85,10 @@ static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p
 	int ret;
 
 	v->action = XDP_DROP;
+	if (p->l3_len_bad) {
+		v->reason = QS_R_DROP_MALFORMED_L3;
+		return;
+	}
 	if (p->payload_len == 0xffffffff || p->payload_len == 0) {
 		v->reason = QS_R_DROP_TRUNCATED;
 		return;
@@ -133,10 +143,22 @@ int quicsteer_router(struct xdp_md *ctx)
 	switch (parse_frame(&p, data, data_end)) {
 	case PARSE_OK:
 		vip = vip_lookup(&p, p.dport);
-		if (vip) {
-			v.vip_id = vip->vip_id;
-			quic_verdict(ctx, &p, vip, &v);
+		if (!vip)
+			break;
+		v.vip_id = vip->vip_id;
+		/*
+		 * Port 0 is the address-wide entry that fragments are matched
+		 * against, not a service: UDP to it is dropped. It is reserved
+		 * (no client sends from or to it), so only probes and attacks
+		 * do, and passing it to the stack would have the balancer
+		 * answer with ICMP to forged sources.
+		 */
+		if (p.dport == 0) {
+			v.action = XDP_DROP;
+			v.reason = QS_R_DROP_PORT_ZERO;
+			break;
 		}
+		quic_verdict(ctx, &p, vip, &v);
 		break;
 	case PARSE_FRAGMENT:
 		fragment_verdict(ctx, &p, &v);

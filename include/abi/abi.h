@@ -47,7 +47,7 @@
 #define QS_MAP_LEARNED "qs_learned"
 #define QS_MAP_SETTINGS "qs_settings"
 #define QS_MAP_EVENT_BUDGET "qs_ev_budget"
-#define QS_MAP_FLOWS "qs_flows"
+#define QS_MAP_FLOWS "qs_flows_v2" /* v2: struct qs_flow gained the opening Initial's tags */
 #define QS_MAP_QUICLB "qs_quiclb"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
@@ -129,7 +129,7 @@ enum qs_reason {
 	QS_R_FRAG_DROP,
 	QS_R_FRAG_PASS,
 	QS_R_FRAG_HASH,
-	QS_R_DROP_TRUNCATED, /* IP or UDP length beyond the frame, or QUIC header cut */
+	QS_R_DROP_TRUNCATED, /* UDP length beyond the IP packet or frame, or QUIC header cut */
 	QS_R_DROP_CID_TOO_LONG,
 	QS_R_DROP_SMALL_INITIAL,
 	QS_R_ROUTE_QUICLB,
@@ -147,6 +147,15 @@ enum qs_reason {
 	QS_R_DROP_NO_NEXTHOP,
 	QS_R_DROP_FAMILY, /* IPv6 client to an IPv4-only backend */
 	QS_R_DROP_ENCAP, /* bpf_xdp_adjust_head refused */
+	/*
+	 * Added since: at the end, so that the counters of a pinned qs_stats
+	 * keep their indices.
+	 */
+	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
+	QS_R_ROUTE_NEW_0RTT, /* 0-RTT of an unknown address: Maglev, nothing recorded */
+	QS_R_DROP_MALFORMED_L3, /* IP length under the IP headers or beyond the frame */
+	QS_R_ROUTE_CID_DOWN, /* ID table (either kind) to a backend marked down: forwarded */
+	QS_R_ROUTE_NEW_REUSED, /* Initial of another connection from a known address: Maglev */
 	QS_R__COUNT,
 };
 
@@ -276,7 +285,7 @@ struct qs_cid_entry {
 };
 _Static_assert(sizeof(struct qs_cid_entry) == 24, "qs_cid_entry size");
 
-/* qs_flows: (VIP, client address, port) to backend; LRU. */
+/* qs_flows_v2: (VIP, client address, port) to backend; LRU. */
 struct qs_flow_key {
 	struct qs_addr addr;
 	__u32 vip_id;
@@ -292,8 +301,16 @@ struct qs_flow {
 	__u16 flags; /* enum qs_flow_flags */
 	/* IDs learned through this entry, at most QS_FLOW_LEARN_MAX */
 	__u16 learned;
+	/*
+	 * The connection that opened the entry, when an Initial did: the tags
+	 * (qs_cid_tag, flowhash.h) of its DCID and of the client's SCID (0:
+	 * empty). 0 and 0: an ID-table hit opened it. An Initial whose DCID
+	 * and SCID both differ is another connection from a reused client port.
+	 */
+	__u32 dcid_tag;
+	__u32 scid_tag;
 };
-_Static_assert(sizeof(struct qs_flow) == 16, "qs_flow size");
+_Static_assert(sizeof(struct qs_flow) == 24, "qs_flow size");
 
 /*
  * A client socket that rotates through more connection IDs than this,

@@ -108,7 +108,7 @@ test_status()
 	check "status -j: backends in use" \
 		"$(echo "$st" | jq '.tables[] | select(.name == "qs_backends") | .entries')" 2
 	check "status -j: program name" "$(echo "$st" | jq -r .program.name)" quicsteer_route
-	has "status text: the table of tables" "$(qs status)" "qs_flows"
+	has "status text: the table of tables" "$(qs status)" "qs_flows_v2"
 }
 
 test_cid()
@@ -166,7 +166,7 @@ test_flow()
 	run_cli "flow flush" 0 "" -- -j flow flush vip 0
 	check "flow flush -j: removed every entry" "$(jq .removed "$DIR/out")" "$n"
 	check "flow flush: the address table is empty" \
-		"$(bpftool -j map dump pinned "$PINS/qs_flows" | jq length)" 0
+		"$(bpftool -j map dump pinned "$PINS/qs_flows_v2" | jq length)" 0
 }
 
 # waits until the agent has $1 monitor subscribers

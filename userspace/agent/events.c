@@ -76,7 +76,7 @@ int agent_events_open(struct agent *a)
 	e->a = a;
 	e->w.epoll_fd = e->w.jobs.efd = e->notices.efd = -1;
 	pthread_mutex_init(&e->pub_lock, NULL);
-	e->flows_fd = bpf_map__fd(s->maps.qs_flows);
+	e->flows_fd = bpf_map__fd(s->maps.qs_flows_v2);
 	e->view = agent_view_get(a);
 	e->monitor = agent_monitor_new();
 	e->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, e, NULL);

@@ -81,7 +81,7 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 				 "each backend's share of the slots" },
 	[QS_CMD_ROUTE] = { "route", NULL, QS_CMD_LOCAL, 5,
 			   "VIP PORT CLIENT CLIENT-PORT initial|0rtt|handshake|short|version HEX "
-			   "[DCID] [size N]",
+			   "[DCID] [size N] [scid HEX]",
 			   "which rung and backend a packet would get (nothing is sent)" },
 	/* on a backend: decap.bpf.o's pinned maps, no agent */
 	[QS_CMD_DECAP_SHOW] = { "decap", "show", QS_CMD_LOCAL, 0, "",

@@ -108,7 +108,7 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 		return -errno;
 	err = maps_set_pinning(skel->obj, opts->pin_dir);
 	if (!err)
-		err = map_resize(skel->maps.qs_flows, opts->flow_entries);
+		err = map_resize(skel->maps.qs_flows_v2, opts->flow_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
 	if (!err)

@@ -30,6 +30,11 @@ static const char *const reason_names[] = {
 	[QS_R_DROP_NO_NEXTHOP] = "drop_no_nexthop",
 	[QS_R_DROP_FAMILY] = "drop_family",
 	[QS_R_DROP_ENCAP] = "drop_encap",
+	[QS_R_DROP_PORT_ZERO] = "drop_port_zero",
+	[QS_R_ROUTE_NEW_0RTT] = "route_new_0rtt",
+	[QS_R_DROP_MALFORMED_L3] = "drop_malformed_l3",
+	[QS_R_ROUTE_CID_DOWN] = "route_cid_down",
+	[QS_R_ROUTE_NEW_REUSED] = "route_new_reused",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 
