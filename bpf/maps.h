@@ -114,11 +114,11 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, QS_R__COUNT);
+	__uint(max_entries, QS_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct qs_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_stats SEC(".maps");
+} qs_stats_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -138,11 +138,11 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, QS_AUX__COUNT);
+	__uint(max_entries, QS_AUX_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_aux_stats SEC(".maps");
+} qs_aux_v2 SEC(".maps");
 
 /* Userspace only: the data path never reads it (abi.h). */
 struct {

@@ -124,7 +124,7 @@ static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p
 
 static __always_inline void count(const struct verdict *v, __u32 bytes)
 {
-	counter_add(&qs_stats, v->reason, bytes);
+	counter_add(&qs_stats_v2, v->reason, bytes);
 	if (v->vip_id < QS_MAX_VIPS)
 		counter_add(&qs_vip_stats, v->vip_id, bytes);
 	if (v->action == XDP_TX || v->action == XDP_REDIRECT)

@@ -51,11 +51,11 @@
 #define QS_MAP_QUICLB "qs_quiclb"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
-#define QS_MAP_STATS "qs_stats"
+#define QS_MAP_STATS "qs_stats_v2"
 #define QS_MAP_VIP_STATS "qs_vip_stats"
 #define QS_MAP_BACKEND_STATS "qs_be_stats"
 #define QS_MAP_EVENTS "qs_events"
-#define QS_MAP_AUX_STATS "qs_aux_stats"
+#define QS_MAP_AUX_STATS "qs_aux_v2"
 #define QS_MAP_REPORTERS "qs_reporters_v2" /* userspace only */
 /*
  * The decap program's (bpf/decap.bpf.c, on backends). Its counters were
@@ -148,7 +148,7 @@ enum qs_reason {
 	QS_R_DROP_FAMILY, /* IPv6 client to an IPv4-only backend */
 	QS_R_DROP_ENCAP, /* bpf_xdp_adjust_head refused */
 	/*
-	 * Added since: at the end, so that the counters of a pinned qs_stats
+	 * Added since: at the end, so that the counters of a pinned qs_stats_v2
 	 * keep their indices.
 	 */
 	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
@@ -158,8 +158,15 @@ enum qs_reason {
 	QS_R_ROUTE_NEW_REUSED, /* Initial of another connection from a known address: Maglev */
 	QS_R__COUNT,
 };
+/*
+ * qs_stats_v2 has more slots than reasons, so that adding one keeps the
+ * map's layout and an upgraded router reuses the pin (qs_stats had exactly
+ * the reasons of its time, and libbpf refuses a pin of another size).
+ */
+#define QS_STATS_SLOTS 64
+_Static_assert(QS_R__COUNT <= QS_STATS_SLOTS, "reasons outgrow their counters");
 
-/* Counters of things that are not verdicts (qs_aux_stats, per-CPU __u64). */
+/* Counters of things that are not verdicts (qs_aux_v2, per-CPU __u64). */
 enum qs_aux_counter {
 	QS_AUX_EVENTS_LOST = 0, /* ring buffer full */
 	QS_AUX_LEARN_FAILED, /* unknown DCID routed, not learned: learned meanwhile */
@@ -168,6 +175,9 @@ enum qs_aux_counter {
 	QS_AUX_EVENTS_SAMPLED_OUT, /* over the per-CPU event budget: not emitted */
 	QS_AUX__COUNT,
 };
+/* As qs_stats_v2: room for counters added later (qs_aux_stats had none). */
+#define QS_AUX_SLOTS 32
+_Static_assert(QS_AUX__COUNT <= QS_AUX_SLOTS, "aux counters outgrow their slots");
 
 /*
  * Decap program reasons. Names (without QS_D_) are what `quicsteer decap
@@ -367,7 +377,7 @@ struct qs_server_id_key {
 } __attribute__((aligned(8)));
 _Static_assert(sizeof(struct qs_server_id_key) == 24, "qs_server_id_key size");
 
-/* qs_stats (per reason), qs_vip_stats, qs_be_stats: per-CPU arrays. */
+/* qs_stats_v2 (per reason), qs_vip_stats, qs_be_stats: per-CPU arrays. */
 struct qs_counter {
 	__u64 packets;
 	__u64 bytes;

@@ -105,7 +105,7 @@ test_agent_down()
 	stop_agent
 	run_cli "agent down: a write fails" 1 "agent not running ($DIR/control.sock" -- backend drain a
 	run_cli "agent down: status from the pins" 0 "agent not running" -- -j status
-	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats"'
+	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats_v2"'
 	mkdir -p "$DIR/empty-pins"
 	run_cli "status, nothing pinned" 1 "no router is pinned under $DIR/empty-pins" -- \
 		--pin-dir "$DIR/empty-pins" -j status
