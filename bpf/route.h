@@ -127,10 +127,10 @@ static __always_inline void flow_note_path(struct route *r, __u64 now)
 		return;
 	}
 	if (f->backend_id != r->backend_id) {
-		if (!(f->flags & QS_FLOW_F_AMBIGUOUS)) {
-			f->flags |= QS_FLOW_F_AMBIGUOUS;
+		if (!qs_flow_ambiguous(f, now))
 			aux_count(QS_AUX_FLOW_MARKED_AMBIGUOUS);
-		}
+		f->flags |= QS_FLOW_F_AMBIGUOUS;
+		f->ambiguous_s = now >> 30;
 		return;
 	}
 	f->last_seen_ns = now;
@@ -279,7 +279,8 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 	int starts = q->is_long && qs_long_type_starts_connection(q->long_type);
 	int initial = q->is_long && q->long_type == QS_LT_INITIAL;
 	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
-	int ambiguous = f && (f->flags & QS_FLOW_F_AMBIGUOUS);
+	__u64 now = qs_now_ns();
+	int ambiguous = f && qs_flow_ambiguous(f, now);
 	struct qs_flow opened = { 0 };
 
 	if (starts) {
@@ -295,7 +296,7 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 	}
 	if (f && !ambiguous) {
 		r->backend_id = f->backend_id;
-		f->last_seen_ns = qs_now_ns();
+		f->last_seen_ns = now;
 		if (starts)
 			r->reason = QS_R_ROUTE_FLOW;
 		else
@@ -316,7 +317,7 @@ static __always_inline void route_version(struct route *r)
 {
 	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
 
-	if (f && !(f->flags & QS_FLOW_F_AMBIGUOUS)) {
+	if (f && !qs_flow_ambiguous(f, qs_now_ns())) {
 		r->backend_id = f->backend_id;
 		r->reason = QS_R_ROUTE_VERSION;
 		return;

@@ -319,8 +319,18 @@ struct qs_flow {
 	 */
 	__u32 dcid_tag;
 	__u32 scid_tag;
+	/*
+	 * With QS_FLOW_F_AMBIGUOUS: when (coarse seconds, ns >> 30) an ID of
+	 * another backend was last seen from the address. The mark holds
+	 * QS_FLOW_AMBIGUOUS_HOLD of those after it (flowhash.h), so that one
+	 * spoofed packet cannot take the address fallback from its client
+	 * for good; a socket that really carries two connections renews it
+	 * at every path check (once a second per ID).
+	 */
+	__u32 ambiguous_s;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct qs_flow) == 24, "qs_flow size");
+_Static_assert(sizeof(struct qs_flow) == 32, "qs_flow size");
 
 /*
  * A client socket that rotates through more connection IDs than this,

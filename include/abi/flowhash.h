@@ -90,4 +90,14 @@ static inline int qs_flow_opened_by(const struct qs_flow *f, __u32 dcid_tag, __u
 	return f->dcid_tag == dcid_tag || (scid_tag && f->scid_tag == scid_tag);
 }
 
+/* Coarse seconds (about 1.07 s each) an ambiguity mark holds after its last sighting. */
+#define QS_FLOW_AMBIGUOUS_HOLD 5
+
+/* Is the address entry f marked ambiguous now (CLOCK_MONOTONIC coarse ns)? */
+static inline int qs_flow_ambiguous(const struct qs_flow *f, __u64 now_ns)
+{
+	return (f->flags & QS_FLOW_F_AMBIGUOUS) &&
+	       (__u32)(now_ns >> 30) - f->ambiguous_s < QS_FLOW_AMBIGUOUS_HOLD;
+}
+
 #endif /* QUICSTEER_FLOWHASH_H */

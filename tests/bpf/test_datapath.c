@@ -26,6 +26,7 @@
 #include "abi/quicver.h"
 #include "router/reasons.h"
 #include "world.h"
+#include "util/clock.h"
 
 enum out_kind {
 	OUT_SAME, /* the input, unchanged */
@@ -78,6 +79,9 @@ static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
 	struct qs_flow f = world_flow_opened(backend, CLIENT_DCID);
 
 	f.flags = flags;
+	/* a mark just made: it holds QS_FLOW_AMBIGUOUS_HOLD coarse seconds */
+	if (flags & QS_FLOW_F_AMBIGUOUS)
+		f.ambiguous_s = qs_now_coarse_ns() >> 30;
 
 	return world_flow_put(fx, family, family == 6 ? CLIENT6 : CLIENT4, CLIENT_PORT, &f);
 }

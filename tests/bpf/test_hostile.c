@@ -20,7 +20,9 @@
 #include <linux/bpf.h>
 #include "agent/cids.h"
 #include "ids/cidreg.h"
+#include "abi/flowhash.h"
 #include "router/maps.h"
+#include "util/clock.h"
 #include "world.h"
 
 #define SMALL 512 /* entries of qs_cids and of qs_learned */
@@ -259,4 +261,43 @@ Test(hostile, report_does_not_touch_a_learned_entry_of_another_backend)
 		     "A's retire removed B's learned entry");
 	qs_cidreg_free(reg);
 	agent_cids_fini(&cids);
+}
+
+/*
+ * Issue 11, attack 6: a spoofed short header from a victim's address and
+ * port, carrying an ID another backend reported (the attacker's own
+ * connection), marks the victim's address entry ambiguous. The mark used
+ * to hold for good, and every new ID of the victim that no report had
+ * named yet was dropped from then on; now it lapses
+ * QS_FLOW_AMBIGUOUS_HOLD coarse seconds after the last such packet (a
+ * socket that really carries two connections renews it every second).
+ */
+Test(hostile, spoofed_packet_marks_an_address_ambiguous_for_seconds_not_for_good)
+{
+	struct qs_flow f = { .last_seen_ns = qs_now_coarse_ns(), .backend_id = BE_B };
+	struct pb_spec spoofed, victim;
+	uint8_t attacker_cid[8];
+	char hex[17];
+
+	cr_assert_eq(world_flow_put(&fx, 4, CLIENT4, CLIENT_PORT, &f), 0);
+	pb_hex(cid_of(700000, hex), attacker_cid, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, attacker_cid, 8, BE_A, QS_CID_AUTHORITATIVE), 0);
+	spoofed = world_short(4, CLIENT4, CLIENT_PORT, hex);
+	cr_assert_eq(run(&spoofed), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), 1);
+	cr_assert_eq(world_flow_get(&fx, 4, CLIENT4, CLIENT_PORT, &f), 0);
+	cr_assert(qs_flow_ambiguous(&f, qs_now_coarse_ns()), "the spoofed packet marked nothing");
+
+	victim = world_short(4, CLIENT4, CLIENT_PORT, cid_of(700001, hex));
+	run(&victim);
+	cr_assert_eq(fx_reason(&fx, QS_R_DROP_AMBIGUOUS), 1, "within the hold, not dropped");
+
+	/* the hold passes: no packet renewed the mark */
+	f.ambiguous_s = (qs_now_coarse_ns() >> 30) - QS_FLOW_AMBIGUOUS_HOLD;
+	cr_assert_eq(world_flow_put(&fx, 4, CLIENT4, CLIENT_PORT, &f), 0);
+	victim = world_short(4, CLIENT4, CLIENT_PORT, cid_of(700002, hex));
+	cr_assert_eq(run(&victim), XDP_TX, "the victim's new ID is still dropped");
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW_LEARN), 1,
+		     "the victim's new ID is not routed by its address entry");
+	cr_assert_eq(fx_reason(&fx, QS_R_DROP_AMBIGUOUS), 1);
 }

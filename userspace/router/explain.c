@@ -136,7 +136,8 @@ static bool opened_by(const struct ctx *c, const struct qs_flow *f)
 static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
 {
 	struct qs_flow f;
-	bool known = !flow_get(c, &f), ambiguous = known && (f.flags & QS_FLOW_F_AMBIGUOUS);
+	bool known = !flow_get(c, &f),
+	     ambiguous = known && qs_flow_ambiguous(&f, qs_now_coarse_ns());
 
 	if (known && !ambiguous && starts && !opened_by(c, &f)) {
 		if (initial)
@@ -177,7 +178,7 @@ static int ladder(struct ctx *c)
 	if (p->is_long && t == QS_LT_UNKNOWN_VERSION) {
 		struct qs_flow f;
 
-		if (!flow_get(c, &f) && !(f.flags & QS_FLOW_F_AMBIGUOUS))
+		if (!flow_get(c, &f) && !qs_flow_ambiguous(&f, qs_now_coarse_ns()))
 			decide(c, QS_R_ROUTE_VERSION, f.backend_id, "other version: address table");
 		else
 			by_maglev(c, QS_R_ROUTE_VERSION, "other version");
