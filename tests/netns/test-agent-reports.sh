@@ -8,7 +8,9 @@
 # socket; garbage and malformed datagrams on the UDP listener are counted
 # by reason and change nothing; a backend whose heartbeats stop is marked
 # down and Maglev sends it no new connections while its existing ones
-# still route to it, until it reports again. Every verdict is read from a
+# still route to it, until it reports again; a backlog of datagrams is
+# taken in a bounded number at a time (8 a socket and turn), never read
+# until the socket is empty. Every verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
 # docs/report-protocol.md requires of snapshots and VIPs. Guards against a backend's lost, late or
@@ -310,6 +312,35 @@ conformance()
 		"$(route $Q 198.18.16.5)" "$DROPPED" "the later part brought it back"
 }
 
+# A backlog is taken in in bounded turns, never in one read until the
+# socket is empty: backend u's 400 heartbeats wait in the UDP listener
+# while the agent is stopped (SIGSTOP); once it runs again, a turn of the
+# intake thread reads at most 8 datagrams of a socket (INTAKE_DGRAMS in
+# userspace/agent/reports.c), so the backlog takes at least 50 turns. A
+# loop that read until EAGAIN takes it in one or two. Last: u comes back up.
+backlog()
+{
+	n=400
+	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
+	seen0=$(reports_seen)
+	turns0=$(metric quicsteer_intake_turn_seconds_count)
+	kill -STOP "$AGENT_PID"
+	"$PROBE" burst $UDP4 "$KEY_U" 5 0xf6 1 $n
+	rc=$?
+	kill -CONT "$AGENT_PID"
+	check "backlog: $n datagrams queued while the agent is stopped" "$rc" 0
+	wait_until 30 "the agent counts the backlog" _reports_beyond $((seen0 + n - 1)) ||
+		not_ok "backlog: the agent counts every datagram" "$waited"
+	turns=$(($(metric quicsteer_intake_turn_seconds_count) - turns0))
+	if [ "$turns" -ge $((n / 8)) ]; then
+		ok "backlog: read at most 8 datagrams a turn ($n in $turns turns)"
+	else
+		not_ok "backlog: read at most 8 datagrams a turn" "$n datagrams in $turns turns, want $((n / 8)) or more"
+	fi
+	check "backlog: every datagram accepted" \
+		"$(($(metric 'quicsteer_reports_total{result="ok"}') - ok0))" $n
+}
+
 inner()
 {
 	trap 'kill $HB_A $HB_B $AGENT_PID 2>/dev/null' EXIT
@@ -328,6 +359,7 @@ inner()
 	garbage
 	heartbeats
 	conformance
+	backlog
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"
 }
