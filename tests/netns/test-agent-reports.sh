@@ -66,7 +66,7 @@ backend d 198.18.1.13 id 4 vip svc lladdr 02:00:00:00:00:0d key-file $DIR/d.key
 backend u 198.18.1.14 id 5 vip svc lladdr 02:00:00:00:00:0e key-file $DIR/u.key
 backend m 198.18.1.15 id 6 vip svc vip alt lladdr 02:00:00:00:00:0f key-file $DIR/m.key
 EOF
-	for b in a b c d u m; do key $b >"$DIR/$b.key"; done
+	for b in a b c d u m; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
 }
 
 # Sends one datagram (probe arguments) and waits until the agent counted it

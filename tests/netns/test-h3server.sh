@@ -9,7 +9,9 @@
 # table as authoritative for this backend while the connection lives, and
 # gone once it closes; QUIC-LB IDs carry the configuration and server ID;
 # --retry makes the client take a Retry and still download; --no-report
-# leaves the table empty; bad command lines exit 2 naming the option.
+# leaves the table empty; bad command lines exit 2 naming the option, and
+# so does a report key file that is not a regular file only the server's
+# user or root can read or change (a FIFO does not block it).
 # Guards the example server every integration follows, and the IDs the
 # balancer routes by.
 #
@@ -78,6 +80,7 @@ trap 'exit 130' INT TERM
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=qs-h3server \
 	-keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null || fail_setup "openssl"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/h.key"
+chmod 600 "$DIR/h.key" # neither the agent nor the server takes a key others may read
 mkdir "$DIR/www" "$DIR/expect"
 head -c 1234567 /dev/urandom >"$DIR/www/file.bin"
 for n in 0 1 100000 5000000; do head -c $n /dev/zero >"$DIR/expect/$n"; done
@@ -290,7 +293,9 @@ usage()
 {
 	_name=$1 _want=$2
 	shift 2
-	_err=$("$SERVER" "$@" 2>&1 >/dev/null)
+	# bounded: a server that waits (for a FIFO's writer, say) fails with 124,
+	# or 137 when it does not end on SIGTERM (which it blocks for its signalfd)
+	_err=$(timeout -k 5 30 "$SERVER" "$@" 2>&1 >/dev/null)
 	_rc=$?
 	if [ $_rc -eq 2 ] && echo "$_err" | grep -q -- "$_want"; then ok "usage: $_name"; else not_ok "usage: $_name" "exit $_rc: $_err"; fi
 }
@@ -308,7 +313,17 @@ usage "quic-lb lengths disagree" --cid-len -l $V4:$PORT --no-report --cid-scheme
 usage "unreadable key" --tls-key -l $V4:$PORT --no-report --tls-key "$DIR/nope.pem" --tls-cert "$DIR/cert.pem"
 usage "reporting without --backend-id" --backend-id -l $V4:$PORT $TLS --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock"
 echo "garbage" >"$DIR/bad.key"
+chmod 600 "$DIR/bad.key"
 usage "report key not hex" --report-key -l $V4:$PORT $TLS --backend-id 7 --report-key "$DIR/bad.key" --agent "unix:$DIR/reports.sock"
+# The agent's rule for key files (issue 11): only the server's user or root may read or change it.
+cp "$DIR/h.key" "$DIR/wide.key" && chmod 644 "$DIR/wide.key" && mkfifo "$DIR/fifo.key" &&
+	cp "$DIR/h.key" "$DIR/other.key" && chown 12345 "$DIR/other.key" && ln -s /dev/zero "$DIR/zero.key" ||
+	fail_setup "key files"
+for k in "wide:mode 0644: group or others may read or change it" "fifo:a FIFO, not a regular file" \
+	"other:owned by uid 12345, not by root" "zero:a character device, not a regular file"; do
+	usage "report key refused: ${k#*:}" "--report-key $DIR/${k%%:*}.key: ${k#*:}" \
+		-l $V4:$PORT $TLS --backend-id 7 --report-key "$DIR/${k%%:*}.key" --agent "unix:$DIR/reports.sock"
+done
 
 kill -TERM "$AGENT_PID"
 wait_exit 30 "$AGENT_PID" "quicsteerd (after SIGTERM)"

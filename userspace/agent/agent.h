@@ -209,7 +209,12 @@ struct agent_intake_stats {
 	__u64 turn_le[AGENT_TURN_BUCKETS]; /* turns that took at most agent_turn_bounds_ns[i] */
 	__u64 turn_sum_ns, turn_max_ns;
 };
-int agent_keys_load(struct agent *a, const struct qs_config *cfg);
+/*
+ * Every backend's key of cfg, or none: 0, or -EINVAL with cerr naming the
+ * backend, its key file and what is wrong with it (the file's line of
+ * the backend).
+ */
+int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr);
 /* Registry, intake and expiry from the pins (a restart), sockets opened: not running yet. */
 int agent_intake_open(struct agent *a);
 int agent_intake_start(struct agent *a);

@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "quicsteer.skel.h"
 #include "util/clock.h"
+#include "util/fileio.h"
 #include "util/words.h"
 
 #define REPORT_RCVBUF (8 << 20)
@@ -88,12 +89,29 @@ const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
 	50000, 100000, 250000, 500000, 1000000, 2500000, 10000000, ~0ull,
 };
 
+/*
+ * One key file, if only the agent's user or root can read or change it
+ * (util/fileio.h: a FIFO is refused, never opened); why says what is wrong.
+ */
+static int key_file_read(const char *path, __u8 key[QS_REPORT_KEY_LEN], char *why, size_t size)
+{
+	int fd = qs_secret_open(path, why, size), err;
+
+	if (fd < 0)
+		return fd;
+	err = qs_report_key_read_fd(fd, key);
+	close(fd);
+	if (err)
+		snprintf(why, size, "%s", err == -EINVAL ? "not 64 hex digits" : strerror(-err));
+	return err;
+}
+
 /* Reads every backend's key first, so a bad file changes nothing. */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg)
+int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr)
 {
 	static __u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
 	static bool has[QS_MAX_BACKENDS];
-	int err;
+	char why[160];
 
 	memset(has, 0, sizeof(has));
 	for (size_t i = 0; i < cfg->n_backends; i++) {
@@ -101,11 +119,13 @@ int agent_keys_load(struct agent *a, const struct qs_config *cfg)
 
 		if (!be->key_file)
 			continue;
-		err = qs_report_key_read(be->key_file, keys[be->id]);
-		if (err) {
-			pr_warn("backend %s: key file %s: %s\n", be->name, be->key_file,
-				err == -EINVAL ? "not 64 hex digits" : strerror(-err));
-			return err;
+		if (key_file_read(be->key_file, keys[be->id], why, sizeof(why))) {
+			memset(cerr, 0, sizeof(*cerr));
+			snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
+			cerr->line = be->line;
+			snprintf(cerr->msg, sizeof(cerr->msg), "backend \"%s\": key-file %s: %s",
+				 be->name, be->key_file, why);
+			return -EINVAL;
 		}
 		has[be->id] = true;
 	}
