@@ -10,7 +10,9 @@
 # down and Maglev sends it no new connections while its existing ones
 # still route to it, until it reports again; a backlog of datagrams is
 # taken in a bounded number at a time (8 a socket and turn), never read
-# until the socket is empty. Every verdict is read from a
+# until the socket is empty; the unix socket is mode 0660 of its group,
+# whatever the umask, and takes reports from a backend of that group and
+# from no other user. Every verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
 # docs/report-protocol.md requires of snapshots and VIPs. Guards against a backend's lost, late or
@@ -50,7 +52,7 @@ write_config()
 pin-dir /sys/fs/bpf/qs-reports
 control-socket $DIR/control.sock
 metrics-listen 127.0.0.1 9464
-report-listen unix $SOCK
+report-listen unix $SOCK group 12345
 report-listen udp 198.18.0.1 4434
 report-listen udp fd00::1 4434
 heartbeat-timeout 1s
@@ -341,6 +343,25 @@ backlog()
 		"$(($(metric 'quicsteer_reports_total{result="ok"}') - ok0))" $n
 }
 
+# The unix report socket (issue 11): mode 0660, of the listener's group,
+# whatever the umask; a backend running in that group reports through it,
+# another user cannot. Backend d, last: its return counts nowhere.
+socket_group()
+{
+	check "unix socket: mode 0660, the agent's user, the listener's group" \
+		"$(stat -c '%a %u %g' "$SOCK")" "660 0 12345"
+	chmod 711 "$DIR" # the backends' users reach the socket in it
+	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
+	counted setpriv --reuid 12345 --regid 12345 --clear-groups \
+		"$PROBE" report "$SOCK" "$KEY_D" 4 0xf7 1 - 0 heartbeat
+	check "unix socket: a backend in the group reports through it" \
+		"$(metric 'quicsteer_reports_total{result="ok"}')" $((ok0 + 1))
+	out=$(setpriv --reuid 12346 --regid 12346 --clear-groups \
+		"$PROBE" report "$SOCK" "$KEY_D" 4 0xf7 2 - 0 heartbeat 2>&1)
+	check "unix socket: another user cannot send (exit status)" "$?" 1
+	has "unix socket: another user cannot send" "$out" "Permission denied"
+}
+
 inner()
 {
 	trap 'kill $HB_A $HB_B $AGENT_PID 2>/dev/null' EXIT
@@ -352,6 +373,7 @@ inner()
 		ip addr add fd00::1/128 dev lo nodad || { not_ok "addresses" "failed"; return; }
 	SOCK=$DIR/reports.sock
 	write_config
+	umask 000 # the sockets' modes are the agent's, not the umask's
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	incarnation
 	snapshot
@@ -360,8 +382,9 @@ inner()
 	heartbeats
 	conformance
 	backlog
+	socket_group
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"
 }
 
-netns_test ar "$AGENT" "$PROBE" curl -- qsar0:qsar1
+netns_test ar "$AGENT" "$PROBE" curl setpriv stat -- qsar0:qsar1

@@ -9,7 +9,8 @@
 # configuration, and so does one whose key file anyone but the agent's
 # user could read or change, or that is no regular file (a FIFO does not
 # block it); the metrics endpoint serves the counters; SIGTERM leaves
-# the router attached. Guards against the agent losing or corrupting
+# the router attached; the control socket is made 0600 and the report
+# socket 0660 under any umask. Guards against the agent losing or corrupting
 # routing state across its own failures.
 #
 # Usage: tests/netns/test-agent.sh [BUILD_DIR]. Needs root; never skips.
@@ -117,7 +118,13 @@ inner()
 	write_config ""
 	"$AGENT" -c "$DIR/quicsteer.conf" --check
 	check "configuration checks" "$?" 0
+	umask 000 # the sockets' modes are the agent's, not the umask's (issue 11)
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
+	umask 022
+	check "umask 000: the control socket is 0600, the agent's" \
+		"$(stat -c '%a %u %g' "$DIR/control.sock")" "600 0 0"
+	check "umask 000: the report socket is 0660, the agent's user and group" \
+		"$(stat -c '%a %u %g' "$DIR/reports.sock")" "660 0 0"
 	has "router attached" "$(ip -j link show dev qsag0)" '"name":"quicsteer_route'
 	has "status over the control socket" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"backends":2'
 

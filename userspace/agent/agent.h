@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "router/apply.h"
 #include "router/attach.h"
 #include "ids/cidreg.h"
@@ -289,6 +290,12 @@ int agent_metrics(void *ctx, FILE *out);
 
 /* control.c: the control socket, served by the main thread */
 int agent_control_open(struct agent *a);
+/*
+ * Binds the unix socket fd to path, a file of exactly mode (the umask
+ * never widens it, not even for a moment) and of group gid ((gid_t)-1:
+ * the agent's); a previous socket at path goes first. 0 or -errno.
+ */
+int agent_unix_bind(int fd, const char *path, mode_t mode, gid_t gid);
 void agent_control_close(struct agent *a);
 /* Every control fd the main loop's epoll reported; ctl is one of them. */
 bool agent_control_owns(struct agent *a, int fd);

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@
 #include "util/words.h"
 
 #define REPORT_RCVBUF (8 << 20)
+/* unix report sockets: the agent's user and the group its backends run in */
+#define REPORT_SOCKET_MODE 0660
 
 /*
  * Per socket and turn: a datagram holds up to 60 IDs of 8 bytes, each a
@@ -164,19 +167,38 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 	return -ENOENT;
 }
 
-static int listener_open(const struct qs_config_listener *l)
+/*
+ * A report socket's group: a name, else a number; (gid_t)-1 when none is
+ * given (the agent's). -ENOENT: no such group.
+ */
+static int group_id(const char *group, gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+	__u64 n;
+
+	*gid = (gid_t)-1;
+	if (!group[0])
+		return 0;
+	if (!getgrnam_r(group, &gr, buf, sizeof(buf), &found) && found) {
+		*gid = found->gr_gid;
+		return 0;
+	}
+	if (qs_parse_u64(group, &n) || n >= (gid_t)-1)
+		return -ENOENT;
+	*gid = (gid_t)n;
+	return 0;
+}
+
+/* gid: a unix socket's group, (gid_t)-1 for the agent's. */
+static int listener_open(const struct qs_config_listener *l, gid_t gid)
 {
 	struct sockaddr_storage ss = { 0 };
-	int fd, one = 1, rcvbuf = REPORT_RCVBUF;
-	socklen_t len;
+	int fd, err, one = 1, rcvbuf = REPORT_RCVBUF;
+	socklen_t len = 0;
 
 	if (l->kind == QS_LISTEN_UNIX) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
-
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", l->path);
-		unlink(l->path); /* a previous agent's socket */
-		len = sizeof(*sun);
+		ss.ss_family = AF_UNIX;
 	} else {
 		struct qs_addr_port ap = { .addr = l->addr.addr,
 					   .port = (__u16)l->port,
@@ -196,9 +218,12 @@ static int listener_open(const struct qs_config_listener *l)
 	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&ss, len)) {
-		int err = -errno;
-
+	if (l->kind == QS_LISTEN_UNIX)
+		/* backends write to it: the agent's user and the listener's group */
+		err = agent_unix_bind(fd, l->path, REPORT_SOCKET_MODE, gid);
+	else
+		err = bind(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -209,8 +234,14 @@ static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		const struct qs_config_listener *l = &cfg->listeners[i];
-		int fd = listener_open(l);
+		gid_t gid;
+		int fd;
 
+		if (group_id(l->group, &gid)) {
+			pr_warn("report listener unix %s: no group \"%s\"\n", l->path, l->group);
+			return -ENOENT;
+		}
+		fd = listener_open(l, gid);
 		if (fd < 0) {
 			pr_warn("report listener %s%s: %s\n",
 				l->kind == QS_LISTEN_UNIX ? "unix " : "udp ",

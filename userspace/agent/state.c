@@ -83,7 +83,8 @@ static bool listeners_equal(const struct qs_config *x, const struct qs_config *y
 		const struct qs_config_listener *l = &x->listeners[i], *m = &y->listeners[i];
 
 		if (l->kind != m->kind || l->port != m->port || strcmp(l->path, m->path) ||
-		    l->addr.family != m->addr.family || memcmp(&l->addr.addr, &m->addr.addr, 16))
+		    strcmp(l->group, m->group) || l->addr.family != m->addr.family ||
+		    memcmp(&l->addr.addr, &m->addr.addr, 16))
 			return false;
 	}
 	return true;
