@@ -112,7 +112,8 @@ struct qs_reporter_opts {
  *
  * backend_id: the backend's id in the agents' configuration (1..4095).
  * key: its 32-byte report key (the agent's key-file, as bytes;
- *   qs_report_key_read in quicsteer/report.h reads such a file).
+ *   qs_report_key_read in quicsteer/report.h reads such a file, and
+ *   qs_report_key_read_fd one the server opened and checked itself).
  * agents[n_agents]: every balancer's report listener, 1..16 of them:
  *   "198.18.0.1:4434", "[fd00::1]:4434", "lb1.example:4434" (resolved now,
  *   once) for UDP; "unix:/run/quicsteer/reports.sock" or an absolute path

@@ -262,9 +262,23 @@ int qs_report_next(struct qs_report_reader *rd, struct qs_report_record *rec);
 /*
  * Reads a key file, what the agent's key-file and a backend's reporter
  * share: the 32-byte key as 64 hex digits (either case), optionally
- * followed by a line end (LF or CR LF). Returns 0, -EINVAL for any other content, or what
- * opening the file failed with.
+ * followed by a line end (LF or CR LF). Returns 0, -EINVAL for any other
+ * content, or what opening or reading the file failed with.
+ *
+ * It opens whatever path names, as the caller may: it checks neither the
+ * kind of file (a FIFO blocks the open until someone writes into it) nor
+ * its owner or mode, which are the caller's policy. A server that wants
+ * one opens the file itself, checks it with fstat and reads it with
+ * qs_report_key_read_fd; quicsteerd and qs-h3server take only a regular
+ * file owned by root or by their own user that group and others cannot
+ * read or change (docs/quicsteerd.8).
  */
 int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN]);
+
+/*
+ * The same from a descriptor open for reading, from where it stands; it
+ * is neither closed nor checked. Since libquicsteer 0.2.
+ */
+int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN]);
 
 #endif /* QUICSTEER_REPORT_H */

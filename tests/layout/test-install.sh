@@ -71,11 +71,12 @@ check "version nodes" \
 	"$(nm -D "$D$P"/lib/libquicsteer.so.0.2.0 | awk '$2 == "A" { print $3 }' | sort | tr '\n' ' ')" \
 	"LIBQUICSTEER_0.1 LIBQUICSTEER_0.2 "
 # 0.2: the codec functions whose structs grew with report protocol version 2;
-# the reporter's stay where a server built against 0.1 finds them.
+# the reporter's stay where a server built against 0.1 finds them; and
+# qs_report_key_read_fd, new.
 check "the functions of node 0.2" \
 	"$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.2.0 |
 		awk '$3 ~ /@@LIBQUICSTEER_0.2$/ { sub(/@.*/, "", $3); print $3 }' | sort | tr '\n' ' ')" \
-	"qs_report_check qs_report_encoder_init qs_report_verify "
+	"qs_report_check qs_report_encoder_init qs_report_key_read_fd qs_report_verify "
 
 # A backend built from the installed tree alone (the source tree is not on
 # the include path: the demo's own folder has no quicsteer/ either).

@@ -12,7 +12,11 @@
 # (17 restarts old, after an agent restart, to an agent that remembers
 # nothing, an hour old) is refused, and the live backend stays up with its
 # IDs routed (issue 11, item 4); an agent upgraded over a version-1 pin
-# keeps what it knew. Every verdict is read from a
+# keeps what it knew; a backlog of datagrams is taken in a bounded number
+# at a time (8 a socket and turn), never read until the socket is empty;
+# the unix socket is mode 0660 of its group, whatever the umask, and takes
+# reports from a backend of that group and from no other user. Every
+# verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
 # docs/report-protocol.md requires of snapshots and VIPs. Guards against a backend's lost, late or
@@ -55,7 +59,7 @@ write_config()
 pin-dir /sys/fs/bpf/qs-reports
 control-socket $DIR/control.sock
 metrics-listen 127.0.0.1 9464
-report-listen unix $SOCK
+report-listen unix $SOCK group 12345
 report-listen udp 198.18.0.1 4434
 report-listen udp fd00::1 4434
 heartbeat-timeout 1s
@@ -73,7 +77,7 @@ backend u 198.18.1.14 id 5 vip svc lladdr 02:00:00:00:00:0e key-file $DIR/u.key
 backend m 198.18.1.15 id 6 vip svc vip alt lladdr 02:00:00:00:00:0f key-file $DIR/m.key
 backend r 198.18.1.16 id 7 vip rep lladdr 02:00:00:00:00:10 key-file $DIR/r.key
 EOF
-	for b in a b c d u m r; do key $b >"$DIR/$b.key"; done
+	for b in a b c d u m r; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
 }
 
 # Sends one datagram (probe arguments) and waits until the agent counted it
@@ -448,6 +452,36 @@ $(metric 'quicsteer_reports_total{result="replay"}')" "1 0"
 	check "replay: the old ID does not" "$(route $OLD 198.18.17.9 $REP)" "$DROPPED"
 }
 
+# A backlog is taken in in bounded turns, never in one read until the
+# socket is empty: backend u's 400 heartbeats wait in the UDP listener
+# while the agent is stopped (SIGSTOP); once it runs again, a turn of the
+# intake thread reads at most 8 datagrams of a socket (INTAKE_DGRAMS in
+# userspace/agent/reports.c), so the backlog takes at least 50 turns. A
+# loop that read until EAGAIN takes it in one or two. Last: u comes back up.
+backlog()
+{
+	n=400
+	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
+	seen0=$(reports_seen)
+	turns0=$(metric quicsteer_intake_turn_seconds_count)
+	kill -STOP "$AGENT_PID"
+	# u was last at incarnation 0x5eee (upgrade): a later one is greater
+	"$PROBE" burst $UDP4 "$KEY_U" 5 0x6006 1 $n
+	rc=$?
+	kill -CONT "$AGENT_PID"
+	check "backlog: $n datagrams queued while the agent is stopped" "$rc" 0
+	wait_until 30 "the agent counts the backlog" _reports_beyond $((seen0 + n - 1)) ||
+		not_ok "backlog: the agent counts every datagram" "$waited"
+	turns=$(($(metric quicsteer_intake_turn_seconds_count) - turns0))
+	if [ "$turns" -ge $((n / 8)) ]; then
+		ok "backlog: read at most 8 datagrams a turn ($n in $turns turns)"
+	else
+		not_ok "backlog: read at most 8 datagrams a turn" "$n datagrams in $turns turns, want $((n / 8)) or more"
+	fi
+	check "backlog: every datagram accepted" \
+		"$(($(metric 'quicsteer_reports_total{result="ok"}') - ok0))" $n
+}
+
 # An agent upgraded over the pin of an agent from before report protocol
 # version 2: qs_reporters (no version) says backend u (id 5) was at
 # incarnation 0x5eed, sequence 9, in version 1. The agent takes that over
@@ -500,6 +534,7 @@ inner()
 		ip addr add fd00::1/128 dev lo nodad || { not_ok "addresses" "failed"; return; }
 	SOCK=$DIR/reports.sock
 	write_config
+	umask 000 # the sockets' modes are the agent's, not the umask's
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	incarnation
 	snapshot
@@ -510,8 +545,10 @@ inner()
 	conformance
 	replay_attack
 	upgrade
+	backlog
+	socket_group
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"
 }
 
-netns_test ar "$AGENT" "$PROBE" curl -- qsar0:qsar1
+netns_test ar "$AGENT" "$PROBE" curl setpriv stat -- qsar0:qsar1

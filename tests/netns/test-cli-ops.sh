@@ -31,6 +31,7 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 write_config()
 {
 	echo "$KEY_B" >"$DIR/b.key"
+	chmod 600 "$DIR/b.key" # the agent takes no key others may read
 	cat >"$DIR/quicsteer.conf" <<EOF2
 pin-dir $PINS
 control-socket $DIR/control.sock

@@ -357,6 +357,8 @@ _tb_write_config()
 		_tb_i=1
 		for _tb_w in $_tb_weights; do
 			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TB_DIR/keys/b$_tb_i.key"
+			# the agent and qs-h3server take no key others may read
+			chmod 600 "$TB_DIR/keys/b$_tb_i.key"
 			if [ "$_tb_family" = 4 ]; then
 				echo "backend b$_tb_i 198.18.0.$((10 + _tb_i)) id $_tb_i vip web4" \
 					"weight $_tb_w key-file $TB_DIR/keys/b$_tb_i.key"

@@ -73,6 +73,7 @@ static void fields_kept(const struct qs_config *a, const struct qs_config *b)
 	cr_assert(!memcmp(b->backends[3].lladdr, a->backends[3].lladdr, 6));
 	cr_assert_eq(b->listeners[2].kind, QS_LISTEN_UNIX);
 	cr_assert_str_eq(b->listeners[2].path, a->listeners[2].path);
+	cr_assert_str_eq(b->listeners[2].group, "quicsteer");
 }
 
 Test(config_write, documented_example_round_trips)

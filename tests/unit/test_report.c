@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,4 +731,26 @@ Test(report, key_file_read)
 		unlink(path);
 	}
 	cr_assert_eq(qs_report_key_read("/nonexistent/qs.key", key), -ENOENT);
+}
+
+/* What the agent and qs-h3server read once they checked the file (util/fileio.h). */
+Test(report, key_file_read_fd)
+{
+	static const char hex[] =
+		"00112233445566778899aabbccddeeffFFEEDDCCBBAA99887766554433221100\r\n";
+	__u8 key[QS_REPORT_KEY_LEN] = { 0 };
+	const char *path = key_file(hex);
+	int fd = open(path, O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(qs_report_key_read_fd(fd, key), 0);
+	cr_assert_eq(key[15], 0xff);
+	cr_assert_eq(key[31], 0x00);
+	cr_assert_eq(fcntl(fd, F_GETFD), 0, "the descriptor stays open");
+	cr_assert_eq(qs_report_key_read_fd(fd, key), -EINVAL, "read from where it stands: the end");
+	close(fd);
+	unlink(path);
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(qs_report_key_read_fd(fd, key), -EISDIR);
+	close(fd);
 }

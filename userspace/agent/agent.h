@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "router/apply.h"
 #include "router/attach.h"
 #include "ids/cidreg.h"
@@ -210,7 +211,12 @@ struct agent_intake_stats {
 	__u64 turn_le[AGENT_TURN_BUCKETS]; /* turns that took at most agent_turn_bounds_ns[i] */
 	__u64 turn_sum_ns, turn_max_ns;
 };
-int agent_keys_load(struct agent *a, const struct qs_config *cfg);
+/*
+ * Every backend's key of cfg, or none: 0, or -EINVAL with cerr naming the
+ * backend, its key file and what is wrong with it (the file's line of
+ * the backend).
+ */
+int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr);
 /* Registry and intake from the pins (a restart), sockets opened: not running yet. */
 int agent_intake_open(struct agent *a);
 int agent_intake_start(struct agent *a);
@@ -284,6 +290,12 @@ int agent_metrics(void *ctx, FILE *out);
 
 /* control.c: the control socket, served by the main thread */
 int agent_control_open(struct agent *a);
+/*
+ * Binds the unix socket fd to path, a file of exactly mode (the umask
+ * never widens it, not even for a moment) and of group gid ((gid_t)-1:
+ * the agent's); a previous socket at path goes first. 0 or -errno.
+ */
+int agent_unix_bind(int fd, const char *path, mode_t mode, gid_t gid);
 void agent_control_close(struct agent *a);
 /* Every control fd the main loop's epoll reported; ctl is one of them. */
 bool agent_control_owns(struct agent *a, int fd);

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,12 @@
 #include "quicsteer.skel.h"
 #include "router/maps.h"
 #include "util/clock.h"
+#include "util/fileio.h"
 #include "util/words.h"
 
 #define REPORT_RCVBUF (8 << 20)
+/* unix report sockets: the agent's user and the group its backends run in */
+#define REPORT_SOCKET_MODE 0660
 
 /*
  * Per socket and turn: a datagram holds up to 60 IDs of 8 bytes, each a
@@ -85,12 +89,29 @@ const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
 	50000, 100000, 250000, 500000, 1000000, 2500000, 10000000, ~0ull,
 };
 
+/*
+ * One key file, if only the agent's user or root can read or change it
+ * (util/fileio.h: a FIFO is refused, never opened); why says what is wrong.
+ */
+static int key_file_read(const char *path, __u8 key[QS_REPORT_KEY_LEN], char *why, size_t size)
+{
+	int fd = qs_secret_open(path, why, size), err;
+
+	if (fd < 0)
+		return fd;
+	err = qs_report_key_read_fd(fd, key);
+	close(fd);
+	if (err)
+		snprintf(why, size, "%s", err == -EINVAL ? "not 64 hex digits" : strerror(-err));
+	return err;
+}
+
 /* Reads every backend's key first, so a bad file changes nothing. */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg)
+int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr)
 {
 	static __u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
 	static bool has[QS_MAX_BACKENDS];
-	int err;
+	char why[160];
 
 	memset(has, 0, sizeof(has));
 	for (size_t i = 0; i < cfg->n_backends; i++) {
@@ -98,11 +119,13 @@ int agent_keys_load(struct agent *a, const struct qs_config *cfg)
 
 		if (!be->key_file)
 			continue;
-		err = qs_report_key_read(be->key_file, keys[be->id]);
-		if (err) {
-			pr_warn("backend %s: key file %s: %s\n", be->name, be->key_file,
-				err == -EINVAL ? "not 64 hex digits" : strerror(-err));
-			return err;
+		if (key_file_read(be->key_file, keys[be->id], why, sizeof(why))) {
+			memset(cerr, 0, sizeof(*cerr));
+			snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
+			cerr->line = be->line;
+			snprintf(cerr->msg, sizeof(cerr->msg), "backend \"%s\": key-file %s: %s",
+				 be->name, be->key_file, why);
+			return -EINVAL;
 		}
 		has[be->id] = true;
 	}
@@ -141,19 +164,38 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 	return -ENOENT;
 }
 
-static int listener_open(const struct qs_config_listener *l)
+/*
+ * A report socket's group: a name, else a number; (gid_t)-1 when none is
+ * given (the agent's). -ENOENT: no such group.
+ */
+static int group_id(const char *group, gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+	__u64 n;
+
+	*gid = (gid_t)-1;
+	if (!group[0])
+		return 0;
+	if (!getgrnam_r(group, &gr, buf, sizeof(buf), &found) && found) {
+		*gid = found->gr_gid;
+		return 0;
+	}
+	if (qs_parse_u64(group, &n) || n >= (gid_t)-1)
+		return -ENOENT;
+	*gid = (gid_t)n;
+	return 0;
+}
+
+/* gid: a unix socket's group, (gid_t)-1 for the agent's. */
+static int listener_open(const struct qs_config_listener *l, gid_t gid)
 {
 	struct sockaddr_storage ss = { 0 };
-	int fd, one = 1, rcvbuf = REPORT_RCVBUF;
-	socklen_t len;
+	int fd, err, one = 1, rcvbuf = REPORT_RCVBUF;
+	socklen_t len = 0;
 
 	if (l->kind == QS_LISTEN_UNIX) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
-
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", l->path);
-		unlink(l->path); /* a previous agent's socket */
-		len = sizeof(*sun);
+		ss.ss_family = AF_UNIX;
 	} else {
 		struct qs_addr_port ap = { .addr = l->addr.addr,
 					   .port = (__u16)l->port,
@@ -173,9 +215,12 @@ static int listener_open(const struct qs_config_listener *l)
 	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&ss, len)) {
-		int err = -errno;
-
+	if (l->kind == QS_LISTEN_UNIX)
+		/* backends write to it: the agent's user and the listener's group */
+		err = agent_unix_bind(fd, l->path, REPORT_SOCKET_MODE, gid);
+	else
+		err = bind(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -186,8 +231,14 @@ static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		const struct qs_config_listener *l = &cfg->listeners[i];
-		int fd = listener_open(l);
+		gid_t gid;
+		int fd;
 
+		if (group_id(l->group, &gid)) {
+			pr_warn("report listener unix %s: no group \"%s\"\n", l->path, l->group);
+			return -ENOENT;
+		}
+		fd = listener_open(l, gid);
 		if (fd < 0) {
 			pr_warn("report listener %s%s: %s\n",
 				l->kind == QS_LISTEN_UNIX ? "unix " : "udp ",

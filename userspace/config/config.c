@@ -173,6 +173,10 @@ static const struct opt listen_args[] = {
 	  .custom = listen_where },
 };
 
+static const struct opt listen_opts[] = {
+	{ .word = "group", .metavar = "GROUP", .type = ARG_NAME, .offset = LIS(group) },
+};
+
 static const struct opt listen_udp_args[] = {
 	{ .what = "address", .type = ARG_ANY_ADDR, .offset = LIS(addr) },
 	PORT(struct qs_config_listener, port),
@@ -546,6 +550,7 @@ const struct stmt qs_config_stmts[] = {
 	  .commit = interface_commit },
 	{ .word = "report-listen",
 	  ARGS(listen_args),
+	  OPTS(listen_opts),
 	  .size = sizeof(struct qs_config_listener),
 	  .commit = listener_commit },
 	{ .word = "vip",

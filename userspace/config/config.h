@@ -81,6 +81,7 @@ struct qs_config_listener {
 	struct qs_config_addr addr; /* udp */
 	__u32 port; /* udp */
 	char path[QS_CONFIG_SUN_PATH_MAX]; /* unix */
+	char group[QS_CONFIG_NAME_MAX]; /* unix: the socket's group (name or gid); "": agent's */
 	unsigned int line;
 };
 

@@ -320,6 +320,8 @@ static void check_listeners(struct checker *c, const struct qs_config *cfg)
 		if (l->kind == QS_LISTEN_UNIX && !strcmp(l->path, cfg->control_socket))
 			report(c, l->line, "report-listen %s: that is the control socket's path",
 			       what);
+		if (l->kind != QS_LISTEN_UNIX && l->group[0])
+			report(c, l->line, "report-listen %s: group is for unix sockets", what);
 		for (size_t j = 0; j < i; j++)
 			if (listener_same(&cfg->listeners[j], l))
 				report(c, l->line,

@@ -185,11 +185,11 @@ static bool interface_equal(const void *a, const void *b)
 	       ((const struct qs_config_interface *)b)->mode;
 }
 
+/* Where it listens is the key; the group of a unix socket is all else. */
 static bool listener_equal(const void *a, const void *b)
 {
-	(void)a;
-	(void)b;
-	return true; /* a listener is all key */
+	return !strcmp(((const struct qs_config_listener *)a)->group,
+		       ((const struct qs_config_listener *)b)->group);
 }
 
 static bool vip_equal(const void *a, const void *b)

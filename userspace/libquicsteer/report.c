@@ -13,8 +13,10 @@
  * exactly that.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -600,18 +602,26 @@ int qs_report_add_snapshot_part(struct qs_report_encoder *enc, __u32 snapshot_id
 	return qs_report_add(enc, &rec);
 }
 
-int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
+int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN])
 {
 	/* room for one byte more than a key and its line end, to see it */
 	char text[2 * QS_REPORT_KEY_LEN + 3] = { 0 };
-	size_t len, n = 0;
-	FILE *f = fopen(path, "re");
+	size_t len = 0, n = 0;
+	ssize_t got;
 	int err = 0;
 
-	if (!f)
-		return -errno;
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
+	while (len < sizeof(text) - 1) {
+		got = read(fd, text + len, sizeof(text) - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (!got)
+			break;
+		len += got;
+	}
 	if (len && text[len - 1] == '\n')
 		text[--len] = 0;
 	if (len && text[len - 1] == '\r')
@@ -621,6 +631,18 @@ int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
 	    !OPENSSL_hexstr2buf_ex(key, QS_REPORT_KEY_LEN, &n, text, '\0') ||
 	    n != QS_REPORT_KEY_LEN)
 		err = -EINVAL;
+out:
 	OPENSSL_cleanse(text, sizeof(text));
+	return err;
+}
+
+int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = qs_report_key_read_fd(fd, key);
+	close(fd);
 	return err;
 }

@@ -21,6 +21,10 @@
  *   heartbeat DEST KEYHEX BACKEND INCARNATION SEQ [EVERY_MS]
  *	a HEARTBEAT without a VIP; with EVERY_MS one every EVERY_MS
  *	milliseconds, sequence SEQ, SEQ+1, ..., until killed
+ *   burst DEST KEYHEX BACKEND INCARNATION SEQ COUNT
+ *	COUNT such heartbeats, sequence SEQ, SEQ+1, ..., back to back (a
+ *	backlog for an agent stopped with SIGSTOP; UDP: the agent's receive
+ *	buffer holds thousands, a unix socket only net.unix.max_dgram_qlen)
  *   handmade DEST KEYHEX BACKEND INCARNATION SEQ VIP|- PORT TYPE VALUEHEX
  *	one record of TYPE with VALUEHEX written byte by byte, without the
  *	encoder (which refuses to write what a backend must not send, a
@@ -346,6 +350,25 @@ static int heartbeat(int argc, char **argv)
 	}
 }
 
+/* COUNT heartbeats, one after the other, every one sent or exit 1. */
+static int burst(char **argv)
+{
+	char seq[32], *words[] = { argv[1], argv[2], argv[3], seq, "-", "0", "heartbeat" };
+	unsigned long long s = strtoull(argv[4], NULL, 0), count = strtoull(argv[5], NULL, 0);
+	__u8 buf[QS_REPORT_MAX_DGRAM];
+	int len;
+
+	for (unsigned long long i = 0; i < count; i++) {
+		snprintf(seq, sizeof(seq), "%llu", s + i);
+		len = encode(7, words, buf, sizeof(buf));
+		if (len < 0)
+			return 2;
+		if (dest_send(argv[0], buf, len))
+			return 1;
+	}
+	return 0;
+}
+
 static void put_be(__u8 *p, unsigned long long v, int bytes)
 {
 	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
@@ -588,6 +611,8 @@ int main(int argc, char **argv)
 		return report(argc, argv);
 	if (!strcmp(cmd, "heartbeat") && (argc == 5 || argc == 6))
 		return heartbeat(argc, argv);
+	if (!strcmp(cmd, "burst") && argc == 6)
+		return burst(argv);
 	if (!strcmp(cmd, "handmade") && argc == 9)
 		return handmade(argv);
 	if (!strcmp(cmd, "raw") && argc == 2)
