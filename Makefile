@@ -216,7 +216,7 @@ $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(
 # position-independent into a static and a shared library.
 QSLIB_SRCS := $(wildcard userspace/libquicsteer/*.c)
 QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
-QSLIB_VERSION := 0.1.0
+QSLIB_VERSION := 0.2.0
 QSLIB_SONAME := libquicsteer.so.0
 QSLIB_A := $(BUILD)/libquicsteer.a
 QSLIB_SO := $(BUILD)/libquicsteer.so
@@ -281,6 +281,11 @@ h3server_link = $(CC) $(CFLAGS) -o $(1) $(H3SERVER_LINK_OBJS) -L$(BUILD) -lquics
 $(H3SERVER): $(H3SERVER_LINK_OBJS) $(QSLIB_SO)
 	$(call msg,LD,$@)
 	$(Q)$(call h3server_link,$@,$(abspath $(BUILD)))
+# The unit tests hold body.c's path rule (test_h3server_path.c); body.o
+# calls nothing of ngtcp2's or nghttp3's, only their headers.
+$(UNIT_TESTS): $(BUILD)/tools/h3server/body.o
+$(BUILD)/tests/unit/test_h3server_path.o: CFLAGS += -Itools/h3server \
+	$(shell pkg-config --cflags $(H3SERVER_PKGS))
 
 $(AGENT): $(BUILD)/userspace/agent/main.o $(call archives_of,$(AGENT_LINK))
 	$(call msg,LD,$@)

@@ -145,7 +145,10 @@ static __always_inline int l2_rewrite(struct xdp_md *ctx, const struct qs_nextho
 
 /*
  * Sends the packet to backend_id. Returns the XDP action and sets *reason
- * when forwarding fails (the routing reason stands otherwise).
+ * when forwarding fails (the routing reason stands otherwise). The outer
+ * header carries p->l3_len: callers forward only packets whose IP length
+ * the parser found to cover the headers and end within the frame
+ * (!p->l3_len_bad).
  */
 static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p, __u8 fwd_mode,
 				   __u32 backend_id, __u32 hash, __u32 *reason)
@@ -160,6 +163,16 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p, __u8
 		*reason = QS_R_DROP_NO_BACKEND;
 		return XDP_DROP;
 	}
+	/*
+	 * A backend is down when its heartbeats stopped (or by configuration):
+	 * its IDs still lead to it. It may be alive with only its report path
+	 * broken, and if it is dead no other backend holds its connections'
+	 * state, so sending them elsewhere would only provoke stateless resets.
+	 * They are counted apart; removing the backend stops them.
+	 */
+	if (be->state == QS_BACKEND_DOWN &&
+	    (*reason == QS_R_ROUTE_CID || *reason == QS_R_ROUTE_CID_LEARNED))
+		*reason = QS_R_ROUTE_CID_DOWN;
 	nh_id = be->nexthop_id;
 	nh = bpf_map_lookup_elem(&qs_nexthops, &nh_id);
 	if (!nh || !(nh->flags & QS_NEXTHOP_F_VALID)) {

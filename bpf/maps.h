@@ -76,6 +76,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct qs_event_budget);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_ev_budget SEC(".maps");
 
 struct {
@@ -84,7 +85,7 @@ struct {
 	__type(key, struct qs_flow_key);
 	__type(value, struct qs_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_flows SEC(".maps");
+} qs_flows_v2 SEC(".maps"); /* QS_MAP_FLOWS */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -113,11 +114,11 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, QS_R__COUNT);
+	__uint(max_entries, QS_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct qs_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_stats SEC(".maps");
+} qs_stats_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -137,11 +138,11 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, QS_AUX__COUNT);
+	__uint(max_entries, QS_AUX_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_aux_stats SEC(".maps");
+} qs_aux_v2 SEC(".maps");
 
 /* Userspace only: the data path never reads it (abi.h). */
 struct {
@@ -150,7 +151,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct qs_reporter_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} qs_reporters SEC(".maps");
+} qs_reporters_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

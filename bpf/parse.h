@@ -39,6 +39,7 @@ struct pkt {
 	__u8 tos; /* IPv4 TOS or IPv6 traffic class */
 	__u8 is_fragment;
 	__u8 vlan_bytes;
+	__u8 l3_len_bad; /* l3_len is under the IP headers or past the frame's end */
 };
 
 enum parse_result {
@@ -75,6 +76,16 @@ static __always_inline int parse_eth(struct pkt *p, void *data, void *data_end, 
 	return PARSE_OK;
 }
 
+/*
+ * The IP length is what encapsulation writes into the outer header: it must
+ * cover the hdr_len bytes of headers parsed and end within the frame (bytes
+ * after it are Ethernet padding).
+ */
+static __always_inline void l3_len_check(struct pkt *p, __u32 hdr_len)
+{
+	p->l3_len_bad = p->l3_len < hdr_len || p->l3_off + p->l3_len > p->frame_len;
+}
+
 static __always_inline int parse_ipv4(struct pkt *p, void *data, void *data_end)
 {
 	struct iphdr *ip = data + p->l3_off;
@@ -90,6 +101,7 @@ static __always_inline int parse_ipv4(struct pkt *p, void *data, void *data_end)
 	p->daddr.addr[0] = ip->daddr;
 	p->tos = ip->tos;
 	p->l3_len = bpf_ntohs(ip->tot_len);
+	l3_len_check(p, ihl_bytes);
 	if (ip->protocol != IPPROTO_UDP)
 		return PARSE_NOT_UDP;
 	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET_MASK))
@@ -124,8 +136,10 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *data_end)
 	for (int i = 0; i < QS_MAX_IPV6_EXT; i++) {
 		__u8 *ext = data + (off & 0xffff);
 
-		if (nexthdr == IPPROTO_FRAGMENT)
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			l3_len_check(p, off - p->l3_off + 8); /* with the fragment header */
 			return PARSE_FRAGMENT;
+		}
 		if (!ipv6_ext_header(nexthdr))
 			break;
 		if ((void *)(ext + 2) > data_end)
@@ -135,6 +149,7 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *data_end)
 	}
 	if (nexthdr != IPPROTO_UDP)
 		return PARSE_NOT_UDP;
+	l3_len_check(p, off - p->l3_off);
 	p->l4_off = off;
 	return PARSE_OK;
 }
@@ -166,11 +181,12 @@ static __always_inline int parse_frame(struct pkt *p, void *data, void *data_end
 	p->sport = udp->source;
 	p->dport = udp->dest;
 	udp_len = bpf_ntohs(udp->len);
-	/* A length beyond the frame is a cut datagram; the caller decides,
+	/* A length beyond the frame or the IP packet is a cut datagram (and
+	 * a bad IP length, l3_len_bad, a malformed one); the caller decides,
 	 * once it knows whether the datagram is for a VIP.
 	 */
 	if (udp_len < sizeof(*udp) || p->l4_off + udp_len > p->frame_len ||
-	    p->l3_off + p->l3_len > p->frame_len)
+	    p->l4_off + udp_len > p->l3_off + p->l3_len)
 		p->payload_len = 0xffffffff;
 	else
 		p->payload_len = udp_len - sizeof(*udp);

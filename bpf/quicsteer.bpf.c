@@ -48,14 +48,10 @@ static __always_inline void fragment_verdict(struct xdp_md *ctx, const struct pk
 		return;
 	}
 	v->vip_id = vip->vip_id;
-	/*
-	 * A fragment has no UDP length to check, but its IP packet must fit the
-	 * frame, as a datagram's must: a cut fragment is neither forwarded with
-	 * an outer length it does not have nor passed on as whole.
-	 */
-	if (p->l3_off + p->l3_len > p->frame_len) {
+	/* Whatever the policy: the IP length is all a fragment is checked by. */
+	if (p->l3_len_bad) {
 		v->action = XDP_DROP;
-		v->reason = QS_R_DROP_TRUNCATED;
+		v->reason = QS_R_DROP_MALFORMED_L3;
 		return;
 	}
 	if (vip->frag_policy == QS_FRAG_PASS) {
@@ -89,6 +85,10 @@ static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p
 	int ret;
 
 	v->action = XDP_DROP;
+	if (p->l3_len_bad) {
+		v->reason = QS_R_DROP_MALFORMED_L3;
+		return;
+	}
 	if (p->payload_len == 0xffffffff || p->payload_len == 0) {
 		v->reason = QS_R_DROP_TRUNCATED;
 		return;
@@ -124,7 +124,7 @@ static __always_inline void quic_verdict(struct xdp_md *ctx, const struct pkt *p
 
 static __always_inline void count(const struct verdict *v, __u32 bytes)
 {
-	counter_add(&qs_stats, v->reason, bytes);
+	counter_add(&qs_stats_v2, v->reason, bytes);
 	if (v->vip_id < QS_MAX_VIPS)
 		counter_add(&qs_vip_stats, v->vip_id, bytes);
 	if (v->action == XDP_TX || v->action == XDP_REDIRECT)
@@ -142,12 +142,23 @@ int quicsteer_router(struct xdp_md *ctx)
 
 	switch (parse_frame(&p, data, data_end)) {
 	case PARSE_OK:
-		/* port 0 keys the address-wide entry, for fragments: no datagram's VIP */
-		vip = p.dport ? vip_lookup(&p, p.dport) : NULL;
-		if (vip) {
-			v.vip_id = vip->vip_id;
-			quic_verdict(ctx, &p, vip, &v);
+		vip = vip_lookup(&p, p.dport);
+		if (!vip)
+			break;
+		v.vip_id = vip->vip_id;
+		/*
+		 * Port 0 is the address-wide entry that fragments are matched
+		 * against, not a service: UDP to it is dropped. It is reserved
+		 * (no client sends from or to it), so only probes and attacks
+		 * do, and passing it to the stack would have the balancer
+		 * answer with ICMP to forged sources.
+		 */
+		if (p.dport == 0) {
+			v.action = XDP_DROP;
+			v.reason = QS_R_DROP_PORT_ZERO;
+			break;
 		}
+		quic_verdict(ctx, &p, vip, &v);
 		break;
 	case PARSE_FRAGMENT:
 		fragment_verdict(ctx, &p, &v);

@@ -119,18 +119,18 @@ static __always_inline int route_quiclb(struct route *r)
  */
 static __always_inline void flow_note_path(struct route *r, __u64 now)
 {
-	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows, &r->flow);
+	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
 	struct qs_flow fresh = { .last_seen_ns = now, .backend_id = r->backend_id };
 
 	if (!f) {
-		bpf_map_update_elem(&qs_flows, &r->flow, &fresh, BPF_NOEXIST);
+		bpf_map_update_elem(&qs_flows_v2, &r->flow, &fresh, BPF_NOEXIST);
 		return;
 	}
 	if (f->backend_id != r->backend_id) {
-		if (!(f->flags & QS_FLOW_F_AMBIGUOUS)) {
-			f->flags |= QS_FLOW_F_AMBIGUOUS;
+		if (!qs_flow_ambiguous(f, now))
 			aux_count(QS_AUX_FLOW_MARKED_AMBIGUOUS);
-		}
+		f->flags |= QS_FLOW_F_AMBIGUOUS;
+		f->ambiguous_s = now >> 30;
 		return;
 	}
 	f->last_seen_ns = now;
@@ -217,10 +217,13 @@ static __always_inline void cid_learn(struct route *r, struct qs_flow *f)
 	r->reason = QS_R_ROUTE_FLOW_NOLEARN;
 }
 
-/* Rung d: a new connection. */
-static __always_inline void route_new(struct route *r, int record)
+/*
+ * Rung d: a new connection. With an Initial's tags (opened), its address
+ * entry is written, over any other connection's, and announced.
+ */
+static __always_inline void route_new(struct route *r, const struct qs_flow *opened)
 {
-	struct qs_flow f = { 0 };
+	struct qs_flow f;
 
 	r->backend_id = maglev_pick(r->vip->vip_id, r->hash);
 	r->reason = QS_R_ROUTE_NEW;
@@ -228,11 +231,12 @@ static __always_inline void route_new(struct route *r, int record)
 		r->reason = QS_R_DROP_NO_BACKEND;
 		return;
 	}
-	if (!record)
+	if (!opened)
 		return;
+	f = *opened;
 	f.backend_id = r->backend_id;
 	f.last_seen_ns = qs_now_ns();
-	bpf_map_update_elem(&qs_flows, &r->flow, &f, BPF_ANY);
+	bpf_map_update_elem(&qs_flows_v2, &r->flow, &f, BPF_ANY);
 	event_emit(QS_EV_NEW_FLOW, r->vip->vip_id, r->backend_id, &r->flow, &r->cid);
 }
 
@@ -250,39 +254,75 @@ static __always_inline void route_unknown(struct route *r, int ambiguous)
 	event_emit(QS_EV_UNKNOWN_CID, r->vip->vip_id, QS_NO_BACKEND, &r->flow, &r->cid);
 }
 
-/* Rungs c to e, once the DCID is known to be neither QUIC-LB nor in the table. */
+/*
+ * Rungs c to e, once the DCID is known to be neither QUIC-LB nor in the table.
+ *
+ * An Initial that is not of the connection that opened its address entry
+ * (qs_flow_opened_by) is another connection from a reused client port: it
+ * goes to Maglev like any new one, and its entry replaces the old one
+ * (route_new_reused), so a new connection never follows an old one to a
+ * draining or removed backend. Were the old connection alive on another
+ * backend (one socket, two connections), its next ID-table hit marks the
+ * entry ambiguous.
+ *
+ * Only an Initial records a new connection. 0-RTT is routed as its
+ * connection's Initial is (Maglev over the same address and port) but
+ * writes no address entry and sends no event: RFC 9000 14.1 holds only
+ * datagrams carrying Initials to 1200 bytes, and 5.2.2 lets a 0-RTT packet
+ * arrive before its Initial (the server may buffer it), so a 0-RTT packet
+ * of any size is legitimate and cannot be dropped for its size; it would
+ * otherwise let a flood of small forged datagrams fill the address table
+ * and the ring buffer at no cost to the sender.
+ */
 static __always_inline void route_by_address(struct route *r, const struct quic *q)
 {
 	int starts = q->is_long && qs_long_type_starts_connection(q->long_type);
-	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows, &r->flow);
-	int ambiguous = f && (f->flags & QS_FLOW_F_AMBIGUOUS);
+	int initial = q->is_long && q->long_type == QS_LT_INITIAL;
+	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
+	__u64 now = qs_now_ns();
+	int ambiguous = f && qs_flow_ambiguous(f, now);
+	struct qs_flow opened = { 0 };
 
+	if (starts) {
+		opened.dcid_tag = qs_cid_tag(r->cid.cid, r->cid.cid_len);
+		opened.scid_tag = q->scid_tag;
+	}
+	if (f && !ambiguous && starts && !qs_flow_opened_by(f, opened.dcid_tag, opened.scid_tag)) {
+		/* a reused client port: a new connection, wherever the old one was */
+		route_new(r, initial ? &opened : NULL);
+		if (r->reason == QS_R_ROUTE_NEW)
+			r->reason = initial ? QS_R_ROUTE_NEW_REUSED : QS_R_ROUTE_NEW_0RTT;
+		return;
+	}
 	if (f && !ambiguous) {
 		r->backend_id = f->backend_id;
-		f->last_seen_ns = qs_now_ns();
+		f->last_seen_ns = now;
 		if (starts)
 			r->reason = QS_R_ROUTE_FLOW;
 		else
 			cid_learn(r, f);
 		return;
 	}
-	if (starts)
-		route_new(r, !ambiguous);
-	else
+	if (!starts) {
 		route_unknown(r, ambiguous);
+		return;
+	}
+	route_new(r, initial && !ambiguous ? &opened : NULL);
+	if (!initial && r->reason == QS_R_ROUTE_NEW)
+		r->reason = QS_R_ROUTE_NEW_0RTT;
 }
 
 /* Version Negotiation and unknown versions: by address, never recorded. */
 static __always_inline void route_version(struct route *r)
 {
-	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows, &r->flow);
+	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
 
-	if (f && !(f->flags & QS_FLOW_F_AMBIGUOUS)) {
+	if (f && !qs_flow_ambiguous(f, qs_now_ns())) {
 		r->backend_id = f->backend_id;
 		r->reason = QS_R_ROUTE_VERSION;
 		return;
 	}
-	route_new(r, 0);
+	route_new(r, NULL);
 	if (r->reason == QS_R_ROUTE_NEW)
 		r->reason = QS_R_ROUTE_VERSION;
 }

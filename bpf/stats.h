@@ -30,7 +30,7 @@ static __always_inline void counter_add(void *map, __u32 index, __u32 bytes)
 
 static __always_inline void aux_count(__u32 index)
 {
-	__u64 *c = bpf_map_lookup_elem(&qs_aux_stats, &index);
+	__u64 *c = bpf_map_lookup_elem(&qs_aux_v2, &index);
 
 	if (c)
 		(*c)++;

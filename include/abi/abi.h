@@ -47,17 +47,23 @@
 #define QS_MAP_LEARNED "qs_learned"
 #define QS_MAP_SETTINGS "qs_settings"
 #define QS_MAP_EVENT_BUDGET "qs_ev_budget"
-#define QS_MAP_FLOWS "qs_flows"
+#define QS_MAP_FLOWS "qs_flows_v2" /* v2: struct qs_flow gained the opening Initial's tags */
 #define QS_MAP_QUICLB "qs_quiclb"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
-#define QS_MAP_STATS "qs_stats"
+#define QS_MAP_STATS "qs_stats_v2"
 #define QS_MAP_VIP_STATS "qs_vip_stats"
 #define QS_MAP_BACKEND_STATS "qs_be_stats"
 #define QS_MAP_EVENTS "qs_events"
-#define QS_MAP_AUX_STATS "qs_aux_stats"
-#define QS_MAP_REPORTERS "qs_reporters" /* userspace only */
-#define QS_MAP_DECAP_STATS "qs_decap_stats"
+#define QS_MAP_AUX_STATS "qs_aux_v2"
+#define QS_MAP_REPORTERS "qs_reporters_v2" /* userspace only */
+/*
+ * The decap program's (bpf/decap.bpf.c, on backends). Its counters were
+ * qs_decap_stats, sized by the reasons of the time: that layout is gone.
+ */
+#define QS_MAP_DECAP_STATS "qs_decap_cnt_v2"
+#define QS_MAP_DECAP_SRCS "qs_decap_srcs"
+#define QS_MAP_DECAP_VIPS "qs_decap_vips"
 
 /* What happens to a packet whose DCID is unknown and whose client address is
  * unknown (or ambiguous).
@@ -123,7 +129,7 @@ enum qs_reason {
 	QS_R_FRAG_DROP,
 	QS_R_FRAG_PASS,
 	QS_R_FRAG_HASH,
-	QS_R_DROP_TRUNCATED, /* IP or UDP length beyond the frame, or QUIC header cut */
+	QS_R_DROP_TRUNCATED, /* UDP length beyond the IP packet or frame, or QUIC header cut */
 	QS_R_DROP_CID_TOO_LONG,
 	QS_R_DROP_SMALL_INITIAL,
 	QS_R_ROUTE_QUICLB,
@@ -141,10 +147,26 @@ enum qs_reason {
 	QS_R_DROP_NO_NEXTHOP,
 	QS_R_DROP_FAMILY, /* IPv6 client to an IPv4-only backend */
 	QS_R_DROP_ENCAP, /* bpf_xdp_adjust_head refused */
+	/*
+	 * Added since: at the end, so that the counters of a pinned qs_stats_v2
+	 * keep their indices.
+	 */
+	QS_R_DROP_PORT_ZERO, /* UDP to port 0 of a VIP address: never a service */
+	QS_R_ROUTE_NEW_0RTT, /* 0-RTT of an unknown address: Maglev, nothing recorded */
+	QS_R_DROP_MALFORMED_L3, /* IP length under the IP headers or beyond the frame */
+	QS_R_ROUTE_CID_DOWN, /* ID table (either kind) to a backend marked down: forwarded */
+	QS_R_ROUTE_NEW_REUSED, /* Initial of another connection from a known address: Maglev */
 	QS_R__COUNT,
 };
+/*
+ * qs_stats_v2 has more slots than reasons, so that adding one keeps the
+ * map's layout and an upgraded router reuses the pin (qs_stats had exactly
+ * the reasons of its time, and libbpf refuses a pin of another size).
+ */
+#define QS_STATS_SLOTS 64
+_Static_assert(QS_R__COUNT <= QS_STATS_SLOTS, "reasons outgrow their counters");
 
-/* Counters of things that are not verdicts (qs_aux_stats, per-CPU __u64). */
+/* Counters of things that are not verdicts (qs_aux_v2, per-CPU __u64). */
 enum qs_aux_counter {
 	QS_AUX_EVENTS_LOST = 0, /* ring buffer full */
 	QS_AUX_LEARN_FAILED, /* unknown DCID routed, not learned: learned meanwhile */
@@ -153,16 +175,32 @@ enum qs_aux_counter {
 	QS_AUX_EVENTS_SAMPLED_OUT, /* over the per-CPU event budget: not emitted */
 	QS_AUX__COUNT,
 };
+/* As qs_stats_v2: room for counters added later (qs_aux_stats had none). */
+#define QS_AUX_SLOTS 32
+_Static_assert(QS_AUX__COUNT <= QS_AUX_SLOTS, "aux counters outgrow their slots");
 
-/* Decap program reasons. */
+/*
+ * Decap program reasons. Names (without QS_D_) are what `quicsteer decap
+ * show` prints; keep decap_reason_names (router/reasons.c) in step.
+ */
 enum qs_decap_reason {
 	QS_D_PASS_OTHER = 0, /* not encapsulated: untouched */
 	QS_D_DECAP_IPIP,
 	QS_D_DECAP_IP6IP6,
 	QS_D_DECAP_IP4IP6,
-	QS_D_DROP_MALFORMED, /* encapsulated but the inner header is cut */
+	QS_D_DROP_MALFORMED, /* encapsulated, but the inner header is cut or not IP of its family */
+	QS_D_DROP_SOURCE, /* outer source in no prefix of qs_decap_srcs */
+	QS_D_DROP_LENGTH, /* outer length, inner length and frame disagree */
+	QS_D_DROP_NOT_VIP, /* inner packet not UDP to an entry of qs_decap_vips */
 	QS_D__COUNT,
 };
+
+/*
+ * Slots of the decap counters: more than the reasons, so that a reason
+ * added later does not change the map's layout (and name).
+ */
+#define QS_DECAP_STATS_SLOTS 16
+_Static_assert(QS_D__COUNT <= QS_DECAP_STATS_SLOTS, "decap reasons outgrow their counters");
 
 /* Ring-buffer record types. */
 enum qs_event_type {
@@ -257,7 +295,7 @@ struct qs_cid_entry {
 };
 _Static_assert(sizeof(struct qs_cid_entry) == 24, "qs_cid_entry size");
 
-/* qs_flows: (VIP, client address, port) to backend; LRU. */
+/* qs_flows_v2: (VIP, client address, port) to backend; LRU. */
 struct qs_flow_key {
 	struct qs_addr addr;
 	__u32 vip_id;
@@ -273,8 +311,26 @@ struct qs_flow {
 	__u16 flags; /* enum qs_flow_flags */
 	/* IDs learned through this entry, at most QS_FLOW_LEARN_MAX */
 	__u16 learned;
+	/*
+	 * The connection that opened the entry, when an Initial did: the tags
+	 * (qs_cid_tag, flowhash.h) of its DCID and of the client's SCID (0:
+	 * empty). 0 and 0: an ID-table hit opened it. An Initial whose DCID
+	 * and SCID both differ is another connection from a reused client port.
+	 */
+	__u32 dcid_tag;
+	__u32 scid_tag;
+	/*
+	 * With QS_FLOW_F_AMBIGUOUS: when (coarse seconds, ns >> 30) an ID of
+	 * another backend was last seen from the address. The mark holds
+	 * QS_FLOW_AMBIGUOUS_HOLD of those after it (flowhash.h), so that one
+	 * spoofed packet cannot take the address fallback from its client
+	 * for good; a socket that really carries two connections renews it
+	 * at every path check (once a second per ID).
+	 */
+	__u32 ambiguous_s;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct qs_flow) == 16, "qs_flow size");
+_Static_assert(sizeof(struct qs_flow) == 32, "qs_flow size");
 
 /*
  * A client socket that rotates through more connection IDs than this,
@@ -331,7 +387,7 @@ struct qs_server_id_key {
 } __attribute__((aligned(8)));
 _Static_assert(sizeof(struct qs_server_id_key) == 24, "qs_server_id_key size");
 
-/* qs_stats (per reason), qs_vip_stats, qs_be_stats: per-CPU arrays. */
+/* qs_stats_v2 (per reason), qs_vip_stats, qs_be_stats: per-CPU arrays. */
 struct qs_counter {
 	__u64 packets;
 	__u64 bytes;
@@ -339,18 +395,78 @@ struct qs_counter {
 _Static_assert(sizeof(struct qs_counter) == 16, "qs_counter size");
 
 /*
- * qs_reporters: array by backend id, written by the agent only. Where each
+ * qs_reporters_v2: array by backend id, written by the agent only. Where each
  * backend's reports stand, kept in a pin so that an agent restart does not
- * reopen the door to replayed datagrams.
+ * reopen the door to replayed datagrams. (qs_reporters, before the report
+ * protocol's version 2: no version; the agent takes its entries over as
+ * version 1 and removes it.)
  */
 #define QS_REPORTER_OLD_INCARNATIONS 16
 
 struct qs_reporter_state {
-	__u64 incarnation; /* 0: never reported */
+	/*
+	 * 0: never reported. Version 2: the backend's start in wall-clock
+	 * ns, ordered; version 1: random.
+	 */
+	__u64 incarnation;
 	__u64 sequence; /* last accepted within the incarnation */
-	__u64 old[QS_REPORTER_OLD_INCARNATIONS]; /* replaced incarnations, newest first */
+	/*
+	 * Incarnations replaced, newest first: what refuses a version-1
+	 * datagram of an old process (version 2 compares incarnations).
+	 */
+	__u64 old[QS_REPORTER_OLD_INCARNATIONS];
+	__u8 version; /* of the incarnation: 2, or 1 (taken only with report-accept-v1) */
+	__u8 pad[7];
 };
-_Static_assert(sizeof(struct qs_reporter_state) == 144, "qs_reporter_state size");
+_Static_assert(sizeof(struct qs_reporter_state) == 152, "qs_reporter_state size");
+
+/*
+ * What the agent finds pinned as qs_reporters: the layout before version 2
+ * (a pin of older agents, not a map of the program: hence not QS_MAP_).
+ */
+#define QS_PIN_REPORTERS_V1 "qs_reporters"
+struct qs_reporter_state_v1 {
+	__u64 incarnation;
+	__u64 sequence;
+	__u64 old[QS_REPORTER_OLD_INCARNATIONS];
+};
+_Static_assert(sizeof(struct qs_reporter_state_v1) == 144, "qs_reporter_state_v1 size");
+
+/*
+ * The decap program's allow-lists, written by `quicsteer decap` on a
+ * backend. Empty, they allow nothing: every encapsulated packet is dropped.
+ *
+ * qs_decap_srcs: an LPM trie of the outer source prefixes decap accepts
+ * (the routers' encap-source4/encap-source6 prefixes: the router fills the
+ * low bits per flow). The trie matches the family word, then the address,
+ * so prefixlen counts the family's 32 bits too: an IPv4 /24 is 56, an IPv6
+ * /112 is 144; the program looks up with QS_DECAP_SRC_KEY_BITS. Address
+ * bits past the prefix are zero.
+ */
+#define QS_DECAP_MAX_SRCS 1024
+#define QS_DECAP_SRC_FAMILY_BITS 32
+#define QS_DECAP_SRC_KEY_BITS (QS_DECAP_SRC_FAMILY_BITS + 128)
+
+struct qs_decap_src_key {
+	__u32 prefixlen; /* struct bpf_lpm_trie_key's: the family's bits and the prefix's */
+	__u32 family; /* enum qs_family */
+	struct qs_addr addr;
+};
+_Static_assert(sizeof(struct qs_decap_src_key) == 24, "qs_decap_src_key size");
+
+/*
+ * qs_decap_vips: hash of the inner destinations decap delivers, keyed like
+ * qs_vips (a change of struct qs_vip_key renames both): address, UDP port,
+ * family. As in the router, fragments (no port past the first) match the
+ * entry of port 0, and only that one.
+ */
+#define QS_DECAP_MAX_VIPS 1024
+
+/* The value of both allow-lists: the entry's presence is the permission. */
+struct qs_decap_allow {
+	__u32 flags; /* none defined yet: 0 */
+};
+_Static_assert(sizeof(struct qs_decap_allow) == 4, "qs_decap_allow size");
 
 /* qs_events: ring-buffer record. */
 struct qs_event {

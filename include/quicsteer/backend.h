@@ -99,12 +99,21 @@ struct qs_reporter_opts {
 /*
  * Opens a reporter. Call once per process, after the configuration is read
  * and before the first connection is accepted: the reporter's incarnation
- * (random, from getrandom) tells the agents that everything this backend
- * registered before belongs to a dead process.
+ * (the wall-clock time it opened, in nanoseconds) tells the agents that
+ * everything this backend registered before belongs to a dead process, and
+ * a later incarnation is a greater number. Every datagram also carries the
+ * time it is sent, which the agents check against their own clocks. Hence
+ * open the reporter once the system clock is synchronised (systemd: after
+ * time-sync.target), as the agents' are: datagrams stamped further from
+ * their clocks than their report-window are refused, and a process whose
+ * clock stepped back since the previous one started is taken only once
+ * the previous one has been silent for that window (docs/report-protocol.md,
+ * "Clocks").
  *
  * backend_id: the backend's id in the agents' configuration (1..4095).
  * key: its 32-byte report key (the agent's key-file, as bytes;
- *   qs_report_key_read in quicsteer/report.h reads such a file).
+ *   qs_report_key_read in quicsteer/report.h reads such a file, and
+ *   qs_report_key_read_fd one the server opened and checked itself).
  * agents[n_agents]: every balancer's report listener, 1..16 of them:
  *   "198.18.0.1:4434", "[fd00::1]:4434", "lb1.example:4434" (resolved now,
  *   once) for UDP; "unix:/run/quicsteer/reports.sock" or an absolute path
@@ -114,7 +123,7 @@ struct qs_reporter_opts {
  *
  * Returns NULL with errno: EINVAL (bad id, key, address or option), ENOENT
  * (a host name that does not resolve), ENAMETOOLONG (a socket path),
- * ENOMEM, or what socket() or getrandom() failed with.
+ * ENOMEM, or what socket() failed with.
  */
 struct qs_reporter *qs_reporter_open(__u32 backend_id, const __u8 key[QS_REPORT_KEY_LEN],
 				     const char *const *agents, size_t n_agents,
@@ -250,7 +259,7 @@ int qs_reporter_snapshot_end(struct qs_reporter *r);
  */
 int qs_reporter_snapshot_abort(struct qs_reporter *r);
 
-/* This process's incarnation (non-zero), for logs. */
+/* This reporter's incarnation (non-zero: its opening time, ns since the epoch), for logs. */
 __u64 qs_reporter_incarnation(struct qs_reporter *r);
 
 /* What one destination (an entry of agents[] in open's order) took. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The backend report protocol, version 1: the datagrams in which backends
+ * The backend report protocol, version 2: the datagrams in which backends
  * tell the agent which connection IDs they issue and retire. The wire format
  * and the agent's acceptance rules are specified in docs/report-protocol.md;
  * this is the C codec that backends (libquicsteer) and the agent share.
+ * It encodes and decodes version 1 too, which agents accept only when
+ * configured to, during an upgrade of their backends.
  *
  * Encoding and decoding are pure: no sockets, no allocation in this code,
  * no locks, no global state. An encoder or reader belongs to one thread at a
@@ -22,10 +24,13 @@
 #include "quicsteer/types.h"
 
 #define QS_REPORT_MAGIC 0x51535250u /* "QSRP" */
-#define QS_REPORT_VERSION 1
+#define QS_REPORT_VERSION 2
+#define QS_REPORT_V1 1 /* no timestamp, random incarnations */
 #define QS_REPORT_KEY_LEN 32 /* HMAC-SHA256 key */
 #define QS_REPORT_MAC_LEN 32 /* HMAC-SHA256 output, the datagram's last bytes */
-#define QS_REPORT_HDR_LEN 48
+/* Version 2's header is version 1's and the timestamp after it. */
+#define QS_REPORT_HDR_LEN 56
+#define QS_REPORT_V1_HDR_LEN 48
 #define QS_REPORT_REC_HDR_LEN 3 /* type u8, length be16 */
 
 /*
@@ -34,10 +39,14 @@
  * refused, smaller ones are fine.
  */
 #define QS_REPORT_MAX_DGRAM 1232
-#define QS_REPORT_MIN_DGRAM (QS_REPORT_HDR_LEN + QS_REPORT_MAC_LEN)
-#define QS_REPORT_MAX_BODY (QS_REPORT_MAX_DGRAM - QS_REPORT_MIN_DGRAM) /* 1152 */
+#define QS_REPORT_MIN_DGRAM (QS_REPORT_HDR_LEN + QS_REPORT_MAC_LEN) /* 88 */
+#define QS_REPORT_MAX_BODY (QS_REPORT_MAX_DGRAM - QS_REPORT_MIN_DGRAM) /* 1144 */
 /* Empty-valued records (heartbeat, drain) are the smallest: 3 bytes each. */
-#define QS_REPORT_MAX_RECORDS (QS_REPORT_MAX_BODY / QS_REPORT_REC_HDR_LEN) /* 384 */
+#define QS_REPORT_MAX_RECORDS (QS_REPORT_MAX_BODY / QS_REPORT_REC_HDR_LEN) /* 381 */
+/* The same for version 1, whose header is 8 bytes shorter. */
+#define QS_REPORT_V1_MIN_DGRAM (QS_REPORT_V1_HDR_LEN + QS_REPORT_MAC_LEN) /* 80 */
+#define QS_REPORT_V1_MAX_RECORDS \
+	((QS_REPORT_MAX_DGRAM - QS_REPORT_V1_MIN_DGRAM) / QS_REPORT_REC_HDR_LEN) /* 384 */
 
 /* Value lengths, without the 3-byte record header. */
 #define QS_REPORT_HANDLE_LEN 8
@@ -70,7 +79,7 @@ enum qs_report_reason {
 	QS_REPORT_E_BAD_VERSION,
 	QS_REPORT_E_TRUNCATED, /* datagram or record cut short */
 	QS_REPORT_E_OVERSIZE, /* longer than QS_REPORT_MAX_DGRAM */
-	QS_REPORT_E_BAD_HEADER, /* reserved field set, backend id 0, incarnation 0 */
+	QS_REPORT_E_BAD_HEADER, /* reserved field set; backend id, incarnation or timestamp 0 */
 	QS_REPORT_E_TOO_MANY_RECORDS,
 	QS_REPORT_E_UNKNOWN_RECORD, /* type 0 or not in enum qs_report_type */
 	QS_REPORT_E_BAD_LENGTH, /* record length impossible for its type */
@@ -86,7 +95,11 @@ enum qs_report_reason {
 	QS_REPORT_E_UNKNOWN_BACKEND,
 	QS_REPORT_E_UNKNOWN_VIP,
 	QS_REPORT_E_REPLAY, /* sequence not newer within the incarnation */
-	QS_REPORT_E_STALE_INCARNATION, /* an incarnation already replaced */
+	QS_REPORT_E_STALE_INCARNATION, /* older than the live one, or already replaced */
+	QS_REPORT_E_STALE_TIMESTAMP, /* sent longer ago than the agent's window */
+	QS_REPORT_E_FUTURE_TIMESTAMP, /* sent later than the agent's clock and window */
+	QS_REPORT_E_V1_REFUSED, /* version 1, which the agent is not configured to take */
+	QS_REPORT_E_V1_DOWNGRADE, /* version 1 from a backend that has spoken version 2 */
 	QS_REPORT_NR_REASONS,
 };
 
@@ -102,11 +115,28 @@ struct qs_report_endpoint {
 };
 
 struct qs_report_header {
-	__u64 incarnation; /* random per process start, never 0 */
+	/*
+	 * Never 0. Version 2: when the backend process started, wall clock
+	 * (CLOCK_REALTIME) in nanoseconds since the Unix epoch, so that a
+	 * later incarnation compares greater. Version 1: random.
+	 */
+	__u64 incarnation;
 	__u64 sequence; /* strictly increasing within the incarnation */
+	/*
+	 * Version 2: when the datagram was sent, wall clock in nanoseconds
+	 * since the Unix epoch, never 0; the agent refuses it outside its
+	 * window around its own clock. Version 1: 0 (not on the wire).
+	 */
+	__u64 timestamp;
 	__u32 backend_id; /* as configured at the agent, never 0 */
 	/* The VIP every VIP-bound record is about; family QS_AF_NONE: none. */
 	struct qs_report_endpoint vip;
+	/*
+	 * QS_REPORT_VERSION or QS_REPORT_V1, as decoded; to the encoder, 0
+	 * means QS_REPORT_VERSION.
+	 */
+	__u8 version;
+	__u8 pad[7]; /* zero */
 };
 
 struct qs_report_cid {
@@ -148,16 +178,17 @@ struct qs_report_encoder {
 	__u8 *buf;
 	size_t cap; /* min(buffer size, QS_REPORT_MAX_DGRAM) */
 	size_t len; /* header and records so far */
-	__u16 nrecords;
+	__u16 nrecords; /* at most the version's maximum, which its length implies */
 	__u8 vip_bound; /* a VIP-bound record may be added */
 	__u8 has_part; /* a SNAPSHOT_PART was added */
 	__u8 has_snapshot_cid;
 };
 
 /*
- * Starts a datagram in buf[size]. -EINVAL: a header field the decoder would
- * refuse (backend id 0, incarnation 0, bad VIP family or padding); -ENOSPC:
- * size below QS_REPORT_MIN_DGRAM.
+ * Starts a datagram in buf[size], of hdr->version. -EINVAL: a header field
+ * the decoder would refuse (backend id 0, incarnation 0, timestamp 0 in
+ * version 2 or set in version 1, bad VIP family or padding, an unknown
+ * version); -ENOSPC: size below the version's header and MAC.
  */
 int qs_report_encoder_init(struct qs_report_encoder *enc, void *buf, size_t size,
 			   const struct qs_report_header *hdr);
@@ -207,9 +238,11 @@ struct qs_report_reader {
 };
 
 /*
- * Checks everything but the MAC: the header and every record. Returns
- * QS_REPORT_OK and fills *hdr (may be NULL), or a refusal reason. The header
- * is not authenticated yet: use it only to find the backend's key.
+ * Checks everything but the MAC: the header and every record, of either
+ * version. Returns QS_REPORT_OK and fills *hdr (may be NULL; hdr->version
+ * says which), or a refusal reason. The header is not authenticated yet:
+ * use it only to find the backend's key. Whether a version-1 datagram, or
+ * a timestamp, is acceptable is the agent's decision, not the codec's.
  */
 int qs_report_check(const void *buf, size_t len, struct qs_report_header *hdr);
 
@@ -229,9 +262,23 @@ int qs_report_next(struct qs_report_reader *rd, struct qs_report_record *rec);
 /*
  * Reads a key file, what the agent's key-file and a backend's reporter
  * share: the 32-byte key as 64 hex digits (either case), optionally
- * followed by a line end (LF or CR LF). Returns 0, -EINVAL for any other content, or what
- * opening the file failed with.
+ * followed by a line end (LF or CR LF). Returns 0, -EINVAL for any other
+ * content, or what opening or reading the file failed with.
+ *
+ * It opens whatever path names, as the caller may: it checks neither the
+ * kind of file (a FIFO blocks the open until someone writes into it) nor
+ * its owner or mode, which are the caller's policy. A server that wants
+ * one opens the file itself, checks it with fstat and reads it with
+ * qs_report_key_read_fd; quicsteerd and qs-h3server take only a regular
+ * file owned by root or by their own user that group and others cannot
+ * read or change (docs/quicsteerd.8).
  */
 int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN]);
+
+/*
+ * The same from a descriptor open for reading, from where it stands; it
+ * is neither closed nor checked. Since libquicsteer 0.2.
+ */
+int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN]);
 
 #endif /* QUICSTEER_REPORT_H */

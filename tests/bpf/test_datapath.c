@@ -26,6 +26,7 @@
 #include "abi/quicver.h"
 #include "router/reasons.h"
 #include "world.h"
+#include "util/clock.h"
 
 enum out_kind {
 	OUT_SAME, /* the input, unchanged */
@@ -69,29 +70,26 @@ static int set_cids(struct fx *fx)
 	return err;
 }
 
-/* An address entry for CLIENT4/CLIENT6:CLIENT_PORT pointing at backend. */
+/*
+ * An address entry for CLIENT4/CLIENT6:CLIENT_PORT pointing at backend, as
+ * the client's Initial with CLIENT_DCID opened it.
+ */
 static int set_flow(struct fx *fx, int family, uint32_t backend, uint32_t flags)
 {
-	struct qs_flow f = { .backend_id = backend, .flags = flags };
-	struct qs_flow_key k;
+	struct qs_flow f = world_flow_opened(backend, CLIENT_DCID);
 
-	memset(&k, 0, sizeof(k));
-	qs_parse_addr(family == 6 ? CLIENT6 : CLIENT4, &k.addr, &k.family);
-	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
-	k.port = htons(CLIENT_PORT);
-	return qs_flow_put(fx->flows, &k, &f);
+	f.flags = flags;
+	/* a mark just made: it holds QS_FLOW_AMBIGUOUS_HOLD coarse seconds */
+	if (flags & QS_FLOW_F_AMBIGUOUS)
+		f.ambiguous_s = qs_now_coarse_ns() >> 30;
+
+	return world_flow_put(fx, family, family == 6 ? CLIENT6 : CLIENT4, CLIENT_PORT, &f);
 }
 
 static int flow_get_port(struct fx *fx, int family, const char *client, uint16_t port,
 			 struct qs_flow *f)
 {
-	struct qs_flow_key k;
-
-	memset(&k, 0, sizeof(k));
-	qs_parse_addr(client, &k.addr, &k.family);
-	k.vip_id = family == 6 ? VIP6_ID : VIP4_ID;
-	k.port = htons(port);
-	return qs_flow_get(fx->flows, &k, f);
+	return world_flow_get(fx, family, client, port, f);
 }
 
 static int flow_get(struct fx *fx, int family, const char *client, struct qs_flow *f)
@@ -743,8 +741,8 @@ static const struct dp_case cases[] = {
 	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
 	/* versions and malformed QUIC */
 	{ "v2 Initial", p_v2_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
-	{ "v2 0-RTT is not a Handshake", p_v2_0rtt, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,
-	  BE_MAGLEV },
+	{ "v2 0-RTT is not a Handshake", p_v2_0rtt, NULL, XDP_TX, QS_R_ROUTE_NEW_0RTT, OUT_ENCAP,
+	  BE_MAGLEV, c_no_flow },
 	{ "v2 Handshake, unknown ID", p_v2_handshake, NULL, XDP_DROP, QS_R_DROP_UNKNOWN_CID,
 	  OUT_NONE },
 	{ "draft-29 Initial", p_draft29_initial, NULL, XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP,

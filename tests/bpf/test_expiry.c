@@ -243,3 +243,35 @@ Test(expiry, restore_adopts_reported_ids)
 	cr_assert_eq(owner, BE_A, "owner got %u want %u", owner, BE_A);
 	qs_cidreg_free(reg);
 }
+
+/*
+ * Issue 11, found by reading: expiry misordered its deadlines when
+ * learned-ttl was lowered at run time (each ID kept the deadline of the
+ * TTL it was learned under). Now the data path and the sweep both judge
+ * every learned ID by its age against the TTL of the moment: lowered, it
+ * applies at once to the IDs learned before.
+ */
+Test(expiry, lowered_ttl_applies_at_once_to_ids_learned_before)
+{
+	struct qs_cid_entry e = { .backend_id = BE_A, .kind = QS_CID_LEARNED };
+	struct qs_settings st = { .learned_ttl_ns = TTL_NS / 10 };
+	__u64 now = qs_now_coarse_ns();
+	struct qs_cid_key k;
+	__u32 zero = 0;
+
+	new_cid_key(&k);
+	e.created_ns = now - TTL_NS / 5; /* young under 30 s, old under 3 s */
+	cr_assert_eq(qs_cid_put(fx.learned, &k, &e), 0);
+	cr_assert_eq(short_reason(), QS_R_ROUTE_CID_LEARNED);
+	cr_assert_eq(bpf_map_update_elem(fx.settings, &zero, &st, BPF_ANY), 0);
+	cr_assert_neq(short_reason(), QS_R_ROUTE_CID_LEARNED, "the data path kept the old TTL");
+	/* another ID, which no packet relearns (the one above was, by its address) */
+	k.cid[0] ^= 0xff;
+	e.created_ns = now - TTL_NS / 5;
+	cr_assert_eq(qs_cid_put(fx.learned, &k, &e), 0);
+	agent_cids_set_ttl(&cids, st.learned_ttl_ns);
+	cids.next_sweep_ns = 0;
+	while (agent_cids_sweep_step(&cids, qs_now_coarse_ns()))
+		;
+	cr_assert_eq(qs_cid_get(fx.learned, &k, &e), -ENOENT, "the sweep kept the old TTL");
+}

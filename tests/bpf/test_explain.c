@@ -26,7 +26,7 @@ static struct fx fx;
 static void setup(void)
 {
 	uint8_t a[8];
-	struct qs_flow f = { .backend_id = BE_B };
+	struct qs_flow f = world_flow_opened(BE_B, "0a0b0c0d");
 	struct qs_flow_key k;
 
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
@@ -62,20 +62,9 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 	p->type_bits = s->type_bits;
 	memcpy(p->dcid, s->dcid, s->dcid_len);
 	p->dcid_len = s->dcid_len;
+	memcpy(p->scid, s->scid, s->scid_len);
+	p->scid_len = s->scid_len;
 	p->udp_payload_len = s->payload_len;
-}
-
-/* The backend a forwarded frame went to, by its outer destination. */
-static uint32_t sent_to(const uint8_t *out, int family)
-{
-	char text[64];
-
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, out + 14 + (family == 6 ? 24 : 16), text,
-		  sizeof(text));
-	for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
-		if (!strcmp(text, world_backend_addr[id]))
-			return id;
-	return QS_NO_BACKEND;
 }
 
 static void agree(const char *name, struct pb_spec s)
@@ -106,7 +95,7 @@ static void agree(const char *name, struct pb_spec s)
 		cr_assert_eq(bpf_map_lookup_elem(fx.backends, &e.backend_id, &be), 0,
 			     "%s: forwarded, but the explained backend %u is not configured", name,
 			     e.backend_id);
-		backend = sent_to(out, be.family);
+		backend = world_sent_to(out, be.family);
 	}
 	cr_assert_eq(backend, e.backend_id, "%s: explained backend %u, the program sent to %u",
 		     name, e.backend_id, backend);
@@ -118,6 +107,14 @@ Test(explain, agrees_with_the_program)
 
 	agree("new Initial", world_initial(4, CLIENT4, CLIENT_PORT, "0102030405060708"));
 	agree("Initial of a known client", world_initial(4, CLIENT4_B, CLIENT_PORT, "0a0b0c0d"));
+	s = world_initial(4, CLIENT4_B, CLIENT_PORT, "1a1b1c1d1e1f");
+	agree("Initial of a known client, its SCID", s);
+	s.scid_len = 4;
+	agree("Initial of another connection from a known client", s);
+	s = world_handshake(4, CLIENT4_B, CLIENT_PORT, "2a2b2c2d2e2f");
+	s.type_bits = 1;
+	s.scid_len = 0;
+	agree("0-RTT of another connection from a known client", s);
 	agree("ID table", world_short(4, CLIENT4, 41000, CID_A));
 	agree("unknown ID, known client", world_short(4, CLIENT4_B, CLIENT_PORT, CID_NEW));
 	agree("unknown ID, unknown client", world_short(4, CLIENT4, 42000, CID_NEW));
@@ -135,6 +132,13 @@ Test(explain, agrees_with_the_program)
 	s = world_short(4, CLIENT4, 46000, CID_A);
 	s.dst = "198.18.0.222";
 	agree("not a VIP", s);
+	s = world_initial(4, CLIENT4, 46001, "0102030405060708");
+	s.dport = 0;
+	agree("port 0, no address-wide entry", s);
+	cr_assert_eq(fx_vip(&fx, VIP4, 0, &(struct qs_vip){ .frag_policy = QS_FRAG_HASH }), 0);
+	agree("port 0 of the address-wide entry", s);
+	cr_assert_eq(fx_backend(&fx, BE_A, world_backend_addr[BE_A], QS_BACKEND_DOWN), 0);
+	agree("ID table, backend down", world_short(4, CLIENT4, 41000, CID_A));
 }
 
 /*

@@ -5,9 +5,12 @@
  * - a keyless client that makes up connection IDs fills only the learned
  *   table, never the one backends' reported IDs are written to;
  * - one address entry learns a bounded number of IDs;
- * - a flood of unknown IDs costs the ring buffer a bounded rate of records.
+ * - a flood of unknown IDs costs the ring buffer a bounded rate of records;
+ * - a backend's report never writes over an ID the data path learned for
+ *   another backend (the two kinds live in two maps).
  * Tables are small here so that a flood of a few thousand packets fills them.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +20,9 @@
 #include <linux/bpf.h>
 #include "agent/cids.h"
 #include "ids/cidreg.h"
+#include "abi/flowhash.h"
 #include "router/maps.h"
+#include "util/clock.h"
 #include "world.h"
 
 #define SMALL 512 /* entries of qs_cids and of qs_learned */
@@ -193,4 +198,106 @@ Test(hostile, unknown_id_flood_is_sampled_not_emitted)
 		     (unsigned long long)aux(QS_AUX_EVENTS_SAMPLED_OUT),
 		     (unsigned long long)aux(QS_AUX_EVENTS_LOST), flood);
 	cr_assert_gt(aux(QS_AUX_EVENTS_SAMPLED_OUT), 0);
+}
+
+/* The outer destination of an encapsulated IPv4 frame, as a backend id (0: none). */
+static uint32_t backend_of(const uint8_t *out)
+{
+	struct in_addr dst;
+
+	memcpy(&dst, out + 14 + 16, 4);
+	for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
+		if (world_backend_addr[id] && !strcmp(inet_ntoa(dst), world_backend_addr[id]))
+			return id;
+	return 0;
+}
+
+/*
+ * Issue 11, attack 5c ("a report overwrites a learned entry pointing at
+ * another backend"), moot since learned IDs live in qs_learned: the data
+ * path learned X for B; A reports X. The agent's writer puts A's entry in
+ * qs_cids, the packets of X route to A by it (qs_cids is read first), and
+ * B's learned entry is left as it was, by the issue and by A's retire.
+ */
+Test(hostile, report_does_not_touch_a_learned_entry_of_another_backend)
+{
+	struct qs_cid_entry learned, after, reported;
+	struct qs_cid_key key;
+	struct agent_cids cids;
+	struct qs_cid_sink sink;
+	struct qs_cidreg *reg;
+	uint8_t cid[8], out[PB_MAX_FRAME + 64];
+	uint8_t in[PB_MAX_FRAME];
+	struct pb_spec s = world_short(4, CLIENT4_B, 9999, "5c5c5c5c5c5c5c5c");
+	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+
+	pb_hex("5c5c5c5c5c5c5c5c", cid, 8);
+	cr_assert_eq(qs_cid_key_make(&key, VIP4_ID, cid, 8), 0);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_B, QS_CID_LEARNED), 0);
+	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &learned), 0);
+
+	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.learned, 30000000000ull), 0);
+	sink = agent_cids_sink(&cids);
+	reg = qs_cidreg_new(&sink);
+	cr_assert_not_null(reg);
+	cr_assert_eq(qs_cidreg_incarnation(reg, BE_A, 1), 1);
+	cr_assert_eq(qs_cidreg_issue(reg, BE_A, VIP4_ID, cid, 8, 1), 0, "A's report refused");
+	cr_assert_eq(qs_cidreg_stats(reg)->conflicts + qs_cidreg_stats(reg)->sink_errors, 0);
+	cr_assert_eq(bpf_map_lookup_elem(fx.cids, &key, &reported), 0, "A's entry not written");
+	cr_assert_eq(reported.backend_id, BE_A);
+	cr_assert_eq(reported.kind, QS_CID_AUTHORITATIVE);
+	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &after), 0, "B's learned entry went");
+	cr_assert_eq(memcmp(&after, &learned, sizeof(after)), 0, "B's learned entry changed");
+
+	cr_assert_gt(len, 0);
+	cr_assert_eq(fx_run(&fx, in, len, out, &out_len), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), 1, "X did not route by qs_cids");
+	cr_assert_eq(backend_of(out), BE_A, "X routed to %u, want A", backend_of(out));
+
+	cr_assert_eq(qs_cidreg_retire(reg, BE_A, VIP4_ID, cid, 8), 0);
+	cr_assert_neq(bpf_map_lookup_elem(fx.cids, &key, &reported), 0,
+		      "A's retire left A's entry");
+	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &after), 0,
+		     "A's retire removed B's learned entry");
+	qs_cidreg_free(reg);
+	agent_cids_fini(&cids);
+}
+
+/*
+ * Issue 11, attack 6: a spoofed short header from a victim's address and
+ * port, carrying an ID another backend reported (the attacker's own
+ * connection), marks the victim's address entry ambiguous. The mark used
+ * to hold for good, and every new ID of the victim that no report had
+ * named yet was dropped from then on; now it lapses
+ * QS_FLOW_AMBIGUOUS_HOLD coarse seconds after the last such packet (a
+ * socket that really carries two connections renews it every second).
+ */
+Test(hostile, spoofed_packet_marks_an_address_ambiguous_for_seconds_not_for_good)
+{
+	struct qs_flow f = { .last_seen_ns = qs_now_coarse_ns(), .backend_id = BE_B };
+	struct pb_spec spoofed, victim;
+	uint8_t attacker_cid[8];
+	char hex[17];
+
+	cr_assert_eq(world_flow_put(&fx, 4, CLIENT4, CLIENT_PORT, &f), 0);
+	pb_hex(cid_of(700000, hex), attacker_cid, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, attacker_cid, 8, BE_A, QS_CID_AUTHORITATIVE), 0);
+	spoofed = world_short(4, CLIENT4, CLIENT_PORT, hex);
+	cr_assert_eq(run(&spoofed), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), 1);
+	cr_assert_eq(world_flow_get(&fx, 4, CLIENT4, CLIENT_PORT, &f), 0);
+	cr_assert(qs_flow_ambiguous(&f, qs_now_coarse_ns()), "the spoofed packet marked nothing");
+
+	victim = world_short(4, CLIENT4, CLIENT_PORT, cid_of(700001, hex));
+	run(&victim);
+	cr_assert_eq(fx_reason(&fx, QS_R_DROP_AMBIGUOUS), 1, "within the hold, not dropped");
+
+	/* the hold passes: no packet renewed the mark */
+	f.ambiguous_s = (qs_now_coarse_ns() >> 30) - QS_FLOW_AMBIGUOUS_HOLD;
+	cr_assert_eq(world_flow_put(&fx, 4, CLIENT4, CLIENT_PORT, &f), 0);
+	victim = world_short(4, CLIENT4, CLIENT_PORT, cid_of(700002, hex));
+	cr_assert_eq(run(&victim), XDP_TX, "the victim's new ID is still dropped");
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW_LEARN), 1,
+		     "the victim's new ID is not routed by its address entry");
+	cr_assert_eq(fx_reason(&fx, QS_R_DROP_AMBIGUOUS), 1);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target for the report codec. Each input is decoded three ways:
+ * libFuzzer target for the report codec, versions 2 and 1 (whose header is
+ * version 2's without the timestamp). Each input is decoded three ways:
  * as a whole datagram (magic, header and record parsing before the MAC);
  * as the bytes before the MAC with a valid MAC appended; and as records
  * behind a valid header (so the fuzzer reaches what only authenticated
@@ -70,6 +71,9 @@ static void decode(const __u8 *data, size_t size)
 		return;
 	}
 	check(memcmp(&hdr, &rd.hdr, sizeof(hdr)) == 0);
+	/* version 2 always has a time, version 1 never */
+	check(hdr.version == QS_REPORT_VERSION ? hdr.timestamp != 0 :
+						 hdr.version == QS_REPORT_V1 && !hdr.timestamp);
 	reencode(&rd, data, size);
 }
 
@@ -91,28 +95,35 @@ static __u8 *sign(const __u8 *data, size_t size)
 }
 
 /*
- * A valid header for the VIP family that byte 1 selects, record count from
- * byte 0, records from the rest: from an empty corpus the fuzzer would take
- * long to assemble a 48-byte header with a consistent count, and the record
- * parser behind it is what needs the hours.
+ * A valid header for the VIP family that byte 1 selects (and version 1 if
+ * its top bit is set), record count from byte 0, records from the rest:
+ * from an empty corpus the fuzzer would take long to assemble a 56-byte
+ * header with a consistent count, and the record parser behind it is what
+ * needs the hours.
  */
 static size_t templated(__u8 *buf, const __u8 *data, size_t size)
 {
 	static const __u8 families[] = { QS_AF_NONE, QS_AF_INET, QS_AF_INET6 };
 	struct qs_report_header hdr = { .backend_id = 3, .incarnation = 5, .sequence = 7 };
 	struct qs_report_encoder enc;
+	size_t hdr_len;
 
-	if (size < 2 || size - 2 > QS_REPORT_MAX_BODY)
+	if (size < 2)
 		return 0;
-	hdr.vip.family = families[data[1] % 3];
+	hdr.version = data[1] & 0x80 ? QS_REPORT_V1 : QS_REPORT_VERSION;
+	hdr.timestamp = hdr.version == QS_REPORT_V1 ? 0 : 11;
+	hdr_len = hdr.version == QS_REPORT_V1 ? QS_REPORT_V1_HDR_LEN : QS_REPORT_HDR_LEN;
+	if (hdr_len + size - 2 + QS_REPORT_MAC_LEN > QS_REPORT_MAX_DGRAM)
+		return 0;
+	hdr.vip.family = families[(data[1] & 0x7f) % 3];
 	if (hdr.vip.family != QS_AF_NONE) {
 		hdr.vip.addr.addr[0] = 0x0100000a;
 		hdr.vip.port = 0xbb01;
 	}
 	check(qs_report_encoder_init(&enc, buf, QS_REPORT_MAX_DGRAM, &hdr) == 0);
 	buf[13] = data[0]; /* record count, low byte */
-	memcpy(buf + QS_REPORT_HDR_LEN, data + 2, size - 2);
-	return QS_REPORT_HDR_LEN + size - 2;
+	memcpy(buf + hdr_len, data + 2, size - 2);
+	return hdr_len + size - 2;
 }
 
 /*
@@ -123,7 +134,9 @@ static size_t templated(__u8 *buf, const __u8 *data, size_t size)
 static void encode_fields(const __u8 *data, size_t size)
 {
 	static const __u8 families[] = { QS_AF_NONE, QS_AF_INET, QS_AF_INET6 };
-	struct qs_report_header hdr = { .backend_id = 9, .incarnation = ~0ull, .sequence = 1 };
+	struct qs_report_header hdr = {
+		.backend_id = 9, .incarnation = ~0ull, .sequence = 1, .timestamp = ~0ull
+	};
 	struct qs_report_encoder enc;
 	struct qs_report_reader rd;
 	struct qs_report_record rec;
@@ -133,6 +146,10 @@ static void encode_fields(const __u8 *data, size_t size)
 	if (!size)
 		return;
 	hdr.vip.family = families[data[0] % 3];
+	if (data[0] & 0x80) {
+		hdr.version = QS_REPORT_V1;
+		hdr.timestamp = 0;
+	}
 	if (hdr.vip.family == QS_AF_INET6)
 		hdr.vip.addr.addr[3] = 0x01000000;
 	check(qs_report_encoder_init(&enc, buf, sizeof(buf), &hdr) == 0);
@@ -146,7 +163,8 @@ static void encode_fields(const __u8 *data, size_t size)
 	len = qs_report_finish(&enc, key);
 	if (len == -EINVAL) /* snapshot CIDs without their part */
 		return;
-	check(len >= QS_REPORT_MIN_DGRAM && len <= QS_REPORT_MAX_DGRAM);
+	check(len >= (hdr.version == QS_REPORT_V1 ? QS_REPORT_V1_MIN_DGRAM : QS_REPORT_MIN_DGRAM) &&
+	      len <= QS_REPORT_MAX_DGRAM);
 	check(qs_report_verify(&rd, buf, len, key) == QS_REPORT_OK);
 	reencode(&rd, buf, len);
 }

@@ -51,14 +51,14 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	fx->cids = bpf_map__fd(s->maps.qs_cids);
 	fx->learned = bpf_map__fd(s->maps.qs_learned);
 	fx->settings = bpf_map__fd(s->maps.qs_settings);
-	fx->flows = bpf_map__fd(s->maps.qs_flows);
+	fx->flows = bpf_map__fd(s->maps.qs_flows_v2);
 	fx->quiclb = bpf_map__fd(s->maps.qs_quiclb);
 	fx->server_ids = bpf_map__fd(s->maps.qs_server_ids);
 	fx->tx_ports = bpf_map__fd(s->maps.qs_tx_ports);
-	fx->stats = bpf_map__fd(s->maps.qs_stats);
+	fx->stats = bpf_map__fd(s->maps.qs_stats_v2);
 	fx->vip_stats = bpf_map__fd(s->maps.qs_vip_stats);
 	fx->be_stats = bpf_map__fd(s->maps.qs_be_stats);
-	fx->aux_stats = bpf_map__fd(s->maps.qs_aux_stats);
+	fx->aux_stats = bpf_map__fd(s->maps.qs_aux_v2);
 	fx->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, fx, NULL);
 	if (!fx->ring) {
 		err = -errno;

@@ -186,7 +186,7 @@ size_t pb_build(const struct pb_spec *s, uint8_t *f, size_t cap)
 	}
 	if (s->family == 6) {
 		put32(ip, 0x60000000 | (uint32_t)s->tos << 20 | 0x12345);
-		put16(ip + 4, total - l3 - IP6_LEN);
+		put16(ip + 4, s->ip_len ? s->ip_len : total - l3 - IP6_LEN);
 		ip[6] = nh;
 		ip[7] = 64;
 		memcpy(ip + 8, src, 16);
@@ -196,7 +196,7 @@ size_t pb_build(const struct pb_spec *s, uint8_t *f, size_t cap)
 
 		ip[0] = 0x40 | (l3_hdr / 4);
 		ip[1] = s->tos;
-		put16(ip + 2, total - l3);
+		put16(ip + 2, s->ip_len ? s->ip_len : total - l3);
 		put16(ip + 4, 0x1234);
 		put16(ip + 6, s->fragment == 1 ? 0x2000 : s->fragment == 2 ? 0x0001 : 0x4000);
 		ip[8] = 64;

@@ -30,6 +30,7 @@ struct pb_spec {
 	int ip6_ext; /* IPv6 extension headers: hop-by-hop, destination options, routing */
 	uint8_t tos; /* IPv4 TOS or IPv6 traffic class */
 	int fragment; /* 1: a first fragment (MF set); 2: a later fragment */
+	uint16_t ip_len; /* not 0: the IPv4 total length / IPv6 payload length written, a lie */
 	int l4proto; /* 0: UDP */
 	enum pb_quic quic;
 	uint32_t version; /* long header */

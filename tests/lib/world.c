@@ -46,6 +46,62 @@ uint32_t world_maglev(int family, const char *client, uint16_t port)
 	return ring[(world_hash(family, client, port) % QS_MAGLEV_SIZE) % 2];
 }
 
+static void world_flow_key(int family, const char *client, uint16_t port, struct qs_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	qs_parse_addr(client, &k->addr, &k->family);
+	k->vip_id = family == 6 ? VIP6_ID : VIP4_ID;
+	k->port = htons(port);
+}
+
+int world_flow_get(struct fx *fx, int family, const char *client, uint16_t port, struct qs_flow *f)
+{
+	struct qs_flow_key k;
+
+	world_flow_key(family, client, port, &k);
+	return qs_flow_get(fx->flows, &k, f);
+}
+
+int world_flow_put(struct fx *fx, int family, const char *client, uint16_t port,
+		   const struct qs_flow *f)
+{
+	struct qs_flow_key k;
+
+	world_flow_key(family, client, port, &k);
+	return qs_flow_put(fx->flows, &k, f);
+}
+
+uint32_t world_cid_tag(const char *hex)
+{
+	uint8_t cid[QS_CID_MAX_LEN] = { 0 };
+	int n = pb_hex(hex, cid, sizeof(cid));
+
+	return n > 0 ? qs_cid_tag(cid, n) : 0;
+}
+
+struct qs_flow world_flow_opened(uint32_t backend, const char *dcid_hex)
+{
+	struct qs_flow f = {
+		.backend_id = backend,
+		.dcid_tag = world_cid_tag(dcid_hex),
+		.scid_tag = world_cid_tag(WORLD_SCID),
+	};
+
+	return f;
+}
+
+uint32_t world_sent_to(const uint8_t *out, int backend_family)
+{
+	char text[64];
+
+	inet_ntop(backend_family == 6 ? AF_INET6 : AF_INET,
+		  out + 14 + (backend_family == 6 ? 24 : 16), text, sizeof(text));
+	for (uint32_t id = BE_A; id < WORLD_BACKENDS; id++)
+		if (!strcmp(text, world_backend_addr[id]))
+			return id;
+	return QS_NO_BACKEND;
+}
+
 static struct pb_spec world_spec(int family, const char *client, uint16_t port,
 				 const char *dcid_hex)
 {
@@ -63,8 +119,7 @@ static struct pb_spec world_spec(int family, const char *client, uint16_t port,
 	int n = pb_hex(dcid_hex, s.dcid, sizeof(s.dcid));
 
 	s.dcid_len = n < 0 ? 0 : n;
-	s.scid_len = 5;
-	memcpy(s.scid, "\xc1\xc2\xc3\xc4\xc5", 5);
+	s.scid_len = pb_hex(WORLD_SCID, s.scid, sizeof(s.scid));
 	return s;
 }
 

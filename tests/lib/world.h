@@ -22,6 +22,7 @@
 #define CLIENT6_B "fd00:5::2"
 #define CLIENT_PORT 40000
 #define WORLD_CID_LEN 8
+#define WORLD_SCID "c1c2c3c4c5" /* the client's SCID in the world's long headers */
 
 /* Backend ids and addresses. */
 #define BE_A 1 /* 198.18.1.10 */
@@ -40,6 +41,21 @@ int world_setup(struct fx *fx);
 /* The backend Maglev gives a client of a VIP in the default world. */
 uint32_t world_maglev(int family, const char *client, uint16_t port);
 uint32_t world_hash(int family, const char *client, uint16_t port);
+
+/* The address entry of a client of VIP4 (family 4) or VIP6 (family 6). */
+int world_flow_get(struct fx *fx, int family, const char *client, uint16_t port, struct qs_flow *f);
+int world_flow_put(struct fx *fx, int family, const char *client, uint16_t port,
+		   const struct qs_flow *f);
+
+/*
+ * An address entry for backend as the world's Initial with DCID dcid_hex
+ * opens it; qs_cid_tag of an ID in hex (0 for none, as for an empty SCID).
+ */
+struct qs_flow world_flow_opened(uint32_t backend, const char *dcid_hex);
+uint32_t world_cid_tag(const char *hex);
+
+/* The backend a forwarded frame went to, by its outer destination. */
+uint32_t world_sent_to(const uint8_t *out, int backend_family);
 
 /* Specs: an Initial (1200-byte payload), a Handshake and a short header. */
 struct pb_spec world_initial(int family, const char *client, uint16_t port, const char *dcid_hex);

@@ -8,7 +8,15 @@
 # socket; garbage and malformed datagrams on the UDP listener are counted
 # by reason and change nothing; a backend whose heartbeats stop is marked
 # down and Maglev sends it no new connections while its existing ones
-# still route to it, until it reports again. Every verdict is read from a
+# still route to it, until it reports again; a captured datagram replayed
+# (17 restarts old, after an agent restart, to an agent that remembers
+# nothing, an hour old) is refused, and the live backend stays up with its
+# IDs routed (issue 11, item 4); an agent upgraded over a version-1 pin
+# keeps what it knew; a backlog of datagrams is taken in a bounded number
+# at a time (8 a socket and turn), never read until the socket is empty;
+# the unix socket is mode 0660 of its group, whatever the umask, and takes
+# reports from a backend of that group and from no other user. Every
+# verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
 # docs/report-protocol.md requires of snapshots and VIPs. Guards against a backend's lost, late or
@@ -28,9 +36,11 @@ KEY_C=$(key c)
 KEY_D=$(key d)
 KEY_U=$(key u)
 KEY_M=$(key m)
+KEY_R=$(key r)
 WEB=198.18.0.100
 SVC=198.18.0.101
 ALT=198.18.0.102
+REP=198.18.0.103
 SOCK= # the unix report socket, set in inner
 UDP4=udp:198.18.0.1:4434
 UDP6="udp:[fd00::1]:4434"
@@ -41,6 +51,7 @@ TO_C="action=3 dmac=02:00:00:00:00:0c"
 TO_D="action=3 dmac=02:00:00:00:00:0d"
 TO_U="action=3 dmac=02:00:00:00:00:0e"
 TO_M="action=3 dmac=02:00:00:00:00:0f"
+TO_R="action=3 dmac=02:00:00:00:00:10"
 
 write_config()
 {
@@ -48,7 +59,7 @@ write_config()
 pin-dir /sys/fs/bpf/qs-reports
 control-socket $DIR/control.sock
 metrics-listen 127.0.0.1 9464
-report-listen unix $SOCK
+report-listen unix $SOCK group 12345
 report-listen udp 198.18.0.1 4434
 report-listen udp fd00::1 4434
 heartbeat-timeout 1s
@@ -56,6 +67,7 @@ interface qsar0
 vip web $WEB 443
 vip svc $SVC 443
 vip alt $ALT 443
+vip rep $REP 443
 nexthop n dev qsar0 encap-source4 198.18.200.0/24
 backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a key-file $DIR/a.key
 backend b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b key-file $DIR/b.key
@@ -63,8 +75,9 @@ backend c 198.18.1.12 id 3 vip svc lladdr 02:00:00:00:00:0c key-file $DIR/c.key
 backend d 198.18.1.13 id 4 vip svc lladdr 02:00:00:00:00:0d key-file $DIR/d.key
 backend u 198.18.1.14 id 5 vip svc lladdr 02:00:00:00:00:0e key-file $DIR/u.key
 backend m 198.18.1.15 id 6 vip svc vip alt lladdr 02:00:00:00:00:0f key-file $DIR/m.key
+backend r 198.18.1.16 id 7 vip rep lladdr 02:00:00:00:00:10 key-file $DIR/r.key
 EOF
-	for b in a b c d u m; do key $b >"$DIR/$b.key"; done
+	for b in a b c d u m r; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
 }
 
 # Sends one datagram (probe arguments) and waits until the agent counted it
@@ -205,6 +218,7 @@ heartbeats()
 	# with gaps of heartbeat-timeout (1 s) or more on a slow machine, and
 	# flap; during this part only b may come back.
 	up0=$(metric quicsteer_backends_up_total)
+	b_up0=$(grep -c 'backend b: reporting again: up' "$DIR/agent.log")
 	dgram report "$SOCK" "$KEY_B" 2 0xb3 1 $WEB 443 issue:1:$B1
 	check "heartbeat: b's connection routes to b" "$(route $B1 198.18.13.1 $WEB)" "$TO_B"
 	# a heartbeat every 200 ms: a rate, part of the scenario (five in each
@@ -255,8 +269,12 @@ heartbeats()
 		not_ok "heartbeat: b takes new connections again within 30 s" "still $r"
 	fi
 	has "heartbeat: the agent logs b up" "$(cat "$DIR/agent.log")" "backend b: reporting again: up"
-	check "heartbeat: metrics count b coming back (backends up since the part began)" \
-		"$(($(metric quicsteer_backends_up_total) - up0))" 1
+	# the metric counts every backend: one of the flapping ones may come
+	# back meanwhile, so it counts b and perhaps more; the log names b
+	up=$(($(metric quicsteer_backends_up_total) - up0))
+	if [ "$up" -ge 1 ]; then ok "heartbeat: metrics count b coming back ($up since the part began)"; else not_ok "heartbeat: metrics count b coming back" "got $up"; fi
+	check "heartbeat: b came back once (agent log)" \
+		"$(($(grep -c 'backend b: reporting again: up' "$DIR/agent.log") - b_up0))" 1
 	check "heartbeat: b's connection routes to b" "$(route $B1 198.18.13.3 $WEB)" "$TO_B"
 	kill "$HB_A" "$HB_B"
 	wait_exit 30 "$HB_A" "a's heartbeat loop (after SIGTERM)"
@@ -267,19 +285,52 @@ heartbeats()
 		"$(grep -c 'backend a: heartbeats stopped' "$DIR/agent.log")$(cat "$DIR/heartbeat.log")" 0
 }
 
+# Issue 11, a backend's key in the wrong hands: d's reports against c's
+# IDs (a retire of an ID c issues a moment later, an ID d issues first);
+# and one backend's (m's) snapshots of two VIPs at once, their parts
+# interleaved, each repairing its own VIP.
+hostile()
+{
+	T=e4e4e4e4e4e4e401
+	E=e4e4e4e4e4e4e402
+	dgram report "$SOCK" "$KEY_D" 4 0xe4 1 $SVC 443 retire:$T issue:1:$E
+	c0=$(metric quicsteer_id_conflicts_total)
+	dgram report "$SOCK" "$KEY_C" 3 0x2e3 1 $SVC 443 issue:1:$T issue:2:$E
+	check "hostile: d's retire of an ID does not refuse c's issue of it" \
+		"$(route $T 198.18.19.1)" "$TO_C" "d's tombstone squats c's ID"
+	check "hostile: c's claim of an ID d issued first is refused and counted, d keeps it" \
+		"$(route $E 198.18.19.2) $(metric quicsteer_id_conflicts_total)" "$TO_D $((c0 + 1))"
+	X1=e6e6e6e6e6e6e601
+	X2=e6e6e6e6e6e6e602
+	Q1=e6e6e6e6e6e6e603
+	Q2=e6e6e6e6e6e6e604
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 1 $SVC 443 issue:1:$X1
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 2 $ALT 443 issue:2:$X2
+	# lost: the retires of X1 and X2, the issues of Q1 and Q2
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 3 $SVC 443 part:7:0
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 4 $ALT 443 part:8:0
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 5 $SVC 443 part:7:1:final snap:3:$Q1
+	dgram report "$SOCK" "$KEY_M" 6 0xe6 6 $ALT 443 part:8:1:final snap:4:$Q2
+	check "hostile: interleaved snapshots of svc and alt each remove their VIP's unlisted ID" \
+		"$(route $X1 198.18.19.3) $(route $X2 198.18.19.4 $ALT)" "$DROPPED $DROPPED"
+	check "hostile: interleaved snapshots of svc and alt each add their VIP's lost ID" \
+		"$(route $Q1 198.18.19.5) $(route $Q2 198.18.19.6 $ALT)" "$TO_M $TO_M"
+}
+
 # What docs/report-protocol.md requires of snapshots and VIPs (each found
 # missing once, now fixed), each with a fresh incarnation so that nothing
 # above depends on them.
 conformance()
 {
+	# c's incarnations so far were 0x1c1 and 0x1c2: a later one is greater
 	A=f1f1f1f1f1f1f101
-	dgram report "$SOCK" "$KEY_C" 3 0xf1 1 $SVC 443 issue:1:$A
+	dgram report "$SOCK" "$KEY_C" 3 0x2f1 1 $SVC 443 issue:1:$A
 	check "spec: set-up: A routes to c" "$(route $A 198.18.16.11)" "$TO_C"
-	dgram report "$SOCK" "$KEY_C" 3 0xf1 2 $SVC 443 snap:1:$A part:1:0:final
+	dgram report "$SOCK" "$KEY_C" 3 0x2f1 2 $SVC 443 snap:1:$A part:1:0:final
 	check "spec: a snapshot's part record may come after its IDs" \
 		"$(route $A 198.18.16.1)" "$TO_C" "the IDs before the part are ignored, then removed"
 	W=f2f2f2f2f2f2f201
-	dgram report "$SOCK" "$KEY_C" 3 0xf1 3 $WEB 443 issue:1:$W
+	dgram report "$SOCK" "$KEY_C" 3 0x2f1 3 $WEB 443 issue:1:$W
 	check "spec: a report for a VIP its backend does not serve is refused" \
 		"$(metric 'quicsteer_reports_total{result="unknown_vip"}') $(route $W 198.18.16.2 $WEB)" \
 		"1 $DROPPED" "accepted: c's ID routes on web"
@@ -310,9 +361,171 @@ conformance()
 		"$(route $Q 198.18.16.5)" "$DROPPED" "the later part brought it back"
 }
 
+# Issue 11, item 4: one captured datagram replayed locked a backend out.
+# Backend r, alone on VIP rep, restarts 17 times; a datagram of its first
+# incarnation, captured then, is replayed to the agent, to the agent
+# restarted over its pins, and to an agent that has lost what it knew of r
+# (its pin removed, as a reboot loses it); a datagram of the live
+# incarnation sent an hour ago too. None is taken: r's heartbeats go on
+# being accepted, r stays up (new connections to rep go to r, the log never
+# says it went down) and its live ID keeps routing.
+ok_reports() { metric 'quicsteer_reports_total{result="ok"}'; }
+_oks_beyond() { [ "$(ok_reports)" -ge "$1" ]; }
+_result_reaches() { [ "$(metric "quicsteer_reports_total{result=\"$1\"}")" -ge "$2" ] 2>/dev/null; }
+# refused_as RESULT N COMMAND...: sends a datagram while a heartbeat loop
+# runs (counted cannot tell the two apart) and waits until the agent has
+# counted N datagrams under RESULT.
+refused_as()
+{
+	_ra=$1 _rn=$2
+	shift 2
+	"$@" || not_ok "send a report: $*" "exit status $?"
+	wait_until 30 "$_rn datagrams counted as $_ra" _result_reaches "$_ra" "$_rn"
+}
+replay_attack()
+{
+	OLD=a7a7a7a7a7a7a700
+	LIVE=a7a7a7a7a7a7a701
+	stale0=$(metric 'quicsteer_reports_total{result="stale_incarnation"}')
+	# captured: a datagram of the first incarnation, and one its clock says is an hour old
+	old=$("$PROBE" report - "$KEY_R" 7 0x7000 1 $REP 443 issue:1:$OLD)
+	hour=$("$PROBE" report - "$KEY_R" 7 0x7000 2 $REP 443 age:3600000 issue:2:$OLD)
+	dgram raw "$SOCK" "$old"
+	check "replay: set-up: the first incarnation's ID routes to r" \
+		"$(route $OLD 198.18.17.1 $REP)" "$TO_R"
+	for i in $(seq 1 17); do
+		dgram report "$SOCK" "$KEY_R" 7 $((0x7000 + i)) 1 $REP 443 issue:1:$LIVE
+	done
+	check "replay: set-up: 17 restarts later the first one's ID is gone" \
+		"$(route $OLD 198.18.17.2 $REP)" "$DROPPED"
+	"$PROBE" heartbeat "$SOCK" "$KEY_R" 7 0x7011 2 200 2>>"$DIR/heartbeat.log" &
+	HB_R=$!
+
+	refused_as stale_incarnation $((stale0 + 1)) "$PROBE" raw "$SOCK" "$old"
+	check "replay: a datagram 17 restarts old is refused as stale" \
+		"$(metric 'quicsteer_reports_total{result="stale_incarnation"}')" $((stale0 + 1))
+	check "replay: it purged nothing: the live ID routes to r" \
+		"$(route $LIVE 198.18.17.3 $REP)" "$TO_R"
+	check "replay: it brought nothing back" "$(route $OLD 198.18.17.4 $REP)" "$DROPPED"
+
+	stop_agent KILL
+	start_agent && ok "replay: agent restarts over its pins" ||
+		not_ok "replay: agent restarts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
+	refused_as stale_incarnation 1 "$PROBE" raw "$SOCK" "$old"
+	check "replay: after the restart, the old datagram is still refused" \
+		"$(metric 'quicsteer_reports_total{result="stale_incarnation"}')" 1
+	refused_as stale_timestamp 1 "$PROBE" raw "$SOCK" "$hour"
+	check "replay: a datagram sent an hour ago is refused as stale" \
+		"$(metric 'quicsteer_reports_total{result="stale_timestamp"}')" 1
+	check "replay: after the restart, the live ID routes to r" \
+		"$(route $LIVE 198.18.17.5 $REP)" "$TO_R"
+	# two heartbeat timeouts' worth of r's heartbeats, every one taken
+	ok0=$(ok_reports)
+	wait_until 30 "ten more of r's heartbeats taken" _oks_beyond $((ok0 + 10)) ||
+		not_ok "replay: r's heartbeats are taken" "$waited"
+	check "replay: r stays up: new connections to rep go to r" \
+		"$("$PROBE" initial qsar0 198.18.17.6:10000 $REP 443 8 | sort | uniq -c |
+			awk '{ $1 = $1 } 1')" "8 $TO_R"
+	check "replay: r was never marked down" \
+		"$(grep -c 'backend r: heartbeats stopped' "$DIR/agent.log")" 0
+	check "replay: of r's datagrams only the replays were refused" \
+		"$(metric 'quicsteer_reports_total{result="stale_incarnation"}') \
+$(metric 'quicsteer_reports_total{result="replay"}')" "1 0"
+	kill "$HB_R" && wait_exit 30 "$HB_R" "r's heartbeat loop (after SIGTERM)"
+	HB_R=
+
+	# An agent that remembers nothing of r: its report state removed, as a
+	# reboot removes it (the IDs it adopts from qs_cids stay r's).
+	stop_agent KILL
+	rm -f /sys/fs/bpf/qs-reports/qs_reporters_v2
+	start_agent && ok "replay: agent starts without r's report state" ||
+		not_ok "replay: agent starts afresh" "$waited; its log: $(tail -3 "$DIR/agent.log")"
+	dgram raw "$SOCK" "$hour"
+	check "replay: to an agent that remembers nothing, the hour-old datagram is refused" \
+		"$(metric 'quicsteer_reports_total{result="stale_timestamp"}') $(route $OLD 198.18.17.7 $REP)" \
+		"1 $DROPPED"
+	dgram report "$SOCK" "$KEY_R" 7 0x7011 100000 $REP 443 part:1:0:final snap:1:$LIVE
+	dgram raw "$SOCK" "$old"
+	check "replay: once the live incarnation is heard, the old one is refused" \
+		"$(metric 'quicsteer_reports_total{result="stale_incarnation"}')" 1
+	check "replay: the live ID routes to r" "$(route $LIVE 198.18.17.8 $REP)" "$TO_R"
+	check "replay: the old ID does not" "$(route $OLD 198.18.17.9 $REP)" "$DROPPED"
+}
+
+# A backlog is taken in in bounded turns, never in one read until the
+# socket is empty: backend u's 400 heartbeats wait in the UDP listener
+# while the agent is stopped (SIGSTOP); once it runs again, a turn of the
+# intake thread reads at most 8 datagrams of a socket (INTAKE_DGRAMS in
+# userspace/agent/reports.c), so the backlog takes at least 50 turns. A
+# loop that read until EAGAIN takes it in one or two. Last: u comes back up.
+backlog()
+{
+	n=400
+	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
+	seen0=$(reports_seen)
+	turns0=$(metric quicsteer_intake_turn_seconds_count)
+	kill -STOP "$AGENT_PID"
+	# u was last at incarnation 0x5eee (upgrade): a later one is greater
+	"$PROBE" burst $UDP4 "$KEY_U" 5 0x6006 1 $n
+	rc=$?
+	kill -CONT "$AGENT_PID"
+	check "backlog: $n datagrams queued while the agent is stopped" "$rc" 0
+	wait_until 30 "the agent counts the backlog" _reports_beyond $((seen0 + n - 1)) ||
+		not_ok "backlog: the agent counts every datagram" "$waited"
+	turns=$(($(metric quicsteer_intake_turn_seconds_count) - turns0))
+	if [ "$turns" -ge $((n / 8)) ]; then
+		ok "backlog: read at most 8 datagrams a turn ($n in $turns turns)"
+	else
+		not_ok "backlog: read at most 8 datagrams a turn" "$n datagrams in $turns turns, want $((n / 8)) or more"
+	fi
+	check "backlog: every datagram accepted" \
+		"$(($(metric 'quicsteer_reports_total{result="ok"}') - ok0))" $n
+}
+
+# An agent upgraded over the pin of an agent from before report protocol
+# version 2: qs_reporters (no version) says backend u (id 5) was at
+# incarnation 0x5eed, sequence 9, in version 1. The agent takes that over
+# (with report-accept-v1 on, as during an upgrade of the backends), removes
+# the old pin, holds u's version-1 datagrams to it, takes u's first
+# version-2 datagram and from then on refuses version 1 from u.
+upgrade()
+{
+	PINS=/sys/fs/bpf/qs-reports
+	stop_agent
+	rm -f "$PINS/qs_reporters_v2"
+	# incarnation, sequence (little-endian u64s), 16 replaced incarnations
+	value="0xed 0x5e 0 0 0 0 0 0 9 0 0 0 0 0 0 0$(printf ' 0%.0s' $(seq 128))"
+	# shellcheck disable=SC2086
+	bpftool map create "$PINS/qs_reporters" type array key 4 value 144 entries 4096 \
+		name qs_reporters && bpftool map update pinned "$PINS/qs_reporters" key 5 0 0 0 \
+		value $value || not_ok "upgrade: set-up: an old qs_reporters pin" "bpftool failed"
+	echo "report-accept-v1 on" >>"$DIR/quicsteer.conf"
+	start_agent && ok "upgrade: agent starts over an old qs_reporters pin" ||
+		not_ok "upgrade: agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
+	check "upgrade: the old pin is removed" "$(ls "$PINS/qs_reporters" 2>/dev/null)" ""
+	has "upgrade: the agent says it took the old state over" "$(cat "$DIR/agent.log")" \
+		"report state of 1 backends taken over as version 1, pin removed"
+	V=e6e6e6e6e6e6e601
+	dgram report "$SOCK" "$KEY_U" 5 0x5eed 9 $SVC 443 v1 issue:1:$V
+	check "upgrade: u's version-1 sequence 9 is a replay, as before the upgrade" \
+		"$(metric 'quicsteer_reports_total{result="replay"}') $(route $V 198.18.18.1)" \
+		"1 $DROPPED"
+	dgram report "$SOCK" "$KEY_U" 5 0x5eed 10 $SVC 443 v1 issue:1:$V
+	check "upgrade: u's version-1 sequence 10 is taken" "$(route $V 198.18.18.2)" "$TO_U"
+	W=e6e6e6e6e6e6e602
+	dgram report "$SOCK" "$KEY_U" 5 0x5eee 1 $SVC 443 issue:1:$W
+	check "upgrade: u's first version-2 datagram replaces its version-1 incarnation" \
+		"$(route $W 198.18.18.3) $(route $V 198.18.18.4)" "$TO_U $DROPPED"
+	dgram report "$SOCK" "$KEY_U" 5 0x5eed 11 $SVC 443 v1 issue:2:$V
+	check "upgrade: then version 1 from u is refused" \
+		"$(metric 'quicsteer_reports_total{result="v1_downgrade"}') $(route $V 198.18.18.5)" \
+		"1 $DROPPED"
+	check "upgrade: and u's version-2 ID stays" "$(route $W 198.18.18.6)" "$TO_U"
+}
+
 inner()
 {
-	trap 'kill $HB_A $HB_B $AGENT_PID 2>/dev/null' EXIT
+	trap 'kill $HB_A $HB_B $HB_R $AGENT_PID 2>/dev/null' EXIT
 	trap 'exit 130' INT TERM
 	ip link set lo up
 	# a route to the backends (their MACs are fixed: nothing is resolved)
@@ -321,15 +534,21 @@ inner()
 		ip addr add fd00::1/128 dev lo nodad || { not_ok "addresses" "failed"; return; }
 	SOCK=$DIR/reports.sock
 	write_config
+	umask 000 # the sockets' modes are the agent's, not the umask's
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	incarnation
 	snapshot
 	udp
 	garbage
 	heartbeats
+	hostile
 	conformance
+	replay_attack
+	upgrade
+	backlog
+	socket_group
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"
 }
 
-netns_test ar "$AGENT" "$PROBE" curl -- qsar0:qsar1
+netns_test ar "$AGENT" "$PROBE" curl setpriv stat -- qsar0:qsar1

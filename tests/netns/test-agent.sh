@@ -6,8 +6,11 @@
 # run through the attached program goes where the report said; a forged
 # report is refused, counted, and changes nothing; SIGKILL and a restart
 # leave the entries and routing in place; a bad reload leaves the running
-# configuration; the metrics endpoint serves the counters; SIGTERM leaves
-# the router attached. Guards against the agent losing or corrupting
+# configuration, and so does one whose key file anyone but the agent's
+# user could read or change, or that is no regular file (a FIFO does not
+# block it); the metrics endpoint serves the counters; SIGTERM leaves
+# the router attached; the control socket is made 0600 and the report
+# socket 0660 under any umask. Guards against the agent losing or corrupting
 # routing state across its own failures.
 #
 # Usage: tests/netns/test-agent.sh [BUILD_DIR]. Needs root; never skips.
@@ -47,8 +50,8 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 # 2M slots; test_apply proves a restart writes none of them).
 dump_state()
 {
-	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows qs_quiclb qs_server_ids \
-		qs_tx_ports qs_reporters; do
+	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_quiclb qs_server_ids \
+		qs_tx_ports qs_reporters_v2; do
 		echo "== $m"
 		bpftool -j map dump pinned "/sys/fs/bpf/qs-agent/$m" | jq -cS 'sort_by(.key|tostring)' ||
 			echo "cannot dump $m"
@@ -64,6 +67,46 @@ reload_logged()
 	wait_until 30 "the agent logs '$1' after SIGHUP" grep -qF -- "$1" "$DIR/agent.log"
 }
 
+# Key files the agent must not take (issue 11): a mode that lets group or
+# others in, a symbolic link to /dev/zero, a directory, a FIFO nobody
+# writes into (it used to block the agent for good), another user's file.
+# Each is refused, naming the file and what is wrong, by --check, by a
+# reload from the file (which changes nothing: the VIP beside the backend
+# that names it is not added either) and by backend add over the control
+# socket; the agent answers all along.
+key_files()
+{
+	k=$DIR/keys
+	mkdir "$k" && echo "$KEY_A" >"$k/0644" && chmod 644 "$k/0644" &&
+		ln -s /dev/zero "$k/zero" && mkdir "$k/dir" && mkfifo "$k/fifo" &&
+		echo "$KEY_A" >"$k/other" && chmod 600 "$k/other" && chown 12345 "$k/other" ||
+		{ not_ok "key files: set-up" "failed"; return; }
+	for kind in "0644:mode 0644: group or others may read or change it (chmod 600)" \
+		"zero:a character device, not a regular file" "dir:a directory, not a regular file" \
+		"fifo:a FIFO, not a regular file" "other:owned by uid 12345, not by root"; do
+		f=${kind%%:*} why=${kind#*:}
+		want="backend \"c\": key-file $k/$f: $why"
+		write_config "vip other 198.18.0.101 443
+backend c 198.18.1.12 id 3 vip other lladdr 02:00:00:00:00:0c key-file $k/$f"
+		out=$(timeout 30 "$AGENT" -c "$DIR/quicsteer.conf" --check 2>&1)
+		check "key file $f: --check refuses it (exit 1; 124: it blocked)" "$?" 1
+		has "key file $f: --check names the line, the file and what is wrong" "$out" \
+			"quicsteer.conf:12: $want"
+		kill -HUP "$AGENT_PID"
+		reload_logged "$want; the running configuration stays" &&
+			ok "key file $f: the reload is refused, naming it" ||
+			not_ok "key file $f: the reload is refused, naming it" "$waited"
+		has "key file $f: the agent answers, the reload's VIP is not there" \
+			"$("$PROBE" control "$DIR/control.sock" "v1 status")" '"vips":1,"backends":2'
+		has "key file $f: backend add refuses it, naming it" \
+			"$("$PROBE" control "$DIR/control.sock" \
+				"v1 backend add c 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0c key-file $k/$f")" \
+			"\"ok\":false,\"error\":\"backend \\\"c\\\": key-file $k/$f: $why\""
+	done
+	write_config ""
+	check "key files: routing unchanged" "$(route $CID)" "$TO_B"
+}
+
 inner()
 {
 	ip link set lo up
@@ -71,10 +114,17 @@ inner()
 	ip addr add 198.18.1.1/24 dev qsag0
 	echo "$KEY_A" >"$DIR/a.key"
 	echo "$KEY_B" >"$DIR/b.key"
+	chmod 600 "$DIR/a.key" "$DIR/b.key" # the agent takes no key others may read
 	write_config ""
 	"$AGENT" -c "$DIR/quicsteer.conf" --check
 	check "configuration checks" "$?" 0
+	umask 000 # the sockets' modes are the agent's, not the umask's (issue 11)
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
+	umask 022
+	check "umask 000: the control socket is 0600, the agent's" \
+		"$(stat -c '%a %u %g' "$DIR/control.sock")" "600 0 0"
+	check "umask 000: the report socket is 0660, the agent's user and group" \
+		"$(stat -c '%a %u %g' "$DIR/reports.sock")" "660 0 0"
 	has "router attached" "$(ip -j link show dev qsag0)" '"name":"quicsteer_route'
 	has "status over the control socket" "$("$PROBE" control "$DIR/control.sock" "v1 status")" '"backends":2'
 
@@ -128,6 +178,7 @@ inner()
 	has "a reload that moves a listener is refused, naming it" "$(cat "$DIR/agent.log")" \
 		"report-listen changed: it takes effect only when quicsteerd restarts"
 	write_config ""
+	key_files
 
 	counted report "$KEY_B" 2 2 retire
 	# the first client's address now follows the connection: ask from another

@@ -104,6 +104,7 @@ inner()
 	ip addr add fd00::1/64 dev qsbl0 nodad
 	echo "$KEY_A" >"$DIR/a.key"
 	echo "$KEY_B" >"$DIR/b.key"
+	chmod 600 "$DIR/a.key" "$DIR/b.key" # the agent takes no key others may read
 	write_config
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 

@@ -31,6 +31,7 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 write_config()
 {
 	echo "$KEY_B" >"$DIR/b.key"
+	chmod 600 "$DIR/b.key" # the agent takes no key others may read
 	cat >"$DIR/quicsteer.conf" <<EOF2
 pin-dir $PINS
 control-socket $DIR/control.sock
@@ -45,21 +46,21 @@ EOF2
 }
 
 # report SEQ INCARNATION RECORD...: one datagram from backend b, and waits
-# until the agent took it: its sequence is in the qs_reporters pin, and one
+# until the agent took it: its sequence is in the qs_reporters_v2 pin, and one
 # control round trip later the agent is past that datagram
 report()
 {
 	seq=$1 inc=$2
 	shift 2
 	"$PROBE" report "$DIR/reports.sock" "$KEY_B" 2 "$inc" "$seq" 198.18.0.100 443 "$@" || return 1
-	wait_until 30 "the agent takes report $seq (b's sequence in qs_reporters)" took "$seq" && return 0
+	wait_until 30 "the agent takes report $seq (b's sequence in qs_reporters_v2)" took "$seq" && return 0
 	not_ok "report $seq" "$waited"
 	return 1
 }
 
 took()
 {
-	_got=$(bpftool -j map lookup pinned "$PINS/qs_reporters" key 2 0 0 0 | jq .formatted.value.sequence)
+	_got=$(bpftool -j map lookup pinned "$PINS/qs_reporters_v2" key 2 0 0 0 | jq .formatted.value.sequence)
 	echo "sequence $_got"
 	[ "$_got" = "$1" ] && qs status >/dev/null
 }
@@ -108,7 +109,7 @@ test_status()
 	check "status -j: backends in use" \
 		"$(echo "$st" | jq '.tables[] | select(.name == "qs_backends") | .entries')" 2
 	check "status -j: program name" "$(echo "$st" | jq -r .program.name)" quicsteer_route
-	has "status text: the table of tables" "$(qs status)" "qs_flows"
+	has "status text: the table of tables" "$(qs status)" "qs_flows_v2"
 }
 
 test_cid()
@@ -166,7 +167,7 @@ test_flow()
 	run_cli "flow flush" 0 "" -- -j flow flush vip 0
 	check "flow flush -j: removed every entry" "$(jq .removed "$DIR/out")" "$n"
 	check "flow flush: the address table is empty" \
-		"$(bpftool -j map dump pinned "$PINS/qs_flows" | jq length)" 0
+		"$(bpftool -j map dump pinned "$PINS/qs_flows_v2" | jq length)" 0
 }
 
 # waits until the agent has $1 monitor subscribers

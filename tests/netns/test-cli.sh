@@ -105,7 +105,7 @@ test_agent_down()
 	stop_agent
 	run_cli "agent down: a write fails" 1 "agent not running ($DIR/control.sock" -- backend drain a
 	run_cli "agent down: status from the pins" 0 "agent not running" -- -j status
-	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats"'
+	has "agent down: status lists pinned maps" "$(cat "$DIR/out")" '"qs_stats_v2"'
 	mkdir -p "$DIR/empty-pins"
 	run_cli "status, nothing pinned" 1 "no router is pinned under $DIR/empty-pins" -- \
 		--pin-dir "$DIR/empty-pins" -j status
@@ -128,6 +128,11 @@ test_route_maglev()
 	check "route of a small Initial" \
 		"$(qs -j route 198.18.0.100 443 198.18.9.2 40000 initial 0102030405060708 size 900 | jq -r .reason)" \
 		drop_small_initial
+	check "route of an Initial with its SCID" \
+		"$(qs -j route 198.18.0.100 443 198.18.9.2 40000 initial 0102030405060708 scid 0a0b size 1200 | jq -r .reason)" \
+		route_new
+	run_cli "route: SCID of a short header" 2 'route: unexpected "scid"' -- \
+		route 198.18.0.100 443 198.18.9.1 1 short 0102030405060708 scid 0a0b
 	check "route to a non-VIP" \
 		"$(qs -j route 198.18.0.99 443 198.18.9.3 40000 short 0102 | jq -r .reason)" pass_not_vip
 	run_cli "route: bad form" 2 "route: form" -- route 198.18.0.100 443 198.18.9.1 1 sideways

@@ -156,7 +156,7 @@ bad_commands()
 		'backend \"b\": weight 70000 out of range (0..65535)'
 	refused "not settable" "backend set b id 9" 'backend \"b\": cannot set \"id\"'
 	refused "missing key file" "backend add c 198.18.1.12 id 3 vip web key-file $DIR/nosuch.key" \
-		'backend add c: not applied: No such file or directory'
+		"backend \\\"c\\\": key-file $DIR/nosuch.key: No such file or directory"
 	refused "unknown VIP (del)" "vip del nosuch" 'vip \"nosuch\": no such vip'
 	refused "VIP still served" "vip del web" 'backend \"a\": unknown vip \"web\"'
 	has "another protocol version: refused" "$("$PROBE" control "$DIR/control.sock" "v9 show")" \
@@ -272,6 +272,7 @@ inner()
 	ip addr add 198.18.1.1/24 dev qsct0
 	echo "$KEY_A" >"$DIR/a.key"
 	echo "$KEY_B" >"$DIR/b.key"
+	chmod 600 "$DIR/a.key" "$DIR/b.key" # the agent takes no key others may read
 	write_config
 	start_agent && ok "agent starts and answers" || { not_ok "agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"; return; }
 	check "show answers the configuration, settings first" "$(show | head -1)" \

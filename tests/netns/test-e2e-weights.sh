@@ -84,9 +84,10 @@ check "servers accepted $CONNS connections in all ($servers)" \
 # The router's side: one address-table entry per client address and port
 # it hashed (route_new), on the backend it hashed it to. A client port the
 # kernel hands out again after an earlier client closed it starts a second
-# connection from a known address, which the entry routes (route_flow) to
-# the same backend without a second entry: so per backend the entries are
-# at most the connections, and exactly the connections but for reused ports.
+# connection from a known address, which Maglev sends to the same backend
+# (the table did not change) and whose entry replaces the first
+# (route_new_reused, not route_new): so per backend the entries are at most
+# the connections, and exactly the connections but for reused ports.
 check "the router hashed each client address once (entries = route_new)" \
 	"$(echo "$router" | awk '{ print $1 + $2 + $3 + $4 }')" "$(tb_stat_reason route_new)"
 check "per backend, the router's entries are at most the servers' connections" \

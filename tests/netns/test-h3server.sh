@@ -8,8 +8,13 @@
 # every ID the client's qlog shows the server issued is in the agent's ID
 # table as authoritative for this backend while the connection lives, and
 # gone once it closes; QUIC-LB IDs carry the configuration and server ID;
-# --retry makes the client take a Retry and still download; --no-report
-# leaves the table empty; bad command lines exit 2 naming the option.
+# --retry makes the client take a Retry and still download; with
+# --max-connections 1, with or without --retry, a second client is refused
+# at once with CONNECTION_REFUSED and served once the first is gone, and a
+# GET of / (the index page, once read before its buffer) is served; --no-report
+# leaves the table empty; bad command lines exit 2 naming the option, and
+# so does a report key file that is not a regular file only the server's
+# user or root can read or change (a FIFO does not block it).
 # Guards the example server every integration follows, and the IDs the
 # balancer routes by.
 #
@@ -78,8 +83,10 @@ trap 'exit 130' INT TERM
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=qs-h3server \
 	-keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null || fail_setup "openssl"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/h.key"
+chmod 600 "$DIR/h.key" # neither the agent nor the server takes a key others may read
 mkdir "$DIR/www" "$DIR/expect"
 head -c 1234567 /dev/urandom >"$DIR/www/file.bin"
+echo "the index page" >"$DIR/www/index.html"
 for n in 0 1 100000 5000000; do head -c $n /dev/zero >"$DIR/expect/$n"; done
 
 cat >"$DIR/quicsteer.conf" <<EOF
@@ -247,6 +254,52 @@ check "retry: the status counts it" "$(status retries_sent)" 1
 if wait_until 30 "the Retry connection's IDs leave the table" table_empty; then ok "retry: no ID left in the table after the close"; else not_ok "retry: IDs left in the table" "$(table | tr '\n' ' ')"; fi
 server_stop
 
+# ---- --max-connections 1, without and with --retry: the second client is refused ----
+# qlog_closes NAME: the error codes of the CONNECTION_CLOSE frames the client received.
+qlog_closes()
+{
+	tr -d '\036' <"$DIR/$1.qlog" | jq -r 'select(.name == "transport:packet_received") |
+		.data.frames[]? | select(.frame_type == "connection_close") | .error_code'
+}
+qlog_retries()
+{
+	tr -d '\036' <"$DIR/$1.qlog" | jq -r 'select(.name == "transport:packet_received" and
+		.data.header.packet_type == "retry") | .name' | grep -c .
+}
+# connection_cap NAME [SERVER-OPTIONS...]: one client holds the only
+# connection; a second is refused at once (CONNECTION_CLOSE with
+# CONNECTION_REFUSED, 0x2, and no Retry), counted; once the first is gone
+# a third is served.
+connection_cap()
+{
+	_cap=$1
+	shift
+	server_start --no-report --max-connections 1 "$@"
+	rm -rf "$DIR/dl-hold" && mkdir "$DIR/dl-hold"
+	ip netns exec "$C" gtlsclient --timeout=60s --download="$DIR/dl-hold" $V4 $PORT \
+		https://$V4:$PORT/1 >"$DIR/hold.out" 2>&1 &
+	CLIENT_PID=$!
+	wait_until 60 "the first client's download" same "$DIR/dl-hold/1" "$DIR/expect/1" ||
+		not_ok "$_cap: the first client downloads" "$waited; $(tail -n 3 "$DIR/hold.out")"
+	fetch "$_cap-refused" $V4 -- 1
+	check "$_cap: the second client gets CONNECTION_CLOSE with CONNECTION_REFUSED" \
+		"$(qlog_closes "$_cap-refused")" 2
+	check "$_cap: the second client gets no Retry and no file" \
+		"$(qlog_retries "$_cap-refused") $(ls "$DIR/dl-$_cap-refused")" "0 "
+	kill -INT "$CLIENT_PID"
+	wait_exit 30 "$CLIENT_PID" "gtlsclient (after SIGINT)"
+	CLIENT_PID=
+	wait_until 30 "the server frees the first connection" status_is active 0
+	check "$_cap: the status file counts the refusal" "$(status refused)" 1
+	fetch "$_cap-after" $V4 -- 1 "" # and / (index.html: a path once read before its buffer)
+	if same "$DIR/dl-$_cap-after/1" "$DIR/expect/1"; then ok "$_cap: once it closed, a client is served"; else not_ok "$_cap: once it closed, a client is served" "$(tail -n 3 "$DIR/$_cap-after.out")"; fi
+	if same "$DIR/dl-$_cap-after/index.html" "$DIR/www/index.html"; then ok "$_cap: / is index.html"; else not_ok "$_cap: / is index.html" "differs or missing"; fi
+	server_stop
+}
+connection_cap cap
+connection_cap cap-retry --retry
+check "cap-retry: the clients served got their Retry" "$(status retries_sent)" 2
+
 # ---- --no-report; garbage first ----
 server_start --no-report
 # An empty datagram (libngtcp2 0.12 asserts on one), then random ones
@@ -290,7 +343,9 @@ usage()
 {
 	_name=$1 _want=$2
 	shift 2
-	_err=$("$SERVER" "$@" 2>&1 >/dev/null)
+	# bounded: a server that waits (for a FIFO's writer, say) fails with 124,
+	# or 137 when it does not end on SIGTERM (which it blocks for its signalfd)
+	_err=$(timeout -k 5 30 "$SERVER" "$@" 2>&1 >/dev/null)
 	_rc=$?
 	if [ $_rc -eq 2 ] && echo "$_err" | grep -q -- "$_want"; then ok "usage: $_name"; else not_ok "usage: $_name" "exit $_rc: $_err"; fi
 }
@@ -302,13 +357,24 @@ usage "IPv6 port without brackets" --listen -l "fd00::1:443" --no-report $TLS
 usage "port out of range" --listen -l "$V4:70000" --no-report $TLS
 usage "number with a suffix" --backend-id -l $V4:$PORT --no-report --backend-id 7x $TLS
 usage "zero idle timeout" --idle-timeout -l $V4:$PORT --no-report --idle-timeout 0s $TLS
+usage "no connections" --max-connections -l $V4:$PORT --no-report --max-connections 0 $TLS
 usage "bad --cid-len" --cid-len -l $V4:$PORT --no-report --cid-len 21 $TLS
 usage "quic-lb without --server-id" --server-id -l $V4:$PORT --no-report --cid-scheme quic-lb --nonce-len 6 $TLS
 usage "quic-lb lengths disagree" --cid-len -l $V4:$PORT --no-report --cid-scheme quic-lb --server-id 0a0b --nonce-len 6 $TLS
 usage "unreadable key" --tls-key -l $V4:$PORT --no-report --tls-key "$DIR/nope.pem" --tls-cert "$DIR/cert.pem"
 usage "reporting without --backend-id" --backend-id -l $V4:$PORT $TLS --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock"
 echo "garbage" >"$DIR/bad.key"
+chmod 600 "$DIR/bad.key"
 usage "report key not hex" --report-key -l $V4:$PORT $TLS --backend-id 7 --report-key "$DIR/bad.key" --agent "unix:$DIR/reports.sock"
+# The agent's rule for key files (issue 11): only the server's user or root may read or change it.
+cp "$DIR/h.key" "$DIR/wide.key" && chmod 644 "$DIR/wide.key" && mkfifo "$DIR/fifo.key" &&
+	cp "$DIR/h.key" "$DIR/other.key" && chown 12345 "$DIR/other.key" && ln -s /dev/zero "$DIR/zero.key" ||
+	fail_setup "key files"
+for k in "wide:mode 0644: group or others may read or change it" "fifo:a FIFO, not a regular file" \
+	"other:owned by uid 12345, not by root" "zero:a character device, not a regular file"; do
+	usage "report key refused: ${k#*:}" "--report-key $DIR/${k%%:*}.key: ${k#*:}" \
+		-l $V4:$PORT $TLS --backend-id 7 --report-key "$DIR/${k%%:*}.key" --agent "unix:$DIR/reports.sock"
+done
 
 kill -TERM "$AGENT_PID"
 wait_exit 30 "$AGENT_PID" "quicsteerd (after SIGTERM)"

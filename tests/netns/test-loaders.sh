@@ -26,11 +26,16 @@ last_err()
 	tail -n 1 "$ERR" 2>/dev/null | tr -d '\n'
 }
 
-# Map names the router pins: every QS_MAP_* except the decap program's own.
+# Map names the router pins: every QS_MAP_* except the decap program's own
+# (QS_MAP_DECAP_*).
 router_maps()
 {
-	sed -n 's/^#define QS_MAP_[A-Z0-9_]*[[:space:]]*"\([^"]*\)".*/\1/p' "$ABI" |
-		grep -vx "$DECAP_MAP"
+	sed -n '/^#define QS_MAP_DECAP_/d; s/^#define QS_MAP_[A-Z0-9_]*[[:space:]]*"\([^"]*\)".*/\1/p' "$ABI"
+}
+
+decap_maps()
+{
+	sed -n 's/^#define QS_MAP_DECAP_[A-Z0-9_]*[[:space:]]*"\([^"]*\)".*/\1/p' "$ABI"
 }
 
 # Name and id of the XDP program attached to $IF per `ip -j link`, or "".
@@ -62,16 +67,18 @@ pinned_map()
 	[ -n "$name" ] || [ -n "$why" ] || why=$info
 }
 
-# Each router map pinned under $1 by its ABI name; with $3 set (the id of
-# the attached program), also the very map that program uses.
+# check_pinned DIR LOADER PROG_ID MAP...: each MAP pinned under DIR by its
+# ABI name; with PROG_ID set (the attached program's), also the very map
+# that program uses.
 check_pinned()
 {
 	dir=$1
 	loader=$2
 	prog_id=$3
+	shift 3
 	map_ids=""
 	[ -z "$prog_id" ] || map_ids=$(bpftool -j prog show id "$prog_id" | jq -r '.map_ids[]?')
-	for m in $(router_maps); do
+	for m; do
 		pinned_map "$dir/$m"
 		if [ "$name" != "$m" ]; then
 			not_ok "$loader pins $m under $dir" "got name '$name' want '$m' ($why)"
@@ -82,6 +89,24 @@ check_pinned()
 			ok "$loader pins $m under $dir"
 		fi
 	done
+}
+
+# dump_has MAP STRING...: bpftool's dump of the map pinned at MAP shows
+# every STRING (field names come from BTF).
+dump_has()
+{
+	dump=$(bpftool map dump pinned "$1" 2>&1)
+	what="bpftool dumps $(basename "$1") with BTF field names"
+	shift
+	missing=""
+	for want; do
+		echo "$dump" | grep -qF -- "$want" || missing="$missing '$want'"
+	done
+	if [ -z "$missing" ]; then
+		ok "$what"
+	else
+		not_ok "$what" "got no$missing in: $(echo "$dump" | tr -d ' \n' | cut -c1-200)"
+	fi
 }
 
 check_detached()
@@ -110,7 +135,8 @@ part_ip_router()
 	quicsteer*) ok "ip link shows xdp program $name" ;;
 	*) not_ok "ip link shows xdp program quicsteer*" "got '$name' want quicsteer*" ;;
 	esac
-	check_pinned "$globals" ip "$(xdp_prog_id)"
+	# shellcheck disable=SC2046 # one word a map name
+	check_pinned "$globals" ip "$(xdp_prog_id)" $(router_maps)
 
 	# Nothing pinned that the ABI header does not name.
 	extra=""
@@ -145,17 +171,7 @@ part_ip_router()
 	else
 		not_ok "bpftool updates qs_vips" "$(last_err)"
 	fi
-	dump=$(bpftool map dump pinned "$globals/qs_vips" 2>&1)
-	missing=""
-	for want in '"vip_id": 7' '"cid_len": 8' '"family": 4' '"flags": 1'; do
-		echo "$dump" | grep -qF "$want" || missing="$missing '$want'"
-	done
-	if [ -z "$missing" ]; then
-		ok "bpftool dumps qs_vips with BTF field names"
-	else
-		not_ok "bpftool dumps qs_vips with BTF field names" \
-			"got no$missing in: $(echo "$dump" | tr -d ' \n' | cut -c1-200)"
-	fi
+	dump_has "$globals/qs_vips" '"vip_id": 7' '"cid_len": 8' '"family": 4' '"flags": 1'
 
 	if ip link set dev "$IF" xdp off 2>"$ERR"; then
 		check_detached "ip xdp off"
@@ -187,7 +203,8 @@ part_xdp_loader()
 	case $(xdp_prog_name) in
 	quicsteer*) prog_id=$(xdp_prog_id) ;;
 	esac
-	check_pinned "$pins" xdp-loader "$prog_id"
+	# shellcheck disable=SC2046 # one word a map name
+	check_pinned "$pins" xdp-loader "$prog_id" $(router_maps)
 	if xdp-loader unload "$IF" --all >"$ERR" 2>&1; then
 		check_detached "xdp-loader unload --all"
 	else
@@ -200,10 +217,10 @@ part_xdp_loader()
 	fi
 }
 
-# c. ip(8) with the decap object.
+# c. ip(8) with the decap object: each of its maps pinned by its abi.h name.
 part_ip_decap()
 {
-	map=/sys/fs/bpf/xdp/globals/$DECAP_MAP
+	globals=/sys/fs/bpf/xdp/globals
 	if ip link set dev "$IF" xdp obj "$OBJ_DECAP" sec xdp 2>"$ERR"; then
 		ok "ip attaches decap.bpf.o"
 	else
@@ -215,22 +232,18 @@ part_ip_decap()
 	quicsteer*) ok "ip link shows xdp program $name" ;;
 	*) not_ok "ip link shows xdp program quicsteer*" "got '$name' want quicsteer*" ;;
 	esac
-	map_ids=$(bpftool -j prog show id "$(xdp_prog_id)" | jq -r '.map_ids[]?')
-	pinned_map "$map"
-	if [ "$name" != "$DECAP_MAP" ]; then
-		not_ok "ip pins $DECAP_MAP" "got name '$name' want '$DECAP_MAP' ($why)"
-	elif ! echo "$map_ids" | grep -qx "$id"; then
-		not_ok "ip pins $DECAP_MAP" "got map id $id want one of: $(echo "$map_ids" | tr "\n" " ")"
+	# shellcheck disable=SC2046 # one word a map name
+	check_pinned "$globals" ip "$(xdp_prog_id)" $(decap_maps)
+	dump_has "$globals/$DECAP_STATS" '"packets": ' '"bytes": '
+	# 198.18.200.0/24: prefixlen 32 + 24 (abi.h), family 4
+	if bpftool map update pinned "$globals/$DECAP_SRCS" \
+		key hex 38 00 00 00 04 00 00 00 c6 12 c8 00 00 00 00 00 00 00 00 00 00 00 00 00 \
+		value hex 00 00 00 00 2>"$ERR"; then
+		ok "bpftool updates $DECAP_SRCS"
 	else
-		ok "ip pins $DECAP_MAP"
+		not_ok "bpftool updates $DECAP_SRCS" "$(last_err)"
 	fi
-	dump=$(bpftool map dump pinned "$map" 2>&1)
-	if echo "$dump" | grep -qF '"packets": ' && echo "$dump" | grep -qF '"bytes": '; then
-		ok "bpftool dumps $DECAP_MAP with BTF field names"
-	else
-		not_ok "bpftool dumps $DECAP_MAP with BTF field names" \
-			"got '$(echo "$dump" | tr -d ' \n' | cut -c1-200)' want packets and bytes"
-	fi
+	dump_has "$globals/$DECAP_SRCS" '"prefixlen": 56' '"family": 4'
 	if ip link set dev "$IF" xdp off 2>"$ERR"; then
 		check_detached "ip xdp off (decap)"
 	else
@@ -272,7 +285,8 @@ summary()
 	exit 0
 }
 
-DECAP_MAP=$(sed -n 's/^#define QS_MAP_DECAP_STATS[[:space:]]*"\([^"]*\)".*/\1/p' "$ABI")
+DECAP_STATS=$(sed -n 's/^#define QS_MAP_DECAP_STATS[[:space:]]*"\([^"]*\)".*/\1/p' "$ABI")
+DECAP_SRCS=$(sed -n 's/^#define QS_MAP_DECAP_SRCS[[:space:]]*"\([^"]*\)".*/\1/p' "$ABI")
 IF=qs-ld-a
 
 if [ "$1" = "--inside" ]; then
@@ -297,7 +311,9 @@ done
 for obj in quicsteer decap; do
 	[ -f "$BUILD/bpf/$obj.bpf.o" ] || not_ok "object $obj.bpf.o" "got none in $BUILD/bpf (make)"
 done
-[ -n "$DECAP_MAP" ] || not_ok "abi.h" "got no QS_MAP_DECAP_STATS in $ABI"
+if [ -z "$DECAP_STATS" ] || [ -z "$DECAP_SRCS" ]; then
+	not_ok "abi.h" "got no QS_MAP_DECAP_STATS or QS_MAP_DECAP_SRCS in $ABI"
+fi
 [ "$failed" -eq 0 ] || summary
 
 NS=qs-ld-$$

@@ -43,8 +43,15 @@
 # encapsulates towards the backend's segment address, XDP_TX out of its
 # eth0; the backends strip the outer header with decap.bpf.o on their
 # eth0 and answer the client directly from the VIP (direct server
-# return over the segment). Outer sources: 198.18.200.0/24 and fd00:200::
-# (low bits from the flow hash).
+# return over the segment). Outer sources: TB_ENCAP4 (198.18.200.0/24) and
+# TB_ENCAP6 (fd00:200::, its low 16 bits from the flow hash: /112).
+#
+# Each backend's decap program, loaded with ip(8) as an operator would,
+# pins its maps under $TB_DIR/bpf/bI/tc/globals (a directory of the
+# testbed's bpffs, bound on the backend's /sys/fs/bpf while ip loads it),
+# and its allow-lists are filled as docs/datapath.md says every deployment
+# must: `quicsteer decap allow` of the router's two source prefixes and of
+# the VIPs the backend serves. Empty, they would drop everything.
 #
 # Backends are configured by their IPv6 address (fd00::(10+i)) and serve
 # both VIPs: IPv4 clients reach them IPv4-in-IPv6, IPv6 clients
@@ -72,6 +79,7 @@
 #   TB_WWW        document root every server serves (tb_make_file writes it)
 #   TB_TLS_KEY, TB_TLS_CERT   self-signed P-256 key and certificate
 #   TB_VIP4, TB_VIP6, TB_PORT, TB_LB4, TB_LB6, TB_CL4A, TB_CL4B, TB_CL6A, TB_CL6B
+#   TB_ENCAP4, TB_ENCAP6      the router's encap-source4 and encap-source6
 #   TB_CID_LEN    the VIPs' cid-len (default 18: stock gtlsserver's IDs)
 #   TB_REPORT4, TB_REPORT6    the agent's report endpoints, ADDR:PORT form
 #   TB_AGENT_PID  quicsteerd's pid (empty while stopped)
@@ -137,9 +145,12 @@
 #                         differs from BEFORE (printed): a handshake since
 #   tb_moved BEFORE AFTER the backend numbers (1..N, space separated) whose
 #                         entry differs between two such lists
+#   tb_decap_cli I ARGS...   BUILD/quicsteer on backend I's decap pins
+#                         (e.g. -j decap show, decap flush vips)
 #   tb_decap_stats I      "IPIP IP6IP6 IP4IP6 DROPPED": packets backend
 #                         I's decap program decapsulated by kind, and
-#                         dropped as malformed
+#                         dropped for any reason (drop_*: malformed, a
+#                         source or destination not allowed, lengths)
 #   tb_have_h3server      true if BUILD/tools/qs-h3server exists
 #   tb_make_file NAME BYTES    random content in TB_WWW/NAME
 #   tb_client_src 4|6 a|b      the client's source address for that VIP
@@ -185,6 +196,8 @@ TB_CL6A=fd00::2
 TB_CL6B=fd00::3
 TB_REPORT4=198.18.0.1:4434
 TB_REPORT6="[fd00::1]:4434"
+TB_ENCAP4=198.18.200.0/24
+TB_ENCAP6=fd00:200::
 TB_DIR=
 TB_AGENT_PID=
 _tb_ups=0
@@ -292,17 +305,37 @@ _tb_segment()
 			_tb_run ip -n "$(tb_ns "$_tb_i")" addr add "$TB_VIP6/128" dev lo nodad &&
 			_tb_run tb_exec "$_tb_i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 				net.ipv4.conf.all.arp_announce=2 || return 1
-		# `ip` pins decap's counter map under /sys/fs/bpf, which in
-		# an `ip netns exec` is a fresh sysfs without bpffs: mount one
-		# there first (it lives and dies with that command's mount
-		# namespace; the program keeps its map, tb_decap_stats reads
-		# it by id).
-		_tb_run tb_exec "$_tb_i" sh -c 'mount -t bpf bpf /sys/fs/bpf &&
-			ip link set dev eth0 xdp obj "$1" sec xdp' sh "$TB_BUILD/bpf/decap.bpf.o" ||
-			return 1
+		# `ip` pins decap's maps under /sys/fs/bpf, which in an `ip
+		# netns exec` is a fresh sysfs without bpffs: bind the
+		# backend's directory of the testbed's bpffs there first (the
+		# binding lives and dies with that command's mount namespace;
+		# the pins stay in the directory for the CLI).
+		mkdir -p "$TB_DIR/bpf/b$_tb_i" &&
+			_tb_run tb_exec "$_tb_i" sh -c 'mount --bind "$2" /sys/fs/bpf &&
+				ip link set dev eth0 xdp obj "$1" sec xdp' sh \
+				"$TB_BUILD/bpf/decap.bpf.o" "$TB_DIR/bpf/b$_tb_i" &&
+			_tb_decap_allow "$_tb_i" || return 1
 		mkdir -p "$TB_DIR/b$_tb_i/qlog"
 		_tb_i=$((_tb_i + 1))
 	done
+}
+
+# ip's xdp/globals is a link to /sys/fs/bpf/tc/, which means the
+# machine's own bpffs outside the load: tc/globals is the directory itself.
+tb_decap_cli()
+{
+	_tb_dc=$1
+	shift
+	"$TB_BUILD/quicsteer" --pin-dir "$TB_DIR/bpf/b$_tb_dc/tc/globals" "$@"
+}
+
+# The router's sources and the VIPs backend $1 serves: what decap takes.
+_tb_decap_allow()
+{
+	_tb_run tb_decap_cli "$1" decap allow source "$TB_ENCAP4" &&
+		_tb_run tb_decap_cli "$1" decap allow source "$TB_ENCAP6/112" &&
+		_tb_run tb_decap_cli "$1" decap allow vip "$TB_VIP4" "$TB_PORT" || return 1
+	[ "$_tb_family" = 4 ] || _tb_run tb_decap_cli "$1" decap allow vip "$TB_VIP6" "$TB_PORT"
 }
 
 _tb_write_config()
@@ -320,10 +353,12 @@ _tb_write_config()
 		echo "interface eth0"
 		echo "vip web4 $TB_VIP4 $TB_PORT id 0 cid-len $TB_CID_LEN unknown $_tb_unknown"
 		echo "vip web6 $TB_VIP6 $TB_PORT id 1 cid-len $TB_CID_LEN unknown $_tb_unknown"
-		echo "nexthop seg dev eth0 encap-source4 198.18.200.0/24 encap-source6 fd00:200::"
+		echo "nexthop seg dev eth0 encap-source4 $TB_ENCAP4 encap-source6 $TB_ENCAP6"
 		_tb_i=1
 		for _tb_w in $_tb_weights; do
 			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TB_DIR/keys/b$_tb_i.key"
+			# the agent and qs-h3server take no key others may read
+			chmod 600 "$TB_DIR/keys/b$_tb_i.key"
 			if [ "$_tb_family" = 4 ]; then
 				echo "backend b$_tb_i 198.18.0.$((10 + _tb_i)) id $_tb_i vip web4" \
 					"weight $_tb_w key-file $TB_DIR/keys/b$_tb_i.key"
@@ -643,11 +678,9 @@ tb_moved()
 
 tb_decap_stats()
 {
-	_tb_prog=$(ip -j -n "$(tb_ns "$1")" link show dev eth0 | jq -e '.[0].xdp.prog.id') &&
-		_tb_map=$(bpftool -j prog show id "$_tb_prog" | jq -e '.map_ids[0]') &&
-		bpftool -j map dump id "$_tb_map" | jq -r '
-			def sum(k): [.[] | select(.formatted.key == k) | .formatted.values[].value.packets] | add;
-			"\(sum(1)) \(sum(2)) \(sum(3)) \(sum(4))"' ||
+	tb_decap_cli "$1" -j decap show 2>/dev/null | jq -re '.reasons |
+		"\(.decap_ipip.packets) \(.decap_ip6ip6.packets) \(.decap_ip4ip6.packets) " +
+		"\([to_entries[] | select(.key | startswith("drop_")) | .value.packets] | add)"' ||
 		_tb_err "backend $1: cannot read the decap program's counters"
 }
 

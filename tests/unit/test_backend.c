@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -199,7 +200,7 @@ Test(backend, events_in_order)
 	struct sockaddr_in6 mapped = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
 	struct dgram d;
 
-	cr_assert_neq(inc, 0, "incarnation: got 0 want random non-zero");
+	cr_assert_neq(inc, 0, "incarnation: got 0 want the opening time");
 	cr_assert_eq(qs_reporter_cid_issued(r, NULL, 77, cid, 4), 0);
 	cr_assert_eq(qs_reporter_handshake_done(r, NULL, 77, (struct sockaddr *)&client), 0);
 	/* What a dual-stack socket says of an IPv4 VIP: the same VIP, the same datagram. */
@@ -244,6 +245,53 @@ Test(backend, events_in_order)
 			  (unsigned long long)d.hdr.sequence);
 	}
 	qs_reporter_close(r);
+}
+
+static __u64 wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+/*
+ * Report protocol version 2 (issue 11, item 4): the incarnation is the
+ * time the reporter opened, so a later one is greater, and each datagram
+ * carries the time it is sent (not the time its first record was added),
+ * which the agents hold against their clocks.
+ */
+Test(backend, incarnations_ordered_and_datagrams_stamped_when_sent)
+{
+	const __u8 cid[4] = { 0xa1, 0xa2, 0xa3, 0xa4 };
+	__u64 before = wall_ns(), inc1, inc2, sent_after, sent_before;
+	struct qs_reporter *r1 = open_sink(0), *r2;
+	struct timespec pause = { 0, 20000000 };
+	struct dgram d;
+
+	inc1 = qs_reporter_incarnation(r1);
+	cr_assert(inc1 >= before && inc1 <= wall_ns(),
+		  "incarnation %llu: want the opening time, between %llu and now",
+		  (unsigned long long)inc1, (unsigned long long)before);
+	r2 = open_sink(0);
+	inc2 = qs_reporter_incarnation(r2);
+	cr_assert_gt(inc2, inc1, "a later reporter's incarnation %llu is not greater than %llu",
+		     (unsigned long long)inc2, (unsigned long long)inc1);
+	qs_reporter_close(r2);
+
+	cr_assert_eq(qs_reporter_cid_issued(r1, NULL, 1, cid, 4), 0);
+	nanosleep(&pause, NULL);
+	sent_after = wall_ns();
+	cr_assert_eq(qs_reporter_flush(r1), 0);
+	sent_before = wall_ns();
+	recv_ok(&sinks[0], &d, "flush");
+	cr_assert_eq(d.hdr.version, QS_REPORT_VERSION, "got version %u", d.hdr.version);
+	cr_assert_eq(d.hdr.incarnation, inc1);
+	cr_assert(d.hdr.timestamp >= sent_after && d.hdr.timestamp <= sent_before,
+		  "timestamp %llu: want the sending time, %llu..%llu",
+		  (unsigned long long)d.hdr.timestamp, (unsigned long long)sent_after,
+		  (unsigned long long)sent_before);
+	qs_reporter_close(r1);
 }
 
 Test(backend, bad_arguments)

@@ -8,81 +8,17 @@
 #include <errno.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "ids/cidreg.h"
+#include "cid_map.h"
 #include "router/maps.h"
 
-#define MAP_CAP 64
-
-/* A tiny map: linear search is plenty for a test. */
-struct fake_map {
-	struct qs_cid_key keys[MAP_CAP];
-	struct qs_cid_entry vals[MAP_CAP];
-	int used[MAP_CAP];
-	int fail_puts; /* the next N puts fail with -ENOSPC */
-	int puts, dels, batches;
-};
-
-static int slot_of(struct fake_map *m, const struct qs_cid_key *key)
-{
-	for (int i = 0; i < MAP_CAP; i++)
-		if (m->used[i] && !memcmp(&m->keys[i], key, sizeof(*key)))
-			return i;
-	return -1;
-}
-
-static int fake_put(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e)
-{
-	struct fake_map *m = ctx;
-	int i = slot_of(m, key);
-
-	if (m->fail_puts > 0) {
-		m->fail_puts--;
-		return -ENOSPC;
-	}
-	for (int j = 0; i < 0 && j < MAP_CAP; j++)
-		if (!m->used[j])
-			i = j;
-	cr_assert_geq(i, 0, "fake map full");
-	m->keys[i] = *key;
-	m->vals[i] = *e;
-	m->used[i] = 1;
-	m->puts++;
-	return 0;
-}
-
-static int fake_del(void *ctx, const struct qs_cid_key *key)
-{
-	struct fake_map *m = ctx;
-	int i = slot_of(m, key);
-
-	m->dels++;
-	if (i < 0)
-		return -ENOENT;
-	m->used[i] = 0;
-	return 0;
-}
-
-static int fake_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
-{
-	struct fake_map *m = ctx;
-
-	m->batches++;
-	for (size_t i = 0; i < n; i++)
-		fake_del(ctx, &keys[i]);
-	return 0;
-}
-
-static struct fake_map map;
+static struct cid_map map;
 static int use_batches;
 static struct qs_cidreg *reg;
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = { .put = fake_put, .del = fake_del, .ctx = &map };
+	struct qs_cid_sink sink = cid_map_sink(&map, use_batches);
 
-	sink.del_batch = use_batches ? fake_del_batch : NULL;
-
-	memset(&map, 0, sizeof(map));
 	reg = qs_cidreg_new(&sink);
 	cr_assert_not_null(reg);
 }
@@ -96,39 +32,19 @@ static const __u8 X[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static const __u8 Y[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
 static const __u8 Z[18] = { 0xab, 0xcd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
-/* The backend the map routes (vip, cid) to, or 0 if absent. */
 static __u32 map_backend(__u32 vip, const __u8 *cid, size_t len)
 {
-	struct qs_cid_key key;
-	int i;
-
-	memset(&key, 0, sizeof(key));
-	memcpy(key.cid, cid, len);
-	key.cid_len = len;
-	key.vip_id = vip;
-	i = slot_of(&map, &key);
-	return i < 0 ? 0 : map.vals[i].backend_id;
+	return cid_map_backend(&map, vip, cid, len);
 }
 
 static int map_count(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < MAP_CAP; i++)
-		n += map.used[i];
-	return n;
-}
-
-/* Runs the registry's deferred map deletions to the end. */
-static void work_all_of(struct qs_cidreg *r)
-{
-	for (int turns = 0; qs_cidreg_work(r, 1000); turns++)
-		cr_assert_lt(turns, 100, "qs_cidreg_work makes no progress");
+	return cid_map_count(&map);
 }
 
 static void work_all(void)
 {
-	work_all_of(reg);
+	cid_map_work_all(reg);
 }
 
 TestSuite(cidreg, .init = setup, .fini = teardown);
@@ -139,7 +55,7 @@ Test(cidreg, issue_writes_an_authoritative_entry)
 	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 7), 0);
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "map backend got %u want 1",
 		     map_backend(0, Z, sizeof(Z)));
-	cr_assert_eq(map.vals[slot_of(&map, &map.keys[0])].kind, QS_CID_AUTHORITATIVE);
+	cr_assert_eq(cid_map_kind(&map, 0, Z, sizeof(Z)), QS_CID_AUTHORITATIVE);
 	cr_assert_neq(map.vals[0].created_ns, 0, "created_ns not set");
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
 }
@@ -178,6 +94,22 @@ Test(cidreg, retire_before_issue_leaves_nothing)
 	cr_assert_eq(map_backend(0, X, 8), 0, "an ID retired before its issue was written");
 	cr_assert_eq(qs_cidreg_stats(reg)->issued_after_retire, 1);
 	cr_assert_eq(map.puts, 0);
+}
+
+/* A tombstone is its incarnation's: the next one's issue of the ID is written. */
+Test(cidreg, tombstone_goes_with_its_incarnation)
+{
+	qs_cidreg_incarnation(reg, 1, 0xa);
+	qs_cidreg_issue(reg, 1, 0, Y, 8, 7); /* so that the change purges */
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, X, 8), 0);
+	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, X, 8, 7), 0);
+	cr_assert_eq(map_backend(0, X, 8), 1, "the previous incarnation's retire held");
+	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, Z, sizeof(Z)), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, Z, sizeof(Z), 7), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 0, "its own retire did not hold");
+	work_all();
+	cr_assert_eq(map_count(), 1);
 }
 
 Test(cidreg, conflicting_issue_is_refused)
@@ -230,7 +162,7 @@ Test(cidreg, snapshot_repairs_lost_reports)
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Y, 8, 8), 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 42, 0, Z, sizeof(Z), 9), 0);
 	cr_assert_eq(map_backend(0, X, 8), 1, "removed before the snapshot ended");
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 42), 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 42, 0), 0);
 	work_all();
 	cr_assert_eq(map_backend(0, X, 8), 0, "X not in the snapshot but kept");
 	cr_assert_eq(map_backend(0, Y, 8), 1);
@@ -246,7 +178,7 @@ Test(cidreg, unfinished_snapshot_removes_nothing)
 	qs_cidreg_snapshot_add(reg, 1, 1, 0, Y, 8, 8);
 	/* a new snapshot starts before the first ended: the first is abandoned */
 	qs_cidreg_snapshot_begin(reg, 1, 2, 0);
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 1), -ESTALE);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 1, 0), -ESTALE);
 	cr_assert_eq(map_backend(0, X, 8), 1, "an abandoned snapshot removed X");
 }
 
@@ -255,7 +187,7 @@ Test(cidreg, issue_during_a_snapshot_survives_its_end)
 	qs_cidreg_snapshot_begin(reg, 1, 5, 0);
 	qs_cidreg_snapshot_add(reg, 1, 5, 0, X, 8, 7);
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 8);
-	qs_cidreg_snapshot_end(reg, 1, 5);
+	qs_cidreg_snapshot_end(reg, 1, 5, 0);
 	cr_assert_eq(map_backend(0, Y, 8), 1, "ID issued during the snapshot removed");
 }
 
@@ -268,7 +200,7 @@ Test(cidreg, failed_map_write_is_not_recorded)
 	/* the next snapshot writes it */
 	qs_cidreg_snapshot_begin(reg, 1, 1, 0);
 	cr_assert_eq(qs_cidreg_snapshot_add(reg, 1, 1, 0, X, 8, 7), 0);
-	qs_cidreg_snapshot_end(reg, 1, 1);
+	qs_cidreg_snapshot_end(reg, 1, 1, 0);
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
 
@@ -321,7 +253,7 @@ Test(cidreg, snapshot_of_one_vip_leaves_the_others)
 	qs_cidreg_issue(reg, 1, 1, Y, 8, 7);
 	qs_cidreg_snapshot_begin(reg, 1, 3, 0);
 	qs_cidreg_snapshot_add(reg, 1, 3, 0, X, 8, 7);
-	qs_cidreg_snapshot_end(reg, 1, 3);
+	qs_cidreg_snapshot_end(reg, 1, 3, 0);
 	cr_assert_eq(map_backend(1, Y, 8), 1, "a snapshot of VIP 0 removed an ID of VIP 1");
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
@@ -333,7 +265,7 @@ Test(cidreg, retire_during_a_snapshot_stands)
 	qs_cidreg_retire(reg, 1, 0, X, 8);
 	/* a later part of the snapshot, taken before the retire, lists X */
 	qs_cidreg_snapshot_add(reg, 1, 4, 0, X, 8, 7);
-	qs_cidreg_snapshot_end(reg, 1, 4);
+	qs_cidreg_snapshot_end(reg, 1, 4, 0);
 	cr_assert_eq(map_backend(0, X, 8), 0, "the snapshot brought back a retired ID");
 }
 
@@ -341,8 +273,8 @@ Test(cidreg, aborted_snapshot_removes_nothing)
 {
 	qs_cidreg_issue(reg, 1, 0, X, 8, 7);
 	qs_cidreg_snapshot_begin(reg, 1, 6, 0);
-	qs_cidreg_snapshot_abort(reg, 1);
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 6), -ESTALE);
+	qs_cidreg_snapshot_abort(reg, 1, 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 6, 0), -ESTALE);
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
 
@@ -382,17 +314,18 @@ static int fake_put_batch(void *ctx, const struct qs_cid_key *keys, const struct
 	if (fail_batch)
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++)
-		fake_put(ctx, &keys[i], &e[i]);
+		cid_map_put(ctx, &keys[i], &e[i]);
 	return 0;
 }
 
 /* One datagram's IDs reach the map in one batch; a failed batch, one by one. */
 Test(cidreg, issues_in_batches)
 {
-	struct qs_cid_sink sink = {
-		.put = fake_put, .del = fake_del, .put_batch = fake_put_batch, .ctx = &map
-	};
-	struct qs_cidreg *r2 = qs_cidreg_new(&sink);
+	struct qs_cid_sink sink = cid_map_sink(&map, 0);
+	struct qs_cidreg *r2;
+
+	sink.put_batch = fake_put_batch;
+	r2 = qs_cidreg_new(&sink);
 
 	qs_cidreg_batch_begin(r2);
 	qs_cidreg_issue(r2, 1, 0, X, 8, 7);
@@ -414,14 +347,6 @@ Test(cidreg, issues_in_batches)
 	qs_cidreg_free(r2);
 }
 
-static __u8 map_kind(__u32 vip, const __u8 *cid, size_t len)
-{
-	struct qs_cid_key key;
-
-	qs_cid_key_make(&key, vip, cid, len);
-	return map.vals[slot_of(&map, &key)].kind;
-}
-
 /*
  * An operator's entry: no report of any backend removes it (retire, close,
  * snapshot, new incarnation, purge), a backend's issue of it is refused as
@@ -436,7 +361,7 @@ Test(cidreg, operator_entry_survives_reports)
 	cr_assert_eq(qs_cidreg_op_set(reg, 0, X, 8, 2, &replaced), 0);
 	cr_assert_eq(replaced, 1, "replaced got %u want backend 1", replaced);
 	cr_assert_eq(map_backend(0, X, 8), 2);
-	cr_assert_eq(map_kind(0, X, 8), QS_CID_OPERATOR);
+	cr_assert_eq(cid_map_kind(&map, 0, X, 8), QS_CID_OPERATOR);
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
 	cr_assert_eq(qs_cidreg_stats(reg)->operator, 1);
 	qs_cidreg_retire(reg, 1, 0, X, 8);
@@ -444,7 +369,7 @@ Test(cidreg, operator_entry_survives_reports)
 	qs_cidreg_retire(reg, 2, 0, X, 8);
 	cr_assert_eq(qs_cidreg_issue(reg, 3, 0, X, 8, 1), -EEXIST);
 	qs_cidreg_snapshot_begin(reg, 2, 5, 0);
-	qs_cidreg_snapshot_end(reg, 2, 5);
+	qs_cidreg_snapshot_end(reg, 2, 5, 0);
 	qs_cidreg_incarnation(reg, 1, 0x2222);
 	qs_cidreg_incarnation(reg, 2, 0x3333);
 	qs_cidreg_purge(reg, 1);
@@ -626,7 +551,7 @@ Test(cidreg, snapshot_sweep_is_bounded_per_call)
 		qs_cidreg_snapshot_add(reg, 1, 5, 0, id, 8, i);
 	}
 	qs_cidreg_issue(reg, 1, 0, Y, 8, 50); /* issued during the snapshot */
-	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 5), 0);
+	cr_assert_eq(qs_cidreg_snapshot_end(reg, 1, 5, 0), 0);
 	id[0] = 39;
 	qs_cidreg_issue(reg, 1, 0, id, 8, 39); /* reported again after it ended */
 	cr_assert_eq(map_count(), 42, "the snapshot's end removed IDs before qs_cidreg_work");

@@ -227,7 +227,10 @@ Test(commands, words_in_table_order)
 			 "add, set, del, drain, undrain");
 	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, NULL, " ", buf, sizeof(buf)),
 			 "status reload attach detach monitor stats vip backend nexthop quic-lb "
-			 "cid flow maglev route");
+			 "cid flow maglev route decap");
+	/* the agent never names decap: no agent runs where it does */
+	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, "decap", " ", buf, sizeof(buf)),
+			 "show allow del flush");
 	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, "cid", " ", buf, sizeof(buf)),
 			 "show lookup add del flush");
 	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, "route", " ", buf, sizeof(buf)), "");

@@ -97,6 +97,8 @@ static void example_settings(const struct qs_config *c)
 	cr_assert_eq(c->learned_ttl_ms, 30000);
 	cr_assert_eq(c->flow_idle_ms, 180000);
 	cr_assert_eq(c->heartbeat_timeout_ms, 5000);
+	cr_assert_eq(c->report_window_ms, 20000);
+	cr_assert(!c->report_accept_v1);
 	cr_assert_eq(c->n_interfaces, 2);
 	cr_assert_str_eq(c->interfaces[0].name, "eth0");
 	cr_assert_eq(c->interfaces[0].mode, QS_XDP_NATIVE);
@@ -224,7 +226,7 @@ static void example_backends(const struct qs_config *c)
 	cr_assert_eq(b[4].state, QS_BACKEND_DOWN);
 	cr_assert_eq(qs_config_find_backend_id(c, 10), &b[3]);
 	cr_assert_eq(qs_config_find_backend(c, "spare"), &b[4]);
-	cr_assert_eq(b[4].line, 39, "spare's line: got %u want 39", b[4].line);
+	cr_assert_eq(b[4].line, 41, "spare's line: got %u want 41", b[4].line);
 }
 
 Test(config, documented_example_lands_field_by_field)
@@ -246,14 +248,14 @@ Test(config, every_synopsis_is_documented)
 {
 	char *doc = read_doc(), syn[512], line[520];
 
-	cr_assert_eq(qs_config_statement_count(), 12);
+	cr_assert_eq(qs_config_statement_count(), 14);
 	for (size_t i = 0; i < qs_config_statement_count(); i++) {
 		cr_assert_eq(qs_config_synopsis(i, syn, sizeof(syn)), 0);
 		snprintf(line, sizeof(line), "\n%s\n", syn);
 		cr_assert_not_null(strstr(doc, line), "%s lacks the synopsis line \"%s\"", DOC,
 				   syn);
 	}
-	cr_assert_eq(qs_config_synopsis(12, syn, sizeof(syn)), -ERANGE);
+	cr_assert_eq(qs_config_synopsis(14, syn, sizeof(syn)), -ERANGE);
 	cr_assert_eq(qs_config_synopsis(8, syn, 10), -ENOSPC);
 	free(doc);
 }
@@ -268,12 +270,17 @@ Test(config, empty_file_is_all_defaults)
 	cr_assert_eq(c->learned_ttl_ms, 30000);
 	cr_assert_eq(c->flow_idle_ms, 120000);
 	cr_assert_eq(c->heartbeat_timeout_ms, 10000);
+	cr_assert_eq(c->report_window_ms, 30000);
+	cr_assert(!c->report_accept_v1, "version 1 taken by default");
 	cr_assert(!c->n_vips && !c->n_backends && !c->n_interfaces && !c->n_listeners);
 	qs_config_free(c);
-	c = parse_ok("heartbeat-timeout off\nflow-idle 120s\nlearned-ttl 100ms\n");
+	c = parse_ok("heartbeat-timeout off\nflow-idle 120s\nlearned-ttl 100ms\n"
+		     "report-window 1s\nreport-accept-v1 on\n");
 	cr_assert_eq(c->heartbeat_timeout_ms, 0);
 	cr_assert_eq(c->flow_idle_ms, 120000);
 	cr_assert_eq(c->learned_ttl_ms, 100);
+	cr_assert_eq(c->report_window_ms, 1000);
+	cr_assert(c->report_accept_v1);
 	qs_config_free(c);
 }
 

@@ -42,13 +42,14 @@ static const struct err_case err_cases[] = {
 	/* lexical and statements */
 	{ "unknown statement", "vps web\n",
 	  "unknown statement \"vps\" (expected pin-dir, control-socket, metrics-listen, "
-	  "learned-ttl, flow-idle, heartbeat-timeout, interface, report-listen, vip, quic-lb, "
-	  "nexthop, backend)",
+	  "learned-ttl, flow-idle, heartbeat-timeout, report-window, report-accept-v1, "
+	  "interface, report-listen, vip, quic-lb, nexthop, backend)",
 	  1, 1 },
 	{ "keyword prefix", "\nint eth0\n",
 	  "unknown statement \"int\" (expected pin-dir, "
-	  "control-socket, metrics-listen, learned-ttl, flow-idle, heartbeat-timeout, interface, "
-	  "report-listen, vip, quic-lb, nexthop, backend)",
+	  "control-socket, metrics-listen, learned-ttl, flow-idle, heartbeat-timeout, "
+	  "report-window, report-accept-v1, interface, report-listen, vip, quic-lb, nexthop, "
+	  "backend)",
 	  2, 1 },
 	{ "control character", "# ok\nvip web\x01 192.0.2.1 443\n", "control character 0x01", 2,
 	  8 },
@@ -91,6 +92,12 @@ static const struct err_case err_cases[] = {
 	  "heartbeat-timeout \"never\" is not a duration (a number and a unit: ms, s, m, h; or "
 	  "off)",
 	  1, 19 },
+	{ "report-window under 1s", "report-window 999ms\n",
+	  "report-window 999ms out of range (1s..1h)", 1, 15 },
+	{ "report-window off", "report-window off\n",
+	  "report-window \"off\" is not a duration (a number and a unit: ms, s, m, h)", 1, 15 },
+	{ "report-accept-v1 word", "report-accept-v1 yes\n",
+	  "report-accept-v1 \"yes\" is not one of on|off", 1, 18 },
 	/* interfaces */
 	{ "interface slash", "interface eth0/1\n",
 	  "interface: name \"eth0/1\" is not a valid interface name", 1, 11 },
@@ -111,6 +118,12 @@ static const struct err_case err_cases[] = {
 	{ "listener no port", "report-listen udp ::\n", "report-listen: missing port", 1, 0 },
 	{ "listener twice", "report-listen udp :: 4434\nreport-listen udp :: 4434\n",
 	  "report-listen udp :: 4434: given twice (first on line 1)", 2, 0 },
+	{ "listener group on UDP", "report-listen udp :: 4434 group quicsteer\n",
+	  "report-listen udp :: 4434: group is for unix sockets", 1, 0 },
+	{ "listener group twice", "report-listen unix /run/r.sock group a group b\n",
+	  "report-listen: group given twice", 1, 40 },
+	{ "listener group name", "report-listen unix /run/r.sock group -x\n",
+	  "report-listen: group \"-x\" must start with a letter or a digit", 1, 38 },
 	{ "listener on the control socket", "report-listen unix /run/quicsteer/control.sock\n",
 	  "report-listen unix /run/quicsteer/control.sock: that is the control socket's path", 1,
 	  0 },
@@ -449,8 +462,11 @@ static const char *const soup[] = {
 	"learned-ttl",
 	"flow-idle",
 	"heartbeat-timeout",
+	"report-window",
+	"report-accept-v1",
 	"interface",
 	"report-listen",
+	"group",
 	"vip",
 	"quic-lb",
 	"nexthop",

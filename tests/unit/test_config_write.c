@@ -73,6 +73,7 @@ static void fields_kept(const struct qs_config *a, const struct qs_config *b)
 	cr_assert(!memcmp(b->backends[3].lladdr, a->backends[3].lladdr, 6));
 	cr_assert_eq(b->listeners[2].kind, QS_LISTEN_UNIX);
 	cr_assert_str_eq(b->listeners[2].path, a->listeners[2].path);
+	cr_assert_str_eq(b->listeners[2].group, "quicsteer");
 }
 
 Test(config_write, documented_example_round_trips)
@@ -112,6 +113,8 @@ Test(config_write, canonical_order_and_what_is_left_out)
 				   "learned-ttl 30s\n"
 				   "flow-idle 120s\n"
 				   "heartbeat-timeout off\n"
+				   "report-window 30s\n"
+				   "report-accept-v1 off\n"
 				   "interface eth0 mode native\n"
 				   "vip v 192.0.2.1 443 id 0 cid-len 8 unknown drop fragments drop "
 				   "forward encap learn on\n"

@@ -350,6 +350,99 @@ Test(words, addr_port_sockaddr)
 	cr_expect_eq(qs_addr_port_sockaddr(&ap, &ss), 0);
 }
 
+struct prefix_case {
+	const char *word;
+	int err;
+	__u8 family;
+	const char *shown; /* qs_format_prefix of the result */
+};
+
+static const struct prefix_case prefix_cases[] = {
+	{ "198.18.200.0/24", 0, QS_AF_INET, "198.18.200.0/24" },
+	{ "198.18.200.7", 0, QS_AF_INET, "198.18.200.7/32" },
+	{ "198.18.200.7/32", 0, QS_AF_INET, "198.18.200.7/32" },
+	{ "0.0.0.0/0", 0, QS_AF_INET, "0.0.0.0/0" },
+	{ "198.18.200.0/024", 0, QS_AF_INET, "198.18.200.0/24" },
+	{ "198.18.200.128/25", 0, QS_AF_INET, "198.18.200.128/25" },
+	{ "fd00:200::/112", 0, QS_AF_INET6, "fd00:200::/112" },
+	{ "fd00:200::", 0, QS_AF_INET6, "fd00:200::/128" },
+	{ "::/0", 0, QS_AF_INET6, "::/0" },
+	{ "fd00:200::8000/113", 0, QS_AF_INET6, "fd00:200::8000/113" },
+	{ "::ffff:198.18.0.0/112", 0, QS_AF_INET6, "::ffff:198.18.0.0/112" },
+	/* host bits set: refused, never rounded down */
+	{ .word = "198.18.200.7/24", .err = -EINVAL },
+	{ .word = "198.18.200.128/24", .err = -EINVAL },
+	{ .word = "0.0.0.1/0", .err = -EINVAL },
+	{ .word = "fd00:200::1/112", .err = -EINVAL },
+	{ .word = "fd00:200::8000/112", .err = -EINVAL },
+	/* lengths past the family's */
+	{ .word = "198.18.200.0/33", .err = -ERANGE },
+	{ .word = "fd00::/129", .err = -ERANGE },
+	{ .word = "fd00::/99999999999999999999999", .err = -ERANGE },
+	/* not a prefix */
+	{ .word = "198.18.200.0/", .err = -EINVAL },
+	{ .word = "/24", .err = -EINVAL },
+	{ .word = "198.18.200.0/24/1", .err = -EINVAL },
+	{ .word = "198.18.200.0/+24", .err = -EINVAL },
+	{ .word = "198.18.200.0/-1", .err = -EINVAL },
+	{ .word = "198.18.200.0/ 24", .err = -EINVAL },
+	{ .word = "198.18.200.0 /24", .err = -EINVAL },
+	{ .word = "198.18.200.0/24 ", .err = -EINVAL },
+	{ .word = "198.18.200.0/0x18", .err = -EINVAL },
+	{ .word = "198.18.200/24", .err = -EINVAL },
+	{ .word = "198.18.200.0:443/24", .err = -EINVAL },
+	{ .word = "[fd00::]/64", .err = -EINVAL },
+	{ .word = "fe80::%eth0/64", .err = -EINVAL },
+	{ .word = "example.com/24", .err = -EINVAL },
+	{ .word = "", .err = -EINVAL },
+};
+
+Test(words, prefix)
+{
+	for (size_t i = 0; i < N(prefix_cases); i++) {
+		const struct prefix_case *c = &prefix_cases[i];
+		struct qs_prefix p = { .family = 99, .len = 199 };
+		char text[64];
+		int err = qs_parse_prefix(c->word, &p);
+
+		cr_expect_eq(err, c->err, "prefix \"%s\": got %d want %d", c->word, err, c->err);
+		if (c->err) {
+			cr_expect(p.family == 99 && p.len == 199,
+				  "prefix \"%s\": written on refusal", c->word);
+			continue;
+		}
+		cr_expect_eq(p.family, c->family, "prefix \"%s\": got family %u want %u", c->word,
+			     p.family, c->family);
+		qs_format_prefix(&p, text, sizeof(text));
+		cr_expect_str_eq(text, c->shown, "prefix \"%s\": got %s want %s", c->word, text,
+				 c->shown);
+		if (p.family == QS_AF_INET)
+			cr_expect(!p.addr.addr[1] && !p.addr.addr[2] && !p.addr.addr[3],
+				  "prefix \"%s\": IPv4 leaves addr[1..3] set", c->word);
+	}
+}
+
+/* An address alone is the prefix of all its bits, wherever qs_parse_addr takes it. */
+Test(words, prefix_of_an_address)
+{
+	for (size_t i = 0; i < N(addr_cases); i++) {
+		const struct addr_case *c = &addr_cases[i];
+		struct qs_prefix p;
+		struct qs_addr a;
+		__u8 family;
+
+		if (qs_parse_addr(c->word, &a, &family)) {
+			cr_expect_neq(qs_parse_prefix(c->word, &p), 0, "\"%s\": taken as a prefix",
+				      c->word);
+			continue;
+		}
+		cr_expect_eq(qs_parse_prefix(c->word, &p), 0, "\"%s\": refused", c->word);
+		cr_expect(p.family == family && p.len == (family == QS_AF_INET ? 32 : 128) &&
+				  !memcmp(&p.addr, &a, sizeof(a)),
+			  "\"%s\": differs from qs_parse_addr", c->word);
+	}
+}
+
 Test(words, format)
 {
 	static const struct {
@@ -392,6 +485,18 @@ Test(words, round_trip)
 		cr_expect_eq(qs_parse_duration(buf, &back), 0, "%s refused", buf);
 		cr_expect_eq(back, ms[i], "%s: got %llu want %llu", buf, (unsigned long long)back,
 			     (unsigned long long)ms[i]);
+	}
+	for (size_t i = 0; i < N(prefix_cases); i++) {
+		struct qs_prefix p, back;
+
+		if (prefix_cases[i].err)
+			continue;
+		qs_parse_prefix(prefix_cases[i].word, &p);
+		qs_format_prefix(&p, buf, sizeof(buf));
+		cr_expect_eq(qs_parse_prefix(buf, &back), 0, "%s refused", buf);
+		cr_expect(!memcmp(&back.addr, &p.addr, sizeof(p.addr)) && back.family == p.family &&
+				  back.len == p.len,
+			  "%s: differs", buf);
 	}
 	for (size_t i = 0; i < N(addr_cases); i++) {
 		struct qs_addr_port ap, back;

@@ -23,6 +23,14 @@
  * The Retry itself stays stateless: the token alone (address, original
  * DCID, time, under a per-process secret) decides whether the second
  * Initial is accepted; the memory only keeps the report tidy.
+ *
+ * At most --max-connections connections live at once, Retry or not (the
+ * ones closing or draining count: they hold their state until freed). A
+ * first Initial past them is answered, statelessly, with a
+ * CONNECTION_CLOSE of CONNECTION_REFUSED (RFC 9000 10.2.3 and 20.1): the
+ * client learns at once instead of waiting out its handshake timeout, and
+ * the answer is smaller than the Initial that asked for it. No Retry goes
+ * to a client that would be refused: the check comes first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +166,34 @@ static void send_invalid_token(struct h3s_listener *l, const ngtcp2_path *path,
 		h3s_send(l, path, buf, n);
 }
 
+/* --max-connections alive: a new one is refused, without state. */
+static bool conns_full(const struct h3s_server *srv)
+{
+	return srv->stats.connections - srv->stats.closed >= srv->opt->max_connections;
+}
+
+static void send_refused(struct h3s_server *srv, struct h3s_listener *l, const ngtcp2_path *path,
+			 const ngtcp2_pkt_hd *hd)
+{
+	uint8_t buf[H3S_MAX_UDP_PAYLOAD];
+	struct h3s_retry *e;
+	ngtcp2_ssize n;
+	char addr[80];
+
+	/* the second Initial of a Retry sent before the server filled: its ID goes now */
+	HASH_FIND(hh, srv->retries, hd->dcid.data, hd->dcid.datalen, e);
+	if (e)
+		retry_drop(srv, e);
+	n = ngtcp2_crypto_write_connection_close(buf, sizeof(buf), hd->version, &hd->scid,
+						 &hd->dcid, NGTCP2_CONNECTION_REFUSED, NULL, 0);
+	if (n > 0 && h3s_send(l, path, buf, n) == 0)
+		srv->stats.bytes_sent += n;
+	srv->stats.refused++;
+	h3s_log(srv, "connection from %s refused: --max-connections %llu reached",
+		h3s_addr_str(path->remote.addr, addr, sizeof(addr)),
+		(unsigned long long)srv->opt->max_connections);
+}
+
 static void accept_initial(struct h3s_server *srv, struct h3s_listener *l,
 			   const ngtcp2_path *path, const uint8_t *data, size_t len)
 {
@@ -168,6 +204,10 @@ static void accept_initial(struct h3s_server *srv, struct h3s_listener *l,
 
 	if (ngtcp2_accept(&hd, data, len))
 		return;
+	if (conns_full(srv)) {
+		send_refused(srv, l, path, &hd);
+		return;
+	}
 	if (srv->opt->retry) {
 		if (!hd.token.len || hd.token.base[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
 			/* No token, or a NEW_TOKEN one, which this server never gives. */

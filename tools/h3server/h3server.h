@@ -46,6 +46,9 @@
 #define H3S_MAX_SID_LEN 15
 /* Largest datagram written: ngtcp2's PMTUD ceiling. */
 #define H3S_MAX_UDP_PAYLOAD NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE
+/* --max-connections: the default, and the most it takes. */
+#define H3S_MAX_CONNECTIONS 4096
+#define H3S_MAX_CONNECTIONS_LIMIT 1000000
 /* How long a Retry token is valid. */
 #define H3S_RETRY_TOKEN_TIMEOUT (10 * NGTCP2_SECONDS)
 
@@ -70,12 +73,14 @@ struct h3s_options {
 	unsigned int nonce_len;
 	uint64_t idle_timeout_ns;
 	const char *status_file;
+	uint64_t max_connections; /* alive at once, closing ones included */
 };
 
 /* The counters the status file shows (status.c). */
 struct h3s_stats {
 	uint64_t connections, handshakes, closed, requests, bytes_sent;
 	uint64_t cids_issued, cids_retired, retries_sent;
+	uint64_t refused; /* first Initials refused: --max-connections alive already */
 	uint64_t reports_sent, report_errors; /* datagrams, summed over the agents */
 };
 
@@ -210,6 +215,7 @@ void h3s_http3_free(struct h3s_conn *c);
 
 /* body.c: the response to a GET of path: status, length, body reader. */
 struct h3s_body;
+bool h3s_path_beneath(const char *path);
 int h3s_body_open(struct h3s_server *srv, const char *path, struct h3s_body **body,
 		  unsigned int *status, uint64_t *length);
 nghttp3_ssize h3s_body_read(struct h3s_body *b, nghttp3_vec *vec, size_t veccnt,

@@ -30,6 +30,7 @@ enum {
 	OPT_RETRY,
 	OPT_IDLE_TIMEOUT,
 	OPT_STATUS_FILE,
+	OPT_MAX_CONNECTIONS,
 };
 
 /* One table gives getopt_long its tables and --help its lines. */
@@ -61,6 +62,9 @@ static const struct qs_option options[] = {
 	  "validate every client address with a Retry" },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, "DURATION",
 	  "idle timeout: 500ms, 30s, 2m, 1h [30s]" },
+	{ { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS }, "N",
+	  "connections at once, 1..1000000; a client past them is refused (CONNECTION_CLOSE, "
+	  "CONNECTION_REFUSED) [4096]" },
 	{ { "status-file", required_argument, NULL, OPT_STATUS_FILE }, "PATH",
 	  "JSON counters, rewritten after every handshake and close" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no per-connection log lines" },
@@ -185,6 +189,11 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 	case OPT_STATUS_FILE:
 		opt->status_file = arg;
 		return 0;
+	case OPT_MAX_CONNECTIONS:
+		if (qs_parse_u64_range(arg, 1, H3S_MAX_CONNECTIONS_LIMIT, &v))
+			return usage_error("max-connections", "\"%s\" is not 1..1000000", arg);
+		opt->max_connections = v;
+		return 0;
 	case 'q':
 		opt->quiet = true;
 		return 0;
@@ -237,6 +246,7 @@ int h3s_options_parse(struct h3s_options *opt, int argc, char **argv)
 		.max_dyn_length = 1ull << 30,
 		.cid_len = 8,
 		.idle_timeout_ns = 30 * NGTCP2_SECONDS,
+		.max_connections = H3S_MAX_CONNECTIONS,
 	};
 	qs_options_getopt(options, N_OPTIONS, longopts, shortopts + 1);
 	shortopts[0] = ':'; /* a missing argument is ':', not '?' */

@@ -3,7 +3,7 @@
  * libquicsteer in qs-h3server. Every place this server calls the library,
  * each marked "quicsteer:" where it is:
  *
- *   start-up         report.c  h3s_report_open     qs_reporter_open (one per process)
+ *   start-up         report.c  h3s_report_open     qs_report_key_read_fd, qs_reporter_open
  *   ID made          cids.c    h3s_cid_make        qs_cid_random / qs_cid_quiclb_plaintext
  *   first SCID       conn.c    h3s_conn_new        qs_reporter_cid_issued
  *   new ID           conn.c    get_new_connection_id  qs_reporter_cid_issued
@@ -27,7 +27,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "h3server.h"
+#include "util/fileio.h"
 
 #define MAX_VIPS 64
 
@@ -36,12 +38,23 @@ int h3s_report_open(struct h3s_server *srv)
 {
 	const struct h3s_options *o = srv->opt;
 	uint8_t key[QS_REPORT_KEY_LEN];
-	int err;
+	char why[160];
+	int fd, err;
 
 	if (o->no_report)
 		return 0;
+	/*
+	 * The agent's rule for its key files (util/fileio.h): a regular file
+	 * that only this server's user or root can read or change.
+	 */
+	fd = qs_secret_open(o->report_key, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "qs-h3server: --report-key %s: %s\n", o->report_key, why);
+		return 2;
+	}
 	/* quicsteer: the key file, in the format the agent's key-file reads */
-	err = qs_report_key_read(o->report_key, key);
+	err = qs_report_key_read_fd(fd, key);
+	close(fd);
 	if (err) {
 		fprintf(stderr, "qs-h3server: --report-key %s: %s\n", o->report_key,
 			err == -EINVAL ? "not 64 hex digits" : strerror(-err));

@@ -7,14 +7,16 @@
  *
  *   {"backend_id":N,"connections":N,"handshakes":N,"closed":N,"active":N,
  *    "requests":N,"bytes_sent":N,"cids_issued":N,"cids_retired":N,
- *    "retries_sent":N,"reports_sent":N,"report_errors":N}
+ *    "retries_sent":N,"refused":N,"reports_sent":N,"report_errors":N}
  *
  * connections: accepted (a connection made for a first Initial);
  * bytes_sent: UDP payload bytes, every packet of every connection and
  * every Retry; cids_issued / cids_retired: IDs given out (first SCIDs,
  * NEW_CONNECTION_ID, Retry SCIDs) and IDs no longer live (retired by the
  * client, or gone with their connection or their unused Retry), so
- * issued - retired is what the agents should hold; reports_sent /
+ * issued - retired is what the agents should hold; refused: clients'
+ * first Initials refused with --max-connections alive (one a client,
+ * unless the answer was lost and it sent again); reports_sent /
  * report_errors: report datagrams the agents took or not, summed over them.
  */
 #include <arpa/inet.h>
@@ -63,14 +65,15 @@ static void status_json(FILE *f, void *ctx)
 	fprintf(f,
 		"{\"backend_id\":%u,\"connections\":%llu,\"handshakes\":%llu,\"closed\":%llu,"
 		"\"active\":%llu,\"requests\":%llu,\"bytes_sent\":%llu,\"cids_issued\":%llu,"
-		"\"cids_retired\":%llu,\"retries_sent\":%llu,\"reports_sent\":%llu,"
-		"\"report_errors\":%llu}\n",
+		"\"cids_retired\":%llu,\"retries_sent\":%llu,\"refused\":%llu,"
+		"\"reports_sent\":%llu,\"report_errors\":%llu}\n",
 		srv->opt->backend_id, (unsigned long long)s->connections,
 		(unsigned long long)s->handshakes, (unsigned long long)s->closed,
 		(unsigned long long)(s->connections - s->closed), (unsigned long long)s->requests,
 		(unsigned long long)s->bytes_sent, (unsigned long long)s->cids_issued,
 		(unsigned long long)s->cids_retired, (unsigned long long)s->retries_sent,
-		(unsigned long long)s->reports_sent, (unsigned long long)s->report_errors);
+		(unsigned long long)s->refused, (unsigned long long)s->reports_sent,
+		(unsigned long long)s->report_errors);
 }
 
 void h3s_status_write(struct h3s_server *srv)

@@ -22,6 +22,7 @@ struct cli_opts {
 	int verbose;
 	const char *socket_path;
 	const char *pin_dir;
+	bool pin_dir_set; /* --pin-dir given: decap's maps are looked for there too */
 	int timeout_s; /* for the agent's answer; --timeout */
 };
 
@@ -88,6 +89,11 @@ int cli_cid_lookup(const struct cli_opts *o, const struct qs_command *c, int arg
 int cli_flow_table_show(const struct cli_opts *o, const struct qs_command *c, int argc,
 			char **argv);
 int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+
+/* decap.c: decap.bpf.o's pins on a backend (no agent) */
+int cli_decap_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_decap_change(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+int cli_decap_flush(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
 
 /* Errors: "quicsteer: " and the message, on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,6 +26,10 @@ static const cli_run_fn cli_handlers[QS_CMD__COUNT] = {
 	[QS_CMD_FLOW_SHOW] = cli_flow_table_show,
 	[QS_CMD_MAGLEV_SHOW] = cli_maglev_show,
 	[QS_CMD_ROUTE] = cli_route_explain,
+	[QS_CMD_DECAP_SHOW] = cli_decap_show,
+	[QS_CMD_DECAP_ALLOW] = cli_decap_change,
+	[QS_CMD_DECAP_DEL] = cli_decap_change,
+	[QS_CMD_DECAP_FLUSH] = cli_decap_flush,
 	/* sent to the agent: the pins without one, its events as they come */
 	[QS_CMD_STATUS] = cli_status_show,
 	[QS_CMD_MONITOR] = cli_monitor_follow,

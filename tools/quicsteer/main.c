@@ -11,6 +11,7 @@
 #include <string.h>
 #include "cli.h"
 #include "config/config.h"
+#include "router/decap.h"
 #include "router/maps.h"
 #include "util/options.h"
 #include "util/words.h"
@@ -32,7 +33,8 @@ static const struct qs_option cli_options[] = {
 	  "agent's control socket (" QS_CONFIG_DEFAULT_CONTROL_SOCKET ")" },
 	{ { "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	  "DIR",
-	  "pinned maps (" QS_CONFIG_DEFAULT_PIN_DIR ")" },
+	  "pinned maps (" QS_CONFIG_DEFAULT_PIN_DIR "; decap: " QS_DECAP_PIN_DIR_IP
+	  ", where ip pins them)" },
 	{ { "timeout", required_argument, NULL, OPT_TIMEOUT },
 	  "SECONDS",
 	  "wait at most this long for the agent's answer (10)" },
@@ -225,6 +227,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PIN_DIR:
 			o.pin_dir = optarg;
+			o.pin_dir_set = true;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &o.timeout_s))

@@ -64,6 +64,8 @@ static void print_report(struct json_object *m)
 			if (get(m, kinds[i]) && strcmp(get(m, kinds[i]), "0"))
 				printf(" %s %s", kinds[i], get(m, kinds[i]));
 	}
+	if (get(m, "age_ms"))
+		printf(" age %sms", get(m, "age_ms"));
 	printf("\n");
 }
 

@@ -67,11 +67,31 @@ static int form_parse(char **argv, int argc, int *used, struct qs_explain_packet
 	return -EINVAL;
 }
 
-/* route VIP PORT CLIENT CLIENT-PORT FORM [DCID-HEX] [size N] */
+/* [size N] [scid HEX], in any order, after the DCID. */
+static int options_parse(int argc, char **argv, struct qs_explain_packet *p)
+{
+	__u64 size;
+	size_t len;
+
+	for (; argc; argc -= 2, argv += 2) {
+		if (argc >= 2 && !strcmp(argv[0], "size") && !qs_parse_u64(argv[1], &size)) {
+			p->udp_payload_len = size;
+		} else if (argc >= 2 && !strcmp(argv[0], "scid") && p->is_long &&
+			   !qs_parse_hex(argv[1], p->scid, sizeof(p->scid), &len)) {
+			p->scid_len = len;
+		} else {
+			cli_err("route: unexpected \"%.40s\"", argv[0]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* route VIP PORT CLIENT CLIENT-PORT FORM [DCID-HEX] [size N] [scid HEX] */
 static int packet_parse(int argc, char **argv, struct qs_explain_packet *p)
 {
 	struct qs_addr_port vip, client;
-	__u64 vport, cport, size;
+	__u64 vport, cport;
 	size_t len;
 	int used, err;
 
@@ -91,20 +111,14 @@ static int packet_parse(int argc, char **argv, struct qs_explain_packet *p)
 	p->vip_port = vport, p->client_port = cport;
 	err = form_parse(argv + 4, argc - 4, &used, p);
 	argc -= 4 + used, argv += 4 + used;
-	if (!err && argc && strcmp(argv[0], "size")) {
+	if (!err && argc && strcmp(argv[0], "size") && strcmp(argv[0], "scid")) {
 		err = qs_parse_hex(argv[0], p->dcid, sizeof(p->dcid), &len) ? -EINVAL : 0;
 		if (err)
 			cli_err("route: DCID \"%.60s\": hexadecimal bytes wanted", argv[0]);
 		p->dcid_len = len;
 		argc--, argv++;
 	}
-	if (!err && argc == 2 && !strcmp(argv[0], "size") && !qs_parse_u64(argv[1], &size))
-		p->udp_payload_len = size;
-	else if (!err && argc) {
-		cli_err("route: unexpected \"%.40s\"", argv[0]);
-		err = -EINVAL;
-	}
-	return err;
+	return err ?: options_parse(argc, argv, p);
 }
 
 int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "util/clock.h"
 #include "router/maps.h"
 #include "abi/abi.h"
+#include "abi/flowhash.h"
 #include "router/tableargs.h"
 #include "util/words.h"
 
@@ -127,7 +128,7 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	if (!t->o->json) {
 		printf("vip %u client %s port %u backend %u%s idle %.0fs\n", k->vip_id, addr,
 		       ntohs(k->port), f->backend_id,
-		       f->flags & QS_FLOW_F_AMBIGUOUS ? " ambiguous" : "", idle);
+		       qs_flow_ambiguous(f, t->now) ? " ambiguous" : "", idle);
 		return 0;
 	}
 	r = json_object_new_object();
@@ -136,7 +137,7 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	json_object_object_add(r, "port", json_object_new_int(ntohs(k->port)));
 	json_object_object_add(r, "backend_id", json_object_new_int64(f->backend_id));
 	json_object_object_add(r, "ambiguous",
-			       json_object_new_boolean(f->flags & QS_FLOW_F_AMBIGUOUS));
+			       json_object_new_boolean(qs_flow_ambiguous(f, t->now)));
 	json_object_object_add(r, "idle_s", json_object_new_double(idle));
 	json_object_array_add(t->rows, r);
 	return 0;

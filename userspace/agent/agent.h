@@ -7,7 +7,7 @@
  *   the control socket, neighbour changes, heartbeats.
  * - The intake thread (reports.c): the report sockets, report intake, the
  *   ID registry and the sweep of learned IDs: the one writer of qs_cids,
- *   qs_learned (besides the data path) and qs_reporters.
+ *   qs_learned (besides the data path) and qs_reporters_v2.
  * - The events thread (events.c): the ring buffer, monitor subscribers,
  *   and the address table's sweep and flush: the one writer of qs_flows.
  * - libmicrohttpd's thread: metrics, from the view and published counters.
@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "router/apply.h"
 #include "router/attach.h"
 #include "ids/cidreg.h"
@@ -65,6 +66,8 @@ struct agent_view {
 	atomic_int refs;
 	__u64 gen; /* 1, 2, ...: a newer view has a higher one */
 	__u64 learned_ttl_ns, flow_idle_ns;
+	__u64 report_window_ns;
+	bool report_accept_v1;
 	struct agent_view_vip vips[QS_MAX_VIPS]; /* by id */
 	__u32 vip_order[QS_MAX_VIPS]; /* ids in configuration order */
 	size_t n_vips;
@@ -208,7 +211,12 @@ struct agent_intake_stats {
 	__u64 turn_le[AGENT_TURN_BUCKETS]; /* turns that took at most agent_turn_bounds_ns[i] */
 	__u64 turn_sum_ns, turn_max_ns;
 };
-int agent_keys_load(struct agent *a, const struct qs_config *cfg);
+/*
+ * Every backend's key of cfg, or none: 0, or -EINVAL with cerr naming the
+ * backend, its key file and what is wrong with it (the file's line of
+ * the backend).
+ */
+int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr);
 /* Registry and intake from the pins (a restart), sockets opened: not running yet. */
 int agent_intake_open(struct agent *a);
 int agent_intake_start(struct agent *a);
@@ -220,6 +228,7 @@ __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
 bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
 /* reports.c, for events.c: a copy of a report datagram for the monitors */
 struct agent_report_notice {
+	__u64 wall_ns; /* the clock its timestamp was judged by */
 	__u16 len;
 	__u8 reason;
 	__u8 buf[QS_REPORT_MAX_DGRAM];
@@ -238,7 +247,7 @@ void agent_events_stop(struct agent *a);
 void agent_events_post(struct agent *a, struct agent_job *job);
 void agent_events_stats(struct agent *a, struct agent_events_stats *out);
 /* From the intake thread: a report datagram, while anyone monitors. */
-void agent_events_report(struct agent *a, const void *buf, size_t len, int reason);
+void agent_events_report(struct agent *a, const void *buf, size_t len, int reason, __u64 wall_ns);
 
 /* monitor.c: subscribers, on the events thread */
 struct agent_monitor;
@@ -281,6 +290,12 @@ int agent_metrics(void *ctx, FILE *out);
 
 /* control.c: the control socket, served by the main thread */
 int agent_control_open(struct agent *a);
+/*
+ * Binds the unix socket fd to path, a file of exactly mode (the umask
+ * never widens it, not even for a moment) and of group gid ((gid_t)-1:
+ * the agent's); a previous socket at path goes first. 0 or -errno.
+ */
+int agent_unix_bind(int fd, const char *path, mode_t mode, gid_t gid);
 void agent_control_close(struct agent *a);
 /* Every control fd the main loop's epoll reported; ctl is one of them. */
 bool agent_control_owns(struct agent *a, int fd);

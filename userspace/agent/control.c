@@ -33,6 +33,7 @@
 #include "util/clock.h"
 
 #define CONTROL_VERSION "v1"
+#define CONTROL_SOCKET_MODE 0600
 #define CONTROL_MAX_REQUEST 4096
 #define CONTROL_MAX_WORDS 128
 #define CONTROL_MAX_CONNS 64
@@ -102,34 +103,62 @@ void agent_reply_error(struct agent_reply *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-int agent_control_open(struct agent *a)
+int agent_unix_bind(int fd, const char *path, mode_t mode, gid_t gid)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int err;
+
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >= (int)sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	/*
+	 * bind() makes the file with the mode of the socket's own inode less
+	 * the umask: set to mode first, the file never has more than mode,
+	 * whatever the umask. Then exactly mode (a umask may have taken some).
+	 */
+	if (fchmod(fd, mode))
+		return -errno;
+	unlink(path); /* a previous agent's socket */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return -errno;
+	if ((gid != (gid_t)-1 && lchown(path, (uid_t)-1, gid)) || chmod(path, mode)) {
+		err = -errno;
+		unlink(path);
+		return err;
+	}
+	return 0;
+}
+
+int agent_control_open(struct agent *a)
+{
 	const char *path = a->cfg->control_socket;
-	char dir[sizeof(sun.sun_path)], *slash;
+	char dir[QS_CONFIG_SUN_PATH_MAX], *slash;
 	int fd, err;
 
 	a->conns = calloc(1, sizeof(*a->conns));
 	if (!a->conns)
 		return -ENOMEM;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		mkdir(dir, 0750); /* /run/quicsteer on a fresh boot */
+		/*
+		 * /run/quicsteer on a fresh boot. The socket's mode guards it;
+		 * backends may need to reach a report socket beside it.
+		 */
+		mkdir(dir, 0755);
 	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 64)) {
+	/* the agent's user only: the socket changes routing and shows QUIC-LB keys */
+	err = agent_unix_bind(fd, path, CONTROL_SOCKET_MODE, (gid_t)-1);
+	if (!err && listen(fd, 64))
 		err = -errno;
+	if (err) {
 		close(fd);
 		pr_warn("control socket %s: %s\n", path, strerror(-err));
 		return err;
 	}
-	chmod(path, 0660);
 	a->control_fd = fd;
 	return 0;
 }

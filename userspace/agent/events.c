@@ -76,7 +76,7 @@ int agent_events_open(struct agent *a)
 	e->a = a;
 	e->w.epoll_fd = e->w.jobs.efd = e->notices.efd = -1;
 	pthread_mutex_init(&e->pub_lock, NULL);
-	e->flows_fd = bpf_map__fd(s->maps.qs_flows);
+	e->flows_fd = bpf_map__fd(s->maps.qs_flows_v2);
 	e->view = agent_view_get(a);
 	e->monitor = agent_monitor_new();
 	e->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, e, NULL);
@@ -96,9 +96,10 @@ void agent_events_post(struct agent *a, struct agent_job *job)
 	agent_jobq_push(&a->events->w.jobs, job);
 }
 
-void agent_events_report(struct agent *a, const void *buf, size_t len, int reason)
+void agent_events_report(struct agent *a, const void *buf, size_t len, int reason, __u64 wall_ns)
 {
-	struct agent_report_notice n = { .len = len < sizeof(n.buf) ? len : sizeof(n.buf),
+	struct agent_report_notice n = { .wall_ns = wall_ns,
+					 .len = len < sizeof(n.buf) ? len : sizeof(n.buf),
 					 .reason = reason };
 
 	memcpy(n.buf, buf, n.len);

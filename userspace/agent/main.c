@@ -272,7 +272,10 @@ static int config_load(struct agent *a)
 	}
 	for (size_t i = 0; i < a->cfg->n_backends; i++)
 		a->configured_state[a->cfg->backends[i].id] = a->cfg->backends[i].state;
-	return agent_file_ifaces_take(a, a->cfg) ?: agent_keys_load(a, a->cfg);
+	err = agent_file_ifaces_take(a, a->cfg);
+	if (!err && (err = agent_keys_load(a, a->cfg, &cerr)))
+		fprintf(stderr, "quicsteerd: %s\n", qs_config_error_str(&cerr, msg, sizeof(msg)));
+	return err;
 }
 
 static int detach_all(const struct qs_config *cfg)

@@ -138,10 +138,10 @@ int agent_metrics(void *ctx, FILE *out)
 	struct agent *a = ctx;
 	struct quicsteer_bpf *s = a->router.skel;
 	struct qs_metric_maps maps = {
-		bpf_map__fd(s->maps.qs_stats),
+		bpf_map__fd(s->maps.qs_stats_v2),
 		bpf_map__fd(s->maps.qs_vip_stats),
 		bpf_map__fd(s->maps.qs_be_stats),
-		bpf_map__fd(s->maps.qs_aux_stats),
+		bpf_map__fd(s->maps.qs_aux_v2),
 	};
 	struct metric_names mn = { agent_view_get(a) };
 	struct qs_metric_names names = { vip_name, backend_name, &mn };

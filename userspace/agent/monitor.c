@@ -241,6 +241,12 @@ void agent_monitor_report(struct agent_monitor *m, int epoll_fd, const struct ag
 		snprintf(inc, sizeof(inc), "%016llx", (unsigned long long)h.incarnation);
 		json_object_object_add(o, "incarnation", json_object_new_string(inc));
 		json_object_object_add(o, "sequence", json_object_new_int64(h.sequence));
+		json_object_object_add(o, "version", json_object_new_int(h.version));
+		/* how old the agent's clock found it: what report-window judges */
+		if (h.timestamp)
+			json_object_object_add(
+				o, "age_ms",
+				json_object_new_int64((__s64)(n->wall_ns - h.timestamp) / 1000000));
 	} else {
 		json_object_object_add(o, "backend_id", NULL);
 	}

@@ -4,7 +4,7 @@
  * else that could keep a datagram waiting. It owns the report sockets, the
  * intake (sequence and incarnation rules), the ID registry and the sweep
  * of learned IDs, and so is the one writer of qs_cids, qs_learned (besides
- * the data path) and qs_reporters.
+ * the data path) and qs_reporters_v2.
  *
  * One turn of its loop does at most: INTAKE_DGRAMS datagrams per ready
  * socket, INTAKE_JOBS jobs from the main thread, one step of each running
@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +31,14 @@
 #include "agent.h"
 #include "util/log.h"
 #include "quicsteer.skel.h"
+#include "router/maps.h"
 #include "util/clock.h"
+#include "util/fileio.h"
 #include "util/words.h"
 
 #define REPORT_RCVBUF (8 << 20)
+/* unix report sockets: the agent's user and the group its backends run in */
+#define REPORT_SOCKET_MODE 0660
 
 /*
  * Per socket and turn: a datagram holds up to 60 IDs of 8 bytes, each a
@@ -83,12 +89,29 @@ const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
 	50000, 100000, 250000, 500000, 1000000, 2500000, 10000000, ~0ull,
 };
 
+/*
+ * One key file, if only the agent's user or root can read or change it
+ * (util/fileio.h: a FIFO is refused, never opened); why says what is wrong.
+ */
+static int key_file_read(const char *path, __u8 key[QS_REPORT_KEY_LEN], char *why, size_t size)
+{
+	int fd = qs_secret_open(path, why, size), err;
+
+	if (fd < 0)
+		return fd;
+	err = qs_report_key_read_fd(fd, key);
+	close(fd);
+	if (err)
+		snprintf(why, size, "%s", err == -EINVAL ? "not 64 hex digits" : strerror(-err));
+	return err;
+}
+
 /* Reads every backend's key first, so a bad file changes nothing. */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg)
+int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr)
 {
 	static __u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
 	static bool has[QS_MAX_BACKENDS];
-	int err;
+	char why[160];
 
 	memset(has, 0, sizeof(has));
 	for (size_t i = 0; i < cfg->n_backends; i++) {
@@ -96,11 +119,13 @@ int agent_keys_load(struct agent *a, const struct qs_config *cfg)
 
 		if (!be->key_file)
 			continue;
-		err = qs_report_key_read(be->key_file, keys[be->id]);
-		if (err) {
-			pr_warn("backend %s: key file %s: %s\n", be->name, be->key_file,
-				err == -EINVAL ? "not 64 hex digits" : strerror(-err));
-			return err;
+		if (key_file_read(be->key_file, keys[be->id], why, sizeof(why))) {
+			memset(cerr, 0, sizeof(*cerr));
+			snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
+			cerr->line = be->line;
+			snprintf(cerr->msg, sizeof(cerr->msg), "backend \"%s\": key-file %s: %s",
+				 be->name, be->key_file, why);
+			return -EINVAL;
 		}
 		has[be->id] = true;
 	}
@@ -139,19 +164,38 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 	return -ENOENT;
 }
 
-static int listener_open(const struct qs_config_listener *l)
+/*
+ * A report socket's group: a name, else a number; (gid_t)-1 when none is
+ * given (the agent's). -ENOENT: no such group.
+ */
+static int group_id(const char *group, gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+	__u64 n;
+
+	*gid = (gid_t)-1;
+	if (!group[0])
+		return 0;
+	if (!getgrnam_r(group, &gr, buf, sizeof(buf), &found) && found) {
+		*gid = found->gr_gid;
+		return 0;
+	}
+	if (qs_parse_u64(group, &n) || n >= (gid_t)-1)
+		return -ENOENT;
+	*gid = (gid_t)n;
+	return 0;
+}
+
+/* gid: a unix socket's group, (gid_t)-1 for the agent's. */
+static int listener_open(const struct qs_config_listener *l, gid_t gid)
 {
 	struct sockaddr_storage ss = { 0 };
-	int fd, one = 1, rcvbuf = REPORT_RCVBUF;
-	socklen_t len;
+	int fd, err, one = 1, rcvbuf = REPORT_RCVBUF;
+	socklen_t len = 0;
 
 	if (l->kind == QS_LISTEN_UNIX) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
-
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", l->path);
-		unlink(l->path); /* a previous agent's socket */
-		len = sizeof(*sun);
+		ss.ss_family = AF_UNIX;
 	} else {
 		struct qs_addr_port ap = { .addr = l->addr.addr,
 					   .port = (__u16)l->port,
@@ -171,9 +215,12 @@ static int listener_open(const struct qs_config_listener *l)
 	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&ss, len)) {
-		int err = -errno;
-
+	if (l->kind == QS_LISTEN_UNIX)
+		/* backends write to it: the agent's user and the listener's group */
+		err = agent_unix_bind(fd, l->path, REPORT_SOCKET_MODE, gid);
+	else
+		err = bind(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -184,8 +231,14 @@ static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		const struct qs_config_listener *l = &cfg->listeners[i];
-		int fd = listener_open(l);
+		gid_t gid;
+		int fd;
 
+		if (group_id(l->group, &gid)) {
+			pr_warn("report listener unix %s: no group \"%s\"\n", l->path, l->group);
+			return -ENOENT;
+		}
+		fd = listener_open(l, gid);
 		if (fd < 0) {
 			pr_warn("report listener %s%s: %s\n",
 				l->kind == QS_LISTEN_UNIX ? "unix " : "udp ",
@@ -197,15 +250,13 @@ static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 	return 0;
 }
 
-/* The per-backend figures the main thread's heartbeat check reads. */
+/* The per-backend figures the main thread's heartbeat check reads (0: never heard from). */
 static void backend_publish(struct agent_intake *t, __u32 id)
 {
 	const struct qs_intake_backend *ib = qs_intake_backend(t->in, id);
 
-	if (!ib)
-		return;
-	atomic_store_explicit(&t->last_seen[id], ib->last_seen_ns, memory_order_relaxed);
-	atomic_store_explicit(&t->drain[id], ib->drain_requested, memory_order_relaxed);
+	atomic_store_explicit(&t->last_seen[id], ib ? ib->last_seen_ns : 0, memory_order_relaxed);
+	atomic_store_explicit(&t->drain[id], ib && ib->drain_requested, memory_order_relaxed);
 }
 
 /* A datagram accepted: where its backend stands goes to the pin and to the main thread. */
@@ -220,6 +271,51 @@ static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter
 }
 
 /*
+ * The pin of an agent from before the report protocol's version 2
+ * (qs_reporters, entries without a version): its backends' incarnations
+ * are version 1's, taken over where qs_reporters_v2 knows nothing of the
+ * backend, so that upgrading the agent forgets nothing it refused (it
+ * matters with report-accept-v1 only). Then the old pin goes: nothing
+ * reads it again.
+ */
+static void reporters_v1_take(struct agent_intake *t, const char *pin_dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	struct qs_reporter_state_v1 v1;
+	struct qs_reporter_state st;
+	char path[PATH_MAX];
+	int fd, n = 0;
+
+	fd = qs_pin_open(pin_dir, QS_PIN_REPORTERS_V1);
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) || info.key_size != sizeof(__u32) ||
+	    info.value_size != sizeof(v1)) {
+		pr_warn("%s/%s: not the layout of qs_reporters, left alone\n", pin_dir,
+			QS_PIN_REPORTERS_V1);
+		close(fd);
+		return;
+	}
+	for (__u32 id = 1; id < QS_MAX_BACKENDS && id < info.max_entries; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &v1) || !v1.incarnation ||
+		    (!bpf_map_lookup_elem(t->reporters_fd, &id, &st) && st.incarnation))
+			continue;
+		memset(&st, 0, sizeof(st));
+		st.incarnation = v1.incarnation;
+		st.sequence = v1.sequence;
+		memcpy(st.old, v1.old, sizeof(st.old));
+		st.version = QS_REPORT_V1;
+		if (!bpf_map_update_elem(t->reporters_fd, &id, &st, BPF_ANY))
+			n++;
+	}
+	close(fd);
+	if (!qs_pin_path(pin_dir, QS_PIN_REPORTERS_V1, path, sizeof(path)) && !unlink(path))
+		pr_info("%s: report state of %d backends taken over as version 1, pin removed\n",
+			path, n);
+}
+
+/*
  * Where each backend's reports stood before a restart, from the pin, and
  * the IDs qs_cids holds go back to their backends (learned IDs need
  * nothing: they age in their own table).
@@ -229,6 +325,7 @@ static int intake_restore(struct agent_intake *t)
 	struct qs_reporter_state st;
 	__u64 now = qs_now_coarse_ns();
 
+	reporters_v1_take(t, t->a->cfg->pin_dir);
 	for (__u32 id = 1; id < QS_MAX_BACKENDS; id++)
 		if (!bpf_map_lookup_elem(t->reporters_fd, &id, &st) && st.incarnation) {
 			qs_intake_restore(t->in, id, &st, now);
@@ -255,7 +352,7 @@ int agent_intake_open(struct agent *a)
 			      bpf_map__fd(s->maps.qs_learned), a->cfg->learned_ttl_ms * 1000000ull);
 	if (err)
 		return err;
-	t->reporters_fd = bpf_map__fd(s->maps.qs_reporters);
+	t->reporters_fd = bpf_map__fd(s->maps.qs_reporters_v2);
 	sink = agent_cids_sink(&t->cids);
 	t->view = agent_view_get(a);
 	t->reg = qs_cidreg_new(&sink);
@@ -263,6 +360,7 @@ int agent_intake_open(struct agent *a)
 	t->in = t->reg ? qs_intake_new(t->reg, key_of, vip_of, t) : NULL;
 	if (!t->in)
 		return -ENOMEM;
+	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
 	err = agent_worker_init(&t->w);
 	return err ?: intake_restore(t) ?: listeners_open(t, a->cfg);
 }
@@ -319,7 +417,7 @@ static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 static void socket_read(struct agent_intake *t, int fd)
 {
 	__u8 buf[QS_REPORT_MAX_DGRAM + 1];
-	__u64 now = qs_now_coarse_ns();
+	__u64 now = qs_now_coarse_ns(), wall = qs_wall_coarse_ns();
 	ssize_t n;
 	int reason;
 
@@ -327,9 +425,9 @@ static void socket_read(struct agent_intake *t, int fd)
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0)
 			return;
-		reason = qs_intake_datagram(t->in, buf, n, now);
+		reason = qs_intake_datagram(t->in, buf, n, now, wall);
 		if (atomic_load_explicit(&t->a->monitor_subscribers, memory_order_relaxed))
-			agent_events_report(t->a, buf, n, reason);
+			agent_events_report(t->a, buf, n, reason, wall);
 	}
 }
 
@@ -343,10 +441,12 @@ static void view_take(struct agent_intake *t, struct agent_job *job)
 	t->view = jv->view;
 	jv->view = NULL;
 	agent_cids_set_ttl(&t->cids, t->view->learned_ttl_ns);
+	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
 	for (size_t i = 0; i < jv->n_gone_backends; i++) {
 		__u32 id = jv->gone_backends[i];
 
 		qs_cidreg_purge(t->reg, id);
+		qs_intake_forget(t->in, id);
 		n = qs_cidreg_flush(t->reg, QS_MAX_VIPS, id, QS_CIDREG_FLUSH_OPERATOR);
 		if (n > 0)
 			pr_info("backend %u removed: %ld operator's IDs to it removed\n", id, n);

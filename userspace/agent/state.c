@@ -83,7 +83,8 @@ static bool listeners_equal(const struct qs_config *x, const struct qs_config *y
 		const struct qs_config_listener *l = &x->listeners[i], *m = &y->listeners[i];
 
 		if (l->kind != m->kind || l->port != m->port || strcmp(l->path, m->path) ||
-		    l->addr.family != m->addr.family || memcmp(&l->addr.addr, &m->addr.addr, 16))
+		    strcmp(l->group, m->group) || l->addr.family != m->addr.family ||
+		    memcmp(&l->addr.addr, &m->addr.addr, 16))
 			return false;
 	}
 	return true;
@@ -196,6 +197,7 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 {
 	struct qs_config *prev = a->cfg;
 	struct agent_job *job = NULL;
+	struct qs_config_error kerr;
 	int err;
 
 	*view_job = NULL;
@@ -203,7 +205,7 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 		      qs_config_check(next, cerr) ?:
 						    restart_settings_check(prev, next, cerr);
 	if (!err)
-		err = agent_keys_load(a, next);
+		err = agent_keys_load(a, next, cerr);
 	if (!err && !(job = view_job_build(a, next, prev)))
 		err = -ENOMEM;
 	if (err)
@@ -215,7 +217,7 @@ int agent_config_install(struct agent *a, struct qs_config *next, struct qs_conf
 		a->cfg = prev;
 		configured_states_take(a);
 		agent_apply(a, next);
-		agent_keys_load(a, prev);
+		agent_keys_load(a, prev, &kerr); /* read a moment ago */
 		agent_job_free(job);
 		goto fail;
 	}

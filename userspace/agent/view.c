@@ -25,6 +25,8 @@ struct agent_view *agent_view_build(const struct qs_config *cfg,
 	v->gen = gen;
 	v->learned_ttl_ns = cfg->learned_ttl_ms * 1000000ull;
 	v->flow_idle_ns = cfg->flow_idle_ms * 1000000ull;
+	v->report_window_ns = cfg->report_window_ms * 1000000ull;
+	v->report_accept_v1 = cfg->report_accept_v1;
 	for (size_t i = 0; i < cfg->n_vips; i++) {
 		const struct qs_config_vip *cv = &cfg->vips[i];
 		struct agent_view_vip *vv = &v->vips[cv->id];

@@ -143,6 +143,21 @@ static const struct opt heartbeat_args[] = {
 	  .flags = OPT_OFF },
 };
 
+static const struct opt report_window_args[] = {
+	{ .what = "report-window",
+	  .type = ARG_DURATION,
+	  .offset = CFG(report_window_ms),
+	  .min = QS_CONFIG_MIN_REPORT_WINDOW_MS,
+	  .max = QS_CONFIG_MAX_REPORT_WINDOW_MS },
+};
+
+static const struct opt report_accept_v1_args[] = {
+	{ .what = "report-accept-v1",
+	  .type = ARG_BOOL,
+	  .offset = CFG(report_accept_v1),
+	  .words = on_off },
+};
+
 static const struct opt interface_args[] = {
 	{ .what = "name", .type = ARG_IFNAME, .offset = IFC(name) },
 };
@@ -156,6 +171,10 @@ static const struct opt listen_args[] = {
 	  .metavar = "{udp ADDRESS PORT | unix PATH}",
 	  .type = ARG_CUSTOM,
 	  .custom = listen_where },
+};
+
+static const struct opt listen_opts[] = {
+	{ .word = "group", .metavar = "GROUP", .type = ARG_NAME, .offset = LIS(group) },
 };
 
 static const struct opt listen_udp_args[] = {
@@ -522,6 +541,8 @@ const struct stmt qs_config_stmts[] = {
 	{ .word = "learned-ttl", ARGS(learned_ttl_args) },
 	{ .word = "flow-idle", ARGS(flow_idle_args) },
 	{ .word = "heartbeat-timeout", ARGS(heartbeat_args) },
+	{ .word = "report-window", ARGS(report_window_args) },
+	{ .word = "report-accept-v1", ARGS(report_accept_v1_args) },
 	{ .word = "interface",
 	  ARGS(interface_args),
 	  OPTS(interface_opts),
@@ -529,6 +550,7 @@ const struct stmt qs_config_stmts[] = {
 	  .commit = interface_commit },
 	{ .word = "report-listen",
 	  ARGS(listen_args),
+	  OPTS(listen_opts),
 	  .size = sizeof(struct qs_config_listener),
 	  .commit = listener_commit },
 	{ .word = "vip",
@@ -578,6 +600,7 @@ struct qs_config *qs_config_new(void)
 	cfg->learned_ttl_ms = QS_CONFIG_DEFAULT_LEARNED_TTL_MS;
 	cfg->flow_idle_ms = QS_CONFIG_DEFAULT_FLOW_IDLE_MS;
 	cfg->heartbeat_timeout_ms = QS_CONFIG_DEFAULT_HEARTBEAT_MS;
+	cfg->report_window_ms = QS_CONFIG_DEFAULT_REPORT_WINDOW_MS;
 	return cfg;
 }
 

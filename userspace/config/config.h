@@ -41,6 +41,14 @@
 #define QS_CONFIG_DEFAULT_FLOW_IDLE_MS 120000
 #define QS_CONFIG_MIN_FLOW_IDLE_MS 120000 /* RFC 9312: NATs keep UDP bindings 2 min */
 #define QS_CONFIG_DEFAULT_HEARTBEAT_MS 10000
+/*
+ * How old (or how far ahead) a report may be, by its timestamp: wider than
+ * any sane clock difference between backends and agents, short enough
+ * that a captured datagram is soon worth nothing (docs/report-protocol.md).
+ */
+#define QS_CONFIG_DEFAULT_REPORT_WINDOW_MS 30000
+#define QS_CONFIG_MIN_REPORT_WINDOW_MS 1000
+#define QS_CONFIG_MAX_REPORT_WINDOW_MS 3600000
 
 enum qs_config_listen_kind {
 	QS_LISTEN_UDP = 0,
@@ -73,6 +81,7 @@ struct qs_config_listener {
 	struct qs_config_addr addr; /* udp */
 	__u32 port; /* udp */
 	char path[QS_CONFIG_SUN_PATH_MAX]; /* unix */
+	char group[QS_CONFIG_NAME_MAX]; /* unix: the socket's group (name or gid); "": agent's */
 	unsigned int line;
 };
 
@@ -146,6 +155,8 @@ struct qs_config {
 	__u64 learned_ttl_ms;
 	__u64 flow_idle_ms;
 	__u64 heartbeat_timeout_ms; /* 0: off */
+	__u64 report_window_ms; /* how far a report's timestamp may be from the clock */
+	bool report_accept_v1; /* take report protocol version 1 (an upgrade) */
 	struct qs_config_interface *interfaces;
 	size_t n_interfaces;
 	struct qs_config_listener *listeners; /* report-listen */

@@ -256,6 +256,9 @@ static void check_settings(struct checker *c, const struct qs_config *cfg)
 		report(c, 0, "flow-idle out of range (120s..24h; RFC 9312)");
 	if (hb && (hb < 100 || hb > 3600000))
 		report(c, 0, "heartbeat-timeout out of range (100ms..1h or off)");
+	if (cfg->report_window_ms < QS_CONFIG_MIN_REPORT_WINDOW_MS ||
+	    cfg->report_window_ms > QS_CONFIG_MAX_REPORT_WINDOW_MS)
+		report(c, 0, "report-window out of range (1s..1h)");
 }
 
 static void check_interfaces(struct checker *c, const struct qs_config *cfg)
@@ -317,6 +320,8 @@ static void check_listeners(struct checker *c, const struct qs_config *cfg)
 		if (l->kind == QS_LISTEN_UNIX && !strcmp(l->path, cfg->control_socket))
 			report(c, l->line, "report-listen %s: that is the control socket's path",
 			       what);
+		if (l->kind != QS_LISTEN_UNIX && l->group[0])
+			report(c, l->line, "report-listen %s: group is for unix sockets", what);
 		for (size_t j = 0; j < i; j++)
 			if (listener_same(&cfg->listeners[j], l))
 				report(c, l->line,

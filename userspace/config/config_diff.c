@@ -185,11 +185,11 @@ static bool interface_equal(const void *a, const void *b)
 	       ((const struct qs_config_interface *)b)->mode;
 }
 
+/* Where it listens is the key; the group of a unix socket is all else. */
 static bool listener_equal(const void *a, const void *b)
 {
-	(void)a;
-	(void)b;
-	return true; /* a listener is all key */
+	return !strcmp(((const struct qs_config_listener *)a)->group,
+		       ((const struct qs_config_listener *)b)->group);
 }
 
 static bool vip_equal(const void *a, const void *b)
@@ -363,7 +363,9 @@ static bool settings_equal(const struct qs_config *a, const struct qs_config *b)
 	       addr_equal(&a->metrics_addr, &b->metrics_addr) &&
 	       a->metrics_port == b->metrics_port && a->learned_ttl_ms == b->learned_ttl_ms &&
 	       a->flow_idle_ms == b->flow_idle_ms &&
-	       a->heartbeat_timeout_ms == b->heartbeat_timeout_ms;
+	       a->heartbeat_timeout_ms == b->heartbeat_timeout_ms &&
+	       a->report_window_ms == b->report_window_ms &&
+	       a->report_accept_v1 == b->report_accept_v1;
 }
 
 int qs_config_diff(const struct qs_config *old, const struct qs_config *new,

@@ -61,7 +61,7 @@ static struct backend_rec *backend_get(struct qs_cidreg *reg, __u32 backend_id, 
 	return b;
 }
 
-static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key,
+static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct cid_ref *r,
 		   __u64 handle)
 {
 	struct qs_cid_entry e = {
@@ -69,24 +69,24 @@ static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs
 		.backend_id = b->id,
 		.kind = QS_CID_AUTHORITATIVE,
 	};
-	struct cid_rec *c = rec_new(key, handle, 0);
+	struct cid_rec *c = rec_new(&r->key, handle, QS_NO_BACKEND);
 	int err;
 
 	if (!c)
 		return -ENOMEM;
 	if (reg->batching && reg->sink.put_batch && reg->n_pending < QS_CIDREG_BATCH) {
-		rec_link(reg, b, c);
+		rec_link(reg, b, c, r->hashv);
 		reg->pending[reg->n_pending].c = c;
 		reg->pending[reg->n_pending++].e = e;
 		return 0;
 	}
-	err = reg->sink.put(reg->sink.ctx, key, &e);
+	err = reg->sink.put(reg->sink.ctx, &r->key, &e);
 	if (err) {
 		reg->stats.sink_errors++;
 		free(c);
 		return err;
 	}
-	return rec_link(reg, b, c);
+	return rec_link(reg, b, c, r->hashv);
 }
 
 void qs_cidreg_batch_begin(struct qs_cidreg *reg)
@@ -110,7 +110,7 @@ int qs_cidreg_batch_end(struct qs_cidreg *reg)
 	if (!n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		keys[i] = reg->pending[i].c->key;
+		keys[i] = reg->pending[i].c->key.id;
 		vals[i] = reg->pending[i].e;
 	}
 	if (!reg->sink.put_batch(reg->sink.ctx, keys, vals, n))
@@ -127,14 +127,18 @@ int qs_cidreg_batch_end(struct qs_cidreg *reg)
 	return err;
 }
 
-/* Remembers an ID retired before its issue, within a bound per backend. */
-static void tomb_add(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key)
+/*
+ * Remembers an ID b retired and does not hold, within a bound per backend:
+ * b's own tombstone, which no other backend's issue or snapshot meets.
+ */
+static void tomb_add(struct qs_cidreg *reg, struct backend_rec *b, const struct cid_ref *r)
 {
 	struct cid_rec *c;
 
-	if (b->tombs >= QS_CIDREG_MAX_TOMBS || !(c = rec_new(key, 0, 1)))
+	if (b->tombs >= QS_CIDREG_MAX_TOMBS || tomb_find(reg, b, r) ||
+	    !(c = rec_new(&r->key, 0, b->id)))
 		return;
-	rec_link(reg, b, c);
+	rec_link(reg, b, c, r->hashv);
 }
 
 /* Every list of b is empty (tombs count). */
@@ -166,35 +170,47 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 	}
 	b->incarnation = incarnation;
 	b->has_incarnation = 1;
-	b->in_snapshot = 0;
+	memset(b->snapshots, 0, sizeof(b->snapshots));
 	return 1;
 }
 
-/* Adds or confirms an ID for b; *added tells which. */
-static int issue(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, const __u8 *cid,
-		 size_t len, __u64 handle, int *added)
+/*
+ * Adds or confirms an ID for b, issued or listed by b's snapshot s (NULL:
+ * issued); *added tells which. An ID b retired stays retired (b's
+ * tombstone), unless s is newer than the retire; an ID another backend or
+ * the operator holds stays theirs: b's claim is refused and counted,
+ * whoever claimed first keeps it (IDs are the backends' choice).
+ */
+static int issue(struct qs_cidreg *reg, struct backend_rec *b, const struct snapshot *s,
+		 __u32 vip_id, const __u8 *cid, size_t len, __u64 handle, int *added)
 {
-	struct qs_cid_key key;
+	struct cid_ref r;
 	struct cid_rec *c;
-	int err = cid_key_make(&key, vip_id, cid, len);
+	int err = cid_ref_make(&r, vip_id, cid, len);
 
 	*added = 0;
 	if (err)
 		return err;
-	c = rec_find(reg, &key);
+	c = b->tombs ? tomb_find(reg, b, &r) : NULL;
+	/* a snapshot lists what is live: a retire before it no longer holds */
+	if (c && s && c->snap_gen < s->gen) {
+		rec_remove(reg, c);
+		c = NULL;
+	}
+	if (c) {
+		reg->stats.issued_after_retire++;
+		return 0;
+	}
+	c = rec_find(reg, &r);
 	if (c && c->owner != b) {
 		reg->stats.conflicts++;
 		return -EEXIST;
-	}
-	if (c && c->tomb) {
-		reg->stats.issued_after_retire++;
-		return 0;
 	}
 	if (c) {
 		reg->stats.issued_again++;
 		return rec_touch(reg, c, handle);
 	}
-	err = rec_add(reg, b, &key, handle);
+	err = rec_add(reg, b, &r, handle);
 	if (!err)
 		*added = 1;
 	return err;
@@ -208,7 +224,7 @@ int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const
 
 	if (!b)
 		return -ENOMEM;
-	err = issue(reg, b, vip_id, cid, len, handle, &added);
+	err = issue(reg, b, NULL, vip_id, cid, len, handle, &added);
 	if (added)
 		reg->stats.issued++;
 	return err;
@@ -218,26 +234,29 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 		     size_t len)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
-	struct qs_cid_key key;
+	struct cid_ref r;
 	struct cid_rec *c;
-	int err = cid_key_make(&key, vip_id, cid, len);
+	int err = cid_ref_make(&r, vip_id, cid, len);
 
 	if (err)
 		return err;
 	if (!b && !(b = backend_get(reg, backend_id, 1)))
 		return -ENOMEM;
-	c = rec_find(reg, &key);
-	/* a duplicate, or a retire before its issue: remember the latter */
-	if (!c || c->owner != b || c->tomb) {
+	c = rec_find(reg, &r);
+	/*
+	 * Not b's (a duplicate, a retire before its issue, another's ID): b's
+	 * tombstone, so that b's own issue of it later counts for nothing.
+	 */
+	if (!c || c->owner != b) {
 		reg->stats.retired_unknown++;
-		if (!c)
-			tomb_add(reg, b, &key);
+		tomb_add(reg, b, &r);
 		return 0;
 	}
 	rec_remove(reg, c);
 	reg->stats.retired++;
-	if (b->in_snapshot)
-		tomb_add(reg, b, &key);
+	/* a part of the open snapshot, taken before, may list it still */
+	if (b->snapshots[vip_id].open)
+		tomb_add(reg, b, &r);
 	return 0;
 }
 
@@ -257,57 +276,48 @@ int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snap
 			     __u32 vip_id)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 1);
+	struct snapshot *s;
 
+	if (vip_id >= QS_MAX_VIPS)
+		return -EINVAL;
 	if (!b)
 		return -ENOMEM;
-	b->snap_gen++;
-	b->snapshot_id = snapshot_id;
-	b->snapshot_vip = vip_id;
-	b->in_snapshot = 1;
+	s = &b->snapshots[vip_id];
+	s->gen = ++b->gen[vip_id];
+	s->id = snapshot_id;
+	s->open = 1;
 	return 0;
 }
 
-void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id)
+/* b's snapshot of vip_id in progress, if its id is snapshot_id. */
+static struct snapshot *snapshot_of(struct backend_rec *b, __u32 vip_id, __u32 snapshot_id)
+{
+	struct snapshot *s;
+
+	if (!b || vip_id >= QS_MAX_VIPS)
+		return NULL;
+	s = &b->snapshots[vip_id];
+	return s->open && s->id == snapshot_id ? s : NULL;
+}
+
+void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
 
-	if (b)
-		b->in_snapshot = 0;
-}
-
-static struct backend_rec *snapshot_backend(struct qs_cidreg *reg, __u32 backend_id,
-					    __u32 snapshot_id)
-{
-	struct backend_rec *b = backend_get(reg, backend_id, 0);
-
-	return b && b->in_snapshot && b->snapshot_id == snapshot_id ? b : NULL;
-}
-
-/* A snapshot lists what is live: an old tombstone for it no longer holds. */
-static void tomb_clear(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id, const __u8 *cid,
-		       size_t len)
-{
-	struct qs_cid_key key;
-	struct cid_rec *c;
-
-	if (cid_key_make(&key, vip_id, cid, len))
-		return;
-	c = rec_find(reg, &key);
-	/* a retire made while this snapshot was open is newer than it */
-	if (c && c->tomb && c->owner == b && c->snap_gen != b->snap_gen)
-		rec_remove(reg, c);
+	if (b && vip_id < QS_MAX_VIPS)
+		b->snapshots[vip_id].open = 0;
 }
 
 int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
 			   const __u8 *cid, size_t len, __u64 handle)
 {
-	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+	struct snapshot *s = snapshot_of(b, vip_id, snapshot_id);
 	int added, err;
 
-	if (!b)
+	if (!s)
 		return -ESTALE;
-	tomb_clear(reg, b, vip_id, cid, len);
-	err = issue(reg, b, vip_id, cid, len, handle, &added);
+	err = issue(reg, b, s, vip_id, cid, len, handle, &added);
 	if (added)
 		reg->stats.snapshot_added++;
 	return err;
@@ -318,32 +328,35 @@ int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
  * backend's list of that VIP, older than this snapshot. qs_cidreg_work
  * sweeps it (the IDs stay until then).
  */
-int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id)
+int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id)
 {
-	struct backend_rec *b = snapshot_backend(reg, backend_id, snapshot_id);
+	struct backend_rec *b = backend_get(reg, backend_id, 0);
+	struct snapshot *s = snapshot_of(b, vip_id, snapshot_id);
 
-	if (!b)
+	if (!s)
 		return -ESTALE;
-	b->in_snapshot = 0;
-	return sweep_add(reg, b, b->snapshot_vip, b->snap_gen, 0);
+	s->open = 0;
+	return sweep_add(reg, b, vip_id, s->gen, 0);
 }
 
 /* A record for an entry the map has already, owned by b, routing to target. */
 static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key,
 		 __u32 target)
 {
+	struct cid_ref r;
 	struct cid_rec *c;
 
 	if (!b)
 		return -ENOMEM;
 	if (key->vip_id >= QS_MAX_VIPS || !key->cid_len || key->cid_len > QS_CID_MAX_LEN)
 		return -EINVAL;
-	if (rec_find(reg, key))
+	cid_ref_of(&r, key);
+	if (rec_find(reg, &r))
 		return -EEXIST;
-	c = rec_new(key, 0, 0);
+	c = rec_new(key, 0, QS_NO_BACKEND);
 	if (!c)
 		return -ENOMEM;
-	rec_link(reg, b, c);
+	rec_link(reg, b, c, r.hashv);
 	c->target = target;
 	return 0;
 }
@@ -369,12 +382,12 @@ int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id)
 static int rec_lookup(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		      struct cid_rec **c)
 {
-	struct qs_cid_key key;
-	int err = cid_key_make(&key, vip_id, cid, len);
+	struct cid_ref r;
+	int err = cid_ref_make(&r, vip_id, cid, len);
 
 	if (err)
 		return err;
-	*c = rec_find(reg, &key);
+	*c = rec_find(reg, &r);
 	return *c ? 0 : -ENOENT;
 }
 
@@ -407,32 +420,31 @@ int qs_cidreg_op_set(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_
 		.backend_id = backend_id,
 		.kind = QS_CID_OPERATOR,
 	};
-	struct qs_cid_key key;
+	struct cid_ref r;
 	struct cid_rec *c;
-	int err = cid_key_make(&key, vip_id, cid, len);
+	int err = cid_ref_make(&r, vip_id, cid, len);
 
 	*replaced = QS_NO_BACKEND;
 	if (err || backend_id == QS_NO_BACKEND || backend_id >= QS_MAX_BACKENDS)
 		return -EINVAL;
-	err = reg->sink.put(reg->sink.ctx, &key, &e);
+	err = reg->sink.put(reg->sink.ctx, &r.key, &e);
 	if (err) {
 		reg->stats.sink_errors++;
 		return err;
 	}
-	c = rec_find(reg, &key);
+	c = rec_find(reg, &r);
 	if (c && c->owner == &reg->op) {
 		*replaced = QS_CIDREG_OPERATOR;
 		c->target = backend_id;
 		return 0;
 	}
 	if (c) {
-		if (!c->tomb)
-			*replaced = c->owner->id;
+		*replaced = c->owner->id;
 		rec_unlink(reg, c);
 	}
-	err = adopt(reg, &reg->op, &key, backend_id);
+	err = adopt(reg, &reg->op, &r.key, backend_id);
 	if (err) /* the entry routes, but no record holds it: take it out again */
-		reg->sink.del(reg->sink.ctx, &key);
+		reg->sink.del(reg->sink.ctx, &r.key);
 	return err;
 }
 
@@ -450,8 +462,6 @@ int qs_cidreg_remove(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_
 
 	if (err)
 		return err;
-	if (c->tomb)
-		return -ENOENT;
 	*owner = c->owner->id;
 	if (c->owner != &reg->op)
 		reg->stats.retired++;
@@ -472,7 +482,7 @@ static long flush_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 			continue;
 		for (c = b->lists[v].head; c; c = next) {
 			next = c->next;
-			if (c->tomb || (backend_id != QS_NO_BACKEND && c->target != backend_id))
+			if (backend_id != QS_NO_BACKEND && c->target != backend_id)
 				continue;
 			if (!d && !(d = dying_new(reg, b)))
 				return -ENOMEM;
@@ -485,8 +495,8 @@ static long flush_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 
 /*
  * Every ID b holds (on vip_id, or all): a sweep of whole lists, so that a
- * million IDs cost nothing now. The generation goes up, so that the IDs
- * issued from now on are newer than the flush and stay.
+ * million IDs cost nothing now. Each list's generation goes up, so that
+ * the IDs issued from now on are newer than the flush and stay.
  */
 static long flush_backend(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_id)
 {
@@ -494,12 +504,11 @@ static long flush_backend(struct qs_cidreg *reg, struct backend_rec *b, __u32 vi
 
 	if (!b)
 		return 0;
-	b->snap_gen++;
 	for (__u32 v = 0; v < QS_MAX_VIPS; v++) {
 		if ((vip_id != QS_MAX_VIPS && v != vip_id) || !b->lists[v].head)
 			continue;
 		n += b->list_live[v];
-		sweep_add(reg, b, v, b->snap_gen, 1);
+		sweep_add(reg, b, v, ++b->gen[v], 1);
 	}
 	return n;
 }

@@ -3,10 +3,11 @@
  * The agent's registry of reported connection IDs: which backend
  * incarnation owns each (VIP, ID), so that a retire only removes what its
  * backend registered, a new incarnation purges what the previous one left,
- * and a complete snapshot repairs whatever datagrams were lost. Every change
- * to the data path goes through a sink (the qs_cids map in the agent, a
- * recorder in tests). Functions return 0 or -errno; nothing allocates on the
- * retire path.
+ * and a complete snapshot repairs whatever datagrams were lost. No report
+ * of one backend adds, moves or removes another's ID (issue 11: a backend's
+ * key may be in the wrong hands). Every change to the data path goes
+ * through a sink (the qs_cids map in the agent, a recorder in tests).
+ * Functions return 0 or -errno; a retire allocates at most a tombstone.
  */
 #ifndef QS_CIDREG_H
 #define QS_CIDREG_H
@@ -18,7 +19,12 @@
 /* Map writes one batch holds at most (a datagram has at most 384 records). */
 #define QS_CIDREG_BATCH 512
 
-/* Retires remembered per backend for IDs not yet issued (reordering). */
+/*
+ * Retires each backend's incarnation remembers of IDs it does not hold
+ * (reordering: a retire that overtakes its issue, or a retire while a
+ * snapshot is open). Each backend's are its own: they refuse nothing
+ * another backend says.
+ */
 #define QS_CIDREG_MAX_TOMBS 4096
 
 struct qs_cid_sink {
@@ -67,7 +73,12 @@ void qs_cidreg_free(struct qs_cidreg *reg);
  */
 int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarnation);
 
-/* An ID issued by the backend's current incarnation for a connection. */
+/*
+ * An ID issued by the backend's current incarnation for a connection.
+ * An ID held by another backend or the operator is refused with -EEXIST
+ * and counted (conflicts): it stays where it is, whoever claimed it first
+ * (IDs are the backends' choice, and no report can move one).
+ */
 int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		    size_t len, __u64 handle);
 /*
@@ -78,10 +89,17 @@ int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const
 void qs_cidreg_batch_begin(struct qs_cidreg *reg);
 int qs_cidreg_batch_end(struct qs_cidreg *reg);
 
-/* An ID retired: removed if that backend holds it, otherwise nothing. */
+/*
+ * An ID retired: removed if that backend holds it, otherwise only
+ * remembered as that backend's tombstone (its own later issue of the ID is
+ * ignored); nobody else's ID or issue is touched.
+ */
 int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		     size_t len);
-/* Every ID of a connection that closed (found by its handle: the cost of those IDs). */
+/*
+ * Every ID of a connection that closed (found by its handle: the cost of
+ * those IDs). Handles are each incarnation's own: another's close finds none.
+ */
 int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
 
 /*
@@ -92,14 +110,18 @@ int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
  * removes, not of those it keeps). A snapshot that is never ended (or is
  * aborted: a part went missing) removes nothing. A retire during an open
  * snapshot stands even if a later part lists the ID (the snapshot was
- * taken before it).
+ * taken before it). A listed ID another backend holds is refused as an
+ * issue is. One snapshot per (backend, VIP) is in progress at a time: a
+ * begin discards that VIP's, an abort ends it; the backend's snapshots of
+ * other VIPs go on. -ESTALE: no such snapshot in progress.
  */
 int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
 			     __u32 vip_id);
 int qs_cidreg_snapshot_add(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id, __u32 vip_id,
 			   const __u8 *cid, size_t len, __u64 handle);
-int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id);
-void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id);
+int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
+			   __u32 vip_id);
+void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id);
 
 /*
  * Takes an authoritative entry already in the map (written before an agent

@@ -26,10 +26,21 @@
 #define HASH_INITIAL_NUM_BUCKETS_LOG2 20U
 #define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
 
+/* Of the (VIP, ID) alone, whatever record of it is looked up (cid_ref). */
+static unsigned int id_hash(const struct qs_cid_key *key)
+{
+	unsigned int hashv;
+
+	HASH_VALUE(key, sizeof(*key), hashv);
+	return hashv;
+}
+
 static void ids_table_make(struct qs_cidreg *reg)
 {
-	reg->sentinel.key.vip_id = QS_MAX_VIPS; /* no ID has it */
-	HASH_ADD(hh, reg->by_key, key, sizeof(reg->sentinel.key), &reg->sentinel);
+	struct cid_rec *s = &reg->sentinel;
+
+	s->key.id.vip_id = QS_MAX_VIPS; /* no ID has it */
+	HASH_ADD_BYHASHVALUE(hh, reg->by_key, key, sizeof(s->key), id_hash(&s->key.id), s);
 }
 
 static void conns_table_make(struct qs_cidreg *reg)
@@ -47,25 +58,34 @@ void records_init(struct qs_cidreg *reg)
 /* Map deletions one batch holds; a call's budget may be smaller. */
 #define WORK_BATCH 4096
 
-int cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len)
+int cid_ref_make(struct cid_ref *r, __u32 vip_id, const __u8 *cid, size_t len)
 {
+	struct qs_cid_key *key = &r->key;
+
 	if (len == 0 || len > QS_CID_MAX_LEN || vip_id >= QS_MAX_VIPS)
 		return -EINVAL;
 	memset(key, 0, sizeof(*key));
 	memcpy(key->cid, cid, len);
 	key->cid_len = len;
 	key->vip_id = vip_id;
+	r->hashv = id_hash(key);
 	return 0;
 }
 
-struct cid_rec *rec_new(const struct qs_cid_key *key, __u64 handle, int tomb)
+void cid_ref_of(struct cid_ref *r, const struct qs_cid_key *key)
+{
+	r->key = *key;
+	r->hashv = id_hash(key);
+}
+
+struct cid_rec *rec_new(const struct qs_cid_key *key, __u64 handle, __u32 tomb_of)
 {
 	struct cid_rec *c = calloc(1, sizeof(*c));
 
 	if (c) {
-		c->key = *key;
+		c->key.id = *key;
+		c->key.tomb_of = tomb_of;
 		c->handle = handle;
-		c->tomb = tomb;
 	}
 	return c;
 }
@@ -75,12 +95,12 @@ static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
 {
 	struct backend_rec *b = c->owner;
 
-	if (c->tomb) {
+	if (rec_is_tomb(c)) {
 		b->tombs += delta;
 		return;
 	}
 	b->n_live += delta;
-	b->list_live[c->key.vip_id] += delta;
+	b->list_live[c->key.id.vip_id] += delta;
 	if (b->dying)
 		reg->stats.pending += delta;
 	else if (b == &reg->op)
@@ -91,7 +111,7 @@ static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
 
 static void list_unlink(struct cid_rec *c)
 {
-	struct cid_list *l = &c->owner->lists[c->key.vip_id];
+	struct cid_list *l = &c->owner->lists[c->key.id.vip_id];
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -106,7 +126,7 @@ static void list_unlink(struct cid_rec *c)
 /* Newest of b's list of its VIP. */
 static void list_push(struct backend_rec *b, struct cid_rec *c)
 {
-	struct cid_list *l = &b->lists[c->key.vip_id];
+	struct cid_list *l = &b->lists[c->key.id.vip_id];
 
 	c->owner = b;
 	c->prev = NULL;
@@ -124,7 +144,7 @@ static void conn_link(struct qs_cidreg *reg, struct cid_rec *c)
 	struct conn_key k = { c->owner, c->handle };
 	struct conn_rec *conn;
 
-	if (c->tomb || c->owner->dying || c->owner == &reg->op)
+	if (rec_is_tomb(c) || c->owner->dying || c->owner == &reg->op)
 		return;
 	HASH_FIND(hh, reg->conns, &k, sizeof(k), conn);
 	if (!conn) {
@@ -170,14 +190,14 @@ struct cid_rec *conn_ids(struct qs_cidreg *reg, const struct backend_rec *b, __u
 	return conn ? conn->ids : NULL;
 }
 
-int rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c)
+int rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c, unsigned int hashv)
 {
 	if (b != &reg->op)
 		c->target = b->id;
-	c->snap_gen = b->snap_gen;
+	c->snap_gen = b->gen[c->key.id.vip_id];
 	list_push(b, c);
 	rec_count(reg, c, 1);
-	HASH_ADD(hh, reg->by_key, key, sizeof(c->key), c);
+	HASH_ADD_BYHASHVALUE(hh, reg->by_key, key, sizeof(c->key), hashv, c);
 	conn_link(reg, c);
 	return 0;
 }
@@ -193,7 +213,7 @@ void rec_unlink(struct qs_cidreg *reg, struct cid_rec *c)
 
 void rec_remove(struct qs_cidreg *reg, struct cid_rec *c)
 {
-	int err = c->tomb ? 0 : reg->sink.del(reg->sink.ctx, &c->key);
+	int err = rec_is_tomb(c) ? 0 : reg->sink.del(reg->sink.ctx, &c->key.id);
 
 	/* already gone from the map is what we wanted */
 	if (err && err != -ENOENT)
@@ -201,11 +221,12 @@ void rec_remove(struct qs_cidreg *reg, struct cid_rec *c)
 	rec_unlink(reg, c);
 }
 
-struct cid_rec *rec_find(struct qs_cidreg *reg, const struct qs_cid_key *key)
+static struct cid_rec *find(struct qs_cidreg *reg, const struct cid_ref *r, __u32 tomb_of)
 {
+	struct rec_key k = { .id = r->key, .tomb_of = tomb_of };
 	struct cid_rec *c;
 
-	HASH_FIND(hh, reg->by_key, key, sizeof(*key), c);
+	HASH_FIND_BYHASHVALUE(hh, reg->by_key, &k, sizeof(k), r->hashv, c);
 	if (c == &reg->sentinel)
 		return NULL;
 	if (c && c->owner->dying) {
@@ -215,11 +236,22 @@ struct cid_rec *rec_find(struct qs_cidreg *reg, const struct qs_cid_key *key)
 	return c;
 }
 
+struct cid_rec *rec_find(struct qs_cidreg *reg, const struct cid_ref *r)
+{
+	return find(reg, r, QS_NO_BACKEND);
+}
+
+struct cid_rec *tomb_find(struct qs_cidreg *reg, const struct backend_rec *b,
+			  const struct cid_ref *r)
+{
+	return find(reg, r, b->id);
+}
+
 int rec_touch(struct qs_cidreg *reg, struct cid_rec *c, __u64 handle)
 {
 	struct backend_rec *b = c->owner;
 
-	c->snap_gen = b->snap_gen;
+	c->snap_gen = b->gen[c->key.id.vip_id];
 	list_unlink(c);
 	list_push(b, c);
 	if (c->handle != handle) {
@@ -302,7 +334,7 @@ static int sweep_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, s
 		if (!*budget)
 			return 0;
 		--*budget;
-		if (c->tomb) {
+		if (rec_is_tomb(c)) {
 			rec_unlink(reg, c);
 			continue;
 		}
@@ -366,8 +398,8 @@ static void deletions_run(struct qs_cidreg *reg, size_t budget)
 			continue;
 		}
 		for (c = l->head; c && n < budget && n < WORK_BATCH; c = c->next)
-			if (!c->tomb)
-				keys[n++] = c->key;
+			if (!rec_is_tomb(c))
+				keys[n++] = c->key.id;
 		if (n && reg->sink.del_batch(reg->sink.ctx, keys, n))
 			reg->stats.sink_errors++;
 		/* the records whose keys went: the first n live ones, and tombs among them */

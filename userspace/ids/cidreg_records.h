@@ -5,7 +5,8 @@
  * it concerns, never a walk of a backend's IDs:
  * - by key: one hash table of every record (uthash, with util/hash.h's
  *   keyed hash: IDs are chosen by clients and backends), for issue,
- *   retire, remove;
+ *   retire, remove; a tombstone's key names its backend, so each
+ *   backend's tombstones are apart from the live IDs and from each other;
  * - by connection: a hash of (owner, handle) with the connection's IDs, for
  *   a close (handles are a backend's choice: the same keyed hash);
  * - by owner and VIP: a list per (backend incarnation, VIP) in the order
@@ -25,23 +26,41 @@
 struct backend_rec;
 struct conn_rec;
 
+/*
+ * What the ID table is keyed by. A live record (a backend's or the
+ * operator's) has tomb_of QS_NO_BACKEND: one per (VIP, ID). A tombstone
+ * (an ID its backend retired before it was issued, or while a snapshot of
+ * its VIP was open) has the id of the backend that wrote it: each
+ * backend's tombstones are its own, so that a retire can only ever refuse
+ * what its own backend says of the ID later, never another's issue.
+ */
+struct rec_key {
+	struct qs_cid_key id;
+	__u32 tomb_of;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct rec_key) == 40, "rec_key: the bytes hashed, no hole");
+
 struct cid_rec {
-	struct qs_cid_key key;
+	struct rec_key key;
 	__u64 handle;
 	struct backend_rec *owner; /* a backend incarnation, the operator, or dying */
 	struct conn_rec *conn; /* NULL for tombs and dying moved records */
 	__u32 target; /* the backend it routes to: the owner, or the operator's choice */
-	__u32 snap_gen; /* the owner's snapshot generation that last saw it */
-	/*
-	 * A tombstone: retired before it was issued (reports reordered). Not
-	 * in the map; a later issue of it is ignored until a snapshot or a new
-	 * incarnation says otherwise.
-	 */
-	int tomb;
+	__u32 snap_gen; /* the generation of the owner's list of its VIP that last saw it */
 	struct cid_rec *prev, *next; /* the owner's list of its VIP */
 	struct cid_rec *cprev, *cnext; /* the connection's */
 	UT_hash_handle hh;
 };
+
+/*
+ * A tombstone: not in the map; its backend's later issue of the ID is
+ * ignored until a snapshot or a new incarnation says otherwise.
+ */
+static inline int rec_is_tomb(const struct cid_rec *c)
+{
+	return c->key.tomb_of != QS_NO_BACKEND;
+}
 
 struct cid_list {
 	struct cid_rec *head, *tail;
@@ -58,18 +77,25 @@ struct conn_rec {
 	UT_hash_handle hh;
 };
 
+/* A backend's snapshot of one VIP in progress, from its begin to its end. */
+struct snapshot {
+	__u32 id;
+	__u32 gen; /* its list's generation at its begin: older records it has not seen */
+	int open;
+};
+
 struct backend_rec {
 	__u32 id; /* a backend's, or QS_CIDREG_OPERATOR */
 	__u64 incarnation;
 	int has_incarnation;
-	int in_snapshot;
-	__u32 snapshot_id;
-	__u32 snapshot_vip;
-	__u32 snap_gen;
 	__u32 tombs;
 	__u64 n_live; /* records that are not tombs */
 	struct cid_list lists[QS_MAX_VIPS];
 	__u32 list_live[QS_MAX_VIPS]; /* records of each list that are not tombs */
+	/* each list's generation: a snapshot's begin or a flush starts a new one */
+	__u32 gen[QS_MAX_VIPS];
+	/* one snapshot per VIP at a time: a backend may send several VIPs' at once */
+	struct snapshot snapshots[QS_MAX_VIPS];
 	/* records of lists[v] last seen before sweep_gen[v] are stale: swept */
 	__u32 sweep_gen[QS_MAX_VIPS];
 	__u32 sweep_counted; /* bit v: what lists[v]'s sweep removes is counted already (flush) */
@@ -111,14 +137,30 @@ struct qs_cidreg {
 	struct pending_put pending[QS_CIDREG_BATCH];
 };
 
+/*
+ * An ID as the table looks it up: its key, and the hash of the (VIP, ID)
+ * alone, which its live record and every backend's tombstone of it share,
+ * so that one hash finds them all.
+ */
+struct cid_ref {
+	struct qs_cid_key key;
+	unsigned int hashv;
+};
+
 /* The two tables, each with its sentinel. */
 void records_init(struct qs_cidreg *reg);
-int cid_key_make(struct qs_cid_key *key, __u32 vip_id, const __u8 *cid, size_t len);
-struct cid_rec *rec_new(const struct qs_cid_key *key, __u64 handle, int tomb);
-/* The live record of key; a dying one met on the way is finished first. */
-struct cid_rec *rec_find(struct qs_cidreg *reg, const struct qs_cid_key *key);
-/* Into the table, b's list (newest first) and its connection; counted. */
-int rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c);
+/* -EINVAL for an ID no report can name. */
+int cid_ref_make(struct cid_ref *r, __u32 vip_id, const __u8 *cid, size_t len);
+void cid_ref_of(struct cid_ref *r, const struct qs_cid_key *key);
+/* tomb_of: QS_NO_BACKEND for a live record, else the backend whose tombstone it is. */
+struct cid_rec *rec_new(const struct qs_cid_key *key, __u64 handle, __u32 tomb_of);
+/* The live record of r; a dying one met on the way is finished first. */
+struct cid_rec *rec_find(struct qs_cidreg *reg, const struct cid_ref *r);
+/* b's tombstone of r, the same way. */
+struct cid_rec *tomb_find(struct qs_cidreg *reg, const struct backend_rec *b,
+			  const struct cid_ref *r);
+/* Into the table (hashv: its cid_ref's), b's list (newest first) and its connection; counted. */
+int rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c, unsigned int hashv);
 /* Out of everything and freed; rec_remove deletes its map entry first. */
 void rec_unlink(struct qs_cidreg *reg, struct cid_rec *c);
 void rec_remove(struct qs_cidreg *reg, struct cid_rec *c);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Report protocol codec (docs/report-protocol.md). Every datagram the agent
- * receives is untrusted until its MAC is checked, and the structural checks
- * run before the MAC because they are cheaper: a flood of garbage costs a
- * few comparisons, not an HMAC each. Every read is bounded by the length the
+ * Report protocol codec (docs/report-protocol.md), version 2 and the
+ * version 1 that agents may still take during an upgrade. Every datagram
+ * the agent receives is untrusted until its MAC is checked, and the
+ * structural checks run before the MAC because they are cheaper: a flood
+ * of garbage costs a few comparisons, not an HMAC each. Every read is bounded by the length the
  * caller passed, never by a length field in the datagram.
  *
  * The encoding is canonical (reserved fields, pads and unused address bytes
@@ -12,8 +13,10 @@
  * exactly that.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -30,10 +33,13 @@
 #define OFF_INCARNATION 16
 #define OFF_SEQUENCE 24
 #define OFF_VIP_ADDR 32
+#define OFF_TIMESTAMP 48 /* version 2 only: its header is version 1's and this */
 
-_Static_assert(OFF_VIP_ADDR + sizeof(struct qs_addr) == QS_REPORT_HDR_LEN, "header layout");
+_Static_assert(OFF_VIP_ADDR + sizeof(struct qs_addr) == QS_REPORT_V1_HDR_LEN, "v1 header layout");
+_Static_assert(OFF_TIMESTAMP + 8 == QS_REPORT_HDR_LEN, "header layout");
+_Static_assert(sizeof(struct qs_report_header) == 56, "qs_report_header size");
 _Static_assert(sizeof(struct qs_report_endpoint) == 20, "qs_report_endpoint size");
-_Static_assert(QS_REPORT_MAX_RECORDS <= 0xffff, "record count is a u16 on the wire");
+_Static_assert(QS_REPORT_V1_MAX_RECORDS <= 0xffff, "record count is a u16 on the wire");
 
 static const char *const reason_names[QS_REPORT_NR_REASONS] = {
 	[QS_REPORT_OK] = "ok",
@@ -57,6 +63,10 @@ static const char *const reason_names[QS_REPORT_NR_REASONS] = {
 	[QS_REPORT_E_UNKNOWN_VIP] = "unknown_vip",
 	[QS_REPORT_E_REPLAY] = "replay",
 	[QS_REPORT_E_STALE_INCARNATION] = "stale_incarnation",
+	[QS_REPORT_E_STALE_TIMESTAMP] = "stale_timestamp",
+	[QS_REPORT_E_FUTURE_TIMESTAMP] = "future_timestamp",
+	[QS_REPORT_E_V1_REFUSED] = "v1_refused",
+	[QS_REPORT_E_V1_DOWNGRADE] = "v1_downgrade",
 };
 
 const char *qs_report_reason_name(int reason)
@@ -97,6 +107,14 @@ static __u32 get_be32(const __u8 *p)
 static __u64 get_be64(const __u8 *p)
 {
 	return (__u64)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+/* Header length of a version this codec speaks; 0 for any other. */
+static size_t hdr_len_of(__u8 version)
+{
+	return version == QS_REPORT_VERSION ? QS_REPORT_HDR_LEN :
+	       version == QS_REPORT_V1	    ? QS_REPORT_V1_HDR_LEN :
+					      0;
 }
 
 /* HMAC-SHA256 of data[len]; 0 or -EIO. */
@@ -226,10 +244,13 @@ static int record_decode(const __u8 *p, size_t avail, struct qs_report_record *r
 	return value_decode(rec, p + QS_REPORT_REC_HDR_LEN, vlen);
 }
 
-/* The fixed header; the length must be within [MIN, MAX] already. */
+/* The fixed header; the length must be within [MIN, MAX] of its version already. */
 static int header_decode(const __u8 *buf, struct qs_report_header *hdr, __u16 *nrecords)
 {
+	__u16 max_records;
+
 	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = buf[OFF_VERSION];
 	hdr->vip.family = buf[OFF_VIP_FAMILY];
 	memcpy(&hdr->vip.port, buf + OFF_VIP_PORT, sizeof(hdr->vip.port));
 	memcpy(&hdr->vip.addr, buf + OFF_VIP_ADDR, sizeof(hdr->vip.addr));
@@ -237,19 +258,24 @@ static int header_decode(const __u8 *buf, struct qs_report_header *hdr, __u16 *n
 	hdr->incarnation = get_be64(buf + OFF_INCARNATION);
 	hdr->sequence = get_be64(buf + OFF_SEQUENCE);
 	*nrecords = get_be16(buf + OFF_RECORD_COUNT);
+	max_records = QS_REPORT_V1_MAX_RECORDS;
+	if (hdr->version == QS_REPORT_VERSION) {
+		hdr->timestamp = get_be64(buf + OFF_TIMESTAMP);
+		max_records = QS_REPORT_MAX_RECORDS;
+	}
 
-	if (get_be16(buf + OFF_RESERVED) || !hdr->backend_id || !hdr->incarnation)
+	if (get_be16(buf + OFF_RESERVED) || !hdr->backend_id || !hdr->incarnation ||
+	    (hdr->version == QS_REPORT_VERSION && !hdr->timestamp))
 		return QS_REPORT_E_BAD_HEADER;
-	if (*nrecords > QS_REPORT_MAX_RECORDS)
+	if (*nrecords > max_records)
 		return QS_REPORT_E_TOO_MANY_RECORDS;
 	return endpoint_check(&hdr->vip, 1);
 }
 
 /* Every record between the header and the MAC, and the rules across them. */
-static int records_check(const __u8 *buf, size_t mac_off, __u16 nrecords, int has_vip)
+static int records_check(const __u8 *buf, size_t off, size_t mac_off, __u16 nrecords, int has_vip)
 {
 	unsigned int parts = 0, snapshot_cids = 0;
-	size_t off = QS_REPORT_HDR_LEN;
 
 	for (__u16 i = 0; i < nrecords; i++) {
 		struct qs_report_record rec;
@@ -276,6 +302,7 @@ int qs_report_check(const void *data, size_t len, struct qs_report_header *hdr)
 {
 	struct qs_report_header tmp;
 	const __u8 *buf = data;
+	size_t hdr_len;
 	__u16 nrecords;
 	int reason;
 
@@ -285,15 +312,16 @@ int qs_report_check(const void *data, size_t len, struct qs_report_header *hdr)
 	/* Magic and version first: they tell a foreign packet from a cut one. */
 	if (len >= 4 && get_be32(buf + OFF_MAGIC) != QS_REPORT_MAGIC)
 		return QS_REPORT_E_BAD_MAGIC;
-	if (len > OFF_VERSION && buf[OFF_VERSION] != QS_REPORT_VERSION)
+	hdr_len = len > OFF_VERSION ? hdr_len_of(buf[OFF_VERSION]) : QS_REPORT_HDR_LEN;
+	if (!hdr_len)
 		return QS_REPORT_E_BAD_VERSION;
-	if (len < QS_REPORT_MIN_DGRAM)
+	if (len < hdr_len + QS_REPORT_MAC_LEN)
 		return QS_REPORT_E_TRUNCATED;
 	if (len > QS_REPORT_MAX_DGRAM)
 		return QS_REPORT_E_OVERSIZE;
 	reason = header_decode(buf, hdr, &nrecords);
 	if (!reason)
-		reason = records_check(buf, len - QS_REPORT_MAC_LEN, nrecords,
+		reason = records_check(buf, hdr_len, len - QS_REPORT_MAC_LEN, nrecords,
 				       hdr->vip.family != QS_AF_NONE);
 	if (reason)
 		memset(hdr, 0, sizeof(*hdr));
@@ -320,7 +348,7 @@ int qs_report_verify(struct qs_report_reader *rd, const void *data, size_t len,
 	} else {
 		rd->buf = buf;
 		rd->end = mac_off;
-		rd->off = QS_REPORT_HDR_LEN;
+		rd->off = hdr_len_of(rd->hdr.version);
 		rd->nrecords = get_be16(buf + OFF_RECORD_COUNT);
 		return QS_REPORT_OK;
 	}
@@ -419,16 +447,21 @@ static void record_encode(__u8 *p, const struct qs_report_record *rec, size_t si
 int qs_report_encoder_init(struct qs_report_encoder *enc, void *buf, size_t size,
 			   const struct qs_report_header *hdr)
 {
+	__u8 version = hdr->version ? hdr->version : QS_REPORT_VERSION;
+	size_t hdr_len = hdr_len_of(version);
 	__u8 *p = buf;
 
 	memset(enc, 0, sizeof(*enc));
-	if (!hdr->backend_id || !hdr->incarnation || endpoint_check(&hdr->vip, 1))
+	if (!hdr_len || !hdr->backend_id || !hdr->incarnation || endpoint_check(&hdr->vip, 1))
 		return -EINVAL;
-	if (size < QS_REPORT_MIN_DGRAM)
+	/* version 1 has no timestamp on the wire, version 2 always one */
+	if ((version == QS_REPORT_VERSION) != !!hdr->timestamp)
+		return -EINVAL;
+	if (size < hdr_len + QS_REPORT_MAC_LEN)
 		return -ENOSPC;
 
 	put_be32(p + OFF_MAGIC, QS_REPORT_MAGIC);
-	p[OFF_VERSION] = QS_REPORT_VERSION;
+	p[OFF_VERSION] = version;
 	p[OFF_VIP_FAMILY] = hdr->vip.family;
 	memcpy(p + OFF_VIP_PORT, &hdr->vip.port, sizeof(hdr->vip.port));
 	put_be32(p + OFF_BACKEND_ID, hdr->backend_id);
@@ -437,10 +470,12 @@ int qs_report_encoder_init(struct qs_report_encoder *enc, void *buf, size_t size
 	put_be64(p + OFF_INCARNATION, hdr->incarnation);
 	put_be64(p + OFF_SEQUENCE, hdr->sequence);
 	memcpy(p + OFF_VIP_ADDR, &hdr->vip.addr, sizeof(hdr->vip.addr));
+	if (version == QS_REPORT_VERSION)
+		put_be64(p + OFF_TIMESTAMP, hdr->timestamp);
 
 	enc->buf = p;
 	enc->cap = size < QS_REPORT_MAX_DGRAM ? size : QS_REPORT_MAX_DGRAM;
-	enc->len = QS_REPORT_HDR_LEN;
+	enc->len = hdr_len;
 	enc->vip_bound = hdr->vip.family != QS_AF_NONE;
 	return 0;
 }
@@ -461,8 +496,9 @@ int qs_report_add(struct qs_report_encoder *enc, const struct qs_report_record *
 		return -EINVAL;
 	if (rec->type == QS_REPORT_SNAPSHOT_PART && enc->has_part)
 		return -EINVAL;
+	/* the length bounds the count: 3 bytes a record at least */
 	if (enc->len + size + QS_REPORT_MAC_LEN > enc->cap ||
-	    enc->nrecords >= QS_REPORT_MAX_RECORDS)
+	    enc->nrecords >= QS_REPORT_V1_MAX_RECORDS)
 		return -ENOSPC;
 
 	record_encode(enc->buf + enc->len, rec, size);
@@ -566,18 +602,26 @@ int qs_report_add_snapshot_part(struct qs_report_encoder *enc, __u32 snapshot_id
 	return qs_report_add(enc, &rec);
 }
 
-int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
+int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN])
 {
 	/* room for one byte more than a key and its line end, to see it */
 	char text[2 * QS_REPORT_KEY_LEN + 3] = { 0 };
-	size_t len, n = 0;
-	FILE *f = fopen(path, "re");
+	size_t len = 0, n = 0;
+	ssize_t got;
 	int err = 0;
 
-	if (!f)
-		return -errno;
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
+	while (len < sizeof(text) - 1) {
+		got = read(fd, text + len, sizeof(text) - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (!got)
+			break;
+		len += got;
+	}
 	if (len && text[len - 1] == '\n')
 		text[--len] = 0;
 	if (len && text[len - 1] == '\r')
@@ -587,6 +631,18 @@ int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
 	    !OPENSSL_hexstr2buf_ex(key, QS_REPORT_KEY_LEN, &n, text, '\0') ||
 	    n != QS_REPORT_KEY_LEN)
 		err = -EINVAL;
+out:
 	OPENSSL_cleanse(text, sizeof(text));
+	return err;
+}
+
+int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = qs_report_key_read_fd(fd, key);
+	close(fd);
 	return err;
 }

@@ -3,13 +3,15 @@
  * libquicsteer's reporter (include/quicsteer/backend.h): the backend side of
  * the report protocol (docs/report-protocol.md) over the codec of report.h.
  *
- * One reporter is one incarnation: datagrams numbered from 1, each sent to
- * every agent. Records accumulate in a buffer inside the reporter; a
- * datagram is sent when the next record does not fit or is about another
- * VIP, or on a flush. Every entry point takes the reporter's mutex and
- * sends under it: agents refuse a sequence number lower than one they
- * accepted, and a lock released before sendto would let two threads swap
- * two datagrams on the wire.
+ * One reporter is one incarnation, named by the time it opened (wall clock,
+ * so that a later process's incarnation is greater and the agents can tell
+ * old from new): datagrams numbered from 1, each stamped with the time it
+ * is sent, each sent to every agent. Records accumulate in a buffer inside
+ * the reporter; a datagram is sent when the next record does not fit or is
+ * about another VIP, or on a flush. Every entry point takes the reporter's
+ * mutex and sends under it: agents refuse a sequence number lower than one
+ * they accepted, and a lock released before sendto would let two threads
+ * swap two datagrams on the wire.
  *
  * Nothing on the report path allocates. The MAC is HMAC-SHA256 (RFC 2104)
  * on libcrypto's SHA-256, the padded key's two blocks hashed once at open:
@@ -25,9 +27,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,16 +39,21 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include "quicsteer/backend.h"
-#include "random.h"
 
 #define MAX_DESTS 16
-/* The record count is the one header field the encoder leaves to finish. */
-#define OFF_RECORD_COUNT 12 /* docs/report-protocol.md, "Header" */
+/*
+ * Header fields written when the datagram is sealed, not when it is
+ * started: the record count, and the time it is sent, which is what the
+ * agents' window measures (docs/report-protocol.md, "Header").
+ */
+#define OFF_RECORD_COUNT 12
+#define OFF_TIMESTAMP 48
 #define PART_SIZE (QS_REPORT_REC_HDR_LEN + QS_REPORT_SNAPSHOT_PART_LEN)
 #define MAX_PART 0xffffu /* part numbers are 16 bits on the wire */
 
 _Static_assert(SHA256_DIGEST_LENGTH == QS_REPORT_MAC_LEN, "HMAC-SHA256 output");
 _Static_assert(QS_REPORT_KEY_LEN <= SHA256_CBLOCK, "the key is used as is, not hashed");
+_Static_assert(OFF_TIMESTAMP + 8 == QS_REPORT_HDR_LEN, "the timestamp ends the header");
 
 enum { FD_UNIX, FD_INET, FD_INET6, NR_FDS };
 
@@ -170,6 +179,40 @@ static bool endpoint_eq(const struct qs_report_endpoint *a, const struct qs_repo
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* CLOCK_REALTIME in nanoseconds since the epoch; never 0. */
+static __u64 wall_ns(void)
+{
+	struct timespec ts;
+	__u64 ns;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || ts.tv_sec < 0)
+		return 1; /* refused by the agents' window, and counted there */
+	ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return ns ? ns : 1;
+}
+
+/*
+ * The incarnation of a reporter opened now: the wall clock, and within one
+ * process strictly greater than the previous reporter's, even when two open
+ * within a clock tick or the clock steps back between them.
+ */
+static __u64 incarnation_new(void)
+{
+	static _Atomic __u64 last;
+	__u64 now = wall_ns(), prev = atomic_load(&last), next;
+
+	do
+		next = now > prev ? now : prev + 1;
+	while (!atomic_compare_exchange_weak(&last, &prev, next));
+	return next;
+}
+
+static void put_be64(__u8 *p, __u64 v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = v;
+}
+
 static void dest_send(struct dest *d, const __u8 *buf, size_t len)
 {
 	/* A stalled destination must not hold up the others again. */
@@ -205,6 +248,7 @@ static int dgram_send(struct qs_reporter *r)
 	r->filling = false;
 	r->buf[OFF_RECORD_COUNT] = r->dgram_records >> 8;
 	r->buf[OFF_RECORD_COUNT + 1] = r->dgram_records & 0xff;
+	put_be64(r->buf + OFF_TIMESTAMP, wall_ns());
 	err = mac_compute(&r->mac, r->buf, r->dgram_len, r->buf + r->dgram_len);
 	if (err)
 		return err;
@@ -228,8 +272,10 @@ static int dgram_start(struct qs_reporter *r, const struct qs_report_endpoint *v
 	struct qs_report_header h = {
 		.incarnation = r->incarnation,
 		.sequence = r->sequence + 1,
+		.timestamp = 1, /* the time it is sent, written by dgram_send */
 		.backend_id = r->backend_id,
 		.vip = *vip,
+		.version = QS_REPORT_VERSION,
 	};
 	int err = qs_report_encoder_init(&r->enc, r->buf, sizeof(r->buf), &h);
 
@@ -239,7 +285,7 @@ static int dgram_start(struct qs_reporter *r, const struct qs_report_endpoint *v
 	r->filling = true;
 	r->dgram_part = false;
 	r->dgram_vip = *vip;
-	r->dgram_len = QS_REPORT_HDR_LEN;
+	r->dgram_len = QS_REPORT_HDR_LEN; /* the encoder's, version 2 */
 	r->dgram_records = 0;
 	return 0;
 }
@@ -699,12 +745,8 @@ static int reporter_setup(struct qs_reporter *r, const __u8 *key, const char *co
 		if (err)
 			return err;
 	}
-	do {
-		err = qs_random_fill(&r->incarnation, sizeof(r->incarnation));
-	} while (!err && !r->incarnation); /* 0 is not an incarnation */
-	if (!err)
-		err = mac_key_init(&r->mac, key);
-	return err;
+	r->incarnation = incarnation_new();
+	return mac_key_init(&r->mac, key);
 }
 
 struct qs_reporter *qs_reporter_open(__u32 backend_id, const __u8 key[QS_REPORT_KEY_LEN],

@@ -81,8 +81,20 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 				 "each backend's share of the slots" },
 	[QS_CMD_ROUTE] = { "route", NULL, QS_CMD_LOCAL, 5,
 			   "VIP PORT CLIENT CLIENT-PORT initial|0rtt|handshake|short|version HEX "
-			   "[DCID] [size N]",
+			   "[DCID] [size N] [scid HEX]",
 			   "which rung and backend a packet would get (nothing is sent)" },
+	/* on a backend: decap.bpf.o's pinned maps, no agent */
+	[QS_CMD_DECAP_SHOW] = { "decap", "show", QS_CMD_LOCAL, 0, "",
+				"the decap program's allowed sources and VIPs, and its counters" },
+	[QS_CMD_DECAP_ALLOW] = { "decap", "allow", QS_CMD_LOCAL, 2,
+				 "source PREFIX | vip ADDRESS PORT",
+				 "let decap take packets from a router's encap-source prefix, or "
+				 "to a VIP (port 0: its fragments)" },
+	[QS_CMD_DECAP_DEL] = { "decap", "del", QS_CMD_LOCAL, 2, "source PREFIX | vip ADDRESS PORT",
+			       "remove an allowed source or VIP" },
+	[QS_CMD_DECAP_FLUSH] = { "decap", "flush", QS_CMD_LOCAL, 0, "[sources|vips]",
+				 "remove every allowed source and VIP, or those of one list: "
+				 "decap then drops what they allowed" },
 };
 
 bool qs_command_on(const struct qs_command *c, enum qs_cmd_side side)

@@ -115,13 +115,38 @@ static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
 	return 1;
 }
 
-/* Rungs c to e. */
-static void rungs_address(struct ctx *c, bool starts, __u32 cid_len)
+/* The tag of an ID of len (<= 20) bytes, zero-padded as the router reads it. */
+static __u32 cid_tag(const __u8 *id, __u8 len)
+{
+	__u8 cid[QS_CID_MAX_LEN] = { 0 };
+
+	memcpy(cid, id, len);
+	return qs_cid_tag(cid, len);
+}
+
+/* Is an Initial or 0-RTT of the connection that opened the entry f? */
+static bool opened_by(const struct ctx *c, const struct qs_flow *f)
+{
+	__u32 scid_tag = c->p->scid_len ? cid_tag(c->p->scid, c->p->scid_len) : 0;
+
+	return qs_flow_opened_by(f, cid_tag(c->p->dcid, c->p->dcid_len), scid_tag);
+}
+
+/* Rungs c to e. starts: an Initial or 0-RTT; initial: an Initial. */
+static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
 {
 	struct qs_flow f;
-	bool known = !flow_get(c, &f), ambiguous = known && (f.flags & QS_FLOW_F_AMBIGUOUS);
+	bool known = !flow_get(c, &f),
+	     ambiguous = known && qs_flow_ambiguous(&f, qs_now_coarse_ns());
 
-	if (known && !ambiguous) {
+	if (known && !ambiguous && starts && !opened_by(c, &f)) {
+		if (initial)
+			by_maglev(c, QS_R_ROUTE_NEW_REUSED,
+				  "another connection from a known port, its entry replaced");
+		else
+			by_maglev(c, QS_R_ROUTE_NEW_0RTT,
+				  "0-RTT of another connection from a known client port");
+	} else if (known && !ambiguous) {
 		if (starts)
 			decide(c, QS_R_ROUTE_FLOW, f.backend_id, "address table: a known client");
 		else if ((c->vip.flags & QS_VIP_F_LEARN) && cid_len)
@@ -130,6 +155,8 @@ static void rungs_address(struct ctx *c, bool starts, __u32 cid_len)
 		else
 			decide(c, QS_R_ROUTE_FLOW_NOLEARN, f.backend_id,
 			       "address table: unknown ID from a known client, learning off");
+	} else if (starts && !initial) {
+		by_maglev(c, QS_R_ROUTE_NEW_0RTT, "0-RTT of a new connection, nothing recorded");
 	} else if (starts) {
 		by_maglev(c, QS_R_ROUTE_NEW, "new connection");
 	} else if (c->vip.unknown_policy == QS_UNKNOWN_HASH) {
@@ -151,7 +178,7 @@ static int ladder(struct ctx *c)
 	if (p->is_long && t == QS_LT_UNKNOWN_VERSION) {
 		struct qs_flow f;
 
-		if (!flow_get(c, &f) && !(f.flags & QS_FLOW_F_AMBIGUOUS))
+		if (!flow_get(c, &f) && !qs_flow_ambiguous(&f, qs_now_coarse_ns()))
 			decide(c, QS_R_ROUTE_VERSION, f.backend_id, "other version: address table");
 		else
 			by_maglev(c, QS_R_ROUTE_VERSION, "other version");
@@ -184,7 +211,8 @@ static int ladder(struct ctx *c)
 		if (rung_quiclb(c, &k) || rung_cid(c, &k))
 			return 0;
 	}
-	rungs_address(c, p->is_long && qs_long_type_starts_connection(t), len);
+	rungs_address(c, p->is_long && qs_long_type_starts_connection(t),
+		      p->is_long && t == QS_LT_INITIAL, len);
 	return 0;
 }
 
@@ -200,6 +228,10 @@ static int forwarding(struct ctx *c)
 	if (bpf_map_lookup_elem(c->m->backends, &id, &be) || be.family == QS_AF_NONE)
 		return decide(c, QS_R_DROP_NO_BACKEND, QS_NO_BACKEND,
 			      "backend %u is not configured", id);
+	if (be.state == QS_BACKEND_DOWN &&
+	    (c->out->reason == QS_R_ROUTE_CID || c->out->reason == QS_R_ROUTE_CID_LEARNED))
+		decide(c, QS_R_ROUTE_CID_DOWN, id, "ID table: backend %u is down, sent there still",
+		       id);
 	if (bpf_map_lookup_elem(c->m->nexthops, &be.nexthop_id, &nh) ||
 	    !(nh.flags & QS_NEXTHOP_F_VALID))
 		return decide(c, QS_R_DROP_NO_NEXTHOP, QS_NO_BACKEND,
@@ -228,6 +260,11 @@ int qs_explain(const struct qs_explain_maps *m, const struct qs_explain_packet *
 		return 0;
 	}
 	out->vip_id = c.vip.vip_id;
+	if (p->vip_port == 0) {
+		decide(&c, QS_R_DROP_PORT_ZERO, QS_NO_BACKEND,
+		       "port 0: the address-wide entry of fragments, never a service");
+		return 0;
+	}
 	memset(&c.flow, 0, sizeof(c.flow));
 	c.flow.addr = p->client;
 	c.flow.vip_id = c.vip.vip_id;

@@ -4,8 +4,9 @@
  * without sending anything: the rung of the decision ladder and the
  * backend (the CLI's `route`). It follows bpf/route.h step by step with the
  * same shared helpers (flowhash.h, quicver.h, quiclb.h) and reads the same
- * maps, but changes nothing: no learning, no address entries, no ambiguity
- * marks. tests/bpf/test_explain.c holds it to the program's own verdicts.
+ * maps, but changes nothing: no learning, no address entries (an Initial
+ * that would replace one is said to), no ambiguity marks.
+ * tests/bpf/test_explain.c holds it to the program's own verdicts.
  */
 #ifndef QS_EXPLAIN_H
 #define QS_EXPLAIN_H
@@ -29,6 +30,8 @@ struct qs_explain_packet {
 	__u8 type_bits; /* long headers: the two type bits as on the wire */
 	__u8 dcid[QS_CID_MAX_LEN + 235]; /* long headers of other versions may carry more */
 	__u8 dcid_len; /* long: as the header says; short: the bytes after the first */
+	__u8 scid[QS_CID_MAX_LEN]; /* long headers: the client's SCID */
+	__u8 scid_len;
 	__u32 udp_payload_len; /* for the Initial size rule; 0: 1200 */
 };
 

@@ -108,7 +108,7 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 		return -errno;
 	err = maps_set_pinning(skel->obj, opts->pin_dir);
 	if (!err)
-		err = map_resize(skel->maps.qs_flows, opts->flow_entries);
+		err = map_resize(skel->maps.qs_flows_v2, opts->flow_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
 	if (!err)
@@ -303,6 +303,33 @@ int qs_prog_run(int prog_fd, struct qs_prog_run *run)
 	run->action = opts.retval;
 	run->duration_ns = opts.duration;
 	return 0;
+}
+
+int qs_map_keys(int fd, size_t key_size, void *keys, size_t max, size_t *n)
+{
+	char *k = keys, *extra = malloc(key_size);
+	size_t i;
+	int err = 0;
+
+	if (!extra)
+		return -ENOMEM;
+	for (i = 0;; i++) {
+		/* past max, a key more is only looked for: the map holds too many */
+		if (bpf_map_get_next_key(fd, i ? k + (i - 1) * key_size : NULL,
+					 i < max ? k + i * key_size : extra)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		if (i == max) {
+			err = -E2BIG;
+			break;
+		}
+	}
+	free(extra);
+	if (!err)
+		*n = i;
+	return err;
 }
 
 #define SCAN_CHUNK 4096

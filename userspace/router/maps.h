@@ -73,6 +73,13 @@ int qs_map_scan_after(int fd, size_t key_size, size_t value_size, const void *af
 		      qs_map_scan_fn fn, void *ctx);
 
 /*
+ * The keys of a small map, one system call each, for maps without batch
+ * operations (an LPM trie): at most max into keys, their number in *n;
+ * -E2BIG when the map holds more.
+ */
+int qs_map_keys(int fd, size_t key_size, void *keys, size_t max, size_t *n);
+
+/*
  * A walk over a map a chunk of entries per step, for callers that must
  * not stay in one walk for long: each step is one batched lookup.
  * Deleting entries already seen is safe between steps.

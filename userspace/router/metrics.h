@@ -12,10 +12,10 @@
 #include <linux/types.h>
 
 struct qs_metric_maps {
-	int stats; /* qs_stats */
+	int stats; /* qs_stats_v2 */
 	int vip_stats; /* qs_vip_stats */
 	int be_stats; /* qs_be_stats */
-	int aux_stats; /* qs_aux_stats */
+	int aux_stats; /* qs_aux_v2 */
 };
 
 /* Label names for ids; NULL: the id is not configured and gets no series. */

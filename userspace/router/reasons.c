@@ -30,13 +30,19 @@ static const char *const reason_names[] = {
 	[QS_R_DROP_NO_NEXTHOP] = "drop_no_nexthop",
 	[QS_R_DROP_FAMILY] = "drop_family",
 	[QS_R_DROP_ENCAP] = "drop_encap",
+	[QS_R_DROP_PORT_ZERO] = "drop_port_zero",
+	[QS_R_ROUTE_NEW_0RTT] = "route_new_0rtt",
+	[QS_R_DROP_MALFORMED_L3] = "drop_malformed_l3",
+	[QS_R_ROUTE_CID_DOWN] = "route_cid_down",
+	[QS_R_ROUTE_NEW_REUSED] = "route_new_reused",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 
 static const char *const decap_reason_names[] = {
 	[QS_D_PASS_OTHER] = "pass_other",	  [QS_D_DECAP_IPIP] = "decap_ipip",
 	[QS_D_DECAP_IP6IP6] = "decap_ip6ip6",	  [QS_D_DECAP_IP4IP6] = "decap_ip4ip6",
-	[QS_D_DROP_MALFORMED] = "drop_malformed",
+	[QS_D_DROP_MALFORMED] = "drop_malformed", [QS_D_DROP_SOURCE] = "drop_source",
+	[QS_D_DROP_LENGTH] = "drop_length",	  [QS_D_DROP_NOT_VIP] = "drop_not_vip",
 };
 _Static_assert(ARRAY_SIZE(decap_reason_names) == QS_D__COUNT, "a decap reason has no name");
 

@@ -19,3 +19,8 @@ __u64 qs_now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
 }
+
+__u64 qs_wall_coarse_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME_COARSE);
+}

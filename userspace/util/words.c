@@ -268,6 +268,59 @@ int qs_parse_addr(const char *s, struct qs_addr *addr, __u8 *family)
 	return 0;
 }
 
+/* Whether addr has a bit set past the first len of its family's bits. */
+static bool host_bits_set(const struct qs_addr *addr, unsigned int bits, unsigned int len)
+{
+	const __u8 *b = (const __u8 *)addr->addr;
+
+	for (unsigned int i = len; i < bits; i++)
+		if (b[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
+int qs_parse_prefix(const char *s, struct qs_prefix *p)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	struct qs_prefix r = { 0 };
+	unsigned int bits;
+	__u64 len;
+	int err;
+
+	if (n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	err = qs_parse_addr(host, &r.addr, &r.family);
+	if (err)
+		return err;
+	bits = r.family == QS_AF_INET ? 32 : 128;
+	len = bits;
+	if (slash) {
+		err = qs_parse_u64(slash + 1, &len);
+		if (err)
+			return err;
+		if (len > bits)
+			return -ERANGE;
+	}
+	if (host_bits_set(&r.addr, bits, (unsigned int)len))
+		return -EINVAL;
+	r.len = (__u8)len;
+	*p = r;
+	return 0;
+}
+
+const char *qs_format_prefix(const struct qs_prefix *p, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	snprintf(buf, size, "%s/%u", qs_format_addr(&p->addr, p->family, addr, sizeof(addr)),
+		 p->len);
+	return buf;
+}
+
 socklen_t qs_addr_port_sockaddr(const struct qs_addr_port *ap, struct sockaddr_storage *ss)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;

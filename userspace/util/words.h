@@ -57,6 +57,22 @@ int qs_parse_addr_port(const char *s, enum qs_port_rule rule, struct qs_addr_por
 /* An IPv4 or IPv6 address alone (QS_PORT_NONE). */
 int qs_parse_addr(const char *s, struct qs_addr *addr, __u8 *family);
 
+/* An address and how many of its leading bits count. */
+struct qs_prefix {
+	struct qs_addr addr; /* network order; bits past len zero */
+	__u8 family; /* QS_AF_INET or QS_AF_INET6 */
+	__u8 len; /* 0..32, 0..128 */
+};
+
+/*
+ * "198.51.100.0/24", "fd00:200::/112", or an address alone (all its bits):
+ * an address as qs_parse_addr reads it, then decimal bits, 0..32 for IPv4
+ * and 0..128 for IPv6 (-ERANGE past). An address with bits set past the
+ * prefix ("198.51.100.7/24") is refused (-EINVAL): a typo or a host, and
+ * either way not one prefix to guess.
+ */
+int qs_parse_prefix(const char *s, struct qs_prefix *p);
+
 /* ap as a socket address; its length, or 0 if ap's family is neither. */
 socklen_t qs_addr_port_sockaddr(const struct qs_addr_port *ap, struct sockaddr_storage *ss);
 
@@ -64,6 +80,8 @@ socklen_t qs_addr_port_sockaddr(const struct qs_addr_port *ap, struct sockaddr_s
 const char *qs_format_duration(__u64 ms, char *buf, size_t size);
 /* "none" for QS_AF_NONE. */
 const char *qs_format_addr(const struct qs_addr *addr, __u8 family, char *buf, size_t size);
+/* "ADDRESS/BITS", always with the bits: what qs_parse_prefix reads back. */
+const char *qs_format_prefix(const struct qs_prefix *p, char *buf, size_t size);
 /* Lower case, as many whole bytes as fit. */
 const char *qs_format_hex(const __u8 *bytes, size_t len, char *buf, size_t size);
 #define QS_MAC_STRLEN 18 /* "xx:xx:xx:xx:xx:xx" and the NUL */

@@ -14,13 +14,21 @@
  *	  drain   part:SNAPID:PART[:final]   snap:HANDLE:CIDHEX
  *	  issue CIDHEX / retire CIDHEX (two words, handle 1: test-agent.sh)
  *	A snapshot: "part:1:0:final snap:1:CID1 snap:2:CID2 ...".
+ *	The datagram is stamped with the wall clock now (report protocol
+ *	version 2); among the RECORDs, age:MS stamps it MS milliseconds ago
+ *	(negative: ahead), as a datagram captured then, and v1 makes it a
+ *	version-1 datagram, which has no timestamp.
  *   heartbeat DEST KEYHEX BACKEND INCARNATION SEQ [EVERY_MS]
  *	a HEARTBEAT without a VIP; with EVERY_MS one every EVERY_MS
  *	milliseconds, sequence SEQ, SEQ+1, ..., until killed
+ *   burst DEST KEYHEX BACKEND INCARNATION SEQ COUNT
+ *	COUNT such heartbeats, sequence SEQ, SEQ+1, ..., back to back (a
+ *	backlog for an agent stopped with SIGSTOP; UDP: the agent's receive
+ *	buffer holds thousands, a unix socket only net.unix.max_dgram_qlen)
  *   handmade DEST KEYHEX BACKEND INCARNATION SEQ VIP|- PORT TYPE VALUEHEX
  *	one record of TYPE with VALUEHEX written byte by byte, without the
  *	encoder (which refuses to write what a backend must not send, a
- *	21-byte CID say), with a valid MAC
+ *	21-byte CID say), with a valid MAC, stamped now
  *   raw DEST HEX	the bytes, as they are
  *   control SOCKET REQUEST	one control request; prints the JSON answer
  *	(fails, saying so, when none comes within CONTROL_TIMEOUT_S)
@@ -158,7 +166,15 @@ static int hex_arg(const char *s, __u8 *out, size_t cap, size_t *len)
 	return 0;
 }
 
-/* KEYHEX BACKEND INCARNATION SEQ VIP|- PORT: six words. */
+static __u64 wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* KEYHEX BACKEND INCARNATION SEQ VIP|- PORT: six words; stamped now. */
 static int header_args(char **argv, __u8 key[QS_REPORT_KEY_LEN], struct qs_report_header *h)
 {
 	struct qs_config_addr vip = { 0 };
@@ -168,6 +184,8 @@ static int header_args(char **argv, __u8 key[QS_REPORT_KEY_LEN], struct qs_repor
 	h->backend_id = strtoul(argv[1], NULL, 0);
 	h->incarnation = strtoull(argv[2], NULL, 0);
 	h->sequence = strtoull(argv[3], NULL, 0);
+	h->timestamp = wall_ns();
+	h->version = QS_REPORT_VERSION;
 	if (hex_arg(argv[0], key, QS_REPORT_KEY_LEN, &klen) || klen != QS_REPORT_KEY_LEN)
 		return -1;
 	if (strcmp(argv[4], "-")) {
@@ -252,6 +270,19 @@ static int record_parse(char *word, char *next, struct qs_report_record *r)
 	return -1;
 }
 
+/* The age:MS and v1 words among the records: how the header is stamped. */
+static void stamp_words(int argc, char **argv, struct qs_report_header *h)
+{
+	for (int i = 6; i < argc; i++) {
+		if (!strncmp(argv[i], "age:", 4))
+			h->timestamp -= strtoll(argv[i] + 4, NULL, 10) * 1000000;
+		if (!strcmp(argv[i], "v1")) {
+			h->version = QS_REPORT_V1;
+			h->timestamp = 0;
+		}
+	}
+}
+
 /* Encodes the header of argv[0..5] and the records of argv[6..]; length or -1. */
 static int encode(int argc, char **argv, __u8 *buf, size_t cap)
 {
@@ -263,8 +294,12 @@ static int encode(int argc, char **argv, __u8 *buf, size_t cap)
 
 	if (header_args(argv, key, &h))
 		return -1;
+	stamp_words(argc, argv, &h);
 	err = qs_report_encoder_init(&enc, buf, cap, &h);
 	for (int i = 6; !err && i < argc; i += n) {
+		n = 1;
+		if (!strncmp(argv[i], "age:", 4) || !strcmp(argv[i], "v1"))
+			continue;
 		n = record_parse(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &r);
 		if (n < 0) {
 			fprintf(stderr, "%s: not a record (see the top of qs-agent-probe.c)\n",
@@ -315,6 +350,25 @@ static int heartbeat(int argc, char **argv)
 	}
 }
 
+/* COUNT heartbeats, one after the other, every one sent or exit 1. */
+static int burst(char **argv)
+{
+	char seq[32], *words[] = { argv[1], argv[2], argv[3], seq, "-", "0", "heartbeat" };
+	unsigned long long s = strtoull(argv[4], NULL, 0), count = strtoull(argv[5], NULL, 0);
+	__u8 buf[QS_REPORT_MAX_DGRAM];
+	int len;
+
+	for (unsigned long long i = 0; i < count; i++) {
+		snprintf(seq, sizeof(seq), "%llu", s + i);
+		len = encode(7, words, buf, sizeof(buf));
+		if (len < 0)
+			return 2;
+		if (dest_send(argv[0], buf, len))
+			return 1;
+	}
+	return 0;
+}
+
 static void put_be(__u8 *p, unsigned long long v, int bytes)
 {
 	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
@@ -346,6 +400,7 @@ static int handmade(char **argv)
 	put_be(p + 16, h.incarnation, 8);
 	put_be(p + 24, h.sequence, 8);
 	memcpy(p + 32, &h.vip.addr, 16);
+	put_be(p + 48, h.timestamp, 8);
 	p += QS_REPORT_HDR_LEN;
 	p[0] = atoi(argv[7]);
 	put_be(p + 1, vlen, 2);
@@ -556,6 +611,8 @@ int main(int argc, char **argv)
 		return report(argc, argv);
 	if (!strcmp(cmd, "heartbeat") && (argc == 5 || argc == 6))
 		return heartbeat(argc, argv);
+	if (!strcmp(cmd, "burst") && argc == 6)
+		return burst(argv);
 	if (!strcmp(cmd, "handmade") && argc == 9)
 		return handmade(argv);
 	if (!strcmp(cmd, "raw") && argc == 2)

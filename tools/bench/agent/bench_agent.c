@@ -135,11 +135,14 @@ int ba_send(int sock, const __u8 *buf, size_t len)
 	return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
+/* Later than any before it, as a restarted backend's (report protocol version 2). */
 __u64 ba_new_incarnation(void)
 {
-	static __u64 salt;
+	static __u64 last;
+	__u64 now = ba_wall_ns();
 
-	return (ba_now_ns() * 0x9e3779b97f4a7c15ull + ++salt) | 1;
+	last = now > last ? now : last + 1;
+	return last;
 }
 
 /*

@@ -389,6 +389,8 @@ static inline __u8 *ba_dgram(const struct ba_dgrams *d, __u32 i)
 }
 int ba_heartbeat(__u8 *buf, const __u8 *key, __u32 backend_id, __u64 incarnation);
 __u64 ba_now_ns(void);
+/* CLOCK_REALTIME: report timestamps and incarnations. */
+__u64 ba_wall_ns(void);
 
 /* bench_agent_micro.c */
 int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_endpoint *vip,

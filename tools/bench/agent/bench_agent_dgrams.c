@@ -18,6 +18,14 @@ __u64 ba_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+__u64 ba_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* splitmix64's finaliser: a bijection, so distinct inputs give distinct IDs. */
 static __u64 mix64(__u64 x)
 {
@@ -62,7 +70,9 @@ int ba_dgrams_build(struct ba_dgrams *d, const __u8 *key, const struct qs_report
 		    __u32 backend_id, __u64 incarnation, __u8 cid_len, __u32 ids,
 		    __u32 ids_per_dgram, __u32 first_key)
 {
+	/* stamped when built: bench_agent_run gives the agent a report-window of 1h */
 	struct qs_report_header h = { .incarnation = incarnation,
+				      .timestamp = ba_wall_ns(),
 				      .backend_id = backend_id,
 				      .vip = *vip };
 	size_t per = ids_per_dgram;
@@ -110,6 +120,7 @@ int ba_heartbeat(__u8 *buf, const __u8 *key, __u32 backend_id, __u64 incarnation
 {
 	struct qs_report_header h = { .incarnation = incarnation,
 				      .sequence = 1,
+				      .timestamp = ba_wall_ns(),
 				      .backend_id = backend_id };
 	struct qs_report_encoder enc;
 	int err = qs_report_encoder_init(&enc, buf, QS_REPORT_MAX_DGRAM, &h) ?:

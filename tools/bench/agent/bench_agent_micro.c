@@ -348,8 +348,13 @@ static int intake_cost(struct micro_ctx *mc, const struct qs_cid_sink *sink,
 	__u64 rss0 = self_rss(), t0 = ba_now_ns(), t = t0, t1;
 	int err = in && (us || !m) ? 0 : -ENOMEM;
 
+	/* the sets are stamped when built, which may be a while ago */
+	if (in)
+		qs_intake_set_freshness(in, 3600000000000ull, false);
+
 	for (__u32 i = 0; !err && i < d->n; i++, t = t1) {
-		if (qs_intake_datagram(in, ba_dgram(d, i), d->len[i], t0) != QS_REPORT_OK)
+		if (qs_intake_datagram(in, ba_dgram(d, i), d->len[i], t0, ba_wall_ns()) !=
+		    QS_REPORT_OK)
 			err = -EINVAL;
 		t1 = ba_now_ns();
 		if (us)

@@ -68,10 +68,14 @@ static int quiclb_vip(struct fx *fx, const char *addr, uint32_t vip_id, uint32_t
 	       qs_server_id_put(fx->server_ids, &sk, backend);
 }
 
-/* An established connection's address entry, naming the backend its IDs name. */
+/*
+ * An established connection's address entry, naming the backend its IDs
+ * name, opened by an Initial with the world's SCID: the benchmark's
+ * Initials (their DCIDs vary) are of its connection.
+ */
 static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t backend)
 {
-	struct qs_flow f = { .backend_id = backend };
+	struct qs_flow f = world_flow_opened(backend, "");
 	struct qs_flow_key k;
 	int err;
 
