@@ -126,7 +126,8 @@ static int ipv6_view(const uint8_t *f, size_t len, struct dpi_view *v)
 		off += (f[off + 1] + 1) * 8;
 	}
 	v->l4proto = nh;
-	v->l3_hdr = off - v->l3_off;
+	/* a fragment's IP length must cover its fragment header too */
+	v->l3_hdr = off - v->l3_off + (v->fragment ? 8 : 0);
 	v->l4_off = off;
 	return 0;
 }

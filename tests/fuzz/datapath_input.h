@@ -34,6 +34,7 @@
 enum dpi_ctl {
 	DPI_CTL_INGRESS_VETH = 1 << 0, /* arrives on the fuzzer's veth, not the loopback */
 	DPI_CTL_FIX_LENGTHS = 1 << 1, /* IP and UDP lengths and IPv4 checksum set to fit first */
+	DPI_CTL_BUDGET_SPENT = 1 << 2, /* the ring buffer's budget of this second spent first */
 };
 
 struct dpi_record {
@@ -58,7 +59,7 @@ struct dpi_view {
 	int vlans; /* 802.1Q / 802.1ad tags, at most 2 */
 	size_t l3_off; /* after the tags */
 	int family; /* 4 or 6 with a complete IP header; 0 otherwise */
-	size_t l3_hdr; /* IPv4 IHL bytes; IPv6 40 and the extension headers walked */
+	size_t l3_hdr; /* IPv4 IHL bytes; IPv6 40, the extension headers walked, a fragment header */
 	size_t ip_len; /* the packet's declared length: IPv4 total length, IPv6 40 + payload */
 	int fragment;
 	int l4proto; /* last next header / protocol; -1 if the walk stopped */

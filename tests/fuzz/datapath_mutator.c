@@ -325,7 +325,7 @@ static void record_mutate(struct dpi_input *in, size_t i)
 		records_shuffle(in, i);
 		break;
 	default:
-		r->ctl ^= 1 << rnd(2);
+		r->ctl ^= 1 << rnd(3); /* enum dpi_ctl */
 		break;
 	}
 }

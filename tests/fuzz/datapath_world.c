@@ -99,8 +99,9 @@ const size_t dpw_n_cids = sizeof(dpw_cids) / sizeof(dpw_cids[0]);
 
 const struct dpw_cid dpw_learned[] = {
 	{ 0, "b1b2b3b4b5b6b7b8", 2, LEARNED, 0 },
-	{ 0, "b9babbbcbdbebfc0", 1, LEARNED, 1 },
-	{ 3, "b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2", 4, LEARNED, 1 },
+	{ 0, "b9babbbcbdbebfc0", 1, LEARNED, 60 }, /* stale under any TTL */
+	{ 0, "b0b1b2b3b4b5b6b7", 4, LEARNED, 25 }, /* stale under the world's TTL alone */
+	{ 3, "b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2", 4, LEARNED, 60 },
 	{ 5, "a0a1a2a3a4a5a6a7", 1, LEARNED, 0 },
 };
 const size_t dpw_n_learned = sizeof(dpw_learned) / sizeof(dpw_learned[0]);
@@ -182,7 +183,12 @@ static int quiclb_put(struct fx *fx)
 
 int dpw_setup(struct fx *fx, uint32_t veth_ifindex)
 {
+	struct qs_settings settings = { .learned_ttl_ns = DPW_LEARNED_TTL_NS };
+	__u32 zero = 0;
 	int err = 0;
+
+	if (bpf_map_update_elem(fx->settings, &zero, &settings, BPF_ANY))
+		return -errno;
 
 	for (size_t i = 0; i < dpw_n_vips && !err; i++)
 		err = fx_vip(fx, dpw_vips[i].addr, dpw_vips[i].port, &dpw_vips[i].vip);

@@ -4,8 +4,9 @@
  * builds packets for: VIPs of every kind (learning or not, unknown-ID
  * policies drop and hash, each fragment policy, layer-2 DSR, QUIC-LB, the
  * captures' server addresses, a VIP whose Maglev row is empty), backends
- * reached by XDP_TX, by XDP_REDIRECT and by no usable next hop, reported and
- * operator's IDs (the invariant's known set) and learned IDs, live and stale.
+ * reached by XDP_TX, by XDP_REDIRECT and by no usable next hop, one marked
+ * down, reported and operator's IDs (the invariant's known set) and learned
+ * IDs, live and stale (under the world's TTL, and under the default too).
  */
 #ifndef QS_FUZZ_DATAPATH_WORLD_H
 #define QS_FUZZ_DATAPATH_WORLD_H
@@ -20,6 +21,8 @@ struct fx;
 #define DPW_CID_ENTRIES 1024
 #define DPW_LEARNED_ENTRIES 1024
 #define DPW_MAX_CIDS 64
+/* qs_settings' learned-ID TTL, shorter than the default */
+#define DPW_LEARNED_TTL_NS (20ull * 1000000000ull)
 
 enum dpw_nexthop {
 	DPW_NH_TX = 0, /* out of the device it came in on */
@@ -46,7 +49,7 @@ struct dpw_cid {
 	const char *hex;
 	uint32_t backend_id;
 	uint8_t kind; /* enum qs_cid_kind */
-	int stale; /* learned: written past the TTL */
+	unsigned int age_s; /* learned: written this long before the input starts */
 };
 
 extern const struct dpw_vip dpw_vips[];

@@ -4,12 +4,15 @@
  * frames (datapath_input.h) run in order through the real router program
  * with BPF_PROG_TEST_RUN, in a small world loaded once (needs root). After
  * every frame:
- *   1. the reason counters (qs_stats) grew by exactly one packet and the
+ *   1. the reason counters (qs_stats_v2) grew by exactly one packet and the
  *      frame's bytes, under one reason, and that reason's action is the
  *      verdict (docs/datapath.md, "Reasons");
- *   2. qs_cids, what backends reported and the operator set, holds exactly
- *      the entries the world wrote, with their backends, kinds and times
- *      (path_hash and path_checked_s are the data path's own bookkeeping);
+ *   2. qs_cids, the authoritative IDs (what backends reported and the
+ *      operator set), holds exactly the entries the world wrote, byte for
+ *      byte but for path_hash and path_checked_s, the data path's own
+ *      bookkeeping: no packet adds, removes or changes one. qs_learned may
+ *      change, but only by a learning: an ID qs_cids does not hold, for the
+ *      backend of the record that announces it;
  *   3. a forwarded frame (XDP_TX, XDP_REDIRECT) came from a datagram (or a
  *      fragment, for frag_hash) to a VIP whose IP and UDP lengths fit the
  *      frame and each other, and is that frame encapsulated: an outer IPv4
@@ -21,15 +24,15 @@
  *   4. XDP_PASS leaves the frame as it came;
  *   5. a ring-buffer record, if any, is the one of the rung that chose, for
  *      the frame's VIP and client.
- * A violation prints what was wrong and aborts, so libFuzzer keeps the input;
- * findings in bpf/parse.h are counted instead (enum known, below).
+ * A violation prints what was wrong and aborts, so libFuzzer keeps the input.
  *
  * The program runs in the kernel, where libFuzzer sees no coverage: what it
  * did (reason, verdict, records, non-verdict counters, with what kind of
  * frame and after which reason) is fed back as extra counters.
  *
  * The tables are reset before each input (address and learned entries
- * cleared, reported IDs rewritten), so an input replays alone.
+ * cleared, reported IDs rewritten, the ring buffer's per-CPU budget
+ * refilled), so an input replays alone.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -72,13 +75,18 @@ static __u64 *aux_buf;
 static uint64_t reason_packets[QS_R__COUNT], reason_bytes[QS_R__COUNT];
 static uint64_t aux_total[QS_AUX__COUNT];
 
-/* The world's qs_cids entries, sorted by key, and its qs_learned seeds. */
+struct cid_pair {
+	struct qs_cid_key key;
+	struct qs_cid_entry val;
+};
+
+/* The world's qs_cids entries, sorted by key. */
 static struct qs_cid_key cid_keys[DPW_MAX_CIDS];
 static struct qs_cid_entry cid_vals[DPW_MAX_CIDS];
 static size_t n_cids;
-static struct qs_cid_key learned_keys[DPW_MAX_CIDS];
-static struct qs_cid_entry learned_vals[DPW_MAX_CIDS];
-static size_t n_learned;
+/* qs_learned as the previous frame left it, sorted by key. */
+static struct cid_pair learned_was[DPW_LEARNED_ENTRIES];
+static size_t n_learned_was;
 
 /* What the current frame is, for messages. */
 static struct {
@@ -128,58 +136,14 @@ static void feature(uint32_t group, uint32_t a, uint32_t b)
 	features[h % FEATURES] = 1;
 }
 
-/*
- * Findings in code this fuzzer may not change (bpf/parse.h), each with a
- * reproducer in tests/fuzz/crashes (README.md there): counted, said once
- * and summed up at exit rather than fatal, so that the fuzzer goes on to
- * find others. QS_FUZZ_STRICT=1 makes them violations (to check a fix).
- */
-enum known {
-	K_UDP_PAST_IP, /* the UDP length runs past the IP packet's length */
-	K_IP_SHORTER_THAN_HEADER, /* an IPv4 total length under the header's */
-	K__COUNT
-};
-
-static const char *const known_names[K__COUNT] = {
-	[K_UDP_PAST_IP] = "udp-past-ip-length",
-	[K_IP_SHORTER_THAN_HEADER] = "ip-length-under-header",
-};
-static uint64_t known_count[K__COUNT];
-static int strict;
-
-static void known_summary(void)
-{
-	for (int k = 0; k < K__COUNT; k++)
-		if (known_count[k])
-			fprintf(stderr, "fuzz_datapath: known finding %s: %llu frames\n",
-				known_names[k], (unsigned long long)known_count[k]);
-}
-
-static void known(enum known k, const struct dpi_view *v, size_t len)
-{
-	if (strict || !known_count[k]++)
-		fprintf(stderr,
-			"fuzz_datapath: %s finding %s (tests/fuzz/crashes/README.md): frame %zu "
-			"of %zu bytes, IP at %zu of %zu (header %zu), UDP at %zu of %u\n",
-			strict ? "strict:" : "known", known_names[k], now.index, len, v->l3_off,
-			v->ip_len, v->l3_hdr, v->l4_off, v->udp_len);
-	if (strict)
-		violation("%s", known_names[k]);
-	feature(6, k, now.reason);
-}
-
 /* A forwarded packet's lengths: the IP packet in the frame, the UDP datagram in the packet. */
 static void lengths_check(const struct dpi_view *v, size_t len)
 {
 	if (dpi_lengths_consistent(v, len))
 		return;
-	if (v->l3_off + v->ip_len > len)
-		violation("forwarded a packet longer than its frame: IP at %zu of %zu, frame %zu",
-			  v->l3_off, v->ip_len, len);
-	if (v->ip_len < v->l3_hdr)
-		known(K_IP_SHORTER_THAN_HEADER, v, len);
-	else
-		known(K_UDP_PAST_IP, v, len);
+	violation("forwarded a packet whose lengths do not fit: frame %zu, IP at %zu of %zu "
+		  "(headers %zu), UDP at %zu of %u",
+		  len, v->l3_off, v->ip_len, v->l3_hdr, v->l4_off, v->udp_len);
 }
 
 /* ---- reading the maps ---- */
@@ -255,6 +219,23 @@ static int cid_key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct qs_cid_key));
 }
 
+static int cid_pair_cmp(const void *a, const void *b)
+{
+	return cid_key_cmp(&((const struct cid_pair *)a)->key, &((const struct cid_pair *)b)->key);
+}
+
+/* Equal but for path_hash and path_checked_s, which the data path writes on hits. */
+static int cid_entry_same(const struct qs_cid_entry *a, const struct qs_cid_entry *b)
+{
+	return a->created_ns == b->created_ns && a->backend_id == b->backend_id &&
+	       a->kind == b->kind && !memcmp(a->pad, b->pad, sizeof(a->pad));
+}
+
+static int cid_reported(const struct qs_cid_key *k)
+{
+	return bsearch(k, cid_keys, n_cids, sizeof(*k), cid_key_cmp) != NULL;
+}
+
 /* Invariant 2: qs_cids as the world wrote it. */
 static void cids_check(void)
 {
@@ -277,13 +258,29 @@ static void cids_check(void)
 			violation("qs_cids holds an ID the world never wrote (vip %u, length %u)",
 				  keys[i].vip_id, keys[i].cid_len);
 		want = &cid_vals[k - cid_keys];
-		if (vals[i].backend_id != want->backend_id || vals[i].kind != want->kind ||
-		    vals[i].created_ns != want->created_ns)
+		if (!cid_entry_same(&vals[i], want))
 			violation("qs_cids entry (vip %u, length %u) changed: backend %u kind %u, "
 				  "want backend %u kind %u",
 				  k->vip_id, k->cid_len, vals[i].backend_id, vals[i].kind,
 				  want->backend_id, want->kind);
 	}
+}
+
+/* qs_learned, sorted by key, into pairs; returns the count. */
+static size_t learned_read(struct cid_pair *pairs)
+{
+	static struct qs_cid_key keys[DPW_LEARNED_ENTRIES];
+	static struct qs_cid_entry vals[DPW_LEARNED_ENTRIES];
+	__u32 count = DPW_LEARNED_ENTRIES, out_batch;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	if (bpf_map_lookup_batch(fx.learned, NULL, &out_batch, keys, vals, &count, &opts) &&
+	    errno != ENOENT)
+		fatal("reading qs_learned", -errno);
+	for (__u32 i = 0; i < count; i++)
+		pairs[i] = (struct cid_pair){ keys[i], vals[i] };
+	qsort(pairs, count, sizeof(pairs[0]), cid_pair_cmp);
+	return count;
 }
 
 /* ---- the world ---- */
@@ -300,7 +297,7 @@ static void add_cid(const struct dpw_cid *c, struct qs_cid_key *keys, struct qs_
 	vals[*n].backend_id = c->backend_id;
 	vals[*n].kind = c->kind;
 	if (c->kind == QS_CID_LEARNED)
-		vals[*n].created_ns = now_ns - (c->stale ? 2 * QS_DEFAULT_LEARNED_TTL_NS : 0);
+		vals[*n].created_ns = now_ns - c->age_s * 1000000000ull;
 	(*n)++;
 }
 
@@ -333,30 +330,44 @@ static void table_clear(int fd, size_t key_size, size_t value_size, const char *
 	}
 }
 
+/*
+ * The ring buffer's per-CPU budget of this second: emitted records, on
+ * every CPU. 0 at the start of every input, so that what the frames before
+ * it sent does not decide whether its records are sampled out;
+ * QS_EVENTS_PER_CPU_SEC before a frame marked DPI_CTL_BUDGET_SPENT.
+ */
+static void budget_set(__u64 emitted)
+{
+	static struct qs_event_budget *b;
+	__u32 zero = 0;
+
+	if (!b && !(b = calloc(ncpus, sizeof(*b))))
+		fatal("allocating", ENOMEM);
+	for (int c = 0; c < ncpus; c++)
+		b[c] = (struct qs_event_budget){ .second = qs_now_coarse_ns() >> 30,
+						 .emitted = emitted };
+	if (bpf_map_update_elem(fx.ev_budget, &zero, b, BPF_ANY))
+		fatal("writing qs_ev_budget", -errno);
+}
+
 /* Every input starts from the same tables. */
 static void tables_reset(void)
 {
+	static struct qs_cid_key keys[DPW_MAX_CIDS];
+	static struct qs_cid_entry vals[DPW_MAX_CIDS];
 	__u64 t = qs_now_coarse_ns();
+	size_t n = 0;
 
 	table_clear(fx.flows, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
 		    "clearing qs_flows");
 	table_clear(fx.learned, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 		    "clearing qs_learned");
 	batch_put(fx.cids, cid_keys, cid_vals, n_cids, "rewriting qs_cids");
-	n_learned = 0;
 	for (size_t i = 0; i < dpw_n_learned; i++)
-		add_cid(&dpw_learned[i], learned_keys, learned_vals, &n_learned, t);
-	batch_put(fx.learned, learned_keys, learned_vals, n_learned, "writing qs_learned");
-}
-
-struct cid_pair {
-	struct qs_cid_key key;
-	struct qs_cid_entry val;
-};
-
-static int cid_pair_cmp(const void *a, const void *b)
-{
-	return cid_key_cmp(&((const struct cid_pair *)a)->key, &((const struct cid_pair *)b)->key);
+		add_cid(&dpw_learned[i], keys, vals, &n, t);
+	batch_put(fx.learned, keys, vals, n, "writing qs_learned");
+	n_learned_was = learned_read(learned_was);
+	budget_set(0);
 }
 
 /* The world's reported IDs into cid_keys and cid_vals, sorted by key for cids_check. */
@@ -393,8 +404,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc, (void)argv;
 	verbose = getenv("QS_FUZZ_VERBOSE") != NULL;
-	strict = getenv("QS_FUZZ_STRICT") != NULL;
-	atexit(known_summary);
 	if (geteuid())
 		fatal("needs root to load the router and run it with BPF_PROG_TEST_RUN", EPERM);
 	veth_ifindex = veth_make();
@@ -422,9 +431,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- checks of one verdict ---- */
 
-enum { A_PASS, A_DROP, A_FORWARD };
+enum { A_PASS, A_DROP, A_FORWARD, A_NONE };
 
-/* docs/datapath.md, "Reasons": the action each reason goes with. */
+/*
+ * docs/datapath.md, "Reasons": the action each reason goes with. Every
+ * reason is listed: one added to the enum and not here is a violation
+ * until it is, so the table cannot fall behind quietly.
+ */
 static int reason_action(unsigned int reason)
 {
 	switch (reason) {
@@ -438,15 +451,31 @@ static int reason_action(unsigned int reason)
 	case QS_R_ROUTE_QUICLB:
 	case QS_R_ROUTE_CID:
 	case QS_R_ROUTE_CID_LEARNED:
+	case QS_R_ROUTE_CID_DOWN:
 	case QS_R_ROUTE_FLOW:
 	case QS_R_ROUTE_FLOW_LEARN:
 	case QS_R_ROUTE_FLOW_NOLEARN:
 	case QS_R_ROUTE_NEW:
+	case QS_R_ROUTE_NEW_0RTT:
+	case QS_R_ROUTE_NEW_REUSED:
 	case QS_R_ROUTE_VERSION:
 	case QS_R_ROUTE_UNKNOWN_HASH:
 		return A_FORWARD;
-	default:
+	case QS_R_FRAG_DROP:
+	case QS_R_DROP_PORT_ZERO:
+	case QS_R_DROP_MALFORMED_L3:
+	case QS_R_DROP_TRUNCATED:
+	case QS_R_DROP_CID_TOO_LONG:
+	case QS_R_DROP_SMALL_INITIAL:
+	case QS_R_DROP_UNKNOWN_CID:
+	case QS_R_DROP_AMBIGUOUS:
+	case QS_R_DROP_NO_BACKEND:
+	case QS_R_DROP_NO_NEXTHOP:
+	case QS_R_DROP_FAMILY:
+	case QS_R_DROP_ENCAP:
 		return A_DROP;
+	default:
+		return A_NONE;
 	}
 }
 
@@ -455,6 +484,8 @@ static void verdict_check(int action, unsigned int reason)
 	static const int want[] = { [A_PASS] = XDP_PASS, [A_DROP] = XDP_DROP };
 	int a = reason_action(reason);
 
+	if (a == A_NONE)
+		violation("a reason this fuzzer does not know the action of (reason_action)");
 	if (action < XDP_DROP || action > XDP_REDIRECT)
 		violation("not a verdict of the router");
 	if (a == A_FORWARD ? action != XDP_TX && action != XDP_REDIRECT : action != want[a])
@@ -469,18 +500,25 @@ static int forward_failed(unsigned int reason)
 	       reason == QS_R_DROP_FAMILY || reason == QS_R_DROP_ENCAP;
 }
 
+/* Records the frame would have sent and did not: sampled out, or the ring was full. */
+static unsigned int events_missed(unsigned int aux)
+{
+	return !!(aux & (1u << QS_AUX_EVENTS_SAMPLED_OUT)) + !!(aux & (1u << QS_AUX_EVENTS_LOST));
+}
+
 /*
  * Invariant 5: at most one record, the one of the rung that chose. The
  * ladder writes its tables and records before forwarding, so a new address
  * entry or a learned ID of a frame whose forwarding then failed is recorded
- * under the failure's reason.
+ * under the failure's reason. route_new (an Initial's address entry) has a
+ * record unless the address was ambiguous; route_new_reused always has
+ * one, route_new_0rtt never.
  */
 static unsigned int events_check(unsigned int reason, unsigned int aux, const struct dpi_view *v)
 {
-	unsigned int missed =
-		!!(aux & (1u << QS_AUX_EVENTS_SAMPLED_OUT)) + !!(aux & (1u << QS_AUX_EVENTS_LOST));
-	int must = reason == QS_R_ROUTE_FLOW_LEARN || reason == QS_R_DROP_UNKNOWN_CID ||
-		   reason == QS_R_DROP_AMBIGUOUS;
+	unsigned int missed = events_missed(aux);
+	int must = reason == QS_R_ROUTE_FLOW_LEARN || reason == QS_R_ROUTE_NEW_REUSED ||
+		   reason == QS_R_DROP_UNKNOWN_CID || reason == QS_R_DROP_AMBIGUOUS;
 	const struct qs_event *ev = &fx.events[0];
 	const struct dpw_vip *vip;
 	int fits;
@@ -494,7 +532,8 @@ static unsigned int events_check(unsigned int reason, unsigned int aux, const st
 		return 0;
 	switch (ev->type) {
 	case QS_EV_NEW_FLOW:
-		fits = reason == QS_R_ROUTE_NEW || forward_failed(reason);
+		fits = reason == QS_R_ROUTE_NEW || reason == QS_R_ROUTE_NEW_REUSED ||
+		       forward_failed(reason);
 		break;
 	case QS_EV_LEARNED_CID:
 		fits = reason == QS_R_ROUTE_FLOW_LEARN || forward_failed(reason);
@@ -515,6 +554,80 @@ static unsigned int events_check(unsigned int reason, unsigned int aux, const st
 			  "ID length %u)",
 			  ev->vip_id, ev->cid_len);
 	return ev->type;
+}
+
+/*
+ * The one qs_learned entry this frame added or rewrote (NULL: none), and in
+ * *was what it replaced (NULL: nothing). No entry may go: the table is far
+ * larger than an input can fill, so not even the LRU evicts.
+ */
+static const struct cid_pair *learned_diff(const struct cid_pair *got, size_t n,
+					   const struct cid_pair **was)
+{
+	const struct cid_pair *change = NULL;
+	size_t i = 0, j = 0, changed = 0;
+
+	*was = NULL;
+	while (i < n_learned_was || j < n) {
+		int c = i == n_learned_was ? 1 :
+			j == n		   ? -1 :
+					     cid_key_cmp(&learned_was[i].key, &got[j].key);
+
+		if (c < 0)
+			violation("qs_learned lost an entry (vip %u, length %u)",
+				  learned_was[i].key.vip_id, learned_was[i].key.cid_len);
+		if (c > 0 || !cid_entry_same(&learned_was[i].val, &got[j].val)) {
+			changed++;
+			change = &got[j];
+			*was = c > 0 ? NULL : &learned_was[i];
+		}
+		i += c <= 0;
+		j++;
+	}
+	if (changed > 1)
+		violation("%zu qs_learned entries changed by one frame", changed);
+	return change;
+}
+
+/*
+ * Invariant 2 for qs_learned: a frame changes at most one entry, and only
+ * by learning an ID: one that qs_cids does not hold, of kind learned, new
+ * or over a stale entry (never a live one: an address does not get to move
+ * another's ID), and announced by the frame's record (unless sampled out).
+ */
+static void learned_check(unsigned int reason, const struct qs_event *ev, int missed)
+{
+	static struct cid_pair got[DPW_LEARNED_ENTRIES];
+	size_t n = learned_read(got);
+	const struct cid_pair *was, *change = learned_diff(got, n, &was);
+	__u64 was_created = was ? was->val.created_ns : 0;
+	struct qs_cid_key ev_key;
+
+	/* the next frame's starting point (was pointed into it) */
+	memcpy(learned_was, got, n * sizeof(got[0]));
+	n_learned_was = n;
+	if (!change) {
+		if (reason == QS_R_ROUTE_FLOW_LEARN)
+			violation("route_flow_learn, and qs_learned is as it was");
+		return;
+	}
+	if (reason != QS_R_ROUTE_FLOW_LEARN && !forward_failed(reason))
+		violation("qs_learned changed (vip %u, length %u)", change->key.vip_id,
+			  change->key.cid_len);
+	if (change->val.kind != QS_CID_LEARNED || cid_reported(&change->key))
+		violation("learned an ID of kind %u%s", change->val.kind,
+			  cid_reported(&change->key) ? " that qs_cids holds" : "");
+	if (was && qs_now_coarse_ns() - was_created <= DPW_LEARNED_TTL_NS)
+		violation("a live learned ID rewritten, for backend %u", change->val.backend_id);
+	if (!ev) {
+		if (!missed)
+			violation("an ID learned without a ring-buffer record");
+		return;
+	}
+	if (ev->type != QS_EV_LEARNED_CID ||
+	    qs_cid_key_make(&ev_key, ev->vip_id, ev->cid, ev->cid_len) ||
+	    cid_key_cmp(&ev_key, &change->key) || ev->backend_id != change->val.backend_id)
+		violation("the ID learned is not the one its record announces");
 }
 
 /* Invariant 3 for an encapsulated frame. */
@@ -671,6 +784,8 @@ static unsigned int frame_run(const struct dpi_record *rec, unsigned int prev)
 	memcpy(in, rec->frame, rec->len);
 	if (rec->ctl & DPI_CTL_FIX_LENGTHS)
 		dpi_fix_lengths(in, rec->len);
+	if (rec->ctl & DPI_CTL_BUDGET_SPENT)
+		budget_set(QS_EVENTS_PER_CPU_SEC);
 	now.action = -1;
 	now.reason = NO_REASON;
 	err = qs_prog_run(fx.prog, &run);
@@ -688,6 +803,7 @@ static unsigned int frame_run(const struct dpi_record *rec, unsigned int prev)
 	verdict_check(run.action, reason);
 	ev = events_check(reason, aux, &v);
 	cids_check();
+	learned_check(reason, fx.n_events ? &fx.events[0] : NULL, events_missed(aux));
 	output_check(in, rec->len, &v, out, run.out_len, run.action, reason, ingress);
 
 	feature(1, reason, run.action);

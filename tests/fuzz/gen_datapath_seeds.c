@@ -114,6 +114,8 @@ static const struct seed singles[] = {
 	  { SHORT, 4, .client = CLIENT4_B, .port = 50001, .dcid = "b1b2b3b4b5b6b7b8" } },
 	{ "b-short4-stale",
 	  { SHORT, 4, .client = CLIENT4_B, .port = 50001, .dcid = "b9babbbcbdbebfc0" } },
+	{ "b-short4-stale-ttl",
+	  { SHORT, 4, .client = CLIENT4_B, .port = 50001, .dcid = "b0b1b2b3b4b5b6b7" } },
 	{ "b-short4-no-backend", { SHORT, 4, .dcid = "d1d2d3d4d5d6d7d8" } },
 	{ "b-short4-past-table", { SHORT, 4, .dcid = "d9dadbdcdddedfe0" } },
 	{ "b-short4-new", { SHORT, 4, .dcid = CID_NEW } },
@@ -130,7 +132,8 @@ static const struct seed singles[] = {
 	    .set = { { F_SCID_LEN, 20 }, { F_CUT, 5 }, { F_PAYLOAD, 0 } } } },
 	{ "b-short4-too-short", { SHORT, 4, .dcid = CID_A, .set = { { F_PAYLOAD, 20 } } } },
 	{ "b-short4-fixed-bit-clear", { SHORT, 4, .dcid = CID_A, .set = { { F_FIRST, 0x01 } } } },
-	/* versions: v2 0-RTT, Handshake and Initial, draft-29, Version Negotiation, unknown */
+	/* versions: v1 and v2 0-RTT, v2 Handshake and Initial, draft-29, Version Negotiation, unknown */
+	{ "b-0rtt", { HANDSHAKE, 4, .dcid = CLIENT_DCID, .set = { { F_TYPE, 1 } } } },
 	{ "b-v2-0rtt",
 	  { HANDSHAKE, 4, .dcid = CLIENT_DCID, .set = { { F_VERSION, V2 }, { F_TYPE, 2 } } } },
 	{ "b-v2-handshake",
@@ -274,12 +277,28 @@ static void builder_singles(void)
  * Sequences that drive the tables: an Initial, then short headers with an
  * ID the router never saw (learned, then routed by it, then migrated); one
  * socket with connections on two backends (ambiguous: an unknown ID is
- * dropped, an Initial is routed without an entry).
+ * dropped, an Initial is routed without an entry); a stale learned ID
+ * learned again; 0-RTT before and after its Initial; another connection's
+ * Initial from a reused client port (another DCID and SCID).
  */
 static const struct {
 	const char *name;
 	struct packet steps[6];
 } sequences[] = {
+	{ "s-relearn-stale",
+	  { { INITIAL, 4, .dcid = CLIENT_DCID },
+	    { SHORT, 4, .dcid = "b9babbbcbdbebfc0" },
+	    { SHORT, 4, .dcid = "b0b1b2b3b4b5b6b7" },
+	    { SHORT, 4, .dcid = "b1b2b3b4b5b6b7b8" } } },
+	{ "s-0rtt",
+	  { { HANDSHAKE, 4, .dcid = CLIENT_DCID, .set = { { F_TYPE, 1 } } },
+	    { INITIAL, 4, .dcid = CLIENT_DCID },
+	    { HANDSHAKE, 4, .dcid = CLIENT_DCID, .set = { { F_TYPE, 1 } } } } },
+	{ "s-reused-port",
+	  { { INITIAL, 4, .dcid = CLIENT_DCID },
+	    { SHORT, 4, .dcid = CID_NEW },
+	    { INITIAL, 4, .dcid = "00112233445566778899", .set = { { F_SCID_LEN, 4 } } },
+	    { SHORT, 4, .dcid = CID_NEW } } },
 	{ "s-learn4",
 	  { { INITIAL, 4, .dcid = CLIENT_DCID },
 	    { SHORT, 4, .dcid = CID_NEW },
@@ -323,6 +342,14 @@ static void builder_sequences(void)
 		add(&in, &s);
 	}
 	seed_write("s-learn-capped", &in);
+	/* an ID learned and an address opened past the ring buffer's budget */
+	in.n = 0;
+	s = world_initial(4, CLIENT4, CLIENT_PORT, CLIENT_DCID);
+	add(&in, &s);
+	s = world_short(4, CLIENT4, CLIENT_PORT, CID_NEW);
+	add(&in, &s);
+	in.rec[0].ctl = DPI_CTL_BUDGET_SPENT;
+	seed_write("s-budget-spent", &in);
 }
 
 /* The client's datagrams of one capture: each alone, and the connection in inputs of SEQ_BYTES. */

@@ -51,6 +51,7 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	fx->cids = bpf_map__fd(s->maps.qs_cids);
 	fx->learned = bpf_map__fd(s->maps.qs_learned);
 	fx->settings = bpf_map__fd(s->maps.qs_settings);
+	fx->ev_budget = bpf_map__fd(s->maps.qs_ev_budget);
 	fx->flows = bpf_map__fd(s->maps.qs_flows_v2);
 	fx->quiclb = bpf_map__fd(s->maps.qs_quiclb);
 	fx->server_ids = bpf_map__fd(s->maps.qs_server_ids);

@@ -19,7 +19,7 @@ struct fx {
 	struct quicsteer_bpf *skel;
 	int prog;
 	int vips, backends, nexthops, maglev, cids, learned, flows, quiclb, server_ids, tx_ports;
-	int settings;
+	int settings, ev_budget;
 	int stats, vip_stats, be_stats, aux_stats;
 	struct ring_buffer *ring;
 	struct qs_event events[FX_MAX_EVENTS];
