@@ -360,7 +360,7 @@ $(DATAPATH_SEEDS_DONE): $(GEN_DATAPATH_SEEDS) $(CAPTURES)
 
 # `make fuzz`: every target for FUZZ_TIME seconds on its corpus in
 # build/fuzz-corpus/TARGET, which is kept from run to run (seeded from
-# tests/fuzz/corpus/TARGET and, for the data path, the generated seeds).
+# tests/fuzz/seeds/TARGET and, for the data path, the generated seeds).
 FUZZ_TIME ?= 300
 fuzz: $(FUZZ_BINS) $(DATAPATH_SEEDS_DONE)
 	tests/fuzz/run campaign $(BUILD) $(FUZZ_TIME)
