@@ -62,6 +62,9 @@
 #define OUT_CAP 8192
 #define FEATURES 16384
 #define NO_REASON QS_R__COUNT
+/* the larger of the two ID tables, which are read whole */
+#define TABLE_READ_MAX \
+	(DPW_CID_ENTRIES > DPW_LEARNED_ENTRIES ? DPW_CID_ENTRIES : DPW_LEARNED_ENTRIES)
 
 /* Coverage of what the program did, for libFuzzer (its "extra counters"). */
 __attribute__((section("__libfuzzer_extra_counters"), used)) static uint8_t features[FEATURES];
@@ -85,7 +88,7 @@ static struct qs_cid_key cid_keys[DPW_MAX_CIDS];
 static struct qs_cid_entry cid_vals[DPW_MAX_CIDS];
 static size_t n_cids;
 /* qs_learned as the previous frame left it, sorted by key. */
-static struct cid_pair learned_was[DPW_LEARNED_ENTRIES];
+static struct cid_pair learned_was[TABLE_READ_MAX];
 static size_t n_learned_was;
 
 /* What the current frame is, for messages. */
@@ -236,51 +239,41 @@ static int cid_reported(const struct qs_cid_key *k)
 	return bsearch(k, cid_keys, n_cids, sizeof(*k), cid_key_cmp) != NULL;
 }
 
-/* Invariant 2: qs_cids as the world wrote it. */
-static void cids_check(void)
+/* A whole ID table (qs_cids, qs_learned), sorted by key, into pairs; returns the count. */
+static size_t cid_table_read(int fd, struct cid_pair *pairs, const char *what)
 {
-	static struct qs_cid_key keys[DPW_CID_ENTRIES];
-	static struct qs_cid_entry vals[DPW_CID_ENTRIES];
-	__u32 count = DPW_CID_ENTRIES, out_batch;
+	static struct qs_cid_key keys[TABLE_READ_MAX];
+	static struct qs_cid_entry vals[TABLE_READ_MAX];
+	__u32 count = TABLE_READ_MAX, out_batch;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-	if (bpf_map_lookup_batch(fx.cids, NULL, &out_batch, keys, vals, &count, &opts) &&
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, &opts) &&
 	    errno != ENOENT)
-		fatal("reading qs_cids", -errno);
-	if (count != n_cids)
-		violation("qs_cids holds %u entries, the world wrote %zu", count, n_cids);
-	for (__u32 i = 0; i < count; i++) {
-		const struct qs_cid_key *k =
-			bsearch(&keys[i], cid_keys, n_cids, sizeof(keys[i]), cid_key_cmp);
-		const struct qs_cid_entry *want;
-
-		if (!k)
-			violation("qs_cids holds an ID the world never wrote (vip %u, length %u)",
-				  keys[i].vip_id, keys[i].cid_len);
-		want = &cid_vals[k - cid_keys];
-		if (!cid_entry_same(&vals[i], want))
-			violation("qs_cids entry (vip %u, length %u) changed: backend %u kind %u, "
-				  "want backend %u kind %u",
-				  k->vip_id, k->cid_len, vals[i].backend_id, vals[i].kind,
-				  want->backend_id, want->kind);
-	}
-}
-
-/* qs_learned, sorted by key, into pairs; returns the count. */
-static size_t learned_read(struct cid_pair *pairs)
-{
-	static struct qs_cid_key keys[DPW_LEARNED_ENTRIES];
-	static struct qs_cid_entry vals[DPW_LEARNED_ENTRIES];
-	__u32 count = DPW_LEARNED_ENTRIES, out_batch;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-	if (bpf_map_lookup_batch(fx.learned, NULL, &out_batch, keys, vals, &count, &opts) &&
-	    errno != ENOENT)
-		fatal("reading qs_learned", -errno);
+		fatal(what, -errno);
 	for (__u32 i = 0; i < count; i++)
 		pairs[i] = (struct cid_pair){ keys[i], vals[i] };
 	qsort(pairs, count, sizeof(pairs[0]), cid_pair_cmp);
 	return count;
+}
+
+/* Invariant 2: qs_cids as the world wrote it. */
+static void cids_check(void)
+{
+	static struct cid_pair got[TABLE_READ_MAX];
+	size_t n = cid_table_read(fx.cids, got, "reading qs_cids");
+
+	if (n != n_cids)
+		violation("qs_cids holds %zu entries, the world wrote %zu", n, n_cids);
+	for (size_t i = 0; i < n; i++) {
+		if (cid_key_cmp(&got[i].key, &cid_keys[i]))
+			violation("qs_cids holds an ID the world never wrote (vip %u, length %u)",
+				  got[i].key.vip_id, got[i].key.cid_len);
+		if (!cid_entry_same(&got[i].val, &cid_vals[i]))
+			violation("qs_cids entry (vip %u, length %u) changed: backend %u kind %u, "
+				  "want backend %u kind %u",
+				  got[i].key.vip_id, got[i].key.cid_len, got[i].val.backend_id,
+				  got[i].val.kind, cid_vals[i].backend_id, cid_vals[i].kind);
+	}
 }
 
 /* ---- the world ---- */
@@ -366,7 +359,7 @@ static void tables_reset(void)
 	for (size_t i = 0; i < dpw_n_learned; i++)
 		add_cid(&dpw_learned[i], keys, vals, &n, t);
 	batch_put(fx.learned, keys, vals, n, "writing qs_learned");
-	n_learned_was = learned_read(learned_was);
+	n_learned_was = cid_table_read(fx.learned, learned_was, "reading qs_learned");
 	budget_set(0);
 }
 
@@ -597,8 +590,8 @@ static const struct cid_pair *learned_diff(const struct cid_pair *got, size_t n,
  */
 static void learned_check(unsigned int reason, const struct qs_event *ev, int missed)
 {
-	static struct cid_pair got[DPW_LEARNED_ENTRIES];
-	size_t n = learned_read(got);
+	static struct cid_pair got[TABLE_READ_MAX];
+	size_t n = cid_table_read(fx.learned, got, "reading qs_learned");
 	const struct cid_pair *was, *change = learned_diff(got, n, &was);
 	__u64 was_created = was ? was->val.created_ns : 0;
 	struct qs_cid_key ev_key;
