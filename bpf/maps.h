@@ -87,6 +87,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_flows_v2 SEC(".maps"); /* QS_MAP_FLOWS */
 
+/*
+ * Address entries that only an Initial opened, apart from the established
+ * ones: anyone can forge an Initial from any source, so these can only
+ * evict each other (route.h, "Two address tables").
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, QS_FLOW_NEW_TABLE_SIZE);
+	__type(key, struct qs_flow_key);
+	__type(value, struct qs_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_flows_new SEC(".maps"); /* QS_MAP_FLOWS_NEW */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, QS_MAX_VIPS * QS_QUICLB_CONFIGS);

@@ -70,8 +70,8 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 static void agree(const char *name, struct pb_spec s)
 {
 	struct qs_explain_maps m = { fx.vips,	   fx.backends, fx.nexthops, fx.maglev,
-				     fx.cids,	   fx.learned,	fx.settings, fx.flows,
-				     fx.quiclb,	   fx.server_ids };
+				     fx.cids,	   fx.learned,	fx.settings, fx.quiclb,
+				     fx.server_ids, fx.flows,	fx.flows_new };
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
 	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
 	struct qs_explain_packet p;
@@ -139,6 +139,30 @@ Test(explain, agrees_with_the_program)
 	agree("port 0 of the address-wide entry", s);
 	cr_assert_eq(fx_backend(&fx, BE_A, world_backend_addr[BE_A], QS_BACKEND_DOWN), 0);
 	agree("ID table, backend down", world_short(4, CLIENT4, 41000, CID_A));
+}
+
+/*
+ * One client port with an established entry (BE_A, opened by 0a0b0c0d)
+ * and a newer Initial's in qs_flows_new: for BE_B, then for BE_A.
+ */
+Test(explain, agrees_on_the_two_address_tables)
+{
+	struct qs_flow est = world_flow_opened(BE_A, "0a0b0c0d"),
+		       fresh = world_flow_opened(BE_B, "3a3b3c3d");
+	struct pb_spec s = world_handshake(4, CLIENT4, 47000, "0102030405060708");
+
+	s.version = 0x1a2a3a4a;
+	cr_assert_eq(world_flow_put(&fx, 4, CLIENT4, 47000, &est), 0);
+	cr_assert_eq(world_flow_put_new(&fx, 4, CLIENT4, 47000, &fresh), 0);
+	agree("unknown ID, the tables disagree", world_short(4, CLIENT4, 47000, CID_NEW));
+	agree("other version, the tables disagree", s);
+	agree("Initial of the newer connection", world_initial(4, CLIENT4, 47000, "3a3b3c3d"));
+	agree("Initial of the older connection", world_initial(4, CLIENT4, 47000, "0a0b0c0d"));
+	agree("Initial of a third connection", world_initial(4, CLIENT4, 47000, "4a4b4c4d"));
+	fresh = world_flow_opened(BE_A, "5a5b5c5d");
+	cr_assert_eq(world_flow_put_new(&fx, 4, CLIENT4, 47000, &fresh), 0);
+	agree("unknown ID, the tables agree", world_short(4, CLIENT4, 47000, CID_NEW));
+	agree("other version, the tables agree", s);
 }
 
 /*

@@ -50,7 +50,7 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 # 2M slots; test_apply proves a restart writes none of them).
 dump_state()
 {
-	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_quiclb qs_server_ids \
+	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_flows_new qs_quiclb qs_server_ids \
 		qs_tx_ports qs_reporters_v2; do
 		echo "== $m"
 		bpftool -j map dump pinned "/sys/fs/bpf/qs-agent/$m" | jq -cS 'sort_by(.key|tostring)' ||

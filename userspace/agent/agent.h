@@ -238,7 +238,7 @@ struct agent_report_notice {
 struct agent_events_stats {
 	__u64 events; /* ring-buffer records read */
 	__u64 turns_full; /* turns that stopped at the per-turn bound */
-	struct agent_sweep_stats flows;
+	struct agent_sweep_stats flows, flows_new; /* qs_flows_v2, qs_flows_new */
 	__u64 notices_lost; /* report notices the monitors missed */
 };
 int agent_events_open(struct agent *a);
@@ -356,7 +356,8 @@ void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct ag
 bool agent_cid_flush_start(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job);
 bool agent_cid_flush_step(struct agent_job *job);
 void agent_cid_flush_abandon(struct agent_job *job);
-bool agent_flow_flush_start(int flows_fd, struct agent_job *job);
+/* Both address tables: established (flows_fd), then new (flows_new_fd). */
+bool agent_flow_flush_start(int flows_fd, int flows_new_fd, struct agent_job *job);
 /*
  * One step of every flush on a thread's running list; the ones done go to
  * the main thread. True while any runs. Abandon: the thread stops.

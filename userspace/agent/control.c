@@ -338,6 +338,7 @@ static json_object *status(struct agent *a)
 	add_i64(o, "ids_pending_removal", in.reg.pending);
 	add_i64(o, "intake_turn_max_us", in.turn_max_ns / 1000);
 	add_i64(o, "flows_last_sweep", ev.flows.entries);
+	add_i64(o, "flows_new_last_sweep", ev.flows_new.entries);
 	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
 						     a->router.skel->progs.quicsteer_router)));
 	json_object_object_add(o, "attachments", qs_status_attachments_json());
@@ -360,7 +361,7 @@ struct table_counts {
 /*
  * The large tables by the agent's own bookkeeping: qs_cids holds what
  * backends reported, the operator's IDs and removed IDs not deleted yet;
- * qs_learned and qs_flows what their last sweeps found; qs_maglev the
+ * qs_learned and the address tables what their last sweeps found; qs_maglev the
  * rows as written. The rest (at most a few thousand entries each) are read
  * in batches.
  */
@@ -375,6 +376,8 @@ static long long table_count(void *ctx, const char *name)
 		return t->in->learned.entries;
 	if (!strcmp(name, QS_MAP_FLOWS))
 		return t->ev->flows.entries;
+	if (!strcmp(name, QS_MAP_FLOWS_NEW))
+		return t->ev->flows_new.entries;
 	if (!strcmp(name, QS_MAP_MAGLEV))
 		return qs_maglev_rows_used(&t->a->rows);
 	return -1;

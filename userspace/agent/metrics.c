@@ -88,6 +88,8 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 		(unsigned long long)x->entries);
 	fprintf(out, "quicsteer_table_entries{table=\"flows\"} %llu\n",
 		(unsigned long long)ev->flows.entries);
+	fprintf(out, "quicsteer_table_entries{table=\"flows_new\"} %llu\n",
+		(unsigned long long)ev->flows_new.entries);
 	qs_metrics_counter(out, "quicsteer_ids_issued_total", "IDs written from reports.",
 			   c->issued);
 	qs_metrics_counter(out, "quicsteer_ids_retired_total", "IDs removed by reports.",
@@ -98,8 +100,9 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 			   "IDs reported by a backend while another held them.", c->conflicts);
 	qs_metrics_counter(out, "quicsteer_learned_expired_total",
 			   "Learned IDs past their TTL removed by the sweep.", x->expired);
-	qs_metrics_counter(out, "quicsteer_flows_expired_total", "Idle address entries removed.",
-			   ev->flows.expired);
+	qs_metrics_counter(out, "quicsteer_flows_expired_total",
+			   "Idle address entries removed, from both address tables.",
+			   ev->flows.expired + ev->flows_new.expired);
 }
 
 static void agent_counter_metrics(FILE *out, const struct agent_counters *c,

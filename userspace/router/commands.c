@@ -74,7 +74,7 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 			       "[vip ID] [backend ID] [learned|reported|operator|all]",
 			       "remove the matching entries (all kinds unless one is named)" },
 	[QS_CMD_FLOW_SHOW] = { "flow", "show", QS_CMD_LOCAL, 0, "[vip ID] [backend ID]",
-			       "the address table: clients, their backend, idle time" },
+			       "the address tables: clients, their backend, established or new, idle time" },
 	[QS_CMD_FLOW_FLUSH] = { "flow", "flush", QS_CMD_AGENT, 0, "[vip ID] [backend ID]",
 				"remove the matching address entries" },
 	[QS_CMD_MAGLEV_SHOW] = { "maglev", "show", QS_CMD_LOCAL, 0, "[VIP-ID]",

@@ -53,10 +53,24 @@ static void by_maglev(struct ctx *c, __u32 reason, const char *rung)
 		decide(c, reason, be, "%s: Maglev slot %u", rung, qs_maglev_slot(c->hash));
 }
 
-/* The address entry, if any; *ambiguous says whether it is marked. */
-static int flow_get(struct ctx *c, struct qs_flow *f)
+/* The address's entries, as the program's flow_lookup finds them (route.h). */
+struct flows {
+	struct qs_flow est, fresh;
+	bool has_est, has_fresh;
+	bool disagree; /* both, for different backends */
+};
+
+static void flows_get(struct ctx *c, struct flows *fl)
 {
-	return bpf_map_lookup_elem(c->m->flows, &c->flow, f) ? -ENOENT : 0;
+	fl->has_est = !bpf_map_lookup_elem(c->m->flows, &c->flow, &fl->est);
+	fl->has_fresh = !bpf_map_lookup_elem(c->m->flows_new, &c->flow, &fl->fresh);
+	fl->disagree = fl->has_est && fl->has_fresh && fl->est.backend_id != fl->fresh.backend_id;
+}
+
+/* The address's entry: its established one, else its Initial's; NULL: none. */
+static const struct qs_flow *flows_entry(const struct flows *fl)
+{
+	return fl->has_est ? &fl->est : fl->has_fresh ? &fl->fresh : NULL;
 }
 
 static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
@@ -135,25 +149,35 @@ static bool opened_by(const struct ctx *c, const struct qs_flow *f)
 /* Rungs c to e. starts: an Initial or 0-RTT; initial: an Initial. */
 static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
 {
-	struct qs_flow f;
-	bool known = !flow_get(c, &f),
-	     ambiguous = known && qs_flow_ambiguous(&f, qs_now_coarse_ns());
+	__u64 now = qs_now_coarse_ns();
+	struct flows fl;
+	const struct qs_flow *e;
+	bool known, ambiguous;
 
-	if (known && !ambiguous && starts && !opened_by(c, &f)) {
+	flows_get(c, &fl);
+	e = flows_entry(&fl);
+	known = e != NULL;
+	ambiguous = known && (qs_flow_ambiguous(e, now) || (!starts && fl.disagree));
+	if (starts && fl.has_fresh && !qs_flow_ambiguous(&fl.fresh, now) &&
+	    opened_by(c, &fl.fresh)) {
+		e = &fl.fresh;
+		ambiguous = false;
+	}
+	if (known && !ambiguous && starts && !opened_by(c, e)) {
 		if (initial)
 			by_maglev(c, QS_R_ROUTE_NEW_REUSED,
-				  "another connection from a known port, its entry replaced");
+				  "another connection from a known port, a new entry for it");
 		else
 			by_maglev(c, QS_R_ROUTE_NEW_0RTT,
 				  "0-RTT of another connection from a known client port");
 	} else if (known && !ambiguous) {
 		if (starts)
-			decide(c, QS_R_ROUTE_FLOW, f.backend_id, "address table: a known client");
+			decide(c, QS_R_ROUTE_FLOW, e->backend_id, "address table: a known client");
 		else if ((c->vip.flags & QS_VIP_F_LEARN) && cid_len)
-			decide(c, QS_R_ROUTE_FLOW_LEARN, f.backend_id,
+			decide(c, QS_R_ROUTE_FLOW_LEARN, e->backend_id,
 			       "address table: unknown ID from a known client, would be learned");
 		else
-			decide(c, QS_R_ROUTE_FLOW_NOLEARN, f.backend_id,
+			decide(c, QS_R_ROUTE_FLOW_NOLEARN, e->backend_id,
 			       "address table: unknown ID from a known client, learning off");
 	} else if (starts && !initial) {
 		by_maglev(c, QS_R_ROUTE_NEW_0RTT, "0-RTT of a new connection, nothing recorded");
@@ -163,8 +187,10 @@ static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_le
 		by_maglev(c, QS_R_ROUTE_UNKNOWN_HASH, "unknown ID, policy hash");
 	} else {
 		decide(c, ambiguous ? QS_R_DROP_AMBIGUOUS : QS_R_DROP_UNKNOWN_CID, QS_NO_BACKEND,
-		       ambiguous ? "unknown ID from an ambiguous address, policy drop" :
-				   "unknown ID from an unknown address, policy drop");
+		       !ambiguous	? "unknown ID from an unknown address, policy drop" :
+		       fl.disagree	? "unknown ID from an address whose established and new "
+					  "entries name different backends, policy drop" :
+					  "unknown ID from an ambiguous address, policy drop");
 	}
 }
 
@@ -176,10 +202,13 @@ static int ladder(struct ctx *c)
 	__u32 len = p->dcid_len;
 
 	if (p->is_long && t == QS_LT_UNKNOWN_VERSION) {
-		struct qs_flow f;
+		struct flows fl;
+		const struct qs_flow *f;
 
-		if (!flow_get(c, &f) && !qs_flow_ambiguous(&f, qs_now_coarse_ns()))
-			decide(c, QS_R_ROUTE_VERSION, f.backend_id, "other version: address table");
+		flows_get(c, &fl);
+		f = flows_entry(&fl);
+		if (f && !fl.disagree && !qs_flow_ambiguous(f, qs_now_coarse_ns()))
+			decide(c, QS_R_ROUTE_VERSION, f->backend_id, "other version: address table");
 		else
 			by_maglev(c, QS_R_ROUTE_VERSION, "other version");
 		return 0;

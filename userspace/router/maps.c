@@ -110,6 +110,8 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 	if (!err)
 		err = map_resize(skel->maps.qs_flows_v2, opts->flow_entries);
 	if (!err)
+		err = map_resize(skel->maps.qs_flows_new, opts->flow_new_entries);
+	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_learned, opts->learned_entries);

@@ -16,6 +16,7 @@ struct decap_bpf;
 struct qs_load_opts {
 	const char *pin_dir; /* NULL: no pinning (tests, benchmarks) */
 	__u32 flow_entries; /* 0: the object's default */
+	__u32 flow_new_entries; /* 0: the object's default */
 	__u32 cid_entries; /* 0: the object's default */
 	__u32 learned_entries; /* 0: the object's default */
 };

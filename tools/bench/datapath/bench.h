@@ -36,6 +36,14 @@
 #define BENCH_QUICLB_SID 0x5a5b /* plaintext server ID of config 1 */
 #define BENCH_VIP4_NOLEARN "198.18.0.102" /* a VIP that does not learn IDs */
 #define BENCH_VIP4_NOLEARN_ID 4
+/*
+ * The learning cases' clients: one address, ports BENCH_LEARN_PORT +
+ * 0 .. BENCH_LEARN_PORTS - 1, each with an established entry, each frame
+ * from the next, so that no entry reaches its cap of learned IDs
+ * (QS_FLOW_LEARN_MAX) between two resets.
+ */
+#define BENCH_LEARN_PORT 20000
+#define BENCH_LEARN_PORTS 1024
 
 /* Frames a case cycles through: same length, one after the other. */
 struct frameset {
@@ -168,6 +176,8 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 
 /* bench_world.c */
 int bench_world_setup(struct bench *b);
+/* The learning cases' entries (BENCH_LEARN_PORT), written again: none has learned yet. */
+int bench_learn_flows(struct bench *b, int family);
 void bench_cid_of(uint32_t k, uint8_t cid[WORLD_CID_LEN]);
 uint32_t bench_cid_index(int family, uint32_t i);
 int bench_cid_fill(struct bench *b, struct mem_result *mem);

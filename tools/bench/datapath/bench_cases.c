@@ -91,10 +91,11 @@ static void spec_quiclb(const struct bench_case *c, uint32_t i, struct pb_spec *
 	s->dcid_len = WORLD_CID_LEN;
 }
 
-/* An ID the backend issued but nobody reported, from the known address. */
+/* An ID the backend issued but nobody reported, from a known address. */
 static void spec_learn(const struct bench_case *c, uint32_t i, struct pb_spec *s)
 {
-	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	*s = world_short(c->family, client_of(c->family), BENCH_LEARN_PORT + i % BENCH_LEARN_PORTS,
+			 "");
 	table_dcid(LEARN_CID_BASE + i, s);
 }
 
@@ -129,6 +130,7 @@ static void spec_nolearn(const struct bench_case *c, uint32_t i, struct pb_spec 
 {
 	spec_learn(c, i, s);
 	s->dst = BENCH_VIP4_NOLEARN;
+	s->sport = CLIENT_PORT; /* the one client it knows: no cap applies without learning */
 }
 
 /* Diagnostics: Version Negotiation from an unknown address is routed by
@@ -156,14 +158,18 @@ static int reset_new_flows(struct bench *b, const struct bench_case *c, uint32_t
 	k.vip_id = vip_id_of(c->family);
 	for (uint32_t i = first; i < first + n; i++) {
 		k.port = htons(NEW_PORT_BASE + i);
-		/* ENOENT here means the run did not record a new connection. */
-		if (bpf_map_delete_elem(b->fx.flows, &k))
+		/* ENOENT here means the run did not record a new connection (an
+		 * Initial's entry goes to qs_flows_new) */
+		if (bpf_map_delete_elem(b->fx.flows_new, &k))
 			return -errno;
 	}
 	return 0;
 }
 
-/* Keeps the table at BENCH_CID_ENTRIES for the other cases. */
+/*
+ * The IDs the runs learned (ENOENT: the run did not learn) and the
+ * learning clients' counts of learned IDs.
+ */
 static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t first,
 			 uint32_t n)
 {
@@ -174,11 +180,11 @@ static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t f
 	for (uint32_t i = first; i < first + n; i++) {
 		bench_cid_of(LEARN_CID_BASE + i, cid);
 		err = qs_cid_key_make(&k, vip_id_of(c->family), cid, sizeof(cid)) ?:
-		      qs_cid_del(b->fx.cids, &k);
+		      qs_cid_del(b->fx.learned, &k);
 		if (err)
 			return err;
 	}
-	return 0;
+	return bench_learn_flows(b, c->family);
 }
 
 /* One row: the case's name, what it must be counted as, its frames, its

@@ -73,7 +73,8 @@ static int quiclb_vip(struct fx *fx, const char *addr, uint32_t vip_id, uint32_t
  * name, opened by an Initial with the world's SCID: the benchmark's
  * Initials (their DCIDs vary) are of its connection.
  */
-static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t backend)
+static int client_flow_port(struct fx *fx, int family, uint32_t vip_id, uint32_t backend,
+			    uint16_t port)
 {
 	struct qs_flow f = world_flow_opened(backend, "");
 	struct qs_flow_key k;
@@ -84,8 +85,23 @@ static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t back
 	if (err)
 		return err;
 	k.vip_id = vip_id;
-	k.port = htons(CLIENT_PORT);
+	k.port = htons(port);
 	return qs_flow_put(fx->flows, &k, &f);
+}
+
+static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t backend)
+{
+	return client_flow_port(fx, family, vip_id, backend, CLIENT_PORT);
+}
+
+int bench_learn_flows(struct bench *b, int family)
+{
+	int err = 0;
+
+	for (uint16_t p = 0; !err && p < BENCH_LEARN_PORTS; p++)
+		err = client_flow_port(&b->fx, family, family == 6 ? VIP6_ID : VIP4_ID,
+				       family == 6 ? BE_C6 : BE_A, BENCH_LEARN_PORT + p);
+	return err;
 }
 
 int bench_world_setup(struct bench *b)
@@ -100,7 +116,8 @@ int bench_world_setup(struct bench *b)
 	       quiclb_vip(fx, BENCH_VIP6_QUICLB, BENCH_VIP6_QUICLB_ID, BE_C6) ?:
 	       client_flow(fx, 4, VIP4_ID, BE_A) ?: client_flow(fx, 6, VIP6_ID, BE_C6) ?:
 	       client_flow(fx, 4, BENCH_VIP4_QUICLB_ID, BE_A) ?:
-	       client_flow(fx, 6, BENCH_VIP6_QUICLB_ID, BE_C6);
+	       client_flow(fx, 6, BENCH_VIP6_QUICLB_ID, BE_C6) ?: bench_learn_flows(b, 4) ?:
+	       bench_learn_flows(b, 6);
 }
 
 /*
