@@ -19,7 +19,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(BUILD)/gen \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace -I$(BUILD)/skel
@@ -119,10 +119,20 @@ FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 all: $(BPF_OBJS) $(SKELS) $(ARCHIVES) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
 	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT)) $(BENCH_FILL)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
+AES_TABLES := $(BUILD)/gen/aes_tables.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(AES_TABLES)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# The data path's AES tables (bpf/aes.h), made on the host at build time.
+$(BUILD)/gen/aes-tables: bpf/gen/aes_tables.c include/abi/aes.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+$(AES_TABLES): $(BUILD)/gen/aes-tables
+	$(call msg,GEN,$@)
+	$(Q)$< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)

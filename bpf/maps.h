@@ -109,6 +109,14 @@ struct {
 } qs_quiclb SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_VIPS * QS_QUICLB_CONFIGS);
+	__type(key, __u32);
+	__type(value, struct qs_quiclb_rk);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_quiclb_rk SEC(".maps"); /* QS_MAP_QUICLB_RK */
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, QS_SERVER_ID_TABLE_SIZE);
 	__type(key, struct qs_server_id_key);

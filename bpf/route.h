@@ -17,6 +17,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "quic.h"
+#include "quiclb.h"
 #include "stats.h"
 
 static __always_inline __u64 learned_ttl_ns(void)
@@ -84,7 +85,23 @@ static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, 
 	return q->dcid_len > avail ? -1 : 0;
 }
 
-/* Rung a. Only plaintext server IDs are decoded so far. */
+/*
+ * The server-ID key of an ID of an encrypted configuration, decrypted
+ * (bpf/quiclb.h): 0, or -1 when the ID is not of the configuration's
+ * length or the configuration has no keys.
+ */
+static __always_inline int quiclb_encrypted_key(struct route *r, const struct qs_quiclb_config *cfg,
+						struct qs_server_id_key *sk)
+{
+	__u32 idx;
+
+	if (r->cid.cid_len != qs_quiclb_cid_len(cfg->server_id_len, cfg->nonce_len) ||
+	    qs_quiclb_select(r->vip->vip_id, r->vip->quiclb_mask, r->cid.cid[0], &idx))
+		return -1;
+	return qs_quiclb_decrypt_key(&r->cid, cfg, idx, sk);
+}
+
+/* Rung a: plaintext server IDs read, encrypted ones decrypted. */
 static __always_inline int route_quiclb(struct route *r)
 {
 	const struct qs_quiclb_config *cfg;
@@ -97,10 +114,14 @@ static __always_inline int route_quiclb(struct route *r)
 	cfg = r->lb_known ? r->lb : quiclb_config(r->vip, r->cid.cid[0]);
 	if (!cfg)
 		return 0;
-	sid_len = qs_quiclb_plaintext_sid_len(cfg, r->cid.cid_len);
-	if (!sid_len)
+	if (cfg->mode == QS_QUICLB_PLAINTEXT) {
+		sid_len = qs_quiclb_plaintext_sid_len(cfg, r->cid.cid_len);
+		if (!sid_len)
+			return 0;
+		qs_quiclb_server_id_key(&r->cid, sid_len, &sk);
+	} else if (quiclb_encrypted_key(r, cfg, &sk)) {
 		return 0;
-	qs_quiclb_server_id_key(&r->cid, sid_len, &sk);
+	}
 	backend_id = bpf_map_lookup_elem(&qs_server_ids, &sk);
 	if (!backend_id)
 		return 0;

@@ -56,6 +56,7 @@
 #define QS_MAP_FLOWS "qs_flows_v2" /* v2: struct qs_flow gained the opening Initial's tags */
 #define QS_MAP_FLOWS_NEW "qs_flows_new"
 #define QS_MAP_QUICLB "qs_quiclb"
+#define QS_MAP_QUICLB_RK "qs_quiclb_rk"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
 #define QS_MAP_STATS "qs_stats_v2"
@@ -393,6 +394,18 @@ struct qs_quiclb_config {
 	__u8 pad[5];
 };
 _Static_assert(sizeof(struct qs_quiclb_config) == 24, "qs_quiclb_config size");
+
+/*
+ * qs_quiclb_rk: the AES-128 round keys of an encrypted configuration, at
+ * its qs_quiclb index, written by the agent with the configuration
+ * (abi/aes.h): enc for the cipher (four-pass), dec for the equivalent
+ * inverse cipher (single-pass). Words are big-endian columns.
+ */
+struct qs_quiclb_rk {
+	__u32 enc[44];
+	__u32 dec[44];
+};
+_Static_assert(sizeof(struct qs_quiclb_rk) == 352, "qs_quiclb_rk size");
 
 /* qs_server_ids: (VIP, config, server ID) to backend id (__u32). Bytes of
  * sid past sid_len are zero.

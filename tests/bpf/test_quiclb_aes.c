@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Encrypted QUIC-LB IDs decoded by the router (bpf/quiclb.h, bpf/aes.h):
+ * - every encrypted vector of draft-ietf-quic-load-balancers' appendix and
+ *   its worked four-pass example (tests/data/quic-lb-vectors.txt says
+ *   where they come from) routes to the backend of its server ID;
+ * - the outputs of the pre-draft-19 four-pass layout do not;
+ * - single-pass IDs made with OpenSSL's AES-128 under random keys, for
+ *   every server-ID length the mode allows, route to their server IDs'
+ *   backends, and IDs that decode to no configured server ID fall through.
+ */
+#include <string.h>
+#include <sys/random.h>
+#include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <bpf/bpf.h>
+#include "router/maps.h"
+#include "world.h"
+
+static struct fx fx;
+
+static void setup(void)
+{
+	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
+	cr_assert_eq(world_setup(&fx), 0);
+}
+
+static void teardown(void)
+{
+	fx_close(&fx);
+}
+
+TestSuite(quiclb_aes, .init = setup, .fini = teardown);
+
+struct config {
+	unsigned int id, mode, sid_len, nonce_len;
+	const char *key;
+};
+
+/* VIP4 with these configurations (and their keys), nothing else. */
+static void configure(const struct config *c, size_t n)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN };
+	uint8_t key[QS_QUICLB_KEY_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		struct qs_quiclb_config q = { .mode = c[i].mode,
+					      .server_id_len = c[i].sid_len,
+					      .nonce_len = c[i].nonce_len };
+
+		cr_assert_eq(pb_hex(c[i].key, key, sizeof(key)), sizeof(key));
+		cr_assert_eq(qs_quiclb_rk_put(fx.quiclb_rk, VIP4_ID, c[i].id, key), 0);
+		cr_assert_eq(qs_quiclb_put(fx.quiclb, VIP4_ID, c[i].id, &q), 0);
+		v4.quiclb_mask |= 1 << c[i].id;
+	}
+	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT, &v4), 0);
+}
+
+static void server_id(unsigned int config_id, const uint8_t *sid, size_t len, uint32_t backend)
+{
+	struct qs_server_id_key k = { .vip_id = VIP4_ID, .config_id = config_id, .sid_len = len };
+
+	memcpy(k.sid, sid, len);
+	cr_assert_eq(qs_server_id_put(fx.server_ids, &k, backend), 0);
+}
+
+static void server_id_hex(unsigned int config_id, const char *hex, uint32_t backend)
+{
+	uint8_t sid[QS_QUICLB_SID_MAX];
+
+	server_id(config_id, sid, pb_hex(hex, sid, sizeof(sid)), backend);
+}
+
+/* A short header with DCID hex from a client the router does not know: its reason. */
+static unsigned int route_hex(const char *hex, uint32_t *backend)
+{
+	struct pb_spec s = world_short(4, CLIENT4_B, 45000, hex);
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+	uint64_t before = fx_reason(&fx, QS_R_ROUTE_QUICLB);
+	int action = fx_run(&fx, in, len, out, &out_len);
+
+	*backend = action == XDP_TX ? world_sent_to(out, 4) : QS_NO_BACKEND;
+	return fx_reason(&fx, QS_R_ROUTE_QUICLB) > before ? QS_R_ROUTE_QUICLB : QS_R__COUNT;
+}
+
+/*
+ * The appendix's encrypted table: one key. Its fourth row says config
+ * rotation bits 3, but the first octet of its ID, 0x12, carries 0 (the
+ * pre-draft-19 output of the same row begins 0x72, which carries 3): the
+ * first octet is what a balancer reads, so that row is configuration 0
+ * of another setup here (vector_18_bytes_routes_to_its_server_id).
+ */
+#define VECTOR_KEY "8f95f09245765f80256934e50c66207f"
+static const struct config vector_configs[] = {
+	{ 0, QS_QUICLB_AES_FOUR_PASS, 3, 4, VECTOR_KEY },
+	{ 1, QS_QUICLB_AES_FOUR_PASS, 10, 5, VECTOR_KEY },
+	{ 2, QS_QUICLB_AES_SINGLE, 8, 8, VECTOR_KEY },
+};
+
+static const struct {
+	unsigned int config_id;
+	const char *sid, *cid;
+} vectors[] = {
+	{ 0, "ed793a", "0720b1d07b359d3c" },
+	{ 1, "ed793a51d49b8f5fab65", "2fcc381bc74cb4fbad2823a3d1f8fed2" },
+	{ 2, "ed793a51d49b8f5f", "504dd2d05a7b0de9b2b9907afb5ecf8cc3" },
+};
+
+Test(quiclb_aes, draft_vectors_route_to_their_server_ids)
+{
+	uint32_t backend;
+
+	configure(vector_configs, 3);
+	for (size_t i = 0; i < 3; i++)
+		server_id_hex(vectors[i].config_id, vectors[i].sid, BE_B);
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(route_hex(vectors[i].cid, &backend), QS_R_ROUTE_QUICLB,
+			     "vector %zu (%s) not routed by its server ID", i, vectors[i].cid);
+		cr_assert_eq(backend, BE_B, "vector %zu went to %u", i, backend);
+	}
+}
+
+/* The table's 18-byte four-pass row: even, the server ID in the left half. */
+Test(quiclb_aes, vector_18_bytes_routes_to_its_server_id)
+{
+	static const struct config c = { 0, QS_QUICLB_AES_FOUR_PASS, 9, 9, VECTOR_KEY };
+	uint32_t backend;
+
+	configure(&c, 1);
+	server_id_hex(0, "ed793a51d49b8f5fab", BE_A);
+	cr_assert_eq(route_hex("125779c9cc86beb3a3a4a3ca96fce4bfe0cdbc", &backend), QS_R_ROUTE_QUICLB);
+	cr_assert_eq(backend, BE_A);
+}
+
+/* The draft's worked four-pass example: 7 bytes, odd, the server ID in the left half. */
+Test(quiclb_aes, worked_example_routes_to_its_server_id)
+{
+	static const struct config c = { 0, QS_QUICLB_AES_FOUR_PASS, 3, 4,
+					  "fdf726a9893ec05c0632d3956680baf0" };
+	uint32_t backend;
+
+	configure(&c, 1);
+	server_id_hex(0, "31441a", BE_A);
+	cr_assert_eq(route_hex("0767947d29be054a", &backend), QS_R_ROUTE_QUICLB);
+	cr_assert_eq(backend, BE_A);
+}
+
+/*
+ * The pre-draft-19 expand() layout gives other IDs for the same inputs:
+ * decoded by the draft's layout they name other server IDs, so they fall
+ * through to the rest of the ladder.
+ */
+Test(quiclb_aes, pre_draft_19_outputs_are_not_decoded_to_the_server_ids)
+{
+	static const char *const old[] = { "074126ee38bf5454", "2fcd3f572d4eefb046fdb51d164efccc",
+					   "72124d1eb8fbb21e4a490ca53cfe21d04ae63a" };
+	uint32_t backend;
+
+	configure(vector_configs, 3);
+	for (size_t i = 0; i < 3; i++)
+		server_id_hex(vectors[i].config_id, vectors[i].sid, BE_B);
+	server_id_hex(3, "ed793a51d49b8f5fab", BE_B);
+	cr_assert_eq(qs_quiclb_put(fx.quiclb, VIP4_ID, 3,
+				   &(struct qs_quiclb_config){ .mode = QS_QUICLB_AES_FOUR_PASS,
+							       .server_id_len = 9,
+							       .nonce_len = 9 }),
+		     0);
+	cr_assert_eq(qs_quiclb_rk_put(fx.quiclb_rk, VIP4_ID, 3,
+				      (const uint8_t *)"\x8f\x95\xf0\x92\x45\x76\x5f\x80"
+						       "\x25\x69\x34\xe5\x0c\x66\x20\x7f"),
+		     0);
+	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT,
+			    &(struct qs_vip){ .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN,
+					      .flags = QS_VIP_F_LEARN, .quiclb_mask = 0xf }),
+		     0);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_neq(route_hex(old[i], &backend), QS_R_ROUTE_QUICLB,
+			      "%s (old layout) decoded to a configured server ID", old[i]);
+}
+
+static void rnd(void *buf, size_t n)
+{
+	cr_assert_eq(getrandom(buf, n, 0), (ssize_t)n);
+}
+
+/* One AES-128 block, by OpenSSL. */
+static void aes_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n = 0;
+
+	cr_assert_not_null(ctx);
+	cr_assert_eq(EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL), 1);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	cr_assert_eq(EVP_EncryptUpdate(ctx, out, &n, in, 16), 1);
+	cr_assert_eq(n, 16);
+	EVP_CIPHER_CTX_free(ctx);
+}
+
+static void hex_of(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/*
+ * Single-pass, against OpenSSL: for each server-ID length 1 to 12 (the
+ * nonce at least 4 bytes), a random key and eight random server IDs; IDs
+ * of random nonces route to their server IDs' backends; random IDs of the
+ * same length decode to no configured server ID and fall through.
+ */
+Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
+{
+	const unsigned int per_length = 2000;
+	uint8_t key[16], sids[8][QS_QUICLB_SID_MAX], pt[16], cid[17];
+	char hex[2 * 17 + 1], key_hex[33];
+	uint32_t backend;
+
+	for (unsigned int sid_len = 1; sid_len <= 12; sid_len++) {
+		struct config c = { 2, QS_QUICLB_AES_SINGLE, sid_len, 16 - sid_len, key_hex };
+		unsigned int fell = 0;
+
+		rnd(key, sizeof(key));
+		hex_of(key, 16, key_hex);
+		configure(&c, 1);
+		for (int s = 0; s < 8; s++) {
+			rnd(sids[s], sid_len);
+			server_id(2, sids[s], sid_len, s % 2 ? BE_A : BE_B);
+		}
+		for (unsigned int n = 0; n < per_length; n++) {
+			int s = n % 8;
+
+			memcpy(pt, sids[s], sid_len);
+			rnd(pt + sid_len, 16 - sid_len);
+			cid[0] = 2 << 5 | 16;
+			aes_encrypt(key, pt, cid + 1);
+			hex_of(cid, 17, hex);
+			cr_assert_eq(route_hex(hex, &backend), QS_R_ROUTE_QUICLB,
+				     "sid_len %u: %s not decoded", sid_len, hex);
+			cr_assert_eq(backend, s % 2 ? BE_A : BE_B, "sid_len %u: %s went to %u",
+				     sid_len, hex, backend);
+			/* a random ID of the length: its server ID is not configured */
+			rnd(cid + 1, 16);
+			hex_of(cid, 17, hex);
+			fell += route_hex(hex, &backend) != QS_R_ROUTE_QUICLB;
+		}
+		/* a random server ID of 1 byte is one of the 8 about 3% of the time */
+		cr_assert_gt(fell, per_length * 9 / 10, "sid_len %u: %u of %u random IDs fell through",
+			     sid_len, fell, per_length);
+	}
+}
