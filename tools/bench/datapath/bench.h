@@ -33,7 +33,10 @@
 #define BENCH_VIP6_QUICLB_ID 3
 #define BENCH_NOT_VIP4 "198.18.0.200"
 #define BENCH_NOT_VIP6 "fd00::200"
-#define BENCH_QUICLB_SID 0x5a5b /* plaintext server ID of config 1 */
+#define BENCH_QUICLB_SID 0x5a5b /* server ID of every QUIC-LB configuration */
+/* The encrypted configurations' key: config 2 single-pass (2 + 14 bytes). */
+#define BENCH_QUICLB_KEY "\x8f\x95\xf0\x92\x45\x76\x5f\x80\x25\x69\x34\xe5\x0c\x66\x20\x7f"
+#define BENCH_QUICLB_SINGLE 2
 #define BENCH_VIP4_NOLEARN "198.18.0.102" /* a VIP that does not learn IDs */
 #define BENCH_VIP4_NOLEARN_ID 4
 /*

@@ -64,8 +64,18 @@ static int quiclb_vip(struct fx *fx, const char *addr, uint32_t vip_id, uint32_t
 	struct qs_server_id_key sk = { .vip_id = vip_id, .config_id = 1, .sid_len = 2,
 				       .sid = { BENCH_QUICLB_SID >> 8, BENCH_QUICLB_SID & 0xff } };
 
+	struct qs_quiclb_config single = { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 2,
+					   .nonce_len = 14 };
+	struct qs_server_id_key sk_single = sk;
+
+	vip.quiclb_mask |= 1 << BENCH_QUICLB_SINGLE;
+	sk_single.config_id = BENCH_QUICLB_SINGLE;
 	return fx_vip(fx, addr, VIP_PORT, &vip) ?: qs_quiclb_put(fx->quiclb, vip_id, 1, &cfg) ?:
-	       qs_server_id_put(fx->server_ids, &sk, backend);
+	       qs_server_id_put(fx->server_ids, &sk, backend) ?:
+	       qs_quiclb_rk_put(fx->quiclb_rk, vip_id, BENCH_QUICLB_SINGLE,
+				(const __u8 *)BENCH_QUICLB_KEY) ?:
+	       qs_quiclb_put(fx->quiclb, vip_id, BENCH_QUICLB_SINGLE, &single) ?:
+	       qs_server_id_put(fx->server_ids, &sk_single, backend);
 }
 
 /*
