@@ -226,7 +226,7 @@ $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(
 # position-independent into a static and a shared library.
 QSLIB_SRCS := $(wildcard userspace/libquicsteer/*.c)
 QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
-QSLIB_VERSION := 0.2.0
+QSLIB_VERSION := 0.3.0
 QSLIB_SONAME := libquicsteer.so.0
 QSLIB_A := $(BUILD)/libquicsteer.a
 QSLIB_SO := $(BUILD)/libquicsteer.so

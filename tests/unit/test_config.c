@@ -156,16 +156,17 @@ static void example_quiclbs(const struct qs_config *c)
 	cr_assert_eq(q[0].mode, QS_QUICLB_PLAINTEXT);
 	cr_assert_eq(q[0].server_id_len, 2);
 	cr_assert_eq(q[0].nonce_len, 6);
-	cr_assert(!q[0].has_key);
+	cr_assert_str_eq(q[0].key_file, "");
 	cr_assert_eq(q[1].config_id, 1);
 	cr_assert_eq(q[1].mode, QS_QUICLB_AES_SINGLE);
 	cr_assert_eq(q[1].server_id_len + q[1].nonce_len, 16);
-	cr_assert(q[1].has_key);
-	hex_is(q[1].key, 16, "000102030405060708090a0b0c0d0e0f", "web config 1 key");
+	cr_assert_str_eq(q[1].key_file, "/etc/quicsteer/keys/web-lb1.key");
+	/* the parser reads no key: the agent does, from the file */
+	cr_assert(!q[1].has_key);
 	cr_assert_str_eq(q[2].vip, "web6");
 	cr_assert_eq(q[2].config_id, 2);
 	cr_assert_eq(q[2].mode, QS_QUICLB_AES_FOUR_PASS);
-	hex_is(q[2].key, 16, "0f0e0d0c0b0a09080706050403020100", "web6 config 2 key");
+	cr_assert_str_eq(q[2].key_file, "/etc/quicsteer/keys/web6-lb2.key");
 	cr_assert_eq(qs_config_find_quiclb(c, "web", 1), &q[1]);
 	cr_assert_null(qs_config_find_quiclb(c, "web", 2));
 }

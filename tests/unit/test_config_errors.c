@@ -37,6 +37,7 @@ struct err_case {
 #define X10 "xxxxxxxxxx"
 #define X40 X10 X10 X10 X10
 #define KEY "000102030405060708090a0b0c0d0e0f"
+#define KEYF "/etc/quicsteer/web.lbkey"
 
 static const struct err_case err_cases[] = {
 	/* lexical and statements */
@@ -195,23 +196,26 @@ static const struct err_case err_cases[] = {
 	  "quic-lb \"web\" config 0: server-id-len 15 + nonce-len 5 = 20, more than 19 (the ID's "
 	  "first byte makes 20)",
 	  1, 0 },
-	{ "quic-lb aes-single length", QLB "aes-single server-id-len 3 nonce-len 8 key " KEY "\n",
+	{ "quic-lb aes-single length", QLB "aes-single server-id-len 3 nonce-len 8 key-file " KEYF "\n",
 	  "quic-lb \"web\" config 0: aes-single needs server-id-len + nonce-len = 16, not 11 (use "
 	  "aes-four-pass)",
 	  1, 0 },
-	{ "quic-lb four-pass of 16", QLB "aes-four-pass server-id-len 4 nonce-len 12 key " KEY "\n",
+	{ "quic-lb four-pass of 16",
+	  QLB "aes-four-pass server-id-len 4 nonce-len 12 key-file " KEYF "\n",
 	  "quic-lb \"web\" config 0: server-id-len + nonce-len = 16 needs aes-single, not "
 	  "aes-four-pass",
 	  1, 0 },
-	{ "quic-lb key missing", QLB "aes-four-pass server-id-len 3 nonce-len 8\n",
-	  "quic-lb \"web\" config 0: mode aes-four-pass needs a key", 1, 0 },
-	{ "quic-lb plaintext key", QLB "plaintext server-id-len 2 nonce-len 6 key " KEY "\n",
-	  "quic-lb \"web\" config 0: mode plaintext takes no key", 1, 0 },
-	{ "quic-lb key short", QLB "aes-single server-id-len 4 nonce-len 12 key 0001\n",
-	  "quic-lb \"web\": key is not 32 hex digits", 1, 71 },
-	{ "quic-lb key not hex, not echoed",
-	  QLB "aes-single server-id-len 4 nonce-len 12 key 0g0102030405060708090a0b0c0d0e0f\n",
-	  "quic-lb \"web\": key is not 32 hex digits", 1, 71 },
+	{ "quic-lb key-file missing", QLB "aes-four-pass server-id-len 3 nonce-len 8\n",
+	  "quic-lb \"web\" config 0: mode aes-four-pass needs a key-file", 1, 0 },
+	{ "quic-lb plaintext key-file", QLB "plaintext server-id-len 2 nonce-len 6 key-file " KEYF "\n",
+	  "quic-lb \"web\" config 0: mode plaintext takes no key-file", 1, 0 },
+	{ "quic-lb key-file relative", QLB "aes-single server-id-len 4 nonce-len 12 key-file lb.key\n",
+	  "quic-lb \"web\": key-file \"lb.key\" is not an absolute path", 1, -1 },
+	/* a key in the configuration is refused, and never echoed: messages end up in logs */
+	{ "quic-lb key in the configuration, not echoed", QLB "aes-single server-id-len 4 nonce-len 12 key " KEY "\n",
+	  "quic-lb \"web\": key: QUIC-LB keys are read from files, never written in the "
+	  "configuration (which the agent shows): use key-file PATH",
+	  1, 71 },
 	{ "quic-lb unknown vip", Q, "quic-lb \"web\" config 0: unknown vip \"web\"", 1, 0 },
 	{ "quic-lb twice", V Q Q, "quic-lb \"web\" config 0: given twice (first on line 2)", 3, 0 },
 	/* nexthops */

@@ -216,7 +216,12 @@ struct agent_intake_stats {
  * backend, its key file and what is wrong with it (the file's line of
  * the backend).
  */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr);
+/*
+ * Reads every key file of cfg, backends' report keys into the agent and
+ * QUIC-LB configurations' keys into cfg, all or nothing: 0, or -EINVAL
+ * with cerr naming the file and what is wrong with it.
+ */
+int agent_keys_load(struct agent *a, struct qs_config *cfg, struct qs_config_error *cerr);
 /* Registry and intake from the pins (a restart), sockets opened: not running yet. */
 int agent_intake_open(struct agent *a);
 int agent_intake_start(struct agent *a);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,45 +94,79 @@ const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
  * One key file, if only the agent's user or root can read or change it
  * (util/fileio.h: a FIFO is refused, never opened); why says what is wrong.
  */
-static int key_file_read(const char *path, __u8 key[QS_REPORT_KEY_LEN], char *why, size_t size)
+static int key_file_read(const char *path, __u8 *key, size_t len, char *why, size_t size)
 {
 	int fd = qs_secret_open(path, why, size), err;
 
 	if (fd < 0)
 		return fd;
-	err = qs_report_key_read_fd(fd, key);
+	err = qs_key_read_fd(fd, key, len);
 	close(fd);
-	if (err)
-		snprintf(why, size, "%s", err == -EINVAL ? "not 64 hex digits" : strerror(-err));
+	if (err == -EINVAL)
+		snprintf(why, size, "not %zu hex digits", 2 * len);
+	else if (err)
+		snprintf(why, size, "%s", strerror(-err));
 	return err;
 }
 
-/* Reads every backend's key first, so a bad file changes nothing. */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr)
+static int key_error(struct agent *a, struct qs_config_error *cerr, unsigned int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int key_error(struct agent *a, struct qs_config_error *cerr, unsigned int line,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(cerr, 0, sizeof(*cerr));
+	snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
+	cerr->line = line;
+	va_start(ap, fmt);
+	vsnprintf(cerr->msg, sizeof(cerr->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Reads every key first, so a bad file changes nothing. */
+int agent_keys_load(struct agent *a, struct qs_config *cfg, struct qs_config_error *cerr)
 {
 	static __u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
+	static __u8 lb_keys[QS_MAX_VIPS * QS_QUICLB_CONFIGS][QS_QUICLB_KEY_LEN];
 	static bool has[QS_MAX_BACKENDS];
 	char why[160];
+	int err = 0;
 
 	memset(has, 0, sizeof(has));
-	for (size_t i = 0; i < cfg->n_backends; i++) {
+	for (size_t i = 0; !err && i < cfg->n_backends; i++) {
 		const struct qs_config_backend *be = &cfg->backends[i];
 
 		if (!be->key_file)
 			continue;
-		if (key_file_read(be->key_file, keys[be->id], why, sizeof(why))) {
-			memset(cerr, 0, sizeof(*cerr));
-			snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
-			cerr->line = be->line;
-			snprintf(cerr->msg, sizeof(cerr->msg), "backend \"%s\": key-file %s: %s",
-				 be->name, be->key_file, why);
-			return -EINVAL;
-		}
+		if (key_file_read(be->key_file, keys[be->id], QS_REPORT_KEY_LEN, why, sizeof(why)))
+			err = key_error(a, cerr, be->line, "backend \"%s\": key-file %s: %s", be->name,
+					be->key_file, why);
 		has[be->id] = true;
 	}
-	memcpy(a->keys, keys, sizeof(keys));
-	memcpy(a->has_key, has, sizeof(has));
-	return 0;
+	for (size_t i = 0; !err && i < cfg->n_quiclbs; i++) {
+		const struct qs_config_quiclb *q = &cfg->quiclbs[i];
+
+		if (q->key_file[0] &&
+		    key_file_read(q->key_file, lb_keys[i], QS_QUICLB_KEY_LEN, why, sizeof(why)))
+			err = key_error(a, cerr, q->line, "quic-lb \"%s\" config %u: key-file %s: %s",
+					q->vip, q->config_id, q->key_file, why);
+	}
+	if (!err) {
+		memcpy(a->keys, keys, sizeof(keys));
+		memcpy(a->has_key, has, sizeof(has));
+		for (size_t i = 0; i < cfg->n_quiclbs; i++) {
+			struct qs_config_quiclb *q = &cfg->quiclbs[i];
+
+			q->has_key = q->key_file[0] != 0;
+			memcpy(q->key, lb_keys[i], sizeof(q->key));
+		}
+	}
+	explicit_bzero(keys, sizeof(keys));
+	explicit_bzero(lb_keys, sizeof(lb_keys));
+	return err;
 }
 
 static int key_of(void *ctx, __u32 id, const __u8 **key)

@@ -234,7 +234,9 @@ static const struct opt quiclb_opts[] = {
 	  .min = QS_QUICLB_NONCE_MIN,
 	  .max = QS_QUICLB_NONCE_MAX,
 	  .flags = OPT_REQUIRED },
-	{ .word = "key", .metavar = "HEX32", .type = ARG_CUSTOM, .custom = quiclb_key },
+	{ .word = "key-file", .type = ARG_PATH, .offset = QLB(key_file) },
+	/* refused, with the reason: a key written here would be shown and logged */
+	{ .word = "key", .type = ARG_CUSTOM, .custom = quiclb_key, .flags = OPT_REFUSED },
 };
 
 static const struct opt nexthop_args[] = {
@@ -419,17 +421,14 @@ static int nexthop_src4(struct parser *p, const struct opt *o, void *obj)
 
 static int quiclb_key(struct parser *p, const struct opt *o, void *obj)
 {
-	struct qs_config_quiclb *q = obj;
-	size_t len = 0;
 	int err = cfg_option_word(p, o);
 
+	(void)obj;
 	if (err)
 		return err;
 	/* the key is never echoed: messages end up in logs */
-	if (qs_parse_hex(p->word, q->key, sizeof(q->key), &len) || len != sizeof(q->key))
-		return cfg_perr(p, "key is not %d hex digits", 2 * QS_QUICLB_KEY_LEN);
-	q->has_key = true;
-	return 0;
+	return cfg_perr(p, "key: QUIC-LB keys are read from files, never written in the "
+			   "configuration (which the agent shows): use key-file PATH");
 }
 
 static void vip_init(void *obj)

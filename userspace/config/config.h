@@ -105,6 +105,8 @@ struct qs_config_quiclb {
 	__u32 mode; /* enum qs_quiclb_mode */
 	__u32 server_id_len;
 	__u32 nonce_len;
+	char key_file[QS_CONFIG_PATH_MAX]; /* "": none; never opened here */
+	/* the key_file's key: filled by whoever reads the file (the agent), not parsed */
 	bool has_key;
 	__u8 key[QS_QUICLB_KEY_LEN];
 	unsigned int line;

@@ -141,14 +141,14 @@ int qs_config_check_quiclb(const struct qs_config_quiclb *q, struct qs_config_er
 			vip, cfg, q->nonce_len, QS_QUICLB_NONCE_MIN, QS_QUICLB_NONCE_MAX);
 	if (quiclb_lengths(q, e, vip, cfg))
 		return -EINVAL;
-	if (q->mode != QS_QUICLB_PLAINTEXT && !q->has_key)
+	if (q->mode != QS_QUICLB_PLAINTEXT && !q->key_file[0])
 		return object_error(
-			e, q->line, "quic-lb \"%s\" config %u: mode %s needs a key", vip, cfg,
+			e, q->line, "quic-lb \"%s\" config %u: mode %s needs a key-file", vip, cfg,
 			q->mode == QS_QUICLB_AES_SINGLE ? "aes-single" : "aes-four-pass");
-	if (q->mode == QS_QUICLB_PLAINTEXT && q->has_key)
+	if (q->mode == QS_QUICLB_PLAINTEXT && q->key_file[0])
 		return object_error(e, q->line,
-				    "quic-lb \"%s\" config %u: mode plaintext takes no key", vip,
-				    cfg);
+				    "quic-lb \"%s\" config %u: mode plaintext takes no key-file",
+				    vip, cfg);
 	return 0;
 }
 

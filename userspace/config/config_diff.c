@@ -206,9 +206,10 @@ static bool quiclb_equal(const void *a, const void *b)
 {
 	const struct qs_config_quiclb *x = a, *y = b;
 
+	/* the keys too: a file rewritten in place is a change once read */
 	return x->mode == y->mode && x->server_id_len == y->server_id_len &&
-	       x->nonce_len == y->nonce_len && x->has_key == y->has_key &&
-	       !memcmp(x->key, y->key, sizeof(x->key));
+	       x->nonce_len == y->nonce_len && !strcmp(x->key_file, y->key_file) &&
+	       x->has_key == y->has_key && !memcmp(x->key, y->key, sizeof(x->key));
 }
 
 static bool nexthop_equal(const void *a, const void *b)

@@ -59,7 +59,7 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 				 "add a next hop" },
 	[QS_CMD_NEXTHOP_DEL] = { "nexthop", "del", QS_CMD_AGENT, 1, "NAME", "remove a next hop" },
 	[QS_CMD_QUICLB_ADD] = { "quic-lb", "add", QS_CMD_AGENT, 9,
-				"VIP config N mode M server-id-len N nonce-len N [key HEX32]",
+				"VIP config N mode M server-id-len N nonce-len N [key-file PATH]",
 				"add a QUIC-LB configuration" },
 	[QS_CMD_QUICLB_DEL] = { "quic-lb", "del", QS_CMD_AGENT, 2, "VIP N",
 				"remove a QUIC-LB configuration" },
