@@ -131,6 +131,15 @@ backend s 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0b server-id web 2 ed79
 		output_is true quiclb_configured
 	check "quic-lb: the draft's single-pass vector routes to its server ID's backend" \
 		"$(route 504dd2d05a7b0de9b2b9907afb5ecf8cc3 198.18.5.9)" "$TO_B"
+	# the backend's server ID changed at run time, and back
+	has "quic-lb: backend set changes the server ID" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 backend set s server-id web 2 0102030405060708")" \
+		'"ok":true'
+	check "quic-lb: the vector no longer routes by its server ID" \
+		"$(route 504dd2d05a7b0de9b2b9907afb5ecf8cc3 198.18.5.9)" "action=1 dmac=00:00:00:00:00:00"
+	"$PROBE" control "$DIR/control.sock" "v1 backend set s server-id web 2 ed793a51d49b8f5f" >/dev/null
+	check "quic-lb: set back, it routes again" \
+		"$(route 504dd2d05a7b0de9b2b9907afb5ecf8cc3 198.18.5.9)" "$TO_B"
 	out=$("$PROBE" control "$DIR/control.sock" "v1 show" | jq -r .config)
 	has "quic-lb: show names the key file" "$out" "key-file $DIR/lb.key"
 	case "$out$(cat "$DIR/agent.log")" in

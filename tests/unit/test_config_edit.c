@@ -209,15 +209,42 @@ Test(config_edit, set_of_keys)
 	free(out);
 }
 
+/*
+ * A backend's QUIC-LB server IDs changed at run time: the ones given
+ * replace every one it had; its other options stay.
+ */
+Test(config_edit, set_of_server_ids)
+{
+	char *pairs[] = { "server-id", "web", "3", "0c0d", "weight", "4",
+			  "server-id", "web", "2", "0e0f" };
+	const struct qs_config_backend *be;
+	struct qs_config *cfg;
+	char *text, *out;
+
+	text = with_line(base, "backend b 198.18.1.11 id 2 vip web\n",
+			 "backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n");
+	out = set_is(text, "backend", "b", pairs, 10,
+		     "backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n",
+		     "backend b 198.18.1.11 id 2 vip web server-id web 3 0c0d weight 4 server-id web 2 "
+		     "0e0f\n");
+	cfg = parse_ok(out);
+	be = qs_config_find_backend(cfg, "b");
+	cr_assert_eq(be->n_server_ids, 2);
+	cr_assert_eq(be->weight, 4);
+	qs_config_free(cfg);
+	free(out);
+	free(text);
+}
+
 Test(config_edit, set_of_a_key_not_settable)
 {
 	char *id[] = { "id", "9" }, *name[] = { "weight", "2", "name", "x" }, *out = NULL;
 	struct qs_config_error e = { 0 };
 
 	refused(qs_config_edit_set(base, "backend", "a", id, 2, &out, &e), -EINVAL, out, &e,
-		"backend \"a\": cannot set \"id\" (weight N, state active|draining|down)");
+		"backend \"a\": cannot set \"id\" (weight N, state active|draining|down, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "backend", "a", name, 4, &out, &e), -EINVAL, out, &e,
-		"backend \"a\": cannot set \"name\" (weight N, state active|draining|down)");
+		"backend \"a\": cannot set \"name\" (weight N, state active|draining|down, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "vip", "web", id, 2, &out, &e), -EINVAL, out, &e,
 		"vip \"web\": cannot set \"id\" (cid-len, unknown, fragments, forward, learn)");
 	refused(qs_config_edit_set(base, "quic-lb", "web config 2", id, 2, &out, &e), -EINVAL, out,

@@ -170,7 +170,7 @@ struct agent_job *agent_edit_set(struct agent *a, const char *object __attribute
 	if (n < 2) {
 		agent_reply_error(r,
 			    "backend set: %s (backend set NAME [weight N] [state "
-			    "active|draining|down])",
+			    "active|draining|down] [server-id VIP N HEX]...)",
 			    n ? "nothing to set" : "missing name");
 		return NULL;
 	}
