@@ -43,7 +43,7 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 	[QS_CMD_BACKEND_ADD] = { "backend", "add", QS_CMD_AGENT, 4,
 				 "NAME ADDRESS id N [vip VIP] [weight N] [state STATE] "
 				 "[nexthop NAME] [lladdr MAC] [server-id VIP N HEX] "
-				 "[key-file FILE]",
+				 "[key-file FILE] [max-ids N]",
 				 "add a backend" },
 	[QS_CMD_BACKEND_SET] = { "backend", "set", QS_CMD_AGENT, 2,
 				 "NAME [weight N] [state active|draining|down]",
