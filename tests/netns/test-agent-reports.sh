@@ -523,6 +523,25 @@ upgrade()
 	check "upgrade: and u's version-2 ID stays" "$(route $W 198.18.18.6)" "$TO_U"
 }
 
+# The unix report socket (issue 11): mode 0660, of the listener's group,
+# whatever the umask; a backend running in that group reports through it,
+# another user cannot. Backend d, last: its return counts nowhere.
+socket_group()
+{
+	check "unix socket: mode 0660, the agent's user, the listener's group" \
+		"$(stat -c '%a %u %g' "$SOCK")" "660 0 12345"
+	chmod 711 "$DIR" # the backends' users reach the socket in it
+	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
+	counted setpriv --reuid 12345 --regid 12345 --clear-groups \
+		"$PROBE" report "$SOCK" "$KEY_D" 4 0xf7 1 - 0 heartbeat
+	check "unix socket: a backend in the group reports through it" \
+		"$(metric 'quicsteer_reports_total{result="ok"}')" $((ok0 + 1))
+	out=$(setpriv --reuid 12346 --regid 12346 --clear-groups \
+		"$PROBE" report "$SOCK" "$KEY_D" 4 0xf7 2 - 0 heartbeat 2>&1)
+	check "unix socket: another user cannot send (exit status)" "$?" 1
+	has "unix socket: another user cannot send" "$out" "Permission denied"
+}
+
 inner()
 {
 	trap 'kill $HB_A $HB_B $HB_R $AGENT_PID 2>/dev/null' EXIT
