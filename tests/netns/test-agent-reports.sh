@@ -16,8 +16,9 @@
 # at a time (8 a socket and turn), never read until the socket is empty;
 # the unix socket is mode 0660 of its group, whatever the umask, and takes
 # reports from a backend of that group and from no other user; a backend
-# refused IDs past its max-ids, counted as its own, and a reload that
-# lowers its quota below what it holds (issue 11: a stolen key). Every
+# refused IDs past its max-ids, counted as its own, and a reload or a
+# backend set that lowers its quota below what it holds (issue 11: a
+# stolen key). Every
 # verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
@@ -594,6 +595,14 @@ quota()
 	check "quota: raised to 3, q takes new IDs again" \
 		"$(route $Q4 198.18.21.9 $QUO) $(route $Q3 198.18.21.10 $QUO) $(quota_of_q)" \
 		"$TO_Q $TO_Q 3 3 3"
+	# at run time, as an operator would cut a stolen key short
+	has "quota: backend set q max-ids 2" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 backend set q max-ids 2")" '"ok":true'
+	Q5=d8d8d8d8d8d8d805
+	dgram report "$SOCK" "$KEY_Q" 8 0xd8 5 $QUO 443 issue:5:$Q5
+	check "quota: set to 2 at run time, q keeps its 3 IDs and is refused a fourth" \
+		"$(route $Q5 198.18.21.11 $QUO) $(route $Q2 198.18.21.12 $QUO) $(quota_of_q)" \
+		"$DROPPED $TO_Q 3 2 4"
 }
 
 inner()
