@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include "cid_map.h"
@@ -333,7 +334,7 @@ Test(cidreg_quota, failed_writes_take_no_room)
 static const __u8 key_a[QS_REPORT_KEY_LEN] = { 0xa };
 static const __u8 key_b[QS_REPORT_KEY_LEN] = { 0xb };
 static struct qs_intake *in;
-static __u64 seq;
+static __u64 seq; /* the datagrams' sequence number, either backend's */
 
 static int key_of(void *ctx, __u32 id, const __u8 **key)
 {
@@ -342,32 +343,18 @@ static int key_of(void *ctx, __u32 id, const __u8 **key)
 	return id == A || id == B ? 0 : -ENOENT;
 }
 
-/* The one VIP, 198.18.0.1:443, id 0. */
+/* The one VIP, 198.18.0.1:443, is VIP 0. */
+#define VIP_ADDR 0xc6120001
+
 static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *vip, __u32 *vip_id)
 {
+	bool ours = vip->family == QS_AF_INET && vip->port == htons(443) &&
+		    vip->addr.addr[0] == htonl(VIP_ADDR);
+
 	(void)ctx, (void)backend_id;
-	if (vip->family != QS_AF_INET || vip->port != htons(443) ||
-	    vip->addr.addr[0] != htonl(0xc6120001))
-		return -ENOENT;
 	*vip_id = 0;
-	return 0;
+	return ours ? 0 : -ENOENT;
 }
-
-static void setup_intake(void)
-{
-	setup();
-	in = qs_intake_new(reg, key_of, vip_of, NULL);
-	cr_assert_not_null(in);
-	seq = 0;
-}
-
-static void teardown_intake(void)
-{
-	qs_intake_free(in);
-	teardown();
-}
-
-TestSuite(cidreg_quota_intake, .init = setup_intake, .fini = teardown_intake);
 
 /* One datagram of backend be: IDs tag/from.. as many as fit; returns how many. */
 static __u32 send_issues(__u32 be, __u8 tag, __u32 from, __u32 most)
@@ -381,7 +368,7 @@ static __u32 send_issues(__u32 be, __u8 tag, __u32 from, __u32 most)
 	int len;
 
 	h.vip.family = QS_AF_INET;
-	h.vip.addr.addr[0] = htonl(0xc6120001);
+	h.vip.addr.addr[0] = htonl(VIP_ADDR);
 	h.vip.port = htons(443);
 	cr_assert_eq(qs_report_encoder_init(&enc, buf, sizeof(buf), &h), 0);
 	while (n < most && !qs_report_add_cid_issued(&enc, from + n, id_of(tag, from + n), 8))
@@ -393,9 +380,12 @@ static __u32 send_issues(__u32 be, __u8 tag, __u32 from, __u32 most)
 	return n;
 }
 
-Test(cidreg_quota_intake, stolen_key_floods_full_datagrams_and_the_other_backend_is_whole)
+Test(cidreg_quota, stolen_key_floods_full_datagrams_and_the_other_backend_is_whole)
 {
 	__u32 sent = 0;
+
+	in = qs_intake_new(reg, key_of, vip_of, NULL);
+	cr_assert_not_null(in);
 
 	for (int d = 0; d < 20; d++)
 		sent += send_issues(A, 0xa0, sent, 1000);
@@ -406,4 +396,5 @@ Test(cidreg_quota_intake, stolen_key_floods_full_datagrams_and_the_other_backend
 		     cid_map_count(&map) - B_IDS, QUOTA_A);
 	cr_assert_eq(quota(A)->over_quota, sent - QUOTA_A);
 	cr_assert_eq(qs_intake_count(in, QS_REPORT_OK), 21);
+	qs_intake_free(in);
 }
