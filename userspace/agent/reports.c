@@ -66,6 +66,9 @@
 #define INTAKE_IDLE_MS 1000
 /* At most one line a backend this often while its IDs are refused past its quota. */
 #define QUOTA_LOG_EVERY_NS (60 * 1000000000ull)
+/* A backend the view has not set a quota for yet gets what the configuration would give it. */
+_Static_assert(QS_CIDREG_DEFAULT_MAX_IDS == QS_CONFIG_DEFAULT_BACKEND_MAX_IDS,
+	       "the registry's default quota is backend-max-ids's default");
 
 struct agent_intake {
 	struct agent *a;
