@@ -17,7 +17,8 @@
 
 /*
  * What a run-time change may set, by statement: a VIP's policies and a
- * backend's weight and state. Names, addresses and ids are an object's
+ * backend's weight, state and quota of IDs (cut at once when its key is
+ * in the wrong hands). Names, addresses and ids are an object's
  * identity; changing them is a del and an add.
  */
 static const struct settable {
@@ -28,7 +29,9 @@ static const struct settable {
 	{ "vip",
 	  { "cid-len", "unknown", "fragments", "forward", "learn" },
 	  "cid-len, unknown, fragments, forward, learn" },
-	{ "backend", { "weight", "state" }, "weight N, state active|draining|down" },
+	{ "backend",
+	  { "weight", "state", "max-ids" },
+	  "weight N, state active|draining|down, max-ids N" },
 };
 
 static int edit_err(struct qs_config_error *err, int code, const char *fmt, ...)
