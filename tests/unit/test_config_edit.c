@@ -181,6 +181,7 @@ Test(config_edit, set_of_keys)
 {
 	char *pairs[] = { "weight", "5", "state", "draining" };
 	char *vpairs[] = { "unknown", "hash", "cid-len", "12" };
+	char *qpairs[] = { "max-ids", "64" };
 	const struct qs_config_backend *be;
 	const struct qs_config_vip *vip;
 	struct qs_config *cfg;
@@ -205,6 +206,14 @@ Test(config_edit, set_of_keys)
 	cr_assert_eq(vip->cid_len, 12, "got cid-len %u want 12", vip->cid_len);
 	cr_assert_eq(vip->unknown_policy, QS_UNKNOWN_HASH);
 	cr_assert_eq(qs_config_find_vip(cfg, "web2")->cid_len, QS_CONFIG_DEFAULT_CID_LEN);
+	qs_config_free(cfg);
+	free(out);
+	/* a backend's quota of IDs, cut at run time */
+	out = set_is(base, "backend", "b", qpairs, 2, "backend b 198.18.1.11 id 2 vip web\n",
+		     "backend b 198.18.1.11 id 2 vip web max-ids 64\n");
+	cfg = parse_ok(out);
+	cr_assert_eq(qs_config_find_backend(cfg, "b")->max_ids, 64);
+	cr_assert_eq(qs_config_find_backend(cfg, "a")->max_ids, QS_CONFIG_MAX_IDS_UNSET);
 	qs_config_free(cfg);
 	free(out);
 }
@@ -242,9 +251,11 @@ Test(config_edit, set_of_a_key_not_settable)
 	struct qs_config_error e = { 0 };
 
 	refused(qs_config_edit_set(base, "backend", "a", id, 2, &out, &e), -EINVAL, out, &e,
-		"backend \"a\": cannot set \"id\" (weight N, state active|draining|down, server-id VIP N HEX)");
+		"backend \"a\": cannot set \"id\" "
+		"(weight N, state active|draining|down, max-ids N, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "backend", "a", name, 4, &out, &e), -EINVAL, out, &e,
-		"backend \"a\": cannot set \"name\" (weight N, state active|draining|down, server-id VIP N HEX)");
+		"backend \"a\": cannot set \"name\" "
+		"(weight N, state active|draining|down, max-ids N, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "vip", "web", id, 2, &out, &e), -EINVAL, out, &e,
 		"vip \"web\": cannot set \"id\" (cid-len, unknown, fragments, forward, learn)");
 	refused(qs_config_edit_set(base, "quic-lb", "web config 2", id, 2, &out, &e), -EINVAL, out,

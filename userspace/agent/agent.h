@@ -58,6 +58,7 @@ struct agent_view_vip {
 struct agent_view_backend {
 	bool configured, has_key;
 	__u32 vips; /* bit v: serves the VIP of id v */
+	__u32 max_ids; /* its quota of reported IDs (max-ids, else backend-max-ids) */
 	__u8 key[QS_REPORT_KEY_LEN];
 	char name[QS_CONFIG_NAME_MAX];
 };
@@ -72,6 +73,8 @@ struct agent_view {
 	__u32 vip_order[QS_MAX_VIPS]; /* ids in configuration order */
 	size_t n_vips;
 	struct agent_view_backend backends[QS_MAX_BACKENDS]; /* by id */
+	__u32 backend_order[QS_MAX_BACKENDS]; /* ids in configuration order */
+	size_t n_backends;
 };
 
 /* view.c */
@@ -231,6 +234,12 @@ void agent_intake_stats(struct agent *a, struct agent_intake_stats *out);
 /* What the heartbeat check needs: 0 if nothing was ever accepted from it. */
 __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
 bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
+/*
+ * A configured backend's IDs in qs_cids (pending deletion included: what
+ * its max-ids counts) and its IDs refused past it, as the intake thread
+ * last published them (the registry's stats changed, or the view).
+ */
+void agent_intake_backend_ids(struct agent *a, __u32 backend_id, __u32 *ids, __u64 *over_quota);
 /* reports.c, for events.c: a copy of a report datagram for the monitors */
 struct agent_report_notice {
 	__u64 wall_ns; /* the clock its timestamp was judged by */

@@ -65,6 +65,11 @@
  */
 #define INTAKE_PURGE_PER_SEC 200000
 #define INTAKE_IDLE_MS 1000
+/* At most one line a backend this often while its IDs are refused past its quota. */
+#define QUOTA_LOG_EVERY_NS (60 * 1000000000ull)
+/* A backend the view has not set a quota for yet gets what the configuration would give it. */
+_Static_assert(QS_CIDREG_DEFAULT_MAX_IDS == QS_CONFIG_DEFAULT_BACKEND_MAX_IDS,
+	       "the registry's default quota is backend-max-ids's default");
 
 struct agent_intake {
 	struct agent *a;
@@ -84,6 +89,12 @@ struct agent_intake {
 	struct agent_intake_stats pub;
 	_Atomic __u64 last_seen[QS_MAX_BACKENDS];
 	atomic_bool drain[QS_MAX_BACKENDS];
+	/* configured backends' quota figures, for metrics and status */
+	_Atomic __u32 ids_held[QS_MAX_BACKENDS];
+	_Atomic __u64 ids_over_quota[QS_MAX_BACKENDS];
+	struct qs_cidreg_stats quotas_seen; /* the registry's stats when they were published */
+	bool quotas_stale; /* a new view: publish whatever the stats say */
+	__u64 quota_logged_ns[QS_MAX_BACKENDS]; /* the last "refused past its max-ids" line */
 };
 
 const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
@@ -351,6 +362,62 @@ static void reporters_v1_take(struct agent_intake *t, const char *pin_dir)
 }
 
 /*
+ * Each configured backend's max-ids into the registry. A backend that
+ * holds more than its new quota keeps its IDs (a reload must not cut
+ * connections) and gets no new one until it holds fewer.
+ */
+static void quotas_take(struct agent_intake *t)
+{
+	const struct agent_view *v = t->view;
+
+	for (size_t i = 0; i < v->n_backends; i++) {
+		__u32 id = v->backend_order[i], max_ids = v->backends[id].max_ids;
+		const struct qs_cidreg_quota *q = qs_cidreg_quota(t->reg, id);
+
+		if (q->max_ids != max_ids && q->ids > max_ids)
+			pr_info("backend %s: holds %u IDs, more than its max-ids %u now: they "
+				"stay, its new IDs are refused until it holds fewer\n",
+				v->backends[id].name, q->ids, max_ids);
+		qs_cidreg_set_max_ids(t->reg, id, max_ids);
+	}
+	t->quotas_stale = true;
+}
+
+/*
+ * Each configured backend's count and refusals, when the registry's
+ * stats moved (every count and refusal is in them) or the view changed:
+ * a walk of the configured backends, never of IDs. A backend refused
+ * past its quota gets a line at most once a minute.
+ */
+static void quotas_publish(struct agent_intake *t)
+{
+	const struct qs_cidreg_stats *s = qs_cidreg_stats(t->reg);
+	const struct agent_view *v = t->view;
+	__u64 now = qs_now_coarse_ns();
+
+	if (!t->quotas_stale && !memcmp(s, &t->quotas_seen, sizeof(*s)))
+		return;
+	for (size_t i = 0; i < v->n_backends; i++) {
+		__u32 id = v->backend_order[i];
+		const struct qs_cidreg_quota *q = qs_cidreg_quota(t->reg, id);
+		__u64 before = atomic_exchange_explicit(&t->ids_over_quota[id], q->over_quota,
+							memory_order_relaxed);
+
+		atomic_store_explicit(&t->ids_held[id], q->ids, memory_order_relaxed);
+		if (q->over_quota <= before ||
+		    (t->quota_logged_ns[id] && now - t->quota_logged_ns[id] < QUOTA_LOG_EVERY_NS))
+			continue;
+		t->quota_logged_ns[id] = now;
+		pr_warn("backend %s: holds %u IDs, its max-ids %u: %llu of its new IDs refused "
+			"so far (its key in the wrong hands, or a quota too low?)\n",
+			v->backends[id].name, q->ids, q->max_ids,
+			(unsigned long long)q->over_quota);
+	}
+	t->quotas_seen = *s;
+	t->quotas_stale = false;
+}
+
+/*
  * Where each backend's reports stood before a restart, from the pin, and
  * the IDs qs_cids holds go back to their backends (learned IDs need
  * nothing: they age in their own table).
@@ -396,6 +463,7 @@ int agent_intake_open(struct agent *a)
 	if (!t->in)
 		return -ENOMEM;
 	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
+	quotas_take(t);
 	err = agent_worker_init(&t->w);
 	return err ?: intake_restore(t) ?: listeners_open(t, a->cfg);
 }
@@ -419,6 +487,18 @@ bool agent_intake_drain_requested(struct agent *a, __u32 backend_id)
 	       atomic_load_explicit(&a->intake->drain[backend_id], memory_order_relaxed);
 }
 
+void agent_intake_backend_ids(struct agent *a, __u32 backend_id, __u32 *ids, __u64 *over_quota)
+{
+	struct agent_intake *t = a->intake;
+
+	*ids = 0;
+	*over_quota = 0;
+	if (backend_id >= QS_MAX_BACKENDS)
+		return;
+	*ids = atomic_load_explicit(&t->ids_held[backend_id], memory_order_relaxed);
+	*over_quota = atomic_load_explicit(&t->ids_over_quota[backend_id], memory_order_relaxed);
+}
+
 void agent_intake_stats(struct agent *a, struct agent_intake_stats *out)
 {
 	struct agent_intake *t = a->intake;
@@ -434,6 +514,7 @@ static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 
 	while (turn_ns > agent_turn_bounds_ns[b])
 		b++;
+	quotas_publish(t);
 	pthread_mutex_lock(&t->pub_lock);
 	t->pub.turn_le[b]++;
 	t->pub.turn_sum_ns += turn_ns;
@@ -477,6 +558,7 @@ static void view_take(struct agent_intake *t, struct agent_job *job)
 	jv->view = NULL;
 	agent_cids_set_ttl(&t->cids, t->view->learned_ttl_ns);
 	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
+	quotas_take(t);
 	for (size_t i = 0; i < jv->n_gone_backends; i++) {
 		__u32 id = jv->gone_backends[i];
 

@@ -158,6 +158,14 @@ static const struct opt report_accept_v1_args[] = {
 	  .words = on_off },
 };
 
+static const struct opt backend_max_ids_args[] = {
+	{ .what = "backend-max-ids",
+	  .type = ARG_UINT,
+	  .offset = CFG(backend_max_ids),
+	  .max = QS_CONFIG_MAX_BACKEND_MAX_IDS,
+	  .note = "the ID table's size" },
+};
+
 static const struct opt interface_args[] = {
 	{ .what = "name", .type = ARG_IFNAME, .offset = IFC(name) },
 };
@@ -282,6 +290,11 @@ static const struct opt backend_opts[] = {
 	  .flags = OPT_REPEAT,
 	  .custom = backend_server_id },
 	{ .word = "key-file", .type = ARG_HEAP_PATH, .offset = BE(key_file) },
+	{ .word = "max-ids",
+	  .type = ARG_UINT,
+	  .offset = BE(max_ids),
+	  .max = QS_CONFIG_MAX_BACKEND_MAX_IDS,
+	  .note = "the ID table's size" },
 };
 
 static const struct opt server_id_args[] = {
@@ -452,6 +465,7 @@ static void backend_init(void *obj)
 	struct qs_config_backend *be = obj;
 
 	be->weight = QS_CONFIG_DEFAULT_WEIGHT;
+	be->max_ids = QS_CONFIG_MAX_IDS_UNSET;
 }
 
 static void backend_release(void *obj)
@@ -542,6 +556,7 @@ const struct stmt qs_config_stmts[] = {
 	{ .word = "heartbeat-timeout", ARGS(heartbeat_args) },
 	{ .word = "report-window", ARGS(report_window_args) },
 	{ .word = "report-accept-v1", ARGS(report_accept_v1_args) },
+	{ .word = "backend-max-ids", ARGS(backend_max_ids_args) },
 	{ .word = "interface",
 	  ARGS(interface_args),
 	  OPTS(interface_opts),
@@ -600,6 +615,7 @@ struct qs_config *qs_config_new(void)
 	cfg->flow_idle_ms = QS_CONFIG_DEFAULT_FLOW_IDLE_MS;
 	cfg->heartbeat_timeout_ms = QS_CONFIG_DEFAULT_HEARTBEAT_MS;
 	cfg->report_window_ms = QS_CONFIG_DEFAULT_REPORT_WINDOW_MS;
+	cfg->backend_max_ids = QS_CONFIG_DEFAULT_BACKEND_MAX_IDS;
 	return cfg;
 }
 

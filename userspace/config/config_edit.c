@@ -17,9 +17,10 @@
 
 /*
  * What a run-time change may set, by statement: a VIP's policies and a
- * backend's weight, state and QUIC-LB server IDs (all of them at once:
- * the ones given replace the ones it had). Names, addresses and ids are
- * an object's identity; changing them is a del and an add.
+ * backend's weight, state, quota of IDs (cut at once when its key is in
+ * the wrong hands) and QUIC-LB server IDs (all of them at once: the ones
+ * given replace the ones it had). Names, addresses and ids are an
+ * object's identity; changing them is a del and an add.
  */
 static const struct settable {
 	const char *kind;
@@ -30,8 +31,8 @@ static const struct settable {
 	  { "cid-len", "unknown", "fragments", "forward", "learn" },
 	  "cid-len, unknown, fragments, forward, learn" },
 	{ "backend",
-	  { "weight", "state", "server-id" },
-	  "weight N, state active|draining|down, server-id VIP N HEX" },
+	  { "weight", "state", "max-ids", "server-id" },
+	  "weight N, state active|draining|down, max-ids N, server-id VIP N HEX" },
 };
 
 static int edit_err(struct qs_config_error *err, int code, const char *fmt, ...)

@@ -68,8 +68,10 @@ static bool value_str(const struct opt *o, const void *obj, char *buf, size_t si
 			return false;
 		return qs_format_addr(&ca->addr, ca->family, buf, size), true;
 	case ARG_UINT:
+		/* a VIP id nobody assigned, a backend's max-ids left to backend-max-ids */
+		_Static_assert(QS_CONFIG_ID_NONE == QS_CONFIG_MAX_IDS_UNSET, "one unset value");
 		if (*(const __u32 *)field == QS_CONFIG_ID_NONE)
-			return false; /* a VIP id nobody assigned */
+			return false;
 		return snprintf(buf, size, "%u", *(const __u32 *)field), true;
 	case ARG_DURATION:
 		ms = *(const __u64 *)field;

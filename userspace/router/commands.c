@@ -43,11 +43,11 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 	[QS_CMD_BACKEND_ADD] = { "backend", "add", QS_CMD_AGENT, 4,
 				 "NAME ADDRESS id N [vip VIP] [weight N] [state STATE] "
 				 "[nexthop NAME] [lladdr MAC] [server-id VIP N HEX] "
-				 "[key-file FILE]",
+				 "[key-file FILE] [max-ids N]",
 				 "add a backend" },
 	[QS_CMD_BACKEND_SET] = { "backend", "set", QS_CMD_AGENT, 2,
-				 "NAME [weight N] [state active|draining|down] [server-id VIP N HEX]...",
-				 "change a backend's weight, state or QUIC-LB server IDs (all given replace all it had)" },
+				 "NAME [weight N] [state active|draining|down] [max-ids N] [server-id VIP N HEX]...",
+				 "change a backend's weight, state, quota of IDs or QUIC-LB server IDs (all given replace all it had)" },
 	[QS_CMD_BACKEND_DEL] = { "backend", "del", QS_CMD_AGENT, 1, "NAME", "remove a backend" },
 	[QS_CMD_BACKEND_DRAIN] = { "backend", "drain", QS_CMD_AGENT, 1, "NAME",
 				   "no new connections to a backend" },
