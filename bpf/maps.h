@@ -116,6 +116,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_quiclb_rk SEC(".maps"); /* QS_MAP_QUICLB_RK */
 
+/* Per-CPU LRU lists: a connection's packets keep to a CPU (RSS), and no lock is shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, QS_QUICLB_CACHE_SIZE);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct qs_cid_key);
+	__type(value, struct qs_quiclb_cached);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_quiclb_cache SEC(".maps"); /* QS_MAP_QUICLB_CACHE */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, QS_SERVER_ID_TABLE_SIZE);

@@ -191,18 +191,16 @@ __noinline int qs_quiclb_decrypt(struct qs_quiclb_dec *d, const struct qs_quiclb
 
 /*
  * The qs_server_ids key of an encrypted ID (cid, of the configuration's
- * length) under configuration cfg at qs_quiclb index idx: 0, or -1 when
- * the configuration has no round keys.
+ * length) under configuration cfg with round keys rk: 0, or -1.
  */
 static __always_inline int qs_quiclb_decrypt_key(const struct qs_cid_key *cid,
-						 const struct qs_quiclb_config *cfg, __u32 idx,
-						 struct qs_server_id_key *sk)
+						 const struct qs_quiclb_config *cfg,
+						 const struct qs_quiclb_rk *rk, struct qs_server_id_key *sk)
 {
-	const struct qs_quiclb_rk *rk = bpf_map_lookup_elem(&qs_quiclb_rk, &idx);
 	__u32 zero = 0;
 	struct qs_quiclb_dec *d = bpf_map_lookup_elem(&qs_quiclb_scratch, &zero);
 
-	if (!rk || !d)
+	if (!d)
 		return -1;
 	__builtin_memset(d->id + QS_CID_MAX_LEN, 0, sizeof(d->id) - QS_CID_MAX_LEN);
 	__builtin_memcpy(d->id, cid->cid, QS_CID_MAX_LEN);

@@ -86,19 +86,43 @@ static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, 
 }
 
 /*
- * The server-ID key of an ID of an encrypted configuration, decrypted
- * (bpf/quiclb.h): 0, or -1 when the ID is not of the configuration's
- * length or the configuration has no keys.
+ * Rung a for an encrypted configuration: the ID from the cache, else
+ * decrypted (bpf/quiclb.h); one whose server ID is configured is cached
+ * under its configuration's generation. 1 when routed.
  */
-static __always_inline int quiclb_encrypted_key(struct route *r, const struct qs_quiclb_config *cfg,
-						struct qs_server_id_key *sk)
+static __always_inline int route_quiclb_encrypted(struct route *r,
+						  const struct qs_quiclb_config *cfg)
 {
-	__u32 idx;
+	struct qs_quiclb_cached *c, fresh;
+	const struct qs_quiclb_rk *rk;
+	struct qs_server_id_key sk;
+	__u32 idx, *backend_id;
 
 	if (r->cid.cid_len != qs_quiclb_cid_len(cfg->server_id_len, cfg->nonce_len) ||
 	    qs_quiclb_select(r->vip->vip_id, r->vip->quiclb_mask, r->cid.cid[0], &idx))
-		return -1;
-	return qs_quiclb_decrypt_key(&r->cid, cfg, idx, sk);
+		return 0;
+	rk = bpf_map_lookup_elem(&qs_quiclb_rk, &idx);
+	if (!rk)
+		return 0;
+	c = bpf_map_lookup_elem(&qs_quiclb_cache, &r->cid);
+	if (c && c->gen == rk->gen) {
+		aux_count(QS_AUX_QUICLB_CACHED);
+		r->backend_id = c->backend_id;
+		r->reason = QS_R_ROUTE_QUICLB;
+		return 1;
+	}
+	aux_count(QS_AUX_QUICLB_DECRYPTED);
+	if (qs_quiclb_decrypt_key(&r->cid, cfg, rk, &sk))
+		return 0;
+	backend_id = bpf_map_lookup_elem(&qs_server_ids, &sk);
+	if (!backend_id)
+		return 0;
+	fresh.backend_id = *backend_id;
+	fresh.gen = rk->gen;
+	bpf_map_update_elem(&qs_quiclb_cache, &r->cid, &fresh, BPF_ANY);
+	r->backend_id = fresh.backend_id;
+	r->reason = QS_R_ROUTE_QUICLB;
+	return 1;
 }
 
 /* Rung a: plaintext server IDs read, encrypted ones decrypted. */
@@ -114,14 +138,12 @@ static __always_inline int route_quiclb(struct route *r)
 	cfg = r->lb_known ? r->lb : quiclb_config(r->vip, r->cid.cid[0]);
 	if (!cfg)
 		return 0;
-	if (cfg->mode == QS_QUICLB_PLAINTEXT) {
-		sid_len = qs_quiclb_plaintext_sid_len(cfg, r->cid.cid_len);
-		if (!sid_len)
-			return 0;
-		qs_quiclb_server_id_key(&r->cid, sid_len, &sk);
-	} else if (quiclb_encrypted_key(r, cfg, &sk)) {
+	if (cfg->mode != QS_QUICLB_PLAINTEXT)
+		return route_quiclb_encrypted(r, cfg);
+	sid_len = qs_quiclb_plaintext_sid_len(cfg, r->cid.cid_len);
+	if (!sid_len)
 		return 0;
-	}
+	qs_quiclb_server_id_key(&r->cid, sid_len, &sk);
 	backend_id = bpf_map_lookup_elem(&qs_server_ids, &sk);
 	if (!backend_id)
 		return 0;

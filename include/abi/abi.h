@@ -33,6 +33,7 @@
 #define QS_FLOW_TABLE_SIZE (1 << 20)
 #define QS_FLOW_NEW_TABLE_SIZE (1 << 18)
 #define QS_SERVER_ID_TABLE_SIZE 65536
+#define QS_QUICLB_CACHE_SIZE (1 << 18)
 #define QS_EVENTS_RING_BYTES (1 << 20)
 
 /* The QUIC-LB limits (QS_QUICLB_*) are in quicsteer/types.h. */
@@ -57,6 +58,7 @@
 #define QS_MAP_FLOWS_NEW "qs_flows_new"
 #define QS_MAP_QUICLB "qs_quiclb"
 #define QS_MAP_QUICLB_RK "qs_quiclb_rk"
+#define QS_MAP_QUICLB_CACHE "qs_quiclb_cache"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
 #define QS_MAP_STATS "qs_stats_v2"
@@ -183,6 +185,8 @@ enum qs_aux_counter {
 	QS_AUX_EVENTS_SAMPLED_OUT, /* over the per-CPU event budget: not emitted */
 	QS_AUX_FLOW_PROMOTED, /* a reported ID moved an Initial's entry to the established table */
 	QS_AUX_PATH_CAPPED, /* an ID opened an address entry this second already: none opened */
+	QS_AUX_QUICLB_DECRYPTED, /* an encrypted QUIC-LB ID decrypted (not found in the cache) */
+	QS_AUX_QUICLB_CACHED, /* an encrypted QUIC-LB ID routed from the cache, no AES */
 	QS_AUX__COUNT,
 };
 /* As qs_stats_v2: room for counters added later (qs_aux_stats had none). */
@@ -404,8 +408,28 @@ _Static_assert(sizeof(struct qs_quiclb_config) == 24, "qs_quiclb_config size");
 struct qs_quiclb_rk {
 	__u32 enc[44];
 	__u32 dec[44];
+	/*
+	 * Raised at every write (the agent writes each encrypted
+	 * configuration's entry again at the end of every apply, after the
+	 * server IDs): a decoded ID cached under another generation is stale.
+	 */
+	__u32 gen;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct qs_quiclb_rk) == 352, "qs_quiclb_rk size");
+_Static_assert(sizeof(struct qs_quiclb_rk) == 360, "qs_quiclb_rk size");
+
+/*
+ * qs_quiclb_cache: an encrypted QUIC-LB ID (VIP, DCID: a qs_cid_key)
+ * already decoded, to its backend, so that a connection's packets pay
+ * AES once; an LRU of its own, written only for IDs whose server ID is
+ * configured, so that made-up IDs neither fill it nor evict from any
+ * other table.
+ */
+struct qs_quiclb_cached {
+	__u32 backend_id;
+	__u32 gen; /* its configuration's qs_quiclb_rk.gen when decoded */
+};
+_Static_assert(sizeof(struct qs_quiclb_cached) == 8, "qs_quiclb_cached size");
 
 /* qs_server_ids: (VIP, config, server ID) to backend id (__u32). Bytes of
  * sid past sid_len are zero.

@@ -250,3 +250,84 @@ Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
 			     sid_len, fell, per_length);
 	}
 }
+
+static uint64_t aux(unsigned int counter)
+{
+	__u64 v = 0;
+
+	qs_counter_read_u64(fx.aux_stats, counter, &v);
+	return v;
+}
+
+static size_t cache_entries(void)
+{
+	int fd = fx.quiclb_cache;
+	struct qs_cid_key k, next;
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A connection's packets pay AES once: the first is decrypted and cached,
+ * the next ones are routed from the cache. A server ID moved to another
+ * backend (the agent writes the configuration's round keys again, a
+ * generation on) is decrypted again and goes to its new backend.
+ */
+Test(quiclb_aes, a_decoded_id_is_cached_until_its_configuration_changes)
+{
+	uint32_t backend;
+	uint8_t key[16];
+
+	configure(vector_configs, 3);
+	server_id_hex(2, "ed793a51d49b8f5f", BE_B);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(route_hex(vectors[2].cid, &backend), QS_R_ROUTE_QUICLB);
+		cr_assert_eq(backend, BE_B);
+	}
+	cr_assert_eq(aux(QS_AUX_QUICLB_DECRYPTED), 1, "decrypted %llu times, want once",
+		     (unsigned long long)aux(QS_AUX_QUICLB_DECRYPTED));
+	cr_assert_eq(aux(QS_AUX_QUICLB_CACHED), 2);
+	cr_assert_eq(cache_entries(), 1);
+
+	server_id_hex(2, "ed793a51d49b8f5f", BE_A);
+	pb_hex(VECTOR_KEY, key, sizeof(key));
+	cr_assert_eq(qs_quiclb_rk_put(fx.quiclb_rk, VIP4_ID, 2, key), 0);
+	cr_assert_eq(route_hex(vectors[2].cid, &backend), QS_R_ROUTE_QUICLB);
+	cr_assert_eq(backend, BE_A, "the cached backend was used after the change");
+	cr_assert_eq(aux(QS_AUX_QUICLB_DECRYPTED), 2);
+}
+
+/*
+ * Made-up IDs of an encrypted configuration's length decode to server IDs
+ * nobody has: each is decrypted and falls through, and none is cached, so
+ * a flood of them cannot evict a connection's cached ID.
+ */
+Test(quiclb_aes, made_up_ids_are_not_cached)
+{
+	const unsigned int flood = 5000;
+	uint8_t cid[17];
+	char hex[35];
+	uint32_t backend;
+
+	configure(vector_configs, 3);
+	server_id_hex(2, "ed793a51d49b8f5f", BE_B);
+	cr_assert_eq(route_hex(vectors[2].cid, &backend), QS_R_ROUTE_QUICLB);
+	for (unsigned int n = 0; n < flood; n++) {
+		rnd(cid, sizeof(cid));
+		cid[0] = 2 << 5 | 16;
+		hex_of(cid, sizeof(cid), hex);
+		cr_assert_neq(route_hex(hex, &backend), QS_R_ROUTE_QUICLB,
+			      "a made-up ID decoded to the configured server ID");
+	}
+	cr_assert_eq(aux(QS_AUX_QUICLB_DECRYPTED), 1 + flood);
+	cr_assert_eq(cache_entries(), 1, "made-up IDs were cached");
+	cr_assert_eq(route_hex(vectors[2].cid, &backend), QS_R_ROUTE_QUICLB);
+	cr_assert_eq(aux(QS_AUX_QUICLB_CACHED), 1, "the connection's ID left the cache");
+}

@@ -54,6 +54,7 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	fx->flows_new = bpf_map__fd(s->maps.qs_flows_new);
 	fx->quiclb = bpf_map__fd(s->maps.qs_quiclb);
 	fx->quiclb_rk = bpf_map__fd(s->maps.qs_quiclb_rk);
+	fx->quiclb_cache = bpf_map__fd(s->maps.qs_quiclb_cache);
 	fx->server_ids = bpf_map__fd(s->maps.qs_server_ids);
 	fx->tx_ports = bpf_map__fd(s->maps.qs_tx_ports);
 	fx->stats = bpf_map__fd(s->maps.qs_stats_v2);

@@ -20,7 +20,8 @@ struct ring_buffer;
 struct fx {
 	struct quicsteer_bpf *skel;
 	int prog;
-	int vips, backends, nexthops, maglev, cids, learned, quiclb, quiclb_rk, server_ids, tx_ports;
+	int vips, backends, nexthops, maglev, cids, learned, quiclb, quiclb_rk, quiclb_cache;
+	int server_ids, tx_ports;
 	int flows, flows_new; /* qs_flows_v2 (established), qs_flows_new (an Initial's) */
 	int settings;
 	int stats, vip_stats, be_stats, aux_stats;

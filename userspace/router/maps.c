@@ -227,11 +227,17 @@ int qs_quiclb_rk_put(int fd, __u32 vip_id, __u32 config_id, const __u8 key[QS_QU
 {
 	__u32 idx = qs_quiclb_index(vip_id, config_id);
 	struct qs_quiclb_rk rk;
+	__u32 gen;
 	int err;
 
 	if (vip_id >= QS_MAX_VIPS || config_id >= QS_QUICLB_CONFIGS)
 		return -ERANGE;
+	/* a generation past the entry's, so that no decoded ID cached before is used */
+	if (bpf_map_lookup_elem(fd, &idx, &rk))
+		memset(&rk, 0, sizeof(rk));
+	gen = rk.gen + 1 ? rk.gen + 1 : 1;
 	memset(&rk, 0, sizeof(rk));
+	rk.gen = gen;
 	if (key)
 		qs_aes128_schedules(key, rk.enc, rk.dec);
 	err = map_put(fd, &idx, &rk, BPF_ANY);

@@ -52,6 +52,8 @@ int qs_quiclb_put(int fd, __u32 vip_id, __u32 config_id, const struct qs_quiclb_
 /*
  * qs_quiclb_rk: the round keys of key (abi/aes.h) for an encrypted
  * configuration, written before the configuration itself; NULL: zeros.
+ * Every write raises the entry's generation, which ends the use of what
+ * qs_quiclb_cache holds for the configuration.
  */
 int qs_quiclb_rk_put(int fd, __u32 vip_id, __u32 config_id, const __u8 key[QS_QUICLB_KEY_LEN]);
 int qs_server_id_put(int fd, const struct qs_server_id_key *key, __u32 backend_id);
