@@ -212,11 +212,12 @@ $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(ALL_LINK)
 
 # libquicsteer, what QUIC servers link (include/quicsteer/backend.h): the
-# reporter and the report codec only, no BPF and no agent, built
+# reporter, the report codec and the QUIC-LB ID codec (quiclb.h) only, no
+# BPF and no agent, built
 # position-independent into a static and a shared library.
 QSLIB_SRCS := $(wildcard userspace/libquicsteer/*.c)
 QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
-QSLIB_VERSION := 0.2.0
+QSLIB_VERSION := 0.3.0
 QSLIB_SONAME := libquicsteer.so.0
 QSLIB_A := $(BUILD)/libquicsteer.a
 QSLIB_SO := $(BUILD)/libquicsteer.so
