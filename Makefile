@@ -172,6 +172,8 @@ $(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CLI_A) $(call archive
 $(BUILD)/tests/unit/test_commands.o: CFLAGS += -Itools/quicsteer
 # test_colliding_ids reads tests/data/colliding-cids.txt (QS_TEST_DATA overrides).
 $(BUILD)/tests/unit/test_colliding_ids.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
+# test_quiclb_codec reads tests/data/quic-lb-vectors.txt (QS_TEST_DATA overrides).
+$(BUILD)/tests/unit/test_quiclb_codec.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
 
 $(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
