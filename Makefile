@@ -45,7 +45,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 # One archive per folder of userspace/ (docs/architecture.md). A program's
 # link line names the archives it may use, and the allowed arrows are
 # checked at every build ($(LAYOUT_OK) below):
-#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, agent.
+#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, router, agent
+# (router: the QUIC-LB codec, so that route explain decodes IDs as servers made them).
 # Each archive's own system libraries follow it, so a link line lists what
 # its archives need and nothing more.
 folder_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard userspace/$(1)/*.c))
@@ -61,7 +62,8 @@ QSLIB_LIBS := -lcrypto -pthread
 # What each archive links to, itself first, in link order.
 UTIL_LINK := $(UTIL_A) $(UTIL_LIBS)
 CONFIG_LINK := $(CONFIG_A) $(UTIL_LINK)
-ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(ROUTER_LIBS)
+ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(BUILD)/libquicsteer.a $(ROUTER_LIBS) \
+	$(QSLIB_LIBS)
 IDS_LINK := $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) $(QSLIB_LIBS) $(UTIL_LIBS)
 AGENT_LINK := $(AGENT_A) $(ROUTER_A) $(CONFIG_A) $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) \
 	$(AGENT_LIBS) $(ROUTER_LIBS) $(QSLIB_LIBS) $(LIBS_SODIUM)
