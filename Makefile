@@ -45,7 +45,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 # One archive per folder of userspace/ (docs/architecture.md). A program's
 # link line names the archives it may use, and the allowed arrows are
 # checked at every build ($(LAYOUT_OK) below):
-#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, agent.
+#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, router, agent
+# (router: the QUIC-LB codec, so that route explain decodes IDs as servers made them).
 # Each archive's own system libraries follow it, so a link line lists what
 # its archives need and nothing more.
 folder_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard userspace/$(1)/*.c))
@@ -61,7 +62,8 @@ QSLIB_LIBS := -lcrypto -pthread
 # What each archive links to, itself first, in link order.
 UTIL_LINK := $(UTIL_A) $(UTIL_LIBS)
 CONFIG_LINK := $(CONFIG_A) $(UTIL_LINK)
-ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(ROUTER_LIBS)
+ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(BUILD)/libquicsteer.a $(ROUTER_LIBS) \
+	$(QSLIB_LIBS)
 IDS_LINK := $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) $(QSLIB_LIBS) $(UTIL_LIBS)
 AGENT_LINK := $(AGENT_A) $(ROUTER_A) $(CONFIG_A) $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) \
 	$(AGENT_LIBS) $(ROUTER_LIBS) $(QSLIB_LIBS) $(LIBS_SODIUM)
@@ -182,6 +184,8 @@ $(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CLI_A) $(call archive
 $(BUILD)/tests/unit/test_commands.o: CFLAGS += -Itools/quicsteer
 # test_colliding_ids reads tests/data/colliding-cids.txt (QS_TEST_DATA overrides).
 $(BUILD)/tests/unit/test_colliding_ids.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
+# test_quiclb_codec reads tests/data/quic-lb-vectors.txt (QS_TEST_DATA overrides).
+$(BUILD)/tests/unit/test_quiclb_codec.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
 
 $(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
@@ -222,7 +226,8 @@ $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(ALL_LINK)
 
 # libquicsteer, what QUIC servers link (include/quicsteer/backend.h): the
-# reporter and the report codec only, no BPF and no agent, built
+# reporter, the report codec and the QUIC-LB ID codec (quiclb.h) only, no
+# BPF and no agent, built
 # position-independent into a static and a shared library.
 QSLIB_SRCS := $(wildcard userspace/libquicsteer/*.c)
 QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
