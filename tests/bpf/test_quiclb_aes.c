@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 #include <bpf/bpf.h>
+#include "quicsteer/quiclb.h"
 #include "router/maps.h"
 #include "world.h"
 
@@ -330,4 +331,142 @@ Test(quiclb_aes, made_up_ids_are_not_cached)
 	cr_assert_eq(cache_entries(), 1, "made-up IDs were cached");
 	cr_assert_eq(route_hex(vectors[2].cid, &backend), QS_R_ROUTE_QUICLB);
 	cr_assert_eq(aux(QS_AUX_QUICLB_CACHED), 1, "the connection's ID left the cache");
+}
+
+/* ---- the router against libquicsteer's codec (quicsteer/quiclb.h) ---- */
+
+/* The IPv4 backends a server ID's first byte picks among. */
+static const uint32_t sid_backends[3] = { BE_A, BE_B, 5 };
+
+static uint32_t backend_of_sid(const uint8_t *sid)
+{
+	return sid_backends[sid[0] % 3];
+}
+
+/* The router's verdict on one DCID of len bytes: its backend, or none. */
+static uint32_t route_cid(const uint8_t *cid, size_t len)
+{
+	struct pb_spec s = world_short(4, CLIENT4_B, 45000, "00");
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	size_t out_len = 0, n;
+	uint64_t before = fx_reason(&fx, QS_R_ROUTE_QUICLB);
+	int action;
+
+	memcpy(s.dcid, cid, len);
+	s.dcid_len = len;
+	n = pb_build(&s, in, sizeof(in));
+	cr_assert_gt(n, 0);
+	action = fx_run(&fx, in, n, out, &out_len);
+	if (fx_reason(&fx, QS_R_ROUTE_QUICLB) == before)
+		return QS_NO_BACKEND;
+	cr_assert_eq(action, XDP_TX);
+	return world_sent_to(out, 4);
+}
+
+/* Configuration 3 of VIP4 in mode for these lengths, under key; its codec. */
+static struct qs_quiclb_codec *codec_config(unsigned int sid_len, unsigned int nonce_len,
+					    const uint8_t key[16])
+{
+	unsigned int mode = sid_len + nonce_len == 16 ? QS_QUICLB_AES_SINGLE :
+						       QS_QUICLB_AES_FOUR_PASS;
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN,
+			     .quiclb_mask = 1 << 3 };
+	struct qs_quiclb_config q = { .mode = mode, .server_id_len = sid_len,
+				      .nonce_len = nonce_len };
+	QS_QUICLB_PARAMS(p, .config_id = 3, .mode = mode, .server_id_len = sid_len,
+			 .nonce_len = nonce_len, .flags = QS_QUICLB_F_LEN_SELF, .key = key);
+	struct qs_quiclb_codec *codec = qs_quiclb_codec_new(&p);
+
+	cr_assert_not_null(codec, "sid %u nonce %u: no codec", sid_len, nonce_len);
+	cr_assert_eq(qs_quiclb_rk_put(fx.quiclb_rk, VIP4_ID, 3, key), 0);
+	cr_assert_eq(qs_quiclb_put(fx.quiclb, VIP4_ID, 3, &q), 0);
+	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT, &v4), 0);
+	return codec;
+}
+
+/*
+ * Random IDs, decoded by the router and by the codec, for server IDs of
+ * one byte: all 256 are configured (each to a backend by its value), so
+ * every random ID decodes to a configured server ID, and the backend the
+ * router sends it to says which server ID it decoded. n IDs per length.
+ */
+static void random_ids_agree(unsigned int nonce_len, unsigned int n)
+{
+	uint8_t key[16], cid[QS_CID_MAX_LEN], sid[QS_QUICLB_SID_MAX];
+	struct qs_quiclb_codec *codec;
+	int len;
+
+	rnd(key, sizeof(key));
+	codec = codec_config(1, nonce_len, key);
+	len = qs_quiclb_codec_cid_len(codec);
+	for (unsigned int s = 0; s < 256; s++)
+		server_id(3, (uint8_t[]){ s }, 1, backend_of_sid((uint8_t[]){ s }));
+	for (unsigned int i = 0; i < n; i++) {
+		rnd(cid, len);
+		cid[0] = 3 << 5 | (len - 1);
+		cr_assert_eq(qs_quiclb_decode(codec, cid, len, sid, NULL), 1);
+		/* the cache is bypassed: every ID is new */
+		cr_assert_eq(route_cid(cid, len), backend_of_sid(sid),
+			     "nonce-len %u, ID %u: the router and the codec decode differently",
+			     nonce_len, i);
+	}
+	qs_quiclb_codec_free(codec);
+}
+
+/* 100,000 random IDs each: single-pass, and four-pass IDs of 7, 12 and 18 bytes. */
+Test(quiclb_aes, random_ids_decode_as_the_codec_decodes_them, .timeout = 600)
+{
+	static const unsigned int nonce_lens[] = { 15, 5, 10, 16 };
+
+	for (size_t i = 0; i < 4; i++)
+		random_ids_agree(nonce_lens[i], 100000);
+	cr_assert_eq(aux(QS_AUX_QUICLB_CACHED), 0);
+}
+
+/* 2,000 random IDs for every other nonce length of a one-byte server ID. */
+Test(quiclb_aes, random_ids_of_every_nonce_length_decode_as_the_codec_decodes_them)
+{
+	for (unsigned int nonce_len = QS_QUICLB_NONCE_MIN; nonce_len <= 18; nonce_len++)
+		random_ids_agree(nonce_len, 2000);
+}
+
+/*
+ * Every length the draft allows (server ID 1 to 15 bytes, nonce 4 to 18,
+ * at most 19 together), in the AES mode the sum picks: eight random server
+ * IDs configured, IDs the codec makes of them with random nonces route to
+ * their backends. The server IDs end on every byte of the words the
+ * program reads, and cross them.
+ */
+Test(quiclb_aes, encoded_ids_of_every_length_route_to_their_server_ids, .timeout = 600)
+{
+	uint8_t key[16], sids[8][QS_QUICLB_SID_MAX], nonce[QS_QUICLB_NONCE_MAX];
+	uint8_t cid[QS_CID_MAX_LEN];
+
+	for (unsigned int sid_len = 1; sid_len <= QS_QUICLB_SID_MAX; sid_len++) {
+		for (unsigned int nonce_len = QS_QUICLB_NONCE_MIN;
+		     nonce_len <= QS_QUICLB_NONCE_MAX && sid_len + nonce_len <= 19; nonce_len++) {
+			struct qs_quiclb_codec *codec;
+			int len;
+
+			rnd(key, sizeof(key));
+			codec = codec_config(sid_len, nonce_len, key);
+			for (int s = 0; s < 8; s++) {
+				rnd(sids[s], sid_len);
+				server_id(3, sids[s], sid_len, backend_of_sid(sids[s]));
+			}
+			for (unsigned int i = 0; i < 200; i++) {
+				const uint8_t *sid = sids[i % 8];
+
+				rnd(nonce, nonce_len);
+				len = qs_quiclb_encode(codec, sid, nonce, cid);
+				cr_assert_eq(len, 1 + (int)(sid_len + nonce_len));
+				cr_assert_eq(route_cid(cid, len), backend_of_sid(sid),
+					     "sid %u nonce %u: an ID of server ID %02x.. went elsewhere",
+					     sid_len, nonce_len, sid[0]);
+			}
+			qs_quiclb_codec_free(codec);
+		}
+	}
 }

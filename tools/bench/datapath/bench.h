@@ -24,7 +24,7 @@
 #endif
 
 #define BENCH_MAX_ROUNDS 32
-#define BENCH_MAX_CASES 16 /* per table */
+#define BENCH_MAX_CASES 24 /* per table */
 
 /* Extra VIPs beside world.h's: QUIC-LB ones and an address that is no VIP. */
 #define BENCH_VIP4_QUICLB "198.18.0.101"
@@ -34,9 +34,18 @@
 #define BENCH_NOT_VIP4 "198.18.0.200"
 #define BENCH_NOT_VIP6 "fd00::200"
 #define BENCH_QUICLB_SID 0x5a5b /* server ID of every QUIC-LB configuration */
-/* The encrypted configurations' key: config 2 single-pass (2 + 14 bytes). */
+/*
+ * The encrypted configurations' key: config 2 single-pass (2 + 14 bytes),
+ * 3 to 5 four-pass with IDs of 7, 12 and 18 bytes (server ID 2 bytes,
+ * nonces 4, 9 and 15).
+ */
 #define BENCH_QUICLB_KEY "\x8f\x95\xf0\x92\x45\x76\x5f\x80\x25\x69\x34\xe5\x0c\x66\x20\x7f"
 #define BENCH_QUICLB_SINGLE 2
+#define BENCH_QUICLB_FOUR_7 3
+#define BENCH_QUICLB_FOUR_12 4
+#define BENCH_QUICLB_FOUR_18 5
+/* The nonce length of an encrypted configuration of the benchmark. */
+unsigned int bench_quiclb_nonce_len(unsigned int config_id);
 #define BENCH_VIP4_NOLEARN "198.18.0.102" /* a VIP that does not learn IDs */
 #define BENCH_VIP4_NOLEARN_ID 4
 /*

@@ -64,18 +64,23 @@ static int quiclb_vip(struct fx *fx, const char *addr, uint32_t vip_id, uint32_t
 	struct qs_server_id_key sk = { .vip_id = vip_id, .config_id = 1, .sid_len = 2,
 				       .sid = { BENCH_QUICLB_SID >> 8, BENCH_QUICLB_SID & 0xff } };
 
-	struct qs_quiclb_config single = { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 2,
-					   .nonce_len = 14 };
-	struct qs_server_id_key sk_single = sk;
+	int err = 0;
 
-	vip.quiclb_mask |= 1 << BENCH_QUICLB_SINGLE;
-	sk_single.config_id = BENCH_QUICLB_SINGLE;
-	return fx_vip(fx, addr, VIP_PORT, &vip) ?: qs_quiclb_put(fx->quiclb, vip_id, 1, &cfg) ?:
-	       qs_server_id_put(fx->server_ids, &sk, backend) ?:
-	       qs_quiclb_rk_put(fx->quiclb_rk, vip_id, BENCH_QUICLB_SINGLE,
-				(const __u8 *)BENCH_QUICLB_KEY) ?:
-	       qs_quiclb_put(fx->quiclb, vip_id, BENCH_QUICLB_SINGLE, &single) ?:
-	       qs_server_id_put(fx->server_ids, &sk_single, backend);
+	for (unsigned int id = BENCH_QUICLB_SINGLE; !err && id <= BENCH_QUICLB_FOUR_18; id++) {
+		struct qs_quiclb_config enc = { .server_id_len = 2,
+						.nonce_len = bench_quiclb_nonce_len(id) };
+		struct qs_server_id_key k = sk;
+
+		enc.mode = enc.nonce_len == 14 ? QS_QUICLB_AES_SINGLE : QS_QUICLB_AES_FOUR_PASS;
+		k.config_id = id;
+		vip.quiclb_mask |= 1 << id;
+		err = qs_quiclb_rk_put(fx->quiclb_rk, vip_id, id, (const __u8 *)BENCH_QUICLB_KEY) ?:
+		      qs_quiclb_put(fx->quiclb, vip_id, id, &enc) ?:
+		      qs_server_id_put(fx->server_ids, &k, backend);
+	}
+	return err ?: fx_vip(fx, addr, VIP_PORT, &vip) ?:
+		      qs_quiclb_put(fx->quiclb, vip_id, 1, &cfg) ?:
+		      qs_server_id_put(fx->server_ids, &sk, backend);
 }
 
 /*
@@ -112,6 +117,20 @@ int bench_learn_flows(struct bench *b, int family)
 		err = client_flow_port(&b->fx, family, family == 6 ? VIP6_ID : VIP4_ID,
 				       family == 6 ? BE_C6 : BE_A, BENCH_LEARN_PORT + p);
 	return err;
+}
+
+unsigned int bench_quiclb_nonce_len(unsigned int config_id)
+{
+	switch (config_id) {
+	case BENCH_QUICLB_SINGLE:
+		return 14;
+	case BENCH_QUICLB_FOUR_7:
+		return 4;
+	case BENCH_QUICLB_FOUR_12:
+		return 9;
+	default:
+		return 15;
+	}
 }
 
 int bench_world_setup(struct bench *b)
