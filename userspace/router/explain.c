@@ -6,6 +6,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "explain.h"
+#include "quicsteer/quiclb.h"
+#include "util/words.h"
 #include "util/clock.h"
 #include "abi/flowhash.h"
 #include "abi/quiclb.h"
@@ -84,23 +86,62 @@ static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
 	return cfg;
 }
 
+/*
+ * The server ID of an encrypted ID, decoded by libquicsteer's codec with
+ * the configuration's key as the router's map holds it: its length, or 0.
+ * The key goes nowhere else and is wiped.
+ */
+static __u32 quiclb_decrypted_sid(struct qs_quiclb_config *cfg, const struct qs_cid_key *k,
+				  __u32 config_id, struct qs_server_id_key *sk)
+{
+	QS_QUICLB_PARAMS(p, .config_id = config_id, .mode = cfg->mode,
+			 .server_id_len = cfg->server_id_len, .nonce_len = cfg->nonce_len,
+			 .key = cfg->key);
+	struct qs_quiclb_codec *codec;
+	int n = -1;
+
+	/* the router decodes IDs of exactly the configuration's length */
+	if (k->cid_len == qs_quiclb_cid_len(cfg->server_id_len, cfg->nonce_len) &&
+	    (codec = qs_quiclb_codec_new(&p))) {
+		n = qs_quiclb_decode(codec, k->cid, k->cid_len, sk->sid, NULL);
+		qs_quiclb_codec_free(codec);
+	}
+	explicit_bzero(cfg->key, sizeof(cfg->key));
+	return n > 0 ? (__u32)n : 0;
+}
+
 /* Rung a; 1 when it decided. */
 static int rung_quiclb(struct ctx *c, const struct qs_cid_key *k)
 {
+	static const char *const modes[] = { [QS_QUICLB_PLAINTEXT] = "plaintext",
+					     [QS_QUICLB_AES_SINGLE] = "single-pass",
+					     [QS_QUICLB_AES_FOUR_PASS] = "four-pass" };
 	struct qs_server_id_key sk;
 	struct qs_quiclb_config cfg;
 	__u32 backend, sid_len;
+	char sid[2 * QS_QUICLB_SID_MAX + 1];
 
 	if (!quiclb(c, k->cid[0], &cfg))
 		return 0;
-	sid_len = qs_quiclb_plaintext_sid_len(&cfg, k->cid_len);
-	if (!sid_len)
-		return 0;
-	qs_quiclb_server_id_key(k, sid_len, &sk);
+	if (cfg.mode == QS_QUICLB_PLAINTEXT) {
+		sid_len = qs_quiclb_plaintext_sid_len(&cfg, k->cid_len);
+		if (!sid_len)
+			return 0;
+		qs_quiclb_server_id_key(k, sid_len, &sk);
+	} else {
+		memset(&sk, 0, sizeof(sk));
+		sid_len = quiclb_decrypted_sid(&cfg, k, qs_quiclb_config_id(k->cid[0]), &sk);
+		if (!sid_len)
+			return 0;
+		sk.vip_id = k->vip_id;
+		sk.config_id = qs_quiclb_config_id(k->cid[0]);
+		sk.sid_len = sid_len;
+	}
 	if (bpf_map_lookup_elem(c->m->server_ids, &sk, &backend))
 		return 0;
-	decide(c, QS_R_ROUTE_QUICLB, backend, "QUIC-LB config %u, server ID of %u bytes",
-	       sk.config_id, sid_len);
+	qs_format_hex(sk.sid, sid_len, sid, sizeof(sid));
+	decide(c, QS_R_ROUTE_QUICLB, backend, "QUIC-LB config %u (%s), server ID %s", sk.config_id,
+	       cfg.mode < 4 && modes[cfg.mode] ? modes[cfg.mode] : "?", sid);
 	return 1;
 }
 
