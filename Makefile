@@ -19,7 +19,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(BUILD)/gen \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuserspace -I$(BUILD)/skel
@@ -45,7 +45,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 # One archive per folder of userspace/ (docs/architecture.md). A program's
 # link line names the archives it may use, and the allowed arrows are
 # checked at every build ($(LAYOUT_OK) below):
-#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, agent.
+#   util <- config <- router <- agent;  ids -> util;  libquicsteer <- ids, router, agent
+# (router: the QUIC-LB codec, so that route explain decodes IDs as servers made them).
 # Each archive's own system libraries follow it, so a link line lists what
 # its archives need and nothing more.
 folder_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard userspace/$(1)/*.c))
@@ -61,7 +62,8 @@ QSLIB_LIBS := -lcrypto -pthread
 # What each archive links to, itself first, in link order.
 UTIL_LINK := $(UTIL_A) $(UTIL_LIBS)
 CONFIG_LINK := $(CONFIG_A) $(UTIL_LINK)
-ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(ROUTER_LIBS)
+ROUTER_LINK := $(ROUTER_A) $(CONFIG_A) $(UTIL_A) $(BUILD)/libquicsteer.a $(ROUTER_LIBS) \
+	$(QSLIB_LIBS)
 IDS_LINK := $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) $(QSLIB_LIBS) $(UTIL_LIBS)
 AGENT_LINK := $(AGENT_A) $(ROUTER_A) $(CONFIG_A) $(IDS_A) $(BUILD)/libquicsteer.a $(UTIL_A) \
 	$(AGENT_LIBS) $(ROUTER_LIBS) $(QSLIB_LIBS) $(LIBS_SODIUM)
@@ -119,10 +121,20 @@ FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 all: $(BPF_OBJS) $(SKELS) $(ARCHIVES) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
 	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT)) $(BENCH_FILL)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
+AES_TABLES := $(BUILD)/gen/aes_tables.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(AES_TABLES)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# The data path's AES tables (bpf/aes.h), made on the host at build time.
+$(BUILD)/gen/aes-tables: bpf/gen/aes_tables.c include/abi/aes.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+$(AES_TABLES): $(BUILD)/gen/aes-tables
+	$(call msg,GEN,$@)
+	$(Q)$< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -172,6 +184,8 @@ $(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CLI_A) $(call archive
 $(BUILD)/tests/unit/test_commands.o: CFLAGS += -Itools/quicsteer
 # test_colliding_ids reads tests/data/colliding-cids.txt (QS_TEST_DATA overrides).
 $(BUILD)/tests/unit/test_colliding_ids.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
+# test_quiclb_codec reads tests/data/quic-lb-vectors.txt (QS_TEST_DATA overrides).
+$(BUILD)/tests/unit/test_quiclb_codec.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
 
 $(BPF_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(BPFTEST_SRCS)) $(TESTLIB) $(call archives_of,$(ALL_LINK))
 	$(call msg,LD,$@)
@@ -212,11 +226,12 @@ $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(ALL_LINK)
 
 # libquicsteer, what QUIC servers link (include/quicsteer/backend.h): the
-# reporter and the report codec only, no BPF and no agent, built
+# reporter, the report codec and the QUIC-LB ID codec (quiclb.h) only, no
+# BPF and no agent, built
 # position-independent into a static and a shared library.
 QSLIB_SRCS := $(wildcard userspace/libquicsteer/*.c)
 QSLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(QSLIB_SRCS))
-QSLIB_VERSION := 0.2.0
+QSLIB_VERSION := 0.3.0
 QSLIB_SONAME := libquicsteer.so.0
 QSLIB_A := $(BUILD)/libquicsteer.a
 QSLIB_SO := $(BUILD)/libquicsteer.so

@@ -87,6 +87,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_flows_v2 SEC(".maps"); /* QS_MAP_FLOWS */
 
+/*
+ * Address entries that only an Initial opened, apart from the established
+ * ones: anyone can forge an Initial from any source, so these can only
+ * evict each other (route.h, "Two address tables").
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, QS_FLOW_NEW_TABLE_SIZE);
+	__type(key, struct qs_flow_key);
+	__type(value, struct qs_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_flows_new SEC(".maps"); /* QS_MAP_FLOWS_NEW */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, QS_MAX_VIPS * QS_QUICLB_CONFIGS);
@@ -94,6 +107,24 @@ struct {
 	__type(value, struct qs_quiclb_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_quiclb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_MAX_VIPS * QS_QUICLB_CONFIGS);
+	__type(key, __u32);
+	__type(value, struct qs_quiclb_rk);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_quiclb_rk SEC(".maps"); /* QS_MAP_QUICLB_RK */
+
+/* Per-CPU LRU lists: a connection's packets keep to a CPU (RSS), and no lock is shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, QS_QUICLB_CACHE_SIZE);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct qs_cid_key);
+	__type(value, struct qs_quiclb_cached);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_quiclb_cache SEC(".maps"); /* QS_MAP_QUICLB_CACHE */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -17,6 +17,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "quic.h"
+#include "quiclb.h"
 #include "stats.h"
 
 static __always_inline __u64 learned_ttl_ns(void)
@@ -84,7 +85,47 @@ static __always_inline int short_dcid_len(struct route *r, const struct pkt *p, 
 	return q->dcid_len > avail ? -1 : 0;
 }
 
-/* Rung a. Only plaintext server IDs are decoded so far. */
+/*
+ * Rung a for an encrypted configuration: the ID from the cache, else
+ * decrypted (bpf/quiclb.h); one whose server ID is configured is cached
+ * under its configuration's generation. 1 when routed.
+ */
+static __always_inline int route_quiclb_encrypted(struct route *r,
+						  const struct qs_quiclb_config *cfg)
+{
+	struct qs_quiclb_cached *c, fresh;
+	const struct qs_quiclb_rk *rk;
+	struct qs_server_id_key sk;
+	__u32 idx, *backend_id;
+
+	if (r->cid.cid_len != qs_quiclb_cid_len(cfg->server_id_len, cfg->nonce_len) ||
+	    qs_quiclb_select(r->vip->vip_id, r->vip->quiclb_mask, r->cid.cid[0], &idx))
+		return 0;
+	rk = bpf_map_lookup_elem(&qs_quiclb_rk, &idx);
+	if (!rk)
+		return 0;
+	c = bpf_map_lookup_elem(&qs_quiclb_cache, &r->cid);
+	if (c && c->gen == rk->gen) {
+		aux_count(QS_AUX_QUICLB_CACHED);
+		r->backend_id = c->backend_id;
+		r->reason = QS_R_ROUTE_QUICLB;
+		return 1;
+	}
+	aux_count(QS_AUX_QUICLB_DECRYPTED);
+	if (qs_quiclb_decrypt_key(&r->cid, cfg, rk, &sk))
+		return 0;
+	backend_id = bpf_map_lookup_elem(&qs_server_ids, &sk);
+	if (!backend_id)
+		return 0;
+	fresh.backend_id = *backend_id;
+	fresh.gen = rk->gen;
+	bpf_map_update_elem(&qs_quiclb_cache, &r->cid, &fresh, BPF_ANY);
+	r->backend_id = fresh.backend_id;
+	r->reason = QS_R_ROUTE_QUICLB;
+	return 1;
+}
+
+/* Rung a: plaintext server IDs read, encrypted ones decrypted. */
 static __always_inline int route_quiclb(struct route *r)
 {
 	const struct qs_quiclb_config *cfg;
@@ -97,6 +138,8 @@ static __always_inline int route_quiclb(struct route *r)
 	cfg = r->lb_known ? r->lb : quiclb_config(r->vip, r->cid.cid[0]);
 	if (!cfg)
 		return 0;
+	if (cfg->mode != QS_QUICLB_PLAINTEXT)
+		return route_quiclb_encrypted(r, cfg);
 	sid_len = qs_quiclb_plaintext_sid_len(cfg, r->cid.cid_len);
 	if (!sid_len)
 		return 0;
@@ -110,6 +153,18 @@ static __always_inline int route_quiclb(struct route *r)
 }
 
 /*
+ * Two address tables. An Initial opens its entry in qs_flows_new: anyone
+ * can forge an Initial from any source, so a flood of them evicts only
+ * other entries no reported ID has vouched for. An ID of qs_cids (a
+ * backend issued it: the sender has heard from the backend) seen from an
+ * address moves its entry to qs_flows_v2, the established table, or opens
+ * one there; a learned ID, the client's own word, opens one only in
+ * qs_flows_new. Each ID opens at most one entry a second
+ * (path_may_open), so forged sources on a known ID fill neither table
+ * faster than that. For a packet, an address's established entry is its
+ * entry; the other table speaks only where there is none, or for the
+ * Initial of the connection that opened it there.
+ *
  * The address table follows the paths of connections routed by ID: a new
  * client address gets an entry for the connection's backend, so a later
  * Initial from the same socket joins it and an unknown ID from it is
@@ -117,15 +172,40 @@ static __always_inline int route_quiclb(struct route *r)
  * backends carries two connections on one socket: its entry is marked so
  * that the fallback never guesses between them.
  */
-static __always_inline void flow_note_path(struct route *r, __u64 now)
+/*
+ * The address's entry, and in *fresh its qs_flows_new one. Where both
+ * tables hold the address for different backends, an older connection is
+ * established there and a newer one (a reused client port, or an Initial
+ * forged from the address) has only just begun: *disagree says so, and the
+ * address routes neither's unknown IDs.
+ */
+static __always_inline struct qs_flow *flow_lookup(struct route *r, struct qs_flow **fresh,
+						   int *disagree)
 {
-	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
-	struct qs_flow fresh = { .last_seen_ns = now, .backend_id = r->backend_id };
+	struct qs_flow *est = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
 
-	if (!f) {
-		bpf_map_update_elem(&qs_flows_v2, &r->flow, &fresh, BPF_NOEXIST);
-		return;
+	*fresh = bpf_map_lookup_elem(&qs_flows_new, &r->flow);
+	*disagree = est && *fresh && est->backend_id != (*fresh)->backend_id;
+	return est ? est : *fresh;
+}
+
+/* The ID e opens an address entry now, unless it opened one this second. */
+static __always_inline int path_may_open(struct qs_cid_entry *e, __u64 now)
+{
+	__u16 s = now >> 30;
+
+	/* 0: never, as the agent writes entries (second 0 of every 2^16 has no cap) */
+	if (s && e->path_opened_s == s) {
+		aux_count(QS_AUX_PATH_CAPPED);
+		return 0;
 	}
+	e->path_opened_s = s;
+	return 1;
+}
+
+/* A packet of the ID's backend seen from the address of entry f. */
+static __always_inline void flow_seen(struct qs_flow *f, struct route *r, __u64 now)
+{
 	if (f->backend_id != r->backend_id) {
 		if (!qs_flow_ambiguous(f, now))
 			aux_count(QS_AUX_FLOW_MARKED_AMBIGUOUS);
@@ -134,6 +214,38 @@ static __always_inline void flow_note_path(struct route *r, __u64 now)
 		return;
 	}
 	f->last_seen_ns = now;
+}
+
+static __always_inline void flow_note_path(struct route *r, struct qs_cid_entry *e, __u64 now,
+					   int reported)
+{
+	struct qs_flow *est = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
+	struct qs_flow *fresh, f = { .last_seen_ns = now, .backend_id = r->backend_id };
+
+	if (est) {
+		flow_seen(est, r, now);
+		return;
+	}
+	fresh = bpf_map_lookup_elem(&qs_flows_new, &r->flow);
+	if (fresh && (!reported || fresh->backend_id != r->backend_id)) {
+		flow_seen(fresh, r, now);
+		return;
+	}
+	if (!path_may_open(e, now))
+		return;
+	if (fresh) {
+		/* vouched for: moved, with its Initial's tags and its marks */
+		f = *fresh;
+		f.last_seen_ns = now;
+		bpf_map_update_elem(&qs_flows_v2, &r->flow, &f, BPF_NOEXIST);
+		bpf_map_delete_elem(&qs_flows_new, &r->flow);
+		aux_count(QS_AUX_FLOW_PROMOTED);
+		return;
+	}
+	if (reported)
+		bpf_map_update_elem(&qs_flows_v2, &r->flow, &f, BPF_NOEXIST);
+	else
+		bpf_map_update_elem(&qs_flows_new, &r->flow, &f, BPF_NOEXIST);
 }
 
 /*
@@ -150,7 +262,7 @@ static __always_inline void cid_note_path(struct route *r, struct qs_cid_entry *
 		return;
 	e->path_hash = r->hash;
 	e->path_checked_s = now_s;
-	flow_note_path(r, now);
+	flow_note_path(r, e, now, r->reason == QS_R_ROUTE_CID);
 }
 
 /* Rung b. */
@@ -219,7 +331,8 @@ static __always_inline void cid_learn(struct route *r, struct qs_flow *f)
 
 /*
  * Rung d: a new connection. With an Initial's tags (opened), its address
- * entry is written, over any other connection's, and announced.
+ * entry is written into qs_flows_new, over any other connection's there,
+ * and announced.
  */
 static __always_inline void route_new(struct route *r, const struct qs_flow *opened)
 {
@@ -236,7 +349,7 @@ static __always_inline void route_new(struct route *r, const struct qs_flow *ope
 	f = *opened;
 	f.backend_id = r->backend_id;
 	f.last_seen_ns = qs_now_ns();
-	bpf_map_update_elem(&qs_flows_v2, &r->flow, &f, BPF_ANY);
+	bpf_map_update_elem(&qs_flows_new, &r->flow, &f, BPF_ANY);
 	event_emit(QS_EV_NEW_FLOW, r->vip->vip_id, r->backend_id, &r->flow, &r->cid);
 }
 
@@ -259,11 +372,11 @@ static __always_inline void route_unknown(struct route *r, int ambiguous)
  *
  * An Initial that is not of the connection that opened its address entry
  * (qs_flow_opened_by) is another connection from a reused client port: it
- * goes to Maglev like any new one, and its entry replaces the old one
- * (route_new_reused), so a new connection never follows an old one to a
- * draining or removed backend. Were the old connection alive on another
- * backend (one socket, two connections), its next ID-table hit marks the
- * entry ambiguous.
+ * goes to Maglev like any new one (route_new_reused), so a new connection
+ * never follows an old one to a draining or removed backend. Its entry
+ * goes to qs_flows_new over any other there; an established entry of the
+ * old connection stays (the Initial may be forged), and while the two
+ * name different backends the address routes no unknown ID (flow_lookup).
  *
  * Only an Initial records a new connection. 0-RTT is routed as its
  * connection's Initial is (Maglev over the same address and port) but
@@ -278,14 +391,24 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 {
 	int starts = q->is_long && qs_long_type_starts_connection(q->long_type);
 	int initial = q->is_long && q->long_type == QS_LT_INITIAL;
-	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
+	struct qs_flow *fresh, *f;
 	__u64 now = qs_now_ns();
-	int ambiguous = f && qs_flow_ambiguous(f, now);
 	struct qs_flow opened = { 0 };
+	int ambiguous, disagree;
 
+	f = flow_lookup(r, &fresh, &disagree);
+	ambiguous = f && qs_flow_ambiguous(f, now);
+	if (!starts)
+		ambiguous |= disagree;
 	if (starts) {
 		opened.dcid_tag = qs_cid_tag(r->cid.cid, r->cid.cid_len);
 		opened.scid_tag = q->scid_tag;
+		/* its own connection's entry, though an older one's is established */
+		if (fresh && !qs_flow_ambiguous(fresh, now) &&
+		    qs_flow_opened_by(fresh, opened.dcid_tag, opened.scid_tag)) {
+			f = fresh;
+			ambiguous = 0;
+		}
 	}
 	if (f && !ambiguous && starts && !qs_flow_opened_by(f, opened.dcid_tag, opened.scid_tag)) {
 		/* a reused client port: a new connection, wherever the old one was */
@@ -315,9 +438,11 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 /* Version Negotiation and unknown versions: by address, never recorded. */
 static __always_inline void route_version(struct route *r)
 {
-	struct qs_flow *f = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
+	struct qs_flow *fresh;
+	int disagree;
+	struct qs_flow *f = flow_lookup(r, &fresh, &disagree);
 
-	if (f && !qs_flow_ambiguous(f, qs_now_ns())) {
+	if (f && !disagree && !qs_flow_ambiguous(f, qs_now_ns())) {
 		r->backend_id = f->backend_id;
 		r->reason = QS_R_ROUTE_VERSION;
 		return;

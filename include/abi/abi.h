@@ -25,8 +25,15 @@
 #define QS_CID_TABLE_SIZE (1 << 21)
 /* Learned IDs: an LRU of their own, so a flood evicts only learned IDs. */
 #define QS_LEARNED_TABLE_SIZE (1 << 18)
+/*
+ * Address entries: established ones (a reported ID was seen from the
+ * address), and those only an Initial opened, apart, so that a flood of
+ * forged Initials evicts only other unproven entries (route.h).
+ */
 #define QS_FLOW_TABLE_SIZE (1 << 20)
+#define QS_FLOW_NEW_TABLE_SIZE (1 << 18)
 #define QS_SERVER_ID_TABLE_SIZE 65536
+#define QS_QUICLB_CACHE_SIZE (1 << 18)
 #define QS_EVENTS_RING_BYTES (1 << 20)
 
 /* The QUIC-LB limits (QS_QUICLB_*) are in quicsteer/types.h. */
@@ -48,7 +55,10 @@
 #define QS_MAP_SETTINGS "qs_settings"
 #define QS_MAP_EVENT_BUDGET "qs_ev_budget"
 #define QS_MAP_FLOWS "qs_flows_v2" /* v2: struct qs_flow gained the opening Initial's tags */
+#define QS_MAP_FLOWS_NEW "qs_flows_new"
 #define QS_MAP_QUICLB "qs_quiclb"
+#define QS_MAP_QUICLB_RK "qs_quiclb_rk"
+#define QS_MAP_QUICLB_CACHE "qs_quiclb_cache"
 #define QS_MAP_SERVER_IDS "qs_server_ids"
 #define QS_MAP_TX_PORTS "qs_tx_ports"
 #define QS_MAP_STATS "qs_stats_v2"
@@ -173,6 +183,10 @@ enum qs_aux_counter {
 	QS_AUX_FLOW_MARKED_AMBIGUOUS,
 	QS_AUX_LEARN_CAPPED, /* the address entry learned QS_FLOW_LEARN_MAX IDs already */
 	QS_AUX_EVENTS_SAMPLED_OUT, /* over the per-CPU event budget: not emitted */
+	QS_AUX_FLOW_PROMOTED, /* a reported ID moved an Initial's entry to the established table */
+	QS_AUX_PATH_CAPPED, /* an ID opened an address entry this second already: none opened */
+	QS_AUX_QUICLB_DECRYPTED, /* an encrypted QUIC-LB ID decrypted (not found in the cache) */
+	QS_AUX_QUICLB_CACHED, /* an encrypted QUIC-LB ID routed from the cache, no AES */
 	QS_AUX__COUNT,
 };
 /* As qs_stats_v2: room for counters added later (qs_aux_stats had none). */
@@ -291,11 +305,21 @@ struct qs_cid_entry {
 	__u32 path_hash;
 	__u32 path_checked_s;
 	__u8 kind; /* enum qs_cid_kind */
-	__u8 pad[3];
+	__u8 pad;
+	/*
+	 * Written by the data path: the low 16 bits of the coarse second in
+	 * which a packet of this ID last opened an address entry. An ID opens
+	 * at most one a second (QS_AUX_PATH_CAPPED), so that forged sources
+	 * on one known ID cannot fill the address table.
+	 */
+	__u16 path_opened_s;
 };
 _Static_assert(sizeof(struct qs_cid_entry) == 24, "qs_cid_entry size");
 
-/* qs_flows_v2: (VIP, client address, port) to backend; LRU. */
+/*
+ * qs_flows_v2 (established) and qs_flows_new (opened by an Initial, not yet
+ * seen with a reported ID): (VIP, client address, port) to backend; LRUs.
+ */
 struct qs_flow_key {
 	struct qs_addr addr;
 	__u32 vip_id;
@@ -374,6 +398,38 @@ struct qs_quiclb_config {
 	__u8 pad[5];
 };
 _Static_assert(sizeof(struct qs_quiclb_config) == 24, "qs_quiclb_config size");
+
+/*
+ * qs_quiclb_rk: the AES-128 round keys of an encrypted configuration, at
+ * its qs_quiclb index, written by the agent with the configuration
+ * (abi/aes.h): enc for the cipher (four-pass), dec for the equivalent
+ * inverse cipher (single-pass). Words are big-endian columns.
+ */
+struct qs_quiclb_rk {
+	__u32 enc[44];
+	__u32 dec[44];
+	/*
+	 * Raised at every write (the agent writes each encrypted
+	 * configuration's entry again at the end of every apply, after the
+	 * server IDs): a decoded ID cached under another generation is stale.
+	 */
+	__u32 gen;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct qs_quiclb_rk) == 360, "qs_quiclb_rk size");
+
+/*
+ * qs_quiclb_cache: an encrypted QUIC-LB ID (VIP, DCID: a qs_cid_key)
+ * already decoded, to its backend, so that a connection's packets pay
+ * AES once; an LRU of its own, written only for IDs whose server ID is
+ * configured, so that made-up IDs neither fill it nor evict from any
+ * other table.
+ */
+struct qs_quiclb_cached {
+	__u32 backend_id;
+	__u32 gen; /* its configuration's qs_quiclb_rk.gen when decoded */
+};
+_Static_assert(sizeof(struct qs_quiclb_cached) == 8, "qs_quiclb_cached size");
 
 /* qs_server_ids: (VIP, config, server ID) to backend id (__u32). Bytes of
  * sid past sid_len are zero.

@@ -7,7 +7,9 @@
  * (docs/report-protocol.md). It opens one reporter per process, reports
  * from the callbacks of its QUIC stack, and drives the timers from its
  * event loop. The library also makes connection IDs: random ones, and
- * QUIC-LB plaintext ones that the router decodes without any report.
+ * QUIC-LB ones (quicsteer/quiclb.h, included here: plaintext or encrypted,
+ * from one generator per thread) that the router decodes without any
+ * report.
  *
  * Link with `pkg-config --cflags --libs libquicsteer`.
  *
@@ -47,6 +49,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <linux/types.h>
+#include "quicsteer/quiclb.h"
 #include "quicsteer/report.h"
 
 #ifdef __cplusplus
@@ -281,8 +284,9 @@ int qs_reporter_dest_stats(struct qs_reporter *r, size_t i, struct qs_reporter_d
  * configured as the VIP's cid-len at the agents: short-header packets do
  * not carry it, the router reads that many bytes. On a VIP with QUIC-LB
  * configurations, an ID whose top three bits name one of them is parsed
- * as a QUIC-LB ID: use qs_cid_quiclb_plaintext there, or set those bits
- * to 0b111 (unroutable) in buf[0] yourself.
+ * as a QUIC-LB ID: use a QUIC-LB generator there (qs_quiclb_gen_new in
+ * quicsteer/quiclb.h), or set those bits to 0b111 (unroutable) in buf[0]
+ * yourself, as a server must once its generator is exhausted.
  */
 int qs_cid_random(void *buf, size_t len);
 
@@ -300,6 +304,13 @@ int qs_cid_random(void *buf, size_t len);
  * "server-id" configuration. buf holds 1 + sid_len + nonce_len bytes
  * (QS_CID_MAX_LEN always suffices). config_id 0..6, sid_len 1..15,
  * nonce_len 4..18, total at most 20; -EINVAL otherwise.
+ *
+ * The nonce is random, so two calls make the same ID as often as random
+ * nonces meet, and nothing keeps two threads apart: new servers use a
+ * generator of quicsteer/quiclb.h instead (mode QS_QUICLB_CID_PLAINTEXT
+ * gives these IDs, without repeats, and its AES modes encrypt them).
+ * Kept for servers built against libquicsteer 0.1; it is that codec's
+ * plaintext encoding with a random nonce and random low bits.
  */
 int qs_cid_quiclb_plaintext(void *buf, unsigned int config_id, const void *server_id,
 			    size_t sid_len, size_t nonce_len);

@@ -281,4 +281,13 @@ int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN]);
  */
 int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN]);
 
+/*
+ * Any key file of that form: key_len (1..QS_KEY_MAX_LEN) bytes as twice
+ * as many hex digits, a line end allowed; a QUIC-LB configuration's
+ * AES-128 key is 16 (QS_QUICLB_KEY_LEN). The same return values and the
+ * same caveats. Since libquicsteer 0.3.
+ */
+#define QS_KEY_MAX_LEN 32
+int qs_key_read_fd(int fd, void *key, size_t key_len);
+
 #endif /* QUICSTEER_REPORT_H */

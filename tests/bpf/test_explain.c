@@ -7,6 +7,7 @@
  * operator tool that tells a different story from the data path.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include <bpf/bpf.h>
@@ -16,6 +17,7 @@
 #include "util/words.h"
 #include "abi/quicver.h"
 #include "router/reasons.h"
+#include "quicsteer/quiclb.h"
 #include "world.h"
 
 #define CID_A "a1a2a3a4a5a6a7a8"
@@ -70,8 +72,8 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 static void agree(const char *name, struct pb_spec s)
 {
 	struct qs_explain_maps m = { fx.vips,	   fx.backends, fx.nexthops, fx.maglev,
-				     fx.cids,	   fx.learned,	fx.settings, fx.flows,
-				     fx.quiclb,	   fx.server_ids };
+				     fx.cids,	   fx.learned,	fx.settings, fx.quiclb,
+				     fx.server_ids, fx.flows,	fx.flows_new };
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
 	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
 	struct qs_explain_packet p;
@@ -142,6 +144,30 @@ Test(explain, agrees_with_the_program)
 }
 
 /*
+ * One client port with an established entry (BE_A, opened by 0a0b0c0d)
+ * and a newer Initial's in qs_flows_new: for BE_B, then for BE_A.
+ */
+Test(explain, agrees_on_the_two_address_tables)
+{
+	struct qs_flow est = world_flow_opened(BE_A, "0a0b0c0d"),
+		       fresh = world_flow_opened(BE_B, "3a3b3c3d");
+	struct pb_spec s = world_handshake(4, CLIENT4, 47000, "0102030405060708");
+
+	s.version = 0x1a2a3a4a;
+	cr_assert_eq(world_flow_put(&fx, 4, CLIENT4, 47000, &est), 0);
+	cr_assert_eq(world_flow_put_new(&fx, 4, CLIENT4, 47000, &fresh), 0);
+	agree("unknown ID, the tables disagree", world_short(4, CLIENT4, 47000, CID_NEW));
+	agree("other version, the tables disagree", s);
+	agree("Initial of the newer connection", world_initial(4, CLIENT4, 47000, "3a3b3c3d"));
+	agree("Initial of the older connection", world_initial(4, CLIENT4, 47000, "0a0b0c0d"));
+	agree("Initial of a third connection", world_initial(4, CLIENT4, 47000, "4a4b4c4d"));
+	fresh = world_flow_opened(BE_A, "5a5b5c5d");
+	cr_assert_eq(world_flow_put_new(&fx, 4, CLIENT4, 47000, &fresh), 0);
+	agree("unknown ID, the tables agree", world_short(4, CLIENT4, 47000, CID_NEW));
+	agree("other version, the tables agree", s);
+}
+
+/*
  * QUIC-LB on VIP4: config 1 (8-byte IDs, a 2-byte server ID in the first
  * word), config 2 (18-byte IDs, an 11-byte server ID across two words),
  * config 5 (34-byte IDs: ignored), config 6 (encrypted: length only).
@@ -192,4 +218,65 @@ Test(explain, agrees_on_quic_lb)
 	agree("QUIC-LB, config not set", world_short(4, CLIENT4, 47004, "6162636465666768"));
 	agree("QUIC-LB, unroutable", world_short(4, CLIENT4, 47005, CID_NEW));
 	agree("QUIC-LB, ID table after the rung", world_short(4, CLIENT4, 47006, CID_A));
+}
+
+static const char *hex_of(const uint8_t *b, int n, char *out)
+{
+	for (int i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	return out;
+}
+
+/*
+ * Encrypted QUIC-LB IDs, which the CLI decodes with libquicsteer's codec
+ * and the key the router's map holds: config 3 four-pass (a 3-byte server
+ * ID, 12-byte IDs), config 6 single-pass (4 + 12); IDs of configured
+ * server IDs, of others, and of the wrong length.
+ */
+Test(explain, agrees_on_encrypted_quic_lb)
+{
+	static const uint8_t key[16] = { 0x8f, 0x95, 0xf0, 0x92, 0x45, 0x76, 0x5f, 0x80,
+					 0x25, 0x69, 0x34, 0xe5, 0x0c, 0x66, 0x20, 0x7f };
+	static const uint8_t sid3[3] = { 0xed, 0x79, 0x3a }, sid6[4] = { 0x0a, 0x0b, 0x0c, 0x0d },
+			     other[4] = { 1, 2, 3, 4 }, nonce[12] = { 9, 8, 7, 6, 5, 4, 3, 2, 1 };
+	struct qs_quiclb_config c3 = { .mode = QS_QUICLB_AES_FOUR_PASS, .server_id_len = 3,
+				       .nonce_len = 8 },
+				c6 = { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 4,
+				       .nonce_len = 12 };
+	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN,
+			     .quiclb_mask = (1 << 3) | (1 << 6) };
+	struct qs_server_id_key k3 = { .vip_id = VIP4_ID, .config_id = 3, .sid_len = 3,
+				       .sid = { 0xed, 0x79, 0x3a } };
+	struct qs_server_id_key k6 = { .vip_id = VIP4_ID, .config_id = 6, .sid_len = 4,
+				       .sid = { 0x0a, 0x0b, 0x0c, 0x0d } };
+	QS_QUICLB_PARAMS(p3, .config_id = 3, .mode = QS_QUICLB_CID_AES_FOUR_PASS,
+			 .server_id_len = 3, .nonce_len = 8, .key = key);
+	QS_QUICLB_PARAMS(p6, .config_id = 6, .mode = QS_QUICLB_CID_AES_SINGLE, .server_id_len = 4,
+			 .nonce_len = 12, .key = key);
+	struct qs_quiclb_codec *e3 = qs_quiclb_codec_new(&p3), *e6 = qs_quiclb_codec_new(&p6);
+	uint8_t cid[QS_CID_MAX_LEN];
+	char hex[2 * QS_CID_MAX_LEN + 1];
+	int len;
+
+	cr_assert(e3 && e6);
+	memcpy(c3.key, key, 16);
+	memcpy(c6.key, key, 16);
+	cr_assert_eq(qs_quiclb_rk_put(fx.quiclb_rk, VIP4_ID, 3, key), 0);
+	cr_assert_eq(qs_quiclb_rk_put(fx.quiclb_rk, VIP4_ID, 6, key), 0);
+	cr_assert_eq(qs_quiclb_put(fx.quiclb, VIP4_ID, 3, &c3), 0);
+	cr_assert_eq(qs_quiclb_put(fx.quiclb, VIP4_ID, 6, &c6), 0);
+	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT, &v4), 0);
+	cr_assert_eq(qs_server_id_put(fx.server_ids, &k3, BE_A), 0);
+	cr_assert_eq(qs_server_id_put(fx.server_ids, &k6, BE_B), 0);
+
+	len = qs_quiclb_encode(e3, sid3, nonce, cid);
+	agree("QUIC-LB four-pass", world_short(4, CLIENT4, 48000, hex_of(cid, len, hex)));
+	len = qs_quiclb_encode(e6, sid6, nonce, cid);
+	agree("QUIC-LB single-pass", world_short(4, CLIENT4, 48001, hex_of(cid, len, hex)));
+	agree("QUIC-LB single-pass, cached", world_short(4, CLIENT4, 48002, hex));
+	len = qs_quiclb_encode(e6, other, nonce, cid);
+	agree("QUIC-LB single-pass, server ID not configured",
+	      world_short(4, CLIENT4, 48003, hex_of(cid, len, hex)));
+	qs_quiclb_codec_free(e3);
+	qs_quiclb_codec_free(e6);
 }

@@ -301,3 +301,178 @@ Test(hostile, spoofed_packet_marks_an_address_ambiguous_for_seconds_not_for_good
 		     "the victim's new ID is not routed by its address entry");
 	cr_assert_eq(fx_reason(&fx, QS_R_DROP_AMBIGUOUS), 1);
 }
+
+static size_t flow_entries(int fd)
+{
+	struct qs_flow_key k, next;
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A 1200-byte Initial from a forged source, the n-th of a flood, and its
+ * retransmission: the entry is used as a live one's is.
+ */
+static void forged_initial(unsigned int n)
+{
+	char addr[32], cid[17];
+	struct pb_spec s;
+
+	snprintf(addr, sizeof(addr), "198.19.%u.%u", (n >> 8) & 0xff, n & 0xff);
+	s = world_initial(4, addr, 1024 + (n >> 16), cid_of(900000 + n, cid));
+	cr_assert_eq(run(&s), XDP_TX, "forged Initial %u not routed", n);
+	cr_assert_eq(run(&s), XDP_TX, "forged Initial %u not routed again", n);
+}
+
+/*
+ * A client of CLIENT4:port: its Initial, then a packet with an ID its
+ * backend (Maglev's pick) reported, which vouches for its address entry.
+ */
+static uint32_t established_client(uint16_t port)
+{
+	uint32_t backend = world_maglev(4, CLIENT4, port);
+	char hex[17];
+	uint8_t cid[8];
+	struct pb_spec s;
+
+	open_flow(port);
+	pb_hex(cid_of(600000 + port, hex), cid, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, backend, QS_CID_AUTHORITATIVE), 0);
+	s = world_short(4, CLIENT4, port, hex);
+	cr_assert_eq(run(&s), XDP_TX);
+	return backend;
+}
+
+/*
+ * Issue 11, attack 6b: forged Initials from new sources, four times the
+ * address table, cannot evict established clients. 64 clients open their
+ * connections and use an ID their backend reported; then the flood, each
+ * forged Initial sent twice so that its entry looks as used as a live one
+ * (the LRU keeps entries it has seen used: a flood written once evicts
+ * little). Every client's entry is still there, and a new ID no report
+ * has named yet is routed by it to the client's backend. (When an
+ * Initial's entry went straight into the one address table, the flood
+ * evicted the clients' entries, and those IDs were dropped as unknown.)
+ */
+Test(hostile, forged_initial_flood_cannot_evict_established_clients)
+{
+	const unsigned int clients = 64, flood = 4 * FX_FLOW_ENTRIES;
+	uint32_t backend[64];
+	char hex[17];
+	uint8_t out[PB_MAX_FRAME + 64], in[PB_MAX_FRAME];
+
+	for (unsigned int i = 0; i < clients; i++)
+		backend[i] = established_client(20000 + i);
+	cr_assert_eq(aux(QS_AUX_FLOW_PROMOTED), clients, "promoted %llu entries, want %u",
+		     (unsigned long long)aux(QS_AUX_FLOW_PROMOTED), clients);
+	cr_assert_eq(flow_entries(fx.flows), clients);
+	cr_assert_eq(flow_entries(fx.flows_new), 0);
+
+	for (unsigned int n = 0; n < flood; n++)
+		forged_initial(n);
+	cr_assert_leq(flow_entries(fx.flows_new), FX_FLOW_ENTRIES);
+
+	for (unsigned int i = 0; i < clients; i++) {
+		struct pb_spec s = world_short(4, CLIENT4, 20000 + i, cid_of(800000 + i, hex));
+		size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
+		struct qs_flow f;
+
+		cr_assert_eq(world_flow_get(&fx, 4, CLIENT4, 20000 + i, &f), 0,
+			     "client %u's address entry was evicted by the flood", i);
+		cr_assert_eq(f.backend_id, backend[i]);
+		cr_assert_eq(fx_run(&fx, in, len, out, &out_len), XDP_TX,
+			     "client %u's new ID is not routed", i);
+		cr_assert_eq(backend_of(out), backend[i], "client %u's new ID went to %u, want %u",
+			     i, backend_of(out), backend[i]);
+	}
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW_LEARN), clients);
+}
+
+/*
+ * Forged sources on one reported ID (a client's own connection, say): each
+ * packet routes by the ID, but the ID opens at most one address entry a
+ * coarse second, so 10,000 of them cannot fill the address table.
+ */
+Test(hostile, forged_sources_on_one_reported_id_open_one_entry_a_second)
+{
+	const unsigned int flood = 10000;
+	uint8_t cid[8];
+	char hex[17], addr[32];
+	__u64 first_s, last_s;
+	size_t opened;
+
+	pb_hex(cid_of(610000, hex), cid, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_A, QS_CID_AUTHORITATIVE), 0);
+	first_s = qs_now_coarse_ns() >> 30;
+	for (unsigned int n = 0; n < flood; n++) {
+		struct pb_spec s;
+
+		snprintf(addr, sizeof(addr), "198.19.%u.%u", (n >> 8) & 0xff, n & 0xff);
+		s = world_short(4, addr, 2000, hex);
+		cr_assert_eq(run(&s), XDP_TX);
+	}
+	last_s = qs_now_coarse_ns() >> 30;
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), flood);
+	opened = flow_entries(fx.flows);
+	cr_assert_geq(opened, 1, "the first new address opened no entry");
+	cr_assert_leq(opened, last_s - first_s + 1, "%zu entries opened in %llu coarse seconds",
+		      opened, (unsigned long long)(last_s - first_s + 1));
+	cr_assert_eq(flow_entries(fx.flows_new), 0);
+	cr_assert_eq(aux(QS_AUX_PATH_CAPPED), flood - opened);
+}
+
+/*
+ * A learned ID is the client's own word: from a new address (a NAT
+ * rebinding) it opens an entry among the unproven ones only.
+ */
+Test(hostile, learned_id_opens_only_an_unproven_entry)
+{
+	uint8_t cid[8];
+	struct qs_flow f;
+	struct pb_spec s = world_short(4, CLIENT4_B, 3000, "5d5d5d5d5d5d5d5d");
+
+	pb_hex("5d5d5d5d5d5d5d5d", cid, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_B, QS_CID_LEARNED), 0);
+	cr_assert_eq(run(&s), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID_LEARNED), 1);
+	cr_assert_neq(world_flow_get(&fx, 4, CLIENT4_B, 3000, &f), 0,
+		      "a learned ID opened an established entry");
+	cr_assert_eq(world_flow_get_new(&fx, 4, CLIENT4_B, 3000, &f), 0);
+	cr_assert_eq(f.backend_id, BE_B);
+}
+
+/*
+ * An Initial's entry moves to the established table when a reported ID of
+ * its backend comes from its address, with its Initial's tags: the
+ * connection's later Initials still find it.
+ */
+Test(hostile, reported_id_vouches_for_an_initials_entry)
+{
+	struct qs_flow before, after;
+	char hex[17];
+	struct pb_spec again = world_initial(4, CLIENT4, 21000, cid_of(21000, hex));
+	struct pb_spec vouch = world_short(4, CLIENT4, 21000, "5e01020304050607");
+	uint8_t cid[8];
+
+	open_flow(21000);
+	cr_assert_eq(world_flow_get_new(&fx, 4, CLIENT4, 21000, &before), 0);
+	cr_assert_neq(world_flow_get(&fx, 4, CLIENT4, 21000, &after), 0,
+		      "an Initial opened an established entry");
+	pb_hex("5e01020304050607", cid, 8);
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, before.backend_id, QS_CID_AUTHORITATIVE), 0);
+	cr_assert_eq(run(&vouch), XDP_TX);
+	cr_assert_eq(aux(QS_AUX_FLOW_PROMOTED), 1);
+	cr_assert_eq(world_flow_get(&fx, 4, CLIENT4, 21000, &after), 0, "not moved");
+	cr_assert_neq(world_flow_get_new(&fx, 4, CLIENT4, 21000, &before), 0,
+		      "the Initial's entry stayed in qs_flows_new");
+	cr_assert_eq(after.dcid_tag, world_cid_tag(hex), "the Initial's tags were lost");
+	cr_assert_eq(run(&again), XDP_TX);
+	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_FLOW), 1, "the Initial's retransmission is lost");
+}

@@ -31,12 +31,13 @@ got=$(cd "$D" && find . \( -type f -o -type l \) | sort | tr '\n' ' ')
 want=$(sort <<LIST | tr '\n' ' '
 ./usr/local/bin/qs-h3server
 ./usr/local/include/quicsteer/backend.h
+./usr/local/include/quicsteer/quiclb.h
 ./usr/local/include/quicsteer/report.h
 ./usr/local/include/quicsteer/types.h
 ./usr/local/lib/libquicsteer.a
 ./usr/local/lib/libquicsteer.so
 ./usr/local/lib/libquicsteer.so.0
-./usr/local/lib/libquicsteer.so.0.2.0
+./usr/local/lib/libquicsteer.so.0.3.0
 ./usr/local/lib/pkgconfig/libquicsteer.pc
 ./usr/local/lib/quicsteer/decap.bpf.o
 ./usr/local/lib/quicsteer/quicsteer.bpf.o
@@ -59,7 +60,7 @@ done
 
 # The shared library exports its version script's list, each declared in a
 # public header.
-exported=$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.2.0 |
+exported=$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.3.0 |
 	awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort | tr '\n' ' ')
 listed=$(sed -n 's/^[[:space:]]*\(qs_[a-z_0-9]*\);$/\1/p' \
 	"$TOP"/userspace/libquicsteer/libquicsteer.map | sort | tr '\n' ' ')
@@ -68,15 +69,27 @@ undeclared=$(for s in $exported; do
 	grep -qw "$s" "$D$P"/include/quicsteer/*.h || echo "$s"; done)
 check "every export is declared in include/quicsteer/" "$undeclared" ""
 check "version nodes" \
-	"$(nm -D "$D$P"/lib/libquicsteer.so.0.2.0 | awk '$2 == "A" { print $3 }' | sort | tr '\n' ' ')" \
-	"LIBQUICSTEER_0.1 LIBQUICSTEER_0.2 "
+	"$(nm -D "$D$P"/lib/libquicsteer.so.0.3.0 | awk '$2 == "A" { print $3 }' | sort | tr '\n' ' ')" \
+	"LIBQUICSTEER_0.1 LIBQUICSTEER_0.2 LIBQUICSTEER_0.3 "
 # 0.2: the codec functions whose structs grew with report protocol version 2;
 # the reporter's stay where a server built against 0.1 finds them; and
 # qs_report_key_read_fd, new.
 check "the functions of node 0.2" \
-	"$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.2.0 |
+	"$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.3.0 |
 		awk '$3 ~ /@@LIBQUICSTEER_0.2$/ { sub(/@.*/, "", $3); print $3 }' | sort | tr '\n' ' ')" \
 	"qs_report_check qs_report_encoder_init qs_report_key_read_fd qs_report_verify "
+# 0.3: the QUIC-LB codec and generators (quicsteer/quiclb.h), and reading a key
+# file of any length (a QUIC-LB configuration's); the plaintext
+# IDs of 0.1 (qs_cid_quiclb_plaintext) stay in 0.1.
+check "the functions of node 0.3" \
+	"$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.3.0 |
+		awk '$3 ~ /@@LIBQUICSTEER_0.3$/ { sub(/@.*/, "", $3); print $3 }' | sort | tr '\n' ' ')" \
+	"qs_key_read_fd qs_quiclb_cid_config qs_quiclb_codec_cid_len qs_quiclb_codec_free qs_quiclb_codec_new \
+qs_quiclb_decode qs_quiclb_encode qs_quiclb_gen_cid_len qs_quiclb_gen_free qs_quiclb_gen_left \
+qs_quiclb_gen_new qs_quiclb_gen_next "
+check "qs_cid_quiclb_plaintext stays in node 0.1" \
+	"$(nm -D --defined-only "$D$P"/lib/libquicsteer.so.0.3.0 | awk '$3 ~ /^qs_cid_quiclb_plaintext@/ { print $3 }')" \
+	"qs_cid_quiclb_plaintext@@LIBQUICSTEER_0.1"
 
 # A backend built from the installed tree alone (the source tree is not on
 # the include path: the demo's own folder has no quicsteer/ either).

@@ -10,8 +10,6 @@
 #include "util/words.h"
 #include "quicsteer.skel.h"
 
-#define FX_FLOW_ENTRIES 4096
-
 const uint8_t fx_router_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 const uint8_t fx_nexthop_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
@@ -33,6 +31,7 @@ int fx_open(struct fx *fx, uint32_t cid_entries)
 int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 {
 	struct qs_load_opts opts = { .flow_entries = FX_FLOW_ENTRIES,
+				     .flow_new_entries = FX_FLOW_ENTRIES,
 				     .cid_entries = cid_entries,
 				     .learned_entries = learned_entries };
 	struct quicsteer_bpf *s;
@@ -53,7 +52,10 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	fx->settings = bpf_map__fd(s->maps.qs_settings);
 	fx->ev_budget = bpf_map__fd(s->maps.qs_ev_budget);
 	fx->flows = bpf_map__fd(s->maps.qs_flows_v2);
+	fx->flows_new = bpf_map__fd(s->maps.qs_flows_new);
 	fx->quiclb = bpf_map__fd(s->maps.qs_quiclb);
+	fx->quiclb_rk = bpf_map__fd(s->maps.qs_quiclb_rk);
+	fx->quiclb_cache = bpf_map__fd(s->maps.qs_quiclb_cache);
 	fx->server_ids = bpf_map__fd(s->maps.qs_server_ids);
 	fx->tx_ports = bpf_map__fd(s->maps.qs_tx_ports);
 	fx->stats = bpf_map__fd(s->maps.qs_stats_v2);

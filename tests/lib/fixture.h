@@ -14,11 +14,15 @@ struct quicsteer_bpf;
 struct ring_buffer;
 
 #define FX_MAX_EVENTS 64
+/* Entries of each address table (qs_flows_v2, qs_flows_new) in tests. */
+#define FX_FLOW_ENTRIES 4096
 
 struct fx {
 	struct quicsteer_bpf *skel;
 	int prog;
-	int vips, backends, nexthops, maglev, cids, learned, flows, quiclb, server_ids, tx_ports;
+	int vips, backends, nexthops, maglev, cids, learned, quiclb, quiclb_rk, quiclb_cache;
+	int server_ids, tx_ports;
+	int flows, flows_new; /* qs_flows_v2 (established), qs_flows_new (an Initial's) */
 	int settings, ev_budget;
 	int stats, vip_stats, be_stats, aux_stats;
 	struct ring_buffer *ring;

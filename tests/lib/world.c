@@ -54,21 +54,44 @@ static void world_flow_key(int family, const char *client, uint16_t port, struct
 	k->port = htons(port);
 }
 
-int world_flow_get(struct fx *fx, int family, const char *client, uint16_t port, struct qs_flow *f)
+static int flow_get(int fd, int family, const char *client, uint16_t port, struct qs_flow *f)
 {
 	struct qs_flow_key k;
 
 	world_flow_key(family, client, port, &k);
-	return qs_flow_get(fx->flows, &k, f);
+	return qs_flow_get(fd, &k, f);
+}
+
+static int flow_put(int fd, int family, const char *client, uint16_t port,
+		    const struct qs_flow *f)
+{
+	struct qs_flow_key k;
+
+	world_flow_key(family, client, port, &k);
+	return qs_flow_put(fd, &k, f);
+}
+
+int world_flow_get(struct fx *fx, int family, const char *client, uint16_t port, struct qs_flow *f)
+{
+	return flow_get(fx->flows, family, client, port, f);
 }
 
 int world_flow_put(struct fx *fx, int family, const char *client, uint16_t port,
 		   const struct qs_flow *f)
 {
-	struct qs_flow_key k;
+	return flow_put(fx->flows, family, client, port, f);
+}
 
-	world_flow_key(family, client, port, &k);
-	return qs_flow_put(fx->flows, &k, f);
+int world_flow_get_new(struct fx *fx, int family, const char *client, uint16_t port,
+		       struct qs_flow *f)
+{
+	return flow_get(fx->flows_new, family, client, port, f);
+}
+
+int world_flow_put_new(struct fx *fx, int family, const char *client, uint16_t port,
+		       const struct qs_flow *f)
+{
+	return flow_put(fx->flows_new, family, client, port, f);
 }
 
 uint32_t world_cid_tag(const char *hex)

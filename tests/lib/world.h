@@ -42,10 +42,18 @@ int world_setup(struct fx *fx);
 uint32_t world_maglev(int family, const char *client, uint16_t port);
 uint32_t world_hash(int family, const char *client, uint16_t port);
 
-/* The address entry of a client of VIP4 (family 4) or VIP6 (family 6). */
+/*
+ * The address entry of a client of VIP4 (family 4) or VIP6 (family 6): in
+ * the established table (qs_flows_v2), or in that of entries only an
+ * Initial opened (qs_flows_new, _new).
+ */
 int world_flow_get(struct fx *fx, int family, const char *client, uint16_t port, struct qs_flow *f);
 int world_flow_put(struct fx *fx, int family, const char *client, uint16_t port,
 		   const struct qs_flow *f);
+int world_flow_get_new(struct fx *fx, int family, const char *client, uint16_t port,
+		       struct qs_flow *f);
+int world_flow_put_new(struct fx *fx, int family, const char *client, uint16_t port,
+		       const struct qs_flow *f);
 
 /*
  * An address entry for backend as the world's Initial with DCID dcid_hex

@@ -15,7 +15,10 @@
 # keeps what it knew; a backlog of datagrams is taken in a bounded number
 # at a time (8 a socket and turn), never read until the socket is empty;
 # the unix socket is mode 0660 of its group, whatever the umask, and takes
-# reports from a backend of that group and from no other user. Every
+# reports from a backend of that group and from no other user; a backend
+# refused IDs past its max-ids, counted as its own, and a reload or a
+# backend set that lowers its quota below what it holds (issue 11: a
+# stolen key). Every
 # verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
@@ -37,10 +40,13 @@ KEY_D=$(key d)
 KEY_U=$(key u)
 KEY_M=$(key m)
 KEY_R=$(key r)
+KEY_Q=$(key q)
 WEB=198.18.0.100
 SVC=198.18.0.101
 ALT=198.18.0.102
 REP=198.18.0.103
+QUO=198.18.0.104
+QMAX=2 # backend q's max-ids
 SOCK= # the unix report socket, set in inner
 UDP4=udp:198.18.0.1:4434
 UDP6="udp:[fd00::1]:4434"
@@ -52,6 +58,7 @@ TO_D="action=3 dmac=02:00:00:00:00:0d"
 TO_U="action=3 dmac=02:00:00:00:00:0e"
 TO_M="action=3 dmac=02:00:00:00:00:0f"
 TO_R="action=3 dmac=02:00:00:00:00:10"
+TO_Q="action=3 dmac=02:00:00:00:00:11"
 
 write_config()
 {
@@ -68,6 +75,7 @@ vip web $WEB 443
 vip svc $SVC 443
 vip alt $ALT 443
 vip rep $REP 443
+vip quo $QUO 443
 nexthop n dev qsar0 encap-source4 198.18.200.0/24
 backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a key-file $DIR/a.key
 backend b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b key-file $DIR/b.key
@@ -76,8 +84,9 @@ backend d 198.18.1.13 id 4 vip svc lladdr 02:00:00:00:00:0d key-file $DIR/d.key
 backend u 198.18.1.14 id 5 vip svc lladdr 02:00:00:00:00:0e key-file $DIR/u.key
 backend m 198.18.1.15 id 6 vip svc vip alt lladdr 02:00:00:00:00:0f key-file $DIR/m.key
 backend r 198.18.1.16 id 7 vip rep lladdr 02:00:00:00:00:10 key-file $DIR/r.key
+backend q 198.18.1.17 id 8 vip quo lladdr 02:00:00:00:00:11 key-file $DIR/q.key max-ids $QMAX
 EOF
-	for b in a b c d u m r; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
+	for b in a b c d u m r q; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
 }
 
 # Sends one datagram (probe arguments) and waits until the agent counted it
@@ -523,6 +532,79 @@ upgrade()
 	check "upgrade: and u's version-2 ID stays" "$(route $W 198.18.18.6)" "$TO_U"
 }
 
+# The unix report socket (issue 11): mode 0660, of the listener's group,
+# whatever the umask; a backend running in that group reports through it,
+# another user cannot. Backend d, last: its return counts nowhere.
+socket_group()
+{
+	check "unix socket: mode 0660, the agent's user, the listener's group" \
+		"$(stat -c '%a %u %g' "$SOCK")" "660 0 12345"
+	chmod 711 "$DIR" # the backends' users reach the socket in it
+	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
+	counted setpriv --reuid 12345 --regid 12345 --clear-groups \
+		"$PROBE" report "$SOCK" "$KEY_D" 4 0xf7 1 - 0 heartbeat
+	check "unix socket: a backend in the group reports through it" \
+		"$(metric 'quicsteer_reports_total{result="ok"}')" $((ok0 + 1))
+	out=$(setpriv --reuid 12346 --regid 12346 --clear-groups \
+		"$PROBE" report "$SOCK" "$KEY_D" 4 0xf7 2 - 0 heartbeat 2>&1)
+	check "unix socket: another user cannot send (exit status)" "$?" 1
+	has "unix socket: another user cannot send" "$out" "Permission denied"
+}
+
+# Issue 11, a backend's key in the wrong hands floods IDs: backend q, alone
+# on VIP quo, may hold QMAX. What a reload does to IDs a backend holds past
+# a quota it lowers: they stay, and the next is refused until it is under.
+q_metric() { metric "quicsteer_backend_$1{backend=\"q\",id=\"8\"}"; }
+quota_of_q() { echo "$(q_metric ids) $(q_metric max_ids) $(q_metric ids_over_quota_total)"; }
+reload_quota()
+{
+	QMAX=$1
+	write_config
+	has "quota: reload with q's max-ids $1" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 reload")" '"ok":true'
+}
+quota()
+{
+	Q1=d8d8d8d8d8d8d801
+	Q2=d8d8d8d8d8d8d802
+	Q3=d8d8d8d8d8d8d803
+	Q4=d8d8d8d8d8d8d804
+	dgram report "$SOCK" "$KEY_Q" 8 0xd8 1 $QUO 443 issue:1:$Q1 issue:2:$Q2 issue:3:$Q3
+	check "quota: q's first two IDs route to q, the third past max-ids 2 is refused" \
+		"$(route $Q1 198.18.21.1 $QUO) $(route $Q2 198.18.21.2 $QUO) $(route $Q3 198.18.21.3 $QUO)" \
+		"$TO_Q $TO_Q $DROPPED"
+	check "quota: q holds 2 of 2, 1 refused (ids, max_ids, over quota)" "$(quota_of_q)" "2 2 1"
+	check "quota: the refusal in the total" "$(metric quicsteer_ids_over_quota_total)" 1
+	has "quota: status shows q's IDs against its quota" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 status")" \
+		'{"name":"q","id":8,"ids":2,"max_ids":2,"over_quota":1}'
+	has "quota: the agent logs q refused" "$(cat "$DIR/agent.log")" \
+		"backend q: holds 2 IDs, its max-ids 2: 1 of its new IDs refused"
+	reload_quota 1
+	check "quota: a lower quota removes none of q's IDs" \
+		"$(route $Q1 198.18.21.4 $QUO) $(route $Q2 198.18.21.5 $QUO)" "$TO_Q $TO_Q"
+	dgram report "$SOCK" "$KEY_Q" 8 0xd8 2 $QUO 443 issue:4:$Q4
+	check "quota: past the lowered quota q's new ID is refused" \
+		"$(route $Q4 198.18.21.6 $QUO) $(quota_of_q)" "$DROPPED 2 1 2"
+	dgram report "$SOCK" "$KEY_Q" 8 0xd8 3 $QUO 443 retire:$Q1 issue:4:$Q4
+	check "quota: one retired, q is at its quota still: refused again" \
+		"$(route $Q4 198.18.21.7 $QUO) $(route $Q1 198.18.21.8 $QUO) $(quota_of_q)" \
+		"$DROPPED $DROPPED 1 1 3"
+	reload_quota 3
+	dgram report "$SOCK" "$KEY_Q" 8 0xd8 4 $QUO 443 issue:4:$Q4 issue:3:$Q3
+	check "quota: raised to 3, q takes new IDs again" \
+		"$(route $Q4 198.18.21.9 $QUO) $(route $Q3 198.18.21.10 $QUO) $(quota_of_q)" \
+		"$TO_Q $TO_Q 3 3 3"
+	# at run time, as an operator would cut a stolen key short
+	has "quota: backend set q max-ids 2" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 backend set q max-ids 2")" '"ok":true'
+	Q5=d8d8d8d8d8d8d805
+	dgram report "$SOCK" "$KEY_Q" 8 0xd8 5 $QUO 443 issue:5:$Q5
+	check "quota: set to 2 at run time, q keeps its 3 IDs and is refused a fourth" \
+		"$(route $Q5 198.18.21.11 $QUO) $(route $Q2 198.18.21.12 $QUO) $(quota_of_q)" \
+		"$DROPPED $TO_Q 3 2 4"
+}
+
 inner()
 {
 	trap 'kill $HB_A $HB_B $HB_R $AGENT_PID 2>/dev/null' EXIT
@@ -547,6 +629,7 @@ inner()
 	upgrade
 	backlog
 	socket_group
+	quota
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"
 }

@@ -50,7 +50,7 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 # 2M slots; test_apply proves a restart writes none of them).
 dump_state()
 {
-	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_quiclb qs_server_ids \
+	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_flows_new qs_quiclb qs_server_ids \
 		qs_tx_ports qs_reporters_v2; do
 		echo "== $m"
 		bpftool -j map dump pinned "/sys/fs/bpf/qs-agent/$m" | jq -cS 'sort_by(.key|tostring)' ||
@@ -103,8 +103,56 @@ backend c 198.18.1.12 id 3 vip other lladdr 02:00:00:00:00:0c key-file $k/$f"
 				"v1 backend add c 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0c key-file $k/$f")" \
 			"\"ok\":false,\"error\":\"backend \\\"c\\\": key-file $k/$f: $why\""
 	done
+	# a QUIC-LB configuration's key file, under the same rule
+	for kind in "0644:mode 0644: group or others may read or change it (chmod 600)" \
+		"fifo:a FIFO, not a regular file"; do
+		f=${kind%%:*} why=${kind#*:}
+		write_config "quic-lb web config 2 mode aes-single server-id-len 8 nonce-len 8 key-file $k/$f"
+		out=$(timeout 30 "$AGENT" -c "$DIR/quicsteer.conf" --check 2>&1)
+		check "quic-lb key file $f: --check refuses it (exit 1; 124: it blocked)" "$?" 1
+		has "quic-lb key file $f: --check names the line, the file and what is wrong" "$out" \
+			"quicsteer.conf:11: quic-lb \"web\" config 2: key-file $k/$f: $why"
+	done
 	write_config ""
 	check "key files: routing unchanged" "$(route $CID)" "$TO_B"
+}
+
+# An encrypted QUIC-LB configuration whose key is read from its file: the
+# draft's single-pass vector routes to the backend of its server ID, and
+# neither the configuration the agent shows nor its log has the key.
+quiclb_key()
+{
+	lbkey=8f95f09245765f80256934e50c66207f
+	echo "$lbkey" >"$DIR/lb.key" && chmod 600 "$DIR/lb.key"
+	write_config "quic-lb web config 2 mode aes-single server-id-len 8 nonce-len 8 key-file $DIR/lb.key
+backend s 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0b server-id web 2 ed793a51d49b8f5f"
+	kill -HUP "$AGENT_PID"
+	wait_until 30 "the reload with the QUIC-LB configuration" \
+		output_is true quiclb_configured
+	check "quic-lb: the draft's single-pass vector routes to its server ID's backend" \
+		"$(route 504dd2d05a7b0de9b2b9907afb5ecf8cc3 198.18.5.9)" "$TO_B"
+	# the backend's server ID changed at run time, and back
+	has "quic-lb: backend set changes the server ID" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 backend set s server-id web 2 0102030405060708")" \
+		'"ok":true'
+	check "quic-lb: the vector no longer routes by its server ID" \
+		"$(route 504dd2d05a7b0de9b2b9907afb5ecf8cc3 198.18.5.9)" "action=1 dmac=00:00:00:00:00:00"
+	"$PROBE" control "$DIR/control.sock" "v1 backend set s server-id web 2 ed793a51d49b8f5f" >/dev/null
+	check "quic-lb: set back, it routes again" \
+		"$(route 504dd2d05a7b0de9b2b9907afb5ecf8cc3 198.18.5.9)" "$TO_B"
+	out=$("$PROBE" control "$DIR/control.sock" "v1 show" | jq -r .config)
+	has "quic-lb: show names the key file" "$out" "key-file $DIR/lb.key"
+	case "$out$(cat "$DIR/agent.log")" in
+	*"$lbkey"*) not_ok "quic-lb: the key is in show or the log" "it is" ;;
+	*) ok "quic-lb: the key is neither in show nor in the log" ;;
+	esac
+	write_config ""
+	kill -HUP "$AGENT_PID"
+	wait_until 30 "the reload without it" output_is false quiclb_configured
+}
+quiclb_configured()
+{
+	"$PROBE" control "$DIR/control.sock" "v1 status" | jq -r '.backends == 3'
 }
 
 inner()
@@ -179,6 +227,7 @@ inner()
 		"report-listen changed: it takes effect only when quicsteerd restarts"
 	write_config ""
 	key_files
+	quiclb_key
 
 	counted report "$KEY_B" 2 2 retire
 	# the first client's address now follows the connection: ask from another

@@ -161,6 +161,8 @@ test_flow()
 {
 	"$PROBE" initial qsco0 198.18.9.5:41000 198.18.0.100 443 3 >/dev/null
 	check "flow show: entries to flush" "$(qs -j flow show | jq 'length > 0')" true
+	check "flow show -j: an Initial's entry is new" \
+		"$(qs -j flow show | jq -r '.[] | select(.client == "198.18.9.5" and .port == 41000) | .state')" new
 	run_cli "flow flush: unknown VIP" 1 "vip 3: no such vip id" -- flow flush vip 3
 	run_cli "flow flush: a kind is not a flow filter" 2 '"learned": filters are vip ID, backend ID' -- flow flush learned
 	n=$(qs -j flow show | jq length)
@@ -168,6 +170,8 @@ test_flow()
 	check "flow flush -j: removed every entry" "$(jq .removed "$DIR/out")" "$n"
 	check "flow flush: the address table is empty" \
 		"$(bpftool -j map dump pinned "$PINS/qs_flows_v2" | jq length)" 0
+	check "flow flush: the table of Initials' entries is empty" \
+		"$(bpftool -j map dump pinned "$PINS/qs_flows_new" | jq length)" 0
 }
 
 # waits until the agent has $1 monitor subscribers

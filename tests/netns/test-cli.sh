@@ -38,9 +38,14 @@ EOF2
 
 test_changes()
 {
-	qs backend add c 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0c
+	qs backend add c 198.18.1.12 id 3 vip web lladdr 02:00:00:00:00:0c max-ids 1000
 	check "backend add" "$?" 0
 	out=$(qs -j backend show)
+	check "backend show -j: max_ids, its own and backend-max-ids's" \
+		"$(echo "$out" | jq -c '[.[] | .max_ids]')" '[524288,1000]'
+	check "status -j: each backend's IDs against its quota" \
+		"$(qs -j status | jq -c '.backend_ids[] | select(.name == "c")')" \
+		'{"name":"c","id":3,"ids":0,"max_ids":1000,"over_quota":0}'
 	check "backend show -j: the new backend's address" \
 		"$(echo "$out" | jq -r '.[] | select(.name == "c") | .address')" 198.18.1.12
 	check "backend show -j: id, weight, state, vips" \

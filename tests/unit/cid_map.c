@@ -22,6 +22,8 @@ int cid_map_put(void *ctx, const struct qs_cid_key *key, const struct qs_cid_ent
 		m->fail_puts--;
 		return -ENOSPC;
 	}
+	if (i < 0 && m->cap && cid_map_count(m) >= m->cap)
+		return -E2BIG;
 	for (int j = 0; i < 0 && j < CID_MAP_CAP; j++)
 		if (!m->used[j])
 			i = j;

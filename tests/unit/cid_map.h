@@ -18,6 +18,11 @@ struct cid_map {
 	struct qs_cid_entry vals[CID_MAP_CAP];
 	int used[CID_MAP_CAP];
 	int fail_puts; /* the next N puts fail with -ENOSPC */
+	/*
+	 * 0: a put past CID_MAP_CAP fails the test; else a put of a new key
+	 * past cap entries fails with -E2BIG, as a full BPF hash map's does
+	 */
+	int cap;
 	int puts, dels, batches;
 };
 

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "quicsteer/backend.h"
+#include "crypto_allocs.h"
 
 #define SEC 1000000000ull
 #define THREADS 4
@@ -739,48 +740,17 @@ Test(backend, mac_equals_codec)
 	qs_reporter_close(r);
 }
 
-static int counting, crypto_counter_installed;
-static long crypto_allocs;
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file, (void)line;
-	crypto_allocs += counting;
-	return realloc(p, n);
-}
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-	return count_realloc(NULL, n, file, line);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-	(void)file, (void)line;
-	free(p);
-}
-
-/*
- * libcrypto takes an allocator only before its first allocation, and the
- * test runner's libraries make one before any test runs: install it first.
- * It only forwards to malloc unless this test is counting.
- */
-__attribute__((constructor)) static void crypto_counter_install(void)
-{
-	crypto_counter_installed =
-		CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free);
-}
-
 Test(backend, report_path_allocates_nothing_in_libcrypto)
 {
 	struct qs_reporter *r;
 	__u8 cid[8] = { 0 }, mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len;
+	long allocs;
 
-	cr_assert(crypto_counter_installed,
+	cr_assert(crypto_allocs_installed(),
 		  "libcrypto allocated before main: its allocations cannot be counted");
 	r = open_sink(0);
-	counting = 1;
+	crypto_allocs_start();
 	for (int i = 0; i < 1000; i++) {
 		qs_reporter_cid_issued(r, NULL, i, cid, 8);
 		qs_reporter_cid_retired(r, NULL, cid, 8);
@@ -790,16 +760,15 @@ Test(backend, report_path_allocates_nothing_in_libcrypto)
 	qs_reporter_snapshot_add(r, 1, cid, 8);
 	qs_reporter_snapshot_end(r);
 	qs_reporter_tick(r, SEC);
-	counting = 0;
-	cr_assert_eq(crypto_allocs, 0, "reporting: got %ld libcrypto allocations want 0",
-		     crypto_allocs);
+	allocs = crypto_allocs_stop();
+	cr_assert_eq(allocs, 0, "reporting: got %ld libcrypto allocations want 0", allocs);
 
 	/* The counter works: the one-shot HMAC() does allocate on OpenSSL 3. */
-	counting = 1;
+	crypto_allocs_start();
 	HMAC(EVP_sha256(), key, sizeof(key), cid, sizeof(cid), mac, &mac_len);
-	counting = 0;
+	allocs = crypto_allocs_stop();
 	if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
-		cr_assert_gt(crypto_allocs, 0, "HMAC(): got no allocation: the counter is blind");
+		cr_assert_gt(allocs, 0, "HMAC(): got no allocation: the counter is blind");
 	qs_reporter_close(r);
 }
 

@@ -99,6 +99,7 @@ static void example_settings(const struct qs_config *c)
 	cr_assert_eq(c->heartbeat_timeout_ms, 5000);
 	cr_assert_eq(c->report_window_ms, 20000);
 	cr_assert(!c->report_accept_v1);
+	cr_assert_eq(c->backend_max_ids, 524288);
 	cr_assert_eq(c->n_interfaces, 2);
 	cr_assert_str_eq(c->interfaces[0].name, "eth0");
 	cr_assert_eq(c->interfaces[0].mode, QS_XDP_NATIVE);
@@ -156,16 +157,17 @@ static void example_quiclbs(const struct qs_config *c)
 	cr_assert_eq(q[0].mode, QS_QUICLB_PLAINTEXT);
 	cr_assert_eq(q[0].server_id_len, 2);
 	cr_assert_eq(q[0].nonce_len, 6);
-	cr_assert(!q[0].has_key);
+	cr_assert_str_eq(q[0].key_file, "");
 	cr_assert_eq(q[1].config_id, 1);
 	cr_assert_eq(q[1].mode, QS_QUICLB_AES_SINGLE);
 	cr_assert_eq(q[1].server_id_len + q[1].nonce_len, 16);
-	cr_assert(q[1].has_key);
-	hex_is(q[1].key, 16, "000102030405060708090a0b0c0d0e0f", "web config 1 key");
+	cr_assert_str_eq(q[1].key_file, "/etc/quicsteer/keys/web-lb1.key");
+	/* the parser reads no key: the agent does, from the file */
+	cr_assert(!q[1].has_key);
 	cr_assert_str_eq(q[2].vip, "web6");
 	cr_assert_eq(q[2].config_id, 2);
 	cr_assert_eq(q[2].mode, QS_QUICLB_AES_FOUR_PASS);
-	hex_is(q[2].key, 16, "0f0e0d0c0b0a09080706050403020100", "web6 config 2 key");
+	cr_assert_str_eq(q[2].key_file, "/etc/quicsteer/keys/web6-lb2.key");
 	cr_assert_eq(qs_config_find_quiclb(c, "web", 1), &q[1]);
 	cr_assert_null(qs_config_find_quiclb(c, "web", 2));
 }
@@ -211,6 +213,8 @@ static void example_backends(const struct qs_config *c)
 	cr_assert_eq(b[0].server_ids[1].config_id, 1);
 	hex_is(b[0].server_ids[1].sid, b[0].server_ids[1].len, "00000001", "web-1 sid 1");
 	cr_assert_str_eq(b[0].key_file, "/etc/quicsteer/keys/web-1.key");
+	cr_assert_eq(b[0].max_ids, QS_CONFIG_MAX_IDS_UNSET, "web-1 has no max-ids of its own");
+	cr_assert_eq(qs_config_backend_max_ids(c, &b[0]), 524288);
 	cr_assert_eq(b[1].state, QS_BACKEND_DRAINING);
 	hex_is(b[1].server_ids[0].sid, b[1].server_ids[0].len, "0002", "web-2 sid 0");
 	addr_is(&b[2].addr, "2001:db8:1::11", "web6-1");
@@ -220,13 +224,15 @@ static void example_backends(const struct qs_config *c)
 	cr_assert_eq(b[3].weight, QS_CONFIG_DEFAULT_WEIGHT);
 	cr_assert(!memcmp(b[3].lladdr, mac, 6));
 	cr_assert_null(b[3].key_file);
+	cr_assert_eq(b[3].max_ids, 100000);
+	cr_assert_eq(qs_config_backend_max_ids(c, &b[3]), 100000);
 	cr_assert_eq(qs_config_backend_nexthop(c, &b[3]), &c->nexthops[1]);
 	cr_assert_eq(b[4].id, QS_MAX_BACKENDS - 1);
 	cr_assert_eq(b[4].weight, 0);
 	cr_assert_eq(b[4].state, QS_BACKEND_DOWN);
 	cr_assert_eq(qs_config_find_backend_id(c, 10), &b[3]);
 	cr_assert_eq(qs_config_find_backend(c, "spare"), &b[4]);
-	cr_assert_eq(b[4].line, 41, "spare's line: got %u want 41", b[4].line);
+	cr_assert_eq(b[4].line, 42, "spare's line: got %u want 42", b[4].line);
 }
 
 Test(config, documented_example_lands_field_by_field)
@@ -248,14 +254,14 @@ Test(config, every_synopsis_is_documented)
 {
 	char *doc = read_doc(), syn[512], line[520];
 
-	cr_assert_eq(qs_config_statement_count(), 14);
+	cr_assert_eq(qs_config_statement_count(), 15);
 	for (size_t i = 0; i < qs_config_statement_count(); i++) {
 		cr_assert_eq(qs_config_synopsis(i, syn, sizeof(syn)), 0);
 		snprintf(line, sizeof(line), "\n%s\n", syn);
 		cr_assert_not_null(strstr(doc, line), "%s lacks the synopsis line \"%s\"", DOC,
 				   syn);
 	}
-	cr_assert_eq(qs_config_synopsis(14, syn, sizeof(syn)), -ERANGE);
+	cr_assert_eq(qs_config_synopsis(15, syn, sizeof(syn)), -ERANGE);
 	cr_assert_eq(qs_config_synopsis(8, syn, 10), -ENOSPC);
 	free(doc);
 }
@@ -272,6 +278,8 @@ Test(config, empty_file_is_all_defaults)
 	cr_assert_eq(c->heartbeat_timeout_ms, 10000);
 	cr_assert_eq(c->report_window_ms, 30000);
 	cr_assert(!c->report_accept_v1, "version 1 taken by default");
+	cr_assert_eq(c->backend_max_ids, QS_CID_TABLE_SIZE / 4, "backend-max-ids: got %u want %u",
+		     c->backend_max_ids, QS_CID_TABLE_SIZE / 4);
 	cr_assert(!c->n_vips && !c->n_backends && !c->n_interfaces && !c->n_listeners);
 	qs_config_free(c);
 	c = parse_ok("heartbeat-timeout off\nflow-idle 120s\nlearned-ttl 100ms\n"
@@ -597,4 +605,62 @@ Test(config, diff_lists_what_changed)
 	qs_config_free(new);
 	qs_config_free(same);
 	qs_config_free(old);
+}
+
+/* What a reload of these quota lines changes: a setting, one backend, or nothing. */
+static void quota_diff(const struct qs_config *old, const char *text, bool settings,
+		       const char *modified)
+{
+	struct qs_config *new = parse_ok(text);
+	struct qs_config_diff d;
+
+	cr_assert_eq(qs_config_assign_ids(new, old), 0);
+	cr_assert_eq(qs_config_diff(old, new, &d), 0);
+	cr_assert_eq(d.settings_changed, settings, "%s: settings changed: got %d want %d", text,
+		     d.settings_changed, settings);
+	cr_assert_eq(d.n, modified ? 1 : 0, "%s: got %zu deltas want %d", text, d.n,
+		     modified ? 1 : 0);
+	if (modified)
+		cr_assert_eq(delta_of(&d, QS_CK_BACKEND, modified)->change, QS_CHANGE_MOD);
+	qs_config_diff_free(&d);
+	qs_config_free(new);
+}
+
+#define QUOTA_B1 "backend b1 10.0.0.1 id 1 vip web\n"
+#define QUOTA_B2(n) "backend b2 10.0.0.2 id 2 vip web max-ids " n "\n"
+
+/*
+ * backend-max-ids is every backend's quota but for a backend's own
+ * max-ids, which stays what it says when the setting changes; both take
+ * 0 and the table's size, nothing past it.
+ */
+Test(config, max_ids_follow_the_setting_unless_a_backend_says)
+{
+	struct qs_config *c = parse_ok("backend-max-ids 1000\n" V N QUOTA_B1 QUOTA_B2("5"));
+
+	cr_assert_eq(c->backend_max_ids, 1000);
+	cr_assert_eq(c->backends[0].max_ids, QS_CONFIG_MAX_IDS_UNSET);
+	cr_assert_eq(qs_config_backend_max_ids(c, &c->backends[0]), 1000);
+	cr_assert_eq(qs_config_backend_max_ids(c, &c->backends[1]), 5);
+	quota_diff(c, "backend-max-ids 1000\n" V N QUOTA_B1 QUOTA_B2("5"), false, NULL);
+	/* b1 follows the setting: the setting changed, no backend did */
+	quota_diff(c, "backend-max-ids 2000\n" V N QUOTA_B1 QUOTA_B2("5"), true, NULL);
+	quota_diff(c, "backend-max-ids 1000\n" V N QUOTA_B1 QUOTA_B2("6"), false, "b2");
+	/* the same number written on b1 is not following the setting any more */
+	quota_diff(c,
+		   "backend-max-ids 1000\n" V N
+		   "backend b1 10.0.0.1 id 1 vip web max-ids 1000\n" QUOTA_B2("5"),
+		   false, "b1");
+	qs_config_free(c);
+	c = parse_ok("backend-max-ids 0\n" V N QUOTA_B1 QUOTA_B2("2097152"));
+	cr_assert_eq(qs_config_backend_max_ids(c, &c->backends[0]), 0);
+	cr_assert_eq(qs_config_backend_max_ids(c, &c->backends[1]), QS_CID_TABLE_SIZE);
+	/* a configuration built in code (the control socket's) is checked too */
+	c->backends[1].max_ids = QS_CID_TABLE_SIZE + 1;
+	cr_assert_eq(qs_config_check(c, NULL), -EINVAL, "max-ids past the table passed the check");
+	c->backends[1].max_ids = 7;
+	c->backend_max_ids = QS_CID_TABLE_SIZE + 1;
+	cr_assert_eq(qs_config_check(c, NULL), -EINVAL,
+		     "backend-max-ids past the table passed the check");
+	qs_config_free(c);
 }

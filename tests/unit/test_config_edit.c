@@ -181,6 +181,7 @@ Test(config_edit, set_of_keys)
 {
 	char *pairs[] = { "weight", "5", "state", "draining" };
 	char *vpairs[] = { "unknown", "hash", "cid-len", "12" };
+	char *qpairs[] = { "max-ids", "64" };
 	const struct qs_config_backend *be;
 	const struct qs_config_vip *vip;
 	struct qs_config *cfg;
@@ -207,6 +208,41 @@ Test(config_edit, set_of_keys)
 	cr_assert_eq(qs_config_find_vip(cfg, "web2")->cid_len, QS_CONFIG_DEFAULT_CID_LEN);
 	qs_config_free(cfg);
 	free(out);
+	/* a backend's quota of IDs, cut at run time */
+	out = set_is(base, "backend", "b", qpairs, 2, "backend b 198.18.1.11 id 2 vip web\n",
+		     "backend b 198.18.1.11 id 2 vip web max-ids 64\n");
+	cfg = parse_ok(out);
+	cr_assert_eq(qs_config_find_backend(cfg, "b")->max_ids, 64);
+	cr_assert_eq(qs_config_find_backend(cfg, "a")->max_ids, QS_CONFIG_MAX_IDS_UNSET);
+	qs_config_free(cfg);
+	free(out);
+}
+
+/*
+ * A backend's QUIC-LB server IDs changed at run time: the ones given
+ * replace every one it had; its other options stay.
+ */
+Test(config_edit, set_of_server_ids)
+{
+	char *pairs[] = { "server-id", "web", "3", "0c0d", "weight", "4",
+			  "server-id", "web", "2", "0e0f" };
+	const struct qs_config_backend *be;
+	struct qs_config *cfg;
+	char *text, *out;
+
+	text = with_line(base, "backend b 198.18.1.11 id 2 vip web\n",
+			 "backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n");
+	out = set_is(text, "backend", "b", pairs, 10,
+		     "backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n",
+		     "backend b 198.18.1.11 id 2 vip web server-id web 3 0c0d weight 4 server-id web 2 "
+		     "0e0f\n");
+	cfg = parse_ok(out);
+	be = qs_config_find_backend(cfg, "b");
+	cr_assert_eq(be->n_server_ids, 2);
+	cr_assert_eq(be->weight, 4);
+	qs_config_free(cfg);
+	free(out);
+	free(text);
 }
 
 Test(config_edit, set_of_a_key_not_settable)
@@ -215,9 +251,11 @@ Test(config_edit, set_of_a_key_not_settable)
 	struct qs_config_error e = { 0 };
 
 	refused(qs_config_edit_set(base, "backend", "a", id, 2, &out, &e), -EINVAL, out, &e,
-		"backend \"a\": cannot set \"id\" (weight N, state active|draining|down)");
+		"backend \"a\": cannot set \"id\" "
+		"(weight N, state active|draining|down, max-ids N, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "backend", "a", name, 4, &out, &e), -EINVAL, out, &e,
-		"backend \"a\": cannot set \"name\" (weight N, state active|draining|down)");
+		"backend \"a\": cannot set \"name\" "
+		"(weight N, state active|draining|down, max-ids N, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "vip", "web", id, 2, &out, &e), -EINVAL, out, &e,
 		"vip \"web\": cannot set \"id\" (cid-len, unknown, fragments, forward, learn)");
 	refused(qs_config_edit_set(base, "quic-lb", "web config 2", id, 2, &out, &e), -EINVAL, out,

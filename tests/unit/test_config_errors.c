@@ -37,19 +37,20 @@ struct err_case {
 #define X10 "xxxxxxxxxx"
 #define X40 X10 X10 X10 X10
 #define KEY "000102030405060708090a0b0c0d0e0f"
+#define KEYF "/etc/quicsteer/web.lbkey"
 
 static const struct err_case err_cases[] = {
 	/* lexical and statements */
 	{ "unknown statement", "vps web\n",
 	  "unknown statement \"vps\" (expected pin-dir, control-socket, metrics-listen, "
 	  "learned-ttl, flow-idle, heartbeat-timeout, report-window, report-accept-v1, "
-	  "interface, report-listen, vip, quic-lb, nexthop, backend)",
+	  "backend-max-ids, interface, report-listen, vip, quic-lb, nexthop, backend)",
 	  1, 1 },
 	{ "keyword prefix", "\nint eth0\n",
 	  "unknown statement \"int\" (expected pin-dir, "
 	  "control-socket, metrics-listen, learned-ttl, flow-idle, heartbeat-timeout, "
-	  "report-window, report-accept-v1, interface, report-listen, vip, quic-lb, nexthop, "
-	  "backend)",
+	  "report-window, report-accept-v1, backend-max-ids, interface, report-listen, vip, "
+	  "quic-lb, nexthop, backend)",
 	  2, 1 },
 	{ "control character", "# ok\nvip web\x01 192.0.2.1 443\n", "control character 0x01", 2,
 	  8 },
@@ -98,6 +99,14 @@ static const struct err_case err_cases[] = {
 	  "report-window \"off\" is not a duration (a number and a unit: ms, s, m, h)", 1, 15 },
 	{ "report-accept-v1 word", "report-accept-v1 yes\n",
 	  "report-accept-v1 \"yes\" is not one of on|off", 1, 18 },
+	{ "backend-max-ids over the table", "backend-max-ids 2097153\n",
+	  "backend-max-ids 2097153 out of range (0..2097152; the ID table's size)", 1, 17 },
+	{ "backend-max-ids past 32 bits", "backend-max-ids 4294967295\n",
+	  "backend-max-ids 4294967295 out of range (0..2097152; the ID table's size)", 1, 17 },
+	{ "backend-max-ids word", "backend-max-ids all\n",
+	  "backend-max-ids \"all\" is not a number (0..2097152)", 1, 17 },
+	{ "backend-max-ids twice", "backend-max-ids 1\nbackend-max-ids 2\n",
+	  "backend-max-ids: given twice (first on line 1)", 2, 1 },
 	/* interfaces */
 	{ "interface slash", "interface eth0/1\n",
 	  "interface: name \"eth0/1\" is not a valid interface name", 1, 11 },
@@ -195,23 +204,26 @@ static const struct err_case err_cases[] = {
 	  "quic-lb \"web\" config 0: server-id-len 15 + nonce-len 5 = 20, more than 19 (the ID's "
 	  "first byte makes 20)",
 	  1, 0 },
-	{ "quic-lb aes-single length", QLB "aes-single server-id-len 3 nonce-len 8 key " KEY "\n",
+	{ "quic-lb aes-single length", QLB "aes-single server-id-len 3 nonce-len 8 key-file " KEYF "\n",
 	  "quic-lb \"web\" config 0: aes-single needs server-id-len + nonce-len = 16, not 11 (use "
 	  "aes-four-pass)",
 	  1, 0 },
-	{ "quic-lb four-pass of 16", QLB "aes-four-pass server-id-len 4 nonce-len 12 key " KEY "\n",
+	{ "quic-lb four-pass of 16",
+	  QLB "aes-four-pass server-id-len 4 nonce-len 12 key-file " KEYF "\n",
 	  "quic-lb \"web\" config 0: server-id-len + nonce-len = 16 needs aes-single, not "
 	  "aes-four-pass",
 	  1, 0 },
-	{ "quic-lb key missing", QLB "aes-four-pass server-id-len 3 nonce-len 8\n",
-	  "quic-lb \"web\" config 0: mode aes-four-pass needs a key", 1, 0 },
-	{ "quic-lb plaintext key", QLB "plaintext server-id-len 2 nonce-len 6 key " KEY "\n",
-	  "quic-lb \"web\" config 0: mode plaintext takes no key", 1, 0 },
-	{ "quic-lb key short", QLB "aes-single server-id-len 4 nonce-len 12 key 0001\n",
-	  "quic-lb \"web\": key is not 32 hex digits", 1, 71 },
-	{ "quic-lb key not hex, not echoed",
-	  QLB "aes-single server-id-len 4 nonce-len 12 key 0g0102030405060708090a0b0c0d0e0f\n",
-	  "quic-lb \"web\": key is not 32 hex digits", 1, 71 },
+	{ "quic-lb key-file missing", QLB "aes-four-pass server-id-len 3 nonce-len 8\n",
+	  "quic-lb \"web\" config 0: mode aes-four-pass needs a key-file", 1, 0 },
+	{ "quic-lb plaintext key-file", QLB "plaintext server-id-len 2 nonce-len 6 key-file " KEYF "\n",
+	  "quic-lb \"web\" config 0: mode plaintext takes no key-file", 1, 0 },
+	{ "quic-lb key-file relative", QLB "aes-single server-id-len 4 nonce-len 12 key-file lb.key\n",
+	  "quic-lb \"web\": key-file \"lb.key\" is not an absolute path", 1, -1 },
+	/* a key in the configuration is refused, and never echoed: messages end up in logs */
+	{ "quic-lb key in the configuration, not echoed", QLB "aes-single server-id-len 4 nonce-len 12 key " KEY "\n",
+	  "quic-lb \"web\": key: QUIC-LB keys are read from files, never written in the "
+	  "configuration (which the agent shows): use key-file PATH",
+	  1, 71 },
 	{ "quic-lb unknown vip", Q, "quic-lb \"web\" config 0: unknown vip \"web\"", 1, 0 },
 	{ "quic-lb twice", V Q Q, "quic-lb \"web\" config 0: given twice (first on line 2)", 3, 0 },
 	/* nexthops */
@@ -259,6 +271,14 @@ static const struct err_case err_cases[] = {
 	  "backend \"b\": id 4096 out of range (1..4095)", 1, 23 },
 	{ "backend weight", B "weight 65536\n",
 	  "backend \"b\": weight 65536 out of range (0..65535)", 1, 32 },
+	{ "backend max-ids over the table", B "max-ids 3000000\n",
+	  "backend \"b\": max-ids 3000000 out of range (0..2097152; the ID table's size)", 1, 33 },
+	{ "backend max-ids negative", B "max-ids -1\n",
+	  "backend \"b\": max-ids \"-1\" is not a number (0..2097152)", 1, 33 },
+	{ "backend max-ids value", B "max-ids\n",
+	  "backend \"b\": max-ids needs a value (0..2097152)", 1, 25 },
+	{ "backend max-ids twice", B "max-ids 1 max-ids 2\n", "backend \"b\": max-ids given twice",
+	  1, 35 },
 	{ "backend state", B "state gone\n",
 	  "backend \"b\": state \"gone\" is not one of active|draining|down", 1, 31 },
 	{ "backend vip twice", B "vip web vip web\n", "backend \"b\": vip \"web\" given twice", 1,
@@ -464,6 +484,9 @@ static const char *const soup[] = {
 	"heartbeat-timeout",
 	"report-window",
 	"report-accept-v1",
+	"backend-max-ids",
+	"max-ids",
+	"2097152",
 	"interface",
 	"report-listen",
 	"group",

@@ -69,6 +69,11 @@ static void fields_kept(const struct qs_config *a, const struct qs_config *b)
 	cr_assert_eq(b->backends[0].n_server_ids, a->backends[0].n_server_ids);
 	cr_assert_eq(b->backends[0].n_vips, a->backends[0].n_vips);
 	cr_assert_str_eq(b->backends[0].key_file, a->backends[0].key_file);
+	cr_assert_eq(b->backend_max_ids, a->backend_max_ids);
+	cr_assert_eq(b->backends[3].max_ids, 100000, "intranet-1's max-ids not written");
+	cr_assert_eq(b->backends[0].max_ids, QS_CONFIG_MAX_IDS_UNSET,
+		     "web-1 written with a max-ids of its own: a later backend-max-ids would "
+		     "not apply to it");
 	cr_assert_eq(b->backends[1].state, QS_BACKEND_DRAINING);
 	cr_assert(!memcmp(b->backends[3].lladdr, a->backends[3].lladdr, 6));
 	cr_assert_eq(b->listeners[2].kind, QS_LISTEN_UNIX);
@@ -107,6 +112,7 @@ Test(config_write, canonical_order_and_what_is_left_out)
 				 "nexthop n dev eth0 encap-source4 10.9.0.0/24\n"
 				 "vip v 192.0.2.1 443\n"
 				 "heartbeat-timeout off\n"
+				 "backend c 10.0.0.3 id 8 max-ids 0\n"
 				 "interface eth0\n";
 	static const char want[] = "pin-dir /sys/fs/bpf/quicsteer\n"
 				   "control-socket /run/quicsteer/control.sock\n"
@@ -115,11 +121,13 @@ Test(config_write, canonical_order_and_what_is_left_out)
 				   "heartbeat-timeout off\n"
 				   "report-window 30s\n"
 				   "report-accept-v1 off\n"
+				   "backend-max-ids 524288\n"
 				   "interface eth0 mode native\n"
 				   "vip v 192.0.2.1 443 id 0 cid-len 8 unknown drop fragments drop "
 				   "forward encap learn on\n"
 				   "nexthop n dev eth0 encap-source4 10.9.0.0/24 ttl 64\n"
-				   "backend b 10.0.0.2 id 7 weight 1 state active\n";
+				   "backend b 10.0.0.2 id 7 weight 1 state active\n"
+				   "backend c 10.0.0.3 id 8 weight 1 state active max-ids 0\n";
 	struct qs_config *a = parse_ok("in", in), *b;
 	char *text = write_text(a);
 

@@ -21,10 +21,11 @@
 static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)
 {
 	int *fds[] = { &m->vips, &m->backends, &m->nexthops, &m->maglev, &m->cids,
-		       &m->learned, &m->settings, &m->flows, &m->quiclb, &m->server_ids };
+		       &m->learned, &m->settings, &m->flows, &m->flows_new, &m->quiclb,
+		       &m->server_ids };
 	const char *names[] = { QS_MAP_VIPS,	QS_MAP_BACKENDS, QS_MAP_NEXTHOPS, QS_MAP_MAGLEV,
 				QS_MAP_CIDS,	QS_MAP_LEARNED,	 QS_MAP_SETTINGS, QS_MAP_FLOWS,
-				QS_MAP_QUICLB,	QS_MAP_SERVER_IDS };
+				QS_MAP_FLOWS_NEW, QS_MAP_QUICLB, QS_MAP_SERVER_IDS };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		*fds[i] = cli_pin_fd(o, names[i]);

@@ -77,7 +77,8 @@ static struct json_object *vip_row(const struct qs_config_vip *v)
 	return j;
 }
 
-static struct json_object *backend_row(const struct qs_config_backend *b)
+static struct json_object *backend_row(const struct qs_config *cfg,
+				       const struct qs_config_backend *b)
 {
 	struct json_object *j = json_object_new_object(), *vips = json_object_new_array();
 	char a[64];
@@ -91,6 +92,7 @@ static struct json_object *backend_row(const struct qs_config_backend *b)
 		json_object_array_add(vips, json_object_new_string(b->vips[i]));
 	json_object_object_add(j, "vips", vips);
 	add_str(j, "nexthop", b->nexthop[0] ? b->nexthop : NULL);
+	add_int(j, "max_ids", qs_config_backend_max_ids(cfg, b));
 	return j;
 }
 
@@ -220,7 +222,7 @@ static int show_config(struct qs_config *cfg, enum show_kind kind, const char *n
 		if (name && strcmp(name, nm))
 			continue;
 		json_object_array_add(rows, kind == SHOW_VIP ? vip_row(&cfg->vips[i]) :
-							       backend_row(&cfg->backends[i]));
+							       backend_row(cfg, &cfg->backends[i]));
 	}
 	if (name && !json_object_array_length(rows)) {
 		cli_err("%s \"%s\": no such %s", kind == SHOW_VIP ? "vip" : "backend", name,
@@ -234,8 +236,8 @@ static int show(const struct cli_opts *o, enum show_kind kind, int argc, char **
 {
 	static const char *const vcols[] = { "name",	"address",   "port",	"id",	"cid_len",
 					     "unknown", "fragments", "forward", "learn" };
-	static const char *const bcols[] = { "name",  "address", "id",	   "weight",
-					     "state", "vips",	 "nexthop" };
+	static const char *const bcols[] = { "name",  "address", "id",	    "weight",
+					     "state", "vips",	 "nexthop", "max_ids" };
 	const char *object = kind == SHOW_VIP ? "vip" : "backend";
 	struct json_object *rows = json_object_new_array();
 	struct qs_config *cfg;

@@ -125,12 +125,25 @@ static void print_attachments(struct json_object *rows)
 	}
 }
 
-/* Members as "key: value" lines; tables and attachments as tables. */
+/* Each backend's IDs against its quota, a line each. */
+static void print_backend_ids(struct json_object *rows)
+{
+	printf("%-16s %5s %10s %10s %12s\n", "backend", "id", "ids", "max_ids", "over_quota");
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		struct json_object *r = json_object_array_get_idx(rows, i);
+
+		printf("%-16s %5s %10s %10s %12s\n", str_of(r, "name"), str_of(r, "id"),
+		       str_of(r, "ids"), str_of(r, "max_ids"), str_of(r, "over_quota"));
+	}
+}
+
+/* Members as "key: value" lines; tables, attachments and backends' IDs as tables. */
 void cli_status_print(struct json_object *st)
 {
 	json_object_object_foreach(st, key, val)
 	{
-		if (!strcmp(key, "ok") || !strcmp(key, "tables") || !strcmp(key, "attachments"))
+		if (!strcmp(key, "ok") || !strcmp(key, "tables") || !strcmp(key, "attachments") ||
+		    !strcmp(key, "backend_ids"))
 			continue;
 		if (!strcmp(key, "program") && val)
 			printf("program: id %s, %s, tag %s\n", str_of(val, "id"),
@@ -146,4 +159,6 @@ void cli_status_print(struct json_object *st)
 		print_attachments(json_object_object_get(st, "attachments"));
 	if (json_object_object_get_ex(st, "tables", NULL))
 		print_tables(json_object_object_get(st, "tables"));
+	if (json_object_object_get_ex(st, "backend_ids", NULL))
+		print_backend_ids(json_object_object_get(st, "backend_ids"));
 }

@@ -25,6 +25,7 @@ struct table_ctx {
 	__u64 now;
 	__u32 vip, backend; /* filters; QS_MAX_VIPS / QS_NO_BACKEND: any */
 	unsigned long n;
+	const char *map; /* the one being read */
 };
 
 static int cid_row(void *ctx, const void *key, const void *value)
@@ -90,6 +91,7 @@ static int table_show(const struct cli_opts *o, int argc, char **argv, const cha
 			err = fd;
 			break;
 		}
+		t.map = *maps;
 		err = qs_map_scan(fd, key_size, value_size, row, &t);
 		if (err)
 			cli_err("%s: cannot read: %s", *maps, strerror(-err));
@@ -118,6 +120,8 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	const struct qs_flow *f = value;
 	struct table_ctx *t = ctx;
 	double idle = t->now > f->last_seen_ns ? (t->now - f->last_seen_ns) / 1e9 : 0;
+	/* established: a reported ID came from the address; new: only an Initial */
+	const char *state = strcmp(t->map, QS_MAP_FLOWS_NEW) ? "established" : "new";
 	char addr[64];
 	json_object *r;
 
@@ -126,8 +130,8 @@ static int flow_row(void *ctx, const void *key, const void *value)
 		return 0;
 	qs_format_addr(&k->addr, k->family, addr, sizeof(addr));
 	if (!t->o->json) {
-		printf("vip %u client %s port %u backend %u%s idle %.0fs\n", k->vip_id, addr,
-		       ntohs(k->port), f->backend_id,
+		printf("vip %u client %s port %u backend %u %s%s idle %.0fs\n", k->vip_id, addr,
+		       ntohs(k->port), f->backend_id, state,
 		       qs_flow_ambiguous(f, t->now) ? " ambiguous" : "", idle);
 		return 0;
 	}
@@ -136,6 +140,7 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	json_object_object_add(r, "client", json_object_new_string(addr));
 	json_object_object_add(r, "port", json_object_new_int(ntohs(k->port)));
 	json_object_object_add(r, "backend_id", json_object_new_int64(f->backend_id));
+	json_object_object_add(r, "state", json_object_new_string(state));
 	json_object_object_add(r, "ambiguous",
 			       json_object_new_boolean(qs_flow_ambiguous(f, t->now)));
 	json_object_object_add(r, "idle_s", json_object_new_double(idle));
@@ -143,11 +148,11 @@ static int flow_row(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-/* flow show [vip N] [backend N]: the address table. */
+/* flow show [vip N] [backend N]: the address tables, established entries first. */
 int cli_flow_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
 	(void)c;
-	static const char *const maps[] = { QS_MAP_FLOWS, NULL };
+	static const char *const maps[] = { QS_MAP_FLOWS, QS_MAP_FLOWS_NEW, NULL };
 
 	return table_show(o, argc, argv, maps, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
 			  flow_row);

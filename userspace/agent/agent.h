@@ -58,6 +58,7 @@ struct agent_view_vip {
 struct agent_view_backend {
 	bool configured, has_key;
 	__u32 vips; /* bit v: serves the VIP of id v */
+	__u32 max_ids; /* its quota of reported IDs (max-ids, else backend-max-ids) */
 	__u8 key[QS_REPORT_KEY_LEN];
 	char name[QS_CONFIG_NAME_MAX];
 };
@@ -72,6 +73,8 @@ struct agent_view {
 	__u32 vip_order[QS_MAX_VIPS]; /* ids in configuration order */
 	size_t n_vips;
 	struct agent_view_backend backends[QS_MAX_BACKENDS]; /* by id */
+	__u32 backend_order[QS_MAX_BACKENDS]; /* ids in configuration order */
+	size_t n_backends;
 };
 
 /* view.c */
@@ -216,7 +219,12 @@ struct agent_intake_stats {
  * backend, its key file and what is wrong with it (the file's line of
  * the backend).
  */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr);
+/*
+ * Reads every key file of cfg, backends' report keys into the agent and
+ * QUIC-LB configurations' keys into cfg, all or nothing: 0, or -EINVAL
+ * with cerr naming the file and what is wrong with it.
+ */
+int agent_keys_load(struct agent *a, struct qs_config *cfg, struct qs_config_error *cerr);
 /* Registry and intake from the pins (a restart), sockets opened: not running yet. */
 int agent_intake_open(struct agent *a);
 int agent_intake_start(struct agent *a);
@@ -226,6 +234,12 @@ void agent_intake_stats(struct agent *a, struct agent_intake_stats *out);
 /* What the heartbeat check needs: 0 if nothing was ever accepted from it. */
 __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
 bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
+/*
+ * A configured backend's IDs in qs_cids (pending deletion included: what
+ * its max-ids counts) and its IDs refused past it, as the intake thread
+ * last published them (the registry's stats changed, or the view).
+ */
+void agent_intake_backend_ids(struct agent *a, __u32 backend_id, __u32 *ids, __u64 *over_quota);
 /* reports.c, for events.c: a copy of a report datagram for the monitors */
 struct agent_report_notice {
 	__u64 wall_ns; /* the clock its timestamp was judged by */
@@ -238,7 +252,7 @@ struct agent_report_notice {
 struct agent_events_stats {
 	__u64 events; /* ring-buffer records read */
 	__u64 turns_full; /* turns that stopped at the per-turn bound */
-	struct agent_sweep_stats flows;
+	struct agent_sweep_stats flows, flows_new; /* qs_flows_v2, qs_flows_new */
 	__u64 notices_lost; /* report notices the monitors missed */
 };
 int agent_events_open(struct agent *a);
@@ -356,7 +370,8 @@ void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct ag
 bool agent_cid_flush_start(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job);
 bool agent_cid_flush_step(struct agent_job *job);
 void agent_cid_flush_abandon(struct agent_job *job);
-bool agent_flow_flush_start(int flows_fd, struct agent_job *job);
+/* Both address tables: established (flows_fd), then new (flows_new_fd). */
+bool agent_flow_flush_start(int flows_fd, int flows_new_fd, struct agent_job *job);
 /*
  * One step of every flush on a thread's running list; the ones done go to
  * the main thread. True while any runs. Abandon: the thread stops.

@@ -311,6 +311,28 @@ static json_object *nexthops_missing(struct agent *a, bool *ready)
 	return names;
 }
 
+/* Each backend's IDs against its quota, from the intake thread's published counts. */
+static json_object *backend_quotas(struct agent *a)
+{
+	json_object *rows = json_object_new_array();
+
+	for (size_t i = 0; i < a->cfg->n_backends; i++) {
+		const struct qs_config_backend *be = &a->cfg->backends[i];
+		json_object *row = json_object_new_object();
+		__u64 over;
+		__u32 ids;
+
+		agent_intake_backend_ids(a, be->id, &ids, &over);
+		json_object_object_add(row, "name", json_object_new_string(be->name));
+		add_i64(row, "id", be->id);
+		add_i64(row, "ids", ids);
+		add_i64(row, "max_ids", qs_config_backend_max_ids(a->cfg, be));
+		add_i64(row, "over_quota", over);
+		json_object_array_add(rows, row);
+	}
+	return rows;
+}
+
 /* From counts the agent keeps and a few small reads: never a walk of a large table. */
 static json_object *status(struct agent *a)
 {
@@ -336,8 +358,11 @@ static json_object *status(struct agent *a)
 	add_i64(o, "learned_last_sweep", in.learned.entries);
 	add_i64(o, "ids_operator", in.reg.operator);
 	add_i64(o, "ids_pending_removal", in.reg.pending);
+	add_i64(o, "ids_over_quota", in.reg.over_quota);
+	json_object_object_add(o, "backend_ids", backend_quotas(a));
 	add_i64(o, "intake_turn_max_us", in.turn_max_ns / 1000);
 	add_i64(o, "flows_last_sweep", ev.flows.entries);
+	add_i64(o, "flows_new_last_sweep", ev.flows_new.entries);
 	json_object_object_add(o, "program", qs_status_program_json(bpf_program__fd(
 						     a->router.skel->progs.quicsteer_router)));
 	json_object_object_add(o, "attachments", qs_status_attachments_json());
@@ -360,7 +385,7 @@ struct table_counts {
 /*
  * The large tables by the agent's own bookkeeping: qs_cids holds what
  * backends reported, the operator's IDs and removed IDs not deleted yet;
- * qs_learned and qs_flows what their last sweeps found; qs_maglev the
+ * qs_learned and the address tables what their last sweeps found; qs_maglev the
  * rows as written. The rest (at most a few thousand entries each) are read
  * in batches.
  */
@@ -375,6 +400,8 @@ static long long table_count(void *ctx, const char *name)
 		return t->in->learned.entries;
 	if (!strcmp(name, QS_MAP_FLOWS))
 		return t->ev->flows.entries;
+	if (!strcmp(name, QS_MAP_FLOWS_NEW))
+		return t->ev->flows_new.entries;
 	if (!strcmp(name, QS_MAP_MAGLEV))
 		return qs_maglev_rows_used(&t->a->rows);
 	return -1;

@@ -163,15 +163,15 @@ struct agent_job *agent_edit_del(struct agent *a, const char *kind, char **args,
 	return edit_run(a, EDIT_DEL, kind, args[0], NULL, 0, r);
 }
 
-/* `backend set NAME [weight N] [state S]`: that backend's line, those values changed. */
+/* `backend set NAME [weight N] [state S] [max-ids N]`: its line, those values changed. */
 struct agent_job *agent_edit_set(struct agent *a, const char *object __attribute__((unused)),
 				 char **args, int n, struct agent_reply *r)
 {
 	if (n < 2) {
 		agent_reply_error(r,
-			    "backend set: %s (backend set NAME [weight N] [state "
-			    "active|draining|down])",
-			    n ? "nothing to set" : "missing name");
+				  "backend set: %s (backend set NAME [weight N] [state "
+				  "active|draining|down] [max-ids N] [server-id VIP N HEX]...)",
+				  n ? "nothing to set" : "missing name");
 		return NULL;
 	}
 	return edit_run(a, EDIT_SET, "backend", args[0], args + 1, n - 1, r);

@@ -4,8 +4,9 @@
  * address table. It reads the ring buffer (every record goes to the
  * monitors; nothing else depends on a record: learned IDs age in their
  * own table, and the data path samples records under a flood), serves
- * the monitor subscribers, sweeps idle entries from qs_flows and runs
- * `flow flush`: the one writer of qs_flows besides the data path.
+ * the monitor subscribers, sweeps idle entries from the address tables
+ * (qs_flows_v2 and qs_flows_new, one after the other) and runs `flow
+ * flush`: the one writer of both besides the data path.
  *
  * One turn reads at most EVENTS_RING records, EVENTS_NOTICES report
  * notices, one chunk of the sweep and of each flush, then returns to
@@ -40,8 +41,10 @@ struct agent_events {
 	struct agent_ring notices; /* struct agent_report_notice, from the intake thread */
 	struct agent_monitor *monitor;
 	struct agent_view *view; /* for names: refreshed each turn */
-	struct agent_sweep *sweep;
-	int flows_fd;
+	/* of the address tables: established (qs_flows_v2), new (qs_flows_new) */
+	struct agent_sweep *sweeps[2];
+	int flows_fds[2];
+	unsigned int sweep_at; /* the table the pass running is in */
 	bool sweeping;
 	__u64 next_sweep_ns;
 	struct agent_job *flushes;
@@ -76,12 +79,14 @@ int agent_events_open(struct agent *a)
 	e->a = a;
 	e->w.epoll_fd = e->w.jobs.efd = e->notices.efd = -1;
 	pthread_mutex_init(&e->pub_lock, NULL);
-	e->flows_fd = bpf_map__fd(s->maps.qs_flows_v2);
+	e->flows_fds[0] = bpf_map__fd(s->maps.qs_flows_v2);
+	e->flows_fds[1] = bpf_map__fd(s->maps.qs_flows_new);
 	e->view = agent_view_get(a);
 	e->monitor = agent_monitor_new();
 	e->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, e, NULL);
-	e->sweep = agent_flow_sweep_new(e->flows_fd, a->cfg->flow_idle_ms * 1000000ull);
-	if (!e->monitor || !e->ring || !e->sweep)
+	for (int i = 0; i < 2; i++)
+		e->sweeps[i] = agent_flow_sweep_new(e->flows_fds[i], a->cfg->flow_idle_ms * 1000000ull);
+	if (!e->monitor || !e->ring || !e->sweeps[0] || !e->sweeps[1])
 		return errno ? -errno : -ENOMEM;
 	e->ring_fd = ring_buffer__epoll_fd(e->ring);
 	e->next_sweep_ns = qs_now_coarse_ns() + SWEEP_EVERY_NS;
@@ -117,7 +122,8 @@ void agent_events_stats(struct agent *a, struct agent_events_stats *out)
 
 static void stats_publish(struct agent_events *e)
 {
-	e->own.flows = *agent_sweep_stats(e->sweep);
+	e->own.flows = *agent_sweep_stats(e->sweeps[0]);
+	e->own.flows_new = *agent_sweep_stats(e->sweeps[1]);
 	pthread_mutex_lock(&e->pub_lock);
 	e->pub = e->own;
 	pthread_mutex_unlock(&e->pub_lock);
@@ -174,7 +180,7 @@ static void job_run(struct agent_events *e, struct agent_job *job)
 		job->fd = -1;
 		break;
 	case AGENT_JOB_FLOW_FLUSH:
-		if (agent_flow_flush_start(e->flows_fd, job)) {
+		if (agent_flow_flush_start(e->flows_fds[0], e->flows_fds[1], job)) {
 			job->next = e->flushes;
 			e->flushes = job;
 			return;
@@ -194,21 +200,27 @@ static void view_refresh(struct agent_events *e)
 		return;
 	agent_view_put(e->view);
 	e->view = agent_view_get(e->a);
-	agent_flow_sweep_set_idle(e->sweep, e->view->flow_idle_ns);
+	for (int i = 0; i < 2; i++)
+		agent_flow_sweep_set_idle(e->sweeps[i], e->view->flow_idle_ns);
 }
 
-/* One chunk of the address-table sweep when one is due; true while a pass runs. */
+/*
+ * One chunk of the address tables' sweep when one is due: a pass of the
+ * established table, then one of the new; true while they run.
+ */
 static bool sweep_step(struct agent_events *e, __u64 now)
 {
+	static const char *const names[2] = { QS_MAP_FLOWS, QS_MAP_FLOWS_NEW };
 	int ret;
 
 	if (!e->sweeping && now < e->next_sweep_ns)
 		return false;
 	e->sweeping = true;
-	ret = agent_sweep_step(e->sweep, now);
+	ret = agent_sweep_step(e->sweeps[e->sweep_at], now);
 	if (ret < 0)
-		pr_warn("address table %s: sweep: %s\n", QS_MAP_FLOWS, strerror(-ret));
-	if (ret) {
+		pr_warn("address table %s: sweep: %s\n", names[e->sweep_at], strerror(-ret));
+	if (ret && ++e->sweep_at == 2) {
+		e->sweep_at = 0;
 		e->sweeping = false;
 		e->next_sweep_ns = now + SWEEP_EVERY_NS;
 	}
@@ -279,7 +291,8 @@ void agent_events_stop(struct agent *a)
 	agent_flushes_abandon(a, &e->flushes);
 	agent_monitor_free(e->monitor);
 	ring_buffer__free(e->ring);
-	agent_sweep_free(e->sweep);
+	agent_sweep_free(e->sweeps[0]);
+	agent_sweep_free(e->sweeps[1]);
 	agent_view_put(e->view);
 	agent_ring_destroy(&e->notices);
 	free(e);

@@ -88,6 +88,8 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 		(unsigned long long)x->entries);
 	fprintf(out, "quicsteer_table_entries{table=\"flows\"} %llu\n",
 		(unsigned long long)ev->flows.entries);
+	fprintf(out, "quicsteer_table_entries{table=\"flows_new\"} %llu\n",
+		(unsigned long long)ev->flows_new.entries);
 	qs_metrics_counter(out, "quicsteer_ids_issued_total", "IDs written from reports.",
 			   c->issued);
 	qs_metrics_counter(out, "quicsteer_ids_retired_total", "IDs removed by reports.",
@@ -96,10 +98,51 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 			   "IDs removed because their backend restarted or left.", c->purged);
 	qs_metrics_counter(out, "quicsteer_id_conflicts_total",
 			   "IDs reported by a backend while another held them.", c->conflicts);
+	qs_metrics_counter(out, "quicsteer_ids_over_quota_total",
+			   "New IDs reported by a backend that held its max-ids: refused.",
+			   c->over_quota);
 	qs_metrics_counter(out, "quicsteer_learned_expired_total",
 			   "Learned IDs past their TTL removed by the sweep.", x->expired);
-	qs_metrics_counter(out, "quicsteer_flows_expired_total", "Idle address entries removed.",
-			   ev->flows.expired);
+	qs_metrics_counter(out, "quicsteer_flows_expired_total",
+			   "Idle address entries removed, from both address tables.",
+			   ev->flows.expired + ev->flows_new.expired);
+}
+
+/*
+ * Each configured backend's share of the ID table against its quota
+ * (docs/report-protocol.md, "Quotas"): the intake thread's published
+ * counts, the view's quotas.
+ */
+static void quota_metrics(FILE *out, struct agent *a, const struct agent_view *v)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} families[] = {
+		{ "quicsteer_backend_ids", "gauge",
+		  "IDs of the backend's reports in the ID table, pending deletion included: what "
+		  "its max-ids counts." },
+		{ "quicsteer_backend_max_ids", "gauge",
+		  "The IDs the backend's reports may hold (max-ids, else backend-max-ids)." },
+		{ "quicsteer_backend_ids_over_quota_total", "counter",
+		  "New IDs the backend reported while it held its max-ids: refused." },
+	};
+
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+			families[f].name, families[f].type);
+		for (size_t i = 0; i < v->n_backends; i++) {
+			__u32 id = v->backend_order[i], ids;
+			__u64 over;
+
+			agent_intake_backend_ids(a, id, &ids, &over);
+			fprintf(out, "%s{backend=", families[f].name);
+			qs_metrics_label_value(out, v->backends[id].name);
+			fprintf(out, ",id=\"%u\"} %llu\n", id,
+				(unsigned long long)(f == 0 ? ids :
+						     f == 1 ? v->backends[id].max_ids :
+							      over));
+		}
+	}
 }
 
 static void agent_counter_metrics(FILE *out, const struct agent_counters *c,
@@ -158,6 +201,7 @@ int agent_metrics(void *ctx, FILE *out)
 	err = qs_metrics_router(out, &maps, &names);
 	intake_metrics(out, &in);
 	registry_metrics(out, &in, &ev);
+	quota_metrics(out, a, mn.v);
 	agent_counter_metrics(out, &c, &ev);
 	agent_view_put(mn.v);
 	return err;

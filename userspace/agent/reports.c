@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,11 @@
  */
 #define INTAKE_PURGE_PER_SEC 200000
 #define INTAKE_IDLE_MS 1000
+/* At most one line a backend this often while its IDs are refused past its quota. */
+#define QUOTA_LOG_EVERY_NS (60 * 1000000000ull)
+/* A backend the view has not set a quota for yet gets what the configuration would give it. */
+_Static_assert(QS_CIDREG_DEFAULT_MAX_IDS == QS_CONFIG_DEFAULT_BACKEND_MAX_IDS,
+	       "the registry's default quota is backend-max-ids's default");
 
 struct agent_intake {
 	struct agent *a;
@@ -83,6 +89,12 @@ struct agent_intake {
 	struct agent_intake_stats pub;
 	_Atomic __u64 last_seen[QS_MAX_BACKENDS];
 	atomic_bool drain[QS_MAX_BACKENDS];
+	/* configured backends' quota figures, for metrics and status */
+	_Atomic __u32 ids_held[QS_MAX_BACKENDS];
+	_Atomic __u64 ids_over_quota[QS_MAX_BACKENDS];
+	struct qs_cidreg_stats quotas_seen; /* the registry's stats when they were published */
+	bool quotas_stale; /* a new view: publish whatever the stats say */
+	__u64 quota_logged_ns[QS_MAX_BACKENDS]; /* the last "refused past its max-ids" line */
 };
 
 const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
@@ -93,45 +105,79 @@ const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
  * One key file, if only the agent's user or root can read or change it
  * (util/fileio.h: a FIFO is refused, never opened); why says what is wrong.
  */
-static int key_file_read(const char *path, __u8 key[QS_REPORT_KEY_LEN], char *why, size_t size)
+static int key_file_read(const char *path, __u8 *key, size_t len, char *why, size_t size)
 {
 	int fd = qs_secret_open(path, why, size), err;
 
 	if (fd < 0)
 		return fd;
-	err = qs_report_key_read_fd(fd, key);
+	err = qs_key_read_fd(fd, key, len);
 	close(fd);
-	if (err)
-		snprintf(why, size, "%s", err == -EINVAL ? "not 64 hex digits" : strerror(-err));
+	if (err == -EINVAL)
+		snprintf(why, size, "not %zu hex digits", 2 * len);
+	else if (err)
+		snprintf(why, size, "%s", strerror(-err));
 	return err;
 }
 
-/* Reads every backend's key first, so a bad file changes nothing. */
-int agent_keys_load(struct agent *a, const struct qs_config *cfg, struct qs_config_error *cerr)
+static int key_error(struct agent *a, struct qs_config_error *cerr, unsigned int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int key_error(struct agent *a, struct qs_config_error *cerr, unsigned int line,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(cerr, 0, sizeof(*cerr));
+	snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
+	cerr->line = line;
+	va_start(ap, fmt);
+	vsnprintf(cerr->msg, sizeof(cerr->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Reads every key first, so a bad file changes nothing. */
+int agent_keys_load(struct agent *a, struct qs_config *cfg, struct qs_config_error *cerr)
 {
 	static __u8 keys[QS_MAX_BACKENDS][QS_REPORT_KEY_LEN];
+	static __u8 lb_keys[QS_MAX_VIPS * QS_QUICLB_CONFIGS][QS_QUICLB_KEY_LEN];
 	static bool has[QS_MAX_BACKENDS];
 	char why[160];
+	int err = 0;
 
 	memset(has, 0, sizeof(has));
-	for (size_t i = 0; i < cfg->n_backends; i++) {
+	for (size_t i = 0; !err && i < cfg->n_backends; i++) {
 		const struct qs_config_backend *be = &cfg->backends[i];
 
 		if (!be->key_file)
 			continue;
-		if (key_file_read(be->key_file, keys[be->id], why, sizeof(why))) {
-			memset(cerr, 0, sizeof(*cerr));
-			snprintf(cerr->file, sizeof(cerr->file), "%s", a->config_path);
-			cerr->line = be->line;
-			snprintf(cerr->msg, sizeof(cerr->msg), "backend \"%s\": key-file %s: %s",
-				 be->name, be->key_file, why);
-			return -EINVAL;
-		}
+		if (key_file_read(be->key_file, keys[be->id], QS_REPORT_KEY_LEN, why, sizeof(why)))
+			err = key_error(a, cerr, be->line, "backend \"%s\": key-file %s: %s", be->name,
+					be->key_file, why);
 		has[be->id] = true;
 	}
-	memcpy(a->keys, keys, sizeof(keys));
-	memcpy(a->has_key, has, sizeof(has));
-	return 0;
+	for (size_t i = 0; !err && i < cfg->n_quiclbs; i++) {
+		const struct qs_config_quiclb *q = &cfg->quiclbs[i];
+
+		if (q->key_file[0] &&
+		    key_file_read(q->key_file, lb_keys[i], QS_QUICLB_KEY_LEN, why, sizeof(why)))
+			err = key_error(a, cerr, q->line, "quic-lb \"%s\" config %u: key-file %s: %s",
+					q->vip, q->config_id, q->key_file, why);
+	}
+	if (!err) {
+		memcpy(a->keys, keys, sizeof(keys));
+		memcpy(a->has_key, has, sizeof(has));
+		for (size_t i = 0; i < cfg->n_quiclbs; i++) {
+			struct qs_config_quiclb *q = &cfg->quiclbs[i];
+
+			q->has_key = q->key_file[0] != 0;
+			memcpy(q->key, lb_keys[i], sizeof(q->key));
+		}
+	}
+	explicit_bzero(keys, sizeof(keys));
+	explicit_bzero(lb_keys, sizeof(lb_keys));
+	return err;
 }
 
 static int key_of(void *ctx, __u32 id, const __u8 **key)
@@ -316,6 +362,62 @@ static void reporters_v1_take(struct agent_intake *t, const char *pin_dir)
 }
 
 /*
+ * Each configured backend's max-ids into the registry. A backend that
+ * holds more than its new quota keeps its IDs (a reload must not cut
+ * connections) and gets no new one until it holds fewer.
+ */
+static void quotas_take(struct agent_intake *t)
+{
+	const struct agent_view *v = t->view;
+
+	for (size_t i = 0; i < v->n_backends; i++) {
+		__u32 id = v->backend_order[i], max_ids = v->backends[id].max_ids;
+		const struct qs_cidreg_quota *q = qs_cidreg_quota(t->reg, id);
+
+		if (q->max_ids != max_ids && q->ids > max_ids)
+			pr_info("backend %s: holds %u IDs, more than its max-ids %u now: they "
+				"stay, its new IDs are refused until it holds fewer\n",
+				v->backends[id].name, q->ids, max_ids);
+		qs_cidreg_set_max_ids(t->reg, id, max_ids);
+	}
+	t->quotas_stale = true;
+}
+
+/*
+ * Each configured backend's count and refusals, when the registry's
+ * stats moved (every count and refusal is in them) or the view changed:
+ * a walk of the configured backends, never of IDs. A backend refused
+ * past its quota gets a line at most once a minute.
+ */
+static void quotas_publish(struct agent_intake *t)
+{
+	const struct qs_cidreg_stats *s = qs_cidreg_stats(t->reg);
+	const struct agent_view *v = t->view;
+	__u64 now = qs_now_coarse_ns();
+
+	if (!t->quotas_stale && !memcmp(s, &t->quotas_seen, sizeof(*s)))
+		return;
+	for (size_t i = 0; i < v->n_backends; i++) {
+		__u32 id = v->backend_order[i];
+		const struct qs_cidreg_quota *q = qs_cidreg_quota(t->reg, id);
+		__u64 before = atomic_exchange_explicit(&t->ids_over_quota[id], q->over_quota,
+							memory_order_relaxed);
+
+		atomic_store_explicit(&t->ids_held[id], q->ids, memory_order_relaxed);
+		if (q->over_quota <= before ||
+		    (t->quota_logged_ns[id] && now - t->quota_logged_ns[id] < QUOTA_LOG_EVERY_NS))
+			continue;
+		t->quota_logged_ns[id] = now;
+		pr_warn("backend %s: holds %u IDs, its max-ids %u: %llu of its new IDs refused "
+			"so far (its key in the wrong hands, or a quota too low?)\n",
+			v->backends[id].name, q->ids, q->max_ids,
+			(unsigned long long)q->over_quota);
+	}
+	t->quotas_seen = *s;
+	t->quotas_stale = false;
+}
+
+/*
  * Where each backend's reports stood before a restart, from the pin, and
  * the IDs qs_cids holds go back to their backends (learned IDs need
  * nothing: they age in their own table).
@@ -361,6 +463,7 @@ int agent_intake_open(struct agent *a)
 	if (!t->in)
 		return -ENOMEM;
 	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
+	quotas_take(t);
 	err = agent_worker_init(&t->w);
 	return err ?: intake_restore(t) ?: listeners_open(t, a->cfg);
 }
@@ -384,6 +487,18 @@ bool agent_intake_drain_requested(struct agent *a, __u32 backend_id)
 	       atomic_load_explicit(&a->intake->drain[backend_id], memory_order_relaxed);
 }
 
+void agent_intake_backend_ids(struct agent *a, __u32 backend_id, __u32 *ids, __u64 *over_quota)
+{
+	struct agent_intake *t = a->intake;
+
+	*ids = 0;
+	*over_quota = 0;
+	if (backend_id >= QS_MAX_BACKENDS)
+		return;
+	*ids = atomic_load_explicit(&t->ids_held[backend_id], memory_order_relaxed);
+	*over_quota = atomic_load_explicit(&t->ids_over_quota[backend_id], memory_order_relaxed);
+}
+
 void agent_intake_stats(struct agent *a, struct agent_intake_stats *out)
 {
 	struct agent_intake *t = a->intake;
@@ -399,6 +514,7 @@ static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 
 	while (turn_ns > agent_turn_bounds_ns[b])
 		b++;
+	quotas_publish(t);
 	pthread_mutex_lock(&t->pub_lock);
 	t->pub.turn_le[b]++;
 	t->pub.turn_sum_ns += turn_ns;
@@ -442,6 +558,7 @@ static void view_take(struct agent_intake *t, struct agent_job *job)
 	jv->view = NULL;
 	agent_cids_set_ttl(&t->cids, t->view->learned_ttl_ns);
 	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
+	quotas_take(t);
 	for (size_t i = 0; i < jv->n_gone_backends; i++) {
 		__u32 id = jv->gone_backends[i];
 

@@ -234,6 +234,7 @@ struct walk_delete {
 	struct qs_table_filter f;
 	struct agent_cids *cids; /* a cid flush's (qs_cids is written there), else NULL */
 	bool walked; /* the map walk ended: the registry's deferred work may still run */
+	int next_fd; /* a flow flush's second table, walked after the first; -1: none */
 	struct qs_cidreg *reg; /* cid flush: answered once its removals reached the map */
 	long removed, reported, operator; /* reported and operator: the registry's part */
 	int err;
@@ -286,6 +287,7 @@ static bool walk_start(int fd, struct agent_cids *cids, bool walk, struct agent_
 	w->f = job->filter;
 	w->cids = cids;
 	w->walked = !walk;
+	w->next_fd = -1;
 	job->work = w;
 	return true;
 }
@@ -309,7 +311,8 @@ static void flush_answer(struct agent_job *job)
 		agent_reply_error(r, "cid flush: %s: %s (reported and operator's IDs flushed)",
 				  QS_MAP_CIDS, strerror(-w->err));
 	else if (w->err)
-		agent_reply_error(r, "flow flush: %s: %s", QS_MAP_FLOWS, strerror(-w->err));
+		agent_reply_error(r, "flow flush: %s or %s: %s", QS_MAP_FLOWS, QS_MAP_FLOWS_NEW,
+				  strerror(-w->err));
 	else if (w->cids) {
 		pr_info("control: cid flush: %ld learned, %ld reported, %ld operator's\n",
 			w->removed, w->reported, w->operator);
@@ -334,6 +337,12 @@ bool agent_cid_flush_step(struct agent_job *job)
 
 	if (!w->walked)
 		ret = qs_map_walk_step(&w->walk, walk_match, w);
+	if (ret == 1 && w->next_fd >= 0) {
+		qs_map_walk_free(&w->walk);
+		ret = qs_map_walk_init(&w->walk, w->next_fd, sizeof(struct qs_flow_key),
+				       sizeof(struct qs_flow), WALK_CHUNK);
+		w->next_fd = -1;
+	}
 	if (!ret)
 		return false;
 	if (ret < 0)
@@ -375,9 +384,12 @@ bool agent_cid_flush_start(struct qs_cidreg *reg, struct agent_cids *cids, struc
 	return !agent_cid_flush_step(job);
 }
 
-bool agent_flow_flush_start(int flows_fd, struct agent_job *job)
+bool agent_flow_flush_start(int flows_fd, int flows_new_fd, struct agent_job *job)
 {
-	return walk_start(flows_fd, NULL, true, job);
+	if (!walk_start(flows_fd, NULL, true, job))
+		return false;
+	((struct walk_delete *)job->work)->next_fd = flows_new_fd;
+	return true;
 }
 
 bool agent_flushes_step(struct agent *a, struct agent_job **running)

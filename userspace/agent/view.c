@@ -44,6 +44,8 @@ struct agent_view *agent_view_build(const struct qs_config *cfg,
 
 		vb->configured = true;
 		vb->has_key = has_key[be->id];
+		vb->max_ids = qs_config_backend_max_ids(cfg, be);
+		v->backend_order[v->n_backends++] = be->id;
 		memcpy(vb->key, keys[be->id], sizeof(vb->key));
 		snprintf(vb->name, sizeof(vb->name), "%s", be->name);
 		for (size_t j = 0; j < cfg->n_vips; j++)

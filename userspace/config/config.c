@@ -158,6 +158,14 @@ static const struct opt report_accept_v1_args[] = {
 	  .words = on_off },
 };
 
+static const struct opt backend_max_ids_args[] = {
+	{ .what = "backend-max-ids",
+	  .type = ARG_UINT,
+	  .offset = CFG(backend_max_ids),
+	  .max = QS_CONFIG_MAX_BACKEND_MAX_IDS,
+	  .note = "the ID table's size" },
+};
+
 static const struct opt interface_args[] = {
 	{ .what = "name", .type = ARG_IFNAME, .offset = IFC(name) },
 };
@@ -234,7 +242,9 @@ static const struct opt quiclb_opts[] = {
 	  .min = QS_QUICLB_NONCE_MIN,
 	  .max = QS_QUICLB_NONCE_MAX,
 	  .flags = OPT_REQUIRED },
-	{ .word = "key", .metavar = "HEX32", .type = ARG_CUSTOM, .custom = quiclb_key },
+	{ .word = "key-file", .type = ARG_PATH, .offset = QLB(key_file) },
+	/* refused, with the reason: a key written here would be shown and logged */
+	{ .word = "key", .type = ARG_CUSTOM, .custom = quiclb_key, .flags = OPT_REFUSED },
 };
 
 static const struct opt nexthop_args[] = {
@@ -280,6 +290,11 @@ static const struct opt backend_opts[] = {
 	  .flags = OPT_REPEAT,
 	  .custom = backend_server_id },
 	{ .word = "key-file", .type = ARG_HEAP_PATH, .offset = BE(key_file) },
+	{ .word = "max-ids",
+	  .type = ARG_UINT,
+	  .offset = BE(max_ids),
+	  .max = QS_CONFIG_MAX_BACKEND_MAX_IDS,
+	  .note = "the ID table's size" },
 };
 
 static const struct opt server_id_args[] = {
@@ -419,17 +434,14 @@ static int nexthop_src4(struct parser *p, const struct opt *o, void *obj)
 
 static int quiclb_key(struct parser *p, const struct opt *o, void *obj)
 {
-	struct qs_config_quiclb *q = obj;
-	size_t len = 0;
 	int err = cfg_option_word(p, o);
 
+	(void)obj;
 	if (err)
 		return err;
 	/* the key is never echoed: messages end up in logs */
-	if (qs_parse_hex(p->word, q->key, sizeof(q->key), &len) || len != sizeof(q->key))
-		return cfg_perr(p, "key is not %d hex digits", 2 * QS_QUICLB_KEY_LEN);
-	q->has_key = true;
-	return 0;
+	return cfg_perr(p, "key: QUIC-LB keys are read from files, never written in the "
+			   "configuration (which the agent shows): use key-file PATH");
 }
 
 static void vip_init(void *obj)
@@ -453,6 +465,7 @@ static void backend_init(void *obj)
 	struct qs_config_backend *be = obj;
 
 	be->weight = QS_CONFIG_DEFAULT_WEIGHT;
+	be->max_ids = QS_CONFIG_MAX_IDS_UNSET;
 }
 
 static void backend_release(void *obj)
@@ -543,6 +556,7 @@ const struct stmt qs_config_stmts[] = {
 	{ .word = "heartbeat-timeout", ARGS(heartbeat_args) },
 	{ .word = "report-window", ARGS(report_window_args) },
 	{ .word = "report-accept-v1", ARGS(report_accept_v1_args) },
+	{ .word = "backend-max-ids", ARGS(backend_max_ids_args) },
 	{ .word = "interface",
 	  ARGS(interface_args),
 	  OPTS(interface_opts),
@@ -601,6 +615,7 @@ struct qs_config *qs_config_new(void)
 	cfg->flow_idle_ms = QS_CONFIG_DEFAULT_FLOW_IDLE_MS;
 	cfg->heartbeat_timeout_ms = QS_CONFIG_DEFAULT_HEARTBEAT_MS;
 	cfg->report_window_ms = QS_CONFIG_DEFAULT_REPORT_WINDOW_MS;
+	cfg->backend_max_ids = QS_CONFIG_DEFAULT_BACKEND_MAX_IDS;
 	return cfg;
 }
 

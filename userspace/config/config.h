@@ -49,6 +49,15 @@
 #define QS_CONFIG_DEFAULT_REPORT_WINDOW_MS 30000
 #define QS_CONFIG_MIN_REPORT_WINDOW_MS 1000
 #define QS_CONFIG_MAX_REPORT_WINDOW_MS 3600000
+/*
+ * The IDs one backend's reports may hold in the ID table (backend-max-ids,
+ * a backend's max-ids): a quarter of the table, so that one backend's key
+ * in the wrong hands leaves three quarters to the others (issue 11). At
+ * most the table's size: no quota can promise more than it holds.
+ */
+#define QS_CONFIG_DEFAULT_BACKEND_MAX_IDS (QS_CID_TABLE_SIZE / 4)
+#define QS_CONFIG_MAX_BACKEND_MAX_IDS QS_CID_TABLE_SIZE
+#define QS_CONFIG_MAX_IDS_UNSET 0xffffffffu /* a backend without max-ids: backend-max-ids */
 
 enum qs_config_listen_kind {
 	QS_LISTEN_UDP = 0,
@@ -105,6 +114,8 @@ struct qs_config_quiclb {
 	__u32 mode; /* enum qs_quiclb_mode */
 	__u32 server_id_len;
 	__u32 nonce_len;
+	char key_file[QS_CONFIG_PATH_MAX]; /* "": none; never opened here */
+	/* the key_file's key: filled by whoever reads the file (the agent), not parsed */
 	bool has_key;
 	__u8 key[QS_QUICLB_KEY_LEN];
 	unsigned int line;
@@ -139,6 +150,7 @@ struct qs_config_backend {
 	char nexthop[QS_CONFIG_NAME_MAX]; /* "": the only nexthop declared */
 	__u8 lladdr[6]; /* fixed MAC on an on-link nexthop; zero: resolve */
 	char *key_file; /* NULL: none; never opened here */
+	__u32 max_ids; /* QS_CONFIG_MAX_IDS_UNSET: the configuration's backend_max_ids */
 	char (*vips)[QS_CONFIG_NAME_MAX]; /* the VIPs whose Maglev tables it is in */
 	size_t n_vips;
 	struct qs_config_server_id *server_ids;
@@ -157,6 +169,7 @@ struct qs_config {
 	__u64 heartbeat_timeout_ms; /* 0: off */
 	__u64 report_window_ms; /* how far a report's timestamp may be from the clock */
 	bool report_accept_v1; /* take report protocol version 1 (an upgrade) */
+	__u32 backend_max_ids; /* IDs a backend may hold, unless it says max-ids */
 	struct qs_config_interface *interfaces;
 	size_t n_interfaces;
 	struct qs_config_listener *listeners; /* report-listen */
@@ -271,6 +284,8 @@ const struct qs_config_quiclb *qs_config_find_quiclb(const struct qs_config *cfg
 /* The backend's nexthop: the named one, or the only one declared. */
 const struct qs_config_nexthop *qs_config_backend_nexthop(const struct qs_config *cfg,
 							  const struct qs_config_backend *be);
+/* The IDs the backend's reports may hold: its max-ids, else backend-max-ids. */
+__u32 qs_config_backend_max_ids(const struct qs_config *cfg, const struct qs_config_backend *be);
 /* Does the backend serve (is it in the Maglev table of) this VIP? */
 bool qs_config_backend_serves(const struct qs_config_backend *be, const char *vip);
 

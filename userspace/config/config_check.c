@@ -141,14 +141,14 @@ int qs_config_check_quiclb(const struct qs_config_quiclb *q, struct qs_config_er
 			vip, cfg, q->nonce_len, QS_QUICLB_NONCE_MIN, QS_QUICLB_NONCE_MAX);
 	if (quiclb_lengths(q, e, vip, cfg))
 		return -EINVAL;
-	if (q->mode != QS_QUICLB_PLAINTEXT && !q->has_key)
+	if (q->mode != QS_QUICLB_PLAINTEXT && !q->key_file[0])
 		return object_error(
-			e, q->line, "quic-lb \"%s\" config %u: mode %s needs a key", vip, cfg,
+			e, q->line, "quic-lb \"%s\" config %u: mode %s needs a key-file", vip, cfg,
 			q->mode == QS_QUICLB_AES_SINGLE ? "aes-single" : "aes-four-pass");
-	if (q->mode == QS_QUICLB_PLAINTEXT && q->has_key)
+	if (q->mode == QS_QUICLB_PLAINTEXT && q->key_file[0])
 		return object_error(e, q->line,
-				    "quic-lb \"%s\" config %u: mode plaintext takes no key", vip,
-				    cfg);
+				    "quic-lb \"%s\" config %u: mode plaintext takes no key-file",
+				    vip, cfg);
 	return 0;
 }
 
@@ -218,6 +218,12 @@ int qs_config_check_backend(const struct qs_config_backend *be, struct qs_config
 	if (be->state > QS_BACKEND_DOWN)
 		return object_error(e, be->line, "backend \"%s\": state %u not valid", be->name,
 				    be->state);
+	if (be->max_ids != QS_CONFIG_MAX_IDS_UNSET && be->max_ids > QS_CONFIG_MAX_BACKEND_MAX_IDS)
+		return object_error(
+			e, be->line,
+			"backend \"%s\": max-ids %u out of range (0..%u; the ID table's "
+			"size)",
+			be->name, be->max_ids, QS_CONFIG_MAX_BACKEND_MAX_IDS);
 	if (be->key_file && be->key_file[0] != '/')
 		return object_error(e, be->line,
 				    "backend \"%s\": key-file \"%s\" is not an absolute "
@@ -259,6 +265,9 @@ static void check_settings(struct checker *c, const struct qs_config *cfg)
 	if (cfg->report_window_ms < QS_CONFIG_MIN_REPORT_WINDOW_MS ||
 	    cfg->report_window_ms > QS_CONFIG_MAX_REPORT_WINDOW_MS)
 		report(c, 0, "report-window out of range (1s..1h)");
+	if (cfg->backend_max_ids > QS_CONFIG_MAX_BACKEND_MAX_IDS)
+		report(c, 0, "backend-max-ids %u out of range (0..%u; the ID table's size)",
+		       cfg->backend_max_ids, QS_CONFIG_MAX_BACKEND_MAX_IDS);
 }
 
 static void check_interfaces(struct checker *c, const struct qs_config *cfg)

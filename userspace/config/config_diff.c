@@ -61,6 +61,11 @@ const struct qs_config_nexthop *qs_config_backend_nexthop(const struct qs_config
 	return cfg->n_nexthops == 1 ? &cfg->nexthops[0] : NULL;
 }
 
+__u32 qs_config_backend_max_ids(const struct qs_config *cfg, const struct qs_config_backend *be)
+{
+	return be->max_ids == QS_CONFIG_MAX_IDS_UNSET ? cfg->backend_max_ids : be->max_ids;
+}
+
 bool qs_config_backend_serves(const struct qs_config_backend *be, const char *vip)
 {
 	for (size_t i = 0; i < be->n_vips; i++)
@@ -206,9 +211,10 @@ static bool quiclb_equal(const void *a, const void *b)
 {
 	const struct qs_config_quiclb *x = a, *y = b;
 
+	/* the keys too: a file rewritten in place is a change once read */
 	return x->mode == y->mode && x->server_id_len == y->server_id_len &&
-	       x->nonce_len == y->nonce_len && x->has_key == y->has_key &&
-	       !memcmp(x->key, y->key, sizeof(x->key));
+	       x->nonce_len == y->nonce_len && !strcmp(x->key_file, y->key_file) &&
+	       x->has_key == y->has_key && !memcmp(x->key, y->key, sizeof(x->key));
 }
 
 static bool nexthop_equal(const void *a, const void *b)
@@ -252,7 +258,8 @@ static bool backend_equal(const void *a, const void *b)
 						 x->key_file == y->key_file;
 
 	return keys && addr_equal(&x->addr, &y->addr) && x->id == y->id && x->weight == y->weight &&
-	       x->state == y->state && !strcmp(x->nexthop, y->nexthop) &&
+	       x->state == y->state && x->max_ids == y->max_ids &&
+	       !strcmp(x->nexthop, y->nexthop) &&
 	       !memcmp(x->lladdr, y->lladdr, sizeof(x->lladdr)) && backend_sets_equal(x, y);
 }
 
@@ -365,7 +372,8 @@ static bool settings_equal(const struct qs_config *a, const struct qs_config *b)
 	       a->flow_idle_ms == b->flow_idle_ms &&
 	       a->heartbeat_timeout_ms == b->heartbeat_timeout_ms &&
 	       a->report_window_ms == b->report_window_ms &&
-	       a->report_accept_v1 == b->report_accept_v1;
+	       a->report_accept_v1 == b->report_accept_v1 &&
+	       a->backend_max_ids == b->backend_max_ids;
 }
 
 int qs_config_diff(const struct qs_config *old, const struct qs_config *new,

@@ -17,8 +17,10 @@
 
 /*
  * What a run-time change may set, by statement: a VIP's policies and a
- * backend's weight and state. Names, addresses and ids are an object's
- * identity; changing them is a del and an add.
+ * backend's weight, state, quota of IDs (cut at once when its key is in
+ * the wrong hands) and QUIC-LB server IDs (all of them at once: the ones
+ * given replace the ones it had). Names, addresses and ids are an
+ * object's identity; changing them is a del and an add.
  */
 static const struct settable {
 	const char *kind;
@@ -28,7 +30,9 @@ static const struct settable {
 	{ "vip",
 	  { "cid-len", "unknown", "fragments", "forward", "learn" },
 	  "cid-len, unknown, fragments, forward, learn" },
-	{ "backend", { "weight", "state" }, "weight N, state active|draining|down" },
+	{ "backend",
+	  { "weight", "state", "max-ids", "server-id" },
+	  "weight N, state active|draining|down, max-ids N, server-id VIP N HEX" },
 };
 
 static int edit_err(struct qs_config_error *err, int code, const char *fmt, ...)
@@ -226,9 +230,18 @@ static size_t opt_values(const struct opt *o)
 	return n;
 }
 
-static bool key_given(const char *word, size_t n, char *const *pairs, size_t np)
+/* The words of the setting that starts at pairs[i]: its key and its values. */
+static size_t setting_len(const struct stmt *st, char *const *pairs, size_t i)
 {
-	for (size_t i = 0; i < np; i += 2)
+	const struct opt *o = opt_of(st, pairs[i], strlen(pairs[i]));
+
+	return 1 + (o ? opt_values(o) : 1);
+}
+
+static bool key_given(const struct stmt *st, const char *word, size_t n, char *const *pairs,
+		      size_t np)
+{
+	for (size_t i = 0; i < np; i += setting_len(st, pairs, i))
 		if (word_is(word, n, pairs[i]))
 			return true;
 	return false;
@@ -254,7 +267,7 @@ static void line_set(FILE *f, const struct stmt *st, const char *line, size_t le
 		} else if (i > st->n_args) {
 			o = opt_of(st, word, n);
 			values = o ? opt_values(o) : 0;
-			drop = o && key_given(word, n, pairs, np);
+			drop = o && key_given(st, word, n, pairs, np);
 		}
 		if (!drop)
 			fprintf(f, "%s%.*s", i ? " " : "", (int)n, word);
@@ -277,7 +290,7 @@ int qs_config_edit_set(const char *text, const char *kind, const char *name, cha
 	*out = NULL;
 	if (!n)
 		return edit_err(err, -EINVAL, "%s \"%.40s\": nothing to set", kind, name);
-	for (size_t i = 0; i < n; i += 2)
+	for (size_t i = 0; i < n; i += st ? setting_len(st, pairs, i) : 2)
 		if (!st || !key_settable(s, pairs[i]))
 			return edit_err(err, -EINVAL, "%s \"%.40s\": cannot set \"%.40s\" (%s)",
 					kind, name, pairs[i], s ? s->hint : "nothing is");

@@ -44,7 +44,7 @@ int qs_config_edit_del(const char *text, const char *kind, const char *name, cha
  * The statement KIND NAME with new values: pairs holds KEY VALUE words,
  * n of them. Each KEY must be one a run-time change may set on KIND (a
  * VIP's cid-len, unknown, fragments, forward, learn; a backend's weight,
- * state), else -EINVAL. The KEY's words on the line go and the pairs are
+ * state, max-ids), else -EINVAL. The KEY's words on the line go and the pairs are
  * appended as given, so the parser judges values, a KEY given twice and a
  * KEY without a value as it would in a file.
  */

@@ -665,6 +665,8 @@ int qs_config_synopsis(size_t i, char *buf, size_t size)
 		const struct opt *o = &s->opts[a];
 		bool req = o->flags & OPT_REQUIRED;
 
+		if (o->flags & OPT_REFUSED)
+			continue;
 		n += (size_t)snprintf(buf + n, size - n, " %s%s %s%s%s", req ? "" : "[", o->word,
 				      metavar(o, mv, sizeof(mv)), req ? "" : "]",
 				      o->flags & OPT_REPEAT ? "..." : "");

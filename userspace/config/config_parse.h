@@ -35,6 +35,8 @@ enum arg_type {
 #define OPT_REQUIRED (1u << 0)
 #define OPT_REPEAT (1u << 1)
 #define OPT_OFF (1u << 2) /* ARG_DURATION: "off" is 0 */
+/* kept only to refuse it with the reason (ARG_CUSTOM): not in the synopsis, never written */
+#define OPT_REFUSED (1u << 3)
 
 struct word_value {
 	const char *word;

@@ -68,8 +68,10 @@ static bool value_str(const struct opt *o, const void *obj, char *buf, size_t si
 			return false;
 		return qs_format_addr(&ca->addr, ca->family, buf, size), true;
 	case ARG_UINT:
+		/* a VIP id nobody assigned, a backend's max-ids left to backend-max-ids */
+		_Static_assert(QS_CONFIG_ID_NONE == QS_CONFIG_MAX_IDS_UNSET, "one unset value");
 		if (*(const __u32 *)field == QS_CONFIG_ID_NONE)
-			return false; /* a VIP id nobody assigned */
+			return false;
 		return snprintf(buf, size, "%u", *(const __u32 *)field), true;
 	case ARG_DURATION:
 		ms = *(const __u64 *)field;
@@ -145,17 +147,6 @@ static void src4_write(FILE *out, const struct opt *o, const void *obj)
 			qs_format_addr(&a, QS_AF_INET, addr, sizeof(addr)), nh->src4_prefix_len);
 }
 
-/* The file holds keys already: writing them back is what makes it round-trip. */
-static void quiclb_key_write(FILE *out, const struct opt *o, const void *obj)
-{
-	const struct qs_config_quiclb *q = obj;
-	char hex[2 * QS_QUICLB_KEY_LEN + 1];
-
-	if (q->has_key)
-		fprintf(out, " %s %s", o->word,
-			qs_format_hex(q->key, sizeof(q->key), hex, sizeof(hex)));
-}
-
 /* The options that read their own words, by statement and option (or argument). */
 static const struct {
 	const char *stmt, *opt;
@@ -163,7 +154,6 @@ static const struct {
 } custom_writers[] = {
 	{ "report-listen", "listener", listener_write }, { "backend", "vip", backend_vips_write },
 	{ "backend", "server-id", server_ids_write },	 { "nexthop", "encap-source4", src4_write },
-	{ "quic-lb", "key", quiclb_key_write },
 };
 
 static int custom_write(FILE *out, const struct stmt *st, const struct opt *o, const void *obj)
@@ -204,6 +194,8 @@ static int stmt_write(FILE *out, const struct stmt *st, const void *obj)
 	for (size_t i = 0; i < st->n_opts; i++) {
 		const struct opt *o = &st->opts[i];
 
+		if (o->flags & OPT_REFUSED)
+			continue;
 		if (o->type == ARG_CUSTOM) {
 			err = custom_write(out, st, o, obj);
 			if (err)

@@ -32,6 +32,8 @@ struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 	reg->sink = *sink;
 	reg->op.id = QS_CIDREG_OPERATOR;
 	reg->dying_tail = &reg->dying;
+	for (size_t i = 0; i < QS_MAX_BACKENDS; i++)
+		reg->quotas[i].max_ids = QS_CIDREG_DEFAULT_MAX_IDS;
 	records_init(reg);
 	return reg;
 }
@@ -175,11 +177,27 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 }
 
 /*
+ * A new ID of b's fits its quota; else refused and counted, there and in
+ * b's own figures, so an operator sees whose key is flooding the table.
+ */
+static int quota_take(struct qs_cidreg *reg, const struct backend_rec *b)
+{
+	struct qs_cidreg_quota *q = &reg->quotas[b->id];
+
+	if (q->ids < q->max_ids)
+		return 0;
+	q->over_quota++;
+	reg->stats.over_quota++;
+	return -EDQUOT;
+}
+
+/*
  * Adds or confirms an ID for b, issued or listed by b's snapshot s (NULL:
  * issued); *added tells which. An ID b retired stays retired (b's
  * tombstone), unless s is newer than the retire; an ID another backend or
  * the operator holds stays theirs: b's claim is refused and counted,
- * whoever claimed first keeps it (IDs are the backends' choice).
+ * whoever claimed first keeps it (IDs are the backends' choice); a new ID
+ * past b's quota is refused and counted.
  */
 static int issue(struct qs_cidreg *reg, struct backend_rec *b, const struct snapshot *s,
 		 __u32 vip_id, const __u8 *cid, size_t len, __u64 handle, int *added)
@@ -210,7 +228,7 @@ static int issue(struct qs_cidreg *reg, struct backend_rec *b, const struct snap
 		reg->stats.issued_again++;
 		return rec_touch(reg, c, handle);
 	}
-	err = rec_add(reg, b, &r, handle);
+	err = quota_take(reg, b) ?: rec_add(reg, b, &r, handle);
 	if (!err)
 		*added = 1;
 	return err;
@@ -364,6 +382,19 @@ static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_c
 int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id)
 {
 	return adopt(reg, backend_get(reg, backend_id, 1), key, backend_id);
+}
+
+int qs_cidreg_set_max_ids(struct qs_cidreg *reg, __u32 backend_id, __u32 max_ids)
+{
+	if (backend_id >= QS_MAX_BACKENDS)
+		return -EINVAL;
+	reg->quotas[backend_id].max_ids = max_ids;
+	return 0;
+}
+
+const struct qs_cidreg_quota *qs_cidreg_quota(const struct qs_cidreg *reg, __u32 backend_id)
+{
+	return backend_id < QS_MAX_BACKENDS ? &reg->quotas[backend_id] : NULL;
 }
 
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id)

@@ -27,6 +27,15 @@
  */
 #define QS_CIDREG_MAX_TOMBS 4096
 
+/*
+ * The IDs one backend may hold in the map unless qs_cidreg_set_max_ids
+ * says otherwise (issue 11: a backend's key in the wrong hands must not
+ * fill the table that routes every backend's connections): a quarter of
+ * it, so that filling it takes four stolen keys, and one backend still
+ * holds 524,288 IDs (over 65,000 connections at 8 IDs each).
+ */
+#define QS_CIDREG_DEFAULT_MAX_IDS (QS_CID_TABLE_SIZE / 4)
+
 struct qs_cid_sink {
 	int (*put)(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e);
 	int (*del)(void *ctx, const struct qs_cid_key *key);
@@ -46,6 +55,7 @@ struct qs_cidreg_stats {
 	__u64 retired_unknown; /* retire of an ID not held by that backend (idempotent) */
 	__u64 issued_after_retire; /* issue of an ID its backend already retired: ignored */
 	__u64 conflicts; /* an ID held by another backend: refused */
+	__u64 over_quota; /* a new ID of a backend that held its max_ids: refused */
 	__u64 purged; /* IDs removed because their backend restarted or left */
 	__u64 snapshot_added; /* IDs a snapshot had that we had lost */
 	__u64 snapshot_removed; /* IDs we held that a snapshot no longer had */
@@ -53,6 +63,22 @@ struct qs_cidreg_stats {
 	__u64 live; /* IDs backends hold now */
 	__u64 operator; /* the operator's entries now */
 	__u64 pending; /* IDs removed whose map entries qs_cidreg_work has yet to delete */
+};
+
+/*
+ * One backend's IDs against its quota. What counts is what the backend
+ * costs the map: every entry written for its reports, from the issue (or
+ * the snapshot, or the adoption after an agent restart) until the entry is
+ * deleted. IDs removed in bulk (a new incarnation, a snapshot's sweep, a
+ * flush, the backend's removal) count until qs_cidreg_work has deleted
+ * their entries, so that a key that restarts its backend over and over
+ * cannot outrun the paced deletions. Tombstones (not in the map) and the
+ * operator's entries, whatever backend they route to, never count.
+ */
+struct qs_cidreg_quota {
+	__u32 ids; /* its entries in the map, pending deletion included */
+	__u32 max_ids; /* its quota */
+	__u64 over_quota; /* its new IDs refused because ids had reached max_ids */
 };
 
 struct qs_cidreg;
@@ -77,7 +103,10 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
  * An ID issued by the backend's current incarnation for a connection.
  * An ID held by another backend or the operator is refused with -EEXIST
  * and counted (conflicts): it stays where it is, whoever claimed it first
- * (IDs are the backends' choice, and no report can move one).
+ * (IDs are the backends' choice, and no report can move one). A new ID
+ * of a backend that holds its max_ids already is refused with -EDQUOT and
+ * counted (over_quota, and the backend's own); an ID it holds is
+ * confirmed whatever its count.
  */
 int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		    size_t len, __u64 handle);
@@ -111,9 +140,11 @@ int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle);
  * aborted: a part went missing) removes nothing. A retire during an open
  * snapshot stands even if a later part lists the ID (the snapshot was
  * taken before it). A listed ID another backend holds is refused as an
- * issue is. One snapshot per (backend, VIP) is in progress at a time: a
- * begin discards that VIP's, an abort ends it; the backend's snapshots of
- * other VIPs go on. -ESTALE: no such snapshot in progress.
+ * issue is, and so is a listed ID past the backend's quota (the IDs the
+ * snapshot does not list count until its end has removed them). One
+ * snapshot per (backend, VIP) is in progress at a time: a begin discards
+ * that VIP's, an abort ends it; the backend's snapshots of other VIPs go
+ * on. -ESTALE: no such snapshot in progress.
  */
 int qs_cidreg_snapshot_begin(struct qs_cidreg *reg, __u32 backend_id, __u32 snapshot_id,
 			     __u32 vip_id);
@@ -130,6 +161,16 @@ void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id, __u32 vip
  * without purging, and its next snapshot reconciles what it really holds.
  */
 int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id);
+
+/*
+ * The backend's quota of IDs (QS_CIDREG_DEFAULT_MAX_IDS until set): its
+ * issues and snapshots add no ID while it holds max_ids. Lowered below
+ * what it holds, nothing is removed: its IDs route on, and it gets a new
+ * one once its count is under max_ids again. -EINVAL: no such backend id.
+ */
+int qs_cidreg_set_max_ids(struct qs_cidreg *reg, __u32 backend_id, __u32 max_ids);
+/* The backend's count, quota and refusals; NULL for an id no backend has. */
+const struct qs_cidreg_quota *qs_cidreg_quota(const struct qs_cidreg *reg, __u32 backend_id);
 
 /* Removes every ID of a backend (removed from the configuration). */
 int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id);

@@ -101,6 +101,9 @@ static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
 	}
 	b->n_live += delta;
 	b->list_live[c->key.id.vip_id] += delta;
+	/* a dying owner keeps its backend's id: its entries count until deleted */
+	if (b->id < QS_MAX_BACKENDS)
+		reg->quotas[b->id].ids += delta;
 	if (b->dying)
 		reg->stats.pending += delta;
 	else if (b == &reg->op)

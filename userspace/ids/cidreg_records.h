@@ -132,6 +132,7 @@ struct qs_cidreg {
 	struct backend_rec **dying_tail;
 	struct backend_rec *sweeps; /* backends whose snapshots left stale records */
 	struct qs_cidreg_stats stats;
+	struct qs_cidreg_quota quotas[QS_MAX_BACKENDS]; /* by backend id */
 	int batching;
 	size_t n_pending;
 	struct pending_put pending[QS_CIDREG_BATCH];

@@ -602,16 +602,18 @@ int qs_report_add_snapshot_part(struct qs_report_encoder *enc, __u32 snapshot_id
 	return qs_report_add(enc, &rec);
 }
 
-int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN])
+int qs_key_read_fd(int fd, void *key, size_t key_len)
 {
-	/* room for one byte more than a key and its line end, to see it */
-	char text[2 * QS_REPORT_KEY_LEN + 3] = { 0 };
+	/* room for one byte more than the longest key and its line end, to see it */
+	char text[2 * QS_KEY_MAX_LEN + 3] = { 0 };
 	size_t len = 0, n = 0;
 	ssize_t got;
 	int err = 0;
 
-	while (len < sizeof(text) - 1) {
-		got = read(fd, text + len, sizeof(text) - 1 - len);
+	if (!key || !key_len || key_len > QS_KEY_MAX_LEN)
+		return -EINVAL;
+	while (len < 2 * key_len + 2) {
+		got = read(fd, text + len, 2 * key_len + 2 - len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -627,13 +629,17 @@ int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN])
 	if (len && text[len - 1] == '\r')
 		text[--len] = 0;
 	/* no separator: OPENSSL_hexstr2buf_ex takes only hex digits */
-	if (len != 2 * QS_REPORT_KEY_LEN ||
-	    !OPENSSL_hexstr2buf_ex(key, QS_REPORT_KEY_LEN, &n, text, '\0') ||
-	    n != QS_REPORT_KEY_LEN)
+	if (len != 2 * key_len || !OPENSSL_hexstr2buf_ex(key, key_len, &n, text, '\0') ||
+	    n != key_len)
 		err = -EINVAL;
 out:
 	OPENSSL_cleanse(text, sizeof(text));
 	return err;
+}
+
+int qs_report_key_read_fd(int fd, __u8 key[QS_REPORT_KEY_LEN])
+{
+	return qs_key_read_fd(fd, key, QS_REPORT_KEY_LEN);
 }
 
 int qs_report_key_read(const char *path, __u8 key[QS_REPORT_KEY_LEN])

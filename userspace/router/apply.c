@@ -214,7 +214,11 @@ static int quiclb_write(const struct qs_agent_maps *m, const struct qs_config *c
 
 		if (q->has_key)
 			memcpy(c.key, q->key, sizeof(c.key));
-		err = qs_quiclb_put(m->quiclb, vip_id_of(cfg, q->vip), q->config_id, &c);
+		/* the round keys first: the data path never sees a configuration without them */
+		err = qs_quiclb_rk_put(m->quiclb_rk, vip_id_of(cfg, q->vip), q->config_id,
+				       q->has_key ? q->key : NULL) ?:
+		      qs_quiclb_put(m->quiclb, vip_id_of(cfg, q->vip), q->config_id, &c);
+		explicit_bzero(c.key, sizeof(c.key));
 		if (err)
 			return err;
 		st->entries_written++;
@@ -227,10 +231,31 @@ static int quiclb_write(const struct qs_agent_maps *m, const struct qs_config *c
 
 		if (now && vip_id_of(cfg, q->vip) == vip_id)
 			continue;
-		err = qs_quiclb_put(m->quiclb, vip_id, q->config_id, &none);
+		err = qs_quiclb_put(m->quiclb, vip_id, q->config_id, &none) ?:
+		      qs_quiclb_rk_put(m->quiclb_rk, vip_id, q->config_id, NULL);
 		if (err)
 			return err;
 		st->entries_removed++;
+	}
+	return 0;
+}
+
+/*
+ * Once the server IDs are written: every encrypted configuration's round
+ * keys again, a generation on, so that no ID decoded and cached before
+ * the change routes by what it changed (a server ID moved, a backend gone).
+ */
+static int quiclb_cache_expire(const struct qs_agent_maps *m, const struct qs_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_quiclbs; i++) {
+		const struct qs_config_quiclb *q = &cfg->quiclbs[i];
+		int err;
+
+		if (!q->has_key)
+			continue;
+		err = qs_quiclb_rk_put(m->quiclb_rk, vip_id_of(cfg, q->vip), q->config_id, q->key);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -446,6 +471,7 @@ int qs_apply(const struct qs_agent_maps *m, const struct qs_config *cfg,
 	err = err ?: vips_write(m, nv, stats);
 	err = err ?: stale_remove(m, pv, nv, &ps, &ns, stats);
 	err = err ?: backends_remove(m, cfg, prev, stats);
+	err = err ?: quiclb_cache_expire(m, cfg);
 	if (err)
 		pr_warn("configuration: cannot write the maps: %s\n", strerror(-err));
 out:

@@ -16,6 +16,7 @@
 
 struct qs_agent_maps {
 	int vips, backends, nexthops, maglev, quiclb, server_ids, tx_ports, settings;
+	int quiclb_rk;
 };
 
 /* Layer 2 of a backend's next hop, as the agent resolved it. */

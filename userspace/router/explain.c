@@ -6,6 +6,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "explain.h"
+#include "quicsteer/quiclb.h"
+#include "util/words.h"
 #include "util/clock.h"
 #include "abi/flowhash.h"
 #include "abi/quiclb.h"
@@ -53,10 +55,24 @@ static void by_maglev(struct ctx *c, __u32 reason, const char *rung)
 		decide(c, reason, be, "%s: Maglev slot %u", rung, qs_maglev_slot(c->hash));
 }
 
-/* The address entry, if any; *ambiguous says whether it is marked. */
-static int flow_get(struct ctx *c, struct qs_flow *f)
+/* The address's entries, as the program's flow_lookup finds them (route.h). */
+struct flows {
+	struct qs_flow est, fresh;
+	bool has_est, has_fresh;
+	bool disagree; /* both, for different backends */
+};
+
+static void flows_get(struct ctx *c, struct flows *fl)
 {
-	return bpf_map_lookup_elem(c->m->flows, &c->flow, f) ? -ENOENT : 0;
+	fl->has_est = !bpf_map_lookup_elem(c->m->flows, &c->flow, &fl->est);
+	fl->has_fresh = !bpf_map_lookup_elem(c->m->flows_new, &c->flow, &fl->fresh);
+	fl->disagree = fl->has_est && fl->has_fresh && fl->est.backend_id != fl->fresh.backend_id;
+}
+
+/* The address's entry: its established one, else its Initial's; NULL: none. */
+static const struct qs_flow *flows_entry(const struct flows *fl)
+{
+	return fl->has_est ? &fl->est : fl->has_fresh ? &fl->fresh : NULL;
 }
 
 static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
@@ -70,23 +86,62 @@ static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
 	return cfg;
 }
 
+/*
+ * The server ID of an encrypted ID, decoded by libquicsteer's codec with
+ * the configuration's key as the router's map holds it: its length, or 0.
+ * The key goes nowhere else and is wiped.
+ */
+static __u32 quiclb_decrypted_sid(struct qs_quiclb_config *cfg, const struct qs_cid_key *k,
+				  __u32 config_id, struct qs_server_id_key *sk)
+{
+	QS_QUICLB_PARAMS(p, .config_id = config_id, .mode = cfg->mode,
+			 .server_id_len = cfg->server_id_len, .nonce_len = cfg->nonce_len,
+			 .key = cfg->key);
+	struct qs_quiclb_codec *codec;
+	int n = -1;
+
+	/* the router decodes IDs of exactly the configuration's length */
+	if (k->cid_len == qs_quiclb_cid_len(cfg->server_id_len, cfg->nonce_len) &&
+	    (codec = qs_quiclb_codec_new(&p))) {
+		n = qs_quiclb_decode(codec, k->cid, k->cid_len, sk->sid, NULL);
+		qs_quiclb_codec_free(codec);
+	}
+	explicit_bzero(cfg->key, sizeof(cfg->key));
+	return n > 0 ? (__u32)n : 0;
+}
+
 /* Rung a; 1 when it decided. */
 static int rung_quiclb(struct ctx *c, const struct qs_cid_key *k)
 {
+	static const char *const modes[] = { [QS_QUICLB_PLAINTEXT] = "plaintext",
+					     [QS_QUICLB_AES_SINGLE] = "single-pass",
+					     [QS_QUICLB_AES_FOUR_PASS] = "four-pass" };
 	struct qs_server_id_key sk;
 	struct qs_quiclb_config cfg;
 	__u32 backend, sid_len;
+	char sid[2 * QS_QUICLB_SID_MAX + 1];
 
 	if (!quiclb(c, k->cid[0], &cfg))
 		return 0;
-	sid_len = qs_quiclb_plaintext_sid_len(&cfg, k->cid_len);
-	if (!sid_len)
-		return 0;
-	qs_quiclb_server_id_key(k, sid_len, &sk);
+	if (cfg.mode == QS_QUICLB_PLAINTEXT) {
+		sid_len = qs_quiclb_plaintext_sid_len(&cfg, k->cid_len);
+		if (!sid_len)
+			return 0;
+		qs_quiclb_server_id_key(k, sid_len, &sk);
+	} else {
+		memset(&sk, 0, sizeof(sk));
+		sid_len = quiclb_decrypted_sid(&cfg, k, qs_quiclb_config_id(k->cid[0]), &sk);
+		if (!sid_len)
+			return 0;
+		sk.vip_id = k->vip_id;
+		sk.config_id = qs_quiclb_config_id(k->cid[0]);
+		sk.sid_len = sid_len;
+	}
 	if (bpf_map_lookup_elem(c->m->server_ids, &sk, &backend))
 		return 0;
-	decide(c, QS_R_ROUTE_QUICLB, backend, "QUIC-LB config %u, server ID of %u bytes",
-	       sk.config_id, sid_len);
+	qs_format_hex(sk.sid, sid_len, sid, sizeof(sid));
+	decide(c, QS_R_ROUTE_QUICLB, backend, "QUIC-LB config %u (%s), server ID %s", sk.config_id,
+	       cfg.mode < 4 && modes[cfg.mode] ? modes[cfg.mode] : "?", sid);
 	return 1;
 }
 
@@ -135,25 +190,35 @@ static bool opened_by(const struct ctx *c, const struct qs_flow *f)
 /* Rungs c to e. starts: an Initial or 0-RTT; initial: an Initial. */
 static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
 {
-	struct qs_flow f;
-	bool known = !flow_get(c, &f),
-	     ambiguous = known && qs_flow_ambiguous(&f, qs_now_coarse_ns());
+	__u64 now = qs_now_coarse_ns();
+	struct flows fl;
+	const struct qs_flow *e;
+	bool known, ambiguous;
 
-	if (known && !ambiguous && starts && !opened_by(c, &f)) {
+	flows_get(c, &fl);
+	e = flows_entry(&fl);
+	known = e != NULL;
+	ambiguous = known && (qs_flow_ambiguous(e, now) || (!starts && fl.disagree));
+	if (starts && fl.has_fresh && !qs_flow_ambiguous(&fl.fresh, now) &&
+	    opened_by(c, &fl.fresh)) {
+		e = &fl.fresh;
+		ambiguous = false;
+	}
+	if (known && !ambiguous && starts && !opened_by(c, e)) {
 		if (initial)
 			by_maglev(c, QS_R_ROUTE_NEW_REUSED,
-				  "another connection from a known port, its entry replaced");
+				  "another connection from a known port, a new entry for it");
 		else
 			by_maglev(c, QS_R_ROUTE_NEW_0RTT,
 				  "0-RTT of another connection from a known client port");
 	} else if (known && !ambiguous) {
 		if (starts)
-			decide(c, QS_R_ROUTE_FLOW, f.backend_id, "address table: a known client");
+			decide(c, QS_R_ROUTE_FLOW, e->backend_id, "address table: a known client");
 		else if ((c->vip.flags & QS_VIP_F_LEARN) && cid_len)
-			decide(c, QS_R_ROUTE_FLOW_LEARN, f.backend_id,
+			decide(c, QS_R_ROUTE_FLOW_LEARN, e->backend_id,
 			       "address table: unknown ID from a known client, would be learned");
 		else
-			decide(c, QS_R_ROUTE_FLOW_NOLEARN, f.backend_id,
+			decide(c, QS_R_ROUTE_FLOW_NOLEARN, e->backend_id,
 			       "address table: unknown ID from a known client, learning off");
 	} else if (starts && !initial) {
 		by_maglev(c, QS_R_ROUTE_NEW_0RTT, "0-RTT of a new connection, nothing recorded");
@@ -163,8 +228,10 @@ static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_le
 		by_maglev(c, QS_R_ROUTE_UNKNOWN_HASH, "unknown ID, policy hash");
 	} else {
 		decide(c, ambiguous ? QS_R_DROP_AMBIGUOUS : QS_R_DROP_UNKNOWN_CID, QS_NO_BACKEND,
-		       ambiguous ? "unknown ID from an ambiguous address, policy drop" :
-				   "unknown ID from an unknown address, policy drop");
+		       !ambiguous	? "unknown ID from an unknown address, policy drop" :
+		       fl.disagree	? "unknown ID from an address whose established and new "
+					  "entries name different backends, policy drop" :
+					  "unknown ID from an ambiguous address, policy drop");
 	}
 }
 
@@ -176,10 +243,13 @@ static int ladder(struct ctx *c)
 	__u32 len = p->dcid_len;
 
 	if (p->is_long && t == QS_LT_UNKNOWN_VERSION) {
-		struct qs_flow f;
+		struct flows fl;
+		const struct qs_flow *f;
 
-		if (!flow_get(c, &f) && !qs_flow_ambiguous(&f, qs_now_coarse_ns()))
-			decide(c, QS_R_ROUTE_VERSION, f.backend_id, "other version: address table");
+		flows_get(c, &fl);
+		f = flows_entry(&fl);
+		if (f && !fl.disagree && !qs_flow_ambiguous(f, qs_now_coarse_ns()))
+			decide(c, QS_R_ROUTE_VERSION, f->backend_id, "other version: address table");
 		else
 			by_maglev(c, QS_R_ROUTE_VERSION, "other version");
 		return 0;

@@ -17,7 +17,8 @@
 #include "abi/abi.h"
 
 struct qs_explain_maps {
-	int vips, backends, nexthops, maglev, cids, learned, settings, flows, quiclb, server_ids;
+	int vips, backends, nexthops, maglev, cids, learned, settings, quiclb, server_ids;
+	int flows, flows_new; /* established, opened by an Initial */
 };
 
 /* A packet as the CLI describes it. */

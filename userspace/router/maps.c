@@ -10,6 +10,7 @@
 #include "decap.skel.h"
 #include "util/log.h"
 #include "maps.h"
+#include "abi/aes.h"
 #include "abi/quiclb.h"
 #include "quicsteer.skel.h"
 
@@ -109,6 +110,8 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 	err = maps_set_pinning(skel->obj, opts->pin_dir);
 	if (!err)
 		err = map_resize(skel->maps.qs_flows_v2, opts->flow_entries);
+	if (!err)
+		err = map_resize(skel->maps.qs_flows_new, opts->flow_new_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
 	if (!err)
@@ -218,6 +221,28 @@ int qs_quiclb_put(int fd, __u32 vip_id, __u32 config_id, const struct qs_quiclb_
 	if (vip_id >= QS_MAX_VIPS || config_id >= QS_QUICLB_CONFIGS)
 		return -ERANGE;
 	return map_put(fd, &idx, c, BPF_ANY);
+}
+
+int qs_quiclb_rk_put(int fd, __u32 vip_id, __u32 config_id, const __u8 key[QS_QUICLB_KEY_LEN])
+{
+	__u32 idx = qs_quiclb_index(vip_id, config_id);
+	struct qs_quiclb_rk rk;
+	__u32 gen;
+	int err;
+
+	if (vip_id >= QS_MAX_VIPS || config_id >= QS_QUICLB_CONFIGS)
+		return -ERANGE;
+	/* a generation past the entry's, so that no decoded ID cached before is used */
+	if (bpf_map_lookup_elem(fd, &idx, &rk))
+		memset(&rk, 0, sizeof(rk));
+	gen = rk.gen + 1 ? rk.gen + 1 : 1;
+	memset(&rk, 0, sizeof(rk));
+	rk.gen = gen;
+	if (key)
+		qs_aes128_schedules(key, rk.enc, rk.dec);
+	err = map_put(fd, &idx, &rk, BPF_ANY);
+	explicit_bzero(&rk, sizeof(rk));
+	return err;
 }
 
 int qs_server_id_put(int fd, const struct qs_server_id_key *key, __u32 backend_id)

@@ -16,6 +16,7 @@ struct decap_bpf;
 struct qs_load_opts {
 	const char *pin_dir; /* NULL: no pinning (tests, benchmarks) */
 	__u32 flow_entries; /* 0: the object's default */
+	__u32 flow_new_entries; /* 0: the object's default */
 	__u32 cid_entries; /* 0: the object's default */
 	__u32 learned_entries; /* 0: the object's default */
 };
@@ -48,6 +49,13 @@ int qs_cid_del(int fd, const struct qs_cid_key *key);
 int qs_flow_get(int fd, const struct qs_flow_key *key, struct qs_flow *f);
 int qs_flow_put(int fd, const struct qs_flow_key *key, const struct qs_flow *f);
 int qs_quiclb_put(int fd, __u32 vip_id, __u32 config_id, const struct qs_quiclb_config *c);
+/*
+ * qs_quiclb_rk: the round keys of key (abi/aes.h) for an encrypted
+ * configuration, written before the configuration itself; NULL: zeros.
+ * Every write raises the entry's generation, which ends the use of what
+ * qs_quiclb_cache holds for the configuration.
+ */
+int qs_quiclb_rk_put(int fd, __u32 vip_id, __u32 config_id, const __u8 key[QS_QUICLB_KEY_LEN]);
 int qs_server_id_put(int fd, const struct qs_server_id_key *key, __u32 backend_id);
 
 /* Sums a per-CPU struct qs_counter (or __u64 with *_u64) over all CPUs. */

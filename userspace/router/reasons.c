@@ -52,6 +52,10 @@ static const char *const aux_counter_names[] = {
 	[QS_AUX_FLOW_MARKED_AMBIGUOUS] = "flow_marked_ambiguous",
 	[QS_AUX_LEARN_CAPPED] = "learn_capped",
 	[QS_AUX_EVENTS_SAMPLED_OUT] = "events_sampled_out",
+	[QS_AUX_FLOW_PROMOTED] = "flow_promoted",
+	[QS_AUX_PATH_CAPPED] = "path_capped",
+	[QS_AUX_QUICLB_DECRYPTED] = "quiclb_decrypted",
+	[QS_AUX_QUICLB_CACHED] = "quiclb_cached",
 };
 _Static_assert(ARRAY_SIZE(aux_counter_names) == QS_AUX__COUNT, "an aux counter has no name");
 

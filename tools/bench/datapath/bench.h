@@ -24,7 +24,7 @@
 #endif
 
 #define BENCH_MAX_ROUNDS 32
-#define BENCH_MAX_CASES 16 /* per table */
+#define BENCH_MAX_CASES 24 /* per table */
 
 /* Extra VIPs beside world.h's: QUIC-LB ones and an address that is no VIP. */
 #define BENCH_VIP4_QUICLB "198.18.0.101"
@@ -33,9 +33,29 @@
 #define BENCH_VIP6_QUICLB_ID 3
 #define BENCH_NOT_VIP4 "198.18.0.200"
 #define BENCH_NOT_VIP6 "fd00::200"
-#define BENCH_QUICLB_SID 0x5a5b /* plaintext server ID of config 1 */
+#define BENCH_QUICLB_SID 0x5a5b /* server ID of every QUIC-LB configuration */
+/*
+ * The encrypted configurations' key: config 2 single-pass (2 + 14 bytes),
+ * 3 to 5 four-pass with IDs of 7, 12 and 18 bytes (server ID 2 bytes,
+ * nonces 4, 9 and 15).
+ */
+#define BENCH_QUICLB_KEY "\x8f\x95\xf0\x92\x45\x76\x5f\x80\x25\x69\x34\xe5\x0c\x66\x20\x7f"
+#define BENCH_QUICLB_SINGLE 2
+#define BENCH_QUICLB_FOUR_7 3
+#define BENCH_QUICLB_FOUR_12 4
+#define BENCH_QUICLB_FOUR_18 5
+/* The nonce length of an encrypted configuration of the benchmark. */
+unsigned int bench_quiclb_nonce_len(unsigned int config_id);
 #define BENCH_VIP4_NOLEARN "198.18.0.102" /* a VIP that does not learn IDs */
 #define BENCH_VIP4_NOLEARN_ID 4
+/*
+ * The learning cases' clients: one address, ports BENCH_LEARN_PORT +
+ * 0 .. BENCH_LEARN_PORTS - 1, each with an established entry, each frame
+ * from the next, so that no entry reaches its cap of learned IDs
+ * (QS_FLOW_LEARN_MAX) between two resets.
+ */
+#define BENCH_LEARN_PORT 20000
+#define BENCH_LEARN_PORTS 1024
 
 /* Frames a case cycles through: same length, one after the other. */
 struct frameset {
@@ -168,6 +188,8 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 
 /* bench_world.c */
 int bench_world_setup(struct bench *b);
+/* The learning cases' entries (BENCH_LEARN_PORT), written again: none has learned yet. */
+int bench_learn_flows(struct bench *b, int family);
 void bench_cid_of(uint32_t k, uint8_t cid[WORLD_CID_LEN]);
 uint32_t bench_cid_index(int family, uint32_t i);
 int bench_cid_fill(struct bench *b, struct mem_result *mem);

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
+#include "quicsteer/quiclb.h"
 #include "router/maps.h"
 #include "util/words.h"
 #include "probe.skel.h"
@@ -91,10 +92,81 @@ static void spec_quiclb(const struct bench_case *c, uint32_t i, struct pb_spec *
 	s->dcid_len = WORLD_CID_LEN;
 }
 
-/* An ID the backend issued but nobody reported, from the known address. */
+/*
+ * An encrypted configuration's ID of frame i: the server ID and a nonce of
+ * i, made by libquicsteer's codec (one per configuration, kept).
+ */
+static void spec_quiclb_encrypted(const struct bench_case *c, uint32_t i, struct pb_spec *s,
+				  unsigned int config_id)
+{
+	static struct qs_quiclb_codec *codecs[QS_QUICLB_CONFIGS];
+	static const uint8_t sid[2] = { BENCH_QUICLB_SID >> 8, BENCH_QUICLB_SID & 0xff };
+	unsigned int nonce_len = bench_quiclb_nonce_len(config_id);
+	uint8_t nonce[2 * WORLD_CID_LEN];
+	int len;
+
+	spec_quiclb(c, i, s);
+	if (!codecs[config_id]) {
+		QS_QUICLB_PARAMS(p, .config_id = config_id,
+				 .mode = nonce_len == 14 ? QS_QUICLB_CID_AES_SINGLE :
+							   QS_QUICLB_CID_AES_FOUR_PASS,
+				 .server_id_len = 2, .nonce_len = nonce_len,
+				 /* the first octet says the length: frames are made again alike */
+				 .flags = QS_QUICLB_F_LEN_SELF, .key = (const uint8_t *)BENCH_QUICLB_KEY);
+
+		codecs[config_id] = qs_quiclb_codec_new(&p);
+	}
+	bench_cid_of(LEARN_CID_BASE + i, nonce);
+	bench_cid_of(~i, nonce + WORLD_CID_LEN);
+	/* a codec that could not be made leaves an ID that does not decode: the case's check says so */
+	len = codecs[config_id] ? qs_quiclb_encode(codecs[config_id], sid, nonce, s->dcid) : -1;
+	s->dcid_len = len > 0 ? len : WORLD_CID_LEN;
+}
+
+static void spec_quiclb_single(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_quiclb_encrypted(c, i, s, BENCH_QUICLB_SINGLE);
+}
+
+static void spec_quiclb_four_7(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_quiclb_encrypted(c, i, s, BENCH_QUICLB_FOUR_7);
+}
+
+static void spec_quiclb_four_12(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_quiclb_encrypted(c, i, s, BENCH_QUICLB_FOUR_12);
+}
+
+static void spec_quiclb_four_18(const struct bench_case *c, uint32_t i, struct pb_spec *s)
+{
+	spec_quiclb_encrypted(c, i, s, BENCH_QUICLB_FOUR_18);
+}
+
+/* The decoded IDs the runs cached: each frame is a first sight again. */
+static int reset_quiclb_cache(struct bench *b, const struct bench_case *c, uint32_t first,
+			      uint32_t n)
+{
+	struct qs_cid_key k;
+	struct pb_spec s;
+	int err;
+
+	for (uint32_t i = first; i < first + n; i++) {
+		c->spec(c, i, &s);
+		/* ENOENT here means the run did not decode the ID to its server */
+		err = qs_cid_key_make(&k, BENCH_VIP4_QUICLB_ID, s.dcid, s.dcid_len) ?:
+		      (bpf_map_delete_elem(b->fx.quiclb_cache, &k) ? -errno : 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* An ID the backend issued but nobody reported, from a known address. */
 static void spec_learn(const struct bench_case *c, uint32_t i, struct pb_spec *s)
 {
-	*s = world_short(c->family, client_of(c->family), CLIENT_PORT, "");
+	*s = world_short(c->family, client_of(c->family), BENCH_LEARN_PORT + i % BENCH_LEARN_PORTS,
+			 "");
 	table_dcid(LEARN_CID_BASE + i, s);
 }
 
@@ -129,6 +201,7 @@ static void spec_nolearn(const struct bench_case *c, uint32_t i, struct pb_spec 
 {
 	spec_learn(c, i, s);
 	s->dst = BENCH_VIP4_NOLEARN;
+	s->sport = CLIENT_PORT; /* the one client it knows: no cap applies without learning */
 }
 
 /* Diagnostics: Version Negotiation from an unknown address is routed by
@@ -156,14 +229,18 @@ static int reset_new_flows(struct bench *b, const struct bench_case *c, uint32_t
 	k.vip_id = vip_id_of(c->family);
 	for (uint32_t i = first; i < first + n; i++) {
 		k.port = htons(NEW_PORT_BASE + i);
-		/* ENOENT here means the run did not record a new connection. */
-		if (bpf_map_delete_elem(b->fx.flows, &k))
+		/* ENOENT here means the run did not record a new connection (an
+		 * Initial's entry goes to qs_flows_new) */
+		if (bpf_map_delete_elem(b->fx.flows_new, &k))
 			return -errno;
 	}
 	return 0;
 }
 
-/* Keeps the table at BENCH_CID_ENTRIES for the other cases. */
+/*
+ * The IDs the runs learned (ENOENT: the run did not learn) and the
+ * learning clients' counts of learned IDs.
+ */
 static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t first,
 			 uint32_t n)
 {
@@ -174,11 +251,11 @@ static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t f
 	for (uint32_t i = first; i < first + n; i++) {
 		bench_cid_of(LEARN_CID_BASE + i, cid);
 		err = qs_cid_key_make(&k, vip_id_of(c->family), cid, sizeof(cid)) ?:
-		      qs_cid_del(b->fx.cids, &k);
+		      qs_cid_del(b->fx.learned, &k);
 		if (err)
 			return err;
 	}
-	return 0;
+	return bench_learn_flows(b, c->family);
 }
 
 /* One row: the case's name, what it must be counted as, its frames, its
@@ -239,6 +316,14 @@ static const struct bench_case main_cases[] = {
 	CASE("ipv4_cid_hit_1m", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
 	CASE("ipv4_quiclb_plaintext", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 2.8, spec_quiclb,
 	     NULL),
+	CASE("ipv4_quiclb_single", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 0, spec_quiclb_single,
+	     reset_quiclb_cache),
+	CASE("ipv4_quiclb_four_pass_7", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 0,
+	     spec_quiclb_four_7, reset_quiclb_cache),
+	CASE("ipv4_quiclb_four_pass_12", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 0,
+	     spec_quiclb_four_12, reset_quiclb_cache),
+	CASE("ipv4_quiclb_four_pass_18", 4, QS_R_ROUTE_QUICLB, XDP_TX, 256, false, 0,
+	     spec_quiclb_four_18, reset_quiclb_cache),
 	CASE("ipv4_flow_learn", 4, QS_R_ROUTE_FLOW_LEARN, XDP_TX, 4096, true, 0, spec_learn,
 	     reset_learned),
 	CASE("ipv6_not_vip_pass", 6, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
@@ -265,6 +350,10 @@ static const struct bench_case diag_cases[] = {
 	     spec_vip_empty, NULL),
 	CASE("ipv4_cid_hit_1m_same_id", 4, QS_R_ROUTE_CID, XDP_TX, 1, false, 0, spec_cid_hit,
 	     NULL),
+	CASE("ipv4_quiclb_single_cached", 4, QS_R_ROUTE_QUICLB, XDP_TX, 1, false, 0,
+	     spec_quiclb_single, NULL),
+	CASE("ipv4_quiclb_four_pass_18_cached", 4, QS_R_ROUTE_QUICLB, XDP_TX, 1, false, 0,
+	     spec_quiclb_four_18, NULL),
 	CASE("ipv4_cid_hit_1m_1k_ids", 4, QS_R_ROUTE_CID, XDP_TX, 1024, false, 0, spec_cid_hit,
 	     NULL),
 	CASE("ipv4_cid_hit_1m_no_flow", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 0,

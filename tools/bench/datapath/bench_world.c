@@ -64,8 +64,23 @@ static int quiclb_vip(struct fx *fx, const char *addr, uint32_t vip_id, uint32_t
 	struct qs_server_id_key sk = { .vip_id = vip_id, .config_id = 1, .sid_len = 2,
 				       .sid = { BENCH_QUICLB_SID >> 8, BENCH_QUICLB_SID & 0xff } };
 
-	return fx_vip(fx, addr, VIP_PORT, &vip) ?: qs_quiclb_put(fx->quiclb, vip_id, 1, &cfg) ?:
-	       qs_server_id_put(fx->server_ids, &sk, backend);
+	int err = 0;
+
+	for (unsigned int id = BENCH_QUICLB_SINGLE; !err && id <= BENCH_QUICLB_FOUR_18; id++) {
+		struct qs_quiclb_config enc = { .server_id_len = 2,
+						.nonce_len = bench_quiclb_nonce_len(id) };
+		struct qs_server_id_key k = sk;
+
+		enc.mode = enc.nonce_len == 14 ? QS_QUICLB_AES_SINGLE : QS_QUICLB_AES_FOUR_PASS;
+		k.config_id = id;
+		vip.quiclb_mask |= 1 << id;
+		err = qs_quiclb_rk_put(fx->quiclb_rk, vip_id, id, (const __u8 *)BENCH_QUICLB_KEY) ?:
+		      qs_quiclb_put(fx->quiclb, vip_id, id, &enc) ?:
+		      qs_server_id_put(fx->server_ids, &k, backend);
+	}
+	return err ?: fx_vip(fx, addr, VIP_PORT, &vip) ?:
+		      qs_quiclb_put(fx->quiclb, vip_id, 1, &cfg) ?:
+		      qs_server_id_put(fx->server_ids, &sk, backend);
 }
 
 /*
@@ -73,7 +88,8 @@ static int quiclb_vip(struct fx *fx, const char *addr, uint32_t vip_id, uint32_t
  * name, opened by an Initial with the world's SCID: the benchmark's
  * Initials (their DCIDs vary) are of its connection.
  */
-static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t backend)
+static int client_flow_port(struct fx *fx, int family, uint32_t vip_id, uint32_t backend,
+			    uint16_t port)
 {
 	struct qs_flow f = world_flow_opened(backend, "");
 	struct qs_flow_key k;
@@ -84,8 +100,37 @@ static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t back
 	if (err)
 		return err;
 	k.vip_id = vip_id;
-	k.port = htons(CLIENT_PORT);
+	k.port = htons(port);
 	return qs_flow_put(fx->flows, &k, &f);
+}
+
+static int client_flow(struct fx *fx, int family, uint32_t vip_id, uint32_t backend)
+{
+	return client_flow_port(fx, family, vip_id, backend, CLIENT_PORT);
+}
+
+int bench_learn_flows(struct bench *b, int family)
+{
+	int err = 0;
+
+	for (uint16_t p = 0; !err && p < BENCH_LEARN_PORTS; p++)
+		err = client_flow_port(&b->fx, family, family == 6 ? VIP6_ID : VIP4_ID,
+				       family == 6 ? BE_C6 : BE_A, BENCH_LEARN_PORT + p);
+	return err;
+}
+
+unsigned int bench_quiclb_nonce_len(unsigned int config_id)
+{
+	switch (config_id) {
+	case BENCH_QUICLB_SINGLE:
+		return 14;
+	case BENCH_QUICLB_FOUR_7:
+		return 4;
+	case BENCH_QUICLB_FOUR_12:
+		return 9;
+	default:
+		return 15;
+	}
 }
 
 int bench_world_setup(struct bench *b)
@@ -100,7 +145,8 @@ int bench_world_setup(struct bench *b)
 	       quiclb_vip(fx, BENCH_VIP6_QUICLB, BENCH_VIP6_QUICLB_ID, BE_C6) ?:
 	       client_flow(fx, 4, VIP4_ID, BE_A) ?: client_flow(fx, 6, VIP6_ID, BE_C6) ?:
 	       client_flow(fx, 4, BENCH_VIP4_QUICLB_ID, BE_A) ?:
-	       client_flow(fx, 6, BENCH_VIP6_QUICLB_ID, BE_C6);
+	       client_flow(fx, 6, BENCH_VIP6_QUICLB_ID, BE_C6) ?: bench_learn_flows(b, 4) ?:
+	       bench_learn_flows(b, 6);
 }
 
 /*
