@@ -40,6 +40,12 @@ static const char *word_of(const struct word_value *w, __u32 value)
 }
 
 /*
+ * ARG_UINT's one unset value, below. At file scope: a declaration after a
+ * case label is a GNU extension that gcc takes and clang 14 refuses.
+ */
+_Static_assert(QS_CONFIG_ID_NONE == QS_CONFIG_MAX_IDS_UNSET, "one unset value");
+
+/*
  * The value of a table-typed option into buf. false: the object does not
  * have it (an optional address, MAC, name or path left out), so nothing is
  * written, which parses back to the same empty field.
@@ -69,7 +75,6 @@ static bool value_str(const struct opt *o, const void *obj, char *buf, size_t si
 		return qs_format_addr(&ca->addr, ca->family, buf, size), true;
 	case ARG_UINT:
 		/* a VIP id nobody assigned, a backend's max-ids left to backend-max-ids */
-		_Static_assert(QS_CONFIG_ID_NONE == QS_CONFIG_MAX_IDS_UNSET, "one unset value");
 		if (*(const __u32 *)field == QS_CONFIG_ID_NONE)
 			return false;
 		return snprintf(buf, size, "%u", *(const __u32 *)field), true;
