@@ -363,7 +363,7 @@ $(FUZZ_DATAPATH): $(DATAPATH_FUZZ_SRCS) $(wildcard tests/fuzz/datapath_*.h) $(TE
 	$(Q)$(FUZZ_CC) -Itests/lib -o $@ $(DATAPATH_FUZZ_SRCS) $(TESTLIB) $(ROUTER_LINK) $(LIBS_SODIUM)
 
 $(GEN_DATAPATH_SEEDS): $(BUILD)/tests/fuzz/gen_datapath_seeds.o $(BUILD)/tests/fuzz/datapath_input.o \
-		$(TESTLIB) $(call archives_of,$(ROUTER_LINK))
+		$(BUILD)/tests/fuzz/datapath_world.o $(TESTLIB) $(call archives_of,$(ROUTER_LINK))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(TESTLIB) $(ROUTER_LINK) $(LIBS_SODIUM) -lpcap
 

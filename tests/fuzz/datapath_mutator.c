@@ -225,13 +225,30 @@ static void vip_set(struct dpi_record *r, const struct dpi_view *v)
 	ipv4_csum_fix(r, v);
 }
 
-/* A connection ID the world knows (reported, operator's or learned) as the DCID. */
+/*
+ * A connection ID the world knows (reported, operator's, learned, or an
+ * encrypted QUIC-LB ID) into cid; its length.
+ */
+static int known_cid(uint8_t *cid)
+{
+	size_t i = rnd(dpw_n_cids + dpw_n_learned + dpw_n_lb_ids);
+
+	if (i < dpw_n_cids)
+		return pb_hex(dpw_cids[i].hex, cid, QS_CID_MAX_LEN);
+	i -= dpw_n_cids;
+	if (i < dpw_n_learned)
+		return pb_hex(dpw_learned[i].hex, cid, QS_CID_MAX_LEN);
+	i -= dpw_n_learned;
+	memcpy(cid, dpw_lb_ids[i].cid, dpw_lb_ids[i].len);
+	return dpw_lb_ids[i].len;
+}
+
+/* A connection ID the world knows as the DCID. */
 static void dcid_set(struct dpi_record *r, const struct dpi_view *v)
 {
-	size_t n = dpw_n_cids + dpw_n_learned, i = rnd(n), q = v->l4_off + 8, at, old;
-	const struct dpw_cid *c = i < dpw_n_cids ? &dpw_cids[i] : &dpw_learned[i - dpw_n_cids];
+	size_t q = v->l4_off + 8, at, old;
 	uint8_t cid[QS_CID_MAX_LEN];
-	int len = pb_hex(c->hex, cid, sizeof(cid));
+	int len = known_cid(cid);
 
 	if (!v->udp || q >= r->len || len < 0)
 		return;

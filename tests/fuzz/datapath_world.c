@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include "router/maps.h"
 #include "util/words.h"
+#include "quicsteer/quiclb.h"
 #include "datapath_world.h"
 #include "fixture.h"
 #include "pktbuild.h"
@@ -31,11 +32,20 @@ const struct dpw_vip dpw_vips[] = {
 	{ "198.18.0.101",
 	  443,
 	  { .vip_id = 4, .cid_len = 8, .fwd_mode = QS_FWD_L2DSR, .unknown_policy = HASH } },
-	/* QUIC-LB: configs 1 and 2 plaintext, 5 longer than 20 bytes (ignored) */
+	/*
+	 * QUIC-LB: configs 1 and 2 plaintext, 3 single-pass AES, 4 four-pass
+	 * AES, 5 longer than 20 bytes (ignored)
+	 */
 	{ "198.18.0.102",
 	  443,
-	  { .vip_id = 5, .cid_len = 8, .flags = LEARN, .quiclb_mask = 1 << 1 | 1 << 2 | 1 << 5 } },
-	/* config 0 plaintext, 3 encrypted (not decoded yet); short headers without an ID */
+	  { .vip_id = 5,
+	    .cid_len = 8,
+	    .flags = LEARN,
+	    .quiclb_mask = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 } },
+	/*
+	 * config 0 plaintext, 3 single-pass AES with lengths that do not sum
+	 * to 16 (no ID decrypts); short headers without an ID
+	 */
 	{ "fd00::102",
 	  443,
 	  { .vip_id = 6, .cid_len = 0, .flags = LEARN, .quiclb_mask = 1 << 0 | 1 << 3 } },
@@ -106,15 +116,21 @@ const struct dpw_cid dpw_learned[] = {
 };
 const size_t dpw_n_learned = sizeof(dpw_learned) / sizeof(dpw_learned[0]);
 
+#define KEY_A "000102030405060708090a0b0c0d0e0f"
+#define KEY_B "8f8e8d8c8b8a89888786858483828180"
+
 static const struct {
 	uint32_t vip_id, config_id;
 	struct qs_quiclb_config c;
+	const char *key; /* encrypted modes: qs_quiclb_rk's round keys of it */
 } quiclb[] = {
-	{ 5, 1, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 2, .nonce_len = 5 } },
-	{ 5, 2, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 3, .nonce_len = 10 } },
-	{ 5, 5, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 15, .nonce_len = 18 } },
-	{ 6, 0, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 1, .nonce_len = 4 } },
-	{ 6, 3, { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 2, .nonce_len = 6 } },
+	{ 5, 1, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 2, .nonce_len = 5 }, NULL },
+	{ 5, 2, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 3, .nonce_len = 10 }, NULL },
+	{ 5, 3, { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 4, .nonce_len = 12 }, KEY_A },
+	{ 5, 4, { .mode = QS_QUICLB_AES_FOUR_PASS, .server_id_len = 3, .nonce_len = 8 }, KEY_B },
+	{ 5, 5, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 15, .nonce_len = 18 }, NULL },
+	{ 6, 0, { .mode = QS_QUICLB_PLAINTEXT, .server_id_len = 1, .nonce_len = 4 }, NULL },
+	{ 6, 3, { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 2, .nonce_len = 6 }, KEY_A },
 };
 
 static const struct {
@@ -122,9 +138,20 @@ static const struct {
 	const char *sid;
 	uint32_t backend_id;
 } server_ids[] = {
-	{ 5, 1, "5a5b", 2 }, { 5, 2, "c0ffee", 1 }, { 5, 2, "0badbe", 8 },
-	{ 6, 0, "07", 3 },   { 6, 0, "08", 1 },
+	{ 5, 1, "5a5b", 2 },	 { 5, 2, "c0ffee", 1 }, { 5, 2, "0badbe", 8 },
+	{ 5, 3, "01020304", 1 }, { 5, 3, "05060708", 4 }, { 5, 4, "0a0b0c", 2 },
+	{ 5, 4, "0d0e0f", QS_MAX_BACKENDS - 1 },	  { 6, 0, "07", 3 },
+	{ 6, 0, "08", 1 },
 };
+
+/* Server IDs of the encrypted configurations that no backend has. */
+static const struct {
+	uint32_t vip_id, config_id;
+	const char *sid;
+} unknown_server_ids[] = { { 5, 3, "0f0f0f0f" }, { 5, 4, "ffeedd" } };
+
+struct dpw_lb_id dpw_lb_ids[DPW_MAX_LB_IDS];
+size_t dpw_n_lb_ids;
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -163,9 +190,18 @@ static int quiclb_put(struct fx *fx)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < N(quiclb) && !err; i++)
-		err = qs_quiclb_put(fx->quiclb, quiclb[i].vip_id, quiclb[i].config_id,
-				    &quiclb[i].c);
+	for (size_t i = 0; i < N(quiclb) && !err; i++) {
+		uint8_t key[QS_QUICLB_KEY_LEN];
+
+		/* as the agent writes them: the round keys before the configuration */
+		if (quiclb[i].key)
+			err = pb_hex(quiclb[i].key, key, sizeof(key)) != sizeof(key) ?
+				      -EINVAL :
+				      qs_quiclb_rk_put(fx->quiclb_rk, quiclb[i].vip_id,
+						       quiclb[i].config_id, key);
+		err = err ?: qs_quiclb_put(fx->quiclb, quiclb[i].vip_id, quiclb[i].config_id,
+					   &quiclb[i].c);
+	}
 	for (size_t i = 0; i < N(server_ids) && !err; i++) {
 		struct qs_server_id_key k;
 		int len;
@@ -203,6 +239,69 @@ int dpw_setup(struct fx *fx, uint32_t veth_ifindex)
 		err = fx_maglev_round_robin(fx, maglev_rows[i].vip_id, maglev_rows[i].ids,
 					    maglev_rows[i].n);
 	return err ?: quiclb_put(fx);
+}
+
+/* One ID of server ID sid_hex made by codec, into dpw_lb_ids. */
+static int lb_id_make(struct qs_quiclb_codec *codec, uint32_t vip_id, const char *sid_hex,
+		      uint32_t backend_id)
+{
+	static const uint8_t nonce[QS_QUICLB_NONCE_MAX] = { 0x6e, 0x6f, 0x6e, 0x63, 0x65 };
+	struct dpw_lb_id *id = &dpw_lb_ids[dpw_n_lb_ids];
+	uint8_t sid[QS_QUICLB_SID_MAX];
+	int len;
+
+	if (dpw_n_lb_ids == DPW_MAX_LB_IDS || pb_hex(sid_hex, sid, sizeof(sid)) < 0)
+		return -EINVAL;
+	len = qs_quiclb_encode(codec, sid, nonce, id->cid);
+	if (len < 0)
+		return len;
+	id->vip_id = vip_id;
+	id->len = len;
+	id->backend_id = backend_id;
+	dpw_n_lb_ids++;
+	return 0;
+}
+
+/* The IDs of quiclb[i]: of every server ID configured, and of one not. */
+static int lb_ids_of(size_t i, struct qs_quiclb_codec *codec)
+{
+	uint32_t vip = quiclb[i].vip_id, cfg = quiclb[i].config_id;
+	int err = 0;
+
+	for (size_t j = 0; j < N(server_ids) && !err; j++)
+		if (server_ids[j].vip_id == vip && server_ids[j].config_id == cfg)
+			err = lb_id_make(codec, vip, server_ids[j].sid, server_ids[j].backend_id);
+	for (size_t j = 0; j < N(unknown_server_ids) && !err; j++)
+		if (unknown_server_ids[j].vip_id == vip && unknown_server_ids[j].config_id == cfg)
+			err = lb_id_make(codec, vip, unknown_server_ids[j].sid, QS_NO_BACKEND);
+	return err;
+}
+
+int dpw_lb_ids_make(void)
+{
+	int err = 0;
+
+	dpw_n_lb_ids = 0;
+	for (size_t i = 0; i < N(quiclb) && !err; i++) {
+		uint8_t key[QS_QUICLB_KEY_LEN];
+		struct qs_quiclb_codec *codec;
+		/* self-described length: no random bits, the same IDs in every process */
+		QS_QUICLB_PARAMS(params, .config_id = quiclb[i].config_id,
+				 .mode = quiclb[i].c.mode, .server_id_len = quiclb[i].c.server_id_len,
+				 .nonce_len = quiclb[i].c.nonce_len, .flags = QS_QUICLB_F_LEN_SELF,
+				 .key = key);
+
+		if (!quiclb[i].key)
+			continue;
+		if (pb_hex(quiclb[i].key, key, sizeof(key)) != sizeof(key))
+			return -EINVAL;
+		codec = qs_quiclb_codec_new(&params);
+		if (!codec && errno == EINVAL)
+			continue; /* lengths the draft does not allow: no server makes its IDs */
+		err = codec ? lb_ids_of(i, codec) : -errno;
+		qs_quiclb_codec_free(codec);
+	}
+	return err;
 }
 
 static int addr_is(const char *text, int family, const uint8_t *addr)

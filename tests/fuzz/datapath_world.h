@@ -2,8 +2,9 @@
 /*
  * The data-path fuzzer's world (fuzz_datapath.c), which its seed generator
  * builds packets for: VIPs of every kind (learning or not, unknown-ID
- * policies drop and hash, each fragment policy, layer-2 DSR, QUIC-LB, the
- * captures' server addresses, a VIP whose Maglev row is empty), backends
+ * policies drop and hash, each fragment policy, layer-2 DSR, QUIC-LB in
+ * plaintext and both AES modes, the captures' server addresses, a VIP
+ * whose Maglev row is empty), backends
  * reached by XDP_TX, by XDP_REDIRECT and by no usable next hop, one marked
  * down, reported and operator's IDs (the invariant's known set) and learned
  * IDs, live and stale (under the world's TTL, and under the default too).
@@ -60,6 +61,20 @@ extern const struct dpw_cid dpw_cids[]; /* qs_cids: reported and operator's */
 extern const size_t dpw_n_cids;
 extern const struct dpw_cid dpw_learned[]; /* qs_learned */
 extern const size_t dpw_n_learned;
+
+/* Encrypted QUIC-LB IDs of the world's usable configurations, as servers make them. */
+#define DPW_MAX_LB_IDS 8
+struct dpw_lb_id {
+	uint32_t vip_id;
+	uint32_t backend_id; /* QS_NO_BACKEND: a server ID the configuration does not have */
+	uint8_t len;
+	uint8_t cid[QS_CID_MAX_LEN];
+};
+extern struct dpw_lb_id dpw_lb_ids[DPW_MAX_LB_IDS];
+extern size_t dpw_n_lb_ids;
+
+/* Makes dpw_lb_ids with libquicsteer's codec; 0 or -errno. */
+int dpw_lb_ids_make(void);
 
 /* Writes the world into a fixture's maps; veth_ifindex is DPW_NH_VETH's device. */
 int dpw_setup(struct fx *fx, uint32_t veth_ifindex);

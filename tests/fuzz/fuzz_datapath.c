@@ -18,9 +18,10 @@
  *      frame and each other, and is that frame encapsulated: an outer IPv4
  *      header with a valid checksum or an IPv6 header, lengths that match
  *      the inner packet, the inner packet byte for byte, towards a backend
- *      of the world through the next hop its entry names (and the whole
- *      frame as tests/lib/expect.c rebuilds it); for a layer-2 DSR VIP the
- *      frame with only its MAC addresses changed;
+ *      of the world (for an encrypted QUIC-LB ID made by libquicsteer's
+ *      codec, the backend of its server ID) through the next hop its entry
+ *      names (and the whole frame as tests/lib/expect.c rebuilds it); for a
+ *      layer-2 DSR VIP the frame with only its MAC addresses changed;
  *   4. XDP_PASS leaves the frame as it came;
  *   5. a ring-buffer record, if any, is the one of the rung that chose, for
  *      the frame's VIP and client.
@@ -30,9 +31,10 @@
  * did (reason, verdict, records, non-verdict counters, with what kind of
  * frame and after which reason) is fed back as extra counters.
  *
- * The tables are reset before each input (address and learned entries
- * cleared, reported IDs rewritten, the ring buffer's per-CPU budget
- * refilled), so an input replays alone.
+ * The tables are reset before each input (both address tables, learned
+ * IDs and the cache of decoded QUIC-LB IDs cleared, reported IDs
+ * rewritten, the ring buffer's per-CPU budget refilled), so an input
+ * replays alone.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -227,11 +229,14 @@ static int cid_pair_cmp(const void *a, const void *b)
 	return cid_key_cmp(&((const struct cid_pair *)a)->key, &((const struct cid_pair *)b)->key);
 }
 
-/* Equal but for path_hash and path_checked_s, which the data path writes on hits. */
+/*
+ * Equal but for path_hash, path_checked_s and path_opened_s, which the data
+ * path writes on hits.
+ */
 static int cid_entry_same(const struct qs_cid_entry *a, const struct qs_cid_entry *b)
 {
 	return a->created_ns == b->created_ns && a->backend_id == b->backend_id &&
-	       a->kind == b->kind && !memcmp(a->pad, b->pad, sizeof(a->pad));
+	       a->kind == b->kind && a->pad == b->pad;
 }
 
 static int cid_reported(const struct qs_cid_key *k)
@@ -352,7 +357,11 @@ static void tables_reset(void)
 	size_t n = 0;
 
 	table_clear(fx.flows, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
-		    "clearing qs_flows");
+		    "clearing qs_flows_v2");
+	table_clear(fx.flows_new, sizeof(struct qs_flow_key), sizeof(struct qs_flow),
+		    "clearing qs_flows_new");
+	table_clear(fx.quiclb_cache, sizeof(struct qs_cid_key), sizeof(struct qs_quiclb_cached),
+		    "clearing qs_quiclb_cache");
 	table_clear(fx.learned, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 		    "clearing qs_learned");
 	batch_put(fx.cids, cid_keys, cid_vals, n_cids, "rewriting qs_cids");
@@ -408,6 +417,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	err = dpw_setup(&fx, veth_ifindex);
 	if (err)
 		fatal("writing the world's tables", err);
+	err = dpw_lb_ids_make();
+	if (err)
+		fatal("making the world's QUIC-LB IDs", err);
 	cids_sorted();
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
@@ -623,9 +635,49 @@ static void learned_check(unsigned int reason, const struct qs_event *ev, int mi
 		violation("the ID learned is not the one its record announces");
 }
 
+/* The world's encrypted QUIC-LB ID that is the frame's DCID, if one is. */
+static const struct dpw_lb_id *lb_id_of(const uint8_t *f, size_t len, const struct dpi_view *v)
+{
+	const struct dpw_vip *vip = dpw_vip_find(v->family, v->daddr, v->dport);
+	size_t q = v->l4_off + 8, at;
+
+	if (!vip || !v->udp || q >= len)
+		return NULL;
+	for (size_t i = 0; i < dpw_n_lb_ids; i++) {
+		const struct dpw_lb_id *id = &dpw_lb_ids[i];
+
+		if (id->vip_id != vip->vip.vip_id)
+			continue;
+		if (!(f[q] & 0x80))
+			at = q + 1;
+		else if (q + 6 <= len && f[q + 5] == id->len)
+			at = q + 6;
+		else
+			continue;
+		if (at + id->len <= len && !memcmp(f + at, id->cid, id->len))
+			return id;
+	}
+	return NULL;
+}
+
+/*
+ * A frame routed by an encrypted QUIC-LB ID went to the backend of the
+ * server ID that libquicsteer's codec (a second implementation of the
+ * draft) put in, decrypted or from the cache.
+ */
+static void quiclb_check(const uint8_t *in, size_t len, const struct dpi_view *v,
+			 unsigned int reason, uint32_t backend_id)
+{
+	const struct dpw_lb_id *id = reason == QS_R_ROUTE_QUICLB ? lb_id_of(in, len, v) : NULL;
+
+	if (id && id->backend_id != backend_id)
+		violation("an encrypted QUIC-LB ID of backend %u's server ID sent to backend %u",
+			  id->backend_id, backend_id);
+}
+
 /* Invariant 3 for an encapsulated frame. */
 static void encap_check(const uint8_t *in, size_t len, const struct dpi_view *v, const uint8_t *out,
-			size_t out_len, int action, uint32_t ingress)
+			size_t out_len, int action, unsigned int reason, uint32_t ingress)
 {
 	static uint8_t want[OUT_CAP];
 	const uint8_t *outer = out + 14;
@@ -665,6 +717,7 @@ static void encap_check(const uint8_t *in, size_t len, const struct dpi_view *v,
 	be = dpw_backend_by_addr(family, outer + (family == 4 ? 16 : 24));
 	if (!be)
 		violation("encapsulated towards no backend of the world");
+	quiclb_check(in, len, v, reason, be->id);
 	tx = be->nexthop == DPW_NH_TX ||
 	     (be->nexthop == DPW_NH_VETH && ingress == (uint32_t)veth_ifindex);
 	if (be->nexthop != DPW_NH_TX && be->nexthop != DPW_NH_VETH)
@@ -712,7 +765,7 @@ static void output_check(const uint8_t *in, size_t len, const struct dpi_view *v
 			violation("layer-2 DSR output: %s", expect_diff(out, out_len, want, len));
 		return;
 	}
-	encap_check(in, len, v, out, out_len, action, ingress);
+	encap_check(in, len, v, out, out_len, action, reason, ingress);
 }
 
 /* ---- one frame ---- */

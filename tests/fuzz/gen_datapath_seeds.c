@@ -16,6 +16,7 @@
 #include <string.h>
 #include <pcap/pcap.h>
 #include "datapath_input.h"
+#include "datapath_world.h"
 #include "pktbuild.h"
 #include "world.h"
 
@@ -352,6 +353,36 @@ static void builder_sequences(void)
 	seed_write("s-budget-spent", &in);
 }
 
+/*
+ * The world's encrypted QUIC-LB IDs (libquicsteer's codec): each in a
+ * short header twice (decrypted, then from the cache) and in a Handshake.
+ */
+static void quiclb_encrypted(void)
+{
+	char hex[2 * QS_CID_MAX_LEN + 1], name[64];
+
+	if (dpw_lb_ids_make()) {
+		fprintf(stderr, "gen-datapath-seeds: the world's QUIC-LB IDs: %m\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < dpw_n_lb_ids; i++) {
+		struct dpi_input in = { 0 };
+		struct pb_spec s;
+
+		for (size_t j = 0; j < dpw_lb_ids[i].len; j++)
+			sprintf(hex + 2 * j, "%02x", dpw_lb_ids[i].cid[j]);
+		s = world_short(4, CLIENT4_B, 50004, hex);
+		s.dst = QUICLB_VIP4;
+		add(&in, &s);
+		add(&in, &s);
+		s = world_handshake(4, CLIENT4_B, 50004, hex);
+		s.dst = QUICLB_VIP4;
+		add(&in, &s);
+		snprintf(name, sizeof(name), "s-quiclb-aes-%zu", i);
+		seed_write(name, &in);
+	}
+}
+
 /* The client's datagrams of one capture: each alone, and the connection in inputs of SEQ_BYTES. */
 static void capture(const char *dir, const char *file)
 {
@@ -427,6 +458,7 @@ int main(int argc, char **argv)
 	outdir = argv[1];
 	builder_singles();
 	builder_sequences();
+	quiclb_encrypted();
 	captures(argv[2]);
 	printf("gen-datapath-seeds: %u seeds in %s\n", written, outdir);
 	return 0;
