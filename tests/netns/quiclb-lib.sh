@@ -28,6 +28,8 @@
 #                            table touched, nothing unknown
 #   same_backend NAME SIZE   b$owner alone closed it, sent its SIZE bytes,
 #                            and got the router's packets
+#   plain FAMILY [LABEL]     a download (below), its checks named
+#                            "IPvN LABEL" [plain]
 #   migration FAMILY [LABEL] the active migration scenario (below), its
 #                            checks named "IPvN LABEL migration ..."
 
@@ -116,6 +118,21 @@ same_backend()
 	[ "$sent" -ge "$2" ] && ok "$1: b$owner sent the whole file ($sent bytes)" ||
 		not_ok "$1: b$owner sent the whole file" "$sent bytes, want at least $2"
 	check "$1: the router forwarded to b$owner only" "$(tb_moved "$b0" "$(tb_stat_backends)")" "$owner"
+}
+
+# plain FAMILY: a 1 MiB download; after the first Initial, every packet
+# is routed by the server ID in its DCID, and the server's IDs, as the
+# client received them, are its own (encoded).
+plain()
+{
+	t="IPv$1 ${2:-plain}"
+	before
+	tb_fetch "plain-$1" "$1" -- f1m
+	tb_check_download "$t" "plain-$1" f1m
+	one_owner "$t" || return
+	encoded "$t" "plain-$1"
+	same_backend "$t" 1048576
+	by_quiclb "$t"
 }
 
 # migration FAMILY: active migration mid-transfer to a new source address

@@ -87,18 +87,6 @@ dcids_owned()
 		"$(echo "$2" | grep . | layout | sort -u | tr '\n' ' ')" "$QLB_CONFIG $(sid "$owner") $QLB_CID_LEN "
 }
 
-plain()
-{
-	t="IPv$1 plain"
-	before
-	tb_fetch "plain-$1" "$1" -- f1m
-	tb_check_download "$t" "plain-$1" f1m
-	one_owner "$t" || return
-	encoded "$t" "plain-$1"
-	same_backend "$t" 1048576
-	by_quiclb "$t"
-}
-
 # Slots of backend $1 in VIP id $2's Maglev row (one row: reading all 32
 # takes the CLI most of a second).
 slots() { _tb_pins -j maglev show "$2" | jq --argjson b "$1" '[.[] | select(.backend_id == $b) | .slots] | add // 0'; }
