@@ -296,10 +296,12 @@ h3server_link = $(CC) $(CFLAGS) -o $(1) $(H3SERVER_LINK_OBJS) -L$(BUILD) -lquics
 $(H3SERVER): $(H3SERVER_LINK_OBJS) $(QSLIB_SO)
 	$(call msg,LD,$@)
 	$(Q)$(call h3server_link,$@,$(abspath $(BUILD)))
-# The unit tests hold body.c's path rule (test_h3server_path.c); body.o
-# calls nothing of ngtcp2's or nghttp3's, only their headers.
-$(UNIT_TESTS): $(BUILD)/tools/h3server/body.o
-$(BUILD)/tests/unit/test_h3server_path.o: CFLAGS += -Itools/h3server \
+# The unit tests hold body.c's path rule (test_h3server_path.c) and
+# quiclb.c's configurations (test_h3server_quiclb.c); the two call nothing
+# of ngtcp2's or nghttp3's, only their headers, and no other file of the
+# server's.
+$(UNIT_TESTS): $(BUILD)/tools/h3server/body.o $(BUILD)/tools/h3server/quiclb.o
+$(BUILD)/tests/unit/test_h3server_%.o: CFLAGS += -Itools/h3server \
 	$(shell pkg-config --cflags $(H3SERVER_PKGS))
 
 $(AGENT): $(BUILD)/userspace/agent/main.o $(call archives_of,$(AGENT_LINK))

@@ -50,6 +50,7 @@
 BUILD=${1:-build}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/testbed.sh"
+. "$(dirname "$0")/quiclb-lib.sh"
 
 QLB_CONFIG=2
 QLB_SID_LEN=2
@@ -59,21 +60,6 @@ QLB_CID_LEN=$((1 + QLB_SID_LEN + QLB_NONCE_LEN))
 # Backend $1's server ID: 0x51 then its number, so that a router reading
 # the wrong bytes, or in the wrong order, finds no backend.
 sid() { printf '51%02x' "$1"; }
-
-# Field $1 of every backend's status: "V1 V2 V3".
-handshake_since() { tb_handshakes_since "$1"; }
-closed_since()
-{
-	_cs=$(tb_status "$1" closed)
-	echo "closed: $_cs"
-	[ "$_cs" -gt "$2" ]
-}
-reason() { tb_stat_reason "$1" || echo 0; }
-
-# The rungs a QUIC-LB connection must never touch, as one line.
-TABLE_RUNGS="route_cid route_cid_learned route_flow_learn route_flow_nolearn drop_unknown_cid"
-table_rungs() { for r in $TABLE_RUNGS; do reason "$r"; done | tr '\n' ' ' | sed 's/ $//'; }
-cid_entries() { _tb_pins -j cid show | jq length; }
 
 # Hex IDs on stdin, one a line: "CONFIG SERVER-ID LENGTH" for each, the
 # config rotation bits and the server ID as the draft lays them out.
@@ -86,88 +72,6 @@ layout()
 	}'
 }
 
-# server_ids FETCH: the IDs the server gave the client (its first SCID and
-# every NEW_CONNECTION_ID the client received), from the client's qlog.
-server_ids()
-{
-	jq -r --seq 'select(.name == "transport:parameters_set" and .data.owner == "remote")
-		.data.initial_source_connection_id // empty,
-		(select(.name == "transport:packet_received") | .data.frames[]? |
-		select(.frame_type == "new_connection_id") | .connection_id)' \
-		"$TB_DIR/fetch/$1.qlog" 2>/dev/null | tr -d '\036'
-}
-
-# pcap_dcids FILE FAMILY: the DCID of every short-header packet in FILE
-# (a capture of UDP over IPv4 or IPv6 without extension headers).
-pcap_dcids()
-{
-	[ "$2" = 4 ] && off=28 || off=48
-	tcpdump -r "$1" -nn -x 2>/dev/null | awk -v off="$off" -v n="$QLB_CID_LEN" '
-		function flush() {
-			p = substr(hex, 2 * off + 1)
-			if (p != "" && substr(p, 1, 1) ~ /[0-7]/)
-				print substr(p, 3, 2 * n)
-			hex = ""
-		}
-		/^[ \t]+0x/ { for (i = 2; i <= NF; i++) hex = hex $i; next }
-		{ flush() }
-		END { flush() }'
-}
-
-# before: the counters the checks compare against.
-before()
-{
-	b0=$(tb_stat_backends)
-	c0=$(tb_status_all connections)
-	s0=$(tb_status_all bytes_sent)
-	h0=$(tb_status_all handshakes)
-	x0=$(tb_status_all closed)
-	q0=$(reason route_quiclb)
-	t0=$(table_rungs)
-}
-
-# one_owner NAME: the backend whose server accepted the connection since
-# before, in $owner; false (and counted) unless exactly one did.
-one_owner()
-{
-	owner=$(tb_moved "$c0" "$(tb_status_all connections)")
-	case $owner in
-	[0-9]) ok "$1: one backend's server accepted the connection (b$owner)" ;;
-	*)
-		not_ok "$1: one backend's server accepted the connection" "backends '$owner' did"
-		return 1
-		;;
-	esac
-}
-
-# by_quiclb NAME: routed by the server ID, no table touched.
-by_quiclb()
-{
-	q1=$(reason route_quiclb)
-	[ "$q1" -gt "$q0" ] && ok "$1: routed by the QUIC-LB server ID ($((q1 - q0)) route_quiclb)" ||
-		not_ok "$1: routed by the QUIC-LB server ID" "route_quiclb stayed $q0"
-	check "$1: nothing by the ID table or address learning, nothing unknown ($TABLE_RUNGS)" \
-		"$(table_rungs)" "$t0"
-	check "$1: the ID table stays empty" "$(cid_entries)" 0
-}
-
-# same_backend NAME SIZE: b$owner alone counts the connection and sent
-# its bytes (at least SIZE: the status file is rewritten when the server
-# frees the connection, after its closing period), and the router sent
-# packets to it alone.
-same_backend()
-{
-	x=$(echo "$x0" | cut -d' ' -f"$owner")
-	wait_until 30 "b$owner's server closes the connection" closed_since "$owner" "$x" ||
-		not_ok "$1: b$owner's server closed the connection" "$waited"
-	s1=$(tb_status_all bytes_sent)
-	check "$1: only b$owner's server sent bytes" "$(tb_moved "$s0" "$s1")" "$owner"
-	sent=$(($(echo "$s1" | cut -d' ' -f"$owner") - $(echo "$s0" | cut -d' ' -f"$owner")))
-	[ "$sent" -ge "$2" ] && ok "$1: b$owner sent the whole file ($sent bytes)" ||
-		not_ok "$1: b$owner sent the whole file" "$sent bytes, want at least $2"
-	check "$1: the router forwarded to b$owner only" "$(tb_moved "$b0" "$(tb_stat_backends)")" "$owner"
-}
-
 # encoded NAME FETCH: every ID the server gave the client is a config 2
 # plaintext ID of b$owner's server ID.
 encoded()
@@ -176,58 +80,11 @@ encoded()
 		"$(server_ids "$2" | layout | sort -u | tr '\n' ' ')" "$QLB_CONFIG $(sid "$owner") $QLB_CID_LEN "
 }
 
-plain()
+# dcids_owned NAME IDS: every DCID is a config 2 QUIC-LB ID of b$owner.
+dcids_owned()
 {
-	t="IPv$1 plain"
-	before
-	tb_fetch "plain-$1" "$1" -- f1m
-	tb_check_download "$t" "plain-$1" f1m
-	one_owner "$t" || return
-	encoded "$t" "plain-$1"
-	same_backend "$t" 1048576
-	by_quiclb "$t"
-}
-
-migration()
-{
-	t="IPv$1 migration mid-transfer to a new address"
-	[ "$1" = 4 ] && b=$TB_CL4B v=$TB_VIP4 || b=$TB_CL6B v=$TB_VIP6
-	pcap=$TB_DIR/mig-$1.pcap
-	before
-	# What the client sends from its second address.
-	tb_exec client tcpdump -i eth0 -nn -U -w "$pcap" "udp and src host $b and dst host $v" \
-		>"$TB_DIR/mig-$1.tcpdump" 2>&1 &
-	cap=$!
-	wait_until 30 "tcpdump on the client listens" grep -q 'listening on' "$TB_DIR/mig-$1.tcpdump" ||
-		not_ok "$t: tcpdump ready" "$waited; $(cat "$TB_DIR/mig-$1.tcpdump")"
-	# 8 MiB at 40 Mbit/s: about 1.7 s; the client moves at 1 s, to the
-	# address its route uses by then.
-	tb_shape 40mbit
-	tb_fetch_bg "mig-$1" "$1" --change-local-addr=1s -- f8m
-	if wait_until 30 "the handshake of mig-$1" handshake_since "$h0"; then
-		tb_client_src "$1" b
-	else
-		not_ok "$t: handshake" "$waited"
-	fi
-	tb_fetch_wait "mig-$1"
-	tb_client_src "$1" a
-	tb_shape off
-	kill "$cap" 2>/dev/null
-	wait "$cap" 2>/dev/null
-	tb_check_download "$t" "mig-$1" f8m
-	q=$(cat "$TB_DIR/fetch/mig-$1.qlog")
-	has "$t: the client migrated (PATH_CHALLENGE)" "$q" '"frame_type":"path_challenge"'
-	has "$t: the new path was validated (PATH_RESPONSE)" "$q" '"frame_type":"path_response"'
-	one_owner "$t" || return
-	ids=$(pcap_dcids "$pcap" "$1")
-	n=$(echo "$ids" | grep -c .)
-	[ "$n" -gt 0 ] && ok "$t: the client sent $n packets from $b" ||
-		not_ok "$t: the client sent packets from $b" "none captured"
-	check "$t: from $b, every DCID is a b$owner QUIC-LB ID" \
-		"$(echo "$ids" | grep . | layout | sort -u | tr '\n' ' ')" "$QLB_CONFIG $(sid "$owner") $QLB_CID_LEN "
-	encoded "$t" "mig-$1"
-	same_backend "$t" 8388608
-	by_quiclb "$t"
+	check "$1, every DCID is a b$owner QUIC-LB ID" \
+		"$(echo "$2" | grep . | layout | sort -u | tr '\n' ' ')" "$QLB_CONFIG $(sid "$owner") $QLB_CID_LEN "
 }
 
 # Slots of backend $1 in VIP id $2's Maglev row (one row: reading all 32

@@ -120,6 +120,10 @@ restart()
 		ok "$t: the restarted b$b takes new connections ($got)"
 	else
 		not_ok "$t: the restarted b$b takes new connections" "got $got want $NEW in all, b$b at least 1"
+		# what the router did, for whoever reads the failure
+		_tb_pins -j stats | jq -c '.reasons | to_entries | map(select(.value.packets > 0)) |
+			map({(.key): .value.packets}) | add' | sed 's/^/# reasons: /'
+		_tb_pins flow show | sed 's/^/# /' 
 	fi
 	wait_until 30 "b$b's new process's IDs in the table" has_new_ids "$old" "$b" &&
 		ok "$t: b$b's new process's IDs are in the table" ||

@@ -12,9 +12,14 @@
 # --max-connections 1, with or without --retry, a second client is refused
 # at once with CONNECTION_REFUSED and served once the first is gone, and a
 # GET of / (the index page, once read before its buffer) is served; --no-report
-# leaves the table empty; bad command lines exit 2 naming the option, and
-# so does a report key file that is not a regular file only the server's
-# user or root can read or change (a FIFO does not block it).
+# leaves the table empty; encrypted QUIC-LB IDs, single-pass from the
+# command line and four-pass after a SIGHUP reads --quic-lb-file again,
+# each decoded by the router's own decoder (quicsteer route) to this
+# backend, none showing the server ID in clear, a reload with a key file
+# others may read refused and changing nothing, no key in the log; bad
+# command lines exit 2 naming the option, and so does a report or QUIC-LB
+# key file that is not a regular file only the server's user or root can
+# read or change (a FIFO does not block it).
 # Guards the example server every integration follows, and the IDs the
 # balancer routes by.
 #
@@ -338,6 +343,72 @@ done
 if [ -n "$cids" ] && [ -z "$bad" ]; then ok "quic-lb: $(echo "$cids" | grep -c .) IDs carry config 2 and server ID 0a0b0c"; else not_ok "quic-lb: IDs" "bad:$bad all: $(echo $cids)"; fi
 server_stop
 
+# ---- QUIC-LB encrypted IDs: the router's own decoder names this backend ----
+# A configuration at the agent for each mode, on the IPv6 VIP, and this
+# backend's server ID in both; the agent reads the same key files.
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/lb1.key"
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/lb2.key"
+chmod 600 "$DIR/lb1.key" "$DIR/lb2.key"
+cli quic-lb add web6 config 1 mode aes-single server-id-len 4 nonce-len 12 key-file "$DIR/lb1.key" >/dev/null &&
+	cli quic-lb add web6 config 2 mode aes-four-pass server-id-len 3 nonce-len 8 key-file "$DIR/lb2.key" >/dev/null &&
+	cli backend set h server-id web6 1 0a0b0c0d server-id web6 2 0a0b0c >/dev/null ||
+	fail_setup "quic-lb configurations at the agent"
+# explained FETCH LEN: "CONFIG:REASON:BACKEND" for every ID the server gave
+# the client, sorted, unique; and "clear" if one shows the server ID in clear.
+explained()
+{
+	for id in $(qlog_cids "$1"); do
+		[ "${#id}" -eq $((2 * $2)) ] || echo "length-${#id}"
+		case $id in ??0a0b0c*) echo clear ;; esac
+		echo "$(($(printf '%d' "0x$(echo "$id" | cut -c1-2)") >> 5)):$(cli -j route $V6 $PORT fd00:20::2 40000 short "$id" |
+			jq -r '"\(.reason):\(.backend_id)"')"
+	done | sort -u | tr '\n' ' '
+}
+lb_fetch()
+{
+	fetch "$1" $V6 -- 100000
+	if same "$DIR/dl-$1/100000" "$DIR/expect/100000"; then ok "$1: download"; else not_ok "$1: download" "$(tail -n 3 "$DIR/$1.out")"; fi
+}
+server_start --no-report --cid-scheme quic-lb --quic-lb-config 1 --server-id 0a0b0c0d --nonce-len 12 \
+	--cid-len 17 --quic-lb-key-file "$DIR/lb1.key" --quic-lb-worker 1/2
+lb_fetch aes-single
+check "aes-single: every ID is config 1, encrypted, and decodes to backend $BACKEND" \
+	"$(explained aes-single 17)" "1:route_quiclb:$BACKEND "
+check "aes-single: the status file names the configuration" \
+	"$(jq -c '[.quiclb[] | [.config, .mode, .server_id, .cid_len, .new_connections]]' "$DIR/status.json")" \
+	'[[1,"aes-single","0a0b0c0d",17,true]]'
+server_stop
+
+# --quic-lb-file, read again on SIGHUP: single-pass first, then four-pass.
+echo "config 1 server-id 0a0b0c0d nonce-len 12 key-file $DIR/lb1.key" >"$DIR/lb.conf"
+server_start --no-report --cid-scheme quic-lb --quic-lb-file "$DIR/lb.conf"
+lb_fetch file-1
+check "file, config 1: every ID decodes to backend $BACKEND" "$(explained file-1 17)" "1:route_quiclb:$BACKEND "
+{
+	echo "# rotating: config 2 takes new connections"
+	echo "config 1 server-id 0a0b0c0d nonce-len 12 key-file $DIR/lb1.key"
+	echo "config 2 mode aes-four-pass server-id 0a0b0c nonce-len 8 key-file $DIR/lb2.key"
+} >"$DIR/lb.conf"
+new_conns_config() { output_is "$1" jq -c '[.quiclb[] | select(.new_connections) | .config]' "$DIR/status.json"; }
+kill -HUP "$SERVER_PID"
+wait_until 30 "the server reads --quic-lb-file again" new_conns_config "[2]" ||
+	not_ok "file: SIGHUP takes the new last line" "$waited"
+lb_fetch file-2
+check "file, config 2: every ID is four-pass config 2 and decodes to backend $BACKEND" \
+	"$(explained file-2 12)" "2:route_quiclb:$BACKEND "
+# A key others may read: the reload is refused, naming the file; nothing changes.
+chmod 644 "$DIR/lb2.key"
+kill -HUP "$SERVER_PID"
+wait_until 30 "the server refuses the reload" grep -q "lb2.key: mode 0644" "$DIR/server.log" ||
+	not_ok "file: a key others may read is refused" "$waited"
+chmod 600 "$DIR/lb2.key"
+lb_fetch file-3
+check "file, after a refused reload: config 2 still" "$(explained file-3 12)" "2:route_quiclb:$BACKEND "
+server_stop
+for k in lb1 lb2; do
+	check "no key in the server's log ($k)" "$(grep -c "$(cat "$DIR/$k.key")" "$DIR/server.log")" 0
+done
+
 # ---- bad command lines: exit 2, the option named ----
 usage()
 {
@@ -361,6 +432,25 @@ usage "no connections" --max-connections -l $V4:$PORT --no-report --max-connecti
 usage "bad --cid-len" --cid-len -l $V4:$PORT --no-report --cid-len 21 $TLS
 usage "quic-lb without --server-id" --server-id -l $V4:$PORT --no-report --cid-scheme quic-lb --nonce-len 6 $TLS
 usage "quic-lb lengths disagree" --cid-len -l $V4:$PORT --no-report --cid-scheme quic-lb --server-id 0a0b --nonce-len 6 $TLS
+LB="-l $V4:$PORT --no-report $TLS --cid-scheme quic-lb --quic-lb-config 1 --server-id 0a0b0c0d --nonce-len 12 --cid-len 17"
+usage "aes mode without a key file" --quic-lb-mode $LB --quic-lb-mode aes-single
+usage "aes-single of 15 bytes" "--quic-lb-mode: mode aes-single needs server-id bytes + nonce-len = 16" \
+	$LB --quic-lb-mode aes-single --quic-lb-key-file "$DIR/lb1.key" --nonce-len 11 --cid-len 16
+usage "four-pass of 16 bytes" "--quic-lb-mode: mode aes-four-pass" $LB --quic-lb-mode aes-four-pass --quic-lb-key-file "$DIR/lb1.key"
+usage "plaintext with a key" "--quic-lb-mode: mode plaintext takes no key-file" $LB --quic-lb-mode plaintext --quic-lb-key-file "$DIR/lb1.key"
+usage "unknown mode" --quic-lb-mode $LB --quic-lb-mode rot13
+echo "0a0b0c" >"$DIR/lb-bad.key" && cp "$DIR/lb1.key" "$DIR/lb-wide.key" &&
+	chmod 600 "$DIR/lb-bad.key" && chmod 644 "$DIR/lb-wide.key" || fail_setup "QUIC-LB key files"
+usage "QUIC-LB key not hex" "config 1: key-file $DIR/lb-bad.key: not 32 hex digits" \
+	$LB --quic-lb-key-file "$DIR/lb-bad.key"
+usage "QUIC-LB key others may read" "config 1: key-file $DIR/lb-wide.key: mode 0644: group or others" \
+	$LB --quic-lb-key-file "$DIR/lb-wide.key"
+usage "QUIC-LB file and options" --quic-lb-file $LB --quic-lb-file "$DIR/lb.conf"
+usage "QUIC-LB options without the scheme" --cid-scheme -l $V4:$PORT --no-report $TLS --quic-lb-file "$DIR/lb.conf"
+usage "worker id past its bits" --quic-lb-worker $LB --quic-lb-worker 4/2
+echo "config 1 server-id 0a0b0c0d nonce-len 12 key-file $DIR/lb1.key colour blue" >"$DIR/lb-bad.conf"
+usage "QUIC-LB file line" "--quic-lb-file $DIR/lb-bad.conf: line 1: unknown word \"colour\"" \
+	-l $V4:$PORT --no-report $TLS --cid-scheme quic-lb --quic-lb-file "$DIR/lb-bad.conf"
 usage "unreadable key" --tls-key -l $V4:$PORT --no-report --tls-key "$DIR/nope.pem" --tls-cert "$DIR/cert.pem"
 usage "reporting without --backend-id" --backend-id -l $V4:$PORT $TLS --report-key "$DIR/h.key" --agent "unix:$DIR/reports.sock"
 echo "garbage" >"$DIR/bad.key"

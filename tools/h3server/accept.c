@@ -132,7 +132,7 @@ static void send_retry(struct h3s_server *srv, struct h3s_listener *l, const ngt
 	char addr[80];
 	int len;
 
-	len = h3s_cid_make(srv, id);
+	len = h3s_cid_fresh(srv, NULL, id);
 	if (len < 0)
 		return;
 	ngtcp2_cid_init(&scid, id, len);
@@ -242,7 +242,7 @@ void h3s_datagram(struct h3s_server *srv, struct h3s_listener *l, const ngtcp2_p
 	 */
 	if (len == 0)
 		return;
-	rv = ngtcp2_pkt_decode_version_cid(&vc, data, len, srv->opt->cid_len);
+	rv = ngtcp2_pkt_decode_version_cid(&vc, data, len, h3s_cid_short_len(srv, data, len));
 	if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
 		send_version_negotiation(l, path, &vc);
 		return;

@@ -34,7 +34,8 @@ static void rand_bytes(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
 
 /*
  * ngtcp2 asks for the IDs it sends in NEW_CONNECTION_ID frames, of the
- * length of the first SCID, which this server chose (--cid-len).
+ * length of the first SCID, which this server chose (--cid-len, or the
+ * connection's QUIC-LB configuration).
  */
 static int get_new_connection_id(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token,
 				 size_t cidlen, void *user_data)
@@ -42,17 +43,11 @@ static int get_new_connection_id(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *to
 	struct h3s_conn *c = user_data;
 	struct h3s_server *srv = c->srv;
 	uint8_t buf[NGTCP2_MAX_CIDLEN];
-	int len = -EEXIST;
+	int len;
 
 	(void)conn;
-	(void)cidlen;
-	/* Random IDs of 8 bytes or more do not collide; short ones might. */
-	for (int tries = 0; tries < 8 && len == -EEXIST; tries++) {
-		len = h3s_cid_make(srv, buf);
-		if (len > 0 && h3s_cid_lookup(srv, buf, len))
-			len = -EEXIST;
-	}
-	if (len < 0)
+	len = h3s_cid_fresh(srv, c, buf);
+	if (len < 0 || (size_t)len != cidlen)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	ngtcp2_cid_init(cid, buf, len);
 	if (ngtcp2_crypto_generate_stateless_reset_token(token, srv->static_secret,
@@ -169,19 +164,28 @@ static void conn_params(struct h3s_server *srv, const ngtcp2_pkt_hd *hd, const n
 }
 
 /* A fresh ID for a new connection's first SCID, not already in use. */
-static int first_scid(struct h3s_server *srv, ngtcp2_cid *scid)
+static int first_scid(struct h3s_conn *c, ngtcp2_cid *scid)
 {
 	uint8_t buf[NGTCP2_MAX_CIDLEN];
-	int len = -EEXIST;
+	int len;
 
-	for (int tries = 0; tries < 8 && len == -EEXIST; tries++) {
-		len = h3s_cid_make(srv, buf);
-		if (len > 0 && h3s_cid_lookup(srv, buf, len))
-			len = -EEXIST;
+	if (c->srv->opt->cid_scheme == H3S_CID_QUICLB) {
+		/* the configuration all its IDs will come from */
+		c->quiclb = h3s_lb_pick(&c->srv->quiclb);
+		h3s_lb_hold(c->quiclb);
 	}
+	len = h3s_cid_fresh(c->srv, c, buf);
 	if (len > 0)
 		ngtcp2_cid_init(scid, buf, len);
 	return len < 0 ? len : 0;
+}
+
+/* Undoes first_scid's hold. */
+static void conn_quiclb_release(struct h3s_conn *c)
+{
+	if (c->quiclb)
+		h3s_lb_release(&c->srv->quiclb, c->quiclb);
+	c->quiclb = NULL;
 }
 
 static void conn_link(struct h3s_conn *c)
@@ -207,9 +211,11 @@ struct h3s_conn *h3s_conn_new(struct h3s_server *srv, struct h3s_listener *l,
 	ngtcp2_cid scid;
 	struct h3s_conn *c = calloc(1, sizeof(*c));
 
-	if (!c || first_scid(srv, &scid))
-		goto err_free;
+	if (!c)
+		return NULL;
 	c->srv = srv;
+	if (first_scid(c, &scid))
+		goto err_free;
 	c->listener = l;
 	c->handle = handle ? handle : ++srv->next_handle;
 	memcpy(&c->vip, path->local.addr, path->local.addrlen);
@@ -248,6 +254,7 @@ err_ids:
 err_conn:
 	ngtcp2_conn_del(c->conn);
 err_free:
+	conn_quiclb_release(c);
 	free(c);
 	return NULL;
 }
@@ -463,6 +470,7 @@ void h3s_conn_free(struct h3s_conn *c)
 		(unsigned long long)c->handle, (unsigned long long)c->bytes_sent,
 		(unsigned long long)c->requests);
 	h3s_cids_remove_all(c);
+	conn_quiclb_release(c);
 	DL_DELETE(srv->conns, c);
 	h3s_http3_free(c);
 	ngtcp2_conn_del(c->conn);

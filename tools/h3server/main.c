@@ -43,6 +43,7 @@ static int signals_open(struct h3s_server *srv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	srv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (srv->sigfd < 0 || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->sigfd, &ev))
@@ -50,16 +51,23 @@ static int signals_open(struct h3s_server *srv)
 	return 0;
 }
 
-/* SIGTERM and SIGINT stop the server; SIGUSR1 asks the agents to drain it. */
+/*
+ * SIGTERM and SIGINT stop the server; SIGUSR1 asks the agents to drain
+ * it; SIGHUP reads --quic-lb-file again.
+ */
 static void signals_read(struct h3s_server *srv)
 {
 	struct signalfd_siginfo si;
 
 	while (read(srv->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1)
+		if (si.ssi_signo == SIGUSR1) {
 			h3s_report_drain(srv);
-		else
+		} else if (si.ssi_signo == SIGHUP) {
+			h3s_cids_reload(srv);
+			h3s_status_write(srv);
+		} else {
 			srv->stopping = true;
+		}
 	}
 }
 
@@ -152,7 +160,7 @@ static int setup(struct h3s_server *srv)
 		fprintf(stderr, "qs-h3server: epoll/signalfd: %s\n", strerror(-err));
 		return 1;
 	}
-	if (h3s_listeners_open(srv))
+	if (h3s_cids_open(srv) || h3s_listeners_open(srv))
 		return 2;
 	return h3s_report_open(srv);
 }
@@ -167,6 +175,7 @@ static void teardown(struct h3s_server *srv)
 	if (srv->dirfd >= 0)
 		close(srv->dirfd);
 	h3s_tls_free(srv);
+	h3s_cids_close(srv);
 }
 
 int main(int argc, char **argv)

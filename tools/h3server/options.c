@@ -27,6 +27,10 @@ enum {
 	OPT_QUICLB_CONFIG,
 	OPT_SERVER_ID,
 	OPT_NONCE_LEN,
+	OPT_QUICLB_MODE,
+	OPT_QUICLB_KEY_FILE,
+	OPT_QUICLB_FILE,
+	OPT_QUICLB_WORKER,
 	OPT_RETRY,
 	OPT_IDLE_TIMEOUT,
 	OPT_STATUS_FILE,
@@ -58,6 +62,17 @@ static const struct qs_option options[] = {
 	{ { "server-id", required_argument, NULL, OPT_SERVER_ID }, "HEX",
 	  "QUIC-LB server ID bytes" },
 	{ { "nonce-len", required_argument, NULL, OPT_NONCE_LEN }, "N", "QUIC-LB nonce length" },
+	{ { "quic-lb-mode", required_argument, NULL, OPT_QUICLB_MODE }, "MODE",
+	  "QUIC-LB mode: plaintext, aes-single or aes-four-pass [plaintext; with a key file, "
+	  "the one the lengths call for]" },
+	{ { "quic-lb-key-file", required_argument, NULL, OPT_QUICLB_KEY_FILE }, "FILE",
+	  "the QUIC-LB configuration's AES key (32 hex digits; the agent's key-file)" },
+	{ { "quic-lb-file", required_argument, NULL, OPT_QUICLB_FILE }, "FILE",
+	  "QUIC-LB configurations, one a line, the last for new connections; read again on "
+	  "SIGHUP (instead of the five options above)" },
+	{ { "quic-lb-worker", required_argument, NULL, OPT_QUICLB_WORKER }, "ID/BITS",
+	  "this process's QUIC-LB worker id and its bits, 0..16: processes sharing a server ID "
+	  "take distinct ids [0/0]" },
 	{ { "retry", no_argument, NULL, OPT_RETRY }, NULL,
 	  "validate every client address with a Retry" },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, "DURATION",
@@ -105,6 +120,51 @@ static int parse_idle_timeout(const char *s, uint64_t *ns)
 	if (!ms || ms > UINT64_MAX / NGTCP2_MILLISECONDS)
 		return -ERANGE;
 	*ns = ms * NGTCP2_MILLISECONDS;
+	return 0;
+}
+
+/* One word of the command line's QUIC-LB configuration, as quiclb.c reads it. */
+static int quiclb_value(struct h3s_options *opt, int c, const char *arg)
+{
+	static const struct {
+		int c;
+		const char *option, *word;
+	} words[] = {
+		{ OPT_QUICLB_CONFIG, "quic-lb-config", "config" },
+		{ OPT_SERVER_ID, "server-id", "server-id" },
+		{ OPT_NONCE_LEN, "nonce-len", "nonce-len" },
+		{ OPT_QUICLB_MODE, "quic-lb-mode", "mode" },
+		{ OPT_QUICLB_KEY_FILE, "quic-lb-key-file", "key-file" },
+	};
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (words[i].c != c)
+			continue;
+		opt->quiclb_options = true;
+		if (h3s_lbspec_word(&opt->quiclb, words[i].word, arg, why, sizeof(why)))
+			return usage_error(words[i].option, "%s", why);
+		return 0;
+	}
+	return 2;
+}
+
+/* ID/BITS: a worker id of BITS bits (0..16). */
+static int parse_worker(const char *s, unsigned int *id, unsigned int *bits)
+{
+	const char *slash = strchr(s, '/');
+	char head[16];
+	__u64 i, b;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(head))
+		return -EINVAL;
+	memcpy(head, s, slash - s);
+	head[slash - s] = 0;
+	if (qs_parse_u64_range(slash + 1, 0, QS_QUICLB_WORKER_BITS_MAX, &b) ||
+	    qs_parse_u64_range(head, 0, (1ull << b) - 1, &i))
+		return -EINVAL;
+	*id = i;
+	*bits = b;
 	return 0;
 }
 
@@ -164,18 +224,19 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 			return usage_error("cid-scheme", "\"%s\" is not random or quic-lb", arg);
 		return 0;
 	case OPT_QUICLB_CONFIG:
-		if (qs_parse_u64_range(arg, 0, QS_QUICLB_CONFIGS - 1, &v))
-			return usage_error("quic-lb-config", "\"%s\" is not 0..6", arg);
-		opt->quiclb_config = v;
-		return 0;
 	case OPT_SERVER_ID:
-		if (qs_parse_hex(arg, opt->server_id, H3S_MAX_SID_LEN, &opt->sid_len))
-			return usage_error("server-id", "\"%s\" is not 1..15 bytes in hex", arg);
-		return 0;
 	case OPT_NONCE_LEN:
-		if (qs_parse_u64_range(arg, QS_QUICLB_NONCE_MIN, QS_QUICLB_NONCE_MAX, &v))
-			return usage_error("nonce-len", "\"%s\" is not 4..18", arg);
-		opt->nonce_len = v;
+	case OPT_QUICLB_MODE:
+	case OPT_QUICLB_KEY_FILE:
+		return quiclb_value(opt, c, arg);
+	case OPT_QUICLB_FILE:
+		opt->quiclb_file = arg;
+		return 0;
+	case OPT_QUICLB_WORKER:
+		if (parse_worker(arg, &opt->quiclb_worker, &opt->quiclb_worker_bits))
+			return usage_error("quic-lb-worker",
+					   "\"%s\" is not ID/BITS (BITS 0..16, ID below 2^BITS)",
+					   arg);
 		return 0;
 	case OPT_RETRY:
 		opt->retry = true;
@@ -201,6 +262,42 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 	return 2;
 }
 
+/* The QUIC-LB options, with --cid-scheme quic-lb. */
+static int quiclb_check(struct h3s_options *opt)
+{
+	unsigned int mode;
+	char why[160];
+
+	if (opt->quiclb_file) {
+		if (opt->quiclb_options)
+			return usage_error(
+				"quic-lb-file", "%s",
+				"the configurations are in the file: no --quic-lb-config, "
+				"--server-id, --nonce-len, --quic-lb-mode or --quic-lb-key-file");
+		return 0;
+	}
+	if (!opt->quiclb.sid_len)
+		return usage_error("server-id", "%s", "required with --cid-scheme quic-lb");
+	if (!opt->quiclb.nonce_len)
+		return usage_error("nonce-len", "%s", "required with --cid-scheme quic-lb");
+	if (1 + opt->quiclb.sid_len + opt->quiclb.nonce_len != opt->cid_len)
+		return usage_error("cid-len", "%s",
+				   "must be 1 + server-id bytes + nonce-len with quic-lb");
+	if (h3s_lbspec_check(&opt->quiclb, &mode, why, sizeof(why)))
+		return usage_error(opt->quiclb.mode ? "quic-lb-mode" : "quic-lb-key-file", "%s",
+				   why);
+	return 0;
+}
+
+/* QUIC-LB options without --cid-scheme quic-lb: a mistake, not a default. */
+static int quiclb_unused(struct h3s_options *opt)
+{
+	if (opt->quiclb_options || opt->quiclb_file || opt->quiclb_worker_bits)
+		return usage_error("cid-scheme", "%s",
+				   "QUIC-LB options need --cid-scheme quic-lb");
+	return 0;
+}
+
 /* What no single option can check: required ones and combinations. */
 static int options_check(struct h3s_options *opt)
 {
@@ -224,16 +321,7 @@ static int options_check(struct h3s_options *opt)
 		if (!opt->n_agents)
 			return usage_error("agent", "%s", "required unless --no-report");
 	}
-	if (opt->cid_scheme == H3S_CID_QUICLB) {
-		if (!opt->sid_len)
-			return usage_error("server-id", "%s", "required with --cid-scheme quic-lb");
-		if (!opt->nonce_len)
-			return usage_error("nonce-len", "%s", "required with --cid-scheme quic-lb");
-		if (1 + opt->sid_len + opt->nonce_len != opt->cid_len)
-			return usage_error("cid-len", "%s",
-					   "must be 1 + server-id bytes + nonce-len with quic-lb");
-	}
-	return 0;
+	return opt->cid_scheme == H3S_CID_QUICLB ? quiclb_check(opt) : quiclb_unused(opt);
 }
 
 int h3s_options_parse(struct h3s_options *opt, int argc, char **argv)
@@ -254,7 +342,8 @@ int h3s_options_parse(struct h3s_options *opt, int argc, char **argv)
 		if (c == 'h') {
 			qs_options_usage(stdout, synopsis, options, N_OPTIONS);
 			printf("SIGTERM/SIGINT: close every connection, report, exit. "
-			       "SIGUSR1: drain (ask the agents for no new connections).\n");
+			       "SIGUSR1: drain (ask the agents for no new connections). "
+			       "SIGHUP: read --quic-lb-file again.\n");
 			return 1;
 		}
 		if (c == ':')

@@ -4,7 +4,11 @@
  * each marked "quicsteer:" where it is:
  *
  *   start-up         report.c  h3s_report_open     qs_report_key_read_fd, qs_reporter_open
- *   ID made          cids.c    h3s_cid_make        qs_cid_random / qs_cid_quiclb_plaintext
+ *   ID made          cids.c    cid_make            qs_cid_random (random scheme)
+ *                    quiclb.c  h3s_lb_cid          qs_quiclb_gen_next; qs_cid_random once
+ *                                                  exhausted (unroutable)
+ *   QUIC-LB config   quiclb.c  lbconf_new, key_read   qs_key_read_fd, qs_quiclb_gen_new
+ *   its end          quiclb.c  lbconf_free         qs_quiclb_gen_free
  *   first SCID       conn.c    h3s_conn_new        qs_reporter_cid_issued
  *   new ID           conn.c    get_new_connection_id  qs_reporter_cid_issued
  *   Retry's SCID     accept.c  retry_remember      qs_reporter_cid_issued (+ flush)

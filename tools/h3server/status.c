@@ -7,7 +7,8 @@
  *
  *   {"backend_id":N,"connections":N,"handshakes":N,"closed":N,"active":N,
  *    "requests":N,"bytes_sent":N,"cids_issued":N,"cids_retired":N,
- *    "retries_sent":N,"refused":N,"reports_sent":N,"report_errors":N}
+ *    "retries_sent":N,"refused":N,"reports_sent":N,"report_errors":N,
+ *    "quiclb":[...]}
  *
  * connections: accepted (a connection made for a first Initial);
  * bytes_sent: UDP payload bytes, every packet of every connection and
@@ -17,7 +18,8 @@
  * issued - retired is what the agents should hold; refused: clients'
  * first Initials refused with --max-connections alive (one a client,
  * unless the answer was lost and it sent again); reports_sent /
- * report_errors: report datagrams the agents took or not, summed over them.
+ * report_errors: report datagrams the agents took or not, summed over them;
+ * quiclb: the QUIC-LB configurations held (quiclb.c, h3s_lb_status).
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -66,7 +68,7 @@ static void status_json(FILE *f, void *ctx)
 		"{\"backend_id\":%u,\"connections\":%llu,\"handshakes\":%llu,\"closed\":%llu,"
 		"\"active\":%llu,\"requests\":%llu,\"bytes_sent\":%llu,\"cids_issued\":%llu,"
 		"\"cids_retired\":%llu,\"retries_sent\":%llu,\"refused\":%llu,"
-		"\"reports_sent\":%llu,\"report_errors\":%llu}\n",
+		"\"reports_sent\":%llu,\"report_errors\":%llu,\"quiclb\":",
 		srv->opt->backend_id, (unsigned long long)s->connections,
 		(unsigned long long)s->handshakes, (unsigned long long)s->closed,
 		(unsigned long long)(s->connections - s->closed), (unsigned long long)s->requests,
@@ -74,6 +76,8 @@ static void status_json(FILE *f, void *ctx)
 		(unsigned long long)s->cids_retired, (unsigned long long)s->retries_sent,
 		(unsigned long long)s->refused, (unsigned long long)s->reports_sent,
 		(unsigned long long)s->report_errors);
+	h3s_lb_status(&srv->quiclb, f);
+	fputs("}\n", f);
 }
 
 void h3s_status_write(struct h3s_server *srv)
