@@ -302,20 +302,6 @@ Test(hostile, spoofed_packet_marks_an_address_ambiguous_for_seconds_not_for_good
 	cr_assert_eq(fx_reason(&fx, QS_R_DROP_AMBIGUOUS), 1);
 }
 
-static size_t flow_entries(int fd)
-{
-	struct qs_flow_key k, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 /*
  * A 1200-byte Initial from a forged source, the n-th of a flood, and its
  * retransmission: the entry is used as a live one's is.
@@ -372,12 +358,12 @@ Test(hostile, forged_initial_flood_cannot_evict_established_clients)
 		backend[i] = established_client(20000 + i);
 	cr_assert_eq(aux(QS_AUX_FLOW_PROMOTED), clients, "promoted %llu entries, want %u",
 		     (unsigned long long)aux(QS_AUX_FLOW_PROMOTED), clients);
-	cr_assert_eq(flow_entries(fx.flows), clients);
-	cr_assert_eq(flow_entries(fx.flows_new), 0);
+	cr_assert_eq(fx_map_entries(fx.flows), clients);
+	cr_assert_eq(fx_map_entries(fx.flows_new), 0);
 
 	for (unsigned int n = 0; n < flood; n++)
 		forged_initial(n);
-	cr_assert_leq(flow_entries(fx.flows_new), FX_FLOW_ENTRIES);
+	cr_assert_leq(fx_map_entries(fx.flows_new), FX_FLOW_ENTRIES);
 
 	for (unsigned int i = 0; i < clients; i++) {
 		struct pb_spec s = world_short(4, CLIENT4, 20000 + i, cid_of(800000 + i, hex));
@@ -420,11 +406,11 @@ Test(hostile, forged_sources_on_one_reported_id_open_one_entry_a_second)
 	}
 	last_s = qs_now_coarse_ns() >> 30;
 	cr_assert_eq(fx_reason(&fx, QS_R_ROUTE_CID), flood);
-	opened = flow_entries(fx.flows);
+	opened = fx_map_entries(fx.flows);
 	cr_assert_geq(opened, 1, "the first new address opened no entry");
 	cr_assert_leq(opened, last_s - first_s + 1, "%zu entries opened in %llu coarse seconds",
 		      opened, (unsigned long long)(last_s - first_s + 1));
-	cr_assert_eq(flow_entries(fx.flows_new), 0);
+	cr_assert_eq(fx_map_entries(fx.flows_new), 0);
 	cr_assert_eq(aux(QS_AUX_PATH_CAPPED), flood - opened);
 }
 

@@ -260,21 +260,6 @@ static uint64_t aux(unsigned int counter)
 	return v;
 }
 
-static size_t cache_entries(void)
-{
-	int fd = fx.quiclb_cache;
-	struct qs_cid_key k, next;
-	size_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 /*
  * A connection's packets pay AES once: the first is decrypted and cached,
  * the next ones are routed from the cache. A server ID moved to another
@@ -295,7 +280,7 @@ Test(quiclb_aes, a_decoded_id_is_cached_until_its_configuration_changes)
 	cr_assert_eq(aux(QS_AUX_QUICLB_DECRYPTED), 1, "decrypted %llu times, want once",
 		     (unsigned long long)aux(QS_AUX_QUICLB_DECRYPTED));
 	cr_assert_eq(aux(QS_AUX_QUICLB_CACHED), 2);
-	cr_assert_eq(cache_entries(), 1);
+	cr_assert_eq(fx_map_entries(fx.quiclb_cache), 1);
 
 	server_id_hex(2, "ed793a51d49b8f5f", BE_A);
 	pb_hex(VECTOR_KEY, key, sizeof(key));
@@ -328,7 +313,7 @@ Test(quiclb_aes, made_up_ids_are_not_cached)
 			      "a made-up ID decoded to the configured server ID");
 	}
 	cr_assert_eq(aux(QS_AUX_QUICLB_DECRYPTED), 1 + flood);
-	cr_assert_eq(cache_entries(), 1, "made-up IDs were cached");
+	cr_assert_eq(fx_map_entries(fx.quiclb_cache), 1, "made-up IDs were cached");
 	cr_assert_eq(route_hex(vectors[2].cid, &backend), QS_R_ROUTE_QUICLB);
 	cr_assert_eq(aux(QS_AUX_QUICLB_CACHED), 1, "the connection's ID left the cache");
 }

@@ -175,3 +175,17 @@ int fx_poll_events(struct fx *fx)
 {
 	return ring_buffer__consume(fx->ring);
 }
+
+size_t fx_map_entries(int fd)
+{
+	uint8_t key[64], next[64];
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}

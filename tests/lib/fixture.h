@@ -56,6 +56,8 @@ int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint3
 /* Runs one frame; out may be NULL. Returns the action or -errno. */
 int fx_run(struct fx *fx, const void *in, size_t len, void *out, size_t *out_len);
 uint64_t fx_reason(struct fx *fx, unsigned int reason);
+/* How many entries a hash map holds (keys up to 64 bytes), by a walk of its keys. */
+size_t fx_map_entries(int fd);
 /* Reads pending ring-buffer records into fx->events. */
 int fx_poll_events(struct fx *fx);
 
