@@ -24,15 +24,15 @@ struct qs_aes_block {
 	__u32 w[4];
 };
 
-#define TE(t0, t1, t2, t3)                                                                      \
-	(qs_aes_te0[(t0) >> 24] ^ qs_aes_te1[((t1) >> 16) & 0xff] ^ qs_aes_te2[((t2) >> 8) & 0xff] ^ \
-	 qs_aes_te3[(t3) & 0xff])
-#define TD(t0, t1, t2, t3)                                                                      \
-	(qs_aes_td0[(t0) >> 24] ^ qs_aes_td1[((t1) >> 16) & 0xff] ^ qs_aes_td2[((t2) >> 8) & 0xff] ^ \
-	 qs_aes_td3[(t3) & 0xff])
-#define LAST(s, t0, t1, t2, t3)                                                                 \
-	((s)[(t0) >> 24] << 24 ^ (s)[((t1) >> 16) & 0xff] << 16 ^ (s)[((t2) >> 8) & 0xff] << 8 ^   \
-	 (s)[(t3) & 0xff])
+#define TE(t0, t1, t2, t3)                                          \
+	(qs_aes_te0[(t0) >> 24] ^ qs_aes_te1[((t1) >> 16) & 0xff] ^ \
+	 qs_aes_te2[((t2) >> 8) & 0xff] ^ qs_aes_te3[(t3)&0xff])
+#define TD(t0, t1, t2, t3)                                          \
+	(qs_aes_td0[(t0) >> 24] ^ qs_aes_td1[((t1) >> 16) & 0xff] ^ \
+	 qs_aes_td2[((t2) >> 8) & 0xff] ^ qs_aes_td3[(t3)&0xff])
+#define LAST(s, t0, t1, t2, t3)                                                                  \
+	((s)[(t0) >> 24] << 24 ^ (s)[((t1) >> 16) & 0xff] << 16 ^ (s)[((t2) >> 8) & 0xff] << 8 ^ \
+	 (s)[(t3)&0xff])
 
 /* The cipher on b in place, with rk's encryption schedule. 0, or -1 for NULL. */
 __noinline int qs_aes_encrypt(struct qs_aes_block *b, const struct qs_quiclb_rk *rk)

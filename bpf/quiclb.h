@@ -160,7 +160,8 @@ static __always_inline int quiclb_four_pass(struct qs_quiclb_dec *d, const struc
 }
 
 /* Single-pass: d->len 16, one block. */
-static __always_inline int quiclb_single_pass(struct qs_quiclb_dec *d, const struct qs_quiclb_rk *rk)
+static __always_inline int quiclb_single_pass(struct qs_quiclb_dec *d,
+					      const struct qs_quiclb_rk *rk)
 {
 #pragma clang loop unroll(disable)
 	for (int i = 0; i < 4; i++)
@@ -195,7 +196,8 @@ __noinline int qs_quiclb_decrypt(struct qs_quiclb_dec *d, const struct qs_quiclb
  */
 static __always_inline int qs_quiclb_decrypt_key(const struct qs_cid_key *cid,
 						 const struct qs_quiclb_config *cfg,
-						 const struct qs_quiclb_rk *rk, struct qs_server_id_key *sk)
+						 const struct qs_quiclb_rk *rk,
+						 struct qs_server_id_key *sk)
 {
 	__u32 zero = 0;
 	struct qs_quiclb_dec *d = bpf_map_lookup_elem(&qs_quiclb_scratch, &zero);

@@ -110,7 +110,8 @@ static inline void qs_aes128_schedules(const __u8 key[16], __u32 enc[QS_AES_RK_W
 		for (int c = 0; c < 4; c++) {
 			__u32 w = enc[4 * (QS_AES_ROUNDS - r) + c];
 
-			dec[4 * r + c] = r == 0 || r == QS_AES_ROUNDS ? w : qs_aes_inv_mix_column(w);
+			dec[4 * r + c] =
+				r == 0 || r == QS_AES_ROUNDS ? w : qs_aes_inv_mix_column(w);
 		}
 }
 

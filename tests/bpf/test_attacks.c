@@ -286,7 +286,8 @@ static int s_opened_by_id_drain(struct fx *fx)
 /* The attack left no address entry and no ring-buffer record. */
 static void c_no_state(struct fx *fx, const struct attack *a)
 {
-	int flows = (int)(fx_map_entries(fx->flows) + fx_map_entries(fx->flows_new)), events = fx_poll_events(fx);
+	int flows = (int)(fx_map_entries(fx->flows) + fx_map_entries(fx->flows_new)),
+	    events = fx_poll_events(fx);
 
 	cr_assert_eq(flows, 0, "%s: address entries got %d want 0", a->name, flows);
 	cr_assert_eq(events, 0, "%s: ring-buffer records got %d want 0", a->name, events);

@@ -184,7 +184,8 @@ Test(hostile, unknown_id_flood_is_sampled_not_emitted)
 	int records = 0, n;
 
 	for (unsigned int i = 0; i < flood; i++) {
-		struct pb_spec s = world_short(4, CLIENT4_B, 1000 + i % 50000, cid_of(300000 + i, cid));
+		struct pb_spec s =
+			world_short(4, CLIENT4_B, 1000 + i % 50000, cid_of(300000 + i, cid));
 
 		run(&s);
 	}

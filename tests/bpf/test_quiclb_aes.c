@@ -130,7 +130,8 @@ Test(quiclb_aes, vector_18_bytes_routes_to_its_server_id)
 
 	configure(&c, 1);
 	server_id_hex(0, "ed793a51d49b8f5fab", BE_A);
-	cr_assert_eq(route_hex("125779c9cc86beb3a3a4a3ca96fce4bfe0cdbc", &backend), QS_R_ROUTE_QUICLB);
+	cr_assert_eq(route_hex("125779c9cc86beb3a3a4a3ca96fce4bfe0cdbc", &backend),
+		     QS_R_ROUTE_QUICLB);
 	cr_assert_eq(backend, BE_A);
 }
 
@@ -138,7 +139,7 @@ Test(quiclb_aes, vector_18_bytes_routes_to_its_server_id)
 Test(quiclb_aes, worked_example_routes_to_its_server_id)
 {
 	static const struct config c = { 0, QS_QUICLB_AES_FOUR_PASS, 3, 4,
-					  "fdf726a9893ec05c0632d3956680baf0" };
+					 "fdf726a9893ec05c0632d3956680baf0" };
 	uint32_t backend;
 
 	configure(&c, 1);
@@ -172,8 +173,10 @@ Test(quiclb_aes, pre_draft_19_outputs_are_not_decoded_to_the_server_ids)
 						       "\x25\x69\x34\xe5\x0c\x66\x20\x7f"),
 		     0);
 	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT,
-			    &(struct qs_vip){ .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN,
-					      .flags = QS_VIP_F_LEARN, .quiclb_mask = 0xf }),
+			    &(struct qs_vip){ .vip_id = VIP4_ID,
+					      .cid_len = WORLD_CID_LEN,
+					      .flags = QS_VIP_F_LEARN,
+					      .quiclb_mask = 0xf }),
 		     0);
 	for (size_t i = 0; i < 3; i++)
 		cr_assert_neq(route_hex(old[i], &backend), QS_R_ROUTE_QUICLB,
@@ -247,8 +250,9 @@ Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
 			fell += route_hex(hex, &backend) != QS_R_ROUTE_QUICLB;
 		}
 		/* a random server ID of 1 byte is one of the 8 about 3% of the time */
-		cr_assert_gt(fell, per_length * 9 / 10, "sid_len %u: %u of %u random IDs fell through",
-			     sid_len, fell, per_length);
+		cr_assert_gt(fell, per_length * 9 / 10,
+			     "sid_len %u: %u of %u random IDs fell through", sid_len, fell,
+			     per_length);
 	}
 }
 
@@ -352,13 +356,14 @@ static uint32_t route_cid(const uint8_t *cid, size_t len)
 static struct qs_quiclb_codec *codec_config(unsigned int sid_len, unsigned int nonce_len,
 					    const uint8_t key[16])
 {
-	unsigned int mode = sid_len + nonce_len == 16 ? QS_QUICLB_AES_SINGLE :
-						       QS_QUICLB_AES_FOUR_PASS;
+	unsigned int mode =
+		sid_len + nonce_len == 16 ? QS_QUICLB_AES_SINGLE : QS_QUICLB_AES_FOUR_PASS;
 	struct qs_vip v4 = { .vip_id = VIP4_ID,
 			     .cid_len = WORLD_CID_LEN,
 			     .flags = QS_VIP_F_LEARN,
 			     .quiclb_mask = 1 << 3 };
-	struct qs_quiclb_config q = { .mode = mode, .server_id_len = sid_len,
+	struct qs_quiclb_config q = { .mode = mode,
+				      .server_id_len = sid_len,
 				      .nonce_len = nonce_len };
 	QS_QUICLB_PARAMS(p, .config_id = 3, .mode = mode, .server_id_len = sid_len,
 			 .nonce_len = nonce_len, .flags = QS_QUICLB_F_LEN_SELF, .key = key);
@@ -447,9 +452,10 @@ Test(quiclb_aes, encoded_ids_of_every_length_route_to_their_server_ids, .timeout
 				rnd(nonce, nonce_len);
 				len = qs_quiclb_encode(codec, sid, nonce, cid);
 				cr_assert_eq(len, 1 + (int)(sid_len + nonce_len));
-				cr_assert_eq(route_cid(cid, len), backend_of_sid(sid),
-					     "sid %u nonce %u: an ID of server ID %02x.. went elsewhere",
-					     sid_len, nonce_len, sid[0]);
+				cr_assert_eq(
+					route_cid(cid, len), backend_of_sid(sid),
+					"sid %u nonce %u: an ID of server ID %02x.. went elsewhere",
+					sid_len, nonce_len, sid[0]);
 			}
 			qs_quiclb_codec_free(codec);
 		}

@@ -85,7 +85,8 @@ int agent_events_open(struct agent *a)
 	e->monitor = agent_monitor_new();
 	e->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, e, NULL);
 	for (int i = 0; i < 2; i++)
-		e->sweeps[i] = agent_flow_sweep_new(e->flows_fds[i], a->cfg->flow_idle_ms * 1000000ull);
+		e->sweeps[i] =
+			agent_flow_sweep_new(e->flows_fds[i], a->cfg->flow_idle_ms * 1000000ull);
 	if (!e->monitor || !e->ring || !e->sweeps[0] || !e->sweeps[1])
 		return errno ? -errno : -ENOMEM;
 	e->ring_fd = ring_buffer__epoll_fd(e->ring);

@@ -153,8 +153,8 @@ int agent_keys_load(struct agent *a, struct qs_config *cfg, struct qs_config_err
 		if (!be->key_file)
 			continue;
 		if (key_file_read(be->key_file, keys[be->id], QS_REPORT_KEY_LEN, why, sizeof(why)))
-			err = key_error(a, cerr, be->line, "backend \"%s\": key-file %s: %s", be->name,
-					be->key_file, why);
+			err = key_error(a, cerr, be->line, "backend \"%s\": key-file %s: %s",
+					be->name, be->key_file, why);
 		has[be->id] = true;
 	}
 	for (size_t i = 0; !err && i < cfg->n_quiclbs; i++) {
@@ -162,8 +162,9 @@ int agent_keys_load(struct agent *a, struct qs_config *cfg, struct qs_config_err
 
 		if (q->key_file[0] &&
 		    key_file_read(q->key_file, lb_keys[i], QS_QUICLB_KEY_LEN, why, sizeof(why)))
-			err = key_error(a, cerr, q->line, "quic-lb \"%s\" config %u: key-file %s: %s",
-					q->vip, q->config_id, q->key_file, why);
+			err = key_error(a, cerr, q->line,
+					"quic-lb \"%s\" config %u: key-file %s: %s", q->vip,
+					q->config_id, q->key_file, why);
 	}
 	if (!err) {
 		memcpy(a->keys, keys, sizeof(keys));
@@ -658,7 +659,9 @@ static void *intake_main(void *arg)
 
 	while (!atomic_load(&t->w.stop)) {
 		int n = epoll_wait(t->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
-				   more ? 0 : t->purge_paced ? 1 : idle_timeout(t));
+				   more		  ? 0 :
+				   t->purge_paced ? 1 :
+						    idle_timeout(t));
 		__u64 t0 = qs_now_ns();
 
 		for (int i = 0; i < n; i++)

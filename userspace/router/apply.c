@@ -215,9 +215,8 @@ static int quiclb_write(const struct qs_agent_maps *m, const struct qs_config *c
 		if (q->has_key)
 			memcpy(c.key, q->key, sizeof(c.key));
 		/* the round keys first: the data path never sees a configuration without them */
-		err = qs_quiclb_rk_put(m->quiclb_rk, vip_id_of(cfg, q->vip), q->config_id,
-				       q->has_key ? q->key : NULL) ?:
-		      qs_quiclb_put(m->quiclb, vip_id_of(cfg, q->vip), q->config_id, &c);
+		err = qs_quiclb_rk_put(m->quiclb_rk, vip_id_of(cfg, q->vip), q->config_id, q->has_key ? q->key : NULL) ?:
+			      qs_quiclb_put(m->quiclb, vip_id_of(cfg, q->vip), q->config_id, &c);
 		explicit_bzero(c.key, sizeof(c.key));
 		if (err)
 			return err;
@@ -232,7 +231,7 @@ static int quiclb_write(const struct qs_agent_maps *m, const struct qs_config *c
 		if (now && vip_id_of(cfg, q->vip) == vip_id)
 			continue;
 		err = qs_quiclb_put(m->quiclb, vip_id, q->config_id, &none) ?:
-		      qs_quiclb_rk_put(m->quiclb_rk, vip_id, q->config_id, NULL);
+			      qs_quiclb_rk_put(m->quiclb_rk, vip_id, q->config_id, NULL);
 		if (err)
 			return err;
 		st->entries_removed++;

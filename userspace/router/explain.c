@@ -228,10 +228,10 @@ static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_le
 		by_maglev(c, QS_R_ROUTE_UNKNOWN_HASH, "unknown ID, policy hash");
 	} else {
 		decide(c, ambiguous ? QS_R_DROP_AMBIGUOUS : QS_R_DROP_UNKNOWN_CID, QS_NO_BACKEND,
-		       !ambiguous	? "unknown ID from an unknown address, policy drop" :
-		       fl.disagree	? "unknown ID from an address whose established and new "
-					  "entries name different backends, policy drop" :
-					  "unknown ID from an ambiguous address, policy drop");
+		       !ambiguous  ? "unknown ID from an unknown address, policy drop" :
+		       fl.disagree ? "unknown ID from an address whose established and new "
+				     "entries name different backends, policy drop" :
+				     "unknown ID from an ambiguous address, policy drop");
 	}
 }
 
@@ -249,7 +249,8 @@ static int ladder(struct ctx *c)
 		flows_get(c, &fl);
 		f = flows_entry(&fl);
 		if (f && !fl.disagree && !qs_flow_ambiguous(f, qs_now_coarse_ns()))
-			decide(c, QS_R_ROUTE_VERSION, f->backend_id, "other version: address table");
+			decide(c, QS_R_ROUTE_VERSION, f->backend_id,
+			       "other version: address table");
 		else
 			by_maglev(c, QS_R_ROUTE_VERSION, "other version");
 		return 0;

@@ -359,8 +359,7 @@ int qs_map_keys(int fd, size_t key_size, void *keys, size_t max, size_t *n)
 
 #define SCAN_CHUNK 4096
 
-int qs_map_walk_init(struct qs_map_walk *w, int fd, size_t key_size, size_t value_size,
-		     __u32 chunk)
+int qs_map_walk_init(struct qs_map_walk *w, int fd, size_t key_size, size_t value_size, __u32 chunk)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
