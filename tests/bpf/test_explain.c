@@ -7,7 +7,6 @@
  * operator tool that tells a different story from the data path.
  */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include <bpf/bpf.h>
@@ -71,9 +70,9 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 
 static void agree(const char *name, struct pb_spec s)
 {
-	struct qs_explain_maps m = { fx.vips,	   fx.backends, fx.nexthops, fx.maglev,
-				     fx.cids,	   fx.learned,	fx.settings, fx.quiclb,
-				     fx.server_ids, fx.flows,	fx.flows_new };
+	struct qs_explain_maps m = { fx.vips,	    fx.backends, fx.nexthops, fx.maglev,
+				     fx.cids,	    fx.learned,	 fx.settings, fx.quiclb,
+				     fx.server_ids, fx.flows,	 fx.flows_new };
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
 	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
 	struct qs_explain_packet p;
@@ -220,13 +219,6 @@ Test(explain, agrees_on_quic_lb)
 	agree("QUIC-LB, ID table after the rung", world_short(4, CLIENT4, 47006, CID_A));
 }
 
-static const char *hex_of(const uint8_t *b, int n, char *out)
-{
-	for (int i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	return out;
-}
-
 /*
  * Encrypted QUIC-LB IDs, which the CLI decodes with libquicsteer's codec
  * and the key the router's map holds: config 3 four-pass (a 3-byte server
@@ -239,16 +231,22 @@ Test(explain, agrees_on_encrypted_quic_lb)
 					 0x25, 0x69, 0x34, 0xe5, 0x0c, 0x66, 0x20, 0x7f };
 	static const uint8_t sid3[3] = { 0xed, 0x79, 0x3a }, sid6[4] = { 0x0a, 0x0b, 0x0c, 0x0d },
 			     other[4] = { 1, 2, 3, 4 }, nonce[12] = { 9, 8, 7, 6, 5, 4, 3, 2, 1 };
-	struct qs_quiclb_config c3 = { .mode = QS_QUICLB_AES_FOUR_PASS, .server_id_len = 3,
+	struct qs_quiclb_config c3 = { .mode = QS_QUICLB_AES_FOUR_PASS,
+				       .server_id_len = 3,
 				       .nonce_len = 8 },
-				c6 = { .mode = QS_QUICLB_AES_SINGLE, .server_id_len = 4,
+				c6 = { .mode = QS_QUICLB_AES_SINGLE,
+				       .server_id_len = 4,
 				       .nonce_len = 12 };
-	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN, .flags = QS_VIP_F_LEARN,
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN,
 			     .quiclb_mask = (1 << 3) | (1 << 6) };
-	struct qs_server_id_key k3 = { .vip_id = VIP4_ID, .config_id = 3, .sid_len = 3,
-				       .sid = { 0xed, 0x79, 0x3a } };
-	struct qs_server_id_key k6 = { .vip_id = VIP4_ID, .config_id = 6, .sid_len = 4,
-				       .sid = { 0x0a, 0x0b, 0x0c, 0x0d } };
+	struct qs_server_id_key k3 = {
+		.vip_id = VIP4_ID, .config_id = 3, .sid_len = 3, .sid = { 0xed, 0x79, 0x3a }
+	};
+	struct qs_server_id_key k6 = {
+		.vip_id = VIP4_ID, .config_id = 6, .sid_len = 4, .sid = { 0x0a, 0x0b, 0x0c, 0x0d }
+	};
 	QS_QUICLB_PARAMS(p3, .config_id = 3, .mode = QS_QUICLB_CID_AES_FOUR_PASS,
 			 .server_id_len = 3, .nonce_len = 8, .key = key);
 	QS_QUICLB_PARAMS(p6, .config_id = 6, .mode = QS_QUICLB_CID_AES_SINGLE, .server_id_len = 4,
@@ -270,13 +268,15 @@ Test(explain, agrees_on_encrypted_quic_lb)
 	cr_assert_eq(qs_server_id_put(fx.server_ids, &k6, BE_B), 0);
 
 	len = qs_quiclb_encode(e3, sid3, nonce, cid);
-	agree("QUIC-LB four-pass", world_short(4, CLIENT4, 48000, hex_of(cid, len, hex)));
+	agree("QUIC-LB four-pass",
+	      world_short(4, CLIENT4, 48000, qs_format_hex(cid, len, hex, sizeof(hex))));
 	len = qs_quiclb_encode(e6, sid6, nonce, cid);
-	agree("QUIC-LB single-pass", world_short(4, CLIENT4, 48001, hex_of(cid, len, hex)));
+	agree("QUIC-LB single-pass",
+	      world_short(4, CLIENT4, 48001, qs_format_hex(cid, len, hex, sizeof(hex))));
 	agree("QUIC-LB single-pass, cached", world_short(4, CLIENT4, 48002, hex));
 	len = qs_quiclb_encode(e6, other, nonce, cid);
 	agree("QUIC-LB single-pass, server ID not configured",
-	      world_short(4, CLIENT4, 48003, hex_of(cid, len, hex)));
+	      world_short(4, CLIENT4, 48003, qs_format_hex(cid, len, hex, sizeof(hex))));
 	qs_quiclb_codec_free(e3);
 	qs_quiclb_codec_free(e6);
 }

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include "quicsteer/quiclb.h"
 #include "router/maps.h"
+#include "util/words.h"
 #include "world.h"
 
 static struct fx fx;
@@ -72,17 +73,36 @@ static void server_id_hex(unsigned int config_id, const char *hex, uint32_t back
 	server_id(config_id, sid, pb_hex(hex, sid, sizeof(sid)), backend);
 }
 
-/* A short header with DCID hex from a client the router does not know: its reason. */
+/*
+ * A short header with DCID cid (len bytes) from a client the router does
+ * not know: the backend rung a (QUIC-LB) sent it to, or none.
+ */
+static uint32_t route_cid(const uint8_t *cid, size_t len)
+{
+	struct pb_spec s = world_short(4, CLIENT4_B, 45000, "00");
+	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
+	size_t out_len = 0, n;
+	uint64_t before = fx_reason(&fx, QS_R_ROUTE_QUICLB);
+	int action;
+
+	memcpy(s.dcid, cid, len);
+	s.dcid_len = len;
+	n = pb_build(&s, in, sizeof(in));
+	cr_assert_gt(n, 0);
+	action = fx_run(&fx, in, n, out, &out_len);
+	if (fx_reason(&fx, QS_R_ROUTE_QUICLB) == before)
+		return QS_NO_BACKEND;
+	cr_assert_eq(action, XDP_TX);
+	return world_sent_to(out, 4);
+}
+
+/* The same with the DCID in hex: QS_R_ROUTE_QUICLB and the backend, or QS_R__COUNT. */
 static unsigned int route_hex(const char *hex, uint32_t *backend)
 {
-	struct pb_spec s = world_short(4, CLIENT4_B, 45000, hex);
-	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
-	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
-	uint64_t before = fx_reason(&fx, QS_R_ROUTE_QUICLB);
-	int action = fx_run(&fx, in, len, out, &out_len);
+	uint8_t cid[QS_CID_MAX_LEN];
 
-	*backend = action == XDP_TX ? world_sent_to(out, 4) : QS_NO_BACKEND;
-	return fx_reason(&fx, QS_R_ROUTE_QUICLB) > before ? QS_R_ROUTE_QUICLB : QS_R__COUNT;
+	*backend = route_cid(cid, pb_hex(hex, cid, sizeof(cid)));
+	return *backend != QS_NO_BACKEND ? QS_R_ROUTE_QUICLB : QS_R__COUNT;
 }
 
 /*
@@ -202,12 +222,6 @@ static void aes_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out
 	EVP_CIPHER_CTX_free(ctx);
 }
 
-static void hex_of(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 /*
  * Single-pass, against OpenSSL: for each server-ID length 1 to 12 (the
  * nonce at least 4 bytes), a random key and eight random server IDs; IDs
@@ -226,7 +240,7 @@ Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
 		unsigned int fell = 0;
 
 		rnd(key, sizeof(key));
-		hex_of(key, 16, key_hex);
+		qs_format_hex(key, 16, key_hex, sizeof(key_hex));
 		configure(&c, 1);
 		for (int s = 0; s < 8; s++) {
 			rnd(sids[s], sid_len);
@@ -239,14 +253,14 @@ Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
 			rnd(pt + sid_len, 16 - sid_len);
 			cid[0] = 2 << 5 | 16;
 			aes_encrypt(key, pt, cid + 1);
-			hex_of(cid, 17, hex);
+			qs_format_hex(cid, 17, hex, sizeof(hex));
 			cr_assert_eq(route_hex(hex, &backend), QS_R_ROUTE_QUICLB,
 				     "sid_len %u: %s not decoded", sid_len, hex);
 			cr_assert_eq(backend, s % 2 ? BE_A : BE_B, "sid_len %u: %s went to %u",
 				     sid_len, hex, backend);
 			/* a random ID of the length: its server ID is not configured */
 			rnd(cid + 1, 16);
-			hex_of(cid, 17, hex);
+			qs_format_hex(cid, 17, hex, sizeof(hex));
 			fell += route_hex(hex, &backend) != QS_R_ROUTE_QUICLB;
 		}
 		/* a random server ID of 1 byte is one of the 8 about 3% of the time */
@@ -312,7 +326,7 @@ Test(quiclb_aes, made_up_ids_are_not_cached)
 	for (unsigned int n = 0; n < flood; n++) {
 		rnd(cid, sizeof(cid));
 		cid[0] = 2 << 5 | 16;
-		hex_of(cid, sizeof(cid), hex);
+		qs_format_hex(cid, sizeof(cid), hex, sizeof(hex));
 		cr_assert_neq(route_hex(hex, &backend), QS_R_ROUTE_QUICLB,
 			      "a made-up ID decoded to the configured server ID");
 	}
@@ -330,26 +344,6 @@ static const uint32_t sid_backends[3] = { BE_A, BE_B, 5 };
 static uint32_t backend_of_sid(const uint8_t *sid)
 {
 	return sid_backends[sid[0] % 3];
-}
-
-/* The router's verdict on one DCID of len bytes: its backend, or none. */
-static uint32_t route_cid(const uint8_t *cid, size_t len)
-{
-	struct pb_spec s = world_short(4, CLIENT4_B, 45000, "00");
-	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
-	size_t out_len = 0, n;
-	uint64_t before = fx_reason(&fx, QS_R_ROUTE_QUICLB);
-	int action;
-
-	memcpy(s.dcid, cid, len);
-	s.dcid_len = len;
-	n = pb_build(&s, in, sizeof(in));
-	cr_assert_gt(n, 0);
-	action = fx_run(&fx, in, n, out, &out_len);
-	if (fx_reason(&fx, QS_R_ROUTE_QUICLB) == before)
-		return QS_NO_BACKEND;
-	cr_assert_eq(action, XDP_TX);
-	return world_sent_to(out, 4);
 }
 
 /* Configuration 3 of VIP4 in mode for these lengths, under key; its codec. */

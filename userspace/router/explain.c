@@ -87,19 +87,21 @@ static const struct qs_quiclb_config *quiclb(struct ctx *c, __u8 dcid0,
 }
 
 /*
- * The server ID of an encrypted ID, decoded by libquicsteer's codec with
- * the configuration's key as the router's map holds it: its length, or 0.
- * The key goes nowhere else and is wiped.
+ * The qs_server_ids key of an encrypted ID, decoded by libquicsteer's
+ * codec with the configuration's key as the router's map holds it: the
+ * server ID's length, or 0. The key goes nowhere else and is wiped.
  */
-static __u32 quiclb_decrypted_sid(struct qs_quiclb_config *cfg, const struct qs_cid_key *k,
-				  __u32 config_id, struct qs_server_id_key *sk)
+static __u32 quiclb_decrypted_key(struct qs_quiclb_config *cfg, const struct qs_cid_key *k,
+				  struct qs_server_id_key *sk)
 {
+	__u32 config_id = qs_quiclb_config_id(k->cid[0]);
 	QS_QUICLB_PARAMS(p, .config_id = config_id, .mode = cfg->mode,
 			 .server_id_len = cfg->server_id_len, .nonce_len = cfg->nonce_len,
 			 .key = cfg->key);
 	struct qs_quiclb_codec *codec;
 	int n = -1;
 
+	memset(sk, 0, sizeof(*sk));
 	/* the router decodes IDs of exactly the configuration's length */
 	if (k->cid_len == qs_quiclb_cid_len(cfg->server_id_len, cfg->nonce_len) &&
 	    (codec = qs_quiclb_codec_new(&p))) {
@@ -107,7 +109,12 @@ static __u32 quiclb_decrypted_sid(struct qs_quiclb_config *cfg, const struct qs_
 		qs_quiclb_codec_free(codec);
 	}
 	explicit_bzero(cfg->key, sizeof(cfg->key));
-	return n > 0 ? (__u32)n : 0;
+	if (n <= 0)
+		return 0;
+	sk->vip_id = k->vip_id;
+	sk->config_id = config_id;
+	sk->sid_len = n;
+	return n;
 }
 
 /* Rung a; 1 when it decided. */
@@ -128,14 +135,8 @@ static int rung_quiclb(struct ctx *c, const struct qs_cid_key *k)
 		if (!sid_len)
 			return 0;
 		qs_quiclb_server_id_key(k, sid_len, &sk);
-	} else {
-		memset(&sk, 0, sizeof(sk));
-		sid_len = quiclb_decrypted_sid(&cfg, k, qs_quiclb_config_id(k->cid[0]), &sk);
-		if (!sid_len)
-			return 0;
-		sk.vip_id = k->vip_id;
-		sk.config_id = qs_quiclb_config_id(k->cid[0]);
-		sk.sid_len = sid_len;
+	} else if (!(sid_len = quiclb_decrypted_key(&cfg, k, &sk))) {
+		return 0;
 	}
 	if (bpf_map_lookup_elem(c->m->server_ids, &sk, &backend))
 		return 0;
