@@ -106,6 +106,8 @@ BENCH_SKELS := $(patsubst tools/bench/datapath/%.bpf.c,$(BUILD)/skel/%.skel.h,$(
 
 # Small drivers for the namespace tests, one per tests/netns/probes/*.c.
 NETNS_PROBES := $(patsubst tests/netns/probes/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/probes/*.c))
+# BPF programs the namespace testbeds load with tc or ip (never installed).
+NETNS_BPF := $(patsubst tests/netns/bpf/%.bpf.c,$(BUILD)/tests/netns/%.bpf.o,$(wildcard tests/netns/bpf/*.bpf.c))
 # but qs-backend-demo, which links libquicsteer the way a QUIC server does (below).
 BACKEND_DEMO := $(BUILD)/tests/qs-backend-demo
 NETNS_PROBES := $(filter-out $(BACKEND_DEMO),$(NETNS_PROBES))
@@ -118,7 +120,7 @@ VSTATS := $(BUILD)/tools/qs-verifier-stats
 AGENT := $(BUILD)/quicsteerd
 FUZZ_REPORT := $(BUILD)/tests/fuzz_report
 
-all: $(BPF_OBJS) $(SKELS) $(ARCHIVES) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(if $(BENCH_SRCS),$(BENCH)) \
+all: $(BPF_OBJS) $(SKELS) $(ARCHIVES) $(AGENT) $(UNIT_TESTS) $(BPF_TESTS) $(VSTATS) $(FUZZ_REPORT) $(NETNS_PROBES) $(NETNS_BPF) $(if $(BENCH_SRCS),$(BENCH)) \
 	$(if $(BENCH_AGENT_SRCS),$(BENCH_AGENT)) $(BENCH_FILL)
 
 AES_TABLES := $(BUILD)/gen/aes_tables.h
@@ -206,6 +208,11 @@ $(BENCH_FILL): $(BUILD)/tools/bench/agent/fill_cids.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF)
+
+$(NETNS_BPF): $(BUILD)/tests/netns/%.bpf.o: tests/netns/bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/bench-bpf/datapath/%.bpf.o: tools/bench/datapath/%.bpf.c
 	$(call msg,BPF,$@)

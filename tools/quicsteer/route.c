@@ -2,13 +2,15 @@
 /*
  * `route`: which rung and backend a packet would get, from the live maps,
  * sending nothing (userspace/router/explain.c); `maglev show`: each backend's
- * share of a VIP's Maglev slots. Both read the pins, agent or not.
+ * share of a VIP's Maglev slots, and a digest of the row that balancers
+ * built from the same configuration share. Both read the pins, agent or not.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 #include "cli.h"
 #include "config/config.h"
 #include "router/explain.h"
@@ -156,11 +158,17 @@ int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int 
 	return 0;
 }
 
-/* maglev show [VIP-ID]: slots per backend of each VIP row in use. */
-/* Slots per VIP row and backend, from one batched scan of qs_maglev. */
+/*
+ * maglev show [VIP-ID]: slots per backend of each VIP row in use, and the
+ * row's SHA-256 over its slots' backend ids (each 4 bytes, host order, slot
+ * 0 first): two balancers with the same digest for a VIP pick the same
+ * backend for every new connection to it. From one batched scan of
+ * qs_maglev, which yields an array's keys in order.
+ */
 struct maglev_counts {
 	__u32 only; /* a VIP id, or QS_MAX_VIPS: every row */
 	__u32 slots[QS_MAX_VIPS][QS_MAX_BACKENDS];
+	EVP_MD_CTX *row[QS_MAX_VIPS];
 };
 
 static int maglev_count(void *ctx, const void *key, const void *value)
@@ -170,8 +178,38 @@ static int maglev_count(void *ctx, const void *key, const void *value)
 
 	if (mc->only != QS_MAX_VIPS && v > mc->only)
 		return 1; /* past the row wanted */
-	if (v < QS_MAX_VIPS && be < QS_MAX_BACKENDS && (mc->only == QS_MAX_VIPS || v == mc->only))
+	if (v >= QS_MAX_VIPS || (mc->only != QS_MAX_VIPS && v != mc->only))
+		return 0;
+	if (be < QS_MAX_BACKENDS)
 		mc->slots[v][be]++;
+	return EVP_DigestUpdate(mc->row[v], value, sizeof(be)) == 1 ? 0 : -EIO;
+}
+
+static int maglev_digests_init(struct maglev_counts *mc)
+{
+	for (__u32 v = 0; v < QS_MAX_VIPS; v++) {
+		mc->row[v] = EVP_MD_CTX_new();
+		if (!mc->row[v] || EVP_DigestInit_ex(mc->row[v], EVP_sha256(), NULL) != 1)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void maglev_digests_free(struct maglev_counts *mc)
+{
+	for (__u32 v = 0; v < QS_MAX_VIPS; v++)
+		EVP_MD_CTX_free(mc->row[v]);
+}
+
+/* Row v's digest in hex, into out[2 * 32 + 1]; 0 or -EIO. */
+static int maglev_digest(struct maglev_counts *mc, __u32 v, char *out, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (EVP_DigestFinal_ex(mc->row[v], md, &len) != 1)
+		return -EIO;
+	qs_format_hex(md, len, out, size);
 	return 0;
 }
 
@@ -190,7 +228,10 @@ int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int ar
 	}
 	memset(&mc, 0, sizeof(mc));
 	mc.only = only;
-	if (fd >= 0) {
+	err = maglev_digests_init(&mc);
+	if (err)
+		cli_err("maglev show: %s", strerror(-err));
+	if (fd >= 0 && !err) {
 		__u32 before_row = qs_maglev_index(only, 0) - 1;
 
 		/* one VIP: from its row's first slot on (the key before it) */
@@ -202,24 +243,29 @@ int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int ar
 			cli_err("maglev show: reading %s: %s", QS_MAP_MAGLEV, strerror(-err));
 	}
 	for (__u32 v = 0; fd >= 0 && !err && v < QS_MAX_VIPS; v++) {
-		for (__u32 be = 1; be < QS_MAX_BACKENDS; be++) {
+		char digest[2 * EVP_MAX_MD_SIZE + 1];
+
+		err = maglev_digest(&mc, v, digest, sizeof(digest));
+		for (__u32 be = 1; !err && be < QS_MAX_BACKENDS; be++) {
 			__u32 n = mc.slots[v][be];
 			json_object *r;
 
 			if (!n)
 				continue;
 			if (!o->json) {
-				printf("vip %u backend %u slots %u share %.2f%%\n", v, be, n,
-				       100.0 * n / QS_MAGLEV_SIZE);
+				printf("vip %u backend %u slots %u share %.2f%% row %.16s\n", v, be, n,
+				       100.0 * n / QS_MAGLEV_SIZE, digest);
 				continue;
 			}
 			r = json_object_new_object();
 			json_object_object_add(r, "vip_id", json_object_new_int64(v));
 			json_object_object_add(r, "backend_id", json_object_new_int64(be));
 			json_object_object_add(r, "slots", json_object_new_int64(n));
+			json_object_object_add(r, "row_sha256", json_object_new_string(digest));
 			json_object_array_add(rows, r);
 		}
 	}
+	maglev_digests_free(&mc);
 	if (o->json && fd >= 0 && !err)
 		puts(json_object_to_json_string_ext(rows, JSON_OUT));
 	json_object_put(rows);
