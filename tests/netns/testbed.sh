@@ -86,7 +86,11 @@
 #   TB_H3SERVER   BUILD/tools/qs-h3server (may not exist: tb_have_h3server)
 # Set by the caller if wanted:
 #   TB_VERBOSE=1  say each step on stderr
-#   TB_REPORT_TO  where tb_server_start h3 sends reports (default TB_REPORT4)
+#   TB_REPORT_TO  where tb_server_start h3 sends reports, one endpoint or
+#                 several (space separated: every agent); default TB_REPORT4
+#   TB_VIPS       the VIP addresses backends put on lo and their decap
+#                 programs allow (tb_up sets TB_VIP4 TB_VIP6; a cluster
+#                 adds its own)
 #
 # Functions (HOST is sw, client, router, or a backend number 1..N):
 #   tb_up BUILD [--backends N] [--weights "W1 W2 ..."] [--cid-len N]
@@ -154,7 +158,7 @@
 #   tb_have_h3server      true if BUILD/tools/qs-h3server exists
 #   tb_make_file NAME BYTES    random content in TB_WWW/NAME
 #   tb_client_src 4|6 a|b      the client's source address for that VIP
-#   tb_fetch NAME 4|6 [GTLSCLIENT-OPTIONS...] -- PATH...
+#   tb_fetch NAME 4|6|VIP [GTLSCLIENT-OPTIONS...] -- PATH...
 #                         runs gtlsclient in the client host (quiet, exits
 #                         after the last stream, --timeout 15s unless
 #                         given: the idle timeout, which only ends a
@@ -230,7 +234,7 @@ _tb_run()
 tb_ns()
 {
 	case $1 in
-	sw | client | router) echo "$_tb_prefix-$1" ;;
+	sw | client | router | edge | lb*) echo "$_tb_prefix-$1" ;;
 	*) echo "$_tb_prefix-b$1" ;;
 	esac
 }
@@ -279,30 +283,42 @@ _tb_addrs()
 	done
 }
 
-_tb_segment()
+_tb_bridge()
 {
 	_tb_run ip netns add "$(tb_ns sw)" &&
 		_tb_run ip -n "$(tb_ns sw)" link add br0 type bridge mcast_snooping 0 &&
 		_tb_run ip -n "$(tb_ns sw)" link set br0 up &&
-		_tb_run tb_exec sw sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || return 1
+		_tb_run tb_exec sw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+
+# _tb_xdp_tx_port PORT: the router (or a balancer) sends encapsulated
+# frames with XDP_TX into its veth, and veth silently drops an XDP frame
+# unless the receiving end (the bridge's port PORT) runs an XDP program too
+# (TESTBED.md): a do-nothing XDP_PASS program makes it accept them.
+_tb_xdp_tx_port()
+{
+	_tb_run ip -n "$(tb_ns sw)" link set dev "$1" xdp obj "$TB_BUILD/bench-bpf/datapath/floor.bpf.o" sec xdp
+}
+
+_tb_segment()
+{
+	_tb_bridge || return 1
 	_tb_host client client && _tb_addrs client "$TB_CL4A/24" "$TB_CL4B/24" "$TB_CL6A/64" \
 		"$TB_CL6B/64" || return 1
-	_tb_run ip -n "$(tb_ns client)" route add "$TB_VIP4/32" via "$TB_LB4" src "$TB_CL4A" &&
-		_tb_run ip -n "$(tb_ns client)" -6 route add "$TB_VIP6/128" via "$TB_LB6" src "$TB_CL6A" ||
-		return 1
-	_tb_host router router && _tb_addrs router "$TB_LB4/24" "$TB_LB6/64" || return 1
-	# The router sends encapsulated frames with XDP_TX into its veth, and
-	# veth silently drops an XDP frame unless the receiving end (the
-	# bridge's port) runs an XDP program too (TESTBED.md): a do-nothing
-	# XDP_PASS program makes it accept them.
-	_tb_run ip -n "$(tb_ns sw)" link set dev router xdp obj "$TB_BUILD/bench-bpf/datapath/floor.bpf.o" \
-		sec xdp || return 1
+	tb_client_src 4 a && tb_client_src 6 a || return 1
+	_tb_host router router && _tb_addrs router "$TB_LB4/24" "$TB_LB6/64" && _tb_xdp_tx_port router &&
+		_tb_backends
+}
+
+# The backends on the segment, each with the VIPs on lo and decap.bpf.o
+# on eth0 (its allow-lists filled).
+_tb_backends()
+{
 	_tb_i=1
 	while [ "$_tb_i" -le "$TB_N" ]; do
 		_tb_host "$_tb_i" "b$_tb_i" &&
 			_tb_addrs "$_tb_i" "198.18.0.$((10 + _tb_i))/24" "fd00::$((10 + _tb_i))/64" &&
-			_tb_run ip -n "$(tb_ns "$_tb_i")" addr add "$TB_VIP4/32" dev lo &&
-			_tb_run ip -n "$(tb_ns "$_tb_i")" addr add "$TB_VIP6/128" dev lo nodad &&
+			_tb_lo_vips "$_tb_i" &&
 			_tb_run tb_exec "$_tb_i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 				net.ipv4.conf.all.arp_announce=2 || return 1
 		# `ip` pins decap's maps under /sys/fs/bpf, which in an `ip
@@ -320,6 +336,17 @@ _tb_segment()
 	done
 }
 
+# Every VIP address on backend $1's lo (TB_VIPS: the testbed's VIPs).
+_tb_lo_vips()
+{
+	for _tb_v in $TB_VIPS; do
+		case $_tb_v in
+		*:*) _tb_run ip -n "$(tb_ns "$1")" addr add "$_tb_v/128" dev lo nodad || return 1 ;;
+		*) _tb_run ip -n "$(tb_ns "$1")" addr add "$_tb_v/32" dev lo || return 1 ;;
+		esac
+	done
+}
+
 # ip's xdp/globals is a link to /sys/fs/bpf/tc/, which means the
 # machine's own bpffs outside the load: tc/globals is the directory itself.
 tb_decap_cli()
@@ -333,32 +360,54 @@ tb_decap_cli()
 _tb_decap_allow()
 {
 	_tb_run tb_decap_cli "$1" decap allow source "$TB_ENCAP4" &&
-		_tb_run tb_decap_cli "$1" decap allow source "$TB_ENCAP6/112" &&
-		_tb_run tb_decap_cli "$1" decap allow vip "$TB_VIP4" "$TB_PORT" || return 1
-	[ "$_tb_family" = 4 ] || _tb_run tb_decap_cli "$1" decap allow vip "$TB_VIP6" "$TB_PORT"
+		_tb_run tb_decap_cli "$1" decap allow source "$TB_ENCAP6/112" || return 1
+	for _tb_v in $TB_VIPS; do
+		case $_tb_v in
+		*:*) [ "$_tb_family" = 4 ] && continue ;;
+		esac
+		_tb_run tb_decap_cli "$1" decap allow vip "$_tb_v" "$TB_PORT" || return 1
+	done
+}
+
+# Every backend's report key, $TB_DIR/keys/bI.key: one per backend,
+# whichever agents it reports to.
+_tb_keys()
+{
+	_tb_i=1
+	while [ "$_tb_i" -le "$TB_N" ]; do
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TB_DIR/keys/b$_tb_i.key" || return 1
+		# the agent and qs-h3server take no key others may read
+		chmod 600 "$TB_DIR/keys/b$_tb_i.key"
+		_tb_i=$((_tb_i + 1))
+	done
+}
+
+# _tb_config_head ADDR4 ADDR6: what every agent's configuration starts
+# with: its files in _tb_at, its pins in _tb_pindir, its report listeners
+# on the two addresses, the interface and the next hop.
+_tb_config_head()
+{
+	echo "# written by tests/netns/testbed.sh"
+	echo "pin-dir $_tb_pindir"
+	echo "control-socket $_tb_at/control.sock"
+	echo "metrics-listen 127.0.0.1 9464"
+	echo "report-listen udp $1 4434"
+	echo "report-listen udp $2 4434"
+	echo "heartbeat-timeout $_tb_hb"
+	[ -z "$_tb_ttl" ] || echo "learned-ttl $_tb_ttl"
+	echo "interface eth0"
+	echo "nexthop seg dev eth0 encap-source4 $TB_ENCAP4 encap-source6 $TB_ENCAP6"
 }
 
 _tb_write_config()
 {
 	_tb_c=$TB_DIR/quicsteer.conf
 	{
-		echo "# written by tests/netns/testbed.sh"
-		echo "pin-dir $TB_DIR/bpf/quicsteer"
-		echo "control-socket $TB_DIR/control.sock"
-		echo "metrics-listen 127.0.0.1 9464"
-		echo "report-listen udp $TB_LB4 4434"
-		echo "report-listen udp $TB_LB6 4434"
-		echo "heartbeat-timeout $_tb_hb"
-		[ -z "$_tb_ttl" ] || echo "learned-ttl $_tb_ttl"
-		echo "interface eth0"
+		_tb_config_head "$TB_LB4" "$TB_LB6"
 		echo "vip web4 $TB_VIP4 $TB_PORT id 0 cid-len $TB_CID_LEN unknown $_tb_unknown"
 		echo "vip web6 $TB_VIP6 $TB_PORT id 1 cid-len $TB_CID_LEN unknown $_tb_unknown"
-		echo "nexthop seg dev eth0 encap-source4 $TB_ENCAP4 encap-source6 $TB_ENCAP6"
 		_tb_i=1
 		for _tb_w in $_tb_weights; do
-			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TB_DIR/keys/b$_tb_i.key"
-			# the agent and qs-h3server take no key others may read
-			chmod 600 "$TB_DIR/keys/b$_tb_i.key"
 			if [ "$_tb_family" = 4 ]; then
 				echo "backend b$_tb_i 198.18.0.$((10 + _tb_i)) id $_tb_i vip web4" \
 					"weight $_tb_w key-file $TB_DIR/keys/b$_tb_i.key"
@@ -374,7 +423,7 @@ _tb_write_config()
 
 # --timeout 30: a generous bound for a slow or busy machine (the CLI's
 # default, 10 s, is for operators); a caller's own --timeout comes later.
-tb_cli() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/control.sock" --pin-dir "$TB_DIR/bpf/quicsteer" --timeout 30 "$@"; }
+tb_cli() { "$TB_BUILD/quicsteer" --socket "$_tb_at/control.sock" --pin-dir "$_tb_pindir" --timeout 30 "$@"; }
 
 # The agent itself answers: `status` alone also succeeds from the pins.
 _tb_agent_answers()
@@ -397,12 +446,12 @@ _tb_ready()
 tb_agent_start()
 {
 	[ -z "$TB_AGENT_PID" ] || return 0
-	_tb_log "starting quicsteerd"
-	LIBXDP_BPFFS=$TB_DIR/bpf ip netns exec "$(tb_ns router)" \
-		"$TB_BUILD/quicsteerd" -c "$TB_DIR/quicsteer.conf" 2>>"$TB_DIR/agent.log" &
+	_tb_log "starting quicsteerd in $_tb_rt"
+	LIBXDP_BPFFS=$_tb_xdpfs ip netns exec "$(tb_ns "$_tb_rt")" \
+		"$TB_BUILD/quicsteerd" -c "$_tb_at/quicsteer.conf" 2>>"$_tb_at/agent.log" &
 	TB_AGENT_PID=$!
-	wait_until 30 "quicsteerd answers status" _tb_agent_answers ||
-		_tb_err "$waited; its log: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+	wait_until 30 "quicsteerd in $_tb_rt answers status" _tb_agent_answers ||
+		_tb_err "$waited; its log: $(tail -n 3 "$_tb_at/agent.log" | tr '\n' ' ')"
 }
 
 tb_agent_stop()
@@ -417,12 +466,12 @@ tb_agent_stop()
 tb_agent_restart() { tb_agent_stop && tb_agent_start; }
 tb_agent_pause() { kill -STOP "$TB_AGENT_PID"; }
 tb_agent_resume() { kill -CONT "$TB_AGENT_PID"; }
-tb_metrics() { tb_exec router curl -s --max-time 30 http://127.0.0.1:9464/metrics; }
+tb_metrics() { tb_exec "$_tb_rt" curl -s --max-time 30 http://127.0.0.1:9464/metrics; }
 
 # The counters and tables straight from the pins, never through the agent:
 # they stay readable at once while it is stopped (SIGSTOP), when the CLI
 # would wait out its --timeout (the control socket still accepts connections).
-_tb_pins() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/no-agent.sock" --pin-dir "$TB_DIR/bpf/quicsteer" "$@" 2>/dev/null; }
+_tb_pins() { "$TB_BUILD/quicsteer" --socket "$TB_DIR/no-agent.sock" --pin-dir "$_tb_pindir" "$@" 2>/dev/null; }
 
 tb_stat_reason() { _tb_pins -j stats | jq -e ".reasons.$1.packets"; }
 tb_stat_backend() { _tb_pins -j stats | jq -e "[.backends[] | select(.id == $1) | .packets] | add // 0"; }
@@ -442,12 +491,17 @@ tb_cids_backend()
 
 tb_have_h3server() { [ -x "$TB_H3SERVER" ]; }
 
-tb_up()
+# _tb_prepare BUILD [tb_up options]: the options read, the tools checked,
+# TB_DIR with its certificate and bpffs; no host yet. The agent's files
+# are the single router's (tb_up); a cluster (cluster.sh) moves them per
+# balancer.
+_tb_prepare()
 {
 	[ -z "$TB_DIR" ] || _tb_err "tb_up: already up (tb_down first)" || return 1
 	TB_BUILD=$(cd "$1" 2>/dev/null && pwd) || _tb_err "tb_up: no build directory '$1'" || return 1
 	shift
 	TB_N=3
+	TB_VIPS="$TB_VIP4 $TB_VIP6"
 	TB_CID_LEN=18
 	_tb_weights=
 	_tb_family=6
@@ -498,15 +552,32 @@ tb_up()
 	TB_TLS_KEY=$TB_DIR/tls.key
 	TB_TLS_CERT=$TB_DIR/tls.crt
 	mkdir -p "$TB_WWW" "$TB_DIR/keys" "$TB_DIR/fetch" "$TB_DIR/bpf" || return 1
+	_tb_at=$TB_DIR
+	_tb_pindir=$TB_DIR/bpf/quicsteer
+	_tb_xdpfs=$TB_DIR/bpf
+	_tb_rt=router
+	_tb_shape_host=sw
+	_tb_shape_dev=client
+	_tb_vipnet4=$TB_VIP4/32
+	_tb_vipnet6=$TB_VIP6/128
 	_tb_log "up: $_tb_prefix, $TB_N backends (weights$_tb_weights), $TB_DIR"
 	_tb_run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$TB_TLS_KEY" -out "$TB_TLS_CERT" -days 2 -subj /CN=quicsteer-testbed &&
-		_tb_run mount -t bpf bpf "$TB_DIR/bpf" &&
-		_tb_segment || return 1
-	_tb_write_config
-	_tb_run "$TB_BUILD/quicsteerd" --check -c "$TB_DIR/quicsteer.conf" && tb_agent_start || return 1
-	wait_until 30 "the agent is ready (every backend's next hop resolved)" _tb_ready ||
-		_tb_err "$waited; its log: $(tail -n 3 "$TB_DIR/agent.log" | tr '\n' ' ')"
+		_tb_run mount -t bpf bpf "$TB_DIR/bpf" && _tb_keys
+}
+
+# _tb_agent_up: the agent of _tb_at checks its configuration, starts, and
+# is ready.
+_tb_agent_up()
+{
+	_tb_run "$TB_BUILD/quicsteerd" --check -c "$_tb_at/quicsteer.conf" && tb_agent_start || return 1
+	wait_until 30 "the agent in $_tb_rt is ready (every backend's next hop resolved)" _tb_ready ||
+		_tb_err "$waited; its log: $(tail -n 3 "$_tb_at/agent.log" | tr '\n' ' ')"
+}
+
+tb_up()
+{
+	_tb_prepare "$@" && _tb_segment && _tb_write_config && _tb_agent_up
 }
 
 _tb_ns_empty()
@@ -575,10 +646,13 @@ tb_server_start()
 		tb_have_h3server || _tb_err "tb_server_start: no $TB_H3SERVER" || return 1
 		set -- --listen "$TB_VIP4:$TB_PORT" "$@"
 		[ "$_tb_family" = 4 ] || set -- --listen "[$TB_VIP6]:$TB_PORT" "$@"
+		set -f # [fd00::1]:4434 is not a pattern
+		for _tb_e in ${TB_REPORT_TO:-$TB_REPORT4}; do set -- --agent "$_tb_e" "$@"; done
+		set +f
 		_tb_log "backend $_tb_b: qs-h3server $*"
 		ip netns exec "$(tb_ns "$_tb_b")" "$TB_H3SERVER" -q -d "$TB_WWW" --max-dyn-length 67108864 \
 			--tls-key "$TB_TLS_KEY" --tls-cert "$TB_TLS_CERT" --backend-id "$_tb_b" \
-			--report-key "$TB_DIR/keys/b$_tb_b.key" --agent "${TB_REPORT_TO:-$TB_REPORT4}" \
+			--report-key "$TB_DIR/keys/b$_tb_b.key" \
 			--cid-len "$TB_CID_LEN" --status-file "$_tb_d/status.json" "$@" \
 			>>"$_tb_d/server.log" 2>&1 &
 		echo $! >>"$_tb_d/pids"
@@ -687,10 +761,11 @@ tb_decap_stats()
 tb_shape()
 {
 	if [ "$1" = off ]; then
-		tc -n "$(tb_ns sw)" qdisc del dev client root 2>/dev/null
+		tc -n "$(tb_ns "$_tb_shape_host")" qdisc del dev "$_tb_shape_dev" root 2>/dev/null
 		return 0
 	fi
-	_tb_run tc -n "$(tb_ns sw)" qdisc replace dev client root tbf rate "$1" burst 64kb latency 500ms
+	_tb_run tc -n "$(tb_ns "$_tb_shape_host")" qdisc replace dev "$_tb_shape_dev" root tbf rate "$1" \
+		burst 64kb latency 500ms
 }
 
 tb_make_file() { head -c "$2" /dev/urandom >"$TB_WWW/$1"; }
@@ -698,10 +773,10 @@ tb_make_file() { head -c "$2" /dev/urandom >"$TB_WWW/$1"; }
 tb_client_src()
 {
 	case $1$2 in
-	4a) ip -n "$(tb_ns client)" route replace "$TB_VIP4/32" via "$TB_LB4" src "$TB_CL4A" ;;
-	4b) ip -n "$(tb_ns client)" route replace "$TB_VIP4/32" via "$TB_LB4" src "$TB_CL4B" ;;
-	6a) ip -n "$(tb_ns client)" -6 route replace "$TB_VIP6/128" via "$TB_LB6" src "$TB_CL6A" ;;
-	6b) ip -n "$(tb_ns client)" -6 route replace "$TB_VIP6/128" via "$TB_LB6" src "$TB_CL6B" ;;
+	4a) ip -n "$(tb_ns client)" route replace "$_tb_vipnet4" via "$TB_LB4" src "$TB_CL4A" ;;
+	4b) ip -n "$(tb_ns client)" route replace "$_tb_vipnet4" via "$TB_LB4" src "$TB_CL4B" ;;
+	6a) ip -n "$(tb_ns client)" -6 route replace "$_tb_vipnet6" via "$TB_LB6" src "$TB_CL6A" ;;
+	6b) ip -n "$(tb_ns client)" -6 route replace "$_tb_vipnet6" via "$TB_LB6" src "$TB_CL6B" ;;
 	*) _tb_err "tb_client_src: '$1 $2' is not 4|6 a|b" ;;
 	esac
 }
@@ -713,7 +788,9 @@ _tb_fetch()
 	case $2 in
 	4) _tb_host=$TB_VIP4 _tb_url=$TB_VIP4 ;;
 	6) _tb_host=$TB_VIP6 _tb_url="[$TB_VIP6]" ;;
-	*) _tb_err "tb_fetch $1: family '$2' is not 4 or 6" || return 1 ;;
+	*:*) _tb_host=$2 _tb_url="[$2]" ;;
+	*.*) _tb_host=$2 _tb_url=$2 ;;
+	*) _tb_err "tb_fetch $1: '$2' is not 4, 6 or a VIP's address" || return 1 ;;
 	esac
 	shift 2
 	_tb_opts=
