@@ -52,10 +52,15 @@ static void sync_count(struct agent *a, struct qs_sync_counts *c, json_object *w
 	}
 }
 
+static __u64 since_start(const struct agent *a, __u64 now)
+{
+	return now > a->started_ns ? now - a->started_ns : 0;
+}
+
 static enum qs_sync_verdict sync_judge(struct agent *a, __u64 now, json_object *waiting,
 				       json_object *unheard)
 {
-	__u64 since = now > a->started_ns ? now - a->started_ns : 0;
+	__u64 since = since_start(a, now);
 	struct qs_sync_counts c;
 	enum qs_sync_verdict v;
 
@@ -63,7 +68,7 @@ static enum qs_sync_verdict sync_judge(struct agent *a, __u64 now, json_object *
 	v = qs_sync_judge(&c, since, heard_within_ns(a->cfg), a->cfg->sync_timeout_ms * NS_PER_MS);
 	if (a->synced_ns || !qs_sync_verdict_synced(v))
 		return v;
-	a->synced_ns = now ?: 1;
+	a->synced_ns = now > a->started_ns ? now : a->started_ns + 1;
 	a->synced_by = v;
 	atomic_store(&a->synced, true);
 	if (v == QS_SYNC_TIMEOUT)
@@ -95,7 +100,7 @@ json_object *agent_sync_json(struct agent *a, __u64 now_ns, bool *synced)
 	enum qs_sync_verdict v = sync_judge(a, now_ns, waiting, unheard);
 
 	*synced = a->synced_ns != 0;
-	add_ms(o, "since_start_ms", now_ns - a->started_ns);
+	add_ms(o, "since_start_ms", since_start(a, now_ns));
 	if (*synced) {
 		add_ms(o, "synced_after_ms", a->synced_ns - a->started_ns);
 		json_object_object_add(o, "by",
