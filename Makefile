@@ -184,6 +184,8 @@ $(UNIT_TESTS): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CLI_A) $(call archive
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(CLI_A) -lcriterion $(ALL_LINK)
 # test_commands checks the CLI's handlers: it reads the CLI's header.
 $(BUILD)/tests/unit/test_commands.o: CFLAGS += -Itools/quicsteer
+# test_health drives health's checks and --watch's counting: the CLI's header too.
+$(BUILD)/tests/unit/test_health.o: CFLAGS += -Itools/quicsteer
 # test_colliding_ids reads tests/data/colliding-cids.txt (QS_TEST_DATA overrides).
 $(BUILD)/tests/unit/test_colliding_ids.o: CFLAGS += -DQS_TEST_DATA_DIR='"$(CURDIR)/tests/data"'
 # test_quiclb_codec reads tests/data/quic-lb-vectors.txt (QS_TEST_DATA overrides).

@@ -428,6 +428,8 @@ usage "IPv6 port without brackets" --listen -l "fd00::1:443" --no-report $TLS
 usage "port out of range" --listen -l "$V4:70000" --no-report $TLS
 usage "number with a suffix" --backend-id -l $V4:$PORT --no-report --backend-id 7x $TLS
 usage "zero idle timeout" --idle-timeout -l $V4:$PORT --no-report --idle-timeout 0s $TLS
+usage "snapshot interval under 500ms" --snapshot-interval -l $V4:$PORT --no-report --snapshot-interval 400ms $TLS
+usage "snapshot interval over 60s" --snapshot-interval -l $V4:$PORT --no-report --snapshot-interval 2m $TLS
 usage "no connections" --max-connections -l $V4:$PORT --no-report --max-connections 0 $TLS
 usage "bad --cid-len" --cid-len -l $V4:$PORT --no-report --cid-len 21 $TLS
 usage "quic-lb without --server-id" --server-id -l $V4:$PORT --no-report --cid-scheme quic-lb --nonce-len 6 $TLS

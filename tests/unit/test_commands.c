@@ -131,7 +131,7 @@ Test(commands, the_check_names_a_missing_or_stray_handler)
 	cr_assert_eq(qs_commands_check(QS_SIDE_CLI, every_row, err, sizeof(err)), -ENOENT);
 	cr_assert_str_eq(err, "show: a handler in the CLI, which has no such command");
 	cr_assert_eq(qs_commands_check(QS_SIDE_AGENT, every_row, err, sizeof(err)), -ENOENT);
-	cr_assert_str_eq(err, "stats: a handler in the agent, which has no such command");
+	cr_assert_str_eq(err, "health: a handler in the agent, which has no such command");
 }
 
 /*
@@ -226,8 +226,8 @@ Test(commands, words_in_table_order)
 	cr_assert_str_eq(qs_command_words(QS_SIDE_AGENT, "backend", ", ", buf, sizeof(buf)),
 			 "add, set, del, drain, undrain");
 	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, NULL, " ", buf, sizeof(buf)),
-			 "status reload attach detach monitor stats vip backend nexthop quic-lb "
-			 "cid flow maglev route decap");
+			 "status health reload attach detach monitor stats vip backend nexthop "
+			 "quic-lb cid flow maglev route decap");
 	/* the agent never names decap: no agent runs where it does */
 	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, "decap", " ", buf, sizeof(buf)),
 			 "show allow del flush");
@@ -235,5 +235,5 @@ Test(commands, words_in_table_order)
 			 "show lookup add del flush");
 	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, "route", " ", buf, sizeof(buf)), "");
 	/* a short buffer is cut, never overrun */
-	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, NULL, " ", buf, 10), "status re");
+	cr_assert_str_eq(qs_command_words(QS_SIDE_CLI, NULL, " ", buf, 10), "status he");
 }

@@ -254,14 +254,14 @@ Test(config, every_synopsis_is_documented)
 {
 	char *doc = read_doc(), syn[512], line[520];
 
-	cr_assert_eq(qs_config_statement_count(), 15);
+	cr_assert_eq(qs_config_statement_count(), 16);
 	for (size_t i = 0; i < qs_config_statement_count(); i++) {
 		cr_assert_eq(qs_config_synopsis(i, syn, sizeof(syn)), 0);
 		snprintf(line, sizeof(line), "\n%s\n", syn);
 		cr_assert_not_null(strstr(doc, line), "%s lacks the synopsis line \"%s\"", DOC,
 				   syn);
 	}
-	cr_assert_eq(qs_config_synopsis(15, syn, sizeof(syn)), -ERANGE);
+	cr_assert_eq(qs_config_synopsis(16, syn, sizeof(syn)), -ERANGE);
 	cr_assert_eq(qs_config_synopsis(8, syn, 10), -ENOSPC);
 	free(doc);
 }
@@ -276,6 +276,7 @@ Test(config, empty_file_is_all_defaults)
 	cr_assert_eq(c->learned_ttl_ms, 30000);
 	cr_assert_eq(c->flow_idle_ms, 120000);
 	cr_assert_eq(c->heartbeat_timeout_ms, 10000);
+	cr_assert_eq(c->sync_timeout_ms, 65000);
 	cr_assert_eq(c->report_window_ms, 30000);
 	cr_assert(!c->report_accept_v1, "version 1 taken by default");
 	cr_assert_eq(c->backend_max_ids, QS_CID_TABLE_SIZE / 4, "backend-max-ids: got %u want %u",
@@ -283,8 +284,9 @@ Test(config, empty_file_is_all_defaults)
 	cr_assert(!c->n_vips && !c->n_backends && !c->n_interfaces && !c->n_listeners);
 	qs_config_free(c);
 	c = parse_ok("heartbeat-timeout off\nflow-idle 120s\nlearned-ttl 100ms\n"
-		     "report-window 1s\nreport-accept-v1 on\n");
+		     "report-window 1s\nreport-accept-v1 on\nsync-timeout 2m\n");
 	cr_assert_eq(c->heartbeat_timeout_ms, 0);
+	cr_assert_eq(c->sync_timeout_ms, 120000);
 	cr_assert_eq(c->flow_idle_ms, 120000);
 	cr_assert_eq(c->learned_ttl_ms, 100);
 	cr_assert_eq(c->report_window_ms, 1000);

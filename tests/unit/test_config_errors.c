@@ -43,14 +43,15 @@ static const struct err_case err_cases[] = {
 	/* lexical and statements */
 	{ "unknown statement", "vps web\n",
 	  "unknown statement \"vps\" (expected pin-dir, control-socket, metrics-listen, "
-	  "learned-ttl, flow-idle, heartbeat-timeout, report-window, report-accept-v1, "
-	  "backend-max-ids, interface, report-listen, vip, quic-lb, nexthop, backend)",
+	  "learned-ttl, flow-idle, heartbeat-timeout, sync-timeout, report-window, "
+	  "report-accept-v1, backend-max-ids, interface, report-listen, vip, quic-lb, nexthop, "
+	  "backend)",
 	  1, 1 },
 	{ "keyword prefix", "\nint eth0\n",
 	  "unknown statement \"int\" (expected pin-dir, "
 	  "control-socket, metrics-listen, learned-ttl, flow-idle, heartbeat-timeout, "
-	  "report-window, report-accept-v1, backend-max-ids, interface, report-listen, vip, "
-	  "quic-lb, nexthop, backend)",
+	  "sync-timeout, report-window, report-accept-v1, backend-max-ids, interface, "
+	  "report-listen, vip, quic-lb, nexthop, backend)",
 	  2, 1 },
 	{ "control character", "# ok\nvip web\x01 192.0.2.1 443\n", "control character 0x01", 2,
 	  8 },
@@ -93,6 +94,10 @@ static const struct err_case err_cases[] = {
 	  "heartbeat-timeout \"never\" is not a duration (a number and a unit: ms, s, m, h; or "
 	  "off)",
 	  1, 19 },
+	{ "sync-timeout under 1s", "sync-timeout 999ms\n",
+	  "sync-timeout 999ms out of range (1s..1h)", 1, 14 },
+	{ "sync-timeout off", "sync-timeout off\n",
+	  "sync-timeout \"off\" is not a duration (a number and a unit: ms, s, m, h)", 1, 14 },
 	{ "report-window under 1s", "report-window 999ms\n",
 	  "report-window 999ms out of range (1s..1h)", 1, 15 },
 	{ "report-window off", "report-window off\n",
@@ -482,6 +487,7 @@ static const char *const soup[] = {
 	"learned-ttl",
 	"flow-idle",
 	"heartbeat-timeout",
+	"sync-timeout",
 	"report-window",
 	"report-accept-v1",
 	"backend-max-ids",

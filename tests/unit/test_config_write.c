@@ -62,6 +62,7 @@ static void fields_kept(const struct qs_config *a, const struct qs_config *b)
 		cr_assert(b->vips[i].id_explicit, "vip %s: id not written", a->vips[i].name);
 	}
 	cr_assert_eq(b->heartbeat_timeout_ms, a->heartbeat_timeout_ms);
+	cr_assert_eq(b->sync_timeout_ms, a->sync_timeout_ms);
 	cr_assert_eq(b->metrics_port, a->metrics_port);
 	cr_assert_eq(b->nexthops[0].src4, a->nexthops[0].src4);
 	cr_assert_eq(b->nexthops[0].src4_prefix_len, a->nexthops[0].src4_prefix_len);
@@ -119,6 +120,7 @@ Test(config_write, canonical_order_and_what_is_left_out)
 				   "learned-ttl 30s\n"
 				   "flow-idle 120s\n"
 				   "heartbeat-timeout off\n"
+				   "sync-timeout 65s\n"
 				   "report-window 30s\n"
 				   "report-accept-v1 off\n"
 				   "backend-max-ids 524288\n"

@@ -568,3 +568,66 @@ Test(intake, forget_starts_the_backend_afresh)
 	cr_assert_eq(replay(&v1, NOW), QS_REPORT_OK);
 	cr_assert_eq(owner(Y), 1);
 }
+
+static enum qs_sync_backend sync_of(__u32 id)
+{
+	const struct qs_intake_backend *b = qs_intake_backend(in, id);
+
+	return b ? qs_sync_backend(&b->sync) : QS_SYNC_UNHEARD;
+}
+
+/* A heartbeat of backend id that names no VIP. */
+static int heartbeat(__u32 id, __u64 inc, __u64 seq)
+{
+	struct qs_report_header h = {
+		.incarnation = inc, .sequence = seq, .timestamp = stamp, .backend_id = id
+	};
+	struct dgram d;
+
+	cr_assert_eq(qs_report_encoder_init(&d.enc, d.buf, sizeof(d.buf), &h), 0);
+	qs_report_add_heartbeat(&d.enc);
+	return send_with(&d, id == 1 ? key1 : key2);
+}
+
+/* The marks of the agent's sync (ids/sync.h), as datagrams leave them. */
+Test(intake, sync_marks_follow_heard_backends_and_their_snapshots)
+{
+	struct dgram d;
+
+	cr_assert_eq(sync_of(1), QS_SYNC_UNHEARD);
+	cr_assert_eq(heartbeat(1, 0xa, 1), QS_REPORT_OK);
+	cr_assert_eq(sync_of(1), QS_SYNC_WAITING, "heard: a snapshot is due");
+	/* a snapshot whose second part is lost completes nothing */
+	start(&d, 1, 0xa, 2);
+	qs_report_add_snapshot_part(&d.enc, 4, 0, 0);
+	qs_report_add_snapshot_cid(&d.enc, 7, X, 8);
+	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	start(&d, 1, 0xa, 4);
+	qs_report_add_snapshot_part(&d.enc, 4, 2, QS_REPORT_SNAPSHOT_FINAL);
+	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	cr_assert_eq(sync_of(1), QS_SYNC_WAITING, "a snapshot with a gap counted as complete");
+	start(&d, 1, 0xa, 5);
+	qs_report_add_snapshot_part(&d.enc, 5, 0, QS_REPORT_SNAPSHOT_FINAL);
+	cr_assert_eq(send_with(&d, key1), QS_REPORT_OK);
+	cr_assert_eq(sync_of(1), QS_SYNC_SNAPSHOT);
+	/* a new incarnation keeps what the agent saw since its start */
+	cr_assert_eq(heartbeat(1, 0xb, 1), QS_REPORT_OK);
+	cr_assert_eq(sync_of(1), QS_SYNC_SNAPSHOT);
+	/* refused datagrams leave a backend unheard */
+	cr_assert_eq(issue_one(2, 0xa, 1, Y, key1), QS_REPORT_E_BAD_MAC);
+	cr_assert_eq(sync_of(2), QS_SYNC_UNHEARD);
+	qs_intake_forget(in, 1);
+	cr_assert_eq(sync_of(1), QS_SYNC_UNHEARD, "a removed backend kept its marks");
+}
+
+Test(intake, sync_marks_restored_backend_is_synced)
+{
+	struct qs_reporter_state st = { .incarnation = 0xa,
+					.sequence = 3,
+					.version = QS_REPORT_VERSION };
+
+	qs_intake_restore(in, 1, &st, 1000);
+	cr_assert_eq(sync_of(1), QS_SYNC_RESTORED);
+	cr_assert_eq(issue_one(1, 0xa, 4, X, key1), QS_REPORT_OK);
+	cr_assert_eq(sync_of(1), QS_SYNC_RESTORED, "heard after restore: no snapshot needed");
+}

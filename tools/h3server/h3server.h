@@ -51,6 +51,9 @@
 #define H3S_MAX_UDP_PAYLOAD NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE
 /* --max-connections: the default, and the most it takes. */
 #define H3S_MAX_CONNECTIONS 4096
+/* --snapshot-interval's range (the protocol asks 10..60 s; tests go faster) */
+#define H3S_SNAPSHOT_MIN_MS 500
+#define H3S_SNAPSHOT_MAX_MS 60000
 #define H3S_MAX_CONNECTIONS_LIMIT 1000000
 /* How long a Retry token is valid. */
 #define H3S_RETRY_TOKEN_TIMEOUT (10 * NGTCP2_SECONDS)
@@ -114,6 +117,7 @@ struct h3s_options {
 	const char *quiclb_file; /* --quic-lb-file: configurations instead, read again on SIGHUP */
 	unsigned int quiclb_worker, quiclb_worker_bits;
 	uint64_t idle_timeout_ns;
+	uint64_t snapshot_ns; /* 0: libquicsteer's default */
 	const char *status_file;
 	uint64_t max_connections; /* alive at once, closing ones included */
 };

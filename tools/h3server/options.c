@@ -33,6 +33,7 @@ enum {
 	OPT_QUICLB_WORKER,
 	OPT_RETRY,
 	OPT_IDLE_TIMEOUT,
+	OPT_SNAPSHOT_INTERVAL,
 	OPT_STATUS_FILE,
 	OPT_MAX_CONNECTIONS,
 };
@@ -77,6 +78,8 @@ static const struct qs_option options[] = {
 	  "validate every client address with a Retry" },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, "DURATION",
 	  "idle timeout: 500ms, 30s, 2m, 1h [30s]" },
+	{ { "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL }, "DURATION",
+	  "how often every live ID is reported again, 500ms..60s [20s]" },
 	{ { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS }, "N",
 	  "connections at once, 1..1000000; a client past them is refused (CONNECTION_CLOSE, "
 	  "CONNECTION_REFUSED) [4096]" },
@@ -120,6 +123,23 @@ static int parse_idle_timeout(const char *s, uint64_t *ns)
 	if (!ms || ms > UINT64_MAX / NGTCP2_MILLISECONDS)
 		return -ERANGE;
 	*ns = ms * NGTCP2_MILLISECONDS;
+	return 0;
+}
+
+/*
+ * The reporter's snapshot interval. The protocol asks for 10..60 s; down
+ * to 500 ms is allowed so that a test's new agent gets a snapshot soon.
+ */
+static int parse_snapshot_interval(const char *s, uint64_t *ns)
+{
+	__u64 ms;
+	int err = qs_parse_duration(s, &ms);
+
+	if (err)
+		return err;
+	if (ms < H3S_SNAPSHOT_MIN_MS || ms > H3S_SNAPSHOT_MAX_MS)
+		return -ERANGE;
+	*ns = ms * 1000000ull;
 	return 0;
 }
 
@@ -246,6 +266,11 @@ static int option_value(struct h3s_options *opt, int c, const char *arg)
 			return usage_error("idle-timeout",
 					   "\"%s\" is not a duration above 0 (500ms, 30s, 2m, 1h)",
 					   arg);
+		return 0;
+	case OPT_SNAPSHOT_INTERVAL:
+		if (parse_snapshot_interval(arg, &opt->snapshot_ns))
+			return usage_error("snapshot-interval",
+					   "\"%s\" is not a duration of 500ms to 60s", arg);
 		return 0;
 	case OPT_STATUS_FILE:
 		opt->status_file = arg;

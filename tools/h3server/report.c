@@ -41,6 +41,8 @@
 int h3s_report_open(struct h3s_server *srv)
 {
 	const struct h3s_options *o = srv->opt;
+	/* quicsteer: 0 is the reporter's default interval of snapshots */
+	QS_REPORTER_OPTS(ropts, .snapshot_ns = o->snapshot_ns);
 	uint8_t key[QS_REPORT_KEY_LEN];
 	char why[160];
 	int fd, err;
@@ -65,7 +67,7 @@ int h3s_report_open(struct h3s_server *srv)
 		return 2;
 	}
 	/* quicsteer: one reporter per process: a new incarnation for the agents */
-	srv->reporter = qs_reporter_open(o->backend_id, key, o->agents, o->n_agents, NULL);
+	srv->reporter = qs_reporter_open(o->backend_id, key, o->agents, o->n_agents, &ropts);
 	memset(key, 0, sizeof(key));
 	if (!srv->reporter) {
 		fprintf(stderr, "qs-h3server: --agent: %s\n", strerror(errno));

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <linux/types.h>
 #include "router/commands.h"
 
 struct json_object;
@@ -24,6 +25,7 @@ struct cli_opts {
 	const char *pin_dir;
 	bool pin_dir_set; /* --pin-dir given: decap's maps are looked for there too */
 	int timeout_s; /* for the agent's answer; --timeout */
+	bool timeout_set; /* --timeout given (health has its own default) */
 };
 
 #define CLI_TIMEOUT_DEFAULT_S 10
@@ -57,6 +59,41 @@ int cli_agent_connect(const struct cli_opts *o);
 const char *cli_agent_absent(const struct cli_opts *o, int err);
 const char *cli_answer_error(struct json_object *ans);
 void cli_verbose_answer(const struct cli_opts *o, const char *text);
+
+/* health.c */
+#define CLI_HEALTH_REASON_MAX 512
+#define CLI_HEALTH_MAX_ARGS 32
+int cli_health(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);
+/*
+ * The router's program id on ifname (on any interface: NULL), 0 if it is
+ * not attached: the kernel's answer, or a test's.
+ */
+typedef __u32 (*cli_router_on_fn)(void *ctx, const char *ifname);
+/*
+ * The checks on the agent's status answer (NULL when it gave none:
+ * no_answer says why) and on the attachments: {"healthy", "reasons": [...
+ * every failed check's ...], "agent", "ready", "synced", "sync",
+ * "interfaces": [{"name", "prog_id"}]}.
+ */
+struct json_object *cli_health_judge(struct json_object *status, const char *no_answer,
+				     cli_router_on_fn on, void *ctx);
+bool cli_health_ok(struct json_object *verdict);
+/* "healthy", or "unhealthy: " and every reason, "; " between them, into buf. */
+const char *cli_health_line(struct json_object *verdict, char *buf, size_t size);
+/*
+ * --watch's state: up after rise healthy checks in a row, down after fall
+ * failed ones (HAProxy's and keepalived's habit). It starts down with its
+ * command pending, so that --down runs before the first check.
+ */
+struct cli_health_watch {
+	unsigned int rise, fall;
+	bool up; /* what the watcher announces */
+	unsigned int run; /* checks in a row that disagree with it */
+	bool pending; /* the state's command has not succeeded yet: the caller clears it */
+};
+void cli_health_watch_init(struct cli_health_watch *w, unsigned int rise, unsigned int fall);
+/* One check's result; true when it changed the state (pending is then set). */
+bool cli_health_watch_step(struct cli_health_watch *w, bool healthy);
 
 /* monitor.c */
 int cli_monitor_follow(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);

@@ -32,6 +32,7 @@ static const cli_run_fn cli_handlers[QS_CMD__COUNT] = {
 	[QS_CMD_DECAP_FLUSH] = cli_decap_flush,
 	/* sent to the agent: the pins without one, its events as they come */
 	[QS_CMD_STATUS] = cli_status_show,
+	[QS_CMD_HEALTH] = cli_health,
 	[QS_CMD_MONITOR] = cli_monitor_follow,
 	/* sent to the agent once their words are checked (a usage error, exit 2) */
 	[QS_CMD_ATTACH_DEV] = cli_iface_change,

@@ -37,7 +37,7 @@ static const struct qs_option cli_options[] = {
 	  ", where ip pins them)" },
 	{ { "timeout", required_argument, NULL, OPT_TIMEOUT },
 	  "SECONDS",
-	  "wait at most this long for the agent's answer (10)" },
+	  "wait at most this long for the agent's answer (10; health: 1)" },
 	{ { "verbose", no_argument, NULL, 'v' },
 	  NULL,
 	  "requests to the agent, its raw answers and pins read, on stderr" },
@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &o.timeout_s))
 				return 2;
+			o.timeout_set = true;
 			break;
 		case 'v':
 			o.verbose++;

@@ -178,6 +178,9 @@ struct agent {
 	struct qs_config_interface *file_ifaces;
 	size_t n_file_ifaces;
 	__u64 view_gen;
+	__u64 started_ns; /* when the intake began to hear reports (monotonic) */
+	__u64 synced_ns; /* when it became synced (sync.c); 0: not yet */
+	enum qs_sync_verdict synced_by;
 
 	/* shared: each under its own lock or atomic */
 	pthread_mutex_t view_lock;
@@ -187,6 +190,7 @@ struct agent {
 	struct agent_counters counters;
 	struct agent_jobq done; /* jobs the workers finished, for the main thread */
 	atomic_int monitor_subscribers;
+	atomic_bool synced; /* synced_ns set, for the metrics */
 
 	/* the threads' own state (reports.c, events.c) */
 	struct agent_intake *intake;
@@ -234,6 +238,8 @@ void agent_intake_stats(struct agent *a, struct agent_intake_stats *out);
 /* What the heartbeat check needs: 0 if nothing was ever accepted from it. */
 __u64 agent_intake_last_seen(struct agent *a, __u32 backend_id);
 bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
+/* Where a backend stands in the agent's sync, as its last accepted datagram left it. */
+enum qs_sync_backend agent_intake_sync(struct agent *a, __u32 backend_id);
 /*
  * A configured backend's IDs in qs_cids (pending deletion included: what
  * its max-ids counts) and its IDs refused past it, as the intake thread
@@ -300,6 +306,15 @@ int agent_view_start(struct agent *a);
 /* Hands a job to the thread that runs its kind. */
 void agent_post(struct agent *a, struct agent_job *job);
 void agent_tick(struct agent *a, __u64 now_ns);
+
+/* sync.c: whether the agent holds its backends' reported IDs yet */
+/* Judges and latches, until synced (the tick's). */
+void agent_sync_check(struct agent *a, __u64 now_ns);
+/*
+ * status's "sync" object (docs/control-protocol.md), judged now; *synced:
+ * the agent is synced.
+ */
+struct json_object *agent_sync_json(struct agent *a, __u64 now_ns, bool *synced);
 int agent_metrics(void *ctx, FILE *out);
 
 /* control.c: the control socket, served by the main thread */

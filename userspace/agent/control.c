@@ -339,15 +339,19 @@ static json_object *status(struct agent *a)
 	json_object *o = json_object_new_object(), *ifs = json_object_new_array(), *missing;
 	struct agent_intake_stats in;
 	struct agent_events_stats ev;
-	bool ready;
+	json_object *sync;
+	bool ready, synced;
 
 	agent_intake_stats(a, &in);
 	agent_events_stats(a, &ev);
 	for (size_t i = 0; i < a->cfg->n_interfaces; i++)
 		json_object_array_add(ifs, json_object_new_string(a->cfg->interfaces[i].name));
 	missing = nexthops_missing(a, &ready);
+	sync = agent_sync_json(a, qs_now_coarse_ns(), &synced);
 	json_object_object_add(o, "ready", json_object_new_boolean(ready));
 	json_object_object_add(o, "nexthops_missing", missing);
+	json_object_object_add(o, "synced", json_object_new_boolean(synced));
+	json_object_object_add(o, "sync", sync);
 	json_object_object_add(o, "pin_dir", json_object_new_string(a->cfg->pin_dir));
 	json_object_object_add(o, "attached", json_object_new_boolean(!a->adopt));
 	json_object_object_add(o, "interfaces", ifs);

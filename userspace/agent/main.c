@@ -163,7 +163,11 @@ static int state_start(struct agent *a)
 static int services_start(struct agent *a)
 {
 	const struct qs_config *c = a->cfg;
-	int err = agent_control_open(a) ?: agent_intake_start(a) ?: agent_events_start(a);
+	int err;
+
+	/* the sync's clock (sync.c): reports are heard from now on */
+	a->started_ns = qs_now_coarse_ns();
+	err = agent_control_open(a) ?: agent_intake_start(a) ?: agent_events_start(a);
 
 	if (!err && c->metrics_addr.family != QS_AF_NONE) {
 		a->httpd = qs_httpd_start(&c->metrics_addr.addr, c->metrics_addr.family,

@@ -203,6 +203,10 @@ int agent_metrics(void *ctx, FILE *out)
 	registry_metrics(out, &in, &ev);
 	quota_metrics(out, a, mn.v);
 	agent_counter_metrics(out, &c, &ev);
+	qs_metrics_gauge(out, "quicsteer_synced",
+			 "1 once the agent holds its backends' reported IDs (a snapshot of each, "
+			 "or its pins; or sync-timeout passed), 0 before.",
+			 atomic_load(&a->synced));
 	agent_view_put(mn.v);
 	return err;
 }

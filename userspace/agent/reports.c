@@ -89,6 +89,7 @@ struct agent_intake {
 	struct agent_intake_stats pub;
 	_Atomic __u64 last_seen[QS_MAX_BACKENDS];
 	atomic_bool drain[QS_MAX_BACKENDS];
+	_Atomic int sync_state[QS_MAX_BACKENDS]; /* enum qs_sync_backend */
 	/* configured backends' quota figures, for metrics and status */
 	_Atomic __u32 ids_held[QS_MAX_BACKENDS];
 	_Atomic __u64 ids_over_quota[QS_MAX_BACKENDS];
@@ -297,13 +298,18 @@ static int listeners_open(struct agent_intake *t, const struct qs_config *cfg)
 	return 0;
 }
 
-/* The per-backend figures the main thread's heartbeat check reads (0: never heard from). */
+/*
+ * The per-backend figures the main thread reads: for the heartbeat check
+ * (0: never heard from), drains, and where it stands in the agent's sync.
+ */
 static void backend_publish(struct agent_intake *t, __u32 id)
 {
 	const struct qs_intake_backend *ib = qs_intake_backend(t->in, id);
 
 	atomic_store_explicit(&t->last_seen[id], ib ? ib->last_seen_ns : 0, memory_order_relaxed);
 	atomic_store_explicit(&t->drain[id], ib && ib->drain_requested, memory_order_relaxed);
+	atomic_store_explicit(&t->sync_state[id], ib ? qs_sync_backend(&ib->sync) : QS_SYNC_UNHEARD,
+			      memory_order_relaxed);
 }
 
 /* A datagram accepted: where its backend stands goes to the pin and to the main thread. */
@@ -486,6 +492,14 @@ bool agent_intake_drain_requested(struct agent *a, __u32 backend_id)
 {
 	return backend_id < QS_MAX_BACKENDS &&
 	       atomic_load_explicit(&a->intake->drain[backend_id], memory_order_relaxed);
+}
+
+enum qs_sync_backend agent_intake_sync(struct agent *a, __u32 backend_id)
+{
+	return backend_id < QS_MAX_BACKENDS ?
+		       atomic_load_explicit(&a->intake->sync_state[backend_id],
+					    memory_order_relaxed) :
+		       QS_SYNC_UNHEARD;
 }
 
 void agent_intake_backend_ids(struct agent *a, __u32 backend_id, __u32 *ids, __u64 *over_quota)

@@ -290,4 +290,5 @@ void agent_tick(struct agent *a, __u64 now_ns)
 	heartbeats_check(a, now_ns);
 	if (states_changed(a))
 		agent_apply(a, NULL);
+	agent_sync_check(a, now_ns);
 }

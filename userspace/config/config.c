@@ -143,6 +143,14 @@ static const struct opt heartbeat_args[] = {
 	  .flags = OPT_OFF },
 };
 
+static const struct opt sync_timeout_args[] = {
+	{ .what = "sync-timeout",
+	  .type = ARG_DURATION,
+	  .offset = CFG(sync_timeout_ms),
+	  .min = QS_CONFIG_MIN_SYNC_TIMEOUT_MS,
+	  .max = QS_CONFIG_MAX_SYNC_TIMEOUT_MS },
+};
+
 static const struct opt report_window_args[] = {
 	{ .what = "report-window",
 	  .type = ARG_DURATION,
@@ -554,6 +562,7 @@ const struct stmt qs_config_stmts[] = {
 	{ .word = "learned-ttl", ARGS(learned_ttl_args) },
 	{ .word = "flow-idle", ARGS(flow_idle_args) },
 	{ .word = "heartbeat-timeout", ARGS(heartbeat_args) },
+	{ .word = "sync-timeout", ARGS(sync_timeout_args) },
 	{ .word = "report-window", ARGS(report_window_args) },
 	{ .word = "report-accept-v1", ARGS(report_accept_v1_args) },
 	{ .word = "backend-max-ids", ARGS(backend_max_ids_args) },
@@ -614,6 +623,7 @@ struct qs_config *qs_config_new(void)
 	cfg->learned_ttl_ms = QS_CONFIG_DEFAULT_LEARNED_TTL_MS;
 	cfg->flow_idle_ms = QS_CONFIG_DEFAULT_FLOW_IDLE_MS;
 	cfg->heartbeat_timeout_ms = QS_CONFIG_DEFAULT_HEARTBEAT_MS;
+	cfg->sync_timeout_ms = QS_CONFIG_DEFAULT_SYNC_TIMEOUT_MS;
 	cfg->report_window_ms = QS_CONFIG_DEFAULT_REPORT_WINDOW_MS;
 	cfg->backend_max_ids = QS_CONFIG_DEFAULT_BACKEND_MAX_IDS;
 	return cfg;

@@ -42,6 +42,14 @@
 #define QS_CONFIG_MIN_FLOW_IDLE_MS 120000 /* RFC 9312: NATs keep UDP bindings 2 min */
 #define QS_CONFIG_DEFAULT_HEARTBEAT_MS 10000
 /*
+ * How long after its start an agent says it is synced whatever its
+ * backends (docs/report-protocol.md, "Synced"): the longest snapshot
+ * interval the protocol allows (60 s) and a margin.
+ */
+#define QS_CONFIG_DEFAULT_SYNC_TIMEOUT_MS 65000
+#define QS_CONFIG_MIN_SYNC_TIMEOUT_MS 1000
+#define QS_CONFIG_MAX_SYNC_TIMEOUT_MS 3600000
+/*
  * How old (or how far ahead) a report may be, by its timestamp: wider than
  * any sane clock difference between backends and agents, short enough
  * that a captured datagram is soon worth nothing (docs/report-protocol.md).
@@ -167,6 +175,7 @@ struct qs_config {
 	__u64 learned_ttl_ms;
 	__u64 flow_idle_ms;
 	__u64 heartbeat_timeout_ms; /* 0: off */
+	__u64 sync_timeout_ms; /* synced at the latest this long after the agent's start */
 	__u64 report_window_ms; /* how far a report's timestamp may be from the clock */
 	bool report_accept_v1; /* take report protocol version 1 (an upgrade) */
 	__u32 backend_max_ids; /* IDs a backend may hold, unless it says max-ids */

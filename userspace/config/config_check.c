@@ -262,6 +262,9 @@ static void check_settings(struct checker *c, const struct qs_config *cfg)
 		report(c, 0, "flow-idle out of range (120s..24h; RFC 9312)");
 	if (hb && (hb < 100 || hb > 3600000))
 		report(c, 0, "heartbeat-timeout out of range (100ms..1h or off)");
+	if (cfg->sync_timeout_ms < QS_CONFIG_MIN_SYNC_TIMEOUT_MS ||
+	    cfg->sync_timeout_ms > QS_CONFIG_MAX_SYNC_TIMEOUT_MS)
+		report(c, 0, "sync-timeout out of range (1s..1h)");
 	if (cfg->report_window_ms < QS_CONFIG_MIN_REPORT_WINDOW_MS ||
 	    cfg->report_window_ms > QS_CONFIG_MAX_REPORT_WINDOW_MS)
 		report(c, 0, "report-window out of range (1s..1h)");

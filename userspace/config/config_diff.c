@@ -371,6 +371,7 @@ static bool settings_equal(const struct qs_config *a, const struct qs_config *b)
 	       a->metrics_port == b->metrics_port && a->learned_ttl_ms == b->learned_ttl_ms &&
 	       a->flow_idle_ms == b->flow_idle_ms &&
 	       a->heartbeat_timeout_ms == b->heartbeat_timeout_ms &&
+	       a->sync_timeout_ms == b->sync_timeout_ms &&
 	       a->report_window_ms == b->report_window_ms &&
 	       a->report_accept_v1 == b->report_accept_v1 &&
 	       a->backend_max_ids == b->backend_max_ids;

@@ -68,6 +68,7 @@ void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
 	b->pub.sequence = state->sequence;
 	b->pub.version = state->version == QS_REPORT_V1 ? QS_REPORT_V1 : QS_REPORT_VERSION;
 	b->pub.last_seen_ns = now_ns;
+	b->pub.sync.restored = true; /* the maps kept its IDs */
 	memcpy(b->old, state->old, sizeof(b->old));
 	b->known = 1;
 	/* the adopted IDs are this incarnation's: no purge on its next datagram */
@@ -290,6 +291,7 @@ static void snapshot_finish(struct qs_intake *in, struct qs_report_reader rd, __
 		    (r.snapshot.flags & QS_REPORT_SNAPSHOT_FINAL)) {
 			qs_cidreg_snapshot_end(in->reg, id, b->snapshot_id[vip_id], vip_id);
 			b->in_snapshot &= ~(1u << vip_id);
+			b->pub.sync.vips_snapshot |= 1u << vip_id;
 		}
 }
 
@@ -337,6 +339,9 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	incarnation_take(in, b, h.backend_id, &h);
 	b->pub.sequence = h.sequence;
 	b->pub.last_seen_ns = now;
+	b->pub.sync.heard = true;
+	if (vip_id < QS_MAX_VIPS)
+		b->pub.sync.vips_named |= 1u << vip_id;
 	qs_cidreg_batch_begin(in->reg);
 	apply_additions(in, rd, h.backend_id, vip_id, b);
 	qs_cidreg_batch_end(in->reg);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "cidreg.h"
+#include "sync.h"
 #include "quicsteer/report.h"
 
 /* Version-1 incarnations a backend replaced that are still refused as stale. */
@@ -42,6 +43,7 @@ struct qs_intake_backend {
 	__u8 version; /* the incarnation's protocol version */
 	int drain_requested; /* until the next incarnation */
 	__u64 handshakes;
+	struct qs_sync_marks sync; /* since the agent started (sync.h) */
 };
 
 struct qs_intake;

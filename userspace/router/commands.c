@@ -16,6 +16,11 @@
 const struct qs_command qs_commands[QS_CMD__COUNT] = {
 	[QS_CMD_STATUS] = { "status", NULL, QS_CMD_AGENT, 0, "",
 			    "the agent, the router's program, attachments and table occupancy" },
+	[QS_CMD_HEALTH] = { "health", NULL, QS_CMD_LOCAL, 0,
+			    "[--watch [--interval DURATION] [--rise N] [--fall N] [--up CMD] "
+			    "[--down CMD]]",
+			    "whether this balancer should attract traffic: agent answering, ready, "
+			    "synced, router attached (exit 0 or 1); --watch runs --up, --down" },
 	[QS_CMD_RELOAD] = { "reload", NULL, QS_CMD_AGENT, 0, "",
 			    "read the configuration file again" },
 	[QS_CMD_SHOW] = { "show", NULL, QS_CMD_REQUEST, 0, "",

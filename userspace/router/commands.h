@@ -19,6 +19,7 @@
 /* One id per row; the table's order is --help's. */
 enum qs_cmd_id {
 	QS_CMD_STATUS,
+	QS_CMD_HEALTH,
 	QS_CMD_RELOAD,
 	QS_CMD_SHOW,
 	QS_CMD_ATTACH_DEV,

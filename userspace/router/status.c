@@ -182,6 +182,15 @@ static __u32 router_on(unsigned int ifindex, enum xdp_attach_mode *mode, bool *d
 	return id;
 }
 
+__u32 qs_status_router_on(const char *ifname)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	enum xdp_attach_mode mode;
+	bool dispatcher;
+
+	return ifindex ? router_on(ifindex, &mode, &dispatcher) : 0;
+}
+
 struct json_object *qs_status_attachments_json(void)
 {
 	struct json_object *rows = json_object_new_array(), *r;

@@ -51,6 +51,13 @@ struct json_object *qs_status_tables_json(qs_table_fd_fn fd_of, qs_table_count_f
  */
 struct json_object *qs_status_attachments_json(void);
 
+/*
+ * The id of the router's program on ifname as the kernel shows it now,
+ * directly or under libxdp's dispatcher; 0 if it is not there (or there
+ * is no such interface).
+ */
+__u32 qs_status_router_on(const char *ifname);
+
 /* {"id", "name", "tag"} of a program; NULL if it cannot be read. */
 struct json_object *qs_status_program_json(int prog_fd);
 
