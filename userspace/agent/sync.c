@@ -45,6 +45,10 @@ static void sync_count(struct agent *a, struct qs_sync_counts *c, json_object *w
 			if (waiting)
 				json_object_array_add(waiting, json_object_new_string(be->name));
 			break;
+		case QS_SYNC_RESTORED:
+			c->restored++;
+			c->synced++;
+			break;
 		default:
 			c->synced++;
 			break;

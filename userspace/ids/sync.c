@@ -15,7 +15,7 @@ enum qs_sync_backend qs_sync_backend(const struct qs_sync_marks *m)
 enum qs_sync_verdict qs_sync_judge(const struct qs_sync_counts *c, __u64 since_start_ns,
 				   __u64 heartbeat_timeout_ns, __u64 sync_timeout_ns)
 {
-	if (!c->waiting && (!c->unheard || since_start_ns >= heartbeat_timeout_ns))
+	if (!c->waiting && (!c->unheard || c->restored || since_start_ns >= heartbeat_timeout_ns))
 		return QS_SYNC_BACKENDS;
 	if (since_start_ns >= sync_timeout_ns)
 		return QS_SYNC_TIMEOUT;

@@ -42,6 +42,7 @@ enum qs_sync_backend qs_sync_backend(const struct qs_sync_marks *m);
 /* The backends that count (configured, not down) by where they stand. */
 struct qs_sync_counts {
 	unsigned int unheard, waiting, synced; /* synced: snapshot or restored */
+	unsigned int restored; /* of synced, restored from the pins */
 };
 
 enum qs_sync_verdict {
@@ -55,7 +56,10 @@ enum qs_sync_verdict {
  * The agent is synced when no heard backend waits for its snapshot and
  * either every backend is synced or heartbeat_timeout_ns has passed since
  * start (a live backend has been heard by then: one still unheard is
- * dead, or reports nowhere); or, whatever the backends, when
+ * dead, or reports nowhere), or some backend's state was restored from the
+ * pins (a restart: the agent before it had the same chance to hear the
+ * unheard ones, which report nowhere, QUIC-LB-only backends say, and the
+ * maps kept what the others reported); or, whatever the backends, when
  * sync_timeout_ns has passed (a backend that never completes a snapshot
  * holds nobody for ever). The caller keeps a synced agent synced: the
  * rule is about the agent's start, and a backend added or restarted later
