@@ -36,7 +36,7 @@ DEBS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libmnl-dev libcriterion-dev libpcap-dev libjson-c-dev libssl-dev pkg-config \
 	iproute2 ethtool linux-libc-dev gcc make jq uthash-dev libmicrohttpd-dev curl \
 	libclang-rt-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev \
-	libgnutls28-dev ngtcp2-client ngtcp2-server openssl tcpdump libsodium-dev
+	libgnutls28-dev ngtcp2-client ngtcp2-server openssl tcpdump libsodium-dev bird2
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

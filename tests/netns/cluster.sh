@@ -5,7 +5,7 @@
 # (testbed.sh: its backends, servers, fetches and checks are reused as
 # they are). Source lib.sh, testbed.sh, then this file:
 #
-#   tc_up build --balancers 3 --backends 4 || exit 1
+#   tc_up build --balancers 3 || exit 1
 #   tc_on 2; tb_stat_reason route_cid     # tb_* functions on balancer 2
 #
 # Hosts (one namespace each; the segment is testbed.sh's bridge):
@@ -25,13 +25,19 @@
 #   backend  1..M      as in testbed.sh; replies to 198.18.1.0/24 and
 #                      fd00:1::/64 go via the edge (direct server return)
 #
-# VIPs: "web4"/"web6" (TB_VIP4 TB_VIP6) are served by backends 1..TC_WEB
-# (IDs reported by qs-h3server, or none by gtlsserver); "qlb4"/"qlb6"
-# (TC_QVIP4 198.18.100.2, TC_QVIP6 fd00:100::2) by the others, whose
-# qs-h3server issues QUIC-LB plaintext IDs (config TC_QLB_CONFIG, server
-# ID tc_server_id I) and reports nothing. Two VIP pairs, because a random
-# ID's first bits can name a QUIC-LB configuration: a VIP either routes by
-# QUIC-LB or takes random IDs, not both.
+# VIPs, a pair for each kind of backend (6 backends by default, 2 a kind):
+#   web4 web6  TB_VIP4 TB_VIP6: backends 1..TC_WEB, qs-h3server reporting
+#              every ID to every balancer (key files)
+#   qlb4 qlb6  TC_QVIP4 198.18.100.2, TC_QVIP6 fd00:100::2: the next
+#              TC_QLB backends, qs-h3server issuing QUIC-LB plaintext IDs
+#              (config TC_QLB_CONFIG, server ID tc_server_id I), reporting
+#              nothing
+#   raw4 raw6  TC_RVIP4 198.18.100.3, TC_RVIP6 fd00:100::3: the rest,
+#              report-less servers with random IDs (stock gtlsserver,
+#              TB_GTLS_VIPS), no key file: never heard, never marked down
+# Apart, because a random ID's first bits can name a QUIC-LB configuration
+# (a VIP routes by QUIC-LB or takes random IDs, not both), and because a
+# VIP's unknown-ID policy is the report-less backends' business.
 #
 # Every balancer gets the same configuration but for its report listeners
 # (its own segment addresses): the same VIPs, backends, keys and weights,
@@ -52,7 +58,7 @@
 # altogether (tc_cut) within 3 x 100 ms.
 #
 # Functions:
-#   tc_up BUILD [--balancers N] [--web M] [tb_up options]
+#   tc_up BUILD [--balancers N] [--web M] [--qlb M] [tb_up options]
 #                         the hosts, every balancer's agent, BIRD on the
 #                         edge and every balancer, and the watchers; waits
 #                         until the edge routes every VIP over all N
@@ -74,9 +80,15 @@
 #                         binds one of them): a scenario picks ports whose
 #                         flows the edge sends where it wants
 #   tc_server_id I        backend I's QUIC-LB server ID (4 hex digits)
+#   tc_kind I             web, qlb or raw: the VIPs backend I serves
+#   TC_VIPS               every VIP address (set by tc_up)
+#   tc_test_end           tb_test_end with, when a check failed, the end of
+#                         every balancer's agent and watcher logs
 
 TC_QVIP4=198.18.100.2
 TC_QVIP6=fd00:100::2
+TC_RVIP4=198.18.100.3
+TC_RVIP6=fd00:100::3
 TC_EDGE4=198.18.0.1
 TC_EDGE6=fd00::1
 TC_QLB_CONFIG=1
@@ -160,16 +172,30 @@ _tc_topology()
 	done
 }
 
+# tc_kind I: web, qlb or raw, what backend I serves.
+tc_kind()
+{
+	if [ "$1" -le "$TC_WEB" ]; then
+		echo web
+	elif [ "$1" -le $((TC_WEB + TC_QLB)) ]; then
+		echo qlb
+	else
+		echo raw
+	fi
+}
+
 # Backend $1's line in every balancer's configuration.
 _tc_backend_line()
 {
-	_tc_b="backend b$1 fd00::$((10 + $1)) id $1 key-file $TB_DIR/keys/b$1.key"
-	if [ "$1" -le "$TC_WEB" ]; then
-		echo "$_tc_b vip web4 vip web6"
-	else
+	_tc_b="backend b$1 fd00::$((10 + $1)) id $1"
+	case $(tc_kind "$1") in
+	web) echo "$_tc_b vip web4 vip web6 key-file $TB_DIR/keys/b$1.key" ;;
+	qlb)
 		echo "$_tc_b vip qlb4 vip qlb6 server-id qlb4 $TC_QLB_CONFIG $(tc_server_id "$1")" \
-			"server-id qlb6 $TC_QLB_CONFIG $(tc_server_id "$1")"
-	fi
+			"server-id qlb6 $TC_QLB_CONFIG $(tc_server_id "$1") key-file $TB_DIR/keys/b$1.key"
+		;;
+	raw) echo "$_tc_b vip raw4 vip raw6" ;;
+	esac
 }
 
 _tc_write_config()
@@ -180,6 +206,8 @@ _tc_write_config()
 		echo "vip web6 $TB_VIP6 $TB_PORT id 1 cid-len $TB_CID_LEN unknown $_tb_unknown"
 		echo "vip qlb4 $TC_QVIP4 $TB_PORT id 2 cid-len $TC_QLB_CID_LEN unknown $_tb_unknown"
 		echo "vip qlb6 $TC_QVIP6 $TB_PORT id 3 cid-len $TC_QLB_CID_LEN unknown $_tb_unknown"
+		echo "vip raw4 $TC_RVIP4 $TB_PORT id 4 cid-len $TB_CID_LEN unknown $_tb_unknown"
+		echo "vip raw6 $TC_RVIP6 $TB_PORT id 5 cid-len $TB_CID_LEN unknown $_tb_unknown"
 		for _tc_v in qlb4 qlb6; do
 			echo "quic-lb $_tc_v config $TC_QLB_CONFIG mode plaintext" \
 				"server-id-len $TC_QLB_SID_LEN nonce-len $TC_QLB_NONCE_LEN"
@@ -238,9 +266,9 @@ _tc_balancer_bird()
 	{
 		_tc_bird_common "lb$1" "$(tc_lb4 "$1")"
 		echo "protocol static vips4 { disabled; ipv4; route $TB_VIP4/32 blackhole;" \
-			"route $TC_QVIP4/32 blackhole; }"
+			"route $TC_QVIP4/32 blackhole; route $TC_RVIP4/32 blackhole; }"
 		echo "protocol static vips6 { disabled; ipv6; route $TB_VIP6/128 blackhole;" \
-			"route $TC_QVIP6/128 blackhole; }"
+			"route $TC_QVIP6/128 blackhole; route $TC_RVIP6/128 blackhole; }"
 		echo "protocol bgp edge4 from peer { local as 65001; neighbor $TC_EDGE4 as 65000;" \
 			"ipv4 { import none; export where proto = \"vips4\"; }; }"
 		echo "protocol bgp edge6 from peer { local as 65001; neighbor $TC_EDGE6 as 65000;" \
@@ -361,12 +389,14 @@ tc_up()
 	_tc_build=$1
 	shift
 	TC_N=3
-	TC_WEB=
+	TC_WEB=2
+	TC_QLB=2
 	TC_WATCH_INTERVAL=100ms
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--balancers) TC_N=$2 ;;
 		--web) TC_WEB=$2 ;;
+		--qlb) TC_QLB=$2 ;;
 		*) break ;;
 		esac
 		shift 2
@@ -374,9 +404,10 @@ tc_up()
 	[ "$TC_N" -ge 1 ] && [ "$TC_N" -le 4 ] || _tb_err "tc_up: $TC_N balancers (1..4)" || return 1
 	command -v bird >/dev/null && command -v birdc >/dev/null ||
 		_tb_err "tc_up: BIRD 2 not installed (Debian's bird2)" || return 1
-	_tb_prepare "$_tc_build" --backends 4 "$@" || return 1
-	[ -n "$TC_WEB" ] || TC_WEB=$((TB_N / 2))
-	TB_VIPS="$TB_VIP4 $TB_VIP6 $TC_QVIP4 $TC_QVIP6"
+	_tb_prepare "$_tc_build" --backends $((TC_WEB + TC_QLB + 2)) "$@" || return 1
+	TC_VIPS="$TB_VIP4 $TB_VIP6 $TC_QVIP4 $TC_QVIP6 $TC_RVIP4 $TC_RVIP6"
+	TB_VIPS=$TC_VIPS
+	TB_GTLS_VIPS="$TC_RVIP4 $TC_RVIP6"
 	TB_LB4=198.18.1.1
 	TB_LB6=fd00:1::1
 	TB_CL4A=198.18.1.2
@@ -397,4 +428,19 @@ tc_up()
 		tc_on "$_tc_k"
 		_tc_write_config "$_tc_k" && _tc_balancer_bird "$_tc_k" && tc_balancer_start "$_tc_k" || return 1
 	done
+}
+
+tc_test_end()
+{
+	if [ "$failed" -ne 0 ]; then
+		for _tc_k in $(_tc_all_lbs); do
+			tail -n 8 "$TB_DIR/lb$_tc_k/agent.log" | sed "s/^/# lb$_tc_k agent: /"
+			tail -n 8 "$TB_DIR/lb$_tc_k/watch.log" | sed "s/^/# lb$_tc_k watch: /"
+		done
+		tail -n 20 "$TB_DIR/edge/bird.log" | sed "s/^/# edge bird: /"
+	fi
+	[ "$tb_skipped" -eq 0 ] || echo "# $tb_skipped skipped"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
 }

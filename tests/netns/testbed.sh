@@ -88,6 +88,8 @@
 #   TB_VERBOSE=1  say each step on stderr
 #   TB_REPORT_TO  where tb_server_start h3 sends reports, one endpoint or
 #                 several (space separated: every agent); default TB_REPORT4
+#   TB_GTLS_VIPS  the VIP addresses gtlsserver serves (default TB_VIP4 and,
+#                 unless IPv4 backends, TB_VIP6)
 #   TB_VIPS       the VIP addresses backends put on lo and their decap
 #                 programs allow (tb_up sets TB_VIP4 TB_VIP6; a cluster
 #                 adds its own)
@@ -631,6 +633,7 @@ tb_server_start()
 	echo "$*" >"$_tb_d/args"
 	_tb_vips=$TB_VIP4
 	[ "$_tb_family" = 4 ] || _tb_vips="$TB_VIP4 $TB_VIP6"
+	[ "$_tb_kind" != gtls ] || _tb_vips=${TB_GTLS_VIPS:-$_tb_vips}
 	case $_tb_kind in
 	gtls)
 		# One process per VIP: bound to the VIP, it answers from it.
