@@ -149,6 +149,24 @@ where()
 	for _k in $LBS; do on_balancer "$_k" "$1" "$2" && printf '%s ' "$_k"; done | sed 's/ $//'
 }
 
+# ecmp_map VIP: where the edge sends the flows of 256 client ports (from
+# 40000) of the first client address to VIP now, one gateway a word.
+ecmp_map()
+{
+	_i=0
+	while [ "$_i" -lt 256 ]; do
+		echo "route get $1 from $(src_a "$1") iif eth1 ipproto udp sport $((40000 + _i)) dport $TB_PORT"
+		_i=$((_i + 1))
+	done | ip -n "$(tb_ns edge)" -"$(fam "$1")" -j -batch - 2>/dev/null | jq -r '.[0].gateway' | tr '\n' ' '
+}
+
+# moved_pct BEFORE AFTER: the share of flows (ecmp_map) that moved, in %.
+moved_pct()
+{
+	echo "$1" "$2" | awk '{ n = NF / 2; m = 0; for (i = 1; i <= n; i++) if ($i != $(i + n)) m++
+		printf "%d", n ? 100 * m / n : 0 }'
+}
+
 # The reason counters of every balancer, one JSON object a line.
 rungs_now()
 {
@@ -418,11 +436,13 @@ withdrawn()
 	wait_until 30 "every download's Initial on balancer $k" all_arrived $runs ||
 		not_ok "$t: the downloads reached balancer $k" "$waited"
 	rungs_now >"$TB_DIR/rungs-wd"
+	m0=$(ecmp_map "$TB_VIP4")
 	tc_on "$k"
 	tb_agent_stop
 	if time_until 30 "balancer $k withdrawn" lb_absent "$k"; then
 		ok "$t: the watcher withdrew balancer $k"
 		figure withdraw_after_agent_stop_ms "$took_ms"
+		figure flows_moved_pct_withdraw_lb$k "$(moved_pct "$m0" "$(ecmp_map "$TB_VIP4")")"
 	else
 		not_ok "$t: the watcher withdrew balancer $k" "$waited"
 	fi
@@ -453,10 +473,12 @@ detached()
 {
 	t="program detached"
 	k=1
+	m0=$(ecmp_map "$TB_VIP4")
 	_tb_run ip -n "$(tb_ns lb$k)" link set dev eth0 xdp off
 	if time_until 30 "balancer $k withdrawn" lb_absent "$k"; then
 		ok "$t: the watcher withdrew balancer $k"
 		figure withdraw_after_detach_ms "$took_ms"
+		figure flows_moved_pct_withdraw_lb$k "$(moved_pct "$m0" "$(ecmp_map "$TB_VIP4")")"
 	else
 		not_ok "$t: the watcher withdrew balancer $k" "$waited"
 	fi
@@ -479,10 +501,12 @@ lost_link()
 	wait_until 30 "every download's Initial on balancer $k" all_arrived $runs ||
 		not_ok "$t: the downloads reached balancer $k" "$waited"
 	rungs_now >"$TB_DIR/rungs-lost"
+	m0=$(ecmp_map "$TB_VIP4")
 	tc_cut "$k"
 	if time_until 30 "balancer $k withdrawn" lb_absent "$k"; then
 		ok "$t: BFD withdrew balancer $k"
 		figure withdraw_after_link_down_ms "$took_ms"
+		figure flows_moved_pct_withdraw_lb$k "$(moved_pct "$m0" "$(ecmp_map "$TB_VIP4")")"
 	else
 		not_ok "$t: BFD withdrew balancer $k" "$waited"
 	fi
