@@ -445,8 +445,10 @@ install: all
 	install -m 0755 $(AGENT) $(CLI) $(DESTDIR)$(PREFIX)/sbin/
 	install -D -m 0644 tools/quicsteer/quicsteer.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/quicsteer
-	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' dist/quicsteerd.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/quicsteerd.service
+	for u in quicsteerd quicsteer-health; do \
+		sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' dist/$$u.service \
+			> $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u.service || exit 1; \
+	done
 	$(if $(wildcard docs/*.8),install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 $(QSLIB_A) $(DESTDIR)$(LIBDIR)/

@@ -41,6 +41,7 @@ want=$(sort <<LIST | tr '\n' ' '
 ./usr/local/lib/pkgconfig/libquicsteer.pc
 ./usr/local/lib/quicsteer/decap.bpf.o
 ./usr/local/lib/quicsteer/quicsteer.bpf.o
+./usr/local/lib/systemd/system/quicsteer-health.service
 ./usr/local/lib/systemd/system/quicsteerd.service
 ./usr/local/sbin/quicsteer
 ./usr/local/sbin/quicsteerd

@@ -682,6 +682,7 @@ drain_while_changing()
 	wait_until 30 "b2 and b4 accepted two connections each" accepted "$cs" "0 2 0 2 0 0" ||
 		not_ok "$t: the downloads reached b2 and b4" "$waited"
 	c0=$(tb_status_all connections)
+	r0=$(maglev_rows 2)
 	if set_state draining; then
 		ok "$t: b2 and b4 drained on every balancer"
 	else
@@ -707,6 +708,9 @@ drain_while_changing()
 	r1=$(maglev_rows 2)
 	check "$t: the drained rows are the same on every balancer" "$(maglev_rows 3)" "$r1"
 	check "$t: and leave b2 and b4 out" "$(echo "$r1" | jq -c 'map(.[1]) | unique')" "[1,3,5,6]"
+	digests() { echo "$1" | jq -c 'map(select(.[0] <= 3) | .[3]) | unique'; }
+	check "$t: the drain changed the digests of the web rows and of the qlb rows (each pair alike: same backends)" \
+		"$(echo "$(digests "$r0")" "$(digests "$r1")" | jq -s '.[0] - .[1] | length')" 2
 	set_state active || not_ok "$t: b2 and b4 active again" "see above"
 	tc_birdc lb1 enable vips4 >/dev/null && tc_birdc lb1 enable vips6 >/dev/null
 	wait_until 30 "balancer 1 announced again" lb_present 1 || not_ok "$t: balancer 1 back" "$waited"

@@ -83,7 +83,7 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 	[QS_CMD_FLOW_FLUSH] = { "flow", "flush", QS_CMD_AGENT, 0, "[vip ID] [backend ID]",
 				"remove the matching address entries" },
 	[QS_CMD_MAGLEV_SHOW] = { "maglev", "show", QS_CMD_LOCAL, 0, "[VIP-ID]",
-				 "each backend's share of the slots" },
+				 "each backend's share of the slots, the row's digest" },
 	[QS_CMD_ROUTE] = { "route", NULL, QS_CMD_LOCAL, 5,
 			   "VIP PORT CLIENT CLIENT-PORT initial|0rtt|handshake|short|version HEX "
 			   "[DCID] [size N] [scid HEX]",
