@@ -228,6 +228,15 @@ static void aes_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out
  * of random nonces route to their server IDs' backends; random IDs of the
  * same length decode to no configured server ID and fall through.
  */
+/* Whether sids[0..n) holds sids[n]. */
+static bool sid_taken(uint8_t sids[][QS_QUICLB_SID_MAX], int n, unsigned int len)
+{
+	for (int i = 0; i < n; i++)
+		if (!memcmp(sids[i], sids[n], len))
+			return true;
+	return false;
+}
+
 Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
 {
 	const unsigned int per_length = 2000;
@@ -243,7 +252,11 @@ Test(quiclb_aes, single_pass_ids_made_by_openssl_route_to_their_server_ids)
 		qs_format_hex(key, 16, key_hex, sizeof(key_hex));
 		configure(&c, 1);
 		for (int s = 0; s < 8; s++) {
-			rnd(sids[s], sid_len);
+			/* distinct: two equal 1-byte IDs (about one draw in ten)
+			 * would give the second's backend to both */
+			do
+				rnd(sids[s], sid_len);
+			while (sid_taken(sids, s, sid_len));
 			server_id(2, sids[s], sid_len, s % 2 ? BE_A : BE_B);
 		}
 		for (unsigned int n = 0; n < per_length; n++) {

@@ -825,11 +825,16 @@ reportless()
 	# the old backend only by chance.
 	mig_intact=0
 	MIG_OPTS=--timeout=3s
+	rungs_now >"$TB_DIR/rungs-rlmig"
 	for v in $TC_RVIP4 $TC_RVIP6; do
 		migrate_one "$v" 1 2 rlmig && tb_verify "$name" f1m 2>/dev/null && mig_intact=$((mig_intact + 1))
 	done
 	MIG_OPTS=
 	figure reportless_hash_migration_lost "$((2 - mig_intact))"
+	# where the new paths' packets went: balancer 2 hashes them
+	# (route_unknown_hash); a client whose new path fails validation goes
+	# on over its old one (balancer 1)
+	figure reportless_hash_migration_rungs "$(rungs_since "$TB_DIR/rungs-rlmig")"
 	set_unknown drop || not_ok "$t: unknown drop again" "see above"
 }
 
