@@ -65,6 +65,9 @@
 #   tc_on K               later tb_* calls (tb_cli, tb_stat_*, tb_agent_*,
 #                         tb_metrics, ...) act on balancer K
 #   tc_birdc HOST ARGS... birdc against HOST's BIRD (edge or lbK)
+#   tc_cli_all ARGS...    the same quicsteer command on every balancer, as
+#                         an operator applies a change everywhere (quiet;
+#                         fails at the first balancer that refuses it)
 #   tc_paths FAMILY VIP   the balancers (numbers, sorted) the edge's route
 #                         to VIP goes through now
 #   tc_balancer_of FAMILY SRC SPORT VIP   the balancer the edge sends that
@@ -222,6 +225,13 @@ _tc_write_config()
 }
 
 tc_birdc() { _tc_h=$1 && shift && tb_exec "$_tc_h" birdc -s "$TB_DIR/$_tc_h/bird.ctl" "$@"; }
+
+tc_cli_all()
+{
+	for _tc_k in $(_tc_all_lbs); do
+		tc_on "$_tc_k" && tb_cli "$@" >/dev/null || return 1
+	done
+}
 
 _tc_bird_common()
 {

@@ -64,6 +64,7 @@ BUILD=${1:-build}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/testbed.sh"
 . "$(dirname "$0")/cluster.sh"
+. "$(dirname "$0")/lifecycle.sh"
 
 FIGURES=
 figure()
@@ -322,8 +323,8 @@ arrived()
 	on_balancer "$_k" "$(src_a "$_v")" "$_p"
 }
 
-# running NAME...: every one of those downloads is still going.
-running()
+# all_running NAME...: every one of those downloads is still going.
+all_running()
 {
 	for _n; do kill -0 "$(cat "$TB_DIR/fetch/$_n.pid")" 2>/dev/null || return 1; done
 }
@@ -401,12 +402,11 @@ all_started()
 	done
 }
 
-# hold: what the edge sends the client held to 1 Mbit/s while a scenario
-# starts its downloads, waits for their Initials and makes its change,
-# however long a busy machine takes: 8 MiB take over a minute at that rate,
-# so the change comes mid-transfer, data flowing. rate RATE: the rest of
-# the downloads at the scenario's rate, once the change is made.
-hold() { tb_shape 1mbit || not_ok "hold the client's link at 1 Mbit/s" "see above"; }
+# hold (lifecycle.sh): what the edge sends the client held to 1 Mbit/s
+# while a scenario starts its downloads, waits for their Initials and makes
+# its change, however long a busy machine takes: 8 MiB take over a minute
+# at that rate, so the change comes mid-transfer, data flowing. rate RATE:
+# the rest of the downloads at the scenario's rate, once the change is made.
 rate() { tb_shape "$1" || not_ok "the client's link at $1" "see above"; }
 
 # changed_mid LABEL NAME...: the change came while those downloads ran.
@@ -414,7 +414,7 @@ changed_mid()
 {
 	_l=$1
 	shift
-	if running "$@"; then
+	if all_running "$@"; then
 		ok "$_l: the change came while the downloads ran"
 	else
 		not_ok "$_l: the change came while the downloads ran" "a download was over already"
@@ -675,9 +675,6 @@ port_to_backend()
 	return 1
 }
 
-# deltas BEFORE AFTER: per backend, AFTER - BEFORE (tb_status_all lists).
-deltas() { echo "$1" "$2" | awk '{ n = NF / 2; for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? " " : ""), $(i + n) - $i; print "" }'; }
-
 # accepted BEFORE "D1 D2 ...": the servers accepted exactly so many since.
 accepted()
 {
@@ -686,14 +683,7 @@ accepted()
 	[ "$_d" = "$2" ]
 }
 
-set_state()
-{
-	for _k in $LBS; do
-		tc_on "$_k"
-		tb_cli backend set b2 state "$1" >/dev/null && tb_cli backend set b4 state "$1" >/dev/null ||
-			return 1
-	done
-}
+set_state() { tc_cli_all backend set b2 state "$1" && tc_cli_all backend set b4 state "$1"; }
 
 drain_while_changing()
 {
@@ -767,14 +757,7 @@ count_intact()
 	done
 }
 
-set_unknown()
-{
-	for _k in $LBS; do
-		tc_on "$_k"
-		tb_cli vip set raw4 unknown "$1" >/dev/null && tb_cli vip set raw6 unknown "$1" >/dev/null ||
-			return 1
-	done
-}
+set_unknown() { tc_cli_all vip set raw4 unknown "$1" && tc_cli_all vip set raw6 unknown "$1"; }
 
 # moved_reportless POLICY: downloads of both raw VIPs (report-less
 # servers) on balancer 2, which is withdrawn mid-transfer; $intact of 2.
