@@ -65,9 +65,9 @@ Test(health, each_failing_check_is_named)
 
 	cr_assert_str_eq(judge(NULL, " eth0 eth1 ", line, sizeof(line)),
 			 "unhealthy: agent not running (/run/x.sock: No such file or directory)");
-	cr_assert_str_eq(judge(with("ready", "false", st, sizeof(st)), " eth0 eth1 ", line,
-			       sizeof(line)),
-			 "unhealthy: not ready");
+	cr_assert_str_eq(
+		judge(with("ready", "false", st, sizeof(st)), " eth0 eth1 ", line, sizeof(line)),
+		"unhealthy: not ready");
 	with("nexthops_missing", "[\"b1\",\"b2\"]", st, sizeof(st));
 	{
 		struct json_object *o = json_tokener_parse(st);
@@ -89,8 +89,8 @@ Test(health, not_synced_names_whom_it_waits_for)
 	char line[1024], st[1024];
 
 	with("sync",
-	     "{\"since_start_ms\":2500,\"waiting_for\":[\"b1\",\"b2\"],\"not_heard\":[\"b3\"]}",
-	     st, sizeof(st));
+	     "{\"since_start_ms\":2500,\"waiting_for\":[\"b1\",\"b2\"],\"not_heard\":[\"b3\"]}", st,
+	     sizeof(st));
 	{
 		struct json_object *o = json_tokener_parse(st);
 
@@ -102,10 +102,10 @@ Test(health, not_synced_names_whom_it_waits_for)
 			 "unhealthy: not synced: no snapshot yet from b1, b2; not heard from b3 "
 			 "(2.5 s after the agent's start)");
 	/* an agent that does not say is not taken as synced */
-	cr_assert_str_eq(judge(with("synced", NULL, st, sizeof(st)), " eth0 eth1 ", line,
-			       sizeof(line)),
-			 "unhealthy: not synced: the agent does not say (older than this "
-			 "quicsteer?)");
+	cr_assert_str_eq(
+		judge(with("synced", NULL, st, sizeof(st)), " eth0 eth1 ", line, sizeof(line)),
+		"unhealthy: not synced: the agent does not say (older than this "
+		"quicsteer?)");
 }
 
 Test(health, every_failure_is_listed)
@@ -141,8 +141,9 @@ Test(health, verdict_as_json)
 	v = cli_health_judge(st, "", fake_router_on, " eth0 ");
 	cr_assert(json_object_object_get_ex(v, "healthy", &m) && !json_object_get_boolean(m));
 	cr_assert(json_object_object_get_ex(v, "interfaces", &m));
-	cr_assert_str_eq(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN),
-			 "[{\"name\":\"eth0\",\"prog_id\":7},{\"name\":\"eth1\",\"prog_id\":null}]");
+	cr_assert_str_eq(
+		json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN),
+		"[{\"name\":\"eth0\",\"prog_id\":7},{\"name\":\"eth1\",\"prog_id\":null}]");
 	cr_assert(json_object_object_get_ex(v, "synced", &m) && json_object_get_boolean(m));
 	json_object_put(v);
 	json_object_put(st);
@@ -180,14 +181,10 @@ Test(health, watch_rise_and_fall)
 		unsigned int rise, fall;
 		const char *checks, *want;
 	} cases[] = {
-		{ 3, 1, "+++", "DDu" },
-		{ 3, 1, "++-+++", "DDDDDu" },
-		{ 3, 1, "+++-+++", "DDudDDu" },
-		{ 1, 1, "+-+-", "udud" },
-		{ 2, 3, "++--+---", "DuUUUUUd" },
-		{ 2, 3, "++---", "DuUUd" },
-		{ 3, 2, "---", "DDD" },
-		{ 1, 2, "+-+--", "uUUUd" },
+		{ 3, 1, "+++", "DDu" },		  { 3, 1, "++-+++", "DDDDDu" },
+		{ 3, 1, "+++-+++", "DDudDDu" },	  { 1, 1, "+-+-", "udud" },
+		{ 2, 3, "++--+---", "DuUUUUUd" }, { 2, 3, "++---", "DuUUd" },
+		{ 3, 2, "---", "DDD" },		  { 1, 2, "+-+--", "uUUUd" },
 	};
 	char got[32];
 

@@ -143,8 +143,7 @@ static void check_ready(struct json_object *st, struct json_object *v, struct js
 		reason_add(reasons, "not ready%s%s", names[0] ? ": no next hop for " : "", names);
 }
 
-static void check_synced(struct json_object *st, struct json_object *v,
-			 struct json_object *reasons)
+static void check_synced(struct json_object *st, struct json_object *v, struct json_object *reasons)
 {
 	struct json_object *synced = member(st, "synced"), *sync = member(st, "sync");
 	char waiting[256], unheard[256];
@@ -284,8 +283,9 @@ static struct json_object *health_check(const struct cli_opts *o)
 	int err = cli_agent_request(o, "v1 status", &ans);
 
 	if (err == -ETIMEDOUT)
-		snprintf(why, sizeof(why), "agent at %s did not answer within %d s (stopped or busy)",
-			 o->socket_path, o->timeout_s);
+		snprintf(why, sizeof(why),
+			 "agent at %s did not answer within %d s (stopped or busy)", o->socket_path,
+			 o->timeout_s);
 	else if (err == -EPROTO)
 		snprintf(why, sizeof(why), "agent at %s: its answer is not JSON", o->socket_path);
 	else if (err)

@@ -22,12 +22,12 @@
 
 static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)
 {
-	int *fds[] = { &m->vips, &m->backends, &m->nexthops, &m->maglev, &m->cids,
-		       &m->learned, &m->settings, &m->flows, &m->flows_new, &m->quiclb,
-		       &m->server_ids };
-	const char *names[] = { QS_MAP_VIPS,	QS_MAP_BACKENDS, QS_MAP_NEXTHOPS, QS_MAP_MAGLEV,
-				QS_MAP_CIDS,	QS_MAP_LEARNED,	 QS_MAP_SETTINGS, QS_MAP_FLOWS,
-				QS_MAP_FLOWS_NEW, QS_MAP_QUICLB, QS_MAP_SERVER_IDS };
+	int *fds[] = { &m->vips,      &m->backends, &m->nexthops,  &m->maglev,
+		       &m->cids,      &m->learned,  &m->settings,  &m->flows,
+		       &m->flows_new, &m->quiclb,   &m->server_ids };
+	const char *names[] = { QS_MAP_VIPS,	  QS_MAP_BACKENDS, QS_MAP_NEXTHOPS,  QS_MAP_MAGLEV,
+				QS_MAP_CIDS,	  QS_MAP_LEARNED,  QS_MAP_SETTINGS,  QS_MAP_FLOWS,
+				QS_MAP_FLOWS_NEW, QS_MAP_QUICLB,   QS_MAP_SERVER_IDS };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		*fds[i] = cli_pin_fd(o, names[i]);
@@ -253,8 +253,8 @@ int cli_maglev_show(const struct cli_opts *o, const struct qs_command *c, int ar
 			if (!n)
 				continue;
 			if (!o->json) {
-				printf("vip %u backend %u slots %u share %.2f%% row %.16s\n", v, be, n,
-				       100.0 * n / QS_MAGLEV_SIZE, digest);
+				printf("vip %u backend %u slots %u share %.2f%% row %.16s\n", v, be,
+				       n, 100.0 * n / QS_MAGLEV_SIZE, digest);
 				continue;
 			}
 			r = json_object_new_object();
