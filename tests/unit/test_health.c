@@ -41,15 +41,22 @@ static const char *judge(const char *status, const char *attached, char *line, s
 	return line;
 }
 
-/* healthy_status with one member's value replaced. */
-static const char *with(const char *key, const char *value, char *buf, size_t size)
+/* base with one member's value replaced (JSON text), into buf; base may be buf. */
+static const char *with_in(const char *base, const char *key, const char *value, char *buf,
+			   size_t size)
 {
-	struct json_object *st = json_tokener_parse(healthy_status);
+	struct json_object *st = json_tokener_parse(base);
 
 	json_object_object_add(st, key, value ? json_tokener_parse(value) : NULL);
 	snprintf(buf, size, "%s", json_object_to_json_string(st));
 	json_object_put(st);
 	return buf;
+}
+
+/* healthy_status with one member's value replaced. */
+static const char *with(const char *key, const char *value, char *buf, size_t size)
+{
+	return with_in(healthy_status, key, value, buf, size);
 }
 
 Test(health, all_checks_pass)
@@ -91,13 +98,7 @@ Test(health, not_synced_names_whom_it_waits_for)
 	with("sync",
 	     "{\"since_start_ms\":2500,\"waiting_for\":[\"b1\",\"b2\"],\"not_heard\":[\"b3\"]}", st,
 	     sizeof(st));
-	{
-		struct json_object *o = json_tokener_parse(st);
-
-		json_object_object_add(o, "synced", json_object_new_boolean(0));
-		snprintf(st, sizeof(st), "%s", json_object_to_json_string(o));
-		json_object_put(o);
-	}
+	with_in(st, "synced", "false", st, sizeof(st));
 	cr_assert_str_eq(judge(st, " eth0 eth1 ", line, sizeof(line)),
 			 "unhealthy: not synced: no snapshot yet from b1, b2; not heard from b3 "
 			 "(2.5 s after the agent's start)");
@@ -111,12 +112,8 @@ Test(health, not_synced_names_whom_it_waits_for)
 Test(health, every_failure_is_listed)
 {
 	char line[1024], st[1024];
-	struct json_object *o = json_tokener_parse(healthy_status);
 
-	json_object_object_add(o, "ready", json_object_new_boolean(0));
-	json_object_object_add(o, "synced", json_object_new_boolean(0));
-	snprintf(st, sizeof(st), "%s", json_object_to_json_string(o));
-	json_object_put(o);
+	with_in(with("ready", "false", st, sizeof(st)), "synced", "false", st, sizeof(st));
 	cr_assert_str_eq(judge(st, " eth1 ", line, sizeof(line)),
 			 "unhealthy: not ready; not synced (4.0 s after the agent's start); router "
 			 "not attached to eth0");
