@@ -68,8 +68,9 @@
 #   tc_cli_all ARGS...    the same quicsteer command on every balancer, as
 #                         an operator applies a change everywhere (quiet;
 #                         fails at the first balancer that refuses it)
-#   tc_paths FAMILY VIP   the balancers (numbers, sorted) the edge's route
-#                         to VIP goes through now
+#   tc_vias               the edge's BIRD routes now, "DST GW,GW,...," a line
+#   tc_absent K, tc_present K   no route of the edge goes via balancer K;
+#                         every VIP's route goes via it (among others)
 #   tc_balancer_of FAMILY SRC SPORT VIP   the balancer the edge sends that
 #                         client flow to now (ip route get with the ports)
 #   tc_watch_start K, tc_watch_stop K     the health watcher
@@ -329,27 +330,25 @@ tc_watch_stop()
 	rm -f "$TB_DIR/lb$1/watch.pid"
 }
 
-# _tc_route_json FAMILY VIP: the edge's route to VIP, as ip -j prints it.
-_tc_route_json() { ip -n "$(tb_ns edge)" -"$1" -j route show "$2" 2>/dev/null; }
-
-tc_paths()
+# From two ip calls, cheap enough to poll every 10 ms (withdrawal times).
+tc_vias()
 {
-	_tc_gws=$(_tc_route_json "$1" "$2" | jq -r '.[] | (.gateway // empty), (.nexthops[]?.gateway)')
-	for _tc_g in $_tc_gws; do
-		_tc_k=1
-		while [ "$_tc_k" -le "$TC_N" ]; do
-			[ "$_tc_g" != "$(tc_lb4 "$_tc_k")" ] && [ "$_tc_g" != "$(tc_lb6 "$_tc_k")" ] || echo "$_tc_k"
-			_tc_k=$((_tc_k + 1))
-		done
-	done | sort -n | tr '\n' ' ' | sed 's/ $//'
+	{
+		ip -n "$(tb_ns edge)" -4 -j route show proto bird
+		ip -n "$(tb_ns edge)" -6 -j route show proto bird
+	} 2>/dev/null | jq -r -s 'add | .[] | "\(.dst) " + ([(.gateway // empty), (.nexthops[]?.gateway)] | join(",")) + ","'
 }
 
-# tc_routes_to FAMILY VIP "K..." : true when the edge's paths are those.
-tc_routes_to()
+# _tc_via K: the lines of tc_vias that name balancer K.
+_tc_via() { tc_vias | grep -E " (.*,)?($(tc_lb4 "$1")|$(tc_lb6 "$1")),"; }
+
+tc_absent() { ! _tc_via "$1" >/dev/null; }
+
+tc_present()
 {
-	_tc_now=$(tc_paths "$1" "$2")
-	echo "the edge routes $2 via balancers '$_tc_now'"
-	[ "$_tc_now" = "$3" ]
+	_tc_n=$(_tc_via "$1" | wc -l)
+	echo "balancer $1 carries $_tc_n of the $(echo "$TC_VIPS" | wc -w) VIPs"
+	[ "$_tc_n" = "$(echo "$TC_VIPS" | wc -w)" ]
 }
 
 tc_balancer_of()

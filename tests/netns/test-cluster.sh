@@ -91,6 +91,21 @@ time_until()
 	took_ms=$(($(ms) - _t0))
 }
 
+# timed_change SECONDS absent|present K LABEL FIGURE [MAP-BEFORE]: polls
+# tc_absent K or tc_present K (cluster.sh) from now: "ok LABEL" and FIGURE
+# in ms, and with MAP-BEFORE (ecmp_map of TB_VIP4) the share of flows the
+# change moved; else "not ok LABEL".
+timed_change()
+{
+	if time_until "$1" "balancer $3 $2" "tc_$2" "$3"; then
+		ok "$4"
+		figure "$5" "$took_ms"
+		[ -z "${6:-}" ] || figure "flows_moved_pct_withdraw_lb$3" "$(moved_pct "$6" "$(ecmp_map "$TB_VIP4")")"
+	else
+		not_ok "$4" "$waited"
+	fi
+}
+
 fam() { case $1 in *:*) echo 6 ;; *) echo 4 ;; esac; }
 src_a() { [ "$(fam "$1")" = 4 ] && echo "$TB_CL4A" || echo "$TB_CL6A"; }
 src_b() { [ "$(fam "$1")" = 4 ] && echo "$TB_CL4B" || echo "$TB_CL6B"; }
@@ -201,26 +216,7 @@ unknown_drops()
 # Every balancer announced for every VIP.
 all_routed()
 {
-	for _v in $TC_VIPS; do tc_routes_to "$(fam "$_v")" "$_v" "$1" || return 1; done
-}
-
-# The edge's BIRD routes, "DST GW,GW..." a line, from two ip calls: the
-# withdrawal times below poll this every 10 ms.
-vias()
-{
-	{
-		ip -n "$(tb_ns edge)" -4 -j route show proto bird
-		ip -n "$(tb_ns edge)" -6 -j route show proto bird
-	} 2>/dev/null | jq -r -s 'add | .[] | "\(.dst) " + ([(.gateway // empty), (.nexthops[]?.gateway)] | join(",")) + ","'
-}
-
-# lb_absent K: no route of the edge goes via balancer K.
-lb_absent() { ! vias | grep -qE " (.*,)?($(tc_lb4 "$1")|$(tc_lb6 "$1")),"; }
-
-# lb_present K: every VIP's route goes via balancer K (among others).
-lb_present()
-{
-	[ "$(vias | grep -cE " (.*,)?($(tc_lb4 "$1")|$(tc_lb6 "$1")),")" = "$(echo "$TC_VIPS" | wc -w)" ]
+	for _k in $LBS; do tc_present "$_k" || return 1; done
 }
 
 web_servers()
@@ -247,7 +243,7 @@ if ! web_servers h3 --snapshot-interval 2s || ! qlb_servers || ! tb_server_start
 	not_ok "set-up: the servers" "see above"
 	tc_test_end
 fi
-if wait_until 60 "every balancer announced for every VIP" all_routed "1 2 3"; then
+if wait_until 60 "every balancer announced for every VIP" all_routed; then
 	ok "set-up: the edge routes every VIP over the three balancers"
 else
 	not_ok "set-up: the edge routes every VIP over the three balancers" "$waited"
@@ -445,6 +441,17 @@ others_route()
 		(map(.route_cid // 0) | add) > 0 and (map(.route_quiclb // 0) | add) > 0'
 }
 
+# start_held PREFIX K: the client's link held (hold), an 8 MiB download of
+# every VIP on balancer K (start_all_on), their bodies arriving there.
+start_held()
+{
+	hold
+	start_all_on "$1" "$2" f8m
+	# shellcheck disable=SC2086 # names are words
+	wait_until 60 "every download's Initial on balancer $2" all_arrived $runs ||
+		not_ok "$t: the downloads reached balancer $2" "$waited"
+}
+
 # by_ids LABEL RUNGS: the moved connections were routed by their IDs on
 # the others (reported IDs, QUIC-LB) and none was dropped as unknown.
 by_ids()
@@ -461,22 +468,12 @@ withdrawn()
 {
 	t="withdrawn mid-transfer (agent stopped)"
 	k=2
-	hold
-	start_all_on wd "$k" f8m
-	# shellcheck disable=SC2086 # names are words
-	wait_until 60 "every download's Initial on balancer $k" all_arrived $runs ||
-		not_ok "$t: the downloads reached balancer $k" "$waited"
+	start_held wd "$k"
 	rungs_now >"$TB_DIR/rungs-wd"
 	m0=$(ecmp_map "$TB_VIP4")
 	tc_on "$k"
 	tb_agent_stop
-	if time_until 30 "balancer $k withdrawn" lb_absent "$k"; then
-		ok "$t: the watcher withdrew balancer $k"
-		figure withdraw_after_agent_stop_ms "$took_ms"
-		figure flows_moved_pct_withdraw_lb$k "$(moved_pct "$m0" "$(ecmp_map "$TB_VIP4")")"
-	else
-		not_ok "$t: the watcher withdrew balancer $k" "$waited"
-	fi
+	timed_change 30 absent "$k" "$t: the watcher withdrew balancer $k" withdraw_after_agent_stop_ms "$m0"
 	# shellcheck disable=SC2086
 	changed_mid "$t" $runs
 	# Before it comes back, the others carry the moved downloads a while.
@@ -486,12 +483,8 @@ withdrawn()
 	# the balancer after its rise checks.
 	tc_on "$k"
 	tb_agent_start
-	if time_until 60 "balancer $k announced again" lb_present "$k"; then
-		ok "$t: balancer $k announced again after its agent came back"
-		figure announce_after_agent_start_ms "$took_ms"
-	else
-		not_ok "$t: balancer $k announced again after its agent came back" "$waited"
-	fi
+	timed_change 60 present "$k" "$t: balancer $k announced again after its agent came back" \
+		announce_after_agent_start_ms
 	# shellcheck disable=SC2086
 	changed_mid "$t (back)" $runs
 	rate 48mbit
@@ -510,41 +503,22 @@ detached()
 	k=1
 	m0=$(ecmp_map "$TB_VIP4")
 	_tb_run ip -n "$(tb_ns lb$k)" link set dev eth0 xdp off
-	if time_until 30 "balancer $k withdrawn" lb_absent "$k"; then
-		ok "$t: the watcher withdrew balancer $k"
-		figure withdraw_after_detach_ms "$took_ms"
-		figure flows_moved_pct_withdraw_lb$k "$(moved_pct "$m0" "$(ecmp_map "$TB_VIP4")")"
-	else
-		not_ok "$t: the watcher withdrew balancer $k" "$waited"
-	fi
+	timed_change 30 absent "$k" "$t: the watcher withdrew balancer $k" withdraw_after_detach_ms "$m0"
 	tc_on "$k"
 	tb_agent_restart
-	if time_until 60 "balancer $k announced again" lb_present "$k"; then
-		ok "$t: balancer $k announced again once its agent attached the router again"
-	else
-		not_ok "$t: balancer $k announced again once its agent attached the router again" "$waited"
-	fi
+	timed_change 60 present "$k" "$t: balancer $k announced again once its agent attached the router again" \
+		announce_after_reattach_ms
 }
 
 lost_link()
 {
 	t="lost mid-transfer (link down, BFD)"
 	k=3
-	hold
-	start_all_on lost "$k" f8m
-	# shellcheck disable=SC2086
-	wait_until 60 "every download's Initial on balancer $k" all_arrived $runs ||
-		not_ok "$t: the downloads reached balancer $k" "$waited"
+	start_held lost "$k"
 	rungs_now >"$TB_DIR/rungs-lost"
 	m0=$(ecmp_map "$TB_VIP4")
 	tc_cut "$k"
-	if time_until 30 "balancer $k withdrawn" lb_absent "$k"; then
-		ok "$t: BFD withdrew balancer $k"
-		figure withdraw_after_link_down_ms "$took_ms"
-		figure flows_moved_pct_withdraw_lb$k "$(moved_pct "$m0" "$(ecmp_map "$TB_VIP4")")"
-	else
-		not_ok "$t: BFD withdrew balancer $k" "$waited"
-	fi
+	timed_change 30 absent "$k" "$t: BFD withdrew balancer $k" withdraw_after_link_down_ms "$m0"
 	# shellcheck disable=SC2086
 	changed_mid "$t" $runs
 	rate 48mbit
@@ -556,12 +530,8 @@ lost_link()
 	by_ids "$t" "$r" "$k"
 	tb_shape off
 	tc_mend "$k"
-	if time_until 60 "balancer $k announced again" lb_present "$k"; then
-		ok "$t: balancer $k announced again after its link came back"
-		figure announce_after_link_up_ms "$took_ms"
-	else
-		not_ok "$t: balancer $k announced again after its link came back" "$waited"
-	fi
+	timed_change 60 present "$k" "$t: balancer $k announced again after its link came back" \
+		announce_after_link_up_ms
 }
 
 # A balancer that never ran: no pins, no program, BIRD and agent fresh.
@@ -576,7 +546,7 @@ added()
 		port_to "$k" "$v" "$(src_a "$v")" && echo "$v $port" >>"$TB_DIR/add-ports"
 	done
 	tc_balancer_stop "$k" || not_ok "$t: balancer $k stopped" "see above"
-	wait_until 30 "balancer $k withdrawn" lb_absent "$k" || not_ok "$t: balancer $k withdrawn" "$waited"
+	wait_until 30 "balancer $k withdrawn" tc_absent "$k" || not_ok "$t: balancer $k withdrawn" "$waited"
 	_tb_run ip -n "$(tb_ns lb$k)" link set dev eth0 xdp off
 	rm -rf "$TB_DIR/bpf/lb$k/"*
 	hold
@@ -594,12 +564,8 @@ added()
 		not_ok "$t: the downloads started" "$waited"
 	rungs_now >"$TB_DIR/rungs-add"
 	tc_balancer_start "$k" || not_ok "$t: balancer $k started" "see above"
-	if time_until 60 "balancer $k announced" lb_present "$k"; then
-		ok "$t: balancer $k announced once its agent was synced"
-		figure announce_new_balancer_ms "$took_ms"
-	else
-		not_ok "$t: balancer $k announced once its agent was synced" "$waited"
-	fi
+	timed_change 60 present "$k" "$t: balancer $k announced once its agent was synced" \
+		announce_new_balancer_ms
 	tc_on "$k"
 	st=$(tb_cli -j status)
 	check "$t: balancer $k's agent was synced when announced" "$(echo "$st" | jq .synced)" true
@@ -728,7 +694,7 @@ drain_while_changing()
 		not_ok "$t: b2 and b4 drained on every balancer" "see above"
 	fi
 	tc_birdc lb1 disable vips4 >/dev/null && tc_birdc lb1 disable vips6 >/dev/null
-	wait_until 30 "balancer 1 withdrawn" lb_absent 1 || not_ok "$t: balancer 1 withdrawn" "$waited"
+	wait_until 30 "balancer 1 withdrawn" tc_absent 1 || not_ok "$t: balancer 1 withdrawn" "$waited"
 	# shellcheck disable=SC2086
 	changed_mid "$t" $runs
 	rate 48mbit
@@ -753,7 +719,7 @@ drain_while_changing()
 		"$(echo "$(digests "$r0")" "$(digests "$r1")" | jq -s '.[0] - .[1] | length')" 2
 	set_state active || not_ok "$t: b2 and b4 active again" "see above"
 	tc_birdc lb1 enable vips4 >/dev/null && tc_birdc lb1 enable vips6 >/dev/null
-	wait_until 30 "balancer 1 announced again" lb_present 1 || not_ok "$t: balancer 1 back" "$waited"
+	wait_until 30 "balancer 1 announced again" tc_present 1 || not_ok "$t: balancer 1 back" "$waited"
 	tb_shape off
 }
 
@@ -791,7 +757,7 @@ moved_reportless()
 		not_ok "report-less, unknown $1: the downloads reached balancer $k" "$waited"
 	rungs_now >"$TB_DIR/rungs-rl"
 	tc_birdc lb$k disable vips4 >/dev/null && tc_birdc lb$k disable vips6 >/dev/null
-	wait_until 30 "balancer $k withdrawn" lb_absent "$k" ||
+	wait_until 30 "balancer $k withdrawn" tc_absent "$k" ||
 		not_ok "report-less, unknown $1: balancer $k withdrawn" "$waited"
 	# shellcheck disable=SC2086
 	changed_mid "report-less, unknown $1" $runs
@@ -800,7 +766,7 @@ moved_reportless()
 	count_intact $names
 	figure "reportless_${1}_rungs" "$(rungs_since "$TB_DIR/rungs-rl")"
 	tc_birdc lb$k enable vips4 >/dev/null && tc_birdc lb$k enable vips6 >/dev/null
-	wait_until 30 "balancer $k announced again" lb_present "$k" ||
+	wait_until 30 "balancer $k announced again" tc_present "$k" ||
 		not_ok "report-less: balancer $k back" "$waited"
 	tb_shape off
 }
