@@ -35,6 +35,10 @@
  *   silent SOCKET SECONDS	connects to the control socket and sends nothing;
  *	prints "closed MS" when the agent drops the connection after MS
  *	milliseconds, or "open" if it is still open after SECONDS
+ *   crowd SOCKET COUNT	COUNT silent connections opened back to back,
+ *	then one more: prints what the agent told it, then "closed COUNT"
+ *	once the agent dropped the silent ones, or "open N" after
+ *	CONTROL_TIMEOUT_S
  *   unread SOCKET REQUEST SECONDS	sends a request and never reads the
  *	answer; holds the connection SECONDS, then exits 0
  *   route IFNAME CLIENT VIP PORT CIDHEX
@@ -505,6 +509,67 @@ static int silent(char **argv)
 	return 0;
 }
 
+/*
+ * COUNT clients that connect and say nothing, then one more: one process
+ * opens them back to back, so all COUNT are open at once however slowly
+ * the machine starts processes (each is dropped at the agent's deadline,
+ * counted from its own accept). The last one asks nothing either: a
+ * refusal is sent at accept, and a request sent to a refusing agent would
+ * be unread at its close, which resets the connection, answer and all.
+ * Prints what the last one was told, then "closed COUNT" once the agent
+ * has dropped the silent ones, or "open N" with N still open after
+ * CONTROL_TIMEOUT_S.
+ */
+static int crowd(char **argv)
+{
+	int count = atoi(argv[1]), open_now, last, fds[256];
+	long t0 = now_ms();
+	char buf[4096];
+	ssize_t n;
+
+	if (count <= 0 || count > (int)(sizeof(fds) / sizeof(fds[0])))
+		return 2;
+	for (int i = 0; i < count; i++)
+		if ((fds[i] = control_connect(argv[0])) < 0)
+			return 1;
+	last = control_connect(argv[0]);
+	if (last < 0)
+		return 1;
+	n = recv(last, buf, sizeof(buf) - 1, 0);
+	close(last);
+	if (n <= 0) {
+		fprintf(stderr, "%s: the connection after %d silent ones was not refused\n",
+			argv[0], count);
+		return 1;
+	}
+	buf[n] = 0;
+	puts(buf);
+	open_now = count;
+	while (open_now && now_ms() - t0 < CONTROL_TIMEOUT_S * 1000L) {
+		open_now = 0;
+		for (int i = 0; i < count; i++) {
+			struct pollfd p = { .fd = fds[i], .events = POLLIN };
+
+			if (fds[i] < 0)
+				continue;
+			if (poll(&p, 1, 0) > 0 &&
+			    recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) <= 0) {
+				close(fds[i]);
+				fds[i] = -1;
+				continue;
+			}
+			open_now++;
+		}
+		if (open_now)
+			poll(NULL, 0, 100);
+	}
+	if (open_now)
+		printf("open %d\n", open_now);
+	else
+		printf("closed %d\n", count);
+	return 0;
+}
+
 /* A client that asks and never reads the answer. */
 static int unread(char **argv)
 {
@@ -621,6 +686,8 @@ int main(int argc, char **argv)
 		return control(argv);
 	if (!strcmp(cmd, "silent") && argc == 2)
 		return silent(argv);
+	if (!strcmp(cmd, "crowd") && argc == 2)
+		return crowd(argv);
 	if (!strcmp(cmd, "unread") && argc == 3)
 		return unread(argv);
 	if (!strcmp(cmd, "route") && argc == 5)
