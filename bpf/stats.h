@@ -36,6 +36,22 @@ static __always_inline void aux_count(__u32 index)
 		(*c)++;
 }
 
+/*
+ * Records wake nobody: the agent drains the ring on a short timer
+ * (QS_EVENTS_DRAIN_MS). The kernel's default wakes the reader for the
+ * first record after it caught up, which with an agent idle in epoll is
+ * nearly every record, and the wake-up (an irq_work, then the reader's
+ * scheduling on this CPU) cost new connections more than routing them.
+ * Only a ring filled past QS_EVENTS_WAKE_BYTES, an agent behind its
+ * timer, is woken.
+ */
+static __always_inline __u64 event_wakeup(void)
+{
+	if (bpf_ringbuf_query(&qs_events, BPF_RB_AVAIL_DATA) >= QS_EVENTS_WAKE_BYTES)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void event_emit(__u32 type, __u32 vip_id, __u32 backend_id,
 				       const struct qs_flow_key *flow, const struct qs_cid_key *cid)
 {
@@ -72,7 +88,7 @@ static __always_inline void event_emit(__u32 type, __u32 vip_id, __u32 backend_i
 	ev->cid_len = cid->cid_len;
 	__builtin_memcpy(ev->cid, cid->cid, sizeof(ev->cid));
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, event_wakeup());
 }
 
 #endif /* QS_BPF_STATS_H */

@@ -35,6 +35,13 @@
 #define QS_SERVER_ID_TABLE_SIZE 65536
 #define QS_QUICLB_CACHE_SIZE (1 << 18)
 #define QS_EVENTS_RING_BYTES (1 << 20)
+/*
+ * The data path submits ring records without waking the agent, which
+ * drains the ring every QS_EVENTS_DRAIN_MS; past QS_EVENTS_WAKE_BYTES of
+ * unread records (an agent behind its timer) each record wakes it.
+ */
+#define QS_EVENTS_DRAIN_MS 10
+#define QS_EVENTS_WAKE_BYTES (QS_EVENTS_RING_BYTES / 4)
 
 /* The QUIC-LB limits (QS_QUICLB_*) are in quicsteer/types.h. */
 
@@ -300,7 +307,7 @@ struct qs_cid_entry {
 	 * Written by the data path: the flow hash of the client address last
 	 * seen with this ID, and when (coarse seconds) its address entry was
 	 * last checked. Packets from the same address skip the address table
-	 * but once a second, so the hot path pays a compare, not a lookup.
+	 * but every PATH_REFRESH_S (route.h), so a hit pays a compare, not a lookup.
 	 */
 	__u32 path_hash;
 	__u32 path_checked_s;

@@ -8,6 +8,9 @@
  * (qs_flows_v2 and qs_flows_new, one after the other) and runs `flow
  * flush`: the one writer of both besides the data path.
  *
+ * The data path's records wake nobody: a turn runs at least every
+ * QS_EVENTS_DRAIN_MS and reads the ring each time (abi.h; the ring's fd
+ * in epoll speaks only when the ring is past QS_EVENTS_WAKE_BYTES).
  * One turn reads at most EVENTS_RING records, EVENTS_NOTICES report
  * notices, one chunk of the sweep and of each flush, then returns to
  * epoll (at once if work is left), so a flood of packets with unknown IDs
@@ -29,7 +32,6 @@
 #define EVENTS_JOBS 8
 #define NOTICE_RING_ITEMS 256
 #define SWEEP_EVERY_NS (10ull * 1000000000ull)
-#define EVENTS_IDLE_MS 1000
 /* What ring_record returns to end a turn's reading: ring_buffer__consume passes it on. */
 #define RING_TURN_FULL (-EAGAIN)
 
@@ -234,12 +236,11 @@ static bool turn(struct agent_events *e, const struct epoll_event *evs, int n)
 	bool more = false;
 
 	view_refresh(e);
+	more |= ring_read(e); /* every turn: records wake nobody (QS_EVENTS_DRAIN_MS) */
 	for (int i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;
 
-		if (fd == e->ring_fd)
-			more |= ring_read(e);
-		else if (fd == e->notices.efd)
+		if (fd == e->notices.efd)
 			more |= notices_read(e);
 		else if (fd != e->w.jobs.efd)
 			agent_monitor_readable(e->monitor, e->w.epoll_fd, fd);
@@ -259,13 +260,8 @@ static void *events_main(void *arg)
 
 	while (!atomic_load(&e->w.stop)) {
 		int n = epoll_wait(e->w.epoll_fd, evs, sizeof(evs) / sizeof(evs[0]),
-				   more ? 0 : EVENTS_IDLE_MS);
+				   more ? 0 : QS_EVENTS_DRAIN_MS);
 
-		/* with work left, read the ring again even if epoll said nothing */
-		if (more && n == 0) {
-			evs[0].data.fd = e->ring_fd;
-			n = 1;
-		}
 		more = turn(e, evs, n < 0 ? 0 : n);
 		stats_publish(e);
 	}
