@@ -28,8 +28,14 @@ static __always_inline __u64 learned_ttl_ns(void)
 	return s && s->learned_ttl_ns ? s->learned_ttl_ns : QS_DEFAULT_LEARNED_TTL_NS;
 }
 
-/* Address entries are refreshed by ID-table hits at most this often. */
-#define FLOW_REFRESH_NS 1000000000ull
+/*
+ * An ID-table hit from the address it came from last time consults the
+ * address table at most once in this many coarse seconds (2^30 ns): enough
+ * to keep an active connection's address entry from looking idle (the
+ * agent expires entries no sooner than 120 s idle, config_check.c), rare
+ * enough that a hit costs the ID's own cache line and nothing else.
+ */
+#define PATH_REFRESH_S 32
 
 struct route {
 	struct qs_cid_key cid;
@@ -250,15 +256,15 @@ static __always_inline void flow_note_path(struct route *r, struct qs_cid_entry 
 
 /*
  * On an ID-table hit: the address table is consulted only when the ID
- * arrives from another address than last time, or once a second (which
- * also keeps an active connection's address entry from looking idle).
+ * arrives from another address than last time, or every PATH_REFRESH_S
+ * (which keeps an active connection's address entry from looking idle).
  */
 static __always_inline void cid_note_path(struct route *r, struct qs_cid_entry *e)
 {
 	__u64 now = qs_now_ns();
 	__u32 now_s = now >> 30; /* about a second, without a division */
 
-	if (e->path_hash == r->hash && e->path_checked_s == now_s)
+	if (e->path_hash == r->hash && now_s - e->path_checked_s < PATH_REFRESH_S)
 		return;
 	e->path_hash = r->hash;
 	e->path_checked_s = now_s;
