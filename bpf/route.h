@@ -359,6 +359,27 @@ static __always_inline void route_new(struct route *r, const struct qs_flow *ope
 	event_emit(QS_EV_NEW_FLOW, r->vip->vip_id, r->backend_id, &r->flow, &r->cid);
 }
 
+/*
+ * Rungs c and d on a VIP whose address entries come from handshake
+ * reports (address-entry handshake), for a long-header packet whose DCID
+ * no table knows: an Initial, a 0-RTT, or a Handshake packet carrying a
+ * server ID not reported yet (a reporter may send its report after the
+ * server's first flight). None may migrate before the handshake is
+ * confirmed (RFC 9000 9), so all come from the Initial's address and port,
+ * and Maglev picks the Initial's backend again: the address entry the
+ * other policy writes here for them is not needed, nor a ring record. The
+ * agent writes the entry from the handshake report, and ID-table hits
+ * from new paths open theirs (cid_note_path), for migrations. The cost: a
+ * handshake that spans a change of the VIP's Maglev row (a backend added,
+ * drained or removed) loses those of its packets that no ID routes.
+ */
+static __always_inline void route_handshake_hash(struct route *r)
+{
+	r->backend_id = maglev_pick(r->vip->vip_id, r->hash);
+	r->reason =
+		r->backend_id == QS_NO_BACKEND ? QS_R_DROP_NO_BACKEND : QS_R_ROUTE_HANDSHAKE_HASH;
+}
+
 /* Rung e. */
 static __always_inline void route_unknown(struct route *r, int ambiguous)
 {
@@ -402,6 +423,10 @@ static __always_inline void route_by_address(struct route *r, const struct quic 
 	struct qs_flow opened = { 0 };
 	int ambiguous, disagree;
 
+	if (q->is_long && (r->vip->flags & QS_VIP_F_ENTRY_AT_HANDSHAKE)) {
+		route_handshake_hash(r);
+		return;
+	}
 	f = flow_lookup(r, &fresh, &disagree);
 	ambiguous = f && qs_flow_ambiguous(f, now);
 	if (!starts)

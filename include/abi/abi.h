@@ -104,6 +104,13 @@ enum qs_fwd_mode {
 
 enum qs_vip_flags {
 	QS_VIP_F_LEARN = 1 << 0, /* learn unknown DCIDs through the address table */
+	/*
+	 * address-entry handshake: a handshake's packets that no ID routes
+	 * go to Maglev and write no address entry and no ring record; the
+	 * agent writes the entry from the backend's handshake report (route.h,
+	 * route_handshake_hash)
+	 */
+	QS_VIP_F_ENTRY_AT_HANDSHAKE = 1 << 1,
 };
 
 enum qs_backend_state {
@@ -173,6 +180,8 @@ enum qs_reason {
 	QS_R_DROP_MALFORMED_L3, /* IP length under the IP headers or beyond the frame */
 	QS_R_ROUTE_CID_DOWN, /* ID table (either kind) to a backend marked down: forwarded */
 	QS_R_ROUTE_NEW_REUSED, /* Initial of another connection from a known address: Maglev */
+	/* long header, unknown ID, address-entry handshake VIP: Maglev, nothing recorded */
+	QS_R_ROUTE_HANDSHAKE_HASH,
 	QS_R__COUNT,
 };
 /*

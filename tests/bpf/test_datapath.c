@@ -434,6 +434,24 @@ static int s_policy_hash(struct fx *fx)
 	return fx_vip(fx, VIP4, VIP_PORT, &v4);
 }
 
+/* address-entry handshake on both VIPs: new connections write nothing. */
+static int s_entry_at_handshake(struct fx *fx)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN | QS_VIP_F_ENTRY_AT_HANDSHAKE };
+	struct qs_vip v6 = v4;
+
+	v6.vip_id = VIP6_ID;
+	return set_cids(fx) ?: fx_vip(fx, VIP4, VIP_PORT, &v4) ?: fx_vip(fx, VIP6, VIP_PORT, &v6);
+}
+
+/* ... and the client's address has an entry (the agent wrote it at the handshake). */
+static int s_entry_at_handshake_flow_b(struct fx *fx)
+{
+	return s_entry_at_handshake(fx) ?: set_flow(fx, 4, BE_B, 0);
+}
+
 static int s_learning_off(struct fx *fx)
 {
 	struct qs_vip v4 = { .vip_id = VIP4_ID, .cid_len = WORLD_CID_LEN };
@@ -622,6 +640,26 @@ static void c_no_flow(struct fx *fx, const struct dp_case *c, const struct pb_sp
 		      "%s: address entry written in qs_flows_new", c->name);
 }
 
+/* Nothing recorded: no address entry in either table, no ring-buffer record. */
+static void c_stateless(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	c_no_flow(fx, c, s);
+	cr_assert_eq(fx_poll_events(fx), 0, "%s: want no ring-buffer record", c->name);
+}
+
+/* The address's entry is the one the set-up wrote, untouched. */
+static void c_flow_b_kept(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
+{
+	struct qs_flow f;
+
+	cr_assert_eq(flow_get(fx, s->family, s->src, &f), 0, "%s: address entry gone", c->name);
+	cr_assert_eq(f.backend_id, BE_B, "%s: entry's backend got %u want %u", c->name,
+		     f.backend_id, BE_B);
+	cr_assert_neq(world_flow_get_new(fx, s->family, s->src, s->sport, &f), 0,
+		      "%s: address entry written in qs_flows_new", c->name);
+	cr_assert_eq(fx_poll_events(fx), 0, "%s: want no ring-buffer record", c->name);
+}
+
 static void c_learned(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
 {
 	struct qs_cid_entry e;
@@ -692,6 +730,26 @@ static const struct dp_case cases[] = {
 	  OUT_NONE },
 	{ "v4 Initial, Maglev row never written", p_initial4, s_row_never_written, XDP_DROP,
 	  QS_R_DROP_NO_BACKEND, OUT_NONE, 0, c_no_flow },
+	/* address-entry handshake: Maglev, nothing written */
+	{ "v4 new Initial, address-entry handshake", p_initial4, s_entry_at_handshake, XDP_TX,
+	  QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV, c_stateless },
+	{ "v6 new Initial, address-entry handshake", p_initial6, s_entry_at_handshake, XDP_TX,
+	  QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV, c_stateless },
+	{ "v2 0-RTT, address-entry handshake", p_v2_0rtt, s_entry_at_handshake, XDP_TX,
+	  QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV, c_stateless },
+	{ "v4 Initial of a known address, address-entry handshake", p_initial4,
+	  s_entry_at_handshake_flow_b, XDP_TX, QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV,
+	  c_flow_b_kept },
+	{ "v4 Handshake in the ID table, address-entry handshake", p_handshake4_cid,
+	  s_entry_at_handshake, XDP_TX, QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
+	{ "v4 Handshake, unknown ID, address-entry handshake: as its Initial", p_handshake4_new,
+	  s_entry_at_handshake, XDP_TX, QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV,
+	  c_stateless },
+	{ "v4 Handshake, unknown ID, known address, address-entry handshake", p_handshake4_new,
+	  s_entry_at_handshake_flow_b, XDP_TX, QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV,
+	  c_flow_b_kept },
+	{ "v4 unknown ID, address entry from the handshake: learned", p_short4_new,
+	  s_entry_at_handshake_flow_b, XDP_TX, QS_R_ROUTE_FLOW_LEARN, OUT_ENCAP, BE_B, c_learned },
 	/* the ID table */
 	{ "v4 Handshake in the ID table", p_handshake4_cid, s_cids, XDP_TX, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_A },
@@ -787,8 +845,8 @@ static const struct dp_case cases[] = {
 	{ "layer-2 DSR", p_short4_cid, s_l2, XDP_TX, QS_R_ROUTE_CID, OUT_L2, BE_A },
 	{ "redirect to another device", p_short4_cid, s_redirect, XDP_REDIRECT, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_A },
-	{ "egress is the ingress device", p_short4_cid, s_egress_is_ingress, XDP_TX,
-	  QS_R_ROUTE_CID, OUT_ENCAP, BE_A },
+	{ "egress is the ingress device", p_short4_cid, s_egress_is_ingress, XDP_TX, QS_R_ROUTE_CID,
+	  OUT_ENCAP, BE_A },
 	{ "redirect device missing", p_short4_cid, s_redirect_missing_port, XDP_DROP,
 	  QS_R_DROP_NO_NEXTHOP, OUT_NONE },
 };

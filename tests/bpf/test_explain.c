@@ -166,6 +166,28 @@ Test(explain, agrees_on_the_two_address_tables)
 	agree("other version, the tables agree", s);
 }
 
+/* address-entry handshake: Initials and 0-RTT go to Maglev whatever the address table holds. */
+Test(explain, agrees_on_address_entry_handshake)
+{
+	struct qs_vip v4 = { .vip_id = VIP4_ID,
+			     .cid_len = WORLD_CID_LEN,
+			     .flags = QS_VIP_F_LEARN | QS_VIP_F_ENTRY_AT_HANDSHAKE };
+	struct pb_spec s;
+
+	cr_assert_eq(fx_vip(&fx, VIP4, VIP_PORT, &v4), 0);
+	agree("new Initial", world_initial(4, CLIENT4, CLIENT_PORT, "0102030405060708"));
+	agree("Initial of a known client", world_initial(4, CLIENT4_B, CLIENT_PORT, "0a0b0c0d"));
+	s = world_handshake(4, CLIENT4_B, CLIENT_PORT, "2a2b2c2d2e2f");
+	s.type_bits = 1;
+	agree("0-RTT from a known client", s);
+	agree("Handshake, unknown ID, known client",
+	      world_handshake(4, CLIENT4_B, CLIENT_PORT, "3a3b3c3d3e3f"));
+	agree("Handshake, unknown ID, unknown client",
+	      world_handshake(4, CLIENT4, 48000, "3a3b3c3d3e3f"));
+	agree("ID table", world_short(4, CLIENT4, 41000, CID_A));
+	agree("unknown ID, known client", world_short(4, CLIENT4_B, CLIENT_PORT, CID_NEW));
+}
+
 /*
  * QUIC-LB on VIP4: config 1 (8-byte IDs, a 2-byte server ID in the first
  * word), config 2 (18-byte IDs, an 11-byte server ID across two words),

@@ -18,7 +18,9 @@
 # reports from a backend of that group and from no other user; a backend
 # refused IDs past its max-ids, counted as its own, and a reload or a
 # backend set that lowers its quota below what it holds (issue 11: a
-# stolen key). Every
+# stolen key); a handshake report on a VIP of address-entry handshake
+# gives the client's address an entry for its backend, on no other VIP and
+# not over another backend's entry. Every
 # verdict is read from a
 # packet run through the attached router (action and destination MAC) or
 # from the metrics endpoint; the conformance checks hold the agent to what
@@ -41,11 +43,15 @@ KEY_U=$(key u)
 KEY_M=$(key m)
 KEY_R=$(key r)
 KEY_Q=$(key q)
+KEY_H=$(key h)
+KEY_I=$(key i)
 WEB=198.18.0.100
 SVC=198.18.0.101
 ALT=198.18.0.102
 REP=198.18.0.103
 QUO=198.18.0.104
+HSV=198.18.0.105
+HSI=198.18.0.106
 QMAX=2 # backend q's max-ids
 SOCK= # the unix report socket, set in inner
 UDP4=udp:198.18.0.1:4434
@@ -59,6 +65,7 @@ TO_U="action=3 dmac=02:00:00:00:00:0e"
 TO_M="action=3 dmac=02:00:00:00:00:0f"
 TO_R="action=3 dmac=02:00:00:00:00:10"
 TO_Q="action=3 dmac=02:00:00:00:00:11"
+TO_H="action=3 dmac=02:00:00:00:00:12"
 
 write_config()
 {
@@ -76,6 +83,8 @@ vip svc $SVC 443
 vip alt $ALT 443
 vip rep $REP 443
 vip quo $QUO 443
+vip hsv $HSV 443 address-entry handshake
+vip hsi $HSI 443 address-entry initial
 nexthop n dev qsar0 encap-source4 198.18.200.0/24
 backend a 198.18.1.10 id 1 vip web lladdr 02:00:00:00:00:0a key-file $DIR/a.key
 backend b 198.18.1.11 id 2 vip web lladdr 02:00:00:00:00:0b key-file $DIR/b.key
@@ -85,8 +94,10 @@ backend u 198.18.1.14 id 5 vip svc lladdr 02:00:00:00:00:0e key-file $DIR/u.key
 backend m 198.18.1.15 id 6 vip svc vip alt lladdr 02:00:00:00:00:0f key-file $DIR/m.key
 backend r 198.18.1.16 id 7 vip rep lladdr 02:00:00:00:00:10 key-file $DIR/r.key
 backend q 198.18.1.17 id 8 vip quo lladdr 02:00:00:00:00:11 key-file $DIR/q.key max-ids $QMAX
+backend h 198.18.1.18 id 9 vip hsv lladdr 02:00:00:00:00:12 key-file $DIR/h.key
+backend i 198.18.1.19 id 10 vip hsv vip hsi lladdr 02:00:00:00:00:13 key-file $DIR/i.key
 EOF
-	for b in a b c d u m r q; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
+	for b in a b c d u m r q h i; do key $b >"$DIR/$b.key" && chmod 600 "$DIR/$b.key"; done
 }
 
 # Sends one datagram (probe arguments) and waits until the agent counted it
@@ -605,6 +616,51 @@ quota()
 		"$DROPPED $TO_Q 3 2 4"
 }
 
+# address-entry handshake (VIP hsv): a handshake report gives its client's
+# address an entry for the reporting backend, written by the agent, and an
+# unknown ID from that address is then learned for that backend; a second
+# backend's handshake for the same address does not take the entry over; a
+# forged report writes nothing, and on a VIP of address-entry initial
+# (hsi) a handshake report writes nothing either; a backend writes at
+# most its max-ids of them per flow-idle.
+# an ID never seen before on every call (called in subshells: no counter)
+hs_route() { route "e5e5$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" "$1" "$2"; }
+hs_routes_to_h() { [ "$(hs_route 198.18.31.1 $HSV)" = "$TO_H" ]; }
+hs_present() { [ "$(metric quicsteer_handshake_entries_present_total)" = 1 ]; }
+handshakes()
+{
+	check "handshake: before any report, an unknown ID from the client is dropped" \
+		"$(hs_route 198.18.31.1 $HSV)" "$DROPPED"
+	bad0=$(metric 'quicsteer_reports_total{result="bad_mac"}')
+	dgram report "$SOCK" "$KEY_I" 9 0x9 1 $HSV 443 hs:1:198.18.31.1:40000
+	check "handshake: a forged report (h's, with i's key) is refused and writes nothing" \
+		"$(($(metric 'quicsteer_reports_total{result="bad_mac"}') - bad0)) $(hs_route 198.18.31.1 $HSV)" \
+		"1 $DROPPED"
+	dgram report "$SOCK" "$KEY_H" 9 0x9 1 $HSV 443 hs:1:198.18.31.1:40000
+	wait_until 10 "an unknown ID from the handshake's client routes to h" hs_routes_to_h &&
+		ok "handshake: the agent wrote the client's entry for h; unknown IDs learned for h" ||
+		not_ok "handshake: the client's entry for h" "$waited"
+	dgram report "$SOCK" "$KEY_I" 10 0x9 1 $HSV 443 hs:7:198.18.31.1:40000
+	wait_until 10 "the agent found the entry there" hs_present &&
+		ok "handshake: i's handshake for the same address found h's entry there" ||
+		not_ok "handshake: i's handshake counted as present" "$waited"
+	check "handshake: and the address still routes to h" "$(hs_route 198.18.31.1 $HSV)" "$TO_H"
+	dgram report "$SOCK" "$KEY_I" 10 0x9 2 $HSI 443 hs:8:198.18.31.2:40000
+	check "handshake: on hsi (address-entry initial) the report wrote nothing" \
+		"$(hs_route 198.18.31.2 $HSI)" "$DROPPED"
+	check "handshake: metrics (written present lost)" \
+		"$(metric quicsteer_handshake_entries_written_total) $(metric quicsteer_handshake_entries_present_total) $(metric quicsteer_handshake_entries_lost_total)" \
+		"1 1 0"
+	# a stolen key names client addresses at will: h may write its
+	# max-ids of entries per flow-idle, here 1, which it wrote already
+	has "handshake: backend set h max-ids 1" \
+		"$("$PROBE" control "$DIR/control.sock" "v1 backend set h max-ids 1")" '"ok":true'
+	dgram report "$SOCK" "$KEY_H" 9 0x9 2 $HSV 443 hs:9:198.18.31.3:40000
+	check "handshake: past its max-ids, h's handshake writes no entry (lost)" \
+		"$(hs_route 198.18.31.3 $HSV) $(metric quicsteer_handshake_entries_written_total) $(metric quicsteer_handshake_entries_lost_total)" \
+		"$DROPPED 1 1"
+}
+
 inner()
 {
 	trap 'kill $HB_A $HB_B $HB_R $AGENT_PID 2>/dev/null' EXIT
@@ -630,6 +686,7 @@ inner()
 	backlog
 	socket_group
 	quota
+	handshakes
 	[ "$failed" -eq 0 ] || sed 's/^/# /' "$DIR/agent.log"
 	echo "$passed passed, $failed failed"
 }

@@ -36,6 +36,11 @@
 # the backend reports the IDs it hands out at the handshake: paused any
 # later, the agent already knows the ID the client migrates to.
 #
+# Then the same active migrations with both VIPs set to address-entry
+# handshake at run time: Initials write nothing (route_handshake_hash), the
+# agent takes each handshake report's client address, and the address
+# table still follows the connection.
+#
 # Every download is compared byte for byte.
 #
 # Usage: tests/netns/test-e2e-migration.sh [BUILD_DIR]. Needs root and
@@ -178,6 +183,47 @@ delayed()
 		not_ok "$t: after the resume, routed by reported IDs" "route_cid stayed $rc0"
 }
 
+# The agent's counter $1, "absent" if it has none.
+agent_metric() { tb_metrics | awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }'; }
+
+# address-entry handshake, set at run time: the same migrations, with new
+# connections that write nothing in the data path (route_handshake_hash);
+# the agent writes each connection's address entry from its backend's
+# handshake report, unless the connection's first reported ID, which
+# usually comes first, opened it (present). Either way the address table
+# follows the connection as before (migrated, new_address).
+entries_at_handshake()
+{
+	th="address-entry handshake"
+	tb_cli vip set web4 address-entry handshake >/dev/null &&
+		tb_cli vip set web6 address-entry handshake >/dev/null &&
+		ok "$th: set on both VIPs at run time" || not_ok "$th: vip set" "refused"
+	# the first round's entries of the clients' addresses would blur
+	# new_address's check of where the table follows the connection
+	tb_cli flow flush >/dev/null || not_ok "$th: flow flush" "refused"
+	check "$th: vip show says so" \
+		"$(tb_cli -j vip show | jq -r '[.[].address_entry] | unique | join(" ")')" handshake
+	nw0=$(tb_stat_reason route_new)
+	st0=$(tb_stat_reason route_handshake_hash)
+	hs0=$(agent_metric quicsteer_handshake_entries_written_total)
+	hp0=$(agent_metric quicsteer_handshake_entries_present_total)
+	for fam in 4 6; do
+		mid_transfer $fam
+		new_address $fam
+	done
+	check "$th: no Initial wrote an address entry (route_new)" \
+		"$(($(tb_stat_reason route_new) - nw0))" 0
+	st1=$(tb_stat_reason route_handshake_hash)
+	[ "$st1" -gt "$st0" ] && ok "$th: Initials routed by Maglev alone ($((st1 - st0)) route_handshake_hash)" ||
+		not_ok "$th: Initials routed by Maglev alone" "route_handshake_hash stayed $st0"
+	hs1=$(agent_metric quicsteer_handshake_entries_written_total)
+	hp1=$(agent_metric quicsteer_handshake_entries_present_total)
+	echo "# $th: the agent wrote $((hs1 - hs0)) entries, found $((hp1 - hp0)) there"
+	check "$th: the agent took every handshake report's address (written + present)" \
+		"$((hs1 - hs0 + hp1 - hp0))" 4
+	check "$th: none lost" "$(agent_metric quicsteer_handshake_entries_lost_total)" 0
+}
+
 tb_test_up "$BUILD" --backends 3
 if ! tb_have_h3server || ! tb_server_start_all h3; then
 	not_ok "set-up: qs-h3server on every backend" "not built, or see above"
@@ -191,5 +237,6 @@ for fam in 4 6; do
 	rebinding $fam
 	delayed $fam
 done
+entries_at_handshake
 check "the servers' reports were all sent" "$(tb_status_all report_errors)" "0 0 0"
 tb_test_end

@@ -84,8 +84,8 @@ static void hex_is(const __u8 *bytes, size_t len, const char *want, const char *
 {
 	char buf[64];
 
-	cr_assert_str_eq(qs_format_hex(bytes, len, buf, sizeof(buf)), want,
-			 "%s: got %s want %s", what, buf, want);
+	cr_assert_str_eq(qs_format_hex(bytes, len, buf, sizeof(buf)), want, "%s: got %s want %s",
+			 what, buf, want);
 }
 
 static void example_settings(const struct qs_config *c)
@@ -136,11 +136,13 @@ static void example_vips(const struct qs_config *c)
 	cr_assert_eq(v[0].unknown_policy, QS_UNKNOWN_DROP);
 	cr_assert_eq(v[0].frag_policy, QS_FRAG_DROP);
 	cr_assert_eq(v[0].fwd_mode, QS_FWD_ENCAP);
+	cr_assert_eq(v[0].address_entry, QS_ADDRESS_ENTRY_INITIAL);
 	vip_is(&v[1], "web-alt", "192.0.2.10", 8443, 5, 18);
 	cr_assert(v[1].id_explicit && v[1].learn);
 	cr_assert_eq(v[1].unknown_policy, QS_UNKNOWN_HASH);
 	vip_is(&v[2], "web6", "2001:db8::10", 443, 1, QS_CONFIG_DEFAULT_CID_LEN);
 	cr_assert_eq(v[2].addr.family, QS_AF_INET6);
+	cr_assert_eq(v[2].address_entry, QS_ADDRESS_ENTRY_HANDSHAKE);
 	vip_is(&v[3], "intranet", "198.51.100.7", 443, 2, 8);
 	cr_assert_eq(v[3].fwd_mode, QS_FWD_L2DSR);
 	cr_assert_eq(v[3].frag_policy, QS_FRAG_PASS);
@@ -232,7 +234,7 @@ static void example_backends(const struct qs_config *c)
 	cr_assert_eq(b[4].state, QS_BACKEND_DOWN);
 	cr_assert_eq(qs_config_find_backend_id(c, 10), &b[3]);
 	cr_assert_eq(qs_config_find_backend(c, "spare"), &b[4]);
-	cr_assert_eq(b[4].line, 42, "spare's line: got %u want 42", b[4].line);
+	cr_assert_eq(b[4].line, 43, "spare's line: got %u want 43", b[4].line);
 }
 
 Test(config, documented_example_lands_field_by_field)
@@ -607,6 +609,30 @@ Test(config, diff_lists_what_changed)
 	qs_config_free(new);
 	qs_config_free(same);
 	qs_config_free(old);
+}
+
+/* address-entry is a VIP's option like the others: a change of it is the VIP's change. */
+Test(config, address_entry_change_is_a_vip_change)
+{
+	struct qs_config *old = parse_ok("vip web 192.0.2.1 443\nvip api 192.0.2.1 8443\n");
+	struct qs_config *new = parse_ok("vip web 192.0.2.1 443 address-entry handshake\n"
+					 "vip api 192.0.2.1 8443 address-entry initial\n");
+	struct qs_config_error e = { 0 };
+	struct qs_config_diff d;
+
+	cr_assert_eq(qs_config_assign_ids(new, old), 0);
+	cr_assert_eq(qs_config_diff(old, new, &d), 0);
+	cr_assert_eq(d.n, 1, "got %zu deltas want 1", d.n);
+	cr_assert_eq(delta_of(&d, QS_CK_VIP, "web")->change, QS_CHANGE_MOD);
+	qs_config_diff_free(&d);
+	qs_config_free(new);
+	qs_config_free(old);
+	old = NULL;
+	cr_assert_neq(qs_config_parse_string("t", "vip web 192.0.2.1 443 address-entry later\n",
+					     &old, &e),
+		      0);
+	cr_assert_null(old);
+	cr_assert(strstr(e.msg, "address-entry") && strstr(e.msg, "later"), "got \"%s\"", e.msg);
 }
 
 /* What a reload of these quota lines changes: a setting, one backend, or nothing. */

@@ -180,7 +180,7 @@ Test(config_edit, del_of_a_missing_statement)
 Test(config_edit, set_of_keys)
 {
 	char *pairs[] = { "weight", "5", "state", "draining" };
-	char *vpairs[] = { "unknown", "hash", "cid-len", "12" };
+	char *vpairs[] = { "unknown", "hash", "cid-len", "12", "address-entry", "handshake" };
 	char *qpairs[] = { "max-ids", "64" };
 	const struct qs_config_backend *be;
 	const struct qs_config_vip *vip;
@@ -199,12 +199,15 @@ Test(config_edit, set_of_keys)
 	qs_config_free(cfg);
 	free(out);
 	/* a key the line did not have is added */
-	out = set_is(base, "vip", "web", vpairs, 4, "vip web 198.18.0.100 443 id 0 cid-len 8\n",
-		     "vip web 198.18.0.100 443 id 0 unknown hash cid-len 12\n");
+	out = set_is(base, "vip", "web", vpairs, 6, "vip web 198.18.0.100 443 id 0 cid-len 8\n",
+		     "vip web 198.18.0.100 443 id 0 unknown hash cid-len 12 address-entry "
+		     "handshake\n");
 	cfg = parse_ok(out);
 	vip = qs_config_find_vip(cfg, "web");
 	cr_assert_eq(vip->cid_len, 12, "got cid-len %u want 12", vip->cid_len);
 	cr_assert_eq(vip->unknown_policy, QS_UNKNOWN_HASH);
+	cr_assert_eq(vip->address_entry, QS_ADDRESS_ENTRY_HANDSHAKE);
+	cr_assert_eq(qs_config_find_vip(cfg, "web2")->address_entry, QS_ADDRESS_ENTRY_INITIAL);
 	cr_assert_eq(qs_config_find_vip(cfg, "web2")->cid_len, QS_CONFIG_DEFAULT_CID_LEN);
 	qs_config_free(cfg);
 	free(out);
@@ -224,18 +227,20 @@ Test(config_edit, set_of_keys)
  */
 Test(config_edit, set_of_server_ids)
 {
-	char *pairs[] = { "server-id", "web", "3", "0c0d", "weight", "4",
-			  "server-id", "web", "2", "0e0f" };
+	char *pairs[] = { "server-id", "web",	    "3",   "0c0d", "weight",
+			  "4",	       "server-id", "web", "2",	   "0e0f" };
 	const struct qs_config_backend *be;
 	struct qs_config *cfg;
 	char *text, *out;
 
-	text = with_line(base, "backend b 198.18.1.11 id 2 vip web\n",
-			 "backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n");
-	out = set_is(text, "backend", "b", pairs, 10,
-		     "backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n",
-		     "backend b 198.18.1.11 id 2 vip web server-id web 3 0c0d weight 4 server-id web 2 "
-		     "0e0f\n");
+	text = with_line(
+		base, "backend b 198.18.1.11 id 2 vip web\n",
+		"backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n");
+	out = set_is(
+		text, "backend", "b", pairs, 10,
+		"backend b 198.18.1.11 id 2 vip web server-id web 2 0a0b server-id web 3 0102\n",
+		"backend b 198.18.1.11 id 2 vip web server-id web 3 0c0d weight 4 server-id web 2 "
+		"0e0f\n");
 	cfg = parse_ok(out);
 	be = qs_config_find_backend(cfg, "b");
 	cr_assert_eq(be->n_server_ids, 2);
@@ -257,7 +262,8 @@ Test(config_edit, set_of_a_key_not_settable)
 		"backend \"a\": cannot set \"name\" "
 		"(weight N, state active|draining|down, max-ids N, server-id VIP N HEX)");
 	refused(qs_config_edit_set(base, "vip", "web", id, 2, &out, &e), -EINVAL, out, &e,
-		"vip \"web\": cannot set \"id\" (cid-len, unknown, fragments, forward, learn)");
+		"vip \"web\": cannot set \"id\" (cid-len, unknown, fragments, forward, learn, "
+		"address-entry)");
 	refused(qs_config_edit_set(base, "quic-lb", "web config 2", id, 2, &out, &e), -EINVAL, out,
 		&e, "quic-lb \"web config 2\": cannot set \"id\" (nothing is)");
 	refused(qs_config_edit_set(base, "backend", "a", id, 0, &out, &e), -EINVAL, out, &e,

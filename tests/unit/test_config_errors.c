@@ -169,7 +169,7 @@ static const struct err_case err_cases[] = {
 	  "vip \"web\": cid-len given twice", 1, 33 },
 	{ "vip unknown option", "vip web 192.0.2.1 443 cidlen 8\n",
 	  "vip \"web\": unknown option \"cidlen\" (expected id, cid-len, unknown, fragments, "
-	  "forward, learn)",
+	  "forward, learn, address-entry)",
 	  1, 23 },
 	{ "vip id", "vip web 192.0.2.1 443 id 32\n", "vip \"web\": id 32 out of range (0..31)", 1,
 	  26 },
@@ -209,7 +209,8 @@ static const struct err_case err_cases[] = {
 	  "quic-lb \"web\" config 0: server-id-len 15 + nonce-len 5 = 20, more than 19 (the ID's "
 	  "first byte makes 20)",
 	  1, 0 },
-	{ "quic-lb aes-single length", QLB "aes-single server-id-len 3 nonce-len 8 key-file " KEYF "\n",
+	{ "quic-lb aes-single length",
+	  QLB "aes-single server-id-len 3 nonce-len 8 key-file " KEYF "\n",
 	  "quic-lb \"web\" config 0: aes-single needs server-id-len + nonce-len = 16, not 11 (use "
 	  "aes-four-pass)",
 	  1, 0 },
@@ -220,12 +221,15 @@ static const struct err_case err_cases[] = {
 	  1, 0 },
 	{ "quic-lb key-file missing", QLB "aes-four-pass server-id-len 3 nonce-len 8\n",
 	  "quic-lb \"web\" config 0: mode aes-four-pass needs a key-file", 1, 0 },
-	{ "quic-lb plaintext key-file", QLB "plaintext server-id-len 2 nonce-len 6 key-file " KEYF "\n",
+	{ "quic-lb plaintext key-file",
+	  QLB "plaintext server-id-len 2 nonce-len 6 key-file " KEYF "\n",
 	  "quic-lb \"web\" config 0: mode plaintext takes no key-file", 1, 0 },
-	{ "quic-lb key-file relative", QLB "aes-single server-id-len 4 nonce-len 12 key-file lb.key\n",
+	{ "quic-lb key-file relative",
+	  QLB "aes-single server-id-len 4 nonce-len 12 key-file lb.key\n",
 	  "quic-lb \"web\": key-file \"lb.key\" is not an absolute path", 1, -1 },
 	/* a key in the configuration is refused, and never echoed: messages end up in logs */
-	{ "quic-lb key in the configuration, not echoed", QLB "aes-single server-id-len 4 nonce-len 12 key " KEY "\n",
+	{ "quic-lb key in the configuration, not echoed",
+	  QLB "aes-single server-id-len 4 nonce-len 12 key " KEY "\n",
 	  "quic-lb \"web\": key: QUIC-LB keys are read from files, never written in the "
 	  "configuration (which the agent shows): use key-file PATH",
 	  1, 71 },

@@ -60,6 +60,9 @@ static void fields_kept(const struct qs_config *a, const struct qs_config *b)
 		cr_assert_eq(b->vips[i].id, a->vips[i].id, "vip %s: id got %u want %u",
 			     a->vips[i].name, b->vips[i].id, a->vips[i].id);
 		cr_assert(b->vips[i].id_explicit, "vip %s: id not written", a->vips[i].name);
+		cr_assert_eq(b->vips[i].address_entry, a->vips[i].address_entry,
+			     "vip %s: address-entry got %u want %u", a->vips[i].name,
+			     b->vips[i].address_entry, a->vips[i].address_entry);
 	}
 	cr_assert_eq(b->heartbeat_timeout_ms, a->heartbeat_timeout_ms);
 	cr_assert_eq(b->sync_timeout_ms, a->sync_timeout_ms);
@@ -96,7 +99,7 @@ Test(config_write, documented_example_round_trips)
 	same_config(b, c);
 	fields_kept(a, b);
 	cr_assert(strstr(text1, "vip web 192.0.2.10 443 id 0 cid-len 8 unknown drop fragments "
-				"drop forward encap learn on\n"),
+				"drop forward encap learn on address-entry initial\n"),
 		  "canonical vip line missing:\n%s", text1);
 	cr_assert(strstr(text1, "encap-source4 192.0.2.32/28 encap-source6 2001:db8:0:1::"));
 	free(text1);
@@ -126,7 +129,7 @@ Test(config_write, canonical_order_and_what_is_left_out)
 				   "backend-max-ids 524288\n"
 				   "interface eth0 mode native\n"
 				   "vip v 192.0.2.1 443 id 0 cid-len 8 unknown drop fragments drop "
-				   "forward encap learn on\n"
+				   "forward encap learn on address-entry initial\n"
 				   "nexthop n dev eth0 encap-source4 10.9.0.0/24 ttl 64\n"
 				   "backend b 10.0.0.2 id 7 weight 1 state active\n"
 				   "backend c 10.0.0.3 id 8 weight 1 state active max-ids 0\n";

@@ -631,3 +631,50 @@ Test(intake, sync_marks_restored_backend_is_synced)
 	cr_assert_eq(issue_one(1, 0xa, 4, X, key1), QS_REPORT_OK);
 	cr_assert_eq(sync_of(1), QS_SYNC_RESTORED, "heard after restore: no snapshot needed");
 }
+
+/* What the handshake callback was told, in order. */
+static struct {
+	int n;
+	__u32 backend_id[4], vip_id[4];
+	struct qs_report_endpoint client[4];
+} hs;
+
+static void handshake_seen(void *ctx, __u32 backend_id, __u32 vip_id,
+			   const struct qs_report_endpoint *client)
+{
+	(void)ctx;
+	if (hs.n < 4) {
+		hs.backend_id[hs.n] = backend_id;
+		hs.vip_id[hs.n] = vip_id;
+		hs.client[hs.n] = *client;
+	}
+	hs.n++;
+}
+
+/*
+ * A handshake reaches the callback with its backend, VIP and client, once
+ * per record of an accepted datagram; a forged or replayed datagram's
+ * handshakes reach nothing.
+ */
+Test(intake, handshakes_reach_the_callback_only_from_accepted_datagrams)
+{
+	struct qs_report_endpoint client = { .family = QS_AF_INET6, .port = htons(40001) };
+	struct dgram d;
+
+	memset(&hs, 0, sizeof(hs));
+	qs_intake_set_handshake(in, handshake_seen);
+	client.addr.addr[0] = htonl(0xfd000001);
+	client.addr.addr[3] = htonl(2);
+	start(&d, 2, 0xb, 1);
+	qs_report_add_handshake(&d.enc, 9, &client);
+	cr_assert_eq(send_with(&d, key2), QS_REPORT_OK);
+	cr_assert_eq(hs.n, 1, "got %d handshakes want 1", hs.n);
+	cr_assert_eq(hs.backend_id[0], 2);
+	cr_assert_eq(hs.vip_id[0], 0);
+	cr_assert(!memcmp(&hs.client[0], &client, sizeof(client)), "client changed on the way");
+	cr_assert_neq(replay(&d, NOW), QS_REPORT_OK);
+	start(&d, 2, 0xb, 2);
+	qs_report_add_handshake(&d.enc, 10, &client);
+	cr_assert_neq(send_with(&d, key1), QS_REPORT_OK); /* backend 2's datagram, 1's key */
+	cr_assert_eq(hs.n, 1, "a refused datagram's handshake got through: %d", hs.n);
+}

@@ -24,6 +24,9 @@ static const char *const unknown_names[] = {
 static const char *const frag_names[] = {
 	[QS_FRAG_DROP] = "drop", [QS_FRAG_PASS] = "pass", [QS_FRAG_HASH] = "hash"
 };
+static const char *const entry_names[] = {
+	[QS_ADDRESS_ENTRY_INITIAL] = "initial", [QS_ADDRESS_ENTRY_HANDSHAKE] = "handshake"
+};
 static const char *const fwd_names[] = { [QS_FWD_ENCAP] = "encap", [QS_FWD_L2DSR] = "l2dsr" };
 static const char *const state_names[] = { [QS_BACKEND_ACTIVE] = "active",
 					   [QS_BACKEND_DRAINING] = "draining",
@@ -74,6 +77,7 @@ static struct json_object *vip_row(const struct qs_config_vip *v)
 	add_str(j, "fragments", NAME_OF(frag_names, v->frag_policy));
 	add_str(j, "forward", NAME_OF(fwd_names, v->fwd_mode));
 	add_str(j, "learn", v->learn ? "on" : "off");
+	add_str(j, "address_entry", NAME_OF(entry_names, v->address_entry));
 	return j;
 }
 
@@ -112,6 +116,8 @@ static int vip_pin_row(void *ctx, const void *key, const void *value)
 	add_str(j, "fragments", NAME_OF(frag_names, v->frag_policy));
 	add_str(j, "forward", NAME_OF(fwd_names, v->fwd_mode));
 	add_str(j, "learn", v->flags & QS_VIP_F_LEARN ? "on" : "off");
+	add_str(j, "address_entry",
+		v->flags & QS_VIP_F_ENTRY_AT_HANDSHAKE ? "handshake" : "initial");
 	json_object_array_add(ctx, j);
 	return 0;
 }
@@ -234,8 +240,9 @@ static int show_config(struct qs_config *cfg, enum show_kind kind, const char *n
 
 static int show(const struct cli_opts *o, enum show_kind kind, int argc, char **argv)
 {
-	static const char *const vcols[] = { "name",	"address",   "port",	"id",	"cid_len",
-					     "unknown", "fragments", "forward", "learn" };
+	static const char *const vcols[] = { "name",	"address",	"port",	     "id",
+					     "cid_len", "unknown",	"fragments", "forward",
+					     "learn",	"address_entry" };
 	static const char *const bcols[] = { "name",  "address", "id",	    "weight",
 					     "state", "vips",	 "nexthop", "max_ids" };
 	const char *object = kind == SHOW_VIP ? "vip" : "backend";
@@ -261,7 +268,7 @@ static int show(const struct cli_opts *o, enum show_kind kind, int argc, char **
 	}
 	if (err)
 		goto free_rows;
-	return kind == SHOW_VIP ? emit(o, rows, vcols, 9) : emit(o, rows, bcols, 7);
+	return kind == SHOW_VIP ? emit(o, rows, vcols, 10) : emit(o, rows, bcols, 7);
 free_rows:
 	json_object_put(rows);
 	return err;

@@ -49,6 +49,7 @@ struct agent_conns;
  */
 struct agent_view_vip {
 	bool configured;
+	bool entry_at_handshake; /* address-entry handshake */
 	__u8 family;
 	__be16 port;
 	struct qs_addr addr;
@@ -198,11 +199,11 @@ struct agent {
 };
 
 /* Adds to a main-thread counter (others read them under the lock). */
-#define AGENT_COUNT(a, field, n)                                                                   \
-	do {                                                                                       \
-		pthread_mutex_lock(&(a)->counters_lock);                                           \
-		(a)->counters.field += (n);                                                        \
-		pthread_mutex_unlock(&(a)->counters_lock);                                         \
+#define AGENT_COUNT(a, field, n)                           \
+	do {                                               \
+		pthread_mutex_lock(&(a)->counters_lock);   \
+		(a)->counters.field += (n);                \
+		pthread_mutex_unlock(&(a)->counters_lock); \
 	} while (0)
 
 /* reports.c: the intake thread */
@@ -260,12 +261,26 @@ struct agent_events_stats {
 	__u64 turns_full; /* turns that stopped at the per-turn bound */
 	struct agent_sweep_stats flows, flows_new; /* qs_flows_v2, qs_flows_new */
 	__u64 notices_lost; /* report notices the monitors missed */
+	/* address entries from handshake reports (address-entry handshake) */
+	__u64 entries_written; /* into qs_flows_v2 */
+	__u64 entries_present; /* the address had an entry already: left as it was */
+	/* the backend's max-ids per flow-idle, the queue to the events thread, or the write */
+	__u64 entries_lost;
 };
 int agent_events_open(struct agent *a);
 int agent_events_start(struct agent *a);
 void agent_events_stop(struct agent *a);
 void agent_events_post(struct agent *a, struct agent_job *job);
 void agent_events_stats(struct agent *a, struct agent_events_stats *out);
+/*
+ * From the intake thread: a handshake a backend reported on a VIP whose
+ * address entries come from handshake reports; the events thread writes
+ * the entry.
+ */
+void agent_events_entry(struct agent *a, __u32 vip_id, __u32 backend_id,
+			const struct qs_report_endpoint *client);
+/* ... and one refused there: the backend wrote its max-ids this flow-idle. */
+void agent_events_entry_refused(struct agent *a);
 /* From the intake thread: a report datagram, while anyone monitors. */
 void agent_events_report(struct agent *a, const void *buf, size_t len, int reason, __u64 wall_ns);
 
@@ -342,7 +357,7 @@ void agent_control_done(struct agent *a, struct agent_job *job);
 /* A control command: the words after OBJECT [VERB]. A handler that hands
  * work to another thread returns the job (the answer comes when it is done). */
 typedef struct agent_job *(*agent_command_fn)(struct agent *a, const char *object, char **args,
-					       int n, struct agent_reply *r);
+					      int n, struct agent_reply *r);
 
 /* edits.c: configuration changes through the control socket */
 struct agent_job *agent_edit_add(struct agent *a, const char *object, char **args, int n,
@@ -353,8 +368,8 @@ struct agent_job *agent_edit_set(struct agent *a, const char *object, char **arg
 				 struct agent_reply *r);
 struct agent_job *agent_backend_drain(struct agent *a, const char *object, char **args, int n,
 				      struct agent_reply *r);
-struct agent_job *agent_backend_undrain(struct agent *a, const char *object, char **args,
-					int n, struct agent_reply *r);
+struct agent_job *agent_backend_undrain(struct agent *a, const char *object, char **args, int n,
+					struct agent_reply *r);
 struct agent_job *agent_vip_set(struct agent *a, const char *object, char **args, int n,
 				struct agent_reply *r);
 struct agent_job *agent_quiclb_del(struct agent *a, const char *object, char **args, int n,

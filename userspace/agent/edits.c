@@ -6,8 +6,8 @@
  * Run-time changes edit the running configuration as text (the edits are
  * the language's: config/config_edit.c) and go through the reload path
  * whole: the text is the one language the file, `show` and the CLI share,
- * and the parser and check then refuse a bad change exactly as a bad file. The main thread applies a change to the maps it
- * owns; the answer waits until the intake thread has taken the new view
+ * and the parser and check then refuse a bad change exactly as a bad file. The main thread applies
+ * a change to the maps it owns; the answer waits until the intake thread has taken the new view
  * (the job a handler returns), so that a backend added is one whose
  * reports are accepted by the time its `add` is answered.
  */
@@ -74,8 +74,8 @@ static void config_problem(struct agent_reply *r, const struct qs_config_error *
 }
 
 /* The edited configuration, whole, through the reload path; what names the change. */
-static struct agent_job *config_install(struct agent *a, struct qs_config *next,
-					const char *what, struct agent_reply *r)
+static struct agent_job *config_install(struct agent *a, struct qs_config *next, const char *what,
+					struct agent_reply *r)
 {
 	struct qs_config_error cerr = { 0 };
 	struct agent_job *job = NULL;
@@ -84,7 +84,8 @@ static struct agent_job *config_install(struct agent *a, struct qs_config *next,
 	if (err == -EINVAL)
 		config_problem(r, &cerr);
 	else if (err)
-		agent_reply_error(r, "%s: not applied: %s (the agent's log names the backend or map)",
+		agent_reply_error(r,
+				  "%s: not applied: %s (the agent's log names the backend or map)",
 				  what, strerror(-err));
 	else
 		pr_info("control: %s applied\n", what);
@@ -227,22 +228,22 @@ struct agent_job *agent_backend_drain(struct agent *a, const char *object __attr
 	return backend_state(a, args, n, "draining", r);
 }
 
-struct agent_job *agent_backend_undrain(struct agent *a,
-					const char *object __attribute__((unused)), char **args,
-					int n, struct agent_reply *r)
+struct agent_job *agent_backend_undrain(struct agent *a, const char *object __attribute__((unused)),
+					char **args, int n, struct agent_reply *r)
 {
 	return backend_state(a, args, n, "active", r);
 }
 
-/* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]` */
+/* `vip set NAME [cid-len N] [unknown P] [fragments P] [forward M] [learn on|off]
+ *  [address-entry initial|handshake]` */
 struct agent_job *agent_vip_set(struct agent *a, const char *object __attribute__((unused)),
 				char **args, int n, struct agent_reply *r)
 {
 	if (n < 3 || n % 2 == 0) {
-		agent_reply_error(r,
-			    "vip set: want NAME and OPTION VALUE pairs (vip set NAME [cid-len N] "
-			    "[unknown drop|hash] [fragments drop|pass|hash] [forward encap|l2dsr] "
-			    "[learn on|off])");
+		agent_reply_error(
+			r, "vip set: want NAME and OPTION VALUE pairs (vip set NAME [cid-len N] "
+			   "[unknown drop|hash] [fragments drop|pass|hash] [forward encap|l2dsr] "
+			   "[learn on|off] [address-entry initial|handshake])");
 		return NULL;
 	}
 	return edit_run(a, EDIT_SET, "vip", args[0], args + 1, n - 1, r);
@@ -261,4 +262,3 @@ struct agent_job *agent_quiclb_del(struct agent *a, const char *object __attribu
 	snprintf(key, sizeof(key), "%s config %s", args[0], args[1]);
 	return edit_run(a, EDIT_DEL, "quic-lb", key, NULL, 0, r);
 }
-

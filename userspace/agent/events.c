@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "util/log.h"
@@ -31,6 +32,8 @@
 #define EVENTS_NOTICES 64
 #define EVENTS_JOBS 8
 #define NOTICE_RING_ITEMS 256
+#define EVENTS_ENTRIES 256 /* address entries written per turn */
+#define ENTRY_RING_ITEMS 4096
 #define SWEEP_EVERY_NS (10ull * 1000000000ull)
 /* What ring_record returns to end a turn's reading: ring_buffer__consume passes it on. */
 #define RING_TURN_FULL (-EAGAIN)
@@ -41,6 +44,7 @@ struct agent_events {
 	int ring_fd;
 	struct ring_buffer *ring;
 	struct agent_ring notices; /* struct agent_report_notice, from the intake thread */
+	struct agent_ring entries; /* struct entry_note, from the intake thread */
 	struct agent_monitor *monitor;
 	struct agent_view *view; /* for names: refreshed each turn */
 	/* of the address tables: established (qs_flows_v2), new (qs_flows_new) */
@@ -52,9 +56,17 @@ struct agent_events {
 	struct agent_job *flushes;
 	unsigned int turn_records;
 	__u64 notices_dropped_seen;
+	__u64 entries_dropped_seen;
+	_Atomic __u64 entries_refused; /* by the intake thread (agent_events_entry_refused) */
 
 	pthread_mutex_t pub_lock;
 	struct agent_events_stats pub, own;
+};
+
+/* An address entry to write, from a handshake report. */
+struct entry_note {
+	struct qs_flow_key key;
+	__u32 backend_id;
 };
 
 static int ring_record(void *ctx, void *data, size_t size)
@@ -79,7 +91,7 @@ int agent_events_open(struct agent *a)
 		return -ENOMEM;
 	a->events = e;
 	e->a = a;
-	e->w.epoll_fd = e->w.jobs.efd = e->notices.efd = -1;
+	e->w.epoll_fd = e->w.jobs.efd = e->notices.efd = e->entries.efd = -1;
 	pthread_mutex_init(&e->pub_lock, NULL);
 	e->flows_fds[0] = bpf_map__fd(s->maps.qs_flows_v2);
 	e->flows_fds[1] = bpf_map__fd(s->maps.qs_flows_new);
@@ -94,8 +106,9 @@ int agent_events_open(struct agent *a)
 	e->ring_fd = ring_buffer__epoll_fd(e->ring);
 	e->next_sweep_ns = qs_now_coarse_ns() + SWEEP_EVERY_NS;
 	err = agent_worker_init(&e->w) ?:
-		      agent_ring_init(&e->notices, sizeof(struct agent_report_notice),
-				      NOTICE_RING_ITEMS);
+		      agent_ring_init(&e->notices, sizeof(struct agent_report_notice), NOTICE_RING_ITEMS) ?:
+		      agent_ring_init(&e->entries, sizeof(struct entry_note), ENTRY_RING_ITEMS);
+	e->entries.quiet = true;
 	return err;
 }
 
@@ -112,6 +125,24 @@ void agent_events_report(struct agent *a, const void *buf, size_t len, int reaso
 
 	memcpy(n.buf, buf, n.len);
 	agent_ring_push(&a->events->notices, &n);
+}
+
+void agent_events_entry(struct agent *a, __u32 vip_id, __u32 backend_id,
+			const struct qs_report_endpoint *client)
+{
+	struct entry_note n = { .backend_id = backend_id };
+
+	memset(&n.key, 0, sizeof(n.key));
+	n.key.addr = client->addr;
+	n.key.vip_id = vip_id;
+	n.key.port = client->port;
+	n.key.family = client->family;
+	agent_ring_push(&a->events->entries, &n);
+}
+
+void agent_events_entry_refused(struct agent *a)
+{
+	atomic_fetch_add_explicit(&a->events->entries_refused, 1, memory_order_relaxed);
 }
 
 void agent_events_stats(struct agent *a, struct agent_events_stats *out)
@@ -167,6 +198,41 @@ static bool notices_read(struct agent_events *e)
 		total += got;
 	}
 	return total == EVENTS_NOTICES;
+}
+
+/*
+ * Address entries from handshake reports, into the established table: a
+ * backend that reported the handshake has the client's connection. An
+ * address that has an entry keeps it (another connection's, or one an ID
+ * of this connection opened already); the data path marks the address
+ * ambiguous if its connections' IDs name two backends.
+ */
+static bool entries_write(struct agent_events *e)
+{
+	static struct entry_note n[32];
+	__u64 dropped = agent_ring_dropped(&e->entries);
+	size_t got, total = 0;
+
+	e->own.entries_lost += dropped - e->entries_dropped_seen;
+	e->entries_dropped_seen = dropped;
+	e->own.entries_lost +=
+		atomic_exchange_explicit(&e->entries_refused, 0, memory_order_relaxed);
+	while (total < EVENTS_ENTRIES &&
+	       (got = agent_ring_pop(&e->entries, n, sizeof(n) / sizeof(n[0])))) {
+		for (size_t i = 0; i < got; i++) {
+			struct qs_flow f = { .last_seen_ns = qs_now_coarse_ns(),
+					     .backend_id = n[i].backend_id };
+
+			if (!bpf_map_update_elem(e->flows_fds[0], &n[i].key, &f, BPF_NOEXIST))
+				e->own.entries_written++;
+			else if (errno == EEXIST)
+				e->own.entries_present++;
+			else
+				e->own.entries_lost++;
+		}
+		total += got;
+	}
+	return total >= EVENTS_ENTRIES;
 }
 
 static void job_done(struct agent_events *e, struct agent_job *job)
@@ -236,7 +302,9 @@ static bool turn(struct agent_events *e, const struct epoll_event *evs, int n)
 	bool more = false;
 
 	view_refresh(e);
-	more |= ring_read(e); /* every turn: records wake nobody (QS_EVENTS_DRAIN_MS) */
+	/* every turn: records wake nobody (QS_EVENTS_DRAIN_MS), nor do entries */
+	more |= ring_read(e);
+	more |= entries_write(e);
 	for (int i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;
 
@@ -292,6 +360,7 @@ void agent_events_stop(struct agent *a)
 	agent_sweep_free(e->sweeps[1]);
 	agent_view_put(e->view);
 	agent_ring_destroy(&e->notices);
+	agent_ring_destroy(&e->entries);
 	free(e);
 	a->events = NULL;
 }

@@ -59,8 +59,7 @@ static void intake_metrics(FILE *out, const struct agent_intake_stats *in)
 	for (int r = 0; r < QS_REPORT_NR_REASONS; r++)
 		fprintf(out, "quicsteer_reports_total{result=\"%s\"} %llu\n",
 			qs_report_reason_name(r), (unsigned long long)in->counts[r]);
-	qs_metrics_counter(out, "quicsteer_report_ids_total", "IDs in accepted reports.",
-			   in->ids);
+	qs_metrics_counter(out, "quicsteer_report_ids_total", "IDs in accepted reports.", in->ids);
 	turn_metrics(out, in);
 }
 
@@ -83,7 +82,7 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 	      "# TYPE quicsteer_table_entries gauge\n",
 	      out);
 	fprintf(out, "quicsteer_table_entries{table=\"cids\"} %llu\n",
-		(unsigned long long)(c->live + c->operator + c->pending));
+		(unsigned long long)(c->live + c->operator+ c->pending));
 	fprintf(out, "quicsteer_table_entries{table=\"learned\"} %llu\n",
 		(unsigned long long)x->entries);
 	fprintf(out, "quicsteer_table_entries{table=\"flows\"} %llu\n",
@@ -166,6 +165,18 @@ static void agent_counter_metrics(FILE *out, const struct agent_counters *c,
 	qs_metrics_counter(out, "quicsteer_monitor_reports_lost_total",
 			   "Report datagrams the monitors missed (the events thread lagged).",
 			   ev->notices_lost);
+	qs_metrics_counter(
+		out, "quicsteer_handshake_entries_written_total",
+		"Address entries written from handshake reports (address-entry handshake).",
+		ev->entries_written);
+	qs_metrics_counter(out, "quicsteer_handshake_entries_present_total",
+			   "Handshake reports whose client address had an entry already.",
+			   ev->entries_present);
+	qs_metrics_counter(
+		out, "quicsteer_handshake_entries_lost_total",
+		"Handshake reports whose address entry was not written (queue full, or the "
+		"table refused it).",
+		ev->entries_lost);
 	qs_metrics_counter(out, "quicsteer_control_requests_total", "Control requests answered.",
 			   c->control_requests);
 	qs_metrics_counter(out, "quicsteer_control_timeouts_total",

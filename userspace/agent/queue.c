@@ -173,7 +173,7 @@ int agent_ring_push(struct agent_ring *r, const void *item)
 		err = -ENOBUFS;
 	} else {
 		memcpy(r->items + ((r->head + r->n) % r->cap) * r->item_size, item, r->item_size);
-		if (!r->n++)
+		if (!r->n++ && !r->quiet)
 			efd_raise(r->efd);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -190,7 +190,7 @@ size_t agent_ring_pop(struct agent_ring *r, void *out, size_t max)
 		       r->item_size);
 		r->head = (r->head + 1) % r->cap;
 	}
-	if (!r->n)
+	if (!r->n && !r->quiet)
 		efd_clear(r->efd);
 	pthread_mutex_unlock(&r->lock);
 	return taken;

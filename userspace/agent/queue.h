@@ -70,6 +70,7 @@ struct agent_ring {
 	int efd;
 	size_t item_size, cap, head, n;
 	__u64 dropped; /* pushes refused because the ring was full */
+	bool quiet; /* the reader polls: pushes raise no efd, pops clear none */
 	char *items;
 };
 

@@ -96,6 +96,11 @@ struct agent_intake {
 	struct qs_cidreg_stats quotas_seen; /* the registry's stats when they were published */
 	bool quotas_stale; /* a new view: publish whatever the stats say */
 	__u64 quota_logged_ns[QS_MAX_BACKENDS]; /* the last "refused past its max-ids" line */
+	/* address entries from each backend's handshakes since window_ns (handshake_of) */
+	struct {
+		__u64 window_ns;
+		__u32 n;
+	} hs_entries[QS_MAX_BACKENDS];
 };
 
 const __u64 agent_turn_bounds_ns[AGENT_TURN_BUCKETS] = {
@@ -210,6 +215,34 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 		}
 	}
 	return -ENOENT;
+}
+
+/*
+ * A handshake on a VIP whose address entries come from handshake reports.
+ * A backend's key in the wrong hands could name any client address: each
+ * backend has at most its max-ids of these entries written per flow-idle
+ * (an entry lives at least that long), so that it cannot fill the address
+ * table other backends' connections use. An honest backend has fewer
+ * connections than IDs; the rest are counted as lost.
+ */
+static void handshake_of(void *ctx, __u32 backend_id, __u32 vip_id,
+			 const struct qs_report_endpoint *client)
+{
+	struct agent_intake *t = ctx;
+	__u64 now = qs_now_coarse_ns();
+
+	if (!t->view->vips[vip_id].entry_at_handshake)
+		return;
+	if (now - t->hs_entries[backend_id].window_ns >= t->view->flow_idle_ns) {
+		t->hs_entries[backend_id].window_ns = now;
+		t->hs_entries[backend_id].n = 0;
+	}
+	if (t->hs_entries[backend_id].n >= t->view->backends[backend_id].max_ids) {
+		agent_events_entry_refused(t->a);
+		return;
+	}
+	t->hs_entries[backend_id].n++;
+	agent_events_entry(t->a, vip_id, backend_id, client);
 }
 
 /*
@@ -470,6 +503,7 @@ int agent_intake_open(struct agent *a)
 	if (!t->in)
 		return -ENOMEM;
 	qs_intake_set_freshness(t->in, t->view->report_window_ns, t->view->report_accept_v1);
+	qs_intake_set_handshake(t->in, handshake_of);
 	quotas_take(t);
 	err = agent_worker_init(&t->w);
 	return err ?: intake_restore(t) ?: listeners_open(t, a->cfg);

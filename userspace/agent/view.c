@@ -32,6 +32,7 @@ struct agent_view *agent_view_build(const struct qs_config *cfg,
 		struct agent_view_vip *vv = &v->vips[cv->id];
 
 		vv->configured = true;
+		vv->entry_at_handshake = cv->address_entry == QS_ADDRESS_ENTRY_HANDSHAKE;
 		vv->family = cv->addr.family;
 		vv->addr = cv->addr.addr;
 		vv->port = htons(cv->port);

@@ -55,6 +55,12 @@ static const struct word_value unknown_policies[] = {
 	{ NULL, 0 },
 };
 
+static const struct word_value address_entries[] = {
+	{ "initial", QS_ADDRESS_ENTRY_INITIAL },
+	{ "handshake", QS_ADDRESS_ENTRY_HANDSHAKE },
+	{ NULL, 0 },
+};
+
 static const struct word_value frag_policies[] = {
 	{ "drop", QS_FRAG_DROP },
 	{ "pass", QS_FRAG_PASS },
@@ -221,6 +227,10 @@ static const struct opt vip_opts[] = {
 	  .words = frag_policies },
 	{ .word = "forward", .type = ARG_WORD, .offset = VIP(fwd_mode), .words = fwd_modes },
 	{ .word = "learn", .type = ARG_BOOL, .offset = VIP(learn), .words = on_off },
+	{ .word = "address-entry",
+	  .type = ARG_WORD,
+	  .offset = VIP(address_entry),
+	  .words = address_entries },
 };
 
 static const struct opt quiclb_args[] = {

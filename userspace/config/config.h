@@ -102,6 +102,17 @@ struct qs_config_listener {
 	unsigned int line;
 };
 
+/*
+ * Who writes a new connection's address entry: the data path at its
+ * first Initial (what backends that neither report nor issue QUIC-LB IDs
+ * need, so that their new IDs are learned), or the agent at the
+ * backend's handshake report (QS_VIP_F_ENTRY_AT_HANDSHAKE).
+ */
+enum qs_address_entry {
+	QS_ADDRESS_ENTRY_INITIAL = 0,
+	QS_ADDRESS_ENTRY_HANDSHAKE = 1,
+};
+
 struct qs_config_vip {
 	char name[QS_CONFIG_NAME_MAX];
 	struct qs_config_addr addr;
@@ -109,6 +120,7 @@ struct qs_config_vip {
 	__u32 id; /* qs_vip.vip_id; QS_CONFIG_ID_NONE until assigned */
 	bool id_explicit; /* written as `id N`, never reassigned */
 	bool learn; /* QS_VIP_F_LEARN */
+	__u32 address_entry; /* enum qs_address_entry */
 	__u32 cid_len;
 	__u32 unknown_policy; /* enum qs_unknown_policy */
 	__u32 frag_policy; /* enum qs_frag_policy */

@@ -87,9 +87,11 @@ int qs_config_check_vip(const struct qs_config_vip *v, struct qs_config_error *e
 		return object_error(e, v->line, "vip \"%s\": cid-len %u out of range (0..%d)",
 				    v->name, v->cid_len, QS_CID_MAX_LEN);
 	if (v->unknown_policy > QS_UNKNOWN_HASH || v->frag_policy > QS_FRAG_HASH ||
-	    v->fwd_mode > QS_FWD_L2DSR)
-		return object_error(e, v->line,
-				    "vip \"%s\": unknown, fragments or forward not valid", v->name);
+	    v->fwd_mode > QS_FWD_L2DSR || v->address_entry > QS_ADDRESS_ENTRY_HANDSHAKE)
+		return object_error(
+			e, v->line,
+			"vip \"%s\": unknown, fragments, forward or address-entry not valid",
+			v->name);
 	return 0;
 }
 

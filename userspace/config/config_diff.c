@@ -204,7 +204,7 @@ static bool vip_equal(const void *a, const void *b)
 	return addr_equal(&x->addr, &y->addr) && x->port == y->port && x->id == y->id &&
 	       x->learn == y->learn && x->cid_len == y->cid_len &&
 	       x->unknown_policy == y->unknown_policy && x->frag_policy == y->frag_policy &&
-	       x->fwd_mode == y->fwd_mode;
+	       x->fwd_mode == y->fwd_mode && x->address_entry == y->address_entry;
 }
 
 static bool quiclb_equal(const void *a, const void *b)

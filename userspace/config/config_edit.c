@@ -24,12 +24,12 @@
  */
 static const struct settable {
 	const char *kind;
-	const char *keys[5];
+	const char *keys[6];
 	const char *hint; /* for "cannot set" */
 } settables[] = {
 	{ "vip",
-	  { "cid-len", "unknown", "fragments", "forward", "learn" },
-	  "cid-len, unknown, fragments, forward, learn" },
+	  { "cid-len", "unknown", "fragments", "forward", "learn", "address-entry" },
+	  "cid-len, unknown, fragments, forward, learn, address-entry" },
 	{ "backend",
 	  { "weight", "state", "max-ids", "server-id" },
 	  "weight N, state active|draining|down, max-ids N, server-id VIP N HEX" },

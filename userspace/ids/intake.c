@@ -22,6 +22,7 @@ struct qs_intake {
 	qs_intake_key_fn key;
 	qs_intake_vip_fn vip;
 	qs_intake_store_fn store;
+	qs_intake_handshake_fn handshake;
 	void *ctx;
 	__u64 window_ns;
 	bool accept_v1;
@@ -54,6 +55,11 @@ void qs_intake_set_freshness(struct qs_intake *in, __u64 window_ns, bool accept_
 void qs_intake_set_store(struct qs_intake *in, qs_intake_store_fn store)
 {
 	in->store = store;
+}
+
+void qs_intake_set_handshake(struct qs_intake *in, qs_intake_handshake_fn handshake)
+{
+	in->handshake = handshake;
 }
 
 void qs_intake_restore(struct qs_intake *in, __u32 backend_id,
@@ -270,6 +276,8 @@ static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __
 			break;
 		case QS_REPORT_HANDSHAKE_DONE:
 			b->pub.handshakes++;
+			if (in->handshake && vip_id < QS_MAX_VIPS)
+				in->handshake(in->ctx, id, vip_id, &r.handshake.client);
 			break;
 		case QS_REPORT_DRAIN:
 			b->pub.drain_requested = 1;

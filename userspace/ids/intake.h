@@ -36,6 +36,13 @@ typedef int (*qs_intake_key_fn)(void *ctx, __u32 backend_id, const __u8 **key);
 typedef int (*qs_intake_vip_fn)(void *ctx, __u32 backend_id, const struct qs_report_endpoint *vip,
 				__u32 *vip_id);
 
+/*
+ * A handshake the backend reported on a VIP it serves (vip_id), with the
+ * client's address and port, applied with the rest of its datagram.
+ */
+typedef void (*qs_intake_handshake_fn)(void *ctx, __u32 backend_id, __u32 vip_id,
+				       const struct qs_report_endpoint *client);
+
 struct qs_intake_backend {
 	__u64 last_seen_ns; /* last accepted datagram: heartbeats and all */
 	__u64 incarnation;
@@ -53,6 +60,7 @@ struct qs_intake *qs_intake_new(struct qs_cidreg *reg, qs_intake_key_fn key, qs_
 void qs_intake_free(struct qs_intake *in);
 
 void qs_intake_set_store(struct qs_intake *in, qs_intake_store_fn store);
+void qs_intake_set_handshake(struct qs_intake *in, qs_intake_handshake_fn handshake);
 /*
  * The agent's freshness settings (report-window, report-accept-v1):
  * window_ns > 0, QS_INTAKE_DEFAULT_WINDOW_NS and no version 1 until set.

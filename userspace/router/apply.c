@@ -60,7 +60,10 @@ static void vip_set_build(const struct qs_config *cfg, struct vip_set *s)
 			.unknown_policy = cv->unknown_policy,
 			.frag_policy = cv->frag_policy,
 			.fwd_mode = cv->fwd_mode,
-			.flags = cv->learn ? QS_VIP_F_LEARN : 0,
+			.flags = (cv->learn ? QS_VIP_F_LEARN : 0) |
+				 (cv->address_entry == QS_ADDRESS_ENTRY_HANDSHAKE ?
+					  QS_VIP_F_ENTRY_AT_HANDSHAKE :
+					  0),
 			.quiclb_mask = quiclb_mask(cfg, cv->name),
 		};
 		struct qs_vip_key k;

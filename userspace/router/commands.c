@@ -37,11 +37,13 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 	[QS_CMD_VIP_SHOW] = { "vip", "show", QS_CMD_LOCAL, 0, "[NAME]", "list VIPs" },
 	[QS_CMD_VIP_ADD] = { "vip", "add", QS_CMD_AGENT, 3,
 			     "NAME ADDRESS PORT [id N] [cid-len N] [unknown drop|hash] "
-			     "[fragments drop|pass|hash] [forward encap|l2dsr] [learn on|off]",
+			     "[fragments drop|pass|hash] [forward encap|l2dsr] [learn on|off] "
+			     "[address-entry initial|handshake]",
 			     "add a VIP" },
 	[QS_CMD_VIP_SET] = { "vip", "set", QS_CMD_AGENT, 2,
 			     "NAME [cid-len N] [unknown drop|hash] [fragments drop|pass|hash] "
-			     "[forward encap|l2dsr] [learn on|off]",
+			     "[forward encap|l2dsr] [learn on|off] [address-entry "
+			     "initial|handshake]",
 			     "change a VIP's options" },
 	[QS_CMD_VIP_DEL] = { "vip", "del", QS_CMD_AGENT, 1, "NAME", "remove a VIP" },
 	[QS_CMD_BACKEND_SHOW] = { "backend", "show", QS_CMD_LOCAL, 0, "[NAME]", "list backends" },
@@ -51,8 +53,10 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 				 "[key-file FILE] [max-ids N]",
 				 "add a backend" },
 	[QS_CMD_BACKEND_SET] = { "backend", "set", QS_CMD_AGENT, 2,
-				 "NAME [weight N] [state active|draining|down] [max-ids N] [server-id VIP N HEX]...",
-				 "change a backend's weight, state, quota of IDs or QUIC-LB server IDs (all given replace all it had)" },
+				 "NAME [weight N] [state active|draining|down] [max-ids N] "
+				 "[server-id VIP N HEX]...",
+				 "change a backend's weight, state, quota of IDs or QUIC-LB server "
+				 "IDs (all given replace all it had)" },
 	[QS_CMD_BACKEND_DEL] = { "backend", "del", QS_CMD_AGENT, 1, "NAME", "remove a backend" },
 	[QS_CMD_BACKEND_DRAIN] = { "backend", "drain", QS_CMD_AGENT, 1, "NAME",
 				   "no new connections to a backend" },
@@ -79,7 +83,8 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 			       "[vip ID] [backend ID] [learned|reported|operator|all]",
 			       "remove the matching entries (all kinds unless one is named)" },
 	[QS_CMD_FLOW_SHOW] = { "flow", "show", QS_CMD_LOCAL, 0, "[vip ID] [backend ID]",
-			       "the address tables: clients, their backend, established or new, idle time" },
+			       "the address tables: clients, their backend, established or new, "
+			       "idle time" },
 	[QS_CMD_FLOW_FLUSH] = { "flow", "flush", QS_CMD_AGENT, 0, "[vip ID] [backend ID]",
 				"remove the matching address entries" },
 	[QS_CMD_MAGLEV_SHOW] = { "maglev", "show", QS_CMD_LOCAL, 0, "[VIP-ID]",

@@ -188,14 +188,23 @@ static bool opened_by(const struct ctx *c, const struct qs_flow *f)
 	return qs_flow_opened_by(f, cid_tag(c->p->dcid, c->p->dcid_len), scid_tag);
 }
 
-/* Rungs c to e. starts: an Initial or 0-RTT; initial: an Initial. */
-static void rungs_address(struct ctx *c, bool starts, bool initial, __u32 cid_len)
+/*
+ * Rungs c to e. is_long: a long header; starts: an Initial or 0-RTT;
+ * initial: an Initial.
+ */
+static void rungs_address(struct ctx *c, bool is_long, bool starts, bool initial, __u32 cid_len)
 {
 	__u64 now = qs_now_coarse_ns();
 	struct flows fl;
 	const struct qs_flow *e;
 	bool known, ambiguous;
 
+	if (is_long && (c->vip.flags & QS_VIP_F_ENTRY_AT_HANDSHAKE)) {
+		by_maglev(c, QS_R_ROUTE_HANDSHAKE_HASH,
+			  "a handshake's packet, unknown ID: Maglev as its Initial, address entry "
+			  "left to the handshake report");
+		return;
+	}
 	flows_get(c, &fl);
 	e = flows_entry(&fl);
 	known = e != NULL;
@@ -283,7 +292,7 @@ static int ladder(struct ctx *c)
 		if (rung_quiclb(c, &k) || rung_cid(c, &k))
 			return 0;
 	}
-	rungs_address(c, p->is_long && qs_long_type_starts_connection(t),
+	rungs_address(c, p->is_long, p->is_long && qs_long_type_starts_connection(t),
 		      p->is_long && t == QS_LT_INITIAL, len);
 	return 0;
 }

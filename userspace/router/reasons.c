@@ -35,6 +35,7 @@ static const char *const reason_names[] = {
 	[QS_R_DROP_MALFORMED_L3] = "drop_malformed_l3",
 	[QS_R_ROUTE_CID_DOWN] = "route_cid_down",
 	[QS_R_ROUTE_NEW_REUSED] = "route_new_reused",
+	[QS_R_ROUTE_HANDSHAKE_HASH] = "route_handshake_hash",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == QS_R__COUNT, "a reason has no name");
 

@@ -12,6 +12,7 @@
  *	RECORD is one of
  *	  issue:HANDLE:CIDHEX   retire:CIDHEX   closed:HANDLE   heartbeat
  *	  drain   part:SNAPID:PART[:final]   snap:HANDLE:CIDHEX
+ *	  hs:HANDLE:ADDR:PORT (IPv6: hs:HANDLE:[ADDR]:PORT): a handshake done
  *	  issue CIDHEX / retire CIDHEX (two words, handle 1: test-agent.sh)
  *	A snapshot: "part:1:0:final snap:1:CID1 snap:2:CID2 ...".
  *	The datagram is stamped with the wall clock now (report protocol
@@ -255,6 +256,20 @@ static int record_parse(char *word, char *next, struct qs_report_record *r)
 		if (hex_arg(arg, r->cid_retired.cid.bytes, QS_CID_MAX_LEN, &len))
 			return -1;
 		r->cid_retired.cid.len = len;
+		return 1;
+	}
+	if (!strcmp(word, "hs")) {
+		char *at = strchr(arg, ':'), addr[INET6_ADDRSTRLEN];
+		struct qs_report_endpoint *c = &r->handshake.client;
+		unsigned int port;
+
+		r->type = QS_REPORT_HANDSHAKE_DONE;
+		if (!at || endpoint_split(at + 1, addr, sizeof(addr), &port) ||
+		    qs_parse_addr(addr, &c->addr, &c->family))
+			return -1;
+		*at = 0;
+		r->handshake.handle = strtoull(arg, NULL, 0);
+		c->port = htons(port);
 		return 1;
 	}
 	if (!strcmp(word, "closed")) {
