@@ -55,7 +55,10 @@ done
 c0=$(tb_connections_all)
 i=1
 while [ $i -le $CONNS ]; do
-	tb_fetch_bg "c$i" $((i % 2 ? 4 : 6)) -- "f$i"
+	# 200 handshakes at once on a small busy machine: packets lost to
+	# full socket buffers back off (PTO doubling), so a client may wait
+	# longer than tb_fetch's 15 s idle timeout; a stall is still caught
+	tb_fetch_bg "c$i" $((i % 2 ? 4 : 6)) --timeout=60s -- "f$i"
 	i=$((i + 1))
 done
 i=1
