@@ -105,10 +105,17 @@ struct case_table {
 	unsigned int n;
 };
 
-/* What one case measured: ns per packet of each round, and of its floor. */
+/*
+ * What one case measured: ns per packet of each round, and of its floor,
+ * as the kernel timed the program (ns) and as the caller saw each
+ * BPF_PROG_RUN call (wall_ns: the system call, and whatever ran on the CPU
+ * meanwhile, such as a reader the program woke).
+ */
 struct case_result {
 	double ns[BENCH_MAX_ROUNDS];
 	double floor_ns[BENCH_MAX_ROUNDS];
+	double wall_ns[BENCH_MAX_ROUNDS];
+	double floor_wall_ns[BENCH_MAX_ROUNDS];
 	bool wrong_path;
 	char why[160];
 };

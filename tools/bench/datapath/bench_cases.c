@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -428,8 +429,17 @@ struct batch {
 	uint32_t action;
 	const struct bench_case *state_case; /* NULL: the program writes no state */
 	uint64_t ns_sum;
+	uint64_t wall_sum; /* each call to BPF_PROG_RUN as its caller saw it */
 	uint32_t wrong_action;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 /* The frame of run j of a cycle: the set's, or a fresh case's next one. */
 static int frame_of(const struct bench_case *c, struct frameset *fs, uint32_t j, bool fresh,
@@ -478,11 +488,18 @@ static int batch_run(struct bench *b, struct frameset *fs, struct batch *bt)
 	int err = 0;
 
 	bt->ns_sum = 0;
+	bt->wall_sum = 0;
 	bt->wrong_action = 0;
 	for (uint32_t i = 0; i < b->runs && !err; i++) {
 		struct qs_prog_run run = { 0 };
+		uint64_t t0;
 
-		err = frame_of(c, fs, j, fresh, &run) ?: qs_prog_run(bt->prog, &run);
+		err = frame_of(c, fs, j, fresh, &run);
+		if (err)
+			break;
+		t0 = now_ns();
+		err = qs_prog_run(bt->prog, &run);
+		bt->wall_sum += now_ns() - t0;
 		if (err)
 			break;
 		bt->ns_sum += run.duration_ns;
@@ -554,6 +571,7 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 	if (err)
 		return err;
 	res->floor_ns[round] = (double)floor.ns_sum / b->runs;
+	res->floor_wall_ns[round] = (double)floor.wall_sum / b->runs;
 	err = aux_read(b, aux0);
 	if (err)
 		return err;
@@ -569,6 +587,7 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 	if (err)
 		return err;
 	res->ns[round] = (double)rtr.ns_sum / b->runs;
+	res->wall_ns[round] = (double)rtr.wall_sum / b->runs;
 	/* Probes are not the router: only their action is checked. */
 	path_check(b, res, c->probe ? b->runs : after - before, &rtr, aux0);
 	return 0;
