@@ -75,6 +75,7 @@ struct bench {
 	struct probe_bpf *probe;
 	struct ring_buffer *probe_ring; /* probe_ringbuf_event's records, drained */
 	int floor_prog;
+	int pin_cpu; /* where pinned cases run */
 	uint32_t rounds;
 	uint32_t runs; /* BPF_PROG_RUN calls per case per round */
 };
@@ -96,6 +97,9 @@ struct bench_case {
 	int (*reset)(struct bench *b, const struct bench_case *c, uint32_t first, uint32_t n);
 	/* A program of probe.bpf.c to run instead of the router; no reason checked. */
 	const char *probe;
+	bool pinned; /* runs on bench.pin_cpu */
+	/* The event budget is reset every cycle: every run must emit a record. */
+	bool every_run_emits;
 };
 
 /* A table of cases measured together against the floor. */
@@ -116,6 +120,8 @@ struct case_result {
 	double floor_ns[BENCH_MAX_ROUNDS];
 	double wall_ns[BENCH_MAX_ROUNDS];
 	double floor_wall_ns[BENCH_MAX_ROUNDS];
+	/* records the runs emitted, and runs over the event budget (the router's aux counters) */
+	uint64_t emitted, sampled_out;
 	bool wrong_path;
 	char why[160];
 };
@@ -192,6 +198,14 @@ int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *f
 void frameset_free(struct frameset *fs);
 int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
 		 struct case_result *res, uint32_t round);
+
+/* bench_consumer.c */
+int bench_pin_cpu_choose(void);
+/* The calling thread's affinity before bench_pin, to go back to. */
+struct bench_cpus;
+struct bench_cpus *bench_pin(int cpu); /* NULL with errno set */
+int bench_unpin(struct bench_cpus *home); /* also frees home */
+int bench_budget_reset(struct bench *b);
 
 /* bench_world.c */
 int bench_world_setup(struct bench *b);

@@ -270,6 +270,15 @@ static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t f
 	{ .name = n, .family = 4, .action = XDP_PASS, .nframes = frames, .fresh = is_fresh,   \
 	  .spec = spec_cid_hit, .reset = reset_fn, .probe = prog }
 
+/*
+ * A new connection, every run emitting its record (the event budget is
+ * given back each cycle), on bench.pin_cpu.
+ */
+#define NEW_INITIAL(n, fam)                                                                     \
+	{ .name = n, .family = fam, .reason = QS_R_ROUTE_NEW, .action = XDP_TX, .nframes = 1024, \
+	  .target = 8.0, .spec = spec_new_initial, .reset = reset_new_flows,                   \
+	  .every_run_emits = true, .pinned = true }
+
 /* The IDs probe_cid_insert* wrote: the frames' DCIDs, VIP id 0. */
 static int reset_probe_ids(struct bench *b, const struct bench_case *c, uint32_t first,
 			   uint32_t n)
@@ -310,8 +319,7 @@ static int reset_probe_ring(struct bench *b, const struct bench_case *c, uint32_
 static const struct bench_case main_cases[] = {
 	CASE("ipv4_not_vip_pass", 4, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
 	     NULL),
-	CASE("ipv4_new_initial", 4, QS_R_ROUTE_NEW, XDP_TX, 1024, false, 8.0, spec_new_initial,
-	     reset_new_flows),
+	NEW_INITIAL("ipv4_new_initial", 4),
 	CASE("ipv4_initial_known_flow", 4, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv4_cid_hit_1m", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -329,8 +337,7 @@ static const struct bench_case main_cases[] = {
 	     reset_learned),
 	CASE("ipv6_not_vip_pass", 6, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
 	     NULL),
-	CASE("ipv6_new_initial", 6, QS_R_ROUTE_NEW, XDP_TX, 1024, false, 8.0, spec_new_initial,
-	     reset_new_flows),
+	NEW_INITIAL("ipv6_new_initial", 6),
 	CASE("ipv6_initial_known_flow", 6, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv6_cid_hit_1m", 6, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -467,7 +474,10 @@ static int drain_events(struct bench *b)
 	return n < 0 ? n : 0;
 }
 
-/* After a cycle of frames: undo what a cycling case wrote, drain events. */
+/*
+ * After a cycle of frames: undo what a cycling case wrote, drain events,
+ * and give back the event budget of a case whose every run must emit.
+ */
 static int cycle_end(struct bench *b, const struct bench_case *c, uint32_t n)
 {
 	int err = 0;
@@ -476,6 +486,8 @@ static int cycle_end(struct bench *b, const struct bench_case *c, uint32_t n)
 		return 0;
 	if (!c->fresh && c->reset && n)
 		err = c->reset(b, c, 0, n);
+	if (!err && c->every_run_emits)
+		err = bench_budget_reset(b);
 	return err ?: drain_events(b);
 }
 
@@ -550,15 +562,91 @@ static void path_check(struct bench *b, struct case_result *res, uint64_t counte
 		res->wrong_path = true;
 }
 
-/* One round of a case: its floor on the same frames, then the router. */
+/*
+ * Records: each of the router's runs of a case that emits on every run
+ * emits one, less those over the event budget (none: it is given back
+ * every cycle) and those lost to a full ring (an aux counter that must not
+ * move).
+ */
+static void ring_check(struct bench *b, const struct bench_case *c, struct case_result *res,
+		       uint64_t sampled)
+{
+	if (!c->every_run_emits)
+		return;
+	res->emitted += b->runs - sampled;
+	res->sampled_out += sampled;
+	if (res->why[0])
+		return;
+	if (sampled)
+		snprintf(res->why, sizeof(res->why), "%llu of %u runs over the event budget",
+			 (unsigned long long)sampled, b->runs);
+	if (res->why[0])
+		res->wrong_path = true;
+}
+
+/* What a case runs beside its runs: its CPU. */
+struct case_env {
+	struct bench_cpus *home; /* pinned: the affinity to go back to */
+};
+
+static int env_pin(struct bench *b, const struct bench_case *c, struct case_env *env)
+{
+	if (!c->pinned)
+		return 0;
+	env->home = bench_pin(b->pin_cpu);
+	return env->home ? 0 : -errno;
+}
+
+/* The CPUs qs-bench had, back. */
+static int env_leave(struct case_env *env)
+{
+	int err = 0;
+
+	if (env->home) {
+		err = bench_unpin(env->home);
+		env->home = NULL;
+	}
+	return err;
+}
+
+/* What the router's runs of a round moved: their reason's counter, the event budget's. */
+struct run_counts {
+	uint64_t counted, sampled;
+	__u64 aux0[N_AUX_QUIET];
+};
+
+static int router_batch(struct bench *b, const struct bench_case *c, struct frameset *fs,
+			struct batch *rtr, struct run_counts *rc)
+{
+	__u64 sampled0, sampled1;
+	uint64_t before;
+	int err;
+
+	err = (c->every_run_emits ? bench_budget_reset(b) : 0) ?: aux_read(b, rc->aux0) ?:
+	      qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled0);
+	if (err)
+		return err;
+	before = fx_reason(&b->fx, c->reason);
+	err = batch_run(b, fs, rtr);
+	rc->counted = fx_reason(&b->fx, c->reason) - before;
+	err = err ?: qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled1);
+	if (!err)
+		rc->sampled = sampled1 - sampled0;
+	return err;
+}
+
+/*
+ * One round of a case: its floor on the same frames, then the router (or
+ * a probe); a pinned case runs both on bench.pin_cpu.
+ */
 int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
 		 struct case_result *res, uint32_t round)
 {
 	struct batch floor = { .prog = b->floor_prog, .action = XDP_PASS };
 	struct batch rtr = { .prog = b->fx.prog, .action = c->action, .state_case = c };
-	__u64 aux0[N_AUX_QUIET];
-	uint64_t before, after;
-	int err;
+	struct case_env env = { 0 };
+	struct run_counts rc = { 0 };
+	int err, err_env;
 
 	if (c->probe) {
 		struct bpf_program *p = bpf_object__find_program_by_name(b->probe->obj, c->probe);
@@ -567,28 +655,23 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 			return -ESRCH;
 		rtr.prog = bpf_program__fd(p);
 	}
-	err = batch_run(b, fs, &floor);
-	if (err)
-		return err;
-	res->floor_ns[round] = (double)floor.ns_sum / b->runs;
-	res->floor_wall_ns[round] = (double)floor.wall_sum / b->runs;
-	err = aux_read(b, aux0);
-	if (err)
-		return err;
-	before = fx_reason(&b->fx, c->reason);
-	err = batch_run(b, fs, &rtr);
-	after = fx_reason(&b->fx, c->reason);
+	err = env_pin(b, c, &env) ?: batch_run(b, fs, &floor) ?: router_batch(b, c, fs, &rtr, &rc);
+	err_env = env_leave(&env);
 	if (err == -ENOENT) {
 		/* A reset found nothing to undo: the runs did not write it. */
 		res->wrong_path = true;
 		snprintf(res->why, sizeof(res->why), "reset found no entry written by the runs");
-		return 0;
+		return err_env;
 	}
+	err = err ?: err_env;
 	if (err)
 		return err;
+	res->floor_ns[round] = (double)floor.ns_sum / b->runs;
+	res->floor_wall_ns[round] = (double)floor.wall_sum / b->runs;
 	res->ns[round] = (double)rtr.ns_sum / b->runs;
 	res->wall_ns[round] = (double)rtr.wall_sum / b->runs;
 	/* Probes are not the router: only their action is checked. */
-	path_check(b, res, c->probe ? b->runs : after - before, &rtr, aux0);
+	path_check(b, res, c->probe ? b->runs : rc.counted, &rtr, rc.aux0);
+	ring_check(b, c, res, rc.sampled);
 	return 0;
 }

@@ -132,6 +132,12 @@ static int bench_open(struct bench *b, const struct bench_opts *o, struct mem_re
 		pr_warn("bench: setting up the router's maps failed: %s\n", strerror(-err));
 		goto err_fx;
 	}
+	b->pin_cpu = bench_pin_cpu_choose();
+	if (b->pin_cpu < 0) {
+		err = b->pin_cpu;
+		pr_warn("bench: no CPU to pin to: %s\n", strerror(-err));
+		goto err_fx;
+	}
 	return 0;
 
 err_fx:

@@ -67,6 +67,11 @@ static double floor_wall_median(const struct bench *b, const struct table_result
 	return stat_median(all, n);
 }
 
+static bool ring_case(const struct bench_case *c)
+{
+	return c->every_run_emits;
+}
+
 static double veth_router_pps(const struct veth_result *v)
 {
 	return stat_median(v->router_pps, v->rounds);
@@ -216,9 +221,35 @@ static void print_table(const struct bench *b, const struct table_result *t)
 	}
 }
 
+/*
+ * The cases that emit a record every run: wall time per BPF_PROG_RUN call
+ * beside their floor's, and the records.
+ */
+static void print_ring(const struct bench *b, const struct table_result *t)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < t->table->n; i++) {
+		const struct bench_case *c = &t->table->cases[i];
+		const struct case_result *r = &t->r[i];
+
+		if (!ring_case(c))
+			continue;
+		if (!any)
+			printf("  a record every run, on CPU %d\n"
+			       "  wall: ns per BPF_PROG_RUN call as qs-bench saw it\n"
+			       "  %-32s %9s %9s %9s\n",
+			       b->pin_cpu, "case", "wall", "floor", "emitted");
+		any = true;
+		printf("  %-32s %9.1f %9.1f %9llu\n", c->name, stat_median(r->wall_ns, b->rounds),
+		       stat_median(r->floor_wall_ns, b->rounds), (unsigned long long)r->emitted);
+	}
+}
+
 void report_print(const struct bench *b, const struct bench_results *res)
 {
 	print_table(b, &res->main);
+	print_ring(b, &res->main);
 	print_table(b, &res->diag);
 	print_table(b, &res->probe);
 	print_mem(&res->mem);
@@ -246,6 +277,19 @@ static void json_str(FILE *f, const char *key, const char *v, const char *sep)
 	fprintf(f, "\"%s", sep);
 }
 
+/* A case that emits a record every run: its CPU and records. */
+static void json_ring(FILE *f, const struct bench *b, const struct table_result *t, unsigned int i)
+{
+	const struct bench_case *c = &t->table->cases[i];
+	const struct case_result *r = &t->r[i];
+
+	if (!ring_case(c))
+		return;
+	json_num(f, "floor_wall_ns_median", stat_median(r->floor_wall_ns, b->rounds), ", ");
+	fprintf(f, "\"cpu\": %d, \"records_emitted\": %llu, \"records_sampled_out\": %llu, ",
+		b->pin_cpu, (unsigned long long)r->emitted, (unsigned long long)r->sampled_out);
+}
+
 static void json_cases(FILE *f, const struct bench *b, const struct table_result *t,
 		       const char *key, bool with_floor)
 {
@@ -271,6 +315,7 @@ static void json_cases(FILE *f, const struct bench *b, const struct table_result
 		json_num(f, "ns_min", stat_min(t->r[i].ns, b->rounds), ", ");
 		json_num(f, "ratio_to_floor", med / fmed, ", ");
 		json_num(f, "wall_ns_median", stat_median(t->r[i].wall_ns, b->rounds), ", ");
+		json_ring(f, b, t, i);
 		json_num(f, "target_ratio", c->target ? c->target : NAN, ", ");
 		fprintf(f, "\"target_met\": %s, \"path_ok\": %s}",
 			!c->target		? "null" :
