@@ -272,12 +272,14 @@ static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t f
 
 /*
  * A new connection, every run emitting its record (the event budget is
- * given back each cycle), on bench.pin_cpu.
+ * given back each cycle), on bench.pin_cpu: without a reader (the ring is
+ * drained between cycles) and with one running the agent's loop there
+ * (ring, and stopped names the case without it).
  */
-#define NEW_INITIAL(n, fam)                                                                     \
+#define NEW_INITIAL(n, fam, ring, stopped_name)                                                 \
 	{ .name = n, .family = fam, .reason = QS_R_ROUTE_NEW, .action = XDP_TX, .nframes = 1024, \
 	  .target = 8.0, .spec = spec_new_initial, .reset = reset_new_flows,                   \
-	  .every_run_emits = true, .pinned = true }
+	  .every_run_emits = true, .pinned = true, .consumer = ring, .stopped = stopped_name }
 
 /* The IDs probe_cid_insert* wrote: the frames' DCIDs, VIP id 0. */
 static int reset_probe_ids(struct bench *b, const struct bench_case *c, uint32_t first,
@@ -319,7 +321,8 @@ static int reset_probe_ring(struct bench *b, const struct bench_case *c, uint32_
 static const struct bench_case main_cases[] = {
 	CASE("ipv4_not_vip_pass", 4, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
 	     NULL),
-	NEW_INITIAL("ipv4_new_initial", 4),
+	NEW_INITIAL("ipv4_new_initial", 4, BENCH_RING_NONE, NULL),
+	NEW_INITIAL("ipv4_new_initial_agent_running", 4, BENCH_RING_EVENTS, "ipv4_new_initial"),
 	CASE("ipv4_initial_known_flow", 4, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv4_cid_hit_1m", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -337,7 +340,8 @@ static const struct bench_case main_cases[] = {
 	     reset_learned),
 	CASE("ipv6_not_vip_pass", 6, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
 	     NULL),
-	NEW_INITIAL("ipv6_new_initial", 6),
+	NEW_INITIAL("ipv6_new_initial", 6, BENCH_RING_NONE, NULL),
+	NEW_INITIAL("ipv6_new_initial_agent_running", 6, BENCH_RING_EVENTS, "ipv6_new_initial"),
 	CASE("ipv6_initial_known_flow", 6, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv6_cid_hit_1m", 6, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -466,10 +470,14 @@ static int frame_of(const struct bench_case *c, struct frameset *fs, uint32_t j,
 	return run->in_len ? 0 : -EINVAL;
 }
 
-/* The agent reads the ring buffer; a full one would measure a lost event. */
+/*
+ * The agent reads the ring buffer; a full one would measure a lost event.
+ * While a consumer thread reads it, the thread does, alone: two readers
+ * would race on the ring's consumer position.
+ */
 static int drain_events(struct bench *b)
 {
-	int n = fx_poll_events(&b->fx);
+	int n = b->consumer_reads_events ? 0 : fx_poll_events(&b->fx);
 
 	return n < 0 ? n : 0;
 }
@@ -566,47 +574,79 @@ static void path_check(struct bench *b, struct case_result *res, uint64_t counte
  * Records: each of the router's runs of a case that emits on every run
  * emits one, less those over the event budget (none: it is given back
  * every cycle) and those lost to a full ring (an aux counter that must not
- * move).
+ * move). The reader must have read every one of them, on the runs' CPU, or
+ * the case measured a reader that had nothing to read.
  */
 static void ring_check(struct bench *b, const struct bench_case *c, struct case_result *res,
-		       uint64_t sampled)
+		       uint64_t sampled, const struct consumer_counts *n)
 {
-	if (!c->every_run_emits)
+	uint64_t emitted = b->runs - sampled;
+
+	if (!c->every_run_emits && !c->consumer)
 		return;
-	res->emitted += b->runs - sampled;
+	res->emitted += emitted;
 	res->sampled_out += sampled;
+	res->consumer.records += n->records;
+	res->consumer.wakeups += n->wakeups;
+	res->consumer.timeouts += n->timeouts;
+	res->consumer.off_cpu += n->off_cpu;
 	if (res->why[0])
 		return;
-	if (sampled)
+	if (c->every_run_emits && sampled)
 		snprintf(res->why, sizeof(res->why), "%llu of %u runs over the event budget",
 			 (unsigned long long)sampled, b->runs);
+	else if (c->consumer && n->records != emitted)
+		snprintf(res->why, sizeof(res->why), "the reader read %llu records, want %llu",
+			 (unsigned long long)n->records, (unsigned long long)emitted);
+	else if (c->consumer && n->off_cpu)
+		snprintf(res->why, sizeof(res->why), "the reader ran %llu turns off CPU %d",
+			 (unsigned long long)n->off_cpu, b->pin_cpu);
 	if (res->why[0])
 		res->wrong_path = true;
 }
 
-/* What a case runs beside its runs: its CPU. */
+/* What a case runs beside its runs: its CPU, its ring's reader. */
 struct case_env {
 	struct bench_cpus *home; /* pinned: the affinity to go back to */
+	struct bench_consumer *consumer;
+	struct consumer_counts n; /* the reader's, once stopped */
 };
 
 static int env_pin(struct bench *b, const struct bench_case *c, struct case_env *env)
 {
-	if (!c->pinned)
+	if (!c->pinned && !c->consumer)
 		return 0;
 	env->home = bench_pin(b->pin_cpu);
 	return env->home ? 0 : -errno;
 }
 
-/* The CPUs qs-bench had, back. */
-static int env_leave(struct case_env *env)
+/* After the floor's runs: the reader is there for the router's alone. */
+static int env_consumer_start(struct bench *b, const struct bench_case *c, struct case_env *env)
 {
-	int err = 0;
+	if (!c->consumer)
+		return 0;
+	env->consumer = consumer_start(b->events_fd, b->pin_cpu);
+	if (!env->consumer)
+		return -errno;
+	b->consumer_reads_events = c->consumer == BENCH_RING_EVENTS;
+	return 0;
+}
 
+/* The reader stopped and joined, the CPUs qs-bench had back: both, whatever failed. */
+static int env_leave(struct bench *b, struct case_env *env)
+{
+	int err = 0, err_unpin = 0;
+
+	if (env->consumer) {
+		err = consumer_stop(env->consumer, &env->n);
+		env->consumer = NULL;
+		b->consumer_reads_events = false;
+	}
 	if (env->home) {
-		err = bench_unpin(env->home);
+		err_unpin = bench_unpin(env->home);
 		env->home = NULL;
 	}
-	return err;
+	return err ?: err_unpin;
 }
 
 /* What the router's runs of a round moved: their reason's counter, the event budget's. */
@@ -637,7 +677,8 @@ static int router_batch(struct bench *b, const struct bench_case *c, struct fram
 
 /*
  * One round of a case: its floor on the same frames, then the router (or
- * a probe); a pinned case runs both on bench.pin_cpu.
+ * a probe); a pinned case runs both on bench.pin_cpu, and a case with a
+ * reader has it running there during the router's runs.
  */
 int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
 		 struct case_result *res, uint32_t round)
@@ -655,8 +696,9 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 			return -ESRCH;
 		rtr.prog = bpf_program__fd(p);
 	}
-	err = env_pin(b, c, &env) ?: batch_run(b, fs, &floor) ?: router_batch(b, c, fs, &rtr, &rc);
-	err_env = env_leave(&env);
+	err = env_pin(b, c, &env) ?: batch_run(b, fs, &floor) ?: env_consumer_start(b, c, &env) ?:
+	      router_batch(b, c, fs, &rtr, &rc);
+	err_env = env_leave(b, &env);
 	if (err == -ENOENT) {
 		/* A reset found nothing to undo: the runs did not write it. */
 		res->wrong_path = true;
@@ -672,6 +714,6 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 	res->wall_ns[round] = (double)rtr.wall_sum / b->runs;
 	/* Probes are not the router: only their action is checked. */
 	path_check(b, res, c->probe ? b->runs : rc.counted, &rtr, rc.aux0);
-	ring_check(b, c, res, rc.sampled);
+	ring_check(b, c, res, rc.sampled, &env.n);
 	return 0;
 }
