@@ -86,6 +86,7 @@ struct bench {
 enum bench_ring {
 	BENCH_RING_NONE,
 	BENCH_RING_EVENTS, /* the router's qs_events */
+	BENCH_RING_PROBE_WAKE, /* probe.bpf.c's probe_ring_wake */
 };
 
 struct bench_case {

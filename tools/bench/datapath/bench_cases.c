@@ -280,6 +280,10 @@ static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t f
 	{ .name = n, .family = fam, .reason = QS_R_ROUTE_NEW, .action = XDP_TX, .nframes = 1024, \
 	  .target = 8.0, .spec = spec_new_initial, .reset = reset_new_flows,                   \
 	  .every_run_emits = true, .pinned = true, .consumer = ring, .stopped = stopped_name }
+/* A ring-buffer probe with a reader of probe_ring_wake running as the agent's. */
+#define PROBE_WAKE(n)                                                                          \
+	{ .name = n, .family = 4, .action = XDP_PASS, .nframes = 1, .spec = spec_cid_hit,     \
+	  .probe = n, .consumer = BENCH_RING_PROBE_WAKE, .pinned = true }
 
 /* The IDs probe_cid_insert* wrote: the frames' DCIDs, VIP id 0. */
 static int reset_probe_ids(struct bench *b, const struct bench_case *c, uint32_t first,
@@ -392,6 +396,8 @@ static const struct bench_case probe_cases[] = {
 	      reset_probe_ids),
 	PROBE("probe_lru_update_4k", "probe_flow_update", 1024, false, NULL),
 	PROBE("probe_ringbuf_event", "probe_ringbuf_event", 4096, false, reset_probe_ring),
+	PROBE_WAKE("probe_ringbuf_event_default"),
+	PROBE_WAKE("probe_ringbuf_event_no_wakeup"),
 };
 
 #define TABLE(t, c) { t, c, sizeof(c) / sizeof(c[0]) }
@@ -400,6 +406,7 @@ const struct case_table bench_diag_cases = TABLE("diagnostic variants", diag_cas
 const struct case_table bench_probe_cases = TABLE("probes (not the router)", probe_cases);
 _Static_assert(sizeof(main_cases) / sizeof(main_cases[0]) <= BENCH_MAX_CASES, "main cases");
 _Static_assert(sizeof(diag_cases) / sizeof(diag_cases[0]) <= BENCH_MAX_CASES, "diag cases");
+_Static_assert(sizeof(probe_cases) / sizeof(probe_cases[0]) <= BENCH_MAX_CASES, "probe cases");
 
 /* Frames of one case differ only in IDs and ports, so they share a length. */
 int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *fs)
@@ -571,11 +578,12 @@ static void path_check(struct bench *b, struct case_result *res, uint64_t counte
 }
 
 /*
- * Records: each of the router's runs of a case that emits on every run
- * emits one, less those over the event budget (none: it is given back
- * every cycle) and those lost to a full ring (an aux counter that must not
- * move). The reader must have read every one of them, on the runs' CPU, or
- * the case measured a reader that had nothing to read.
+ * Records: each run of a probe submits one (or returns another action);
+ * each of the router's runs of a case that emits on every run emits one,
+ * less those over the event budget (none: it is given back every cycle)
+ * and those lost to a full ring (an aux counter that must not move). The
+ * reader must have read every one of them, on the runs' CPU, or the case
+ * measured a reader that had nothing to read.
  */
 static void ring_check(struct bench *b, const struct bench_case *c, struct case_result *res,
 		       uint64_t sampled, const struct consumer_counts *n)
@@ -623,9 +631,12 @@ static int env_pin(struct bench *b, const struct bench_case *c, struct case_env 
 /* After the floor's runs: the reader is there for the router's alone. */
 static int env_consumer_start(struct bench *b, const struct bench_case *c, struct case_env *env)
 {
+	int fd = c->consumer == BENCH_RING_EVENTS ? b->events_fd :
+						    bpf_map__fd(b->probe->maps.probe_ring_wake);
+
 	if (!c->consumer)
 		return 0;
-	env->consumer = consumer_start(b->events_fd, b->pin_cpu);
+	env->consumer = consumer_start(fd, b->pin_cpu);
 	if (!env->consumer)
 		return -errno;
 	b->consumer_reads_events = c->consumer == BENCH_RING_EVENTS;

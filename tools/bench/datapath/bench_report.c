@@ -299,6 +299,7 @@ void report_print(const struct bench *b, const struct bench_results *res)
 	print_ring(b, &res->main);
 	print_table(b, &res->diag);
 	print_table(b, &res->probe);
+	print_ring(b, &res->probe);
 	print_mem(&res->mem);
 	print_veth(&res->veth);
 }
