@@ -75,8 +75,18 @@ struct bench {
 	struct probe_bpf *probe;
 	struct ring_buffer *probe_ring; /* probe_ringbuf_event's records, drained */
 	int floor_prog;
+	int events_fd; /* the router's qs_events, for consumer threads */
+	int pin_cpu; /* where pinned cases run, with their consumer thread */
+	bool consumer_reads_events; /* a consumer thread owns qs_events: nobody else drains it */
 	uint32_t rounds;
 	uint32_t runs; /* BPF_PROG_RUN calls per case per round */
+};
+
+/* The ring a case's consumer thread reads while its runs happen. */
+enum bench_ring {
+	BENCH_RING_NONE,
+	BENCH_RING_EVENTS, /* the router's qs_events */
+	BENCH_RING_PROBE_WAKE, /* probe.bpf.c's probe_ring_wake */
 };
 
 struct bench_case {
@@ -96,6 +106,16 @@ struct bench_case {
 	int (*reset)(struct bench *b, const struct bench_case *c, uint32_t first, uint32_t n);
 	/* A program of probe.bpf.c to run instead of the router; no reason checked. */
 	const char *probe;
+	/*
+	 * A thread reads this ring as the agent does (bench_consumer.c) while
+	 * the runs happen, on the runs' CPU; it must read every record they
+	 * emitted.
+	 */
+	enum bench_ring consumer;
+	bool pinned; /* runs on bench.pin_cpu (always with a consumer) */
+	/* The event budget is reset every cycle: every run must emit a record. */
+	bool every_run_emits;
+	const char *stopped; /* the same case without a consumer, in the same table */
 };
 
 /* A table of cases measured together against the floor. */
@@ -105,10 +125,28 @@ struct case_table {
 	unsigned int n;
 };
 
-/* What one case measured: ns per packet of each round, and of its floor. */
+/* What a case's consumer thread saw, summed over the recorded rounds. */
+struct consumer_counts {
+	uint64_t records; /* read by the thread */
+	uint64_t wakeups; /* epoll_wait returned the ring */
+	uint64_t timeouts; /* epoll_wait returned nothing after QS_EVENTS_DRAIN_MS */
+	uint64_t off_cpu; /* turns that ran off the runs' CPU (must be none) */
+};
+
+/*
+ * What one case measured: ns per packet of each round, and of its floor,
+ * as the kernel timed the program (ns) and as the caller saw each
+ * BPF_PROG_RUN call (wall_ns: the system call, and whatever ran on the CPU
+ * meanwhile, such as a reader the program woke).
+ */
 struct case_result {
 	double ns[BENCH_MAX_ROUNDS];
 	double floor_ns[BENCH_MAX_ROUNDS];
+	double wall_ns[BENCH_MAX_ROUNDS];
+	double floor_wall_ns[BENCH_MAX_ROUNDS];
+	/* records the runs emitted, and runs over the event budget (the router's aux counters) */
+	uint64_t emitted, sampled_out;
+	struct consumer_counts consumer;
 	bool wrong_path;
 	char why[160];
 };
@@ -185,6 +223,19 @@ int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *f
 void frameset_free(struct frameset *fs);
 int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
 		 struct case_result *res, uint32_t round);
+
+/* bench_consumer.c */
+struct bench_consumer;
+/* NULL with errno set */
+struct bench_consumer *consumer_start(int map_fd, int cpu);
+int consumer_stop(struct bench_consumer *c, struct consumer_counts *out);
+int bench_pin_cpu_choose(void);
+/* The calling thread's affinity before bench_pin, to go back to. */
+struct bench_cpus;
+struct bench_cpus *bench_pin(int cpu); /* NULL with errno set */
+int bench_unpin(struct bench_cpus *home); /* also frees home */
+int bench_budget_reset(struct bench *b);
+int bench_router_map_fd(const struct bench *b, const char *name); /* a new fd or -errno */
 
 /* bench_world.c */
 int bench_world_setup(struct bench *b);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -269,6 +270,21 @@ static int reset_learned(struct bench *b, const struct bench_case *c, uint32_t f
 	{ .name = n, .family = 4, .action = XDP_PASS, .nframes = frames, .fresh = is_fresh,   \
 	  .spec = spec_cid_hit, .reset = reset_fn, .probe = prog }
 
+/*
+ * A new connection, every run emitting its record (the event budget is
+ * given back each cycle), on bench.pin_cpu: without a reader (the ring is
+ * drained between cycles) and with one running the agent's loop there
+ * (ring, and stopped names the case without it).
+ */
+#define NEW_INITIAL(n, fam, ring, stopped_name)                                                 \
+	{ .name = n, .family = fam, .reason = QS_R_ROUTE_NEW, .action = XDP_TX, .nframes = 1024, \
+	  .target = 8.0, .spec = spec_new_initial, .reset = reset_new_flows,                   \
+	  .every_run_emits = true, .pinned = true, .consumer = ring, .stopped = stopped_name }
+/* A ring-buffer probe with a reader of probe_ring_wake running as the agent's. */
+#define PROBE_WAKE(n)                                                                          \
+	{ .name = n, .family = 4, .action = XDP_PASS, .nframes = 1, .spec = spec_cid_hit,     \
+	  .probe = n, .consumer = BENCH_RING_PROBE_WAKE, .pinned = true }
+
 /* The IDs probe_cid_insert* wrote: the frames' DCIDs, VIP id 0. */
 static int reset_probe_ids(struct bench *b, const struct bench_case *c, uint32_t first,
 			   uint32_t n)
@@ -309,8 +325,8 @@ static int reset_probe_ring(struct bench *b, const struct bench_case *c, uint32_
 static const struct bench_case main_cases[] = {
 	CASE("ipv4_not_vip_pass", 4, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
 	     NULL),
-	CASE("ipv4_new_initial", 4, QS_R_ROUTE_NEW, XDP_TX, 1024, false, 8.0, spec_new_initial,
-	     reset_new_flows),
+	NEW_INITIAL("ipv4_new_initial", 4, BENCH_RING_NONE, NULL),
+	NEW_INITIAL("ipv4_new_initial_agent_running", 4, BENCH_RING_EVENTS, "ipv4_new_initial"),
 	CASE("ipv4_initial_known_flow", 4, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv4_cid_hit_1m", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -328,8 +344,8 @@ static const struct bench_case main_cases[] = {
 	     reset_learned),
 	CASE("ipv6_not_vip_pass", 6, QS_R_PASS_NOT_VIP, XDP_PASS, 1, false, 1.6, spec_not_vip,
 	     NULL),
-	CASE("ipv6_new_initial", 6, QS_R_ROUTE_NEW, XDP_TX, 1024, false, 8.0, spec_new_initial,
-	     reset_new_flows),
+	NEW_INITIAL("ipv6_new_initial", 6, BENCH_RING_NONE, NULL),
+	NEW_INITIAL("ipv6_new_initial_agent_running", 6, BENCH_RING_EVENTS, "ipv6_new_initial"),
 	CASE("ipv6_initial_known_flow", 6, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv6_cid_hit_1m", 6, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -380,6 +396,8 @@ static const struct bench_case probe_cases[] = {
 	      reset_probe_ids),
 	PROBE("probe_lru_update_4k", "probe_flow_update", 1024, false, NULL),
 	PROBE("probe_ringbuf_event", "probe_ringbuf_event", 4096, false, reset_probe_ring),
+	PROBE_WAKE("probe_ringbuf_event_default"),
+	PROBE_WAKE("probe_ringbuf_event_no_wakeup"),
 };
 
 #define TABLE(t, c) { t, c, sizeof(c) / sizeof(c[0]) }
@@ -388,6 +406,7 @@ const struct case_table bench_diag_cases = TABLE("diagnostic variants", diag_cas
 const struct case_table bench_probe_cases = TABLE("probes (not the router)", probe_cases);
 _Static_assert(sizeof(main_cases) / sizeof(main_cases[0]) <= BENCH_MAX_CASES, "main cases");
 _Static_assert(sizeof(diag_cases) / sizeof(diag_cases[0]) <= BENCH_MAX_CASES, "diag cases");
+_Static_assert(sizeof(probe_cases) / sizeof(probe_cases[0]) <= BENCH_MAX_CASES, "probe cases");
 
 /* Frames of one case differ only in IDs and ports, so they share a length. */
 int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *fs)
@@ -428,8 +447,17 @@ struct batch {
 	uint32_t action;
 	const struct bench_case *state_case; /* NULL: the program writes no state */
 	uint64_t ns_sum;
+	uint64_t wall_sum; /* each call to BPF_PROG_RUN as its caller saw it */
 	uint32_t wrong_action;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 /* The frame of run j of a cycle: the set's, or a fresh case's next one. */
 static int frame_of(const struct bench_case *c, struct frameset *fs, uint32_t j, bool fresh,
@@ -449,15 +477,22 @@ static int frame_of(const struct bench_case *c, struct frameset *fs, uint32_t j,
 	return run->in_len ? 0 : -EINVAL;
 }
 
-/* The agent reads the ring buffer; a full one would measure a lost event. */
+/*
+ * The agent reads the ring buffer; a full one would measure a lost event.
+ * While a consumer thread reads it, the thread does, alone: two readers
+ * would race on the ring's consumer position.
+ */
 static int drain_events(struct bench *b)
 {
-	int n = fx_poll_events(&b->fx);
+	int n = b->consumer_reads_events ? 0 : fx_poll_events(&b->fx);
 
 	return n < 0 ? n : 0;
 }
 
-/* After a cycle of frames: undo what a cycling case wrote, drain events. */
+/*
+ * After a cycle of frames: undo what a cycling case wrote, drain events,
+ * and give back the event budget of a case whose every run must emit.
+ */
 static int cycle_end(struct bench *b, const struct bench_case *c, uint32_t n)
 {
 	int err = 0;
@@ -466,6 +501,8 @@ static int cycle_end(struct bench *b, const struct bench_case *c, uint32_t n)
 		return 0;
 	if (!c->fresh && c->reset && n)
 		err = c->reset(b, c, 0, n);
+	if (!err && c->every_run_emits)
+		err = bench_budget_reset(b);
 	return err ?: drain_events(b);
 }
 
@@ -478,11 +515,18 @@ static int batch_run(struct bench *b, struct frameset *fs, struct batch *bt)
 	int err = 0;
 
 	bt->ns_sum = 0;
+	bt->wall_sum = 0;
 	bt->wrong_action = 0;
 	for (uint32_t i = 0; i < b->runs && !err; i++) {
 		struct qs_prog_run run = { 0 };
+		uint64_t t0;
 
-		err = frame_of(c, fs, j, fresh, &run) ?: qs_prog_run(bt->prog, &run);
+		err = frame_of(c, fs, j, fresh, &run);
+		if (err)
+			break;
+		t0 = now_ns();
+		err = qs_prog_run(bt->prog, &run);
+		bt->wall_sum += now_ns() - t0;
 		if (err)
 			break;
 		bt->ns_sum += run.duration_ns;
@@ -533,15 +577,128 @@ static void path_check(struct bench *b, struct case_result *res, uint64_t counte
 		res->wrong_path = true;
 }
 
-/* One round of a case: its floor on the same frames, then the router. */
+/*
+ * Records: each run of a probe submits one (or returns another action);
+ * each of the router's runs of a case that emits on every run emits one,
+ * less those over the event budget (none: it is given back every cycle)
+ * and those lost to a full ring (an aux counter that must not move). The
+ * reader must have read every one of them, on the runs' CPU, or the case
+ * measured a reader that had nothing to read.
+ */
+static void ring_check(struct bench *b, const struct bench_case *c, struct case_result *res,
+		       uint64_t sampled, const struct consumer_counts *n)
+{
+	uint64_t emitted = b->runs - sampled;
+
+	if (!c->every_run_emits && !c->consumer)
+		return;
+	res->emitted += emitted;
+	res->sampled_out += sampled;
+	res->consumer.records += n->records;
+	res->consumer.wakeups += n->wakeups;
+	res->consumer.timeouts += n->timeouts;
+	res->consumer.off_cpu += n->off_cpu;
+	if (res->why[0])
+		return;
+	if (c->every_run_emits && sampled)
+		snprintf(res->why, sizeof(res->why), "%llu of %u runs over the event budget",
+			 (unsigned long long)sampled, b->runs);
+	else if (c->consumer && n->records != emitted)
+		snprintf(res->why, sizeof(res->why), "the reader read %llu records, want %llu",
+			 (unsigned long long)n->records, (unsigned long long)emitted);
+	else if (c->consumer && n->off_cpu)
+		snprintf(res->why, sizeof(res->why), "the reader ran %llu turns off CPU %d",
+			 (unsigned long long)n->off_cpu, b->pin_cpu);
+	if (res->why[0])
+		res->wrong_path = true;
+}
+
+/* What a case runs beside its runs: its CPU, its ring's reader. */
+struct case_env {
+	struct bench_cpus *home; /* pinned: the affinity to go back to */
+	struct bench_consumer *consumer;
+	struct consumer_counts n; /* the reader's, once stopped */
+};
+
+static int env_pin(struct bench *b, const struct bench_case *c, struct case_env *env)
+{
+	if (!c->pinned && !c->consumer)
+		return 0;
+	env->home = bench_pin(b->pin_cpu);
+	return env->home ? 0 : -errno;
+}
+
+/* After the floor's runs: the reader is there for the router's alone. */
+static int env_consumer_start(struct bench *b, const struct bench_case *c, struct case_env *env)
+{
+	int fd = c->consumer == BENCH_RING_EVENTS ? b->events_fd :
+						    bpf_map__fd(b->probe->maps.probe_ring_wake);
+
+	if (!c->consumer)
+		return 0;
+	env->consumer = consumer_start(fd, b->pin_cpu);
+	if (!env->consumer)
+		return -errno;
+	b->consumer_reads_events = c->consumer == BENCH_RING_EVENTS;
+	return 0;
+}
+
+/* The reader stopped and joined, the CPUs qs-bench had back: both, whatever failed. */
+static int env_leave(struct bench *b, struct case_env *env)
+{
+	int err = 0, err_unpin = 0;
+
+	if (env->consumer) {
+		err = consumer_stop(env->consumer, &env->n);
+		env->consumer = NULL;
+		b->consumer_reads_events = false;
+	}
+	if (env->home) {
+		err_unpin = bench_unpin(env->home);
+		env->home = NULL;
+	}
+	return err ?: err_unpin;
+}
+
+/* What the router's runs of a round moved: their reason's counter, the event budget's. */
+struct run_counts {
+	uint64_t counted, sampled;
+	__u64 aux0[N_AUX_QUIET];
+};
+
+static int router_batch(struct bench *b, const struct bench_case *c, struct frameset *fs,
+			struct batch *rtr, struct run_counts *rc)
+{
+	__u64 sampled0, sampled1;
+	uint64_t before;
+	int err;
+
+	err = (c->every_run_emits ? bench_budget_reset(b) : 0) ?: aux_read(b, rc->aux0) ?:
+	      qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled0);
+	if (err)
+		return err;
+	before = fx_reason(&b->fx, c->reason);
+	err = batch_run(b, fs, rtr);
+	rc->counted = fx_reason(&b->fx, c->reason) - before;
+	err = err ?: qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled1);
+	if (!err)
+		rc->sampled = sampled1 - sampled0;
+	return err;
+}
+
+/*
+ * One round of a case: its floor on the same frames, then the router (or
+ * a probe); a pinned case runs both on bench.pin_cpu, and a case with a
+ * reader has it running there during the router's runs.
+ */
 int case_measure(struct bench *b, const struct bench_case *c, struct frameset *fs,
 		 struct case_result *res, uint32_t round)
 {
 	struct batch floor = { .prog = b->floor_prog, .action = XDP_PASS };
 	struct batch rtr = { .prog = b->fx.prog, .action = c->action, .state_case = c };
-	__u64 aux0[N_AUX_QUIET];
-	uint64_t before, after;
-	int err;
+	struct case_env env = { 0 };
+	struct run_counts rc = { 0 };
+	int err, err_env;
 
 	if (c->probe) {
 		struct bpf_program *p = bpf_object__find_program_by_name(b->probe->obj, c->probe);
@@ -550,26 +707,24 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 			return -ESRCH;
 		rtr.prog = bpf_program__fd(p);
 	}
-	err = batch_run(b, fs, &floor);
-	if (err)
-		return err;
-	res->floor_ns[round] = (double)floor.ns_sum / b->runs;
-	err = aux_read(b, aux0);
-	if (err)
-		return err;
-	before = fx_reason(&b->fx, c->reason);
-	err = batch_run(b, fs, &rtr);
-	after = fx_reason(&b->fx, c->reason);
+	err = env_pin(b, c, &env) ?: batch_run(b, fs, &floor) ?: env_consumer_start(b, c, &env) ?:
+	      router_batch(b, c, fs, &rtr, &rc);
+	err_env = env_leave(b, &env);
 	if (err == -ENOENT) {
 		/* A reset found nothing to undo: the runs did not write it. */
 		res->wrong_path = true;
 		snprintf(res->why, sizeof(res->why), "reset found no entry written by the runs");
-		return 0;
+		return err_env;
 	}
+	err = err ?: err_env;
 	if (err)
 		return err;
+	res->floor_ns[round] = (double)floor.ns_sum / b->runs;
+	res->floor_wall_ns[round] = (double)floor.wall_sum / b->runs;
 	res->ns[round] = (double)rtr.ns_sum / b->runs;
+	res->wall_ns[round] = (double)rtr.wall_sum / b->runs;
 	/* Probes are not the router: only their action is checked. */
-	path_check(b, res, c->probe ? b->runs : after - before, &rtr, aux0);
+	path_check(b, res, c->probe ? b->runs : rc.counted, &rtr, rc.aux0);
+	ring_check(b, c, res, rc.sampled, &env.n);
 	return 0;
 }

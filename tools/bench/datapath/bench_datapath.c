@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "util/options.h"
 #include "bench.h"
@@ -132,6 +133,15 @@ static int bench_open(struct bench *b, const struct bench_opts *o, struct mem_re
 		pr_warn("bench: setting up the router's maps failed: %s\n", strerror(-err));
 		goto err_fx;
 	}
+	b->pin_cpu = bench_pin_cpu_choose();
+	b->events_fd = bench_router_map_fd(b, QS_MAP_EVENTS);
+	if (b->pin_cpu < 0 || b->events_fd < 0) {
+		err = b->pin_cpu < 0 ? b->pin_cpu : b->events_fd;
+		pr_warn("bench: no CPU to pin to, or no %s: %s\n", QS_MAP_EVENTS, strerror(-err));
+		if (b->events_fd >= 0)
+			close(b->events_fd);
+		goto err_fx;
+	}
 	return 0;
 
 err_fx:
@@ -147,6 +157,7 @@ err_floor:
 
 static void bench_close(struct bench *b)
 {
+	close(b->events_fd);
 	fx_close(&b->fx);
 	ring_buffer__free(b->probe_ring);
 	probe_bpf__destroy(b->probe);

@@ -55,6 +55,56 @@ static void floor_all(const struct bench *b, const struct table_result *t, doubl
 	*min = stat_min(all, n);
 }
 
+/* The same over the floor batches' wall time (each BPF_PROG_RUN call). */
+static double floor_wall_median(const struct bench *b, const struct table_result *t)
+{
+	double all[BENCH_MAX_ROUNDS * BENCH_MAX_CASES];
+	uint32_t n = 0;
+
+	for (unsigned int c = 0; c < t->table->n; c++)
+		for (uint32_t r = 0; r < b->rounds; r++)
+			all[n++] = t->r[c].floor_wall_ns[r];
+	return stat_median(all, n);
+}
+
+/* The case of a table called name, or -1. */
+static int case_index(const struct table_result *t, const char *name)
+{
+	for (unsigned int i = 0; name && i < t->table->n; i++)
+		if (!strcmp(t->table->cases[i].name, name))
+			return i;
+	return -1;
+}
+
+static bool ring_case(const struct bench_case *c)
+{
+	return c->consumer || c->every_run_emits;
+}
+
+/* The reader's wake-ups (epoll_wait returned the ring) per 1,000 records read. */
+static double wakeups_per_1000(const struct consumer_counts *n)
+{
+	return n->records ? 1000.0 * n->wakeups / n->records : NAN;
+}
+
+/*
+ * With the agent running over without, median over median: kernel time of
+ * the runs, or wall time of the calls (wall true), where the reader's own
+ * turns on the CPU show. NaN for a case without a stopped twin.
+ */
+static double running_over_stopped(const struct bench *b, const struct table_result *t,
+				   unsigned int i, bool wall)
+{
+	int s = case_index(t, t->table->cases[i].stopped);
+
+	if (s < 0)
+		return NAN;
+	if (wall)
+		return stat_median(t->r[i].wall_ns, b->rounds) /
+		       stat_median(t->r[s].wall_ns, b->rounds);
+	return stat_median(t->r[i].ns, b->rounds) / stat_median(t->r[s].ns, b->rounds);
+}
+
 static double veth_router_pps(const struct veth_result *v)
 {
 	return stat_median(v->router_pps, v->rounds);
@@ -204,11 +254,52 @@ static void print_table(const struct bench *b, const struct table_result *t)
 	}
 }
 
+/*
+ * The cases that emit a record every run: wall time per BPF_PROG_RUN call
+ * beside their floor's, the records, and what the reader did.
+ */
+static void print_ring(const struct bench *b, const struct table_result *t)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < t->table->n; i++) {
+		const struct bench_case *c = &t->table->cases[i];
+		const struct case_result *r = &t->r[i];
+		char reader[96] = "";
+
+		if (!ring_case(c))
+			continue;
+		if (!any)
+			printf("  a record every run, on CPU %d; the reader (if any) there too: "
+			       "epoll_wait(%d ms), ring_buffer__consume\n"
+			       "  wall: ns per BPF_PROG_RUN call as qs-bench saw it (the reader's "
+			       "turns show here, not in the kernel's time)\n"
+			       "  %-32s %9s %9s %9s %9s %9s %8s  %s\n",
+			       b->pin_cpu, QS_EVENTS_DRAIN_MS, "case", "wall", "floor", "emitted",
+			       "read", "wakes/1k", "timeouts", "running/stopped (wall)");
+		any = true;
+		if (c->consumer)
+			snprintf(reader, sizeof(reader), "%9llu %9.1f %8llu",
+				 (unsigned long long)r->consumer.records,
+				 wakeups_per_1000(&r->consumer),
+				 (unsigned long long)r->consumer.timeouts);
+		printf("  %-32s %9.1f %9.1f %9llu %-28s", c->name,
+		       stat_median(r->wall_ns, b->rounds), stat_median(r->floor_wall_ns, b->rounds),
+		       (unsigned long long)r->emitted, reader);
+		if (c->stopped)
+			printf("  %.3f (wall %.3f)", running_over_stopped(b, t, i, false),
+			       running_over_stopped(b, t, i, true));
+		printf("\n");
+	}
+}
+
 void report_print(const struct bench *b, const struct bench_results *res)
 {
 	print_table(b, &res->main);
+	print_ring(b, &res->main);
 	print_table(b, &res->diag);
 	print_table(b, &res->probe);
+	print_ring(b, &res->probe);
 	print_mem(&res->mem);
 	print_veth(&res->veth);
 }
@@ -234,6 +325,38 @@ static void json_str(FILE *f, const char *key, const char *v, const char *sep)
 	fprintf(f, "\"%s", sep);
 }
 
+/*
+ * A case that emits a record every run: the records, the reader's
+ * wake-ups and timeouts, and with the agent running over without.
+ */
+static void json_ring(FILE *f, const struct bench *b, const struct table_result *t, unsigned int i)
+{
+	const struct bench_case *c = &t->table->cases[i];
+	const struct case_result *r = &t->r[i];
+
+	if (!ring_case(c))
+		return;
+	json_num(f, "floor_wall_ns_median", stat_median(r->floor_wall_ns, b->rounds), ", ");
+	fprintf(f, "\"cpu\": %d, \"records_emitted\": %llu, \"records_sampled_out\": %llu, ",
+		b->pin_cpu, (unsigned long long)r->emitted, (unsigned long long)r->sampled_out);
+	if (c->consumer) {
+		fprintf(f,
+			"\"records_read\": %llu, \"reader_wakeups\": %llu, "
+			"\"reader_timeouts\": %llu, ",
+			(unsigned long long)r->consumer.records,
+			(unsigned long long)r->consumer.wakeups,
+			(unsigned long long)r->consumer.timeouts);
+		json_num(f, "wakeups_per_1000_records", wakeups_per_1000(&r->consumer), ", ");
+	}
+	if (c->stopped) {
+		fprintf(f, "\"agent_stopped_case\": \"%s\", ", c->stopped);
+		json_num(f, "agent_running_over_stopped", running_over_stopped(b, t, i, false),
+			 ", ");
+		json_num(f, "agent_running_over_stopped_wall", running_over_stopped(b, t, i, true),
+			 ", ");
+	}
+}
+
 static void json_cases(FILE *f, const struct bench *b, const struct table_result *t,
 		       const char *key, bool with_floor)
 {
@@ -246,7 +369,8 @@ static void json_cases(FILE *f, const struct bench *b, const struct table_result
 		fprintf(f, "    {\"name\": \"floor\", ");
 		json_num(f, "ns_median", fmed, ", ");
 		json_num(f, "ns_min", fmin, ", ");
-		json_num(f, "ratio_to_floor", 1.0, "}");
+		json_num(f, "ratio_to_floor", 1.0, ", ");
+		json_num(f, "wall_ns_median", floor_wall_median(b, t), "}");
 		sep = ",\n";
 	}
 	for (unsigned int i = 0; i < t->table->n; i++) {
@@ -257,6 +381,8 @@ static void json_cases(FILE *f, const struct bench *b, const struct table_result
 		json_num(f, "ns_median", med, ", ");
 		json_num(f, "ns_min", stat_min(t->r[i].ns, b->rounds), ", ");
 		json_num(f, "ratio_to_floor", med / fmed, ", ");
+		json_num(f, "wall_ns_median", stat_median(t->r[i].wall_ns, b->rounds), ", ");
+		json_ring(f, b, t, i);
 		json_num(f, "target_ratio", c->target ? c->target : NAN, ", ");
 		fprintf(f, "\"target_met\": %s, \"path_ok\": %s}",
 			!c->target		? "null" :

@@ -125,3 +125,49 @@ int probe_ringbuf_event(struct xdp_md *ctx)
 	bpf_ringbuf_submit(ev, 0);
 	return XDP_PASS;
 }
+
+/*
+ * The wake-up pair, run while a thread reads probe_ring_wake as the agent
+ * does (bench_consumer.c): the same record submitted as the router did before
+ * its records woke nobody (flags 0: the kernel wakes the reader for the
+ * first record after it caught up) and as it does now (event_wakeup in
+ * bpf/stats.h: the ring's fill queried, BPF_RB_NO_WAKEUP below
+ * QS_EVENTS_WAKE_BYTES). A ring of its own, so that no other reader's
+ * epoll is registered on it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, QS_EVENTS_RING_BYTES);
+} probe_ring_wake SEC(".maps");
+
+/* What event_wakeup (bpf/stats.h) returns. */
+static __always_inline __u64 router_wake_flags(void)
+{
+	if (bpf_ringbuf_query(&probe_ring_wake, BPF_RB_AVAIL_DATA) >= QS_EVENTS_WAKE_BYTES)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline int ringbuf_event_wake(int as_router)
+{
+	struct qs_event *ev = bpf_ringbuf_reserve(&probe_ring_wake, sizeof(*ev), 0);
+
+	if (!ev)
+		return XDP_DROP;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = QS_EV_NEW_FLOW;
+	bpf_ringbuf_submit(ev, as_router ? router_wake_flags() : 0);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_ringbuf_event_default(struct xdp_md *ctx)
+{
+	return ringbuf_event_wake(0);
+}
+
+SEC("xdp")
+int probe_ringbuf_event_no_wakeup(struct xdp_md *ctx)
+{
+	return ringbuf_event_wake(1);
+}
