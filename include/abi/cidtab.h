@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The connection-ID table (qs_cidtab): reported and operator IDs, (VIP,
+ * DCID) to backend, in one cache line per lookup. The data path reads it,
+ * the agent writes it with plain stores through mmap (no system call per
+ * ID), the CLI reads it through the same mmap; this header is the layout
+ * and the lookup all three run.
+ *
+ * Layout. A BPF array (BPF_F_MMAPABLE) of 64-byte buckets. Element 0 is
+ * the header (struct qs_cidtab_head: the hash key and the number of
+ * buckets); bucket i of the table is element 1 + i. A bucket holds
+ * QS_CIDTAB_SLOTS slot words and, beside them, what the data path writes
+ * per ID (its last path), all in the bucket's one cache line.
+ *
+ * An ID's place. h = SipHash-1-3 of its struct qs_cid_key (VIP, length,
+ * the ID zero-padded) under the table's 128-bit key, drawn at random when
+ * the table is made: nobody who does not hold the key can tell which IDs
+ * share a bucket, so IDs chosen by a client or a backend's stolen key land
+ * at random like any others. The first bucket is h's top bits; the
+ * fingerprint is h's low QS_CIDTAB_FP_BITS bits (never 0); the second
+ * bucket is the first XOR'd with the fingerprint's low bits (and 1, so it
+ * differs), an involution: from a slot's bucket and fingerprint alone the
+ * agent finds its other bucket, which moving IDs (cuckoo) needs.
+ *
+ * A slot word: fingerprint << 14 | second << 13 | operator << 12 |
+ * backend (12 bits, QS_MAX_BACKENDS); 0 is an empty slot. One aligned
+ * 64-bit store publishes or removes an entry whole, so a reader never sees
+ * a fingerprint with another entry's backend.
+ *
+ * Lookup: the first bucket's slots; the second bucket's only when the
+ * first one's `displaced` says some ID of it lives there. Most hits and
+ * misses touch one line. A match is a fingerprint match: the full ID is
+ * not stored. Two different IDs match only if they share the first bucket
+ * and the fingerprint's bits that the bucket does not fix, at least
+ * QS_CIDTAB_FP_BITS - (bucket bits - (64 - QS_CIDTAB_FP_BITS)) of them
+ * (45 for 2^19 buckets): for a random absent ID, 2^-45 per slot compared,
+ * 8 slots at most, about 1 in 4 * 10^12 lookups. The key keeps an
+ * adversary from doing better than random.
+ *
+ * Writers (the agent alone): an entry goes in by storing its slot word
+ * (release); into its second bucket only after the first's `displaced` is
+ * raised; out by storing 0, then lowering `displaced`. A move writes the
+ * new place before it clears the old, so a reader finds an ID that stays
+ * in the table at every moment.
+ */
+#ifndef QS_ABI_CIDTAB_H
+#define QS_ABI_CIDTAB_H
+
+#include <linux/types.h>
+#include "abi/abi.h"
+
+#define QS_MAP_CIDTAB "qs_cidtab"
+
+#define QS_CIDTAB_SLOTS 4
+#define QS_CIDTAB_FP_BITS 50
+#define QS_CIDTAB_F_SECOND (1ull << 13) /* the slot is in its ID's second bucket */
+#define QS_CIDTAB_F_OPERATOR (1ull << 12) /* QS_CID_OPERATOR, else authoritative */
+#define QS_CIDTAB_BACKEND_MASK 0xfffull
+#define QS_CIDTAB_MAGIC 0x71736369647462ull /* "qscidtb" */
+#define QS_CIDTAB_VERSION 1
+/* Bucket counts are powers of two in this range. */
+#define QS_CIDTAB_MIN_BUCKETS_LOG2 4
+#define QS_CIDTAB_MAX_BUCKETS_LOG2 24
+
+_Static_assert(QS_MAX_BACKENDS - 1 <= QS_CIDTAB_BACKEND_MASK, "backend ids outgrow a slot word");
+
+/* What the data path writes per ID (struct qs_cid_entry's path fields, narrowed). */
+struct qs_cidtab_path {
+	__u16 hash; /* low bits of the flow hash of the ID's last client address */
+	__u16 checked_s; /* coarse second (ns >> 30) its address entry was last checked */
+	__u16 opened_s; /* coarse second in which it last opened an address entry */
+};
+
+struct qs_cidtab_bucket {
+	__u64 slot[QS_CIDTAB_SLOTS];
+	struct qs_cidtab_path path[QS_CIDTAB_SLOTS];
+	/* IDs whose first bucket this is that live in their second (agent) */
+	__u16 displaced;
+	__u16 pad[3];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct qs_cidtab_bucket) == 64, "qs_cidtab bucket is one cache line");
+
+/* Element 0 of the map. */
+struct qs_cidtab_head {
+	__u64 magic; /* QS_CIDTAB_MAGIC once the agent has made the table */
+	__u64 key[2]; /* SipHash key */
+	__u32 version; /* QS_CIDTAB_VERSION */
+	__u32 buckets_log2;
+	__u8 pad[24];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct qs_cidtab_head) == 64, "qs_cidtab head is one element");
+
+#define QS_SIPROUND(v0, v1, v2, v3)           \
+	do {                                  \
+		v0 += v1;                     \
+		v1 = (v1 << 13) | (v1 >> 51); \
+		v1 ^= v0;                     \
+		v0 = (v0 << 32) | (v0 >> 32); \
+		v2 += v3;                     \
+		v3 = (v3 << 16) | (v3 >> 48); \
+		v3 ^= v2;                     \
+		v0 += v3;                     \
+		v3 = (v3 << 21) | (v3 >> 43); \
+		v3 ^= v0;                     \
+		v2 += v1;                     \
+		v1 = (v1 << 17) | (v1 >> 47); \
+		v1 ^= v2;                     \
+		v2 = (v2 << 32) | (v2 >> 32); \
+	} while (0)
+
+/*
+ * SipHash-C-D (Aumasson and Bernstein) of n little-endian words (8 * n
+ * bytes) under key k. The table uses C = 1, D = 3 (SipHash-1-3): hashing
+ * one ID costs about 100 instructions, under the cost of the cache miss it
+ * saves. C = 2, D = 4 is SipHash-2-4, which the tests compare with
+ * libsodium's to show the rounds are right.
+ */
+static inline __u64 qs_siphash_words(const __u64 k[2], const __u64 *m, int n, int c, int d)
+{
+	__u64 v0 = 0x736f6d6570736575ull ^ k[0];
+	__u64 v1 = 0x646f72616e646f6dull ^ k[1];
+	__u64 v2 = 0x6c7967656e657261ull ^ k[0];
+	__u64 v3 = 0x7465646279746573ull ^ k[1];
+	__u64 b = (__u64)(8 * n) << 56;
+	int i, r;
+
+	for (i = 0; i < n; i++) {
+		v3 ^= m[i];
+		for (r = 0; r < c; r++)
+			QS_SIPROUND(v0, v1, v2, v3);
+		v0 ^= m[i];
+	}
+	v3 ^= b;
+	for (r = 0; r < c; r++)
+		QS_SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (r = 0; r < d; r++)
+		QS_SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The hash of a zero-padded key (struct qs_cid_key, 32 bytes: 4 words). */
+static inline __u64 qs_cidtab_hash(const __u64 k[2], const struct qs_cid_key *key)
+{
+	return qs_siphash_words(k, (const __u64 *)key, sizeof(*key) / 8, 1, 3);
+}
+
+static inline __u64 qs_cidtab_fp(__u64 h)
+{
+	__u64 fp = h & ((1ull << QS_CIDTAB_FP_BITS) - 1);
+
+	return fp ? fp : 1;
+}
+
+static inline __u32 qs_cidtab_first(__u64 h, __u32 buckets_log2)
+{
+	return (__u32)(h >> (64 - buckets_log2));
+}
+
+/* The other bucket of an ID whose fingerprint is fp and which is in bucket i. */
+static inline __u32 qs_cidtab_other(__u32 i, __u64 fp, __u32 buckets_log2)
+{
+	return (i ^ ((__u32)fp | 1)) & ((1u << buckets_log2) - 1);
+}
+
+static inline __u64 qs_cidtab_word(__u64 fp, __u32 backend_id, int operator_kind, int second)
+{
+	return fp << 14 | (second ? QS_CIDTAB_F_SECOND : 0) |
+	       (operator_kind ? QS_CIDTAB_F_OPERATOR : 0) | (backend_id & QS_CIDTAB_BACKEND_MASK);
+}
+
+static inline __u64 qs_cidtab_word_fp(__u64 w)
+{
+	return w >> 14;
+}
+
+static inline __u32 qs_cidtab_word_backend(__u64 w)
+{
+	return (__u32)(w & QS_CIDTAB_BACKEND_MASK);
+}
+
+/* The slot of bucket b holding fingerprint fp, or -1. */
+static inline int qs_cidtab_bucket_find(const struct qs_cidtab_bucket *b, __u64 fp)
+{
+	int s;
+
+	for (s = 0; s < QS_CIDTAB_SLOTS; s++)
+		if (qs_cidtab_word_fp(b->slot[s]) == fp)
+			return s;
+	return -1;
+}
+
+#endif /* QS_ABI_CIDTAB_H */

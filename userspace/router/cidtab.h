@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The connection-ID table (include/abi/cidtab.h) seen from userspace: the
+ * agent writes it, the CLI and tests read it, through memory: the map
+ * mmapped (qs_cidtab_map), or any buffer of 1 + 2^log2 elements
+ * (qs_cidtab_mem, for tests). Every write is a plain store the data path
+ * may see at once, in the order cidtab.h describes; there is one writer.
+ *
+ * Functions return 0 or -errno.
+ */
+#ifndef QS_ROUTER_CIDTAB_H
+#define QS_ROUTER_CIDTAB_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "abi/cidtab.h"
+
+struct qs_cidtab {
+	struct qs_cidtab_head *head; /* element 0 */
+	struct qs_cidtab_bucket *b; /* element 1: bucket 0 */
+	__u32 log2;
+	__u64 key[2];
+	void *map; /* the mmapped map, if any */
+	size_t map_bytes;
+};
+
+/* The bucket count's log2 for a table of at least `entries` slots. */
+__u32 qs_cidtab_log2_for(__u64 entries);
+/* Elements of the map for 2^log2 buckets: the head and the buckets. */
+static inline __u32 qs_cidtab_elements(__u32 log2)
+{
+	return 1 + (1u << log2);
+}
+
+/*
+ * Over mem (qs_cidtab_elements(log2) * 64 bytes, 64-byte aligned). A
+ * table already made there (its head's magic) is taken as it is, and must
+ * have log2 buckets; otherwise a new one is made under a fresh random key
+ * (all buckets must then be zero, as a new map's are).
+ */
+int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 log2);
+/* The same over the map (BPF_F_MMAPABLE array of qs_cidtab_elements). */
+int qs_cidtab_map(struct qs_cidtab *t, int map_fd);
+void qs_cidtab_unmap(struct qs_cidtab *t);
+
+/*
+ * The ID's entry: added, or its backend and kind replaced in place.
+ * -ENOSPC when both of its buckets are full and no move frees a slot:
+ * nothing changed then.
+ */
+int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend_id,
+		  int operator_kind);
+/* -ENOENT if the ID has no entry. */
+int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k);
+/* The ID's backend and kind (QS_CID_AUTHORITATIVE or QS_CID_OPERATOR); -ENOENT. */
+int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *backend_id,
+		  __u8 *kind);
+
+struct qs_cidtab_stats {
+	__u64 entries; /* slots in use */
+	__u64 second; /* of those, in their ID's second bucket */
+	__u64 full_buckets; /* all QS_CIDTAB_SLOTS in use */
+	__u64 displaced_buckets; /* whose misses also read their second bucket */
+	__u64 displaced_wrong; /* buckets whose `displaced` disagrees with the slots (0) */
+};
+/* A walk of every bucket: for tests, status on demand and restore, not per request. */
+void qs_cidtab_stats(const struct qs_cidtab *t, struct qs_cidtab_stats *s);
+
+#endif /* QS_ROUTER_CIDTAB_H */
