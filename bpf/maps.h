@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "abi/abi.h"
+#include "abi/cidtab.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -40,7 +41,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_maglev SEC(".maps");
 
-/* Not preallocated: memory follows the number of live IDs. */
+/*
+ * Reported and operator IDs as the data path reads them: one cache line
+ * per lookup (abi/cidtab.h). Written by the agent through mmap; resized
+ * at load for cid-entries (router/maps.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 + QS_CIDTAB_BUCKETS_FOR(QS_CID_TABLE_SIZE));
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct qs_cidtab_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_cidtab SEC(".maps");
+
+/*
+ * The agent's record of the same IDs, whole (the data path does not read
+ * it): what a restarted agent and the CLI read. Not preallocated: memory
+ * follows the number of live IDs.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, QS_CID_TABLE_SIZE);

@@ -195,17 +195,17 @@ static __always_inline struct qs_flow *flow_lookup(struct route *r, struct qs_fl
 	return est ? est : *fresh;
 }
 
-/* The ID e opens an address entry now, unless it opened one this second. */
-static __always_inline int path_may_open(struct qs_cid_entry *e, __u64 now)
+/* The ID of path p opens an address entry now, unless it opened one this second. */
+static __always_inline int path_may_open(struct qs_cid_path *p, __u64 now)
 {
 	__u16 s = now >> 30;
 
 	/* 0: never, as the agent writes entries (second 0 of every 2^16 has no cap) */
-	if (s && e->path_opened_s == s) {
+	if (s && p->opened_s == s) {
 		aux_count(QS_AUX_PATH_CAPPED);
 		return 0;
 	}
-	e->path_opened_s = s;
+	p->opened_s = s;
 	return 1;
 }
 
@@ -222,7 +222,7 @@ static __always_inline void flow_seen(struct qs_flow *f, struct route *r, __u64 
 	f->last_seen_ns = now;
 }
 
-static __always_inline void flow_note_path(struct route *r, struct qs_cid_entry *e, __u64 now,
+static __always_inline void flow_note_path(struct route *r, struct qs_cid_path *e, __u64 now,
 					   int reported)
 {
 	struct qs_flow *est = bpf_map_lookup_elem(&qs_flows_v2, &r->flow);
@@ -259,31 +259,73 @@ static __always_inline void flow_note_path(struct route *r, struct qs_cid_entry 
  * arrives from another address than last time, or every PATH_REFRESH_S
  * (which keeps an active connection's address entry from looking idle).
  */
-static __always_inline void cid_note_path(struct route *r, struct qs_cid_entry *e)
+static __always_inline void cid_note_path(struct route *r, struct qs_cid_path *e)
 {
 	__u64 now = qs_now_ns();
-	__u32 now_s = now >> 30; /* about a second, without a division */
+	__u16 now_s = now >> 30; /* about a second, without a division */
 
-	if (e->path_hash == r->hash && now_s - e->path_checked_s < PATH_REFRESH_S)
+	if (e->hash == (__u16)r->hash && (__u16)(now_s - e->checked_s) < PATH_REFRESH_S)
 		return;
-	e->path_hash = r->hash;
-	e->path_checked_s = now_s;
+	e->hash = r->hash;
+	e->checked_s = now_s;
 	flow_note_path(r, e, now, r->reason == QS_R_ROUTE_CID);
 }
 
-/* Rung b. */
-static __always_inline struct qs_cid_entry *route_cid(struct route *r)
+/*
+ * Rung b, reported and operator IDs: qs_cidtab (abi/cidtab.h), the ID's
+ * first bucket, and its second only where the first says some of its IDs
+ * live there. The path state of the ID's slot, or NULL.
+ */
+static __always_inline struct qs_cid_path *route_cidtab(struct route *r)
+{
+	const struct qs_cidtab_head *head;
+	struct qs_cidtab_bucket *b;
+	__u32 idx = 0, first, buckets;
+	__u64 h, fp;
+	int s;
+
+	head = bpf_map_lookup_elem(&qs_cidtab, &idx);
+	if (!head || head->magic != QS_CIDTAB_MAGIC)
+		return NULL;
+	buckets = head->buckets;
+	if (buckets < QS_CIDTAB_MIN_BUCKETS || buckets > QS_CIDTAB_MAX_BUCKETS)
+		return NULL;
+	h = qs_cidtab_hash(head->key, &r->cid);
+	fp = qs_cidtab_fp(h);
+	first = qs_cidtab_first(h, buckets);
+	idx = 1 + first;
+	b = bpf_map_lookup_elem(&qs_cidtab, &idx);
+	if (!b)
+		return NULL;
+	s = qs_cidtab_bucket_find(b, fp);
+	if (s < 0) {
+		if (!b->displaced)
+			return NULL;
+		idx = 1 + qs_cidtab_other(first, fp, buckets);
+		b = bpf_map_lookup_elem(&qs_cidtab, &idx);
+		if (!b)
+			return NULL;
+		s = qs_cidtab_bucket_find(b, fp);
+		if (s < 0)
+			return NULL;
+	}
+	s &= QS_CIDTAB_SLOTS - 1;
+	r->backend_id = qs_cidtab_word_backend(b->slot[s]);
+	r->reason = QS_R_ROUTE_CID;
+	return &b->path[s];
+}
+
+/* Rung b: reported and operator IDs, then learned ones. */
+static __always_inline struct qs_cid_path *route_cid(struct route *r)
 {
 	struct qs_cid_entry *e;
+	struct qs_cid_path *p;
 
 	if (r->cid.cid_len == 0)
 		return NULL;
-	e = bpf_map_lookup_elem(&qs_cids, &r->cid);
-	if (e) {
-		r->backend_id = e->backend_id;
-		r->reason = QS_R_ROUTE_CID;
-		return e;
-	}
+	p = route_cidtab(r);
+	if (p)
+		return p;
 	e = bpf_map_lookup_elem(&qs_learned, &r->cid);
 	if (!e)
 		return NULL;
@@ -295,7 +337,7 @@ static __always_inline struct qs_cid_entry *route_cid(struct route *r)
 	}
 	r->backend_id = e->backend_id;
 	r->reason = QS_R_ROUTE_CID_LEARNED;
-	return e;
+	return &e->path;
 }
 
 /*
@@ -310,8 +352,7 @@ static __always_inline void cid_learn(struct route *r, struct qs_flow *f)
 	struct qs_cid_entry e = {
 		.created_ns = now,
 		.backend_id = r->backend_id,
-		.path_hash = r->hash,
-		.path_checked_s = now >> 30,
+		.path = { .hash = r->hash, .checked_s = now >> 30 },
 		.kind = QS_CID_LEARNED,
 	};
 
@@ -505,7 +546,7 @@ static __always_inline void route_init(struct route *r, const struct pkt *p,
 /* The ladder for a parsed QUIC header whose DCID is in r->cid. */
 static __always_inline void route_quic(struct route *r, const struct quic *q)
 {
-	struct qs_cid_entry *e;
+	struct qs_cid_path *e;
 
 	if (q->is_long && q->long_type == QS_LT_UNKNOWN_VERSION) {
 		route_version(r);

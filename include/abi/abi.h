@@ -57,7 +57,8 @@
 #define QS_MAP_BACKENDS "qs_backends"
 #define QS_MAP_NEXTHOPS "qs_nexthops"
 #define QS_MAP_MAGLEV "qs_maglev"
-#define QS_MAP_CIDS "qs_cids"
+#define QS_MAP_CIDS "qs_cids" /* userspace only: the agent's record; the data path reads qs_cidtab */
+#define QS_MAP_CIDTAB "qs_cidtab" /* abi/cidtab.h */
 #define QS_MAP_LEARNED "qs_learned"
 #define QS_MAP_SETTINGS "qs_settings"
 #define QS_MAP_EVENT_BUDGET "qs_ev_budget"
@@ -309,28 +310,41 @@ struct qs_cid_key {
 } __attribute__((aligned(8)));
 _Static_assert(sizeof(struct qs_cid_key) == 32, "qs_cid_key size");
 
+/*
+ * Written by the data path per ID: the low 16 bits of the flow hash of the
+ * client address last seen with it, when (coarse second, ns >> 30, low 16
+ * bits) its address entry was last checked, and when it last opened one.
+ * Packets from the same address skip the address table but every
+ * PATH_REFRESH_S (route.h), so a hit pays a compare, not a lookup; an ID
+ * opens at most one address entry a second (QS_AUX_PATH_CAPPED), so that
+ * forged sources on one known ID cannot fill the address table. Both
+ * tables keep it: qs_cidtab beside its slots, qs_learned in the entry.
+ */
+struct qs_cid_path {
+	__u16 hash;
+	__u16 checked_s;
+	__u16 opened_s;
+};
+
+/*
+ * qs_learned's value, and qs_cids' (the agent's record of reported and
+ * operator IDs; the data path reads qs_cidtab). created_ns, backend_id and
+ * kind keep the offsets they had before `path` replaced three wider fields
+ * of the same meaning: a pinned table of either layout reads right but for
+ * the path, which is a hint.
+ */
 struct qs_cid_entry {
 	__u64 created_ns; /* CLOCK_MONOTONIC (coarse) of the write */
 	__u32 backend_id;
-	/*
-	 * Written by the data path: the flow hash of the client address last
-	 * seen with this ID, and when (coarse seconds) its address entry was
-	 * last checked. Packets from the same address skip the address table
-	 * but every PATH_REFRESH_S (route.h), so a hit pays a compare, not a lookup.
-	 */
-	__u32 path_hash;
-	__u32 path_checked_s;
+	struct qs_cid_path path; /* the data path's */
+	__u8 pad2[2];
 	__u8 kind; /* enum qs_cid_kind */
-	__u8 pad;
-	/*
-	 * Written by the data path: the low 16 bits of the coarse second in
-	 * which a packet of this ID last opened an address entry. An ID opens
-	 * at most one a second (QS_AUX_PATH_CAPPED), so that forged sources
-	 * on one known ID cannot fill the address table.
-	 */
-	__u16 path_opened_s;
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct qs_cid_entry) == 24, "qs_cid_entry size");
+_Static_assert(sizeof(struct qs_cid_entry) == 24 &&
+		       __builtin_offsetof(struct qs_cid_entry, backend_id) == 8 &&
+		       __builtin_offsetof(struct qs_cid_entry, kind) == 20,
+	       "qs_cid_entry: size and the offsets pinned tables rely on");
 
 /*
  * qs_flows_v2 (established) and qs_flows_new (opened by an Initial, not yet

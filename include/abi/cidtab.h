@@ -16,11 +16,14 @@
  * the ID zero-padded) under the table's 128-bit key, drawn at random when
  * the table is made: nobody who does not hold the key can tell which IDs
  * share a bucket, so IDs chosen by a client or a backend's stolen key land
- * at random like any others. The first bucket is h's top bits; the
- * fingerprint is h's low QS_CIDTAB_FP_BITS bits (never 0); the second
- * bucket is the first XOR'd with the fingerprint's low bits (and 1, so it
- * differs), an involution: from a slot's bucket and fingerprint alone the
- * agent finds its other bucket, which moving IDs (cuckoo) needs.
+ * at random like any others. The first bucket is h's top 32 bits scaled to
+ * the bucket count (a multiply and a shift: any count, so that the table
+ * is sized to what is configured, not to a power of two); the fingerprint
+ * is h's low QS_CIDTAB_FP_BITS bits (never 0); the second bucket is
+ * (fp - first) mod buckets, an involution: from a slot's bucket and
+ * fingerprint alone the agent finds its other bucket, which moving IDs
+ * (cuckoo) needs. (For one first bucket in `buckets` it is the first
+ * again: such an ID has one bucket.)
  *
  * A slot word: fingerprint << 14 | second << 13 | operator << 12 |
  * backend (12 bits, QS_MAX_BACKENDS); 0 is an empty slot. One aligned
@@ -30,12 +33,11 @@
  * Lookup: the first bucket's slots; the second bucket's only when the
  * first one's `displaced` says some ID of it lives there. Most hits and
  * misses touch one line. A match is a fingerprint match: the full ID is
- * not stored. Two different IDs match only if they share the first bucket
- * and the fingerprint's bits that the bucket does not fix, at least
- * QS_CIDTAB_FP_BITS - (bucket bits - (64 - QS_CIDTAB_FP_BITS)) of them
- * (45 for 2^19 buckets): for a random absent ID, 2^-45 per slot compared,
- * 8 slots at most, about 1 in 4 * 10^12 lookups. The key keeps an
- * adversary from doing better than random.
+ * not stored. Two different IDs match only if their 64-bit hashes agree
+ * in the fingerprint's 50 bits and in what decides the bucket: for a
+ * random absent ID, about 2^-64 / (1 / buckets), 2^-45 at 2^19 buckets,
+ * per slot compared, 8 slots at most: about 1 in 4 * 10^12 lookups. The
+ * key keeps an adversary from doing better than random.
  *
  * Writers (the agent alone): an entry goes in by storing its slot word
  * (release); into its second bucket only after the first's `displaced` is
@@ -49,8 +51,6 @@
 #include <linux/types.h>
 #include "abi/abi.h"
 
-#define QS_MAP_CIDTAB "qs_cidtab"
-
 #define QS_CIDTAB_SLOTS 4
 #define QS_CIDTAB_FP_BITS 50
 #define QS_CIDTAB_F_SECOND (1ull << 13) /* the slot is in its ID's second bucket */
@@ -58,22 +58,20 @@
 #define QS_CIDTAB_BACKEND_MASK 0xfffull
 #define QS_CIDTAB_MAGIC 0x71736369647462ull /* "qscidtb" */
 #define QS_CIDTAB_VERSION 1
-/* Bucket counts are powers of two in this range. */
-#define QS_CIDTAB_MIN_BUCKETS_LOG2 4
-#define QS_CIDTAB_MAX_BUCKETS_LOG2 24
+#define QS_CIDTAB_MIN_BUCKETS 16
+#define QS_CIDTAB_MAX_BUCKETS (1u << 24)
+/*
+ * Buckets for a table of n IDs: slots for n at 90 % full (puts are refused
+ * past about 97 %, cidtab.c). 2M IDs: 555,556 buckets, 35.6 MB.
+ */
+#define QS_CIDTAB_BUCKETS_FOR(n) \
+	((n)*10 / 36 + 1 < QS_CIDTAB_MIN_BUCKETS ? QS_CIDTAB_MIN_BUCKETS : (n)*10 / 36 + 1)
 
 _Static_assert(QS_MAX_BACKENDS - 1 <= QS_CIDTAB_BACKEND_MASK, "backend ids outgrow a slot word");
 
-/* What the data path writes per ID (struct qs_cid_entry's path fields, narrowed). */
-struct qs_cidtab_path {
-	__u16 hash; /* low bits of the flow hash of the ID's last client address */
-	__u16 checked_s; /* coarse second (ns >> 30) its address entry was last checked */
-	__u16 opened_s; /* coarse second in which it last opened an address entry */
-};
-
 struct qs_cidtab_bucket {
 	__u64 slot[QS_CIDTAB_SLOTS];
-	struct qs_cidtab_path path[QS_CIDTAB_SLOTS];
+	struct qs_cid_path path[QS_CIDTAB_SLOTS]; /* the data path's, per slot (abi.h) */
 	/* IDs whose first bucket this is that live in their second (agent) */
 	__u16 displaced;
 	__u16 pad[3];
@@ -85,7 +83,7 @@ struct qs_cidtab_head {
 	__u64 magic; /* QS_CIDTAB_MAGIC once the agent has made the table */
 	__u64 key[2]; /* SipHash key */
 	__u32 version; /* QS_CIDTAB_VERSION */
-	__u32 buckets_log2;
+	__u32 buckets; /* QS_CIDTAB_MIN_BUCKETS..QS_CIDTAB_MAX_BUCKETS: the map's elements - 1 */
 	__u8 pad[24];
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct qs_cidtab_head) == 64, "qs_cidtab head is one element");
@@ -153,15 +151,17 @@ static inline __u64 qs_cidtab_fp(__u64 h)
 	return fp ? fp : 1;
 }
 
-static inline __u32 qs_cidtab_first(__u64 h, __u32 buckets_log2)
+static inline __u32 qs_cidtab_first(__u64 h, __u32 buckets)
 {
-	return (__u32)(h >> (64 - buckets_log2));
+	return (__u32)(((h >> 32) * buckets) >> 32);
 }
 
 /* The other bucket of an ID whose fingerprint is fp and which is in bucket i. */
-static inline __u32 qs_cidtab_other(__u32 i, __u64 fp, __u32 buckets_log2)
+static inline __u32 qs_cidtab_other(__u32 i, __u64 fp, __u32 buckets)
 {
-	return (i ^ ((__u32)fp | 1)) & ((1u << buckets_log2) - 1);
+	__u32 c = fp % buckets;
+
+	return c >= i ? c - i : c + buckets - i;
 }
 
 static inline __u64 qs_cidtab_word(__u64 fp, __u32 backend_id, int operator_kind, int second)

@@ -608,14 +608,13 @@ static void c_flow_recorded(struct fx *fx, const struct dp_case *c, const struct
 /* An ID hit remembers the address it came from. */
 static void c_path_noted(struct fx *fx, const struct dp_case *c, const struct pb_spec *s)
 {
-	uint32_t want = world_hash(s->family, s->src, s->sport);
-	struct qs_cid_entry e;
+	uint16_t want = world_hash(s->family, s->src, s->sport);
+	struct qs_cid_path p;
 	struct qs_cid_key k;
 
 	qs_cid_key_make(&k, s->family == 6 ? VIP6_ID : VIP4_ID, s->dcid, s->dcid_len);
-	cr_assert_eq(qs_cid_get(fx->cids, &k, &e), 0, "%s: entry gone", c->name);
-	cr_assert_eq(e.path_hash, want, "%s: path_hash got %08x want %08x", c->name, e.path_hash,
-		     want);
+	cr_assert_eq(qs_cidtab_path(&fx->cidtab, &k, &p), 0, "%s: entry gone", c->name);
+	cr_assert_eq(p.hash, want, "%s: path hash got %04x want %04x", c->name, p.hash, want);
 }
 
 /* A connection routed by ID from a new address: the address follows it. */

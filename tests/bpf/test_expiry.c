@@ -37,7 +37,7 @@ static void setup(void)
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
 	cr_assert_eq(world_setup(&fx), 0);
 	cr_assert_eq(bpf_map_update_elem(fx.settings, &zero, &st, BPF_ANY), 0);
-	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.learned, TTL_NS), 0);
+	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.cidtab_fd, fx.learned, TTL_NS), 0);
 	sweep = agent_flow_sweep_new(fx.flows, IDLE_NS);
 	cr_assert_not_null(sweep);
 }

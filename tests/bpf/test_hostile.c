@@ -130,7 +130,7 @@ Test(hostile, keyless_client_cannot_fill_the_reported_table)
 	cr_assert_eq(entries(fx.cids, QS_CID_LEARNED, &n_kind), 0,
 		     "the flood wrote into the reported table");
 
-	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.learned, 30000000000ull), 0);
+	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.cidtab_fd, fx.learned, 30000000000ull), 0);
 	sink = agent_cids_sink(&cids);
 	reg = qs_cidreg_new(&sink);
 	cr_assert_not_null(reg);
@@ -237,7 +237,7 @@ Test(hostile, report_does_not_touch_a_learned_entry_of_another_backend)
 	cr_assert_eq(fx_cid(&fx, VIP4_ID, cid, 8, BE_B, QS_CID_LEARNED), 0);
 	cr_assert_eq(bpf_map_lookup_elem(fx.learned, &key, &learned), 0);
 
-	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.learned, 30000000000ull), 0);
+	cr_assert_eq(agent_cids_init(&cids, fx.cids, fx.cidtab_fd, fx.learned, 30000000000ull), 0);
 	sink = agent_cids_sink(&cids);
 	reg = qs_cidreg_new(&sink);
 	cr_assert_not_null(reg);

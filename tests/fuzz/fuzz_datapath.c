@@ -9,8 +9,10 @@
  *      verdict (docs/datapath.md, "Reasons");
  *   2. qs_cids, the authoritative IDs (what backends reported and the
  *      operator set), holds exactly the entries the world wrote, byte for
- *      byte but for path_hash and path_checked_s, the data path's own
- *      bookkeeping: no packet adds, removes or changes one. qs_learned may
+ *      byte but for the path, the data path's own bookkeeping, and
+ *      qs_cidtab, what the data path reads of them, holds the same IDs with
+ *      the same backends and kinds and nothing else: no packet adds,
+ *      removes or changes one. qs_learned may
  *      change, but only by a learning: an ID qs_cids does not hold, for the
  *      backend of the record that announces it;
  *   3. a forwarded frame (XDP_TX, XDP_REDIRECT) came from a datagram (or a
@@ -229,14 +231,12 @@ static int cid_pair_cmp(const void *a, const void *b)
 	return cid_key_cmp(&((const struct cid_pair *)a)->key, &((const struct cid_pair *)b)->key);
 }
 
-/*
- * Equal but for path_hash, path_checked_s and path_opened_s, which the data
- * path writes on hits.
- */
+/* Equal but for the path, which the data path writes on hits. */
 static int cid_entry_same(const struct qs_cid_entry *a, const struct qs_cid_entry *b)
 {
 	return a->created_ns == b->created_ns && a->backend_id == b->backend_id &&
-	       a->kind == b->kind && a->pad == b->pad;
+	       a->kind == b->kind && !memcmp(a->pad, b->pad, sizeof(a->pad)) &&
+	       !memcmp(a->pad2, b->pad2, sizeof(a->pad2));
 }
 
 static int cid_reported(const struct qs_cid_key *k)
@@ -261,6 +261,31 @@ static size_t cid_table_read(int fd, struct cid_pair *pairs, const char *what)
 	return count;
 }
 
+/* Invariant 2, qs_cidtab: the world's IDs, each as it wrote it, and nothing else. */
+static void cidtab_check(void)
+{
+	struct qs_cidtab_stats st;
+
+	for (size_t i = 0; i < n_cids; i++) {
+		__u32 backend;
+		__u8 kind;
+
+		if (qs_cidtab_get(&fx.cidtab, &cid_keys[i], &backend, &kind))
+			violation("qs_cidtab lost an ID the world wrote (vip %u, length %u)",
+				  cid_keys[i].vip_id, cid_keys[i].cid_len);
+		if (backend != cid_vals[i].backend_id || kind != cid_vals[i].kind)
+			violation("qs_cidtab entry (vip %u, length %u) changed: backend %u kind %u, "
+				  "want backend %u kind %u",
+				  cid_keys[i].vip_id, cid_keys[i].cid_len, backend, kind,
+				  cid_vals[i].backend_id, cid_vals[i].kind);
+	}
+	qs_cidtab_stats(&fx.cidtab, &st);
+	if (st.entries != n_cids || st.displaced_wrong)
+		violation("qs_cidtab holds %llu entries (%llu buckets miscounted), the world wrote %zu",
+			  (unsigned long long)st.entries, (unsigned long long)st.displaced_wrong,
+			  n_cids);
+}
+
 /* Invariant 2: qs_cids as the world wrote it. */
 static void cids_check(void)
 {
@@ -269,6 +294,7 @@ static void cids_check(void)
 
 	if (n != n_cids)
 		violation("qs_cids holds %zu entries, the world wrote %zu", n, n_cids);
+	cidtab_check();
 	for (size_t i = 0; i < n; i++) {
 		if (cid_key_cmp(&got[i].key, &cid_keys[i]))
 			violation("qs_cids holds an ID the world never wrote (vip %u, length %u)",
@@ -365,6 +391,10 @@ static void tables_reset(void)
 	table_clear(fx.learned, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 		    "clearing qs_learned");
 	batch_put(fx.cids, cid_keys, cid_vals, n_cids, "rewriting qs_cids");
+	for (size_t i = 0; i < n_cids; i++)
+		if (qs_cidtab_put(&fx.cidtab, &cid_keys[i], cid_vals[i].backend_id,
+				  cid_vals[i].kind == QS_CID_OPERATOR))
+			fatal("rewriting qs_cidtab", ENOSPC);
 	for (size_t i = 0; i < dpw_n_learned; i++)
 		add_cid(&dpw_learned[i], keys, vals, &n, t);
 	batch_put(fx.learned, keys, vals, n, "writing qs_learned");

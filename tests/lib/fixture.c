@@ -48,6 +48,7 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	fx->nexthops = bpf_map__fd(s->maps.qs_nexthops);
 	fx->maglev = bpf_map__fd(s->maps.qs_maglev);
 	fx->cids = bpf_map__fd(s->maps.qs_cids);
+	fx->cidtab_fd = bpf_map__fd(s->maps.qs_cidtab);
 	fx->learned = bpf_map__fd(s->maps.qs_learned);
 	fx->settings = bpf_map__fd(s->maps.qs_settings);
 	fx->ev_budget = bpf_map__fd(s->maps.qs_ev_budget);
@@ -62,9 +63,15 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	fx->vip_stats = bpf_map__fd(s->maps.qs_vip_stats);
 	fx->be_stats = bpf_map__fd(s->maps.qs_be_stats);
 	fx->aux_stats = bpf_map__fd(s->maps.qs_aux_v2);
+	err = qs_cidtab_map(&fx->cidtab, fx->cidtab_fd);
+	if (err) {
+		quicsteer_bpf__destroy(s);
+		return err;
+	}
 	fx->ring = ring_buffer__new(bpf_map__fd(s->maps.qs_events), ring_record, fx, NULL);
 	if (!fx->ring) {
 		err = -errno;
+		qs_cidtab_unmap(&fx->cidtab);
 		quicsteer_bpf__destroy(s);
 		return err;
 	}
@@ -74,6 +81,7 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 void fx_close(struct fx *fx)
 {
 	ring_buffer__free(fx->ring);
+	qs_cidtab_unmap(&fx->cidtab);
 	quicsteer_bpf__destroy(fx->skel);
 }
 
@@ -141,7 +149,8 @@ int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint3
 	if (err)
 		return err;
 	if (kind != QS_CID_LEARNED)
-		return qs_cid_put(fx->cids, &key, &e);
+		return qs_cid_put(fx->cids, &key, &e) ?:
+			       qs_cidtab_put(&fx->cidtab, &key, backend, kind == QS_CID_OPERATOR);
 	e.created_ns = qs_now_coarse_ns();
 	return qs_cid_put(fx->learned, &key, &e);
 }

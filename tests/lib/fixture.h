@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "abi/abi.h"
+#include "router/cidtab.h"
 
 struct quicsteer_bpf;
 struct ring_buffer;
@@ -23,6 +24,8 @@ struct fx {
 	int vips, backends, nexthops, maglev, cids, learned, quiclb, quiclb_rk, quiclb_cache;
 	int server_ids, tx_ports;
 	int flows, flows_new; /* qs_flows_v2 (established), qs_flows_new (an Initial's) */
+	int cidtab_fd;
+	struct qs_cidtab cidtab; /* qs_cidtab, mmapped: what the data path reads */
 	int settings, ev_budget;
 	int stats, vip_stats, be_stats, aux_stats;
 	struct ring_buffer *ring;
@@ -49,7 +52,10 @@ int fx_backend(struct fx *fx, uint32_t id, const char *addr, uint8_t state);
 int fx_nexthop(struct fx *fx, uint32_t tx_ifindex);
 /* Fills row vip_id: slot s gets ids[s % n]. */
 int fx_maglev_round_robin(struct fx *fx, uint32_t vip_id, const uint32_t *ids, size_t n);
-/* QS_CID_LEARNED goes to qs_learned, created now; the other kinds to qs_cids. */
+/*
+ * QS_CID_LEARNED goes to qs_learned, created now; the other kinds to
+ * qs_cids and qs_cidtab, as the agent writes them.
+ */
 int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint32_t backend,
 	   uint8_t kind);
 

@@ -5,7 +5,8 @@
 # its configuration; a backend's report reaches the ID table and a packet
 # run through the attached program goes where the report said; a forged
 # report is refused, counted, and changes nothing; SIGKILL and a restart
-# leave the entries and routing in place; a bad reload leaves the running
+# leave the entries and routing in place, and so does an upgrade from a
+# router without qs_cidtab; a bad reload leaves the running
 # configuration, and so does one whose key file anyone but the agent's
 # user could read or change, or that is no regular file (a FIFO does not
 # block it); the metrics endpoint serves the counters; SIGTERM leaves
@@ -47,7 +48,9 @@ route() { "$PROBE" route qsag0 "${2:-198.18.5.1}" 198.18.0.100 443 "$1"; }
 TO_B="action=3 dmac=02:00:00:00:00:0b"
 
 # The contents of every table the data path routes by (Maglev rows aside:
-# 2M slots; test_apply proves a restart writes none of them).
+# 2M slots; test_apply proves a restart writes none of them; qs_cidtab, 35
+# MB of buckets, aside too: qs_cids holds the same IDs whole, and routing
+# shows qs_cidtab).
 dump_state()
 {
 	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_flows_new qs_quiclb qs_server_ids \
@@ -208,6 +211,16 @@ inner()
 	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
 	check "restart: every entry in place after the restart" "$(dump_state)" "$before"
 	check "restart: routing unchanged" "$(route $CID)" "$TO_B"
+	# an upgrade from a router without qs_cidtab (the data path read qs_cids):
+	# its pin gone while no agent runs, the agent fills a new one from
+	# qs_cids before its program replaces the one attached
+	stop_agent KILL
+	rm /sys/fs/bpf/qs-agent/qs_cidtab
+	start_agent && ok "upgrade: the agent starts over pins without qs_cidtab" ||
+		not_ok "upgrade: agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
+	check "upgrade: qs_cidtab pinned again" "$(test -e /sys/fs/bpf/qs-agent/qs_cidtab && echo yes)" yes
+	check "upgrade: every other entry in place" "$(dump_state)" "$before"
+	check "upgrade: the reported ID routes through the new table" "$(route $CID)" "$TO_B"
 	# a datagram accepted before the restart, replayed after it
 	counted report "$KEY_B" 2 1 issue
 	has "restart: an old datagram replayed is refused" \

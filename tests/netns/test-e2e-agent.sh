@@ -55,7 +55,7 @@ has_cids() { [ "$(tb_cli -j cid show | jq length)" -ge 1 ]; }
 # Whether program $1 uses the ID table pinned under the testbed's pin dir.
 uses_pinned_cids()
 {
-	m=$(bpftool -j map show pinned "$TB_DIR/bpf/quicsteer/qs_cids" | jq -e '.id') &&
+	m=$(bpftool -j map show pinned "$TB_DIR/bpf/quicsteer/qs_cidtab" | jq -e '.id') &&
 		bpftool -j prog show id "$1" | jq -e --argjson m "$m" '.map_ids | index($m) != null' >/dev/null
 }
 

@@ -46,14 +46,14 @@ static void random_key(struct qs_cid_key *k)
 	memset(k->cid + k->cid_len, 0, sizeof(k->cid) - k->cid_len);
 }
 
-static void table_new(__u32 log2)
+static void table_new(__u32 buckets)
 {
-	size_t bytes = (size_t)qs_cidtab_elements(log2) * sizeof(struct qs_cidtab_bucket);
+	size_t bytes = (size_t)qs_cidtab_elements(buckets) * sizeof(struct qs_cidtab_bucket);
 
 	mem = aligned_alloc(64, bytes);
 	cr_assert_not_null(mem);
 	memset(mem, 0, bytes);
-	cr_assert_eq(qs_cidtab_mem(&t, mem, log2), 0);
+	cr_assert_eq(qs_cidtab_mem(&t, mem, buckets), 0);
 }
 
 static void teardown(void)
@@ -105,7 +105,7 @@ Test(cidtab, put_get_replace_del)
 	__u32 backend;
 	__u8 kind;
 
-	table_new(8);
+	table_new(256);
 	random_key(&k);
 	random_key(&other);
 	cr_assert_eq(qs_cidtab_get(&t, &k, &backend, &kind), -ENOENT);
@@ -135,21 +135,21 @@ Test(cidtab, a_table_is_taken_as_it_is)
 	__u32 backend;
 	__u8 kind;
 
-	table_new(6);
+	table_new(64);
 	random_key(&k);
 	cr_assert_eq(qs_cidtab_put(&t, &k, 3, 0), 0);
-	cr_assert_eq(qs_cidtab_mem(&again, mem, 6), 0);
+	cr_assert_eq(qs_cidtab_mem(&again, mem, 64), 0);
 	cr_assert_eq(memcmp(again.key, t.key, sizeof(t.key)), 0, "the key was drawn again");
 	cr_assert_eq(qs_cidtab_get(&again, &k, &backend, &kind), 0);
 	cr_assert_eq(backend, 3);
-	cr_assert_eq(qs_cidtab_mem(&again, mem, 5), -EPROTO);
+	cr_assert_eq(qs_cidtab_mem(&again, mem, 63), -EPROTO);
 }
 
 #define MILLION 1000000
 
 /*
- * The table at the size the agent makes for 2M entries (2^19 buckets,
- * 2M slots) holding a million IDs: every one found with its backend, and
+ * The table at the size the agent makes for 2M entries (555,556 buckets,
+ * 2.2M slots) holding a million IDs: every one found with its backend, and
  * 10^8 random IDs that were not put: none found. Also how many IDs live in
  * their second bucket, and how many buckets send misses there.
  */
@@ -161,8 +161,8 @@ Test(cidtab, a_million_ids_found_and_1e8_absent_ones_not, .timeout = 600)
 	__u32 backend;
 	__u8 kind;
 
-	table_new(qs_cidtab_log2_for(2 * MILLION));
-	cr_assert_eq(t.log2, 19);
+	table_new(qs_cidtab_buckets_for(2 * MILLION));
+	cr_assert_eq(t.buckets, 555556);
 	seed = rng;
 	for (__u64 i = 0; i < MILLION; i++) {
 		random_key(&k);
@@ -179,10 +179,10 @@ Test(cidtab, a_million_ids_found_and_1e8_absent_ones_not, .timeout = 600)
 			     (unsigned long long)i, backend, backend_of(i));
 	}
 	qs_cidtab_stats(&t, &st);
-	cr_log_info("cidtab at 1M IDs in 2M slots: %.2f%% of IDs in their second bucket, "
+	cr_log_info("cidtab at 1M IDs in 2.2M slots: %.2f%% of IDs in their second bucket, "
 		    "%.2f%% of buckets full, %.2f%% send misses to a second line",
-		    100.0 * st.second / st.entries, 100.0 * st.full_buckets / (1u << t.log2),
-		    100.0 * st.displaced_buckets / (1u << t.log2));
+		    100.0 * st.second / st.entries, 100.0 * st.full_buckets / t.buckets,
+		    100.0 * st.displaced_buckets / t.buckets);
 	rng ^= 0x5555555555555555ull; /* another sequence: IDs that were not put */
 	for (__u64 i = 0; i < 100 * MILLION; i++) {
 		random_key(&k);
@@ -225,8 +225,8 @@ Test(cidtab, fills_past_90_percent_and_a_refused_put_changes_nothing)
 	__u32 backend;
 	__u8 kind;
 
-	table_new(10);
-	slots = (__u64)QS_CIDTAB_SLOTS << t.log2;
+	table_new(1024);
+	slots = (__u64)QS_CIDTAB_SLOTS * t.buckets;
 	n = fill_until_refused(seed);
 	cr_log_info("cidtab: %llu of %llu slots filled before a put was refused",
 		    (unsigned long long)n, (unsigned long long)slots);
@@ -250,8 +250,8 @@ Test(cidtab, deletions_keep_the_rest)
 	__u32 backend;
 	__u8 kind;
 
-	table_new(8);
-	n = ((__u64)QS_CIDTAB_SLOTS << t.log2) * 9 / 10;
+	table_new(256);
+	n = (__u64)QS_CIDTAB_SLOTS * t.buckets * 9 / 10;
 	rng = seed;
 	for (__u64 i = 0; i < n; i++) {
 		random_key(&k);
@@ -282,9 +282,8 @@ Test(cidtab, deletions_keep_the_rest)
 }
 
 /*
- * With the key, IDs can be chosen that share both buckets (3 and 6: the other bucket is
- * the first XOR an odd number): 8 fit, the 9th
- * is refused and nothing moves (every ID there can only go where it is).
+ * With the key, IDs can be chosen that share both buckets (3 and 6): 8
+ * fit, the 9th is refused and nothing moves (every ID there can only go where it is).
  * Under another key the same IDs spread like any others.
  */
 Test(cidtab, only_the_key_lets_ids_crowd_two_buckets)
@@ -292,14 +291,14 @@ Test(cidtab, only_the_key_lets_ids_crowd_two_buckets)
 	struct qs_cid_key crowd[9], k;
 	int n = 0;
 
-	table_new(QS_CIDTAB_MIN_BUCKETS_LOG2);
+	table_new(QS_CIDTAB_MIN_BUCKETS);
 	while (n < 9) {
 		__u64 h;
 
 		random_key(&k);
 		h = qs_cidtab_hash(t.key, &k);
-		if (qs_cidtab_first(h, t.log2) == 3 &&
-		    qs_cidtab_other(3, qs_cidtab_fp(h), t.log2) == 6)
+		if (qs_cidtab_first(h, t.buckets) == 3 &&
+		    qs_cidtab_other(3, qs_cidtab_fp(h), t.buckets) == 6)
 			crowd[n++] = k;
 	}
 	for (int i = 0; i < 8; i++)
@@ -307,7 +306,7 @@ Test(cidtab, only_the_key_lets_ids_crowd_two_buckets)
 	cr_assert_eq(qs_cidtab_put(&t, &crowd[8], 1, 0), -ENOSPC);
 	stats_sane("crowded", 8);
 	teardown();
-	table_new(QS_CIDTAB_MIN_BUCKETS_LOG2);
+	table_new(QS_CIDTAB_MIN_BUCKETS);
 	for (int i = 0; i < 9; i++)
 		cr_assert_eq(qs_cidtab_put(&t, &crowd[i], 1, 0), 0, "under a fresh key, %d refused",
 			     i);

@@ -13,8 +13,14 @@ static __u64 learned_stamp(const void *value)
 	return ((const struct qs_cid_entry *)value)->created_ns;
 }
 
-int agent_cids_init(struct agent_cids *c, int fd, int learned_fd, __u64 learned_ttl_ns)
+int agent_cids_init(struct agent_cids *c, int fd, int tab_fd, int learned_fd, __u64 learned_ttl_ns)
 {
+	int err = qs_cidtab_map(&c->tab, tab_fd);
+
+	if (err) {
+		pr_warn("ID table %s: %s\n", QS_MAP_CIDTAB, strerror(-err));
+		return err;
+	}
 	c->fd = fd;
 	c->learned_fd = learned_fd;
 	c->sweep = agent_sweep_new(learned_fd, sizeof(struct qs_cid_key),
@@ -27,6 +33,7 @@ void agent_cids_fini(struct agent_cids *c)
 {
 	agent_sweep_free(c->sweep);
 	c->sweep = NULL;
+	qs_cidtab_unmap(&c->tab);
 }
 
 void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns)
@@ -34,31 +41,53 @@ void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns)
 	agent_sweep_set_age(c->sweep, learned_ttl_ns);
 }
 
+/* Into qs_cidtab, an ID qs_cids has now; on a full table, out of qs_cids again. */
+static int tab_put(struct agent_cids *c, const struct qs_cid_key *k, const struct qs_cid_entry *e)
+{
+	int err = qs_cidtab_put(&c->tab, k, e->backend_id, e->kind == QS_CID_OPERATOR);
+
+	if (err)
+		qs_cid_del(c->fd, k);
+	return err;
+}
+
 static int cid_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
 {
-	return qs_cid_put(((struct agent_cids *)ctx)->fd, k, e);
+	struct agent_cids *c = ctx;
+
+	return qs_cid_put(c->fd, k, e) ?: tab_put(c, k, e);
 }
 
 static int cid_del(void *ctx, const struct qs_cid_key *k)
 {
-	return qs_cid_del(((struct agent_cids *)ctx)->fd, k);
+	struct agent_cids *c = ctx;
+
+	qs_cidtab_del(&c->tab, k);
+	return qs_cid_del(c->fd, k);
 }
 
 static int cid_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
 			 size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	struct agent_cids *c = ctx;
 	__u32 count = n;
+	int err = 0;
 
-	return bpf_map_update_batch(((struct agent_cids *)ctx)->fd, keys, e, &count, &opts) ?
-		       -errno :
-		       0;
+	if (bpf_map_update_batch(c->fd, keys, e, &count, &opts))
+		return -errno;
+	for (size_t i = 0; i < n; i++)
+		err = tab_put(c, &keys[i], &e[i]) ?: err;
+	return err;
 }
 
 /* A batch delete stops at a key already gone; the rest go on. */
 static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
 {
 	int fd = ((struct agent_cids *)ctx)->fd;
+
+	for (size_t i = 0; i < n; i++)
+		qs_cidtab_del(&((struct agent_cids *)ctx)->tab, &keys[i]);
 
 	while (n) {
 		__u32 count = n;
@@ -122,19 +151,39 @@ const struct agent_sweep_stats *agent_cids_learned_stats(const struct agent_cids
 	return agent_sweep_stats(c->sweep);
 }
 
+struct restore {
+	struct agent_cids *c;
+	struct qs_cidreg *reg;
+	__u64 refused; /* by a full qs_cidtab */
+};
+
 static int restore_entry(void *ctx, const void *key, const void *value)
 {
 	const struct qs_cid_entry *e = value;
+	struct restore *r = ctx;
 
+	if (e->kind != QS_CID_AUTHORITATIVE && e->kind != QS_CID_OPERATOR)
+		return 0;
+	if (qs_cidtab_put(&r->c->tab, key, e->backend_id, e->kind == QS_CID_OPERATOR)) {
+		r->refused++;
+		return 0;
+	}
 	if (e->kind == QS_CID_AUTHORITATIVE)
-		qs_cidreg_adopt(ctx, key, e->backend_id);
-	else if (e->kind == QS_CID_OPERATOR)
-		qs_cidreg_adopt_operator(ctx, key, e->backend_id);
+		qs_cidreg_adopt(r->reg, key, e->backend_id);
+	else
+		qs_cidreg_adopt_operator(r->reg, key, e->backend_id);
 	return 0;
 }
 
 int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg)
 {
-	return qs_map_scan(c->fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			   restore_entry, reg);
+	struct restore r = { c, reg, 0 };
+	int err = qs_map_scan(c->fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
+			      restore_entry, &r);
+
+	if (r.refused)
+		pr_warn("ID table %s full: %llu IDs of %s not restored (their backends' next "
+			"snapshots repair them once there is room)\n",
+			QS_MAP_CIDTAB, (unsigned long long)r.refused, QS_MAP_CIDS);
+	return err;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The connection-ID tables as the agent writes them, the one module that
- * does: qs_cids (reported and the operator's IDs: the registry's sink) and
+ * does: qs_cidtab and qs_cids (reported and the operator's IDs: the
+ * registry's sink; the data path reads qs_cidtab, written through mmap
+ * with plain stores, and qs_cids keeps the IDs whole for a restarted agent
+ * and the CLI) and
  * qs_learned (the data path's learned IDs, an LRU of their own, which the
  * agent only deletes from: the operator's `cid del` and `cid flush`, and a
  * sweep of the entries past their TTL). All of it runs on the intake
@@ -16,17 +19,25 @@
 #include <linux/types.h>
 #include "abi/abi.h"
 #include "ids/cidreg.h"
+#include "router/cidtab.h"
 #include "sweep.h"
 
+/*
+ * Every ID the registry puts goes into qs_cids, then qs_cidtab; every ID
+ * it deletes leaves qs_cidtab, then qs_cids. qs_cidtab thus never holds an
+ * ID qs_cids does not, whatever moment the agent dies at, and a restart
+ * puts qs_cids' IDs into qs_cidtab again (agent_cids_restore).
+ */
 struct agent_cids {
 	int fd; /* qs_cids */
+	struct qs_cidtab tab; /* qs_cidtab, mmapped */
 	int learned_fd; /* qs_learned */
 	struct agent_sweep *sweep; /* of qs_learned */
 	__u64 next_sweep_ns;
 	bool sweeping;
 };
 
-int agent_cids_init(struct agent_cids *c, int fd, int learned_fd, __u64 learned_ttl_ns);
+int agent_cids_init(struct agent_cids *c, int fd, int tab_fd, int learned_fd, __u64 learned_ttl_ns);
 void agent_cids_fini(struct agent_cids *c);
 /* A new learned TTL (a reload): the sweep's age limit. */
 void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns);
@@ -51,7 +62,11 @@ int agent_cids_learned_del(struct agent_cids *c, const struct qs_cid_key *key);
 bool agent_cids_sweep_step(struct agent_cids *c, __u64 now_ns);
 const struct agent_sweep_stats *agent_cids_learned_stats(const struct agent_cids *c);
 
-/* After a restart: the registry takes back what backends and the operator wrote. */
+/*
+ * After a restart: the registry takes back what backends and the operator
+ * wrote, and qs_cidtab gets every one of those IDs (new after an upgrade
+ * from an agent that had none).
+ */
 int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg);
 
 #endif /* AGENT_CIDS_H */

@@ -491,7 +491,7 @@ int agent_intake_open(struct agent *a)
 	t->w.epoll_fd = t->w.jobs.efd = -1;
 	pthread_mutex_init(&t->pub_lock, NULL);
 	err = agent_cids_init(&t->cids, bpf_map__fd(s->maps.qs_cids),
-			      bpf_map__fd(s->maps.qs_learned), a->cfg->learned_ttl_ms * 1000000ull);
+			      bpf_map__fd(s->maps.qs_cidtab), bpf_map__fd(s->maps.qs_learned), a->cfg->learned_ttl_ms * 1000000ull);
 	if (err)
 		return err;
 	t->reporters_fd = bpf_map__fd(s->maps.qs_reporters_v2);

@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
+#include "cidtab.h"
 #include "util/log.h"
 #include "quicsteer.skel.h"
 
@@ -76,6 +77,8 @@ static int router_fd(struct qs_router *r)
  * A router already on the interface (an agent restart, an upgrade) is
  * replaced in one step: XDP_FLAGS_REPLACE swaps the program under traffic,
  * and both use the same pinned maps, so no packet meets an empty table.
+ * qs_cidtab first gets qs_cids' IDs: a router of a version without it
+ * left them there alone.
  */
 static int router_replace(struct qs_router *r, const char *ifname, unsigned int ifindex,
 			  __u32 old_id, __u8 attach_mode)
@@ -84,8 +87,18 @@ static int router_replace(struct qs_router *r, const char *ifname, unsigned int 
 	int old_fd = bpf_prog_get_fd_by_id(old_id), fd = router_fd(r), err;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
 
+	__u64 refused = 0;
+
 	if (old_fd < 0 || fd < 0)
 		return old_fd < 0 ? -errno : fd;
+	err = qs_cidtab_fill(bpf_map__fd(r->skel->maps.qs_cidtab),
+			     bpf_map__fd(r->skel->maps.qs_cids), &refused);
+	if (err)
+		pr_warn("interface %s: cannot put the IDs of %s into %s: %s\n", ifname, QS_MAP_CIDS,
+			QS_MAP_CIDTAB, strerror(-err));
+	else if (refused)
+		pr_warn("interface %s: %llu IDs of %s did not fit %s\n", ifname,
+			(unsigned long long)refused, QS_MAP_CIDS, QS_MAP_CIDTAB);
 	err = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_REPLACE | mode_flag, &opts);
 	close(old_fd);
 	if (err) {

@@ -20,16 +20,15 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include "cidtab.h"
+#include "maps.h"
 
 #define MOVE_NODES 512
 
-__u32 qs_cidtab_log2_for(__u64 entries)
+__u32 qs_cidtab_buckets_for(__u64 entries)
 {
-	__u32 log2 = QS_CIDTAB_MIN_BUCKETS_LOG2;
+	__u64 n = QS_CIDTAB_BUCKETS_FOR(entries);
 
-	while (log2 < QS_CIDTAB_MAX_BUCKETS_LOG2 && ((__u64)QS_CIDTAB_SLOTS << log2) < entries)
-		log2++;
-	return log2;
+	return n > QS_CIDTAB_MAX_BUCKETS ? QS_CIDTAB_MAX_BUCKETS : (__u32)n;
 }
 
 static void store_word(__u64 *slot, __u64 w)
@@ -42,9 +41,9 @@ static void displaced_add(struct qs_cidtab_bucket *b, int d)
 	__atomic_store_n(&b->displaced, (__u16)(b->displaced + d), __ATOMIC_RELEASE);
 }
 
-static int head_make(struct qs_cidtab *t, __u32 log2)
+static int head_make(struct qs_cidtab *t, __u32 buckets)
 {
-	struct qs_cidtab_head h = { .version = QS_CIDTAB_VERSION, .buckets_log2 = log2 };
+	struct qs_cidtab_head h = { .version = QS_CIDTAB_VERSION, .buckets = buckets };
 
 	if (getrandom(h.key, sizeof(h.key), 0) != sizeof(h.key))
 		return -errno ?: -EIO;
@@ -54,21 +53,21 @@ static int head_make(struct qs_cidtab *t, __u32 log2)
 	return 0;
 }
 
-int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 log2)
+int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 buckets)
 {
 	int err;
 
-	if (log2 < QS_CIDTAB_MIN_BUCKETS_LOG2 || log2 > QS_CIDTAB_MAX_BUCKETS_LOG2)
+	if (buckets < QS_CIDTAB_MIN_BUCKETS || buckets > QS_CIDTAB_MAX_BUCKETS)
 		return -ERANGE;
 	memset(t, 0, sizeof(*t));
 	t->head = mem;
 	t->b = (struct qs_cidtab_bucket *)mem + 1;
-	t->log2 = log2;
+	t->buckets = buckets;
 	if (t->head->magic != QS_CIDTAB_MAGIC) {
-		err = head_make(t, log2);
+		err = head_make(t, buckets);
 		if (err)
 			return err;
-	} else if (t->head->version != QS_CIDTAB_VERSION || t->head->buckets_log2 != log2) {
+	} else if (t->head->version != QS_CIDTAB_VERSION || t->head->buckets != buckets) {
 		return -EPROTO;
 	}
 	memcpy(t->key, t->head->key, sizeof(t->key));
@@ -78,7 +77,7 @@ int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 log2)
 int qs_cidtab_map(struct qs_cidtab *t, int map_fd)
 {
 	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info), log2;
+	__u32 len = sizeof(info);
 	size_t bytes;
 	void *mem;
 	int err;
@@ -88,16 +87,11 @@ int qs_cidtab_map(struct qs_cidtab *t, int map_fd)
 	if (info.type != BPF_MAP_TYPE_ARRAY || !(info.map_flags & BPF_F_MMAPABLE) ||
 	    info.value_size != sizeof(struct qs_cidtab_bucket))
 		return -EPROTO;
-	for (log2 = QS_CIDTAB_MIN_BUCKETS_LOG2; log2 <= QS_CIDTAB_MAX_BUCKETS_LOG2; log2++)
-		if (qs_cidtab_elements(log2) == info.max_entries)
-			break;
-	if (log2 > QS_CIDTAB_MAX_BUCKETS_LOG2)
-		return -EPROTO;
 	bytes = (size_t)info.max_entries * sizeof(struct qs_cidtab_bucket);
 	mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (mem == MAP_FAILED)
 		return -errno;
-	err = qs_cidtab_mem(t, mem, log2);
+	err = qs_cidtab_mem(t, mem, info.max_entries - 1);
 	if (err) {
 		munmap(mem, bytes);
 		return err;
@@ -123,9 +117,9 @@ struct place {
 static struct place place_of(const struct qs_cidtab *t, const struct qs_cid_key *k)
 {
 	__u64 h = qs_cidtab_hash(t->key, k);
-	struct place p = { .fp = qs_cidtab_fp(h), .first = qs_cidtab_first(h, t->log2) };
+	struct place p = { .fp = qs_cidtab_fp(h), .first = qs_cidtab_first(h, t->buckets) };
 
-	p.second = qs_cidtab_other(p.first, p.fp, t->log2);
+	p.second = qs_cidtab_other(p.first, p.fp, t->buckets);
 	return p;
 }
 
@@ -168,7 +162,7 @@ static void move(struct qs_cidtab *t, __u32 x, int s, int u)
 {
 	struct qs_cidtab_bucket *from = &t->b[x];
 	__u64 w = from->slot[s];
-	__u32 y = qs_cidtab_other(x, qs_cidtab_word_fp(w), t->log2);
+	__u32 y = qs_cidtab_other(x, qs_cidtab_word_fp(w), t->buckets);
 	struct qs_cidtab_bucket *to = &t->b[y];
 
 	to->path[u] = from->path[s];
@@ -202,7 +196,7 @@ static int make_room(struct qs_cidtab *t, const struct place *p)
 
 		for (int s = 0; s < QS_CIDTAB_SLOTS; s++) {
 			__u32 alt = qs_cidtab_other(q[head].bucket, qs_cidtab_word_fp(b->slot[s]),
-						    t->log2);
+						    t->buckets);
 			int u = free_slot(&t->b[alt]);
 
 			if (u < 0) {
@@ -288,9 +282,52 @@ int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *
 	return 0;
 }
 
+int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_path *path)
+{
+	struct place p = place_of(t, k);
+	__u32 bucket;
+	int s = find(t, &p, &bucket);
+
+	if (s < 0)
+		return -ENOENT;
+	*path = t->b[bucket].path[s];
+	return 0;
+}
+
+struct fill {
+	struct qs_cidtab *t;
+	__u64 refused;
+};
+
+static int fill_entry(void *ctx, const void *key, const void *value)
+{
+	const struct qs_cid_entry *e = value;
+	struct fill *f = ctx;
+
+	if ((e->kind == QS_CID_AUTHORITATIVE || e->kind == QS_CID_OPERATOR) &&
+	    qs_cidtab_put(f->t, key, e->backend_id, e->kind == QS_CID_OPERATOR))
+		f->refused++;
+	return 0;
+}
+
+int qs_cidtab_fill(int tab_fd, int cids_fd, __u64 *refused)
+{
+	struct qs_cidtab t;
+	struct fill f = { &t, 0 };
+	int err = qs_cidtab_map(&t, tab_fd);
+
+	if (err)
+		return err;
+	err = qs_map_scan(cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
+			  fill_entry, &f);
+	qs_cidtab_unmap(&t);
+	*refused = f.refused;
+	return err;
+}
+
 void qs_cidtab_stats(const struct qs_cidtab *t, struct qs_cidtab_stats *st)
 {
-	__u32 n = 1u << t->log2;
+	__u32 n = t->buckets;
 	__u32 *want = calloc(n, sizeof(*want));
 
 	memset(st, 0, sizeof(*st));
@@ -308,7 +345,7 @@ void qs_cidtab_stats(const struct qs_cidtab *t, struct qs_cidtab_stats *st)
 				continue;
 			st->second++;
 			if (want)
-				want[qs_cidtab_other(i, qs_cidtab_word_fp(w), t->log2)]++;
+				want[qs_cidtab_other(i, qs_cidtab_word_fp(w), t->buckets)]++;
 		}
 		st->entries += used;
 		st->full_buckets += used == QS_CIDTAB_SLOTS;

@@ -2,7 +2,7 @@
 /*
  * The connection-ID table (include/abi/cidtab.h) seen from userspace: the
  * agent writes it, the CLI and tests read it, through memory: the map
- * mmapped (qs_cidtab_map), or any buffer of 1 + 2^log2 elements
+ * mmapped (qs_cidtab_map), or any buffer of 1 + buckets elements
  * (qs_cidtab_mem, for tests). Every write is a plain store the data path
  * may see at once, in the order cidtab.h describes; there is one writer.
  *
@@ -18,27 +18,27 @@
 struct qs_cidtab {
 	struct qs_cidtab_head *head; /* element 0 */
 	struct qs_cidtab_bucket *b; /* element 1: bucket 0 */
-	__u32 log2;
+	__u32 buckets;
 	__u64 key[2];
 	void *map; /* the mmapped map, if any */
 	size_t map_bytes;
 };
 
-/* The bucket count's log2 for a table of at least `entries` slots. */
-__u32 qs_cidtab_log2_for(__u64 entries);
-/* Elements of the map for 2^log2 buckets: the head and the buckets. */
-static inline __u32 qs_cidtab_elements(__u32 log2)
+/* Buckets for a table of `entries` IDs (QS_CIDTAB_BUCKETS_FOR, capped). */
+__u32 qs_cidtab_buckets_for(__u64 entries);
+/* Elements of the map: the head and the buckets. */
+static inline __u32 qs_cidtab_elements(__u32 buckets)
 {
-	return 1 + (1u << log2);
+	return 1 + buckets;
 }
 
 /*
- * Over mem (qs_cidtab_elements(log2) * 64 bytes, 64-byte aligned). A
+ * Over mem (qs_cidtab_elements(buckets) * 64 bytes, 64-byte aligned). A
  * table already made there (its head's magic) is taken as it is, and must
- * have log2 buckets; otherwise a new one is made under a fresh random key
- * (all buckets must then be zero, as a new map's are).
+ * have that many buckets; otherwise a new one is made under a fresh
+ * random key (all buckets must then be zero, as a new map's are).
  */
-int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 log2);
+int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 buckets);
 /* The same over the map (BPF_F_MMAPABLE array of qs_cidtab_elements). */
 int qs_cidtab_map(struct qs_cidtab *t, int map_fd);
 void qs_cidtab_unmap(struct qs_cidtab *t);
@@ -55,6 +55,17 @@ int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k);
 /* The ID's backend and kind (QS_CID_AUTHORITATIVE or QS_CID_OPERATOR); -ENOENT. */
 int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *backend_id,
 		  __u8 *kind);
+
+/* The data path's path state of the ID's slot (abi.h); -ENOENT. */
+int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_path *path);
+
+/*
+ * Every reported and operator ID of qs_cids (cids_fd) put into qs_cidtab
+ * (tab_fd): what a router of a version without qs_cidtab left, before the
+ * program that reads it replaces the one that did not. *refused: IDs a
+ * full table refused.
+ */
+int qs_cidtab_fill(int tab_fd, int cids_fd, __u64 *refused);
 
 struct qs_cidtab_stats {
 	__u64 entries; /* slots in use */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cidtab.h"
 #include "decap.skel.h"
 #include "util/log.h"
 #include "maps.h"
@@ -114,6 +115,9 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 		err = map_resize(skel->maps.qs_flows_new, opts->flow_new_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
+	if (!err && opts->cid_entries)
+		err = map_resize(skel->maps.qs_cidtab,
+				 qs_cidtab_elements(qs_cidtab_buckets_for(opts->cid_entries)));
 	if (!err)
 		err = map_resize(skel->maps.qs_learned, opts->learned_entries);
 	if (err) {

@@ -228,6 +228,8 @@ static void print_mem(const struct mem_result *m)
 	       (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n);
 	if (!m->meminfo_settled)
 		printf("  (Slab kept moving while it was read: the meminfo figures are noisy)\n");
+	printf("  %-34s %8.1f bytes/entry (the data path's table, preallocated; target 48)\n",
+	       "qs_cidtab fdinfo memlock", m->cidtab_memlock / n);
 }
 
 static void print_table(const struct bench *b, const struct table_result *t)
@@ -405,7 +407,10 @@ static void json_mem(FILE *f, const struct mem_result *m)
 		 ",\n  ");
 	json_num(f, "bytes_per_cid_entry_meminfo_available", m->available_kb * 1024.0 / n, ",\n  ");
 	json_num(f, "bytes_per_cid_entry_meminfo_with_buckets",
-		 (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n, ",\n");
+		 (m->slab_percpu_kb * 1024.0 + m->memlock_empty) / n, ",\n  ");
+	json_num(f, "cidtab_bytes_per_cid_entry", m->cidtab_memlock / n, ",\n  ");
+	fprintf(f, "\"cidtab_bytes_target\": 48, \"cidtab_bytes_target_met\": %s,\n",
+		m->cidtab_memlock / n <= 48 ? "true" : "false");
 }
 
 /*

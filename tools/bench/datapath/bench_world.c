@@ -240,9 +240,10 @@ static int meminfo_settled(int64_t *kb, bool *settled)
 	return 0;
 }
 
-static int cid_fill_chunk(int fd, uint32_t first, uint32_t n, struct qs_cid_key *keys,
+static int cid_fill_chunk(struct bench *b, uint32_t first, uint32_t n, struct qs_cid_key *keys,
 			  struct qs_cid_entry *vals)
 {
+	int fd = b->fx.cids, err;
 	uint8_t cid[WORLD_CID_LEN];
 	__u32 count = n;
 
@@ -258,7 +259,15 @@ static int cid_fill_chunk(int fd, uint32_t first, uint32_t n, struct qs_cid_key 
 	/* Batch updates take no BPF_NOEXIST; the IDs are distinct by construction. */
 	if (bpf_map_update_batch(fd, keys, vals, &count, NULL))
 		return -errno;
-	return count == n ? 0 : -EIO;
+	if (count != n)
+		return -EIO;
+	/* and what the data path reads, as the agent writes it */
+	for (uint32_t i = 0; i < n; i++) {
+		err = qs_cidtab_put(&b->fx.cidtab, &keys[i], vals[i].backend_id, 0);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static double now_seconds(void)
@@ -291,7 +300,7 @@ int bench_cid_fill(struct bench *b, struct mem_result *mem)
 	for (uint32_t k = 0; k < BENCH_CID_ENTRIES && !err; k += FILL_CHUNK) {
 		uint32_t n = BENCH_CID_ENTRIES - k < FILL_CHUNK ? BENCH_CID_ENTRIES - k : FILL_CHUNK;
 
-		err = cid_fill_chunk(b->fx.cids, k, n, keys, vals);
+		err = cid_fill_chunk(b, k, n, keys, vals);
 	}
 	mem->fill_seconds = now_seconds() - t0;
 	if (err) {
@@ -299,6 +308,7 @@ int bench_cid_fill(struct bench *b, struct mem_result *mem)
 		goto out;
 	}
 	err = fdinfo_memlock(b->fx.cids, &mem->memlock_full) ?:
+	      fdinfo_memlock(b->fx.cidtab_fd, &mem->cidtab_memlock) ?:
 	      meminfo_read(mem_fields, after, 3);
 	/* Read at once after the fill: nothing of this map is freed meanwhile. */
 	mem->meminfo_settled = settled;
