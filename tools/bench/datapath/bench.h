@@ -75,7 +75,6 @@ struct bench {
 	struct probe_bpf *probe;
 	struct ring_buffer *probe_ring; /* probe_ringbuf_event's records, drained */
 	int floor_prog;
-	int events_fd; /* the router's qs_events, for consumer threads */
 	int pin_cpu; /* where pinned cases run, with their consumer thread */
 	bool consumer_reads_events; /* a consumer thread owns qs_events: nobody else drains it */
 	uint32_t rounds;
@@ -235,7 +234,6 @@ struct bench_cpus;
 struct bench_cpus *bench_pin(int cpu); /* NULL with errno set */
 int bench_unpin(struct bench_cpus *home); /* also frees home */
 int bench_budget_reset(struct bench *b);
-int bench_router_map_fd(const struct bench *b, const char *name); /* a new fd or -errno */
 
 /* bench_world.c */
 int bench_world_setup(struct bench *b);

@@ -21,6 +21,7 @@
 #include "router/maps.h"
 #include "util/words.h"
 #include "probe.skel.h"
+#include "quicsteer.skel.h"
 #include "abi/quicver.h"
 
 #define NEW_PORT_BASE 10000 /* new connections: client port NEW_PORT_BASE + i */
@@ -631,7 +632,7 @@ static int env_pin(struct bench *b, const struct bench_case *c, struct case_env 
 /* After the floor's runs: the reader is there for the router's alone. */
 static int env_consumer_start(struct bench *b, const struct bench_case *c, struct case_env *env)
 {
-	int fd = c->consumer == BENCH_RING_EVENTS ? b->events_fd :
+	int fd = c->consumer == BENCH_RING_EVENTS ? bpf_map__fd(b->fx.skel->maps.qs_events) :
 						    bpf_map__fd(b->probe->maps.probe_ring_wake);
 
 	if (!c->consumer)
