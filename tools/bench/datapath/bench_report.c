@@ -270,8 +270,8 @@ static void print_ring(const struct bench *b, const struct table_result *t)
 		if (!ring_case(c))
 			continue;
 		if (!any)
-			printf("  a record every run, on CPU %d; the reader (if any) there too: "
-			       "epoll_wait(%d ms), ring_buffer__consume\n"
+			printf("  a record every run; pinned cases on CPU %d, and the reader (if "
+			       "any) there too: epoll_wait(%d ms), ring_buffer__consume\n"
 			       "  wall: ns per BPF_PROG_RUN call as qs-bench saw it (the reader's "
 			       "turns show here, not in the kernel's time)\n"
 			       "  %-32s %9s %9s %9s %9s %9s %8s  %s\n",
@@ -289,6 +289,8 @@ static void print_ring(const struct bench *b, const struct table_result *t)
 		if (c->stopped)
 			printf("  %.3f (wall %.3f)", running_over_stopped(b, t, i, false),
 			       running_over_stopped(b, t, i, true));
+		if (!c->pinned)
+			printf("  (not pinned)");
 		printf("\n");
 	}
 }
@@ -337,8 +339,13 @@ static void json_ring(FILE *f, const struct bench *b, const struct table_result 
 	if (!ring_case(c))
 		return;
 	json_num(f, "floor_wall_ns_median", stat_median(r->floor_wall_ns, b->rounds), ", ");
-	fprintf(f, "\"cpu\": %d, \"records_emitted\": %llu, \"records_sampled_out\": %llu, ",
-		b->pin_cpu, (unsigned long long)r->emitted, (unsigned long long)r->sampled_out);
+	/* null: not pinned, on whichever CPU the scheduler chose */
+	if (c->pinned)
+		fprintf(f, "\"cpu\": %d, ", b->pin_cpu);
+	else
+		fprintf(f, "\"cpu\": null, ");
+	fprintf(f, "\"records_emitted\": %llu, \"records_sampled_out\": %llu, ",
+		(unsigned long long)r->emitted, (unsigned long long)r->sampled_out);
 	if (c->consumer) {
 		fprintf(f,
 			"\"records_read\": %llu, \"reader_wakeups\": %llu, "
