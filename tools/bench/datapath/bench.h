@@ -216,7 +216,7 @@ struct bench_results {
 	struct veth_result veth;
 };
 
-/* bench_cases.c */
+/* bench_cases.c (the cases), bench_measure.c (case_measure) */
 extern const struct case_table bench_main_cases, bench_diag_cases, bench_probe_cases;
 int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *fs);
 void frameset_free(struct frameset *fs);
