@@ -62,6 +62,14 @@ static void spec_new_initial(const struct bench_case *c, uint32_t i, struct pb_s
 	initial_dcid(i, s);
 }
 
+/* The same frames to the VIP of address-entry handshake of their family. */
+static void spec_new_initial_handshake_vip(const struct bench_case *c, uint32_t i,
+					   struct pb_spec *s)
+{
+	spec_new_initial(c, i, s);
+	s->dst = c->family == 6 ? BENCH_VIP6_HANDSHAKE : BENCH_VIP4_HANDSHAKE;
+}
+
 /* A second Initial (say a retransmission) from the client's known address. */
 static void spec_known_flow(const struct bench_case *c, uint32_t i, struct pb_spec *s)
 {
@@ -233,6 +241,33 @@ static int reset_new_flows(struct bench *b, const struct bench_case *c, uint32_t
 }
 
 /*
+ * Nothing to undo on a VIP of address-entry handshake, but a check that
+ * there is nothing: no address entry of the frames' client and ports in
+ * either table (-EEXIST). The count of entries over a round cannot see
+ * entries that an earlier round (the warm-up's, say) wrote already.
+ */
+static int reset_none_written(struct bench *b, const struct bench_case *c, uint32_t first,
+			      uint32_t n)
+{
+	struct qs_flow_key k;
+	struct qs_flow f;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	err = qs_parse_addr(c->family == 6 ? CLIENT6_B : CLIENT4_B, &k.addr, &k.family);
+	if (err)
+		return err;
+	k.vip_id = c->family == 6 ? BENCH_VIP6_HANDSHAKE_ID : BENCH_VIP4_HANDSHAKE_ID;
+	for (uint32_t i = first; i < first + n; i++) {
+		k.port = htons(NEW_PORT_BASE + i);
+		if (!bpf_map_lookup_elem(b->fx.flows_new, &k, &f) ||
+		    !bpf_map_lookup_elem(b->fx.flows, &k, &f))
+			return -EEXIST;
+	}
+	return 0;
+}
+
+/*
  * The IDs the runs learned (ENOENT: the run did not learn) and the
  * learning clients' counts of learned IDs.
  */
@@ -288,6 +323,16 @@ _Static_assert(LEARN_CYCLE <= QS_EVENTS_PER_CPU_SEC, "a learning cycle fits the 
 	{ .name = n, .family = fam, .reason = QS_R_ROUTE_FLOW_LEARN, .action = XDP_TX,        \
 	  .nframes = LEARN_CYCLE, .fresh = true, .spec = spec_learn, .reset = reset_learned,  \
 	  .every_run_emits = true }
+/*
+ * new_initial's frames on a VIP of address-entry handshake: Maglev, and no
+ * address entry, no record (route_handshake_hash), on bench.pin_cpu as
+ * new_initial; over_new_initial is its median over new_initial's.
+ */
+#define NEW_INITIAL_HANDSHAKE_VIP(n, fam, new_initial)                                         \
+	{ .name = n, .family = fam, .reason = QS_R_ROUTE_HANDSHAKE_HASH, .action = XDP_TX,    \
+	  .nframes = 1024, .target = 3.0, .spec = spec_new_initial_handshake_vip,             \
+	  .reset = reset_none_written, .pinned = true, .writes_nothing = true,                \
+	  .over = new_initial, .over_key = "over_new_initial" }
 /* A ring-buffer probe with a reader of probe_ring_wake running as the agent's. */
 #define PROBE_WAKE(n)                                                                          \
 	{ .name = n, .family = 4, .action = XDP_PASS, .nframes = 1, .spec = spec_cid_hit,     \
@@ -335,6 +380,7 @@ static const struct bench_case main_cases[] = {
 	     NULL),
 	NEW_INITIAL("ipv4_new_initial", 4, BENCH_RING_NONE, NULL),
 	NEW_INITIAL("ipv4_new_initial_agent_running", 4, BENCH_RING_EVENTS, "ipv4_new_initial"),
+	NEW_INITIAL_HANDSHAKE_VIP("ipv4_new_initial_handshake_vip", 4, "ipv4_new_initial"),
 	CASE("ipv4_initial_known_flow", 4, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv4_cid_hit_1m", 4, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),
@@ -353,6 +399,7 @@ static const struct bench_case main_cases[] = {
 	     NULL),
 	NEW_INITIAL("ipv6_new_initial", 6, BENCH_RING_NONE, NULL),
 	NEW_INITIAL("ipv6_new_initial_agent_running", 6, BENCH_RING_EVENTS, "ipv6_new_initial"),
+	NEW_INITIAL_HANDSHAKE_VIP("ipv6_new_initial_handshake_vip", 6, "ipv6_new_initial"),
 	CASE("ipv6_initial_known_flow", 6, QS_R_ROUTE_FLOW, XDP_TX, 1024, false, 0,
 	     spec_known_flow, NULL),
 	CASE("ipv6_cid_hit_1m", 6, QS_R_ROUTE_CID, XDP_TX, 0, false, 3.0, spec_cid_hit, NULL),

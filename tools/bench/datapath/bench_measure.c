@@ -61,7 +61,10 @@ static int drain_events(struct bench *b)
 {
 	int n = b->consumer_reads_events ? 0 : fx_poll_events(&b->fx);
 
-	return n < 0 ? n : 0;
+	if (n < 0)
+		return n;
+	b->events_drained += n;
+	return 0;
 }
 
 /*
@@ -239,26 +242,76 @@ static int env_leave(struct bench *b, struct case_env *env)
 struct run_counts {
 	uint64_t counted, sampled;
 	__u64 aux0[N_AUX_QUIET];
+	/* a case that writes nothing: address entries gained, records drained */
+	int64_t entries_added;
+	uint64_t records;
 };
 
+/* The address entries of both tables, by a walk of each (4096 at most here). */
+static int64_t flow_entries(struct bench *b)
+{
+	return (int64_t)fx_map_entries(b->fx.flows) + (int64_t)fx_map_entries(b->fx.flows_new);
+}
+
+/*
+ * A case that writes nothing starts on a drained ring, and its address
+ * entries are counted before and after its runs, outside the timed part.
+ */
 static int router_batch(struct bench *b, const struct bench_case *c, struct frameset *fs,
 			struct batch *rtr, struct run_counts *rc)
 {
+	bool none = c->writes_nothing;
 	__u64 sampled0, sampled1;
-	uint64_t before;
+	uint64_t before, drained0;
+	int64_t entries0 = 0;
 	int err;
 
-	err = (c->every_run_emits ? bench_budget_reset(b) : 0) ?: aux_read(b, rc->aux0) ?:
+	err = (c->every_run_emits ? bench_budget_reset(b) : 0) ?: (none ? drain_events(b) : 0) ?:
+	      aux_read(b, rc->aux0) ?:
 	      qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled0);
 	if (err)
 		return err;
+	if (none)
+		entries0 = flow_entries(b);
+	drained0 = b->events_drained;
 	before = fx_reason(&b->fx, c->reason);
 	err = batch_run(b, fs, rtr);
 	rc->counted = fx_reason(&b->fx, c->reason) - before;
-	err = err ?: qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled1);
-	if (!err)
-		rc->sampled = sampled1 - sampled0;
-	return err;
+	err = err ?: qs_counter_read_u64(b->fx.aux_stats, QS_AUX_EVENTS_SAMPLED_OUT, &sampled1) ?:
+	      (none ? drain_events(b) : 0);
+	if (err)
+		return err;
+	rc->sampled = sampled1 - sampled0;
+	rc->records = b->events_drained - drained0;
+	if (none)
+		rc->entries_added = flow_entries(b) - entries0;
+	return 0;
+}
+
+/*
+ * A case that writes nothing: neither address table gained an entry, and
+ * the runs left no record on the ring and none over the event budget (a
+ * record the router meant to emit). Otherwise the VIP's option did not
+ * take: its new connections were recorded.
+ */
+static void nothing_check(const struct bench_case *c, struct case_result *res,
+			  const struct run_counts *rc)
+{
+	if (!c->writes_nothing)
+		return;
+	res->entries_added += rc->entries_added;
+	res->records_written += rc->records + rc->sampled;
+	if (res->why[0])
+		return;
+	if (rc->entries_added)
+		snprintf(res->why, sizeof(res->why), "the runs added %lld address entries",
+			 (long long)rc->entries_added);
+	else if (rc->records || rc->sampled)
+		snprintf(res->why, sizeof(res->why),
+			 "the runs emitted %llu ring records, and %llu more over the budget",
+			 (unsigned long long)rc->records, (unsigned long long)rc->sampled);
+	if (res->why[0])
+		res->wrong_path = true;
 }
 
 /*
@@ -285,10 +338,12 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 	err = env_pin(b, c, &env) ?: batch_run(b, fs, &floor) ?: env_consumer_start(b, c, &env) ?:
 	      router_batch(b, c, fs, &rtr, &rc);
 	err_env = env_leave(b, &env);
-	if (err == -ENOENT) {
-		/* A reset found nothing to undo: the runs did not write it. */
+	if (err == -ENOENT || err == -EEXIST) {
+		/* A reset found nothing to undo, or something where nothing may be. */
 		res->wrong_path = true;
-		snprintf(res->why, sizeof(res->why), "reset found no entry written by the runs");
+		snprintf(res->why, sizeof(res->why), "%s",
+			 err == -ENOENT ? "reset found no entry written by the runs" :
+					  "an address entry of the runs' clients is there");
 		return err_env;
 	}
 	err = err ?: err_env;
@@ -301,5 +356,6 @@ int case_measure(struct bench *b, const struct bench_case *c, struct frameset *f
 	/* Probes are not the router: only their action is checked. */
 	path_check(b, res, c->probe ? b->runs : rc.counted, &rtr, rc.aux0);
 	ring_check(b, c, res, rc.sampled, &env.n);
+	nothing_check(c, res, &rc);
 	return 0;
 }

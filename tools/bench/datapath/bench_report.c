@@ -88,14 +88,14 @@ static double wakeups_per_1000(const struct consumer_counts *n)
 }
 
 /*
- * With the agent running over without, median over median: kernel time of
- * the runs, or wall time of the calls (wall true), where the reader's own
- * turns on the CPU show. NaN for a case without a stopped twin.
+ * Case i's median over that of the case called name, of the same table:
+ * kernel time of the runs, or wall time of the calls (wall true). NaN
+ * without such a case.
  */
-static double running_over_stopped(const struct bench *b, const struct table_result *t,
-				   unsigned int i, bool wall)
+static double median_over(const struct bench *b, const struct table_result *t, unsigned int i,
+			  const char *name, bool wall)
 {
-	int s = case_index(t, t->table->cases[i].stopped);
+	int s = case_index(t, name);
 
 	if (s < 0)
 		return NAN;
@@ -103,6 +103,16 @@ static double running_over_stopped(const struct bench *b, const struct table_res
 		return stat_median(t->r[i].wall_ns, b->rounds) /
 		       stat_median(t->r[s].wall_ns, b->rounds);
 	return stat_median(t->r[i].ns, b->rounds) / stat_median(t->r[s].ns, b->rounds);
+}
+
+/*
+ * With the agent running over without: in wall time the reader's own turns
+ * on the CPU show too.
+ */
+static double running_over_stopped(const struct bench *b, const struct table_result *t,
+				   unsigned int i, bool wall)
+{
+	return median_over(b, t, i, t->table->cases[i].stopped, wall);
 }
 
 static double veth_router_pps(const struct veth_result *v)
@@ -248,9 +258,11 @@ static void print_table(const struct bench *b, const struct table_result *t)
 		if (c->target)
 			snprintf(target, sizeof(target), "<= %.1f  %s", c->target,
 				 med / fmed <= c->target ? "met" : "NOT met");
-		printf("  %-32s %9.1f %9.1f %8.3f  %s%s%s\n", c->name, med,
-		       stat_min(r->ns, b->rounds), med / fmed, target,
-		       r->wrong_path ? "  WRONG PATH: " : "", r->why);
+		printf("  %-32s %9.1f %9.1f %8.3f  %s", c->name, med, stat_min(r->ns, b->rounds),
+		       med / fmed, target);
+		if (c->over)
+			printf("  %s %.3f", c->over_key, median_over(b, t, i, c->over, false));
+		printf("%s%s\n", r->wrong_path ? "  WRONG PATH: " : "", r->why);
 	}
 }
 
@@ -364,6 +376,25 @@ static void json_ring(FILE *f, const struct bench *b, const struct table_result 
 	}
 }
 
+/*
+ * A case that writes nothing: what it wrote all the same (0 when its path
+ * held), and its median over the case it is compared with.
+ */
+static void json_nothing(FILE *f, const struct bench *b, const struct table_result *t,
+			 unsigned int i)
+{
+	const struct bench_case *c = &t->table->cases[i];
+	const struct case_result *r = &t->r[i];
+
+	if (c->writes_nothing)
+		fprintf(f, "\"address_entries_added\": %lld, \"records_written\": %llu, ",
+			(long long)r->entries_added, (unsigned long long)r->records_written);
+	if (c->over) {
+		fprintf(f, "\"over_case\": \"%s\", ", c->over);
+		json_num(f, c->over_key, median_over(b, t, i, c->over, false), ", ");
+	}
+}
+
 static void json_cases(FILE *f, const struct bench *b, const struct table_result *t,
 		       const char *key, bool with_floor)
 {
@@ -390,6 +421,7 @@ static void json_cases(FILE *f, const struct bench *b, const struct table_result
 		json_num(f, "ratio_to_floor", med / fmed, ", ");
 		json_num(f, "wall_ns_median", stat_median(t->r[i].wall_ns, b->rounds), ", ");
 		json_ring(f, b, t, i);
+		json_nothing(f, b, t, i);
 		json_num(f, "target_ratio", c->target ? c->target : NAN, ", ");
 		fprintf(f, "\"target_met\": %s, \"path_ok\": %s}",
 			!c->target		? "null" :
