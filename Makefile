@@ -226,8 +226,10 @@ $(BENCH_SKELS): $(BUILD)/skel/%.skel.h: $(BUILD)/bench-bpf/datapath/%.bpf.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-# Order-only: the skeletons are headers, not link inputs.
-$(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(BENCH_SKELS)
+# Order-only: the skeletons are headers, not link inputs. The benchmark
+# includes its own and the router's (quicsteer.skel.h: the fixture's maps,
+# qs_events for the reader of bench_consumer.c).
+$(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS)): | $(SKELS) $(BENCH_SKELS)
 $(BENCH): | $(BENCH_SKELS)
 
 $(NETNS_PROBES): $(BUILD)/tests/%: $(BUILD)/tests/netns/probes/%.o $(TESTLIB) $(call archives_of,$(ALL_LINK))

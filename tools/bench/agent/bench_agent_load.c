@@ -311,7 +311,12 @@ static int purge_run(struct ul_state *st)
 	struct ba_pace pace = { .keep_samples = true, .slot_hook = purge_hook, .hook_ctx = &w };
 	double softirq0, softirq1;
 	struct ba_dgrams d;
-	int err = purge_watch_init(st, &w) ?: purge_fill(st, p);
+	/*
+	 * The fill first: its incarnation must be the older one. Report
+	 * version 2 orders incarnations, and the agent refuses an older one
+	 * than it holds (a replay), so the new one is made after it.
+	 */
+	int err = purge_fill(st, p) ?: purge_watch_init(st, &w);
 
 	if (err)
 		return err;

@@ -49,6 +49,15 @@ unsigned int bench_quiclb_nonce_len(unsigned int config_id);
 #define BENCH_VIP4_NOLEARN "198.18.0.102" /* a VIP that does not learn IDs */
 #define BENCH_VIP4_NOLEARN_ID 4
 /*
+ * VIPs of address-entry handshake (QS_VIP_F_ENTRY_AT_HANDSHAKE), with the
+ * Maglev rows of VIP4 and VIP6: new_initial's frames sent to them are
+ * routed as there, and write nothing.
+ */
+#define BENCH_VIP4_HANDSHAKE "198.18.0.103"
+#define BENCH_VIP6_HANDSHAKE "fd00::103"
+#define BENCH_VIP4_HANDSHAKE_ID 5
+#define BENCH_VIP6_HANDSHAKE_ID 6
+/*
  * The learning cases' clients: one address, ports BENCH_LEARN_PORT +
  * 0 .. BENCH_LEARN_PORTS - 1, each with an established entry, each frame
  * from the next, so that no entry reaches its cap of learned IDs
@@ -75,9 +84,9 @@ struct bench {
 	struct probe_bpf *probe;
 	struct ring_buffer *probe_ring; /* probe_ringbuf_event's records, drained */
 	int floor_prog;
-	int events_fd; /* the router's qs_events, for consumer threads */
 	int pin_cpu; /* where pinned cases run, with their consumer thread */
 	bool consumer_reads_events; /* a consumer thread owns qs_events: nobody else drains it */
+	uint64_t events_drained; /* records of qs_events that qs-bench drained, ever */
 	uint32_t rounds;
 	uint32_t runs; /* BPF_PROG_RUN calls per case per round */
 };
@@ -115,7 +124,11 @@ struct bench_case {
 	bool pinned; /* runs on bench.pin_cpu (always with a consumer) */
 	/* The event budget is reset every cycle: every run must emit a record. */
 	bool every_run_emits;
+	/* No run may write an address entry (qs_flows_v2, qs_flows_new) or a record. */
+	bool writes_nothing;
 	const char *stopped; /* the same case without a consumer, in the same table */
+	/* A case of the same table this one's median is divided by, reported as over_key. */
+	const char *over, *over_key;
 };
 
 /* A table of cases measured together against the floor. */
@@ -146,6 +159,9 @@ struct case_result {
 	double floor_wall_ns[BENCH_MAX_ROUNDS];
 	/* records the runs emitted, and runs over the event budget (the router's aux counters) */
 	uint64_t emitted, sampled_out;
+	/* a case that writes nothing: address entries gained, records drained or over budget */
+	int64_t entries_added;
+	uint64_t records_written;
 	struct consumer_counts consumer;
 	bool wrong_path;
 	char why[160];
@@ -218,7 +234,7 @@ struct bench_results {
 	struct veth_result veth;
 };
 
-/* bench_cases.c */
+/* bench_cases.c (the cases), bench_measure.c (case_measure) */
 extern const struct case_table bench_main_cases, bench_diag_cases, bench_probe_cases;
 int frameset_build(const struct bench_case *c, uint32_t runs, struct frameset *fs);
 void frameset_free(struct frameset *fs);
@@ -236,7 +252,6 @@ struct bench_cpus;
 struct bench_cpus *bench_pin(int cpu); /* NULL with errno set */
 int bench_unpin(struct bench_cpus *home); /* also frees home */
 int bench_budget_reset(struct bench *b);
-int bench_router_map_fd(const struct bench *b, const char *name); /* a new fd or -errno */
 
 /* bench_world.c */
 int bench_world_setup(struct bench *b);

@@ -253,39 +253,3 @@ int bench_budget_reset(struct bench *b)
 	free(v);
 	return err;
 }
-
-/*
- * A new fd of the router's map called name, found through the maps its
- * program uses: the benchmark does not include the router's skeleton, which
- * its objects are not ordered after in the build.
- */
-int bench_router_map_fd(const struct bench *b, const char *name)
-{
-	__u32 ids[64], len;
-	struct bpf_prog_info info;
-	int err = -ENOENT;
-
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(b->fx.prog, &info, &len))
-		return -errno;
-	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
-		struct bpf_map_info m;
-		int fd = bpf_map_get_fd_by_id(ids[i]);
-
-		if (fd < 0)
-			return -errno;
-		memset(&m, 0, sizeof(m));
-		len = sizeof(m);
-		err = bpf_obj_get_info_by_fd(fd, &m, &len) ? -errno : 0;
-		if (!err && !strcmp(m.name, name))
-			return fd;
-		close(fd);
-		if (err)
-			return err;
-		err = -ENOENT;
-	}
-	return err;
-}

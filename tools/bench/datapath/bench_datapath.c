@@ -134,12 +134,9 @@ static int bench_open(struct bench *b, const struct bench_opts *o, struct mem_re
 		goto err_fx;
 	}
 	b->pin_cpu = bench_pin_cpu_choose();
-	b->events_fd = bench_router_map_fd(b, QS_MAP_EVENTS);
-	if (b->pin_cpu < 0 || b->events_fd < 0) {
-		err = b->pin_cpu < 0 ? b->pin_cpu : b->events_fd;
-		pr_warn("bench: no CPU to pin to, or no %s: %s\n", QS_MAP_EVENTS, strerror(-err));
-		if (b->events_fd >= 0)
-			close(b->events_fd);
+	if (b->pin_cpu < 0) {
+		err = b->pin_cpu;
+		pr_warn("bench: no CPU to pin to: %s\n", strerror(-err));
 		goto err_fx;
 	}
 	return 0;
@@ -157,7 +154,6 @@ err_floor:
 
 static void bench_close(struct bench *b)
 {
-	close(b->events_fd);
 	fx_close(&b->fx);
 	ring_buffer__free(b->probe_ring);
 	probe_bpf__destroy(b->probe);

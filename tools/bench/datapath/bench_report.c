@@ -88,14 +88,14 @@ static double wakeups_per_1000(const struct consumer_counts *n)
 }
 
 /*
- * With the agent running over without, median over median: kernel time of
- * the runs, or wall time of the calls (wall true), where the reader's own
- * turns on the CPU show. NaN for a case without a stopped twin.
+ * Case i's median over that of the case called name, of the same table:
+ * kernel time of the runs, or wall time of the calls (wall true). NaN
+ * without such a case.
  */
-static double running_over_stopped(const struct bench *b, const struct table_result *t,
-				   unsigned int i, bool wall)
+static double median_over(const struct bench *b, const struct table_result *t, unsigned int i,
+			  const char *name, bool wall)
 {
-	int s = case_index(t, t->table->cases[i].stopped);
+	int s = case_index(t, name);
 
 	if (s < 0)
 		return NAN;
@@ -103,6 +103,16 @@ static double running_over_stopped(const struct bench *b, const struct table_res
 		return stat_median(t->r[i].wall_ns, b->rounds) /
 		       stat_median(t->r[s].wall_ns, b->rounds);
 	return stat_median(t->r[i].ns, b->rounds) / stat_median(t->r[s].ns, b->rounds);
+}
+
+/*
+ * With the agent running over without: in wall time the reader's own turns
+ * on the CPU show too.
+ */
+static double running_over_stopped(const struct bench *b, const struct table_result *t,
+				   unsigned int i, bool wall)
+{
+	return median_over(b, t, i, t->table->cases[i].stopped, wall);
 }
 
 static double veth_router_pps(const struct veth_result *v)
@@ -250,9 +260,11 @@ static void print_table(const struct bench *b, const struct table_result *t)
 		if (c->target)
 			snprintf(target, sizeof(target), "<= %.1f  %s", c->target,
 				 med / fmed <= c->target ? "met" : "NOT met");
-		printf("  %-32s %9.1f %9.1f %8.3f  %s%s%s\n", c->name, med,
-		       stat_min(r->ns, b->rounds), med / fmed, target,
-		       r->wrong_path ? "  WRONG PATH: " : "", r->why);
+		printf("  %-32s %9.1f %9.1f %8.3f  %s", c->name, med, stat_min(r->ns, b->rounds),
+		       med / fmed, target);
+		if (c->over)
+			printf("  %s %.3f", c->over_key, median_over(b, t, i, c->over, false));
+		printf("%s%s\n", r->wrong_path ? "  WRONG PATH: " : "", r->why);
 	}
 }
 
@@ -272,8 +284,8 @@ static void print_ring(const struct bench *b, const struct table_result *t)
 		if (!ring_case(c))
 			continue;
 		if (!any)
-			printf("  a record every run, on CPU %d; the reader (if any) there too: "
-			       "epoll_wait(%d ms), ring_buffer__consume\n"
+			printf("  a record every run; pinned cases on CPU %d, and the reader (if "
+			       "any) there too: epoll_wait(%d ms), ring_buffer__consume\n"
 			       "  wall: ns per BPF_PROG_RUN call as qs-bench saw it (the reader's "
 			       "turns show here, not in the kernel's time)\n"
 			       "  %-32s %9s %9s %9s %9s %9s %8s  %s\n",
@@ -291,6 +303,8 @@ static void print_ring(const struct bench *b, const struct table_result *t)
 		if (c->stopped)
 			printf("  %.3f (wall %.3f)", running_over_stopped(b, t, i, false),
 			       running_over_stopped(b, t, i, true));
+		if (!c->pinned)
+			printf("  (not pinned)");
 		printf("\n");
 	}
 }
@@ -339,8 +353,13 @@ static void json_ring(FILE *f, const struct bench *b, const struct table_result 
 	if (!ring_case(c))
 		return;
 	json_num(f, "floor_wall_ns_median", stat_median(r->floor_wall_ns, b->rounds), ", ");
-	fprintf(f, "\"cpu\": %d, \"records_emitted\": %llu, \"records_sampled_out\": %llu, ",
-		b->pin_cpu, (unsigned long long)r->emitted, (unsigned long long)r->sampled_out);
+	/* null: not pinned, on whichever CPU the scheduler chose */
+	if (c->pinned)
+		fprintf(f, "\"cpu\": %d, ", b->pin_cpu);
+	else
+		fprintf(f, "\"cpu\": null, ");
+	fprintf(f, "\"records_emitted\": %llu, \"records_sampled_out\": %llu, ",
+		(unsigned long long)r->emitted, (unsigned long long)r->sampled_out);
 	if (c->consumer) {
 		fprintf(f,
 			"\"records_read\": %llu, \"reader_wakeups\": %llu, "
@@ -356,6 +375,25 @@ static void json_ring(FILE *f, const struct bench *b, const struct table_result 
 			 ", ");
 		json_num(f, "agent_running_over_stopped_wall", running_over_stopped(b, t, i, true),
 			 ", ");
+	}
+}
+
+/*
+ * A case that writes nothing: what it wrote all the same (0 when its path
+ * held), and its median over the case it is compared with.
+ */
+static void json_nothing(FILE *f, const struct bench *b, const struct table_result *t,
+			 unsigned int i)
+{
+	const struct bench_case *c = &t->table->cases[i];
+	const struct case_result *r = &t->r[i];
+
+	if (c->writes_nothing)
+		fprintf(f, "\"address_entries_added\": %lld, \"records_written\": %llu, ",
+			(long long)r->entries_added, (unsigned long long)r->records_written);
+	if (c->over) {
+		fprintf(f, "\"over_case\": \"%s\", ", c->over);
+		json_num(f, c->over_key, median_over(b, t, i, c->over, false), ", ");
 	}
 }
 
@@ -385,6 +423,7 @@ static void json_cases(FILE *f, const struct bench *b, const struct table_result
 		json_num(f, "ratio_to_floor", med / fmed, ", ");
 		json_num(f, "wall_ns_median", stat_median(t->r[i].wall_ns, b->rounds), ", ");
 		json_ring(f, b, t, i);
+		json_nothing(f, b, t, i);
 		json_num(f, "target_ratio", c->target ? c->target : NAN, ", ");
 		fprintf(f, "\"target_met\": %s, \"path_ok\": %s}",
 			!c->target		? "null" :

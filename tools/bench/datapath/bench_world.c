@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The benchmark's world: world.h's VIPs and backends, two QUIC-LB VIPs, the
- * address entries of the benchmark's client, and an ID table filled with a
- * million entries, whose memory is measured while it is filled.
+ * The benchmark's world: world.h's VIPs and backends, two QUIC-LB VIPs, a
+ * VIP that does not learn, two of address-entry handshake, the address
+ * entries of the benchmark's client, and an ID table filled with a million
+ * entries, whose memory is measured while it is filled.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -119,6 +120,19 @@ int bench_learn_flows(struct bench *b, int family)
 	return err;
 }
 
+/*
+ * A VIP of address-entry handshake whose Maglev row is ring's, as the
+ * world's VIP of its family: Maglev picks the same backends, so the frames
+ * encapsulated and sent are those of new_initial.
+ */
+static int handshake_vip(struct fx *fx, const char *addr, uint32_t vip_id, const uint32_t *ring)
+{
+	struct qs_vip vip = { .vip_id = vip_id, .cid_len = WORLD_CID_LEN,
+			      .flags = QS_VIP_F_LEARN | QS_VIP_F_ENTRY_AT_HANDSHAKE };
+
+	return fx_vip(fx, addr, VIP_PORT, &vip) ?: fx_maglev_round_robin(fx, vip_id, ring, 2);
+}
+
 unsigned int bench_quiclb_nonce_len(unsigned int config_id)
 {
 	switch (config_id) {
@@ -143,6 +157,8 @@ int bench_world_setup(struct bench *b)
 	       client_flow(fx, 4, BENCH_VIP4_NOLEARN_ID, BE_A) ?:
 	       quiclb_vip(fx, BENCH_VIP4_QUICLB, BENCH_VIP4_QUICLB_ID, BE_A) ?:
 	       quiclb_vip(fx, BENCH_VIP6_QUICLB, BENCH_VIP6_QUICLB_ID, BE_C6) ?:
+	       handshake_vip(fx, BENCH_VIP4_HANDSHAKE, BENCH_VIP4_HANDSHAKE_ID, world_vip4_ring) ?:
+	       handshake_vip(fx, BENCH_VIP6_HANDSHAKE, BENCH_VIP6_HANDSHAKE_ID, world_vip6_ring) ?:
 	       client_flow(fx, 4, VIP4_ID, BE_A) ?: client_flow(fx, 6, VIP6_ID, BE_C6) ?:
 	       client_flow(fx, 4, BENCH_VIP4_QUICLB_ID, BE_A) ?:
 	       client_flow(fx, 6, BENCH_VIP6_QUICLB_ID, BE_C6) ?: bench_learn_flows(b, 4) ?:
