@@ -108,6 +108,8 @@ test_status()
 		"$(bpftool -j map dump pinned "$PINS/qs_vips" | jq length)"
 	check "status -j: backends in use" \
 		"$(echo "$st" | jq '.tables[] | select(.name == "qs_backends") | .entries')" 2
+	check "status -j: qs_cidtab counts the IDs qs_cids holds (the agent's counts)" \
+		"$(echo "$st" | jq '[.tables[] | select(.name == "qs_cidtab" or .name == "qs_cids") | .entries] | unique | length')" 1
 	check "status -j: program name" "$(echo "$st" | jq -r .program.name)" quicsteer_route
 	has "status text: the table of tables" "$(qs status)" "qs_flows_v2"
 }
@@ -252,6 +254,9 @@ test_agent_down()
 	run_cli "agent down: status" 0 "agent not running" -- -j status
 	check "agent down: status reads the tables from the pins" \
 		"$(jq '.tables[] | select(.name == "qs_backends") | .entries' "$DIR/out")" 2
+	check "agent down: qs_cidtab's IDs read through mmap, as many as qs_cids holds (some)" \
+		"$(jq -c '[.tables[] | select(.name == "qs_cids" or .name == "qs_cidtab") | .entries]' "$DIR/out" |
+			jq '.[0] == .[1] and .[0] > 0')" true
 	check "agent down: status finds the attachment in the kernel" \
 		"$(jq -c '[.attachments[].interface]' "$DIR/out")" '["qsco0"]'
 	check "agent down: the program from its attachment" \

@@ -398,7 +398,7 @@ static long long table_count(void *ctx, const char *name)
 	struct table_counts *t = ctx;
 	const struct qs_cidreg_stats *c = &t->in->reg;
 
-	if (!strcmp(name, QS_MAP_CIDS))
+	if (!strcmp(name, QS_MAP_CIDS) || !strcmp(name, QS_MAP_CIDTAB))
 		return c->live + c->operator + c->pending;
 	if (!strcmp(name, QS_MAP_LEARNED))
 		return t->in->learned.entries;

@@ -9,15 +9,16 @@
 #include <xdp/libxdp.h>
 #include "util/words.h"
 #include "attach.h"
+#include "cidtab.h"
 #include "maps.h"
 #include "status.h"
 
 const char *const qs_status_tables[] = {
-	QS_MAP_VIPS,	  QS_MAP_BACKENDS,    QS_MAP_NEXTHOPS,	QS_MAP_MAGLEV,
-	QS_MAP_CIDS,	  QS_MAP_LEARNED,     QS_MAP_FLOWS,	QS_MAP_FLOWS_NEW, QS_MAP_QUICLB, QS_MAP_QUICLB_RK,
-	QS_MAP_SERVER_IDS, QS_MAP_SETTINGS,
-	QS_MAP_TX_PORTS,  QS_MAP_REPORTERS,   QS_MAP_STATS,	QS_MAP_VIP_STATS,
-	QS_MAP_BACKEND_STATS, QS_MAP_AUX_STATS, QS_MAP_EVENTS,
+	QS_MAP_VIPS,	  QS_MAP_BACKENDS,	QS_MAP_NEXTHOPS,  QS_MAP_MAGLEV,
+	QS_MAP_CIDS,	  QS_MAP_CIDTAB,	QS_MAP_LEARNED,	  QS_MAP_FLOWS,
+	QS_MAP_FLOWS_NEW, QS_MAP_QUICLB,	QS_MAP_QUICLB_RK, QS_MAP_SERVER_IDS,
+	QS_MAP_SETTINGS,  QS_MAP_TX_PORTS,	QS_MAP_REPORTERS, QS_MAP_STATS,
+	QS_MAP_VIP_STATS, QS_MAP_BACKEND_STATS, QS_MAP_AUX_STATS, QS_MAP_EVENTS,
 };
 const size_t qs_status_n_tables = sizeof(qs_status_tables) / sizeof(qs_status_tables[0]);
 
@@ -117,6 +118,19 @@ static const char *type_name(__u32 type)
 	}
 }
 
+/* qs_cidtab's IDs (not its buckets), read through mmap; -1 if it cannot be. */
+static long long cidtab_ids(int fd)
+{
+	struct qs_cidtab_stats st;
+	struct qs_cidtab t;
+
+	if (qs_cidtab_map(&t, fd))
+		return -1;
+	qs_cidtab_stats(&t, &st);
+	qs_cidtab_unmap(&t);
+	return st.entries;
+}
+
 /* max_entries and type from the kernel, entries from count_of or counted here. */
 static int table_use_of(int fd, const char *name, qs_table_count_fn count_of, void *ctx,
 			struct qs_table_use *u)
@@ -125,6 +139,8 @@ static int table_use_of(int fd, const char *name, qs_table_count_fn count_of, vo
 	__u32 len = sizeof(info);
 	long long n = count_of ? count_of(ctx, name) : -1;
 
+	if (n < 0 && !strcmp(name, QS_MAP_CIDTAB))
+		n = cidtab_ids(fd);
 	if (n < 0)
 		return qs_table_use(fd, u);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -207,7 +223,8 @@ struct json_object *qs_status_attachments_json(void)
 		json_object_object_add(r, "interface", json_object_new_string(i->if_name));
 		json_object_object_add(r, "mode",
 				       json_object_new_string(mode == XDP_MODE_SKB ? "generic" :
-						       mode == XDP_MODE_HW ? "offload" : "native"));
+							      mode == XDP_MODE_HW  ? "offload" :
+										     "native"));
 		json_object_object_add(r, "prog_id", json_object_new_int64(id));
 		json_object_object_add(r, "dispatcher", json_object_new_boolean(dispatcher));
 		json_object_array_add(rows, r);
