@@ -315,8 +315,15 @@ static __always_inline struct qs_cid_path *route_cidtab(struct route *r)
 	return &b->path[s];
 }
 
-/* Rung b: reported and operator IDs, then learned ones. */
-static __always_inline struct qs_cid_path *route_cid(struct route *r)
+/*
+ * Rung b: reported and operator IDs, then learned ones. A long header on
+ * an address-entry handshake VIP skips the learned ones: there it learns
+ * nothing itself (route_handshake_hash), and an ID a short header learned
+ * through an older connection's address entry (a reused port) would send
+ * it after that connection; it goes to Maglev as its Initial did, and an
+ * Initial spares a lookup that always misses.
+ */
+static __always_inline struct qs_cid_path *route_cid(struct route *r, const struct quic *q)
 {
 	struct qs_cid_entry *e;
 	struct qs_cid_path *p;
@@ -326,6 +333,8 @@ static __always_inline struct qs_cid_path *route_cid(struct route *r)
 	p = route_cidtab(r);
 	if (p)
 		return p;
+	if (q->is_long && (r->vip->flags & QS_VIP_F_ENTRY_AT_HANDSHAKE))
+		return NULL;
 	e = bpf_map_lookup_elem(&qs_learned, &r->cid);
 	if (!e)
 		return NULL;
@@ -555,7 +564,7 @@ static __always_inline void route_quic(struct route *r, const struct quic *q)
 	/* QUIC-LB IDs are routed statelessly: no table is touched. */
 	if (route_quiclb(r))
 		return;
-	e = route_cid(r);
+	e = route_cid(r, q);
 	if (e) {
 		cid_note_path(r, e);
 		return;

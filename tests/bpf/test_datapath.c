@@ -145,6 +145,11 @@ static struct pb_spec p_short4_learned(void)
 	return world_short(4, CLIENT4_B, 50001, CID_LEARNED);
 }
 
+static struct pb_spec p_handshake4_learned(void)
+{
+	return world_handshake(4, CLIENT4_B, 50001, CID_LEARNED);
+}
+
 /* 1 + 19 bytes: shorter than any QUIC packet (RFC 9001 5.4.2). */
 static struct pb_spec p_short4_too_short(void)
 {
@@ -744,6 +749,11 @@ static const struct dp_case cases[] = {
 	{ "v4 Handshake, unknown ID, address-entry handshake: as its Initial", p_handshake4_new,
 	  s_entry_at_handshake, XDP_TX, QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV,
 	  c_stateless },
+	{ "v4 Handshake, learned ID, address-entry handshake: as its Initial", p_handshake4_learned,
+	  s_entry_at_handshake, XDP_TX, QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV,
+	  c_stateless },
+	{ "v4 short header, learned ID, address-entry handshake", p_short4_learned,
+	  s_entry_at_handshake, XDP_TX, QS_R_ROUTE_CID_LEARNED, OUT_ENCAP, BE_B },
 	{ "v4 Handshake, unknown ID, known address, address-entry handshake", p_handshake4_new,
 	  s_entry_at_handshake_flow_b, XDP_TX, QS_R_ROUTE_HANDSHAKE_HASH, OUT_ENCAP, BE_MAGLEV,
 	  c_flow_b_kept },

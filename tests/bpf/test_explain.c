@@ -184,6 +184,11 @@ Test(explain, agrees_on_address_entry_handshake)
 	      world_handshake(4, CLIENT4_B, CLIENT_PORT, "3a3b3c3d3e3f"));
 	agree("Handshake, unknown ID, unknown client",
 	      world_handshake(4, CLIENT4, 48000, "3a3b3c3d3e3f"));
+	cr_assert_eq(fx_cid(&fx, VIP4_ID, (const uint8_t *)"\x4a\x4b\x4c\x4d\x4e\x4f\x40\x41", 8,
+			    BE_B, QS_CID_LEARNED),
+		     0);
+	agree("Handshake, learned ID", world_handshake(4, CLIENT4, 48001, "4a4b4c4d4e4f4041"));
+	agree("short header, learned ID", world_short(4, CLIENT4, 48001, "4a4b4c4d4e4f4041"));
 	agree("ID table", world_short(4, CLIENT4, 41000, CID_A));
 	agree("unknown ID, known client", world_short(4, CLIENT4_B, CLIENT_PORT, CID_NEW));
 }

@@ -147,7 +147,7 @@ static int rung_quiclb(struct ctx *c, const struct qs_cid_key *k)
 }
 
 /* Rung b; 1 when it decided. */
-static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
+static int rung_cid(struct ctx *c, const struct qs_cid_key *k, bool is_long)
 {
 	struct qs_settings s = { 0 };
 	struct qs_cid_entry e;
@@ -159,7 +159,9 @@ static int rung_cid(struct ctx *c, const struct qs_cid_key *k)
 		       e.kind == QS_CID_OPERATOR ? "the operator's" : "reported");
 		return 1;
 	}
-	if (bpf_map_lookup_elem(c->m->learned, k, &e))
+	/* route.h's route_cid: no learned IDs for long headers on such a VIP */
+	if ((is_long && (c->vip.flags & QS_VIP_F_ENTRY_AT_HANDSHAKE)) ||
+	    bpf_map_lookup_elem(c->m->learned, k, &e))
 		return 0;
 	bpf_map_lookup_elem(c->m->settings, &zero, &s);
 	ttl = s.learned_ttl_ns ? s.learned_ttl_ns : QS_DEFAULT_LEARNED_TTL_NS;
@@ -289,7 +291,7 @@ static int ladder(struct ctx *c)
 		memcpy(k.cid, p->dcid, len);
 		k.cid_len = len;
 		k.vip_id = c->vip.vip_id;
-		if (rung_quiclb(c, &k) || rung_cid(c, &k))
+		if (rung_quiclb(c, &k) || rung_cid(c, &k, p->is_long))
 			return 0;
 	}
 	rungs_address(c, p->is_long, p->is_long && qs_long_type_starts_connection(t),
