@@ -56,7 +56,10 @@ const struct dpw_vip dpw_vips[] = {
 };
 const size_t dpw_n_vips = sizeof(dpw_vips) / sizeof(dpw_vips[0]);
 
-/* Backend 8 has no entry (family none); 9999 is past the table. */
+/*
+ * Backend 8 has no entry (family none); QS_MAX_BACKENDS - 2 was never
+ * configured (a reported ID names one of 0..4095: qs_cidtab keeps 12 bits).
+ */
 const struct dpw_backend dpw_backends[] = {
 	{ 1, "198.18.1.10", DPW_NH_TX, QS_BACKEND_ACTIVE },
 	{ 2, "198.18.1.11", DPW_NH_VETH, QS_BACKEND_ACTIVE },
@@ -89,7 +92,7 @@ const struct dpw_cid dpw_cids[] = {
 	{ 0, "a9", 3, AUTH, 0 }, /* long headers only: short ones are 8 bytes here */
 	{ 0, "a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4", 6, AUTH, 0 },
 	{ 0, "d1d2d3d4d5d6d7d8", 8, AUTH, 0 },
-	{ 0, "d9dadbdcdddedfe0", 9999, AUTH, 0 },
+	{ 0, "d9dadbdcdddedfe0", QS_MAX_BACKENDS - 2, AUTH, 0 }, /* a backend never configured */
 	{ 1, "c1c2c3c4c5c6c7c8", 3, AUTH, 0 },
 	{ 1, "c9cacbcccdcecfd0", 1, AUTH, 0 },
 	/* the server's IDs in the captures (client to server DCIDs after the first Initial) */

@@ -391,10 +391,13 @@ static void tables_reset(void)
 	table_clear(fx.learned, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 		    "clearing qs_learned");
 	batch_put(fx.cids, cid_keys, cid_vals, n_cids, "rewriting qs_cids");
-	for (size_t i = 0; i < n_cids; i++)
-		if (qs_cidtab_put(&fx.cidtab, &cid_keys[i], cid_vals[i].backend_id,
-				  cid_vals[i].kind == QS_CID_OPERATOR))
-			fatal("rewriting qs_cidtab", ENOSPC);
+	for (size_t i = 0; i < n_cids; i++) {
+		int err = qs_cidtab_put(&fx.cidtab, &cid_keys[i], cid_vals[i].backend_id,
+					cid_vals[i].kind == QS_CID_OPERATOR);
+
+		if (err)
+			fatal("rewriting qs_cidtab", -err);
+	}
 	for (size_t i = 0; i < dpw_n_learned; i++)
 		add_cid(&dpw_learned[i], keys, vals, &n, t);
 	batch_put(fx.learned, keys, vals, n, "writing qs_learned");

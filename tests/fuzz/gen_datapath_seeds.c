@@ -118,7 +118,7 @@ static const struct seed singles[] = {
 	{ "b-short4-stale-ttl",
 	  { SHORT, 4, .client = CLIENT4_B, .port = 50001, .dcid = "b0b1b2b3b4b5b6b7" } },
 	{ "b-short4-no-backend", { SHORT, 4, .dcid = "d1d2d3d4d5d6d7d8" } },
-	{ "b-short4-past-table", { SHORT, 4, .dcid = "d9dadbdcdddedfe0" } },
+	{ "b-short4-unconfigured-backend", { SHORT, 4, .dcid = "d9dadbdcdddedfe0" } },
 	{ "b-short4-new", { SHORT, 4, .dcid = CID_NEW } },
 	{ "b-short6-new", { SHORT, 6, .dcid = CID_NEW } },
 	{ "b-handshake4-cid1", { HANDSHAKE, 4, .dcid = "a9" } },
