@@ -171,3 +171,72 @@ int probe_ringbuf_event_no_wakeup(struct xdp_md *ctx)
 {
 	return ringbuf_event_wake(1);
 }
+
+/*
+ * What one cold bucket of qs_cidtab costs, with nothing else: a 64-byte
+ * element of an array the size of the router's (2M IDs) picked by the
+ * frame's DCID, read from an mmapable array (as qs_cidtab is: the kernel
+ * backs it with vmalloc, 4 KiB pages) and from a plain one, so that the
+ * difference shows what the mapping costs (TLB misses, if that is where
+ * it goes); and SipHash-1-3 of an ID, the table's hash.
+ */
+#include "abi/cidtab.h"
+
+#define PROBE_BUCKETS QS_CIDTAB_BUCKETS_FOR(QS_CID_TABLE_SIZE)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROBE_BUCKETS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct qs_cidtab_bucket);
+} probe_buckets_mmapable SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROBE_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct qs_cidtab_bucket);
+} probe_buckets_plain SEC(".maps");
+
+static __always_inline int bucket_read(struct xdp_md *ctx, void *map)
+{
+	struct qs_cidtab_bucket *b;
+	__u64 dcid = 0;
+	__u32 i;
+
+	if (bpf_xdp_load_bytes(ctx, PROBE_DCID_OFF, &dcid, 8))
+		return XDP_DROP;
+	i = qs_cidtab_first(dcid * 0x9e3779b97f4a7c15ull, PROBE_BUCKETS);
+	b = bpf_map_lookup_elem(map, &i);
+	if (!b)
+		return XDP_DROP;
+	probe_out = b->slot[0] + b->displaced;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_bucket_mmapable(struct xdp_md *ctx)
+{
+	return bucket_read(ctx, &probe_buckets_mmapable);
+}
+
+SEC("xdp")
+int probe_bucket_plain(struct xdp_md *ctx)
+{
+	return bucket_read(ctx, &probe_buckets_plain);
+}
+
+SEC("xdp")
+int probe_siphash13(struct xdp_md *ctx)
+{
+	static const __u64 key[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
+	struct qs_cid_key k;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.cid_len = 8;
+	if (bpf_xdp_load_bytes(ctx, PROBE_DCID_OFF, k.cid, 8))
+		return XDP_DROP;
+	probe_out = qs_cidtab_hash(key, &k);
+	return XDP_PASS;
+}
