@@ -80,6 +80,36 @@ static void stats_sane(const char *when, __u64 entries)
 		     (unsigned long long)st.displaced_wrong);
 }
 
+/* The n IDs of the sequence that starts at seed, put with backend_of(i). */
+static void put_all(__u64 seed, __u64 n, const char *what)
+{
+	struct qs_cid_key k;
+
+	rng = seed;
+	for (__u64 i = 0; i < n; i++) {
+		random_key(&k);
+		cr_assert_eq(qs_cidtab_put(&t, &k, backend_of(i), 0), 0, "%s: ID %llu refused",
+			     what, (unsigned long long)i);
+	}
+}
+
+/* ... each found with its backend. */
+static void all_found(__u64 seed, __u64 n, const char *what)
+{
+	struct qs_cid_key k;
+	__u32 backend;
+	__u8 kind;
+
+	rng = seed;
+	for (__u64 i = 0; i < n; i++) {
+		random_key(&k);
+		cr_assert_eq(qs_cidtab_get(&t, &k, &backend, &kind), 0, "%s: ID %llu not found",
+			     what, (unsigned long long)i);
+		cr_assert_eq(backend, backend_of(i), "%s: ID %llu: backend got %u want %u", what,
+			     (unsigned long long)i, backend, backend_of(i));
+	}
+}
+
 Test(cidtab, siphash_2_4_is_libsodiums)
 {
 	cr_assert_eq(sodium_init() < 0, 0);
@@ -164,20 +194,9 @@ Test(cidtab, a_million_ids_found_and_1e8_absent_ones_not, .timeout = 600)
 	table_new(qs_cidtab_buckets_for(2 * MILLION));
 	cr_assert_eq(t.buckets, 555556);
 	seed = rng;
-	for (__u64 i = 0; i < MILLION; i++) {
-		random_key(&k);
-		cr_assert_eq(qs_cidtab_put(&t, &k, backend_of(i), 0), 0, "ID %llu refused",
-			     (unsigned long long)i);
-	}
+	put_all(seed, MILLION, "a million");
 	stats_sane("a million", MILLION);
-	rng = seed;
-	for (__u64 i = 0; i < MILLION; i++) {
-		random_key(&k);
-		cr_assert_eq(qs_cidtab_get(&t, &k, &backend, &kind), 0, "ID %llu not found",
-			     (unsigned long long)i);
-		cr_assert_eq(backend, backend_of(i), "ID %llu: backend got %u want %u",
-			     (unsigned long long)i, backend, backend_of(i));
-	}
+	all_found(seed, MILLION, "a million");
 	qs_cidtab_stats(&t, &st);
 	cr_log_info("cidtab at 1M IDs in 2.2M slots: %.2f%% of IDs in their second bucket, "
 		    "%.2f%% of buckets full, %.2f%% send misses to a second line",
@@ -221,9 +240,6 @@ static __u64 fill_until_refused(__u64 seed)
 Test(cidtab, fills_past_90_percent_and_a_refused_put_changes_nothing)
 {
 	__u64 slots, n, seed = 12345;
-	struct qs_cid_key k;
-	__u32 backend;
-	__u8 kind;
 
 	table_new(1024);
 	slots = (__u64)QS_CIDTAB_SLOTS * t.buckets;
@@ -233,13 +249,7 @@ Test(cidtab, fills_past_90_percent_and_a_refused_put_changes_nothing)
 	cr_assert_geq(n * 10, slots * 9, "only %llu of %llu slots", (unsigned long long)n,
 		      (unsigned long long)slots);
 	stats_sane("full", n);
-	rng = seed;
-	for (__u64 i = 0; i < n; i++) {
-		random_key(&k);
-		cr_assert_eq(qs_cidtab_get(&t, &k, &backend, &kind), 0, "ID %llu lost by moves",
-			     (unsigned long long)i);
-		cr_assert_eq(backend, backend_of(i));
-	}
+	all_found(seed, n, "moved about");
 }
 
 /* 90 % full, half deleted: the rest stay, and the deleted ones go back in. */
@@ -252,12 +262,7 @@ Test(cidtab, deletions_keep_the_rest)
 
 	table_new(256);
 	n = (__u64)QS_CIDTAB_SLOTS * t.buckets * 9 / 10;
-	rng = seed;
-	for (__u64 i = 0; i < n; i++) {
-		random_key(&k);
-		cr_assert_eq(qs_cidtab_put(&t, &k, backend_of(i), 0), 0, "ID %llu refused",
-			     (unsigned long long)i);
-	}
+	put_all(seed, n, "90 %");
 	rng = seed;
 	for (__u64 i = 0; i < n; i++) {
 		random_key(&k);
