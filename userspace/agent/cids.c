@@ -164,10 +164,10 @@ static int restore_entry(void *ctx, const void *key, const void *value)
 
 	if (e->kind != QS_CID_AUTHORITATIVE && e->kind != QS_CID_OPERATOR)
 		return 0;
-	if (qs_cidtab_put(&r->c->tab, key, e->backend_id, e->kind == QS_CID_OPERATOR)) {
+	/* adopted even if refused: the registry must know every ID of qs_cids to
+	 * delete it some day; a refused one routes nowhere until it is put again */
+	if (qs_cidtab_put(&r->c->tab, key, e->backend_id, e->kind == QS_CID_OPERATOR))
 		r->refused++;
-		return 0;
-	}
 	if (e->kind == QS_CID_AUTHORITATIVE)
 		qs_cidreg_adopt(r->reg, key, e->backend_id);
 	else
@@ -182,8 +182,8 @@ int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg)
 			      restore_entry, &r);
 
 	if (r.refused)
-		pr_warn("ID table %s full: %llu IDs of %s not restored (their backends' next "
-			"snapshots repair them once there is room)\n",
-			QS_MAP_CIDTAB, (unsigned long long)r.refused, QS_MAP_CIDS);
+		pr_warn("ID table %s full: %llu IDs of %s route nowhere until they are issued "
+			"again (it is sized for more than %s holds: should not happen)\n",
+			QS_MAP_CIDTAB, (unsigned long long)r.refused, QS_MAP_CIDS, QS_MAP_CIDS);
 	return err;
 }
