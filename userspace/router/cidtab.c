@@ -74,28 +74,64 @@ int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 buckets)
 	return 0;
 }
 
-int qs_cidtab_map(struct qs_cidtab *t, int map_fd)
+static int map_mem(int map_fd, int prot, void **mem, size_t *bytes, __u32 *buckets)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	size_t bytes;
-	void *mem;
-	int err;
 
 	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
 		return -errno;
 	if (info.type != BPF_MAP_TYPE_ARRAY || !(info.map_flags & BPF_F_MMAPABLE) ||
-	    info.value_size != sizeof(struct qs_cidtab_bucket))
+	    info.value_size != sizeof(struct qs_cidtab_bucket) || info.max_entries < 2)
 		return -EPROTO;
-	bytes = (size_t)info.max_entries * sizeof(struct qs_cidtab_bucket);
-	mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	err = qs_cidtab_mem(t, mem, info.max_entries - 1);
+	*bytes = (size_t)info.max_entries * sizeof(struct qs_cidtab_bucket);
+	*buckets = info.max_entries - 1;
+	*mem = mmap(NULL, *bytes, prot, MAP_SHARED, map_fd, 0);
+	return *mem == MAP_FAILED ? -errno : 0;
+}
+
+int qs_cidtab_map(struct qs_cidtab *t, int map_fd)
+{
+	size_t bytes;
+	__u32 buckets;
+	void *mem;
+	int err = map_mem(map_fd, PROT_READ | PROT_WRITE, &mem, &bytes, &buckets);
+
+	if (err)
+		return err;
+	err = qs_cidtab_mem(t, mem, buckets);
 	if (err) {
 		munmap(mem, bytes);
 		return err;
 	}
+	t->map = mem;
+	t->map_bytes = bytes;
+	return 0;
+}
+
+int qs_cidtab_map_ro(struct qs_cidtab *t, int map_fd)
+{
+	size_t bytes;
+	__u32 buckets;
+	void *mem;
+	int err = map_mem(map_fd, PROT_READ, &mem, &bytes, &buckets);
+	const struct qs_cidtab_head *h = mem;
+
+	if (err)
+		return err;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != QS_CIDTAB_MAGIC)
+		err = -ENODATA;
+	else if (h->version != QS_CIDTAB_VERSION || h->buckets != buckets)
+		err = -EPROTO;
+	if (err) {
+		munmap(mem, bytes);
+		return err;
+	}
+	memset(t, 0, sizeof(*t));
+	t->head = mem;
+	t->b = (struct qs_cidtab_bucket *)mem + 1;
+	t->buckets = buckets;
+	memcpy(t->key, h->key, sizeof(t->key));
 	t->map = mem;
 	t->map_bytes = bytes;
 	return 0;
@@ -108,19 +144,34 @@ void qs_cidtab_unmap(struct qs_cidtab *t)
 	t->map = NULL;
 }
 
+void qs_cidtab_place(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_place *p)
+{
+	__u64 h = qs_cidtab_hash(t->key, k);
+
+	p->fp = qs_cidtab_fp(h);
+	p->first = qs_cidtab_first(h, t->buckets);
+}
+
 /* Where an ID goes: its fingerprint and two buckets. */
 struct place {
 	__u64 fp;
 	__u32 first, second;
 };
 
-static struct place place_of(const struct qs_cidtab *t, const struct qs_cid_key *k)
+static struct place place_at(const struct qs_cidtab *t, const struct qs_cid_place *at)
 {
-	__u64 h = qs_cidtab_hash(t->key, k);
-	struct place p = { .fp = qs_cidtab_fp(h), .first = qs_cidtab_first(h, t->buckets) };
+	struct place p = { .fp = at->fp, .first = at->first };
 
 	p.second = qs_cidtab_other(p.first, p.fp, t->buckets);
 	return p;
+}
+
+static struct place place_of(const struct qs_cidtab *t, const struct qs_cid_key *k)
+{
+	struct qs_cid_place at;
+
+	qs_cidtab_place(t, k, &at);
+	return place_at(t, &at);
 }
 
 static int free_slot(const struct qs_cidtab_bucket *b)
@@ -217,15 +268,18 @@ static int make_room(struct qs_cidtab *t, const struct place *p)
 	return -ENOSPC;
 }
 
-int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend_id,
-		  int operator_kind)
+int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 backend_id,
+		     int operator_kind)
 {
-	struct place p = place_of(t, k);
+	struct place p;
 	__u32 bucket;
-	int s = find(t, &p, &bucket), err;
+	int s, err;
 
-	if (backend_id > QS_CIDTAB_BACKEND_MASK)
+	if (backend_id > QS_CIDTAB_BACKEND_MASK || at->first >= t->buckets || !at->fp ||
+	    at->fp >> QS_CIDTAB_FP_BITS)
 		return -ERANGE;
+	p = place_at(t, at);
+	s = find(t, &p, &bucket);
 	if (s >= 0) {
 		__u64 w = t->b[bucket].slot[s];
 
@@ -252,12 +306,25 @@ int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend
 	return -ENOSPC;
 }
 
-int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k)
+int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend_id,
+		  int operator_kind)
 {
-	struct place p = place_of(t, k);
-	__u32 bucket;
-	int s = find(t, &p, &bucket);
+	struct qs_cid_place at;
 
+	qs_cidtab_place(t, k, &at);
+	return qs_cidtab_put_at(t, &at, backend_id, operator_kind);
+}
+
+int qs_cidtab_del_at(struct qs_cidtab *t, const struct qs_cid_place *at)
+{
+	struct place p;
+	__u32 bucket;
+	int s;
+
+	if (at->first >= t->buckets)
+		return -ENOENT;
+	p = place_at(t, at);
+	s = find(t, &p, &bucket);
 	if (s < 0)
 		return -ENOENT;
 	store_word(&t->b[bucket].slot[s], 0);
@@ -266,13 +333,26 @@ int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k)
 	return 0;
 }
 
-int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *backend_id,
-		  __u8 *kind)
+int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k)
 {
-	struct place p = place_of(t, k);
+	struct qs_cid_place at;
+
+	qs_cidtab_place(t, k, &at);
+	return qs_cidtab_del_at(t, &at);
+}
+
+int qs_cidtab_get_at(const struct qs_cidtab *t, const struct qs_cid_place *at, __u32 *backend_id,
+		     __u8 *kind)
+{
+	struct place p;
 	__u32 bucket;
-	int s = find(t, &p, &bucket);
+	int s;
 	__u64 w;
+
+	if (at->first >= t->buckets)
+		return -ENOENT;
+	p = place_at(t, at);
+	s = find(t, &p, &bucket);
 
 	if (s < 0)
 		return -ENOENT;
@@ -280,6 +360,15 @@ int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *
 	*backend_id = qs_cidtab_word_backend(w);
 	*kind = w & QS_CIDTAB_F_OPERATOR ? QS_CID_OPERATOR : QS_CID_AUTHORITATIVE;
 	return 0;
+}
+
+int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *backend_id,
+		  __u8 *kind)
+{
+	struct qs_cid_place at;
+
+	qs_cidtab_place(t, k, &at);
+	return qs_cidtab_get_at(t, &at, backend_id, kind);
 }
 
 int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_path *path)
@@ -354,4 +443,27 @@ void qs_cidtab_stats(const struct qs_cidtab *t, struct qs_cidtab_stats *st)
 	for (__u32 i = 0; want && i < n; i++)
 		st->displaced_wrong += want[i] != t->b[i].displaced;
 	free(want);
+}
+
+int qs_cidtab_scan(const struct qs_cidtab *t, qs_cidtab_scan_fn fn, void *ctx)
+{
+	for (__u32 i = 0; i < t->buckets; i++) {
+		const struct qs_cidtab_bucket *b = &t->b[i];
+
+		for (int s = 0; s < QS_CIDTAB_SLOTS; s++) {
+			__u64 w = __atomic_load_n(&b->slot[s], __ATOMIC_ACQUIRE);
+			struct qs_cid_place at = { .fp = qs_cidtab_word_fp(w), .first = i };
+			int err;
+
+			if (!w)
+				continue;
+			if (w & QS_CIDTAB_F_SECOND)
+				at.first = qs_cidtab_other(i, at.fp, t->buckets);
+			err = fn(ctx, &at, qs_cidtab_word_backend(w),
+				 w & QS_CIDTAB_F_OPERATOR ? QS_CID_OPERATOR : QS_CID_AUTHORITATIVE);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
 }

@@ -41,7 +41,27 @@ static inline __u32 qs_cidtab_elements(__u32 buckets)
 int qs_cidtab_mem(struct qs_cidtab *t, void *mem, __u32 buckets);
 /* The same over the map (BPF_F_MMAPABLE array of qs_cidtab_elements). */
 int qs_cidtab_map(struct qs_cidtab *t, int map_fd);
+/*
+ * Read only, for readers (the CLI): never makes a table. -ENODATA when no
+ * agent has made it yet (it holds no ID); only the get, path, scan and
+ * stats functions may be called on it.
+ */
+int qs_cidtab_map_ro(struct qs_cidtab *t, int map_fd);
 void qs_cidtab_unmap(struct qs_cidtab *t);
+
+/*
+ * An ID's place: its first bucket and its fingerprint, what the data path
+ * matches on. It names the ID in the table as well as its bytes do (two IDs
+ * of one place are one entry to the data path), and it is what a slot
+ * gives back (qs_cidtab_scan), so the agent knows its IDs by place.
+ */
+struct qs_cid_place {
+	__u64 fp; /* 1 .. 2^QS_CIDTAB_FP_BITS - 1 */
+	__u32 first; /* < buckets */
+	__u32 pad;
+};
+
+void qs_cidtab_place(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_place *p);
 
 /*
  * The ID's entry: added, or its backend and kind replaced in place.
@@ -50,11 +70,16 @@ void qs_cidtab_unmap(struct qs_cidtab *t);
  */
 int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend_id,
 		  int operator_kind);
+int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 backend_id,
+		     int operator_kind);
 /* -ENOENT if the ID has no entry. */
 int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k);
+int qs_cidtab_del_at(struct qs_cidtab *t, const struct qs_cid_place *at);
 /* The ID's backend and kind (QS_CID_AUTHORITATIVE or QS_CID_OPERATOR); -ENOENT. */
 int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *backend_id,
 		  __u8 *kind);
+int qs_cidtab_get_at(const struct qs_cidtab *t, const struct qs_cid_place *at, __u32 *backend_id,
+		     __u8 *kind);
 
 /* The data path's path state of the ID's slot (abi.h); -ENOENT. */
 int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_path *path);
@@ -76,5 +101,14 @@ struct qs_cidtab_stats {
 };
 /* A walk of every bucket: for tests, status on demand and restore, not per request. */
 void qs_cidtab_stats(const struct qs_cidtab *t, struct qs_cidtab_stats *s);
+
+/*
+ * Every entry, bucket by bucket: its place, backend and kind. A nonzero
+ * return of fn stops the walk and is returned. A walk of the table: for
+ * restore and on-demand listings, not per request.
+ */
+typedef int (*qs_cidtab_scan_fn)(void *ctx, const struct qs_cid_place *at, __u32 backend_id,
+				 __u8 kind);
+int qs_cidtab_scan(const struct qs_cidtab *t, qs_cidtab_scan_fn fn, void *ctx);
 
 #endif /* QS_ROUTER_CIDTAB_H */

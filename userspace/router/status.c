@@ -123,9 +123,10 @@ static long long cidtab_ids(int fd)
 {
 	struct qs_cidtab_stats st;
 	struct qs_cidtab t;
+	int err = qs_cidtab_map_ro(&t, fd);
 
-	if (qs_cidtab_map(&t, fd))
-		return -1;
+	if (err) /* not made yet: no agent has put an ID */
+		return err == -ENODATA ? 0 : -1;
 	qs_cidtab_stats(&t, &st);
 	qs_cidtab_unmap(&t);
 	return st.entries;
