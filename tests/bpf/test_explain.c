@@ -68,11 +68,20 @@ static void describe(const struct pb_spec *s, struct qs_explain_packet *p)
 	p->udp_payload_len = s->payload_len;
 }
 
-static void agree(const char *name, struct pb_spec s)
+/* The explanation of s, once the program has been shown to agree with it. */
+static struct qs_explain agree(const char *name, struct pb_spec s)
 {
-	struct qs_explain_maps m = { fx.vips,	    fx.backends, fx.nexthops, fx.maglev,
-				     fx.cids,	    fx.learned,	 fx.settings, fx.quiclb,
-				     fx.server_ids, fx.flows,	 fx.flows_new };
+	struct qs_explain_maps m = { .vips = fx.vips,
+				     .backends = fx.backends,
+				     .nexthops = fx.nexthops,
+				     .maglev = fx.maglev,
+				     .learned = fx.learned,
+				     .settings = fx.settings,
+				     .quiclb = fx.quiclb,
+				     .server_ids = fx.server_ids,
+				     .flows = fx.flows,
+				     .flows_new = fx.flows_new,
+				     .cidtab = &fx.cidtab };
 	uint8_t in[PB_MAX_FRAME], out[PB_MAX_FRAME + 64];
 	size_t len = pb_build(&s, in, sizeof(in)), out_len = 0;
 	struct qs_explain_packet p;
@@ -100,6 +109,7 @@ static void agree(const char *name, struct pb_spec s)
 	}
 	cr_assert_eq(backend, e.backend_id, "%s: explained backend %u, the program sent to %u",
 		     name, e.backend_id, backend);
+	return e;
 }
 
 Test(explain, agrees_with_the_program)
@@ -140,6 +150,49 @@ Test(explain, agrees_with_the_program)
 	agree("port 0 of the address-wide entry", s);
 	cr_assert_eq(fx_backend(&fx, BE_A, world_backend_addr[BE_A], QS_BACKEND_DOWN), 0);
 	agree("ID table, backend down", world_short(4, CLIENT4, 41000, CID_A));
+}
+
+static void cid_key(const char *hex, struct qs_cid_key *k)
+{
+	uint8_t id[8];
+
+	pb_hex(hex, id, sizeof(id));
+	cr_assert_eq(qs_cid_key_make(k, VIP4_ID, id, sizeof(id)), 0);
+}
+
+/* An ID put into qs_cidtab alone, and a short header of it explained as the ID table's. */
+static void agree_cidtab_alone(const char *hex, __u16 port, __u32 backend, int operator_kind)
+{
+	const char *whose = operator_kind ? "operator" : "reported";
+	struct qs_cid_key k;
+	struct qs_explain e;
+
+	cid_key(hex, &k);
+	cr_assert_eq(qs_cidtab_put(&fx.cidtab, &k, backend, operator_kind), 0);
+	e = agree(whose, world_short(4, CLIENT4, port, hex));
+	cr_assert(e.reason == QS_R_ROUTE_CID && e.backend_id == backend,
+		  "%s: got %s backend %u (%s) want route_cid backend %u", whose,
+		  qs_reason_name(e.reason), e.backend_id, e.why, backend);
+	cr_assert(strstr(e.why, whose), "got \"%s\" want a %s entry", e.why, whose);
+}
+
+/*
+ * Rung b reads qs_cidtab, as the program does: an ID there alone routes
+ * by it, reported or the operator's; an ID in qs_cids alone (the agent's
+ * record, which the data path does not read) does not.
+ */
+Test(explain, reads_the_table_the_program_reads)
+{
+	struct qs_cid_entry only_cids = { .backend_id = BE_B, .kind = QS_CID_AUTHORITATIVE };
+	struct qs_cid_key k;
+	struct qs_explain e;
+
+	agree_cidtab_alone("b1b2b3b4b5b6b7b8", 49000, BE_B, 0);
+	agree_cidtab_alone("c1c2c3c4c5c6c7c8", 49001, BE_A, 1);
+	cid_key("d1d2d3d4d5d6d7d8", &k);
+	cr_assert_eq(qs_cid_put(fx.cids, &k, &only_cids), 0);
+	e = agree("ID of qs_cids alone", world_short(4, CLIENT4, 49002, "d1d2d3d4d5d6d7d8"));
+	cr_assert_neq(e.reason, QS_R_ROUTE_CID, "an ID of qs_cids alone explained as the ID table");
 }
 
 /*

@@ -118,6 +118,13 @@ int cli_stats_show(const struct cli_opts *o, const struct qs_command *c, int arg
  */
 int cli_pin_fd(const struct cli_opts *o, const char *map);
 int cli_pin_try(const struct cli_opts *o, const char *map);
+/*
+ * qs_cidtab mapped read-only from its pin into *tab (qs_cidtab_unmap):
+ * 0; 1 when no agent has made the table yet (it holds no ID; nothing to
+ * unmap); -errno, said.
+ */
+struct qs_cidtab;
+int cli_cidtab_map(const struct cli_opts *o, struct qs_cidtab *tab);
 
 /* route.c, tables.c */
 int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv);

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
+#include "router/cidtab.h"
 #include "router/maps.h"
 
 /*
@@ -44,7 +46,7 @@ static const cli_run_fn cli_handlers[QS_CMD__COUNT] = {
 };
 
 /*
- * These three are here rather than in main.c: the unit tests link every
+ * These four are here rather than in main.c: the unit tests link every
  * file of the CLI but main.c.
  */
 void cli_err(const char *fmt, ...)
@@ -78,6 +80,21 @@ int cli_pin_fd(const struct cli_opts *o, const char *map)
 			strerror(-fd));
 	}
 	return fd;
+}
+
+int cli_cidtab_map(const struct cli_opts *o, struct qs_cidtab *tab)
+{
+	int fd = cli_pin_fd(o, QS_MAP_CIDTAB), err;
+
+	if (fd < 0)
+		return fd;
+	err = qs_cidtab_map_ro(tab, fd);
+	close(fd); /* the mapping outlives the descriptor */
+	if (err == -ENODATA)
+		return 1;
+	if (err)
+		cli_err("%s: cannot map: %s", QS_MAP_CIDTAB, strerror(-err));
+	return err;
 }
 
 cli_run_fn cli_command_handler(enum qs_cmd_id id)

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include "cli.h"
 #include "config/config.h"
+#include "router/cidtab.h"
 #include "router/explain.h"
 #include "router/maps.h"
 #include "abi/quiclb.h"
@@ -20,21 +21,27 @@
 #include "router/reasons.h"
 #include "util/words.h"
 
-static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m)
+/*
+ * The maps qs_explain reads, from their pins; qs_cidtab mapped read-only
+ * into *tab (m->cidtab NULL when no agent has made the table: no IDs).
+ */
+static int maps_open(const struct cli_opts *o, struct qs_explain_maps *m, struct qs_cidtab *tab)
 {
-	int *fds[] = { &m->vips,      &m->backends, &m->nexthops,  &m->maglev,
-		       &m->cids,      &m->learned,  &m->settings,  &m->flows,
-		       &m->flows_new, &m->quiclb,   &m->server_ids };
-	const char *names[] = { QS_MAP_VIPS,	  QS_MAP_BACKENDS, QS_MAP_NEXTHOPS,  QS_MAP_MAGLEV,
-				QS_MAP_CIDS,	  QS_MAP_LEARNED,  QS_MAP_SETTINGS,  QS_MAP_FLOWS,
-				QS_MAP_FLOWS_NEW, QS_MAP_QUICLB,   QS_MAP_SERVER_IDS };
+	int *fds[] = { &m->vips,     &m->backends, &m->nexthops,  &m->maglev, &m->learned,
+		       &m->settings, &m->flows,	   &m->flows_new, &m->quiclb, &m->server_ids };
+	const char *names[] = { QS_MAP_VIPS,	QS_MAP_BACKENDS,  QS_MAP_NEXTHOPS, QS_MAP_MAGLEV,
+				QS_MAP_LEARNED, QS_MAP_SETTINGS,  QS_MAP_FLOWS,	   QS_MAP_FLOWS_NEW,
+				QS_MAP_QUICLB,	QS_MAP_SERVER_IDS };
+	int err;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		*fds[i] = cli_pin_fd(o, names[i]);
 		if (*fds[i] < 0)
 			return *fds[i];
 	}
-	return 0;
+	err = cli_cidtab_map(o, tab);
+	m->cidtab = err ? NULL : tab;
+	return err > 0 ? 0 : err;
 }
 
 /* FORM: initial | 0rtt | handshake | short | version HEX (a long header). */
@@ -128,6 +135,7 @@ int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int 
 {
 	struct qs_explain_packet p;
 	struct qs_explain_maps m;
+	struct qs_cidtab tab;
 	struct qs_explain e;
 	json_object *j;
 	int err;
@@ -136,10 +144,12 @@ int cli_route_explain(const struct cli_opts *o, const struct qs_command *c, int 
 	err = packet_parse(argc, argv, &p);
 	if (err)
 		return err;
-	err = maps_open(o, &m);
+	err = maps_open(o, &m, &tab);
 	if (err)
 		return err;
 	qs_explain(&m, &p, &e);
+	if (m.cidtab)
+		qs_cidtab_unmap(&tab);
 	if (!o->json) {
 		printf("%s", qs_reason_name(e.reason));
 		if (e.backend_id != QS_NO_BACKEND)

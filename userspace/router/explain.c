@@ -151,12 +151,14 @@ static int rung_cid(struct ctx *c, const struct qs_cid_key *k, bool is_long)
 {
 	struct qs_settings s = { 0 };
 	struct qs_cid_entry e;
-	__u32 zero = 0;
+	__u32 zero = 0, backend;
+	__u8 kind;
 	__u64 ttl;
 
-	if (!bpf_map_lookup_elem(c->m->cids, k, &e)) {
-		decide(c, QS_R_ROUTE_CID, e.backend_id, "ID table: %s entry",
-		       e.kind == QS_CID_OPERATOR ? "the operator's" : "reported");
+	/* route.h's route_cidtab: the same hash under the table's key, the same slots */
+	if (c->m->cidtab && !qs_cidtab_get(c->m->cidtab, k, &backend, &kind)) {
+		decide(c, QS_R_ROUTE_CID, backend, "ID table: %s entry",
+		       kind == QS_CID_OPERATOR ? "the operator's" : "reported");
 		return 1;
 	}
 	/* route.h's route_cid: no learned IDs for long headers on such a VIP */

@@ -15,10 +15,13 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "abi/abi.h"
+#include "cidtab.h"
 
 struct qs_explain_maps {
-	int vips, backends, nexthops, maglev, cids, learned, settings, quiclb, server_ids;
+	int vips, backends, nexthops, maglev, learned, settings, quiclb, server_ids;
 	int flows, flows_new; /* established, opened by an Initial */
+	/* reported and operator IDs, mapped (qs_cidtab_map_ro); NULL: no table made yet */
+	const struct qs_cidtab *cidtab;
 };
 
 /* A packet as the CLI describes it. */
