@@ -97,6 +97,21 @@ test_attach()
 	check "detach: gone from the configuration" "$(qs -j status | jq -c '[.interfaces[]]')" '["qsco0"]'
 }
 
+# cidtab_counts NAME STATUS: qs_cidtab's entries in the status answer are
+# the IDs the agent holds, reported and the operator's (qs_cids, which the
+# data path does not read, may be empty)
+cidtab_counts()
+{
+	check "$1: qs_cidtab's entries are ids_reported + ids_operator" \
+		"$(echo "$2" | jq '[(.tables[] | select(.name == "qs_cidtab") | .entries), .ids_reported + .ids_operator] | unique | length')" 1
+}
+
+# place CID: the place (bucket:fingerprint) of the qs_cidtab entry
+# that cid lookup finds for CID, and that entry's backend and kind
+place() { qs -j cid lookup 0 "$1" | jq -r '"\(.bucket):\(.fingerprint) \(.backend_id) \(.kind)"'; }
+# places [FILTER...]: every qs_cidtab row of cid show, the same way
+places() { qs -j cid show "$@" | jq -r '.[] | select(.fingerprint) | "\(.bucket):\(.fingerprint) \(.backend_id) \(.kind)"' | sort; }
+
 test_status()
 {
 	st=$(qs -j status)
@@ -108,8 +123,7 @@ test_status()
 		"$(bpftool -j map dump pinned "$PINS/qs_vips" | jq length)"
 	check "status -j: backends in use" \
 		"$(echo "$st" | jq '.tables[] | select(.name == "qs_backends") | .entries')" 2
-	check "status -j: qs_cidtab counts the IDs qs_cids holds (the agent's counts)" \
-		"$(echo "$st" | jq '[.tables[] | select(.name == "qs_cidtab" or .name == "qs_cids") | .entries] | unique | length')" 1
+	cidtab_counts "status -j" "$st"
 	check "status -j: program name" "$(echo "$st" | jq -r .program.name)" quicsteer_route
 	has "status text: the table of tables" "$(qs status)" "qs_flows_v2"
 }
@@ -122,6 +136,9 @@ test_cid()
 		"$(qs -j cid lookup 0 $CID | jq -c '[.backend_id, .kind]')" '[2,"operator"]'
 	check "the router routes the ID to backend b" \
 		"$("$PROBE" route qsco0 198.18.9.1 198.18.0.100 443 $CID)" "$TO_B"
+	check "route explains it as the program routes it (qs_cidtab)" \
+		"$(qs -j route 198.18.0.100 443 198.18.9.1 40000 short $CID | jq -c '[.reason, .backend_id]')" \
+		'["route_cid",2]'
 	# backend b's empty snapshot, then a new incarnation: neither touches it
 	report 1 0x51 part:7:0:final >/dev/null
 	report 1 0x52 heartbeat >/dev/null
@@ -147,15 +164,36 @@ test_cid()
 	"$PROBE" route qsco0 198.18.9.4 198.18.0.100 443 c1c2c3c4c5c6c7c8 >/dev/null
 	check "a learned entry" "$(qs -j cid show | jq -r '.[] | select(.cid == "c1c2c3c4c5c6c7c8") | .kind')" learned
 	report 3 0x52 issue:1:b1b2b3b4b5b6b7b8 >/dev/null
-	check "a reported entry" "$(qs -j cid show backend 2 | jq -r '.[] | select(.cid == "b1b2b3b4b5b6b7b8") | .kind')" authoritative
+	reported=$(place b1b2b3b4b5b6b7b8)
+	check "cid lookup: the reported entry, by its ID" \
+		"$(qs -j cid lookup 0 b1b2b3b4b5b6b7b8 | jq -c '[.vip_id, .cid, .backend_id, .kind, .age_s]')" \
+		'[0,"b1b2b3b4b5b6b7b8",2,"authoritative",null]'
+	check "cid lookup: a fingerprint of 13 hex digits" \
+		"$(qs -j cid lookup 0 b1b2b3b4b5b6b7b8 | jq -r .fingerprint | grep -c '^[0-9a-f]\{13\}$')" 1
+	check "cid show backend 2: the reported entry, by its place, and nothing else" \
+		"$(places backend 2)" "$reported"
+	check "cid show: the reported entry and the learned one" \
+		"$(qs -j cid show | jq -c '[.[] | [.vip_id, .cid, .kind]] | sort')" \
+		'[[null,null,"authoritative"],[0,"c1c2c3c4c5c6c7c8","learned"]]'
+	fp=${reported#*:}
+	has "cid show text: the reported entry by fingerprint and bucket" "$(qs cid show)" \
+		"fingerprint ${fp%% *} bucket ${reported%%:*} backend 2 authoritative"
+	cidtab_counts "status -j, an ID reported" "$(qs -j status)"
+	qs -j cid show vip 0 >"$DIR/out" 2>"$DIR/err"
+	check "cid show vip 0: learned IDs only" "$(jq -c '[.[] | [.cid, .kind]]' "$DIR/out")" \
+		'[["c1c2c3c4c5c6c7c8","learned"]]'
+	has "cid show vip 0: says why on stderr" "$(cat "$DIR/err")" \
+		"reported and operator IDs do not record their VIP"
 	run_cli "cid flush learned" 0 "" -- -j cid flush learned
 	check "cid flush learned -j: counts" "$(jq -c .removed "$DIR/out")" '{"learned":1,"reported":0,"operator":0}'
-	check "cid flush learned: the reported entry stays" "$(qs -j cid show | jq -r '.[].cid')" b1b2b3b4b5b6b7b8
+	check "cid flush learned: the reported entry stays, alone" "$(places)" "$reported"
+	run_cli "cid flush learned: the learned ID is gone" 1 "not in the ID table" -- cid lookup 0 c1c2c3c4c5c6c7c8
 	run_cli "cid flush: unknown backend" 1 "backend 7: no such backend id" -- cid flush backend 7
 	run_cli "cid flush: bad filter" 2 '"sideways": filters are' -- cid flush sideways
 	run_cli "cid flush reported backend 2" 0 "" -- -j cid flush reported backend 2
 	check "cid flush reported: counts" "$(jq .removed.reported "$DIR/out")" 1
 	check "cid flush: the ID table is empty" "$(qs -j cid show | jq length)" 0
+	run_cli "cid flush: the reported ID is gone" 1 "not in the ID table" -- cid lookup 0 b1b2b3b4b5b6b7b8
 	check "status -j: no ID reported any more" "$(qs -j status | jq .ids_reported)" 0
 }
 
@@ -219,7 +257,7 @@ test_verbose()
 	has "-v: the request" "$(cat "$DIR/err")" "quicsteer: request: v1 show"
 	has "-v: the raw answer" "$(cat "$DIR/err")" 'quicsteer: answer: {"config":'
 	qs -v cid show >/dev/null 2>"$DIR/err"
-	has "-v: the pin read" "$(cat "$DIR/err")" "quicsteer: reading $PINS/qs_cids"
+	has "-v: the pin read" "$(cat "$DIR/err")" "quicsteer: reading $PINS/qs_cidtab"
 }
 
 # A stopped agent keeps its socket: the CLI must give up after --timeout
@@ -247,6 +285,7 @@ test_agent_stopped()
 
 test_agent_down()
 {
+	held=$(qs -j status | jq '.ids_reported + .ids_operator')
 	stop_agent
 	run_cli "agent down: monitor" 1 "events come only from the agent" -- monitor
 	run_cli "agent down: cid add" 1 "agent not running" -- cid add 0 $CID backend 2
@@ -254,9 +293,9 @@ test_agent_down()
 	run_cli "agent down: status" 0 "agent not running" -- -j status
 	check "agent down: status reads the tables from the pins" \
 		"$(jq '.tables[] | select(.name == "qs_backends") | .entries' "$DIR/out")" 2
-	check "agent down: qs_cidtab's IDs read through mmap, as many as qs_cids holds (some)" \
-		"$(jq -c '[.tables[] | select(.name == "qs_cids" or .name == "qs_cidtab") | .entries]' "$DIR/out" |
-			jq '.[0] == .[1] and .[0] > 0')" true
+	check "agent down: qs_cidtab's IDs read through mmap, as many as the agent held (some)" \
+		"$(jq -c --argjson n "$held" '.tables[] | select(.name == "qs_cidtab") | .entries == $n and $n > 0' "$DIR/out")" true
+	check "agent down: cid show lists them from the pins" "$(places | wc -l)" "$held"
 	check "agent down: status finds the attachment in the kernel" \
 		"$(jq -c '[.attachments[].interface]' "$DIR/out")" '["qsco0"]'
 	check "agent down: the program from its attachment" \

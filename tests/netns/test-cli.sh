@@ -145,13 +145,26 @@ test_route_maglev()
 	"$PROBE" initial qscl0 198.18.9.4:41000 198.18.0.100 443 1 >/dev/null
 	check "flow show -j: the new client's entry" \
 		"$(qs -j flow show vip 0 | jq -r '.[] | select(.client == "198.18.9.4") | .port')" 41000
-	bpftool map update pinned "$PINS/qs_cids" \
-		key hex 0a 0b 0c 0d 0e 0f 10 11 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 \
-		value hex 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-	check "cid show -j: the entry, authoritative, for backend 1" \
-		"$(qs -j cid show backend 1 | jq -c '.[] | select(.cid == "0a0b0c0d0e0f1011") | [.vip_id, .kind]')" \
-		'[0,"authoritative"]'
-	check "cid lookup -j" "$(qs -j cid lookup 0 0a0b0c0d0e0f1011 | jq -r .backend_id)" 1
+	# an operator's ID through the agent: qs_cidtab, which keeps its
+	# fingerprint and bucket, not its bytes nor its VIP
+	qs cid add 0 0a0b0c0d0e0f1011 backend 1
+	check "cid add" "$?" 0
+	out=$(qs -j cid lookup 0 0a0b0c0d0e0f1011)
+	check "cid lookup -j: the ID's entry, the operator's, for backend 1, no age" \
+		"$(echo "$out" | jq -c '[.vip_id, .cid, .backend_id, .kind, .age_s]')" \
+		'[0,"0a0b0c0d0e0f1011",1,"operator",null]'
+	place=$(echo "$out" | jq -r '"\(.bucket) \(.fingerprint)"')
+	check "cid show -j backend 1: that entry, by bucket and fingerprint, no VIP or ID" \
+		"$(qs -j cid show backend 1 | jq -c '[.[] | [.vip_id, .cid, "\(.bucket) \(.fingerprint)", .kind]]')" \
+		"[[null,null,\"$place\",\"operator\"]]"
+	check "cid show text: fingerprint, bucket, backend, kind" "$(qs cid show)" \
+		"fingerprint ${place#* } bucket ${place%% *} backend 1 operator"
+	check "cid show backend 3: not there" "$(qs -j cid show backend 3 | jq length)" 0
+	out=$(qs -j route 198.18.0.100 443 198.18.9.1 40000 short 0a0b0c0d0e0f1011)
+	check "route -j: the ID table's entry" "$(echo "$out" | jq -c '[.reason, .backend_id]')" \
+		'["route_cid",1]'
+	probe=$("$PROBE" route qscl0 198.18.9.1 198.18.0.100 443 0a0b0c0d0e0f1011)
+	check "route agrees with the program: backend 1" "${probe#*dmac=}" "02:00:00:00:00:0a"
 	run_cli "cid lookup of an absent ID" 1 "not in the ID table" -- cid lookup 0 ffff
 	check "maglev show -j: the slots add up" \
 		"$(qs -j maglev show 0 | jq '[.[].slots] | add')" 65537

@@ -73,7 +73,7 @@ const struct qs_command qs_commands[QS_CMD__COUNT] = {
 	[QS_CMD_QUICLB_DEL] = { "quic-lb", "del", QS_CMD_AGENT, 2, "VIP N",
 				"remove a QUIC-LB configuration" },
 	[QS_CMD_CID_SHOW] = { "cid", "show", QS_CMD_LOCAL, 0, "[vip ID] [backend ID]",
-			      "the ID table: authoritative and learned entries, their age" },
+			      "reported and operator IDs by fingerprint, learned IDs whole" },
 	[QS_CMD_CID_LOOKUP] = { "cid", "lookup", QS_CMD_LOCAL, 2, "VIP-ID HEX", "one ID's entry" },
 	[QS_CMD_CID_ADD] = { "cid", "add", QS_CMD_AGENT, 4, "VIP-ID HEX backend ID",
 			     "an operator's entry: no report or expiry removes it" },
