@@ -20,6 +20,7 @@ BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 AGENT=$BUILD/quicsteerd
 PROBE=$BUILD/tests/qs-agent-probe
+CLI=$BUILD/quicsteer
 DOCS=$(cd "$(dirname "$0")/../../docs" && pwd)
 . "$(dirname "$0")/lib.sh"
 
@@ -49,16 +50,24 @@ TO_B="action=3 dmac=02:00:00:00:00:0b"
 
 # The contents of every table the data path routes by (Maglev rows aside:
 # 2M slots; test_apply proves a restart writes none of them; qs_cidtab, 35
-# MB of buckets, aside too: qs_cids holds the same IDs whole, and routing
-# shows qs_cidtab).
+# MB of buckets, aside too: cidtab_state reads its entries; qs_cids, the
+# agent's record, which the data path does not read, aside).
 dump_state()
 {
-	for m in qs_vips qs_backends qs_nexthops qs_cids qs_flows_v2 qs_flows_new qs_quiclb qs_server_ids \
+	for m in qs_vips qs_backends qs_nexthops qs_flows_v2 qs_flows_new qs_quiclb qs_server_ids \
 		qs_tx_ports qs_reporters_v2; do
 		echo "== $m"
 		bpftool -j map dump pinned "/sys/fs/bpf/qs-agent/$m" | jq -cS 'sort_by(.key|tostring)' ||
 			echo "cannot dump $m"
 	done | sha256sum
+}
+
+# qs_cidtab's entries, "BUCKET:FINGERPRINT BACKEND KIND" sorted, as
+# `quicsteer cid show` reads them from the pin (its learned rows aside)
+cli() { "$CLI" --pin-dir /sys/fs/bpf/qs-agent --socket "$DIR/control.sock" --timeout 30 "$@"; }
+cidtab_state()
+{
+	cli -j cid show | jq -r '.[] | select(.fingerprint) | "\(.bucket):\(.fingerprint) \(.backend_id) \(.kind)"' | sort
 }
 
 report() { "$PROBE" report "$DIR/reports.sock" "$1" "$2" 0x77 "$3" 198.18.0.100 443 "$4" "$CID"; }
@@ -204,23 +213,40 @@ inner()
 
 	check "SIGKILL: routing before" "$(route $CID)" "$TO_B"
 	before=$(dump_state)
-	check "SIGKILL: the dump sees the reported ID" \
-		"$(bpftool -j map dump pinned /sys/fs/bpf/qs-agent/qs_cids | jq length)" 1
+	ids=$(cidtab_state)
+	check "SIGKILL: qs_cidtab holds the reported ID, and only it" \
+		"$(echo "$ids" | grep -c .) $(cli -j cid lookup 0 $CID | jq -r '"\(.bucket):\(.fingerprint) \(.backend_id) \(.kind)"')" \
+		"1 $ids"
+	check "SIGKILL: its place, backend b, authoritative" "${ids#* }" "2 authoritative"
 	stop_agent KILL
 	check "SIGKILL: every entry in place without the agent" "$(dump_state)" "$before"
+	check "SIGKILL: qs_cidtab's entries in place without the agent" "$(cidtab_state)" "$ids"
 	start_agent && ok "agent restarts over its pins" || not_ok "agent restarts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
 	check "restart: every entry in place after the restart" "$(dump_state)" "$before"
+	check "restart: qs_cidtab's entries in place after the restart" "$(cidtab_state)" "$ids"
 	check "restart: routing unchanged" "$(route $CID)" "$TO_B"
 	# an upgrade from a router without qs_cidtab (the data path read qs_cids):
 	# its pin gone while no agent runs, the agent fills a new one from
-	# qs_cids before its program replaces the one attached
+	# qs_cids before its program replaces the one attached. qs_cids holds
+	# the reported ID as such a router's agent wrote it (key: the ID
+	# zero-padded to 20 bytes, VIP 0, length 8; value: backend 2,
+	# authoritative), put there unless this agent wrote it itself.
 	stop_agent KILL
+	bpftool map update pinned /sys/fs/bpf/qs-agent/qs_cids \
+		key hex $(echo $CID | sed 's/../& /g') 00 00 00 00 00 00 00 00 00 00 00 00 \
+		00 00 00 00 08 00 00 00 00 00 00 00 \
+		value hex 00 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \
+		noexist 2>/dev/null
+	check "upgrade: qs_cids holds the ID, as an older router's agent left it" \
+		"$(bpftool -j map dump pinned /sys/fs/bpf/qs-agent/qs_cids | jq length)" 1
 	rm /sys/fs/bpf/qs-agent/qs_cidtab
 	start_agent && ok "upgrade: the agent starts over pins without qs_cidtab" ||
 		not_ok "upgrade: agent starts" "$waited; its log: $(tail -3 "$DIR/agent.log")"
 	check "upgrade: qs_cidtab pinned again" "$(test -e /sys/fs/bpf/qs-agent/qs_cidtab && echo yes)" yes
 	check "upgrade: every other entry in place" "$(dump_state)" "$before"
 	check "upgrade: the reported ID routes through the new table" "$(route $CID)" "$TO_B"
+	check "upgrade: the new table holds it alone, backend b, authoritative" \
+		"$(cidtab_state | awk '{ print $2, $3 }')" "2 authoritative"
 	# a datagram accepted before the restart, replayed after it
 	counted report "$KEY_B" 2 1 issue
 	has "restart: an old datagram replayed is refused" \
@@ -256,4 +282,4 @@ inner()
 	echo "$passed passed, $failed failed"
 }
 
-netns_test ag "$AGENT" "$PROBE" -- qsag0:qsag1
+netns_test ag "$AGENT" "$PROBE" "$CLI" -- qsag0:qsag1
