@@ -59,8 +59,15 @@ uses_pinned_cids()
 		bpftool -j prog show id "$1" | jq -e --argjson m "$m" '.map_ids | index($m) != null' >/dev/null
 }
 
-# Every ID table entry, "VIP CID BACKEND", sorted.
-cid_table() { tb_cli -j cid show | jq -r '.[] | "\(.vip_id) \(.cid) \(.backend_id)"' | sort; }
+# Every ID table entry, sorted: "BUCKET:FINGERPRINT BACKEND" for a reported
+# one (qs_cidtab keeps no VIP or ID bytes; an ID's bucket and fingerprint
+# stay as they are while the pinned table lives), "VIP CID BACKEND" for a
+# learned one.
+cid_table()
+{
+	tb_cli -j cid show | jq -r '.[] | if .fingerprint then "\(.bucket):\(.fingerprint) \(.backend_id)"
+		else "\(.vip_id) \(.cid) \(.backend_id)" end' | sort
+}
 
 # How many lines of file $1 the ID table lacks.
 missing() { cid_table | comm -13 - "$1" | wc -l; }

@@ -44,8 +44,10 @@ NEW=16
 # shellcheck disable=SC2034
 LC_TIMEOUT=5s
 
-# The IDs backend $1 reported that the ID table holds, hex, one a line,
-# sorted. Not the learned entries: the clients of the killed server's
+# The IDs backend $1 reported that the ID table holds, one a line, sorted,
+# each by its place in qs_cidtab, BUCKET:FINGERPRINT (the table keeps no
+# ID bytes; an ID's place stays while the pinned table lives, so the same
+# ID gives the same line at every read). Not the learned entries: the clients of the killed server's
 # connections keep sending (they retransmit until their idle timeout), and
 # once the purge removed their IDs, the router routes those packets by the
 # address table to the same backend and learns their IDs again, as it must
@@ -53,7 +55,8 @@ LC_TIMEOUT=5s
 # those expire after learned-ttl.
 ids_of()
 {
-	tb_cli -j cid show backend "$1" | jq -r '.[] | select(.kind == "authoritative") | .cid' | sort
+	tb_cli -j cid show backend "$1" | jq -r '.[] | select(.kind == "authoritative") |
+		"\(.bucket):\(.fingerprint)"' | sort
 }
 
 # How many of the IDs in file $1 the table still holds.

@@ -108,8 +108,14 @@ backend h fd00:21::10 id $BACKEND vip web4 vip web6 lladdr 02:00:00:00:00:07 key
 EOF
 
 cli() { "$CLI" --socket "$DIR/control.sock" --pin-dir "$DIR/bpf/quicsteer" --timeout 30 "$@"; }
-# This backend's IDs in the agent's table, "HEX KIND" per line, sorted.
-table() { cli -j cid show backend $BACKEND | jq -r '.[] | "\(.cid) \(.kind)"' | sort; }
+# This backend's IDs in the agent's table, "PLACE KIND" per line, sorted:
+# a reported ID by its place in qs_cidtab, BUCKET:FINGERPRINT (the table
+# keeps no ID bytes), a learned one by its hex.
+table()
+{
+	cli -j cid show backend $BACKEND |
+		jq -r '.[] | "\(if .fingerprint then "\(.bucket):\(.fingerprint)" else .cid end) \(.kind)"' | sort
+}
 status() { jq -r ".$1" "$DIR/status.json" 2>/dev/null; }
 
 # server_start ARGS...: a server in S on both VIPs; waits for its status file.
@@ -220,10 +226,16 @@ CLIENT_PID=
 cids=$(qlog_cids live)
 n=$(echo "$cids" | grep -c .)
 if [ "$n" -ge 2 ]; then ok "live: the qlog shows $n server IDs"; else not_ok "live: the qlog shows the server's IDs" "'$cids'"; fi
+# each ID, looked up on web4 (the live connection's VIP), is this
+# backend's, authoritative, and its place is among the table's entries
 all_in_table()
 {
 	_t=$(table)
-	for id in $cids; do echo "$_t" | grep -qx "$id authoritative" || return 1; done
+	for id in $cids; do
+		_e=$(cli -j cid lookup 0 "$id" 2>/dev/null |
+			jq -r '"\(.backend_id) \(.bucket):\(.fingerprint) \(.kind)"')
+		[ "${_e%% *}" = "$BACKEND" ] && echo "$_t" | grep -qx "${_e#* }" || return 1
+	done
 }
 if wait_until 30 "every server ID in the agent's table" all_in_table; then
 	ok "live: every server ID is in the table, authoritative for backend $BACKEND"
