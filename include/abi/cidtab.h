@@ -57,7 +57,8 @@
 #define QS_CIDTAB_F_OPERATOR (1ull << 12) /* QS_CID_OPERATOR, else authoritative */
 #define QS_CIDTAB_BACKEND_MASK 0xfffull
 #define QS_CIDTAB_MAGIC 0x71736369647462ull /* "qscidtb" */
-#define QS_CIDTAB_VERSION 1
+/* 2: each slot's VIP beside it (1 had none: refused, the agent says so) */
+#define QS_CIDTAB_VERSION 2
 #define QS_CIDTAB_MIN_BUCKETS 16
 #define QS_CIDTAB_MAX_BUCKETS (1u << 24)
 /*
@@ -74,9 +75,29 @@ struct qs_cidtab_bucket {
 	struct qs_cid_path path[QS_CIDTAB_SLOTS]; /* the data path's, per slot (abi.h) */
 	/* IDs whose first bucket this is that live in their second (agent) */
 	__u16 displaced;
-	__u16 pad[3];
+	/*
+	 * Each slot's VIP, for the agent and the CLI (the data path does not
+	 * read it: the VIP is in the hash): the table alone says which VIP
+	 * each ID routes for, which a restarted agent needs to know which
+	 * snapshot reconciles it. Written before the slot word.
+	 */
+	__u8 vip[QS_CIDTAB_SLOTS];
+	__u8 pad[2];
 } __attribute__((aligned(64)));
+_Static_assert(QS_MAX_VIPS <= 256, "a VIP id outgrows a bucket's vip bytes");
 _Static_assert(sizeof(struct qs_cidtab_bucket) == 64, "qs_cidtab bucket is one cache line");
+
+/*
+ * An ID's place: its first bucket and its fingerprint, what the data path
+ * matches on. It names the ID in the table as well as its bytes do (two
+ * IDs of one place are one entry to the data path), and it is what a slot
+ * gives back, so the agent knows its IDs by place, not by their bytes.
+ */
+struct qs_cid_place {
+	__u64 fp; /* 1 .. 2^QS_CIDTAB_FP_BITS - 1 */
+	__u32 first; /* < buckets */
+	__u32 pad;
+};
 
 /* Element 0 of the map. */
 struct qs_cidtab_head {
@@ -138,10 +159,18 @@ static inline __u64 qs_siphash_words(const __u64 k[2], const __u64 *m, int n, in
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* The hash of a zero-padded key (struct qs_cid_key, 32 bytes: 4 words). */
+/*
+ * The hash of a zero-padded key (struct qs_cid_key, 32 bytes: 4 words).
+ * The words are copied, not read through a cast: a key the caller has
+ * just filled would otherwise be read under the strict-aliasing rule,
+ * which lets the compiler load the words before the stores that fill it.
+ */
 static inline __u64 qs_cidtab_hash(const __u64 k[2], const struct qs_cid_key *key)
 {
-	return qs_siphash_words(k, (const __u64 *)key, sizeof(*key) / 8, 1, 3);
+	__u64 m[sizeof(*key) / 8];
+
+	__builtin_memcpy(m, key, sizeof(m));
+	return qs_siphash_words(k, m, sizeof(m) / 8, 1, 3);
 }
 
 static inline __u64 qs_cidtab_fp(__u64 h)

@@ -5,97 +5,78 @@
 #include "cid_map.h"
 #include "router/maps.h"
 
-int cid_map_slot(const struct cid_map *m, const struct qs_cid_key *key)
-{
-	for (int i = 0; i < CID_MAP_CAP; i++)
-		if (m->used[i] && !memcmp(&m->keys[i], key, sizeof(*key)))
-			return i;
-	return -1;
-}
-
-int cid_map_put(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e)
+static int cid_map_put(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		       __u8 kind)
 {
 	struct cid_map *m = ctx;
-	int i = cid_map_slot(m, key);
+	__u32 b;
+	__u8 k;
 
 	if (m->fail_puts > 0) {
 		m->fail_puts--;
 		return -ENOSPC;
 	}
-	if (i < 0 && m->cap && cid_map_count(m) >= m->cap)
-		return -E2BIG;
-	for (int j = 0; i < 0 && j < CID_MAP_CAP; j++)
-		if (!m->used[j])
-			i = j;
-	cr_assert_geq(i, 0, "fake map full");
-	m->keys[i] = *key;
-	m->vals[i] = *e;
-	m->used[i] = 1;
+	if (m->cap && cid_map_count(m) >= m->cap && qs_cidtab_get_at(&m->tab, p, &b, &k))
+		return -ENOSPC;
 	m->puts++;
-	return 0;
+	return qs_cidtab_put_at(&m->tab, p, vip_id, backend_id, kind == QS_CID_OPERATOR);
 }
 
-static int cid_map_del(void *ctx, const struct qs_cid_key *key)
+static int cid_map_del(void *ctx, const struct qs_cid_place *p)
 {
 	struct cid_map *m = ctx;
-	int i = cid_map_slot(m, key);
 
 	m->dels++;
-	if (i < 0)
-		return -ENOENT;
-	m->used[i] = 0;
-	return 0;
+	return qs_cidtab_del_at(&m->tab, p);
 }
 
-static int cid_map_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
+struct qs_cid_sink cid_map_sink(struct cid_map *m)
 {
-	struct cid_map *m = ctx;
+	struct qs_cid_sink s = { .put = cid_map_put, .del = cid_map_del, .ctx = m };
 
-	m->batches++;
-	for (size_t i = 0; i < n; i++)
-		cid_map_del(ctx, &keys[i]);
-	return 0;
-}
-
-struct qs_cid_sink cid_map_sink(struct cid_map *m, int batches)
-{
 	memset(m, 0, sizeof(*m));
-	return (struct qs_cid_sink){ .put = cid_map_put,
-				     .del = cid_map_del,
-				     .del_batch = batches ? cid_map_del_batch : NULL,
-				     .ctx = m };
+	cr_assert_eq(qs_cidtab_mem(&m->tab, m->mem, CID_MAP_BUCKETS), 0, "qs_cidtab_mem");
+	memcpy(s.key, m->tab.key, sizeof(s.key));
+	s.buckets = m->tab.buckets;
+	return s;
 }
 
-static int slot_of_id(const struct cid_map *m, __u32 vip, const __u8 *cid, size_t len)
+struct qs_cid_place cid_map_place(const struct cid_map *m, __u32 vip, const __u8 *cid, size_t len)
 {
+	struct qs_cid_place p;
 	struct qs_cid_key key;
 
 	qs_cid_key_make(&key, vip, cid, len);
-	return cid_map_slot(m, &key);
+	qs_cidtab_place(&m->tab, &key, &p);
+	return p;
 }
 
 __u32 cid_map_backend(const struct cid_map *m, __u32 vip, const __u8 *cid, size_t len)
 {
-	int i = slot_of_id(m, vip, cid, len);
+	struct qs_cid_place p = cid_map_place(m, vip, cid, len);
+	__u32 b;
+	__u8 k;
 
-	return i < 0 ? 0 : m->vals[i].backend_id;
+	return qs_cidtab_get_at(&m->tab, &p, &b, &k) ? 0 : b;
 }
 
 __u8 cid_map_kind(const struct cid_map *m, __u32 vip, const __u8 *cid, size_t len)
 {
-	int i = slot_of_id(m, vip, cid, len);
+	struct qs_cid_place p = cid_map_place(m, vip, cid, len);
+	__u32 b;
+	__u8 k;
 
-	cr_assert_geq(i, 0, "no entry for the ID");
-	return m->vals[i].kind;
+	cr_assert_eq(qs_cidtab_get_at(&m->tab, &p, &b, &k), 0, "no entry for the ID");
+	return k;
 }
 
 int cid_map_count(const struct cid_map *m)
 {
-	int n = 0;
+	struct qs_cidtab_stats st;
 
-	for (int i = 0; i < CID_MAP_CAP; i++)
-		n += m->used[i];
-	return n;
+	qs_cidtab_stats(&m->tab, &st);
+	cr_assert_eq(st.displaced_wrong, 0, "qs_cidtab's displaced counts are wrong");
+	return (int)st.entries;
 }
 
 void cid_map_work_all(struct qs_cidreg *reg)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The ID registry against a recording sink that stands in for the qs_cids
- * map: what backends report must end up in the map exactly, a retire must
+ * The ID registry against a small qs_cidtab in memory (cid_map.h): what
+ * backends report must end up in the table exactly, a retire must
  * never remove another backend's ID, a restart must leave nothing stale,
  * and a snapshot must repair lost reports.
  */
@@ -12,12 +12,11 @@
 #include "router/maps.h"
 
 static struct cid_map map;
-static int use_batches;
 static struct qs_cidreg *reg;
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = cid_map_sink(&map, use_batches);
+	struct qs_cid_sink sink = cid_map_sink(&map);
 
 	reg = qs_cidreg_new(&sink);
 	cr_assert_not_null(reg);
@@ -56,7 +55,6 @@ Test(cidreg, issue_writes_an_authoritative_entry)
 	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 1, "map backend got %u want 1",
 		     map_backend(0, Z, sizeof(Z)));
 	cr_assert_eq(cid_map_kind(&map, 0, Z, sizeof(Z)), QS_CID_AUTHORITATIVE);
-	cr_assert_neq(map.vals[0].created_ns, 0, "created_ns not set");
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
 }
 
@@ -230,21 +228,22 @@ Test(cidreg, bad_ids_are_refused)
 /* After an agent restart, map entries are adopted and a retire still works. */
 Test(cidreg, adopted_ids_survive_the_first_incarnation_and_retire)
 {
-	struct qs_cid_key key;
+	struct qs_cid_place at = cid_map_place(&map, 0, X, 8);
 
-	memset(&key, 0, sizeof(key));
-	memcpy(key.cid, X, 8);
-	key.cid_len = 8;
-	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), 0);
+	cr_assert_eq(qs_cidtab_put_at(&map.tab, &at, 0, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_adopt(reg, &at, 0, 1), 0);
 	cr_assert_eq(map.puts, 0, "adopting wrote the map");
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xa), 1);
 	cr_assert_eq(map.dels, 0, "the first incarnation after a restart purged adopted IDs");
 	cr_assert_eq(qs_cidreg_retire(reg, 1, 0, X, 8), 0);
 	cr_assert_eq(map.dels, 1, "retire of an adopted ID did not reach the map");
-	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), 0);
+	cr_assert_eq(map_backend(0, X, 8), 0, "the retire left the entry");
+	cr_assert_eq(qs_cidtab_put_at(&map.tab, &at, 0, 1, 0), 0);
+	cr_assert_eq(qs_cidreg_adopt(reg, &at, 0, 1), 0);
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
 	work_all();
 	cr_assert_eq(map.dels, 2, "a later new incarnation kept an adopted ID");
+	cr_assert_eq(map_count(), 0);
 }
 
 Test(cidreg, snapshot_of_one_vip_leaves_the_others)
@@ -278,14 +277,8 @@ Test(cidreg, aborted_snapshot_removes_nothing)
 	cr_assert_eq(map_backend(0, X, 8), 1);
 }
 
-/* A purge goes to the map in batches when the sink can take them. */
-static void setup_batches(void)
-{
-	use_batches = 1;
-	setup();
-}
-
-Test(cidreg, purge_in_batches, .init = setup_batches)
+/* A purge reaches the table only through qs_cidreg_work, and leaves nothing. */
+Test(cidreg, purge_by_work)
 {
 	__u8 id[8] = { 0 };
 
@@ -296,55 +289,24 @@ Test(cidreg, purge_in_batches, .init = setup_batches)
 	qs_cidreg_retire(reg, 1, 0, Y, 8); /* a tombstone among them */
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xa), 1);
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0xb), 1);
-	cr_assert_eq(map.batches, 0, "the purge wrote the map before qs_cidreg_work");
+	cr_assert_eq(map.dels, 0, "the purge wrote the table before qs_cidreg_work");
 	work_all();
-	cr_assert_eq(map.batches, 1, "batches got %d want 1", map.batches);
+	cr_assert_eq(map.dels, 10, "dels got %d want 10", map.dels);
 	cr_assert_eq(map_count(), 0, "entries left %d", map_count());
 	cr_assert_eq(qs_cidreg_stats(reg)->purged, 10);
 	cr_assert_eq(qs_cidreg_stats(reg)->live, 0);
-	use_batches = 0;
 }
 
-static int batch_puts, fail_batch;
-
-static int fake_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			  size_t n)
+/* A write the table refuses leaves no record: the next issue tries again. */
+Test(cidreg, refused_write_leaves_no_record)
 {
-	batch_puts++;
-	if (fail_batch)
-		return -ENOSPC;
-	for (size_t i = 0; i < n; i++)
-		cid_map_put(ctx, &keys[i], &e[i]);
-	return 0;
-}
-
-/* One datagram's IDs reach the map in one batch; a failed batch, one by one. */
-Test(cidreg, issues_in_batches)
-{
-	struct qs_cid_sink sink = cid_map_sink(&map, 0);
-	struct qs_cidreg *r2;
-
-	sink.put_batch = fake_put_batch;
-	r2 = qs_cidreg_new(&sink);
-
-	qs_cidreg_batch_begin(r2);
-	qs_cidreg_issue(r2, 1, 0, X, 8, 7);
-	qs_cidreg_issue(r2, 1, 0, Y, 8, 7);
-	cr_assert_eq(map_count(), 0, "written before the batch ended");
-	cr_assert_eq(qs_cidreg_batch_end(r2), 0);
-	cr_assert_eq(batch_puts, 1);
-	cr_assert_eq(map_count(), 2);
-	fail_batch = 1;
-	map.fail_puts = 1; /* and the first single write fails too */
-	qs_cidreg_batch_begin(r2);
-	qs_cidreg_issue(r2, 2, 0, Z, sizeof(Z), 1);
-	qs_cidreg_issue(r2, 2, 1, X, 8, 1);
-	cr_assert_eq(qs_cidreg_batch_end(r2), -EIO);
-	cr_assert_eq(map_count(), 3, "the fallback wrote got %d want 3", map_count());
-	cr_assert_eq(qs_cidreg_stats(r2)->live, 3, "a record whose write failed stayed");
-	cr_assert_eq(qs_cidreg_stats(r2)->sink_errors, 1);
-	fail_batch = 0;
-	qs_cidreg_free(r2);
+	map.fail_puts = 1;
+	cr_assert_eq(qs_cidreg_issue(reg, 2, 0, Z, sizeof(Z), 1), -ENOSPC);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 0, "a record whose write failed stayed");
+	cr_assert_eq(qs_cidreg_stats(reg)->sink_errors, 1);
+	cr_assert_eq(qs_cidreg_issue(reg, 2, 0, Z, sizeof(Z), 1), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 2);
+	cr_assert_eq(qs_cidreg_stats(reg)->live, 1);
 }
 
 /*
@@ -418,11 +380,11 @@ Test(cidreg, flush_by_kind_vip_and_backend)
 /* After an agent restart the map's operator entries are adopted as such. */
 Test(cidreg, adopted_operator_entry_stays_the_operators)
 {
-	struct qs_cid_key key;
+	struct qs_cid_place at = cid_map_place(&map, 0, X, 8);
 	__u32 owner;
 
-	qs_cid_key_make(&key, 0, X, 8);
-	cr_assert_eq(qs_cidreg_adopt_operator(reg, &key, 4), 0);
+	cr_assert_eq(qs_cidtab_put_at(&map.tab, &at, 0, 4, 1), 0);
+	cr_assert_eq(qs_cidreg_adopt_operator(reg, &at, 0, 4), 0);
 	cr_assert_eq(qs_cidreg_issue(reg, 4, 0, X, 8, 1), -EEXIST);
 	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), 0);
 	cr_assert_eq(owner, QS_CIDREG_OPERATOR);
@@ -434,7 +396,7 @@ Test(cidreg, adopted_operator_entry_stays_the_operators)
  * qs_cidreg_work, never more per call than its budget, oldest removal
  * first, while the registry forgets the IDs at once.
  */
-Test(cidreg, purge_is_bounded_per_call, .init = setup_batches)
+Test(cidreg, purge_is_bounded_per_call)
 {
 	__u8 id[8] = { 0 };
 
@@ -456,7 +418,6 @@ Test(cidreg, purge_is_bounded_per_call, .init = setup_batches)
 	}
 	cr_assert_eq(qs_cidreg_stats(reg)->pending, 0);
 	cr_assert_eq(qs_cidreg_work(reg, 20), 0);
-	use_batches = 0;
 }
 
 /*
@@ -499,17 +460,20 @@ Test(cidreg, purge_then_backend_removed)
 	cr_assert_eq(qs_cidreg_stats(reg)->purged, 2);
 }
 
-/* No key outside the ID space is taken in, not even from the map. */
-Test(cidreg, adopt_refuses_keys_no_id_can_have)
+/* No place outside the table and no VIP past the last is taken in, not even from the table. */
+Test(cidreg, adopt_refuses_places_no_id_can_have)
 {
-	struct qs_cid_key key;
+	struct qs_cid_place at = cid_map_place(&map, 0, X, 8);
 	__u32 owner;
 
-	qs_cid_key_make(&key, QS_MAX_VIPS, X, 8);
-	cr_assert_eq(qs_cidreg_adopt(reg, &key, 1), -EINVAL);
-	key.vip_id = 0;
-	key.cid_len = 0;
-	cr_assert_eq(qs_cidreg_adopt_operator(reg, &key, 1), -EINVAL);
+	cr_assert_eq(qs_cidreg_adopt(reg, &at, QS_MAX_VIPS, 1), -EINVAL);
+	at.first = CID_MAP_BUCKETS;
+	cr_assert_eq(qs_cidreg_adopt_operator(reg, &at, 0, 1), -EINVAL);
+	at = cid_map_place(&map, 0, X, 8);
+	at.fp = 0;
+	cr_assert_eq(qs_cidreg_adopt(reg, &at, 0, 1), -EINVAL);
+	at.fp = 1ull << QS_CIDTAB_FP_BITS;
+	cr_assert_eq(qs_cidreg_adopt(reg, &at, 0, 1), -EINVAL);
 	cr_assert_eq(qs_cidreg_owner(reg, 0, X, 8, &owner), -ENOENT);
 	cr_assert_eq(qs_cidreg_stats(reg)->live + qs_cidreg_stats(reg)->operator, 0);
 }

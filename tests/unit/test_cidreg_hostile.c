@@ -23,7 +23,7 @@ static struct qs_cidreg *reg;
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = cid_map_sink(&map, 0);
+	struct qs_cid_sink sink = cid_map_sink(&map);
 
 	reg = qs_cidreg_new(&sink);
 	cr_assert_not_null(reg);

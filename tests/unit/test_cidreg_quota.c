@@ -31,7 +31,7 @@ static struct qs_cidreg *reg;
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = cid_map_sink(&map, 1);
+	struct qs_cid_sink sink = cid_map_sink(&map);
 
 	map.cap = TABLE;
 	reg = qs_cidreg_new(&sink);
@@ -278,11 +278,11 @@ Test(cidreg_quota, operator_ids_count_for_no_backend)
 /* After an agent restart the map's entries count again, past a quota too: kept. */
 Test(cidreg_quota, adopted_ids_count_and_are_kept)
 {
-	struct qs_cid_key key;
-
 	for (__u32 i = 0; i < 20; i++) {
-		qs_cid_key_make(&key, 0, id_of(0xa0, i), 8);
-		cr_assert_eq(qs_cidreg_adopt(reg, &key, A), 0, "ID %u not taken back", i);
+		struct qs_cid_place at = cid_map_place(&map, 0, id_of(0xa0, i), 8);
+
+		cr_assert_eq(qs_cidtab_put_at(&map.tab, &at, 0, A, 0), 0);
+		cr_assert_eq(qs_cidreg_adopt(reg, &at, 0, A), 0, "ID %u not taken back", i);
 	}
 	cr_assert_eq(quota(A)->ids, 20);
 	issue_all(A, 0xa1, 0, 1, -EDQUOT);
@@ -294,34 +294,20 @@ Test(cidreg_quota, adopted_ids_count_and_are_kept)
 	}
 }
 
-static int put_batch_fails(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			   size_t n)
-{
-	(void)ctx, (void)keys, (void)e, (void)n;
-	return -EIO;
-}
-
-/* A write that fails, alone or in a batch, leaves no count behind. */
+/* A write that fails leaves no count behind. */
 Test(cidreg_quota, failed_writes_take_no_room)
 {
-	struct qs_cid_sink sink = cid_map_sink(&map, 1);
-
-	qs_cidreg_free(reg);
-	sink.put_batch = put_batch_fails;
-	reg = qs_cidreg_new(&sink);
-	cr_assert_not_null(reg);
 	cr_assert_eq(qs_cidreg_set_max_ids(reg, A, 3), 0);
 	map.fail_puts = 1;
 	issue_all(A, 0xa0, 0, 1, -ENOSPC);
 	cr_assert_eq(quota(A)->ids, 0);
-	/* the batch fails, then one of the three puts it falls back on */
-	qs_cidreg_batch_begin(reg);
-	issue_all(A, 0xa0, 0, 3, 0);
+	issue_all(A, 0xa0, 0, 2, 0);
 	map.fail_puts = 1;
-	cr_assert_eq(qs_cidreg_batch_end(reg), -EIO);
+	issue_all(A, 0xa0, 2, 1, -ENOSPC);
 	cr_assert_eq(quota(A)->ids, 2, "got %u want 2", quota(A)->ids);
 	cr_assert_eq(cid_map_count(&map), 2);
 	issue_all(A, 0xa1, 0, 1, 0);
+	cr_assert_eq(quota(A)->ids, 3);
 }
 
 /*

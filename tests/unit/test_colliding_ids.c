@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include "util/hash.h" /* first: it includes uthash, whose HASH_JEN the data targets */
@@ -92,27 +93,36 @@ Test(colliding_ids, collide_in_uthash_default_hash)
 	}
 }
 
-static int count_put(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e)
+static int count_put(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		     __u8 kind)
 {
-	(void)key;
-	(void)e;
+	(void)p, (void)vip_id, (void)backend_id, (void)kind;
 	++*(size_t *)ctx;
 	return 0;
 }
 
-static int count_del(void *ctx, const struct qs_cid_key *key)
+static int count_del(void *ctx, const struct qs_cid_place *p)
 {
-	(void)ctx;
-	(void)key;
+	(void)ctx, (void)p;
 	return 0;
 }
 
+/*
+ * The registry knows IDs by their place in qs_cidtab, SipHash under the
+ * table's key (drawn at random here, as the agent's table draws it), and
+ * connections by a keyed hash of their handles.
+ */
 Test(colliding_ids, registry_chains_stay_short)
 {
 	size_t puts = 0;
-	struct qs_cid_sink sink = { .put = count_put, .del = count_del, .ctx = &puts };
-	struct qs_cidreg *reg = qs_cidreg_new(&sink);
+	struct qs_cid_sink sink = {
+		.buckets = 555556, .put = count_put, .del = count_del, .ctx = &puts
+	};
+	struct qs_cidreg *reg;
 	unsigned int longest;
+
+	cr_assert_eq(getrandom(sink.key, sizeof(sink.key), 0), (ssize_t)sizeof(sink.key));
+	reg = qs_cidreg_new(&sink);
 
 	cr_assert_not_null(reg, "qs_cidreg_new: %s", strerror(errno));
 	for (size_t i = 0; i < n_keys; i++) {

@@ -28,16 +28,17 @@ static int map_puts, map_dels;
 static struct qs_cidreg *reg;
 static struct qs_intake *in;
 
-static int sink_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
+static int sink_put(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		    __u8 kind)
 {
-	(void)ctx, (void)k, (void)e;
+	(void)ctx, (void)p, (void)vip_id, (void)backend_id, (void)kind;
 	map_puts++;
 	return 0;
 }
 
-static int sink_del(void *ctx, const struct qs_cid_key *k)
+static int sink_del(void *ctx, const struct qs_cid_place *p)
 {
-	(void)ctx, (void)k;
+	(void)ctx, (void)p;
 	map_dels++;
 	return 0;
 }
@@ -63,7 +64,7 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 
 static void setup(void)
 {
-	struct qs_cid_sink sink = { .put = sink_put, .del = sink_del };
+	struct qs_cid_sink sink = { .buckets = 1024, .put = sink_put, .del = sink_del };
 
 	map_puts = map_dels = 0;
 	stamp = NOW;

@@ -41,6 +41,7 @@ struct table_ctx {
 struct cid_row {
 	const struct qs_cid_key *key; /* NULL: a qs_cidtab entry listed, its ID unknown */
 	const struct qs_cid_place *at; /* NULL: not a qs_cidtab entry */
+	__u32 vip_id;
 	__u32 backend_id;
 	__u8 kind;
 	double age_s; /* < 0: unknown (qs_cidtab keeps no age) */
@@ -69,8 +70,9 @@ static void cid_row_emit(struct table_ctx *t, const struct cid_row *r)
 	if (r->at)
 		snprintf(fp, sizeof(fp), "%0*llx", FP_DIGITS, (unsigned long long)r->at->fp);
 	if (!t->o->json) {
+		printf("vip %u ", r->vip_id);
 		if (r->key)
-			printf("vip %u cid %s ", r->key->vip_id, id);
+			printf("cid %s ", id);
 		if (r->at)
 			printf("fingerprint %s bucket %u ", fp, r->at->first);
 		printf("backend %u %s", r->backend_id, kind);
@@ -80,7 +82,7 @@ static void cid_row_emit(struct table_ctx *t, const struct cid_row *r)
 		return;
 	}
 	j = json_object_new_object();
-	json_object_object_add(j, "vip_id", r->key ? json_object_new_int64(r->key->vip_id) : NULL);
+	json_object_object_add(j, "vip_id", json_object_new_int64(r->vip_id));
 	json_object_object_add(j, "cid", r->key ? json_object_new_string(id) : NULL);
 	if (r->at) {
 		json_object_object_add(j, "fingerprint", json_object_new_string(fp));
@@ -98,7 +100,9 @@ static int learned_row(void *ctx, const void *key, const void *value)
 	const struct qs_cid_key *k = key;
 	const struct qs_cid_entry *e = value;
 	struct table_ctx *t = ctx;
-	struct cid_row r = { .key = k, .backend_id = e->backend_id, .kind = e->kind };
+	struct cid_row r = {
+		.key = k, .vip_id = k->vip_id, .backend_id = e->backend_id, .kind = e->kind
+	};
 
 	if ((t->vip != QS_MAX_VIPS && k->vip_id != t->vip) ||
 	    (t->backend != QS_NO_BACKEND && e->backend_id != t->backend))
@@ -108,13 +112,17 @@ static int learned_row(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-/* An entry of qs_cidtab (qs_cidtab_scan); its VIP is unknown, so no vip filter. */
-static int cidtab_row(void *ctx, const struct qs_cid_place *at, __u32 backend_id, __u8 kind)
+/* An entry of qs_cidtab (qs_cidtab_scan): its VIP, place and backend, not its bytes. */
+static int cidtab_row(void *ctx, const struct qs_cid_place *at, __u32 vip_id, __u32 backend_id,
+		      __u8 kind)
 {
 	struct table_ctx *t = ctx;
-	struct cid_row r = { .at = at, .backend_id = backend_id, .kind = kind, .age_s = -1 };
+	struct cid_row r = {
+		.at = at, .vip_id = vip_id, .backend_id = backend_id, .kind = kind, .age_s = -1
+	};
 
-	if (t->backend == QS_NO_BACKEND || backend_id == t->backend)
+	if ((t->vip == QS_MAX_VIPS || vip_id == t->vip) &&
+	    (t->backend == QS_NO_BACKEND || backend_id == t->backend))
 		cid_row_emit(t, &r);
 	return 0;
 }
@@ -164,8 +172,8 @@ static int rows_done(struct table_ctx *t, int err)
 
 /*
  * cid show [vip N] [backend N]: reported and the operator's IDs
- * (qs_cidtab, by fingerprint and bucket), then learned ones with ages.
- * The table knows no entry's VIP: with a vip filter, learned IDs only.
+ * (qs_cidtab, by VIP, fingerprint and bucket: the table keeps no ID's
+ * bytes), then learned ones with their bytes and ages.
  */
 int cli_cid_table_show(const struct cli_opts *o, const struct qs_command *c, int argc, char **argv)
 {
@@ -178,19 +186,12 @@ int cli_cid_table_show(const struct cli_opts *o, const struct qs_command *c, int
 	if (err)
 		return err;
 	t.rows = json_object_new_array();
-	if (t.vip != QS_MAX_VIPS) {
-		cli_err("cid show: reported and operator IDs do not record their VIP (%s keeps a "
-			"fingerprint, not the ID): listed only without a vip filter, or one by one "
-			"by cid lookup; learned IDs follow",
-			QS_MAP_CIDTAB);
-	} else {
-		err = cli_cidtab_map(o, &tab);
-		if (!err) {
-			err = qs_cidtab_scan(&tab, cidtab_row, &t);
-			qs_cidtab_unmap(&tab);
-		}
-		err = err > 0 ? 0 : err; /* 1: no table yet, no IDs */
+	err = cli_cidtab_map(o, &tab);
+	if (!err) {
+		err = qs_cidtab_scan(&tab, cidtab_row, &t);
+		qs_cidtab_unmap(&tab);
 	}
+	err = err > 0 ? 0 : err; /* 1: no table yet, no IDs */
 	if (!err)
 		err = maps_scan(&t, learned, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 				learned_row);
@@ -307,6 +308,7 @@ int cli_cid_lookup(const struct cli_opts *o, const struct qs_command *c, int arg
 		return -EINVAL;
 	}
 	qs_cid_key_make(&k, vip, cid, len);
+	r.vip_id = vip;
 	rc = cidtab_lookup(o, &r, &at);
 	if (rc == 1)
 		rc = learned_lookup(o, t.now, &r);

@@ -214,6 +214,8 @@ struct agent_intake_stats {
 	__u64 ids; /* IDs in accepted datagrams */
 	struct qs_cidreg_stats reg;
 	struct agent_sweep_stats learned; /* the sweep of qs_learned */
+	__u64 registry_bytes; /* the registry's memory (qs_cidreg_memory) */
+	__u64 legacy_ids; /* entries qs_cids held at start: nothing writes it since */
 	__u64 turns; /* loop turns: the thread is alive */
 	/* how long a turn's work took: what a report may wait behind */
 	__u64 turn_le[AGENT_TURN_BUCKETS]; /* turns that took at most agent_turn_bounds_ns[i] */

@@ -41,81 +41,33 @@ void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns)
 	agent_sweep_set_age(c->sweep, learned_ttl_ns);
 }
 
-/* Into qs_cidtab, an ID qs_cids has now; on a full table, out of qs_cids again. */
-static int tab_put(struct agent_cids *c, const struct qs_cid_key *k, const struct qs_cid_entry *e)
-{
-	int err = qs_cidtab_put(&c->tab, k, e->backend_id, e->kind == QS_CID_OPERATOR);
-
-	if (err)
-		qs_cid_del(c->fd, k);
-	return err;
-}
-
-static int cid_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
+static int cid_put(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		   __u8 kind)
 {
 	struct agent_cids *c = ctx;
 
-	return qs_cid_put(c->fd, k, e) ?: tab_put(c, k, e);
+	return qs_cidtab_put_at(&c->tab, p, vip_id, backend_id, kind == QS_CID_OPERATOR);
 }
 
-static int cid_del(void *ctx, const struct qs_cid_key *k)
+static int cid_del(void *ctx, const struct qs_cid_place *p)
 {
-	struct agent_cids *c = ctx;
-
-	qs_cidtab_del(&c->tab, k);
-	return qs_cid_del(c->fd, k);
-}
-
-static int cid_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			 size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	struct agent_cids *c = ctx;
-	__u32 count = n;
-	int err = 0;
-
-	if (bpf_map_update_batch(c->fd, keys, e, &count, &opts))
-		return -errno;
-	for (size_t i = 0; i < n; i++)
-		err = tab_put(c, &keys[i], &e[i]) ?: err;
-	return err;
-}
-
-/* A batch delete stops at a key already gone; the rest go on. */
-static int cid_del_batch(void *ctx, const struct qs_cid_key *keys, size_t n)
-{
-	int fd = ((struct agent_cids *)ctx)->fd;
-
-	for (size_t i = 0; i < n; i++)
-		qs_cidtab_del(&((struct agent_cids *)ctx)->tab, &keys[i]);
-
-	while (n) {
-		__u32 count = n;
-
-		if (!bpf_map_delete_batch(fd, keys, &count, NULL))
-			return 0;
-		if (errno != ENOENT)
-			return -errno;
-		/* count were deleted, keys[count] was missing */
-		keys += count + 1;
-		n -= count + 1 < n ? count + 1 : n;
-	}
-	return 0;
+	return qs_cidtab_del_at(&((struct agent_cids *)ctx)->tab, p);
 }
 
 struct qs_cid_sink agent_cids_sink(struct agent_cids *c)
 {
-	return (struct qs_cid_sink){ .put = cid_put,
-				     .del = cid_del,
-				     .del_batch = cid_del_batch,
-				     .put_batch = cid_put_batch,
-				     .ctx = c };
+	struct qs_cid_sink s = {
+		.buckets = c->tab.buckets, .put = cid_put, .del = cid_del, .ctx = c
+	};
+
+	memcpy(s.key, c->tab.key, sizeof(s.key));
+	return s;
 }
 
-int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
-		      struct qs_cid_entry *e)
+int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key, __u32 *backend_id,
+		      __u8 *kind)
 {
-	return bpf_map_lookup_elem(c->fd, key, e) ? -errno : 0;
+	return qs_cidtab_get(&c->tab, key, backend_id, kind);
 }
 
 int agent_cids_learned_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
@@ -151,39 +103,35 @@ const struct agent_sweep_stats *agent_cids_learned_stats(const struct agent_cids
 	return agent_sweep_stats(c->sweep);
 }
 
-struct restore {
-	struct agent_cids *c;
-	struct qs_cidreg *reg;
-	__u64 refused; /* by a full qs_cidtab */
-};
-
-static int restore_entry(void *ctx, const void *key, const void *value)
+static int restore_entry(void *ctx, const struct qs_cid_place *p, __u32 vip_id,
+			 __u32 backend_id, __u8 kind)
 {
-	const struct qs_cid_entry *e = value;
-	struct restore *r = ctx;
+	struct qs_cidreg *reg = ctx;
 
-	if (e->kind != QS_CID_AUTHORITATIVE && e->kind != QS_CID_OPERATOR)
-		return 0;
-	/* adopted even if refused: the registry must know every ID of qs_cids to
-	 * delete it some day; a refused one routes nowhere until it is put again */
-	if (qs_cidtab_put(&r->c->tab, key, e->backend_id, e->kind == QS_CID_OPERATOR))
-		r->refused++;
-	if (e->kind == QS_CID_AUTHORITATIVE)
-		qs_cidreg_adopt(r->reg, key, e->backend_id);
+	if (kind == QS_CID_OPERATOR)
+		qs_cidreg_adopt_operator(reg, p, vip_id, backend_id);
 	else
-		qs_cidreg_adopt_operator(r->reg, key, e->backend_id);
+		qs_cidreg_adopt(reg, p, vip_id, backend_id);
 	return 0;
 }
 
+/*
+ * qs_cids' IDs first (pins of a version that kept them there: puts of
+ * IDs qs_cidtab holds already change nothing), then every entry of
+ * qs_cidtab back to its backend. qs_cids is read, never written: an
+ * older router program may still be attached and read it.
+ */
 int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg)
 {
-	struct restore r = { c, reg, 0 };
-	int err = qs_map_scan(c->fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			      restore_entry, &r);
+	__u64 refused = 0;
+	int err = qs_cidtab_fill_mapped(&c->tab, c->fd, &c->legacy_ids, &refused);
 
-	if (r.refused)
+	if (err)
+		pr_warn("ID table %s: cannot read %s: %s\n", QS_MAP_CIDTAB, QS_MAP_CIDS,
+			strerror(-err));
+	if (refused)
 		pr_warn("ID table %s full: %llu IDs of %s route nowhere until they are issued "
-			"again (it is sized for more than %s holds: should not happen)\n",
-			QS_MAP_CIDTAB, (unsigned long long)r.refused, QS_MAP_CIDS, QS_MAP_CIDS);
-	return err;
+			"again\n",
+			QS_MAP_CIDTAB, (unsigned long long)refused, QS_MAP_CIDS);
+	return qs_cidtab_scan(&c->tab, restore_entry, reg);
 }

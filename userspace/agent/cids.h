@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The connection-ID tables as the agent writes them, the one module that
- * does: qs_cidtab and qs_cids (reported and the operator's IDs: the
- * registry's sink; the data path reads qs_cidtab, written through mmap
- * with plain stores, and qs_cids keeps the IDs whole for a restarted agent
- * and the CLI) and
+ * does: qs_cidtab (reported and the operator's IDs: the registry's sink,
+ * written through mmap with plain stores, no system call per ID; the data
+ * path reads it, a restarted agent gets its registry back from it) and
  * qs_learned (the data path's learned IDs, an LRU of their own, which the
  * agent only deletes from: the operator's `cid del` and `cid flush`, and a
- * sweep of the entries past their TTL). All of it runs on the intake
- * thread, so that a check of an entry and the write that follows never
- * race another writer. Functions return 0 or -errno unless they say
- * otherwise.
+ * sweep of the entries past their TTL). qs_cids, where versions before
+ * qs_cidtab kept reported IDs whole, is only read, at a restart. All of it
+ * runs on the intake thread, so that a check of an entry and the write
+ * that follows never race another writer. Functions return 0 or -errno
+ * unless they say otherwise.
  */
 #ifndef AGENT_CIDS_H
 #define AGENT_CIDS_H
@@ -22,14 +22,9 @@
 #include "router/cidtab.h"
 #include "sweep.h"
 
-/*
- * Every ID the registry puts goes into qs_cids, then qs_cidtab; every ID
- * it deletes leaves qs_cidtab, then qs_cids. qs_cidtab thus never holds an
- * ID qs_cids does not, whatever moment the agent dies at, and a restart
- * puts qs_cids' IDs into qs_cidtab again (agent_cids_restore).
- */
 struct agent_cids {
-	int fd; /* qs_cids */
+	int fd; /* qs_cids: read at a restart */
+	__u64 legacy_ids; /* what it held then: nothing writes it since */
 	struct qs_cidtab tab; /* qs_cidtab, mmapped */
 	int learned_fd; /* qs_learned */
 	struct agent_sweep *sweep; /* of qs_learned */
@@ -45,9 +40,9 @@ void agent_cids_set_ttl(struct agent_cids *c, __u64 learned_ttl_ns);
 /* The registry's writes: single, and batched for datagrams and purges. */
 struct qs_cid_sink agent_cids_sink(struct agent_cids *c);
 
-/* -ENOENT when qs_cids has no entry for key. */
-int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
-		      struct qs_cid_entry *e);
+/* The backend and kind qs_cidtab has for key; -ENOENT. */
+int agent_cids_lookup(const struct agent_cids *c, const struct qs_cid_key *key, __u32 *backend_id,
+		      __u8 *kind);
 /* The same in qs_learned. */
 int agent_cids_learned_lookup(const struct agent_cids *c, const struct qs_cid_key *key,
 			      struct qs_cid_entry *e);
@@ -64,8 +59,8 @@ const struct agent_sweep_stats *agent_cids_learned_stats(const struct agent_cids
 
 /*
  * After a restart: the registry takes back what backends and the operator
- * wrote, and qs_cidtab gets every one of those IDs (new after an upgrade
- * from an agent that had none).
+ * wrote into qs_cidtab, and qs_cidtab gets qs_cids' IDs first (an upgrade
+ * from a version that wrote them there).
  */
 int agent_cids_restore(struct agent_cids *c, struct qs_cidreg *reg);
 

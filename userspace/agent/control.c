@@ -387,8 +387,9 @@ struct table_counts {
 };
 
 /*
- * The large tables by the agent's own bookkeeping: qs_cids holds what
+ * The large tables by the agent's own bookkeeping: qs_cidtab holds what
  * backends reported, the operator's IDs and removed IDs not deleted yet;
+ * qs_cids what it held when the agent started (nothing writes it now);
  * qs_learned and the address tables what their last sweeps found; qs_maglev the
  * rows as written. The rest (at most a few thousand entries each) are read
  * in batches.
@@ -398,8 +399,10 @@ static long long table_count(void *ctx, const char *name)
 	struct table_counts *t = ctx;
 	const struct qs_cidreg_stats *c = &t->in->reg;
 
-	if (!strcmp(name, QS_MAP_CIDS) || !strcmp(name, QS_MAP_CIDTAB))
+	if (!strcmp(name, QS_MAP_CIDTAB))
 		return c->live + c->operator + c->pending;
+	if (!strcmp(name, QS_MAP_CIDS))
+		return t->in->legacy_ids;
 	if (!strcmp(name, QS_MAP_LEARNED))
 		return t->in->learned.entries;
 	if (!strcmp(name, QS_MAP_FLOWS))

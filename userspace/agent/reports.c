@@ -574,6 +574,8 @@ static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 	t->pub.ids = qs_intake_ids(t->in);
 	t->pub.reg = *qs_cidreg_stats(t->reg);
 	t->pub.learned = *agent_cids_learned_stats(&t->cids);
+	t->pub.registry_bytes = qs_cidreg_memory(t->reg);
+	t->pub.legacy_ids = t->cids.legacy_ids;
 	t->pub.turns++;
 	pthread_mutex_unlock(&t->pub_lock);
 }

@@ -191,17 +191,19 @@ static void cid_del_run(struct qs_cidreg *reg, struct agent_cids *cids, struct a
 	struct agent_reply *r = &job->reply;
 	struct qs_cid_entry e;
 	struct qs_cid_key key;
-	__u32 owner = QS_NO_BACKEND;
+	__u32 owner = QS_NO_BACKEND, backend_id = QS_NO_BACKEND;
 	const char *kind = NULL;
+	__u8 tab_kind;
 	int err;
 
 	qs_cid_key_make(&key, c->vip_id, c->cid, c->len);
-	err = agent_cids_lookup(cids, &key, &e);
+	err = agent_cids_lookup(cids, &key, &backend_id, &tab_kind);
 	if (!qs_cidreg_remove(reg, c->vip_id, c->cid, c->len, &owner)) {
 		kind = owner_name(owner);
 	} else if (!agent_cids_learned_lookup(cids, &key, &e) &&
 		   !agent_cids_learned_del(cids, &key)) {
 		kind = "learned";
+		backend_id = e.backend_id;
 		err = 0;
 	}
 	if (!kind) {
@@ -210,7 +212,7 @@ static void cid_del_run(struct qs_cidreg *reg, struct agent_cids *cids, struct a
 	}
 	r->o = json_object_new_object();
 	json_object_object_add(r->o, "removed", json_object_new_string(kind));
-	json_object_object_add(r->o, "backend_id", err ? NULL : json_object_new_int64(e.backend_id));
+	json_object_object_add(r->o, "backend_id", err ? NULL : json_object_new_int64(backend_id));
 }
 
 void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct agent_job *job)
@@ -232,7 +234,7 @@ void agent_cid_job_run(struct qs_cidreg *reg, struct agent_cids *cids, struct ag
 struct walk_delete {
 	struct qs_map_walk walk;
 	struct qs_table_filter f;
-	struct agent_cids *cids; /* a cid flush's (qs_cids is written there), else NULL */
+	struct agent_cids *cids; /* a cid flush's (qs_learned is walked there), else NULL */
 	bool walked; /* the map walk ended: the registry's deferred work may still run */
 	int next_fd; /* a flow flush's second table, walked after the first; -1: none */
 	struct qs_cidreg *reg; /* cid flush: answered once its removals reached the map */
@@ -309,7 +311,7 @@ static void flush_answer(struct agent_job *job)
 
 	if (w->err && w->cids)
 		agent_reply_error(r, "cid flush: %s: %s (reported and operator's IDs flushed)",
-				  QS_MAP_CIDS, strerror(-w->err));
+				  QS_MAP_LEARNED, strerror(-w->err));
 	else if (w->err)
 		agent_reply_error(r, "flow flush: %s or %s: %s", QS_MAP_FLOWS, QS_MAP_FLOWS_NEW,
 				  strerror(-w->err));

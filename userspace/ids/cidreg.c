@@ -34,7 +34,11 @@ struct qs_cidreg *qs_cidreg_new(const struct qs_cid_sink *sink)
 	reg->dying_tail = &reg->dying;
 	for (size_t i = 0; i < QS_MAX_BACKENDS; i++)
 		reg->quotas[i].max_ids = QS_CIDREG_DEFAULT_MAX_IDS;
-	records_init(reg);
+	if (sink->buckets < 1 || records_init(reg)) {
+		qs_cidreg_free(reg);
+		errno = sink->buckets < 1 ? EINVAL : ENOMEM;
+		return NULL;
+	}
 	return reg;
 }
 
@@ -58,6 +62,10 @@ static struct backend_rec *backend_get(struct qs_cidreg *reg, __u32 backend_id, 
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
+	if (owner_add(reg, b)) {
+		free(b);
+		return NULL;
+	}
 	b->id = backend_id;
 	reg->backends[backend_id] = b;
 	return b;
@@ -66,67 +74,18 @@ static struct backend_rec *backend_get(struct qs_cidreg *reg, __u32 backend_id, 
 static int rec_add(struct qs_cidreg *reg, struct backend_rec *b, const struct cid_ref *r,
 		   __u64 handle)
 {
-	struct qs_cid_entry e = {
-		.created_ns = qs_now_coarse_ns(),
-		.backend_id = b->id,
-		.kind = QS_CID_AUTHORITATIVE,
-	};
-	struct cid_rec *c = rec_new(&r->key, handle, QS_NO_BACKEND);
+	__u32 c = rec_new(reg, r, 0);
 	int err;
 
 	if (!c)
 		return -ENOMEM;
-	if (reg->batching && reg->sink.put_batch && reg->n_pending < QS_CIDREG_BATCH) {
-		rec_link(reg, b, c, r->hashv);
-		reg->pending[reg->n_pending].c = c;
-		reg->pending[reg->n_pending++].e = e;
-		return 0;
-	}
-	err = reg->sink.put(reg->sink.ctx, &r->key, &e);
+	err = reg->sink.put(reg->sink.ctx, &r->place, r->vip, b->id, QS_CID_AUTHORITATIVE);
 	if (err) {
 		reg->stats.sink_errors++;
-		free(c);
+		rec_free_new(reg, c);
 		return err;
 	}
-	return rec_link(reg, b, c, r->hashv);
-}
-
-void qs_cidreg_batch_begin(struct qs_cidreg *reg)
-{
-	reg->batching = 1;
-}
-
-/*
- * The held-back writes in one batch; if the batch fails, one by one, and a
- * record whose write fails goes again (the next snapshot brings it back).
- */
-int qs_cidreg_batch_end(struct qs_cidreg *reg)
-{
-	static struct qs_cid_key keys[QS_CIDREG_BATCH];
-	static struct qs_cid_entry vals[QS_CIDREG_BATCH];
-	size_t n = reg->n_pending;
-	int err = 0;
-
-	reg->batching = 0;
-	reg->n_pending = 0;
-	if (!n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		keys[i] = reg->pending[i].c->key.id;
-		vals[i] = reg->pending[i].e;
-	}
-	if (!reg->sink.put_batch(reg->sink.ctx, keys, vals, n))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		struct cid_rec *c = reg->pending[i].c;
-
-		if (!reg->sink.put(reg->sink.ctx, &keys[i], &vals[i]))
-			continue;
-		reg->stats.sink_errors++;
-		rec_unlink(reg, c);
-		err = -EIO;
-	}
-	return err;
+	return rec_link(reg, b, c, handle);
 }
 
 /*
@@ -135,12 +94,11 @@ int qs_cidreg_batch_end(struct qs_cidreg *reg)
  */
 static void tomb_add(struct qs_cidreg *reg, struct backend_rec *b, const struct cid_ref *r)
 {
-	struct cid_rec *c;
+	__u32 c;
 
-	if (b->tombs >= QS_CIDREG_MAX_TOMBS || tomb_find(reg, b, r) ||
-	    !(c = rec_new(&r->key, 0, b->id)))
+	if (b->tombs >= QS_CIDREG_MAX_TOMBS || tomb_find(reg, b, r) || !(c = rec_new(reg, r, 1)))
 		return;
-	rec_link(reg, b, c, r->hashv);
+	rec_link(reg, b, c, 0);
 }
 
 /* Every list of b is empty (tombs count). */
@@ -165,6 +123,10 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
 		next = calloc(1, sizeof(*next));
 		if (!next)
 			return -ENOMEM;
+		if (owner_add(reg, next)) {
+			free(next);
+			return -ENOMEM;
+		}
 		next->id = backend_id;
 		reg->stats.purged += b->n_live;
 		dying_add(reg, b);
@@ -203,30 +165,30 @@ static int issue(struct qs_cidreg *reg, struct backend_rec *b, const struct snap
 		 __u32 vip_id, const __u8 *cid, size_t len, __u64 handle, int *added)
 {
 	struct cid_ref r;
-	struct cid_rec *c;
-	int err = cid_ref_make(&r, vip_id, cid, len);
+	__u32 c;
+	int err = cid_ref_make(reg, &r, vip_id, cid, len);
 
 	*added = 0;
 	if (err)
 		return err;
-	c = b->tombs ? tomb_find(reg, b, &r) : NULL;
+	c = b->tombs ? tomb_find(reg, b, &r) : 0;
 	/* a snapshot lists what is live: a retire before it no longer holds */
-	if (c && s && c->snap_gen < s->gen) {
+	if (c && s && REC(reg, c)->snap_gen < s->gen) {
 		rec_remove(reg, c);
-		c = NULL;
+		c = 0;
 	}
 	if (c) {
 		reg->stats.issued_after_retire++;
 		return 0;
 	}
 	c = rec_find(reg, &r);
-	if (c && c->owner != b) {
+	if (c && OWNER(reg, REC(reg, c)) != b) {
 		reg->stats.conflicts++;
 		return -EEXIST;
 	}
 	if (c) {
 		reg->stats.issued_again++;
-		return rec_touch(reg, c, handle);
+		return rec_touch(reg, c, r.vip, handle);
 	}
 	err = quota_take(reg, b) ?: rec_add(reg, b, &r, handle);
 	if (!err)
@@ -253,8 +215,8 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
 	struct cid_ref r;
-	struct cid_rec *c;
-	int err = cid_ref_make(&r, vip_id, cid, len);
+	__u32 c;
+	int err = cid_ref_make(reg, &r, vip_id, cid, len);
 
 	if (err)
 		return err;
@@ -265,7 +227,7 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 	 * Not b's (a duplicate, a retire before its issue, another's ID): b's
 	 * tombstone, so that b's own issue of it later counts for nothing.
 	 */
-	if (!c || c->owner != b) {
+	if (!c || OWNER(reg, REC(reg, c)) != b) {
 		reg->stats.retired_unknown++;
 		tomb_add(reg, b, &r);
 		return 0;
@@ -281,7 +243,7 @@ int qs_cidreg_retire(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, cons
 int qs_cidreg_close(struct qs_cidreg *reg, __u32 backend_id, __u64 handle)
 {
 	struct backend_rec *b = backend_get(reg, backend_id, 0);
-	struct cid_rec *c;
+	__u32 c;
 
 	while (b && (c = conn_ids(reg, b, handle))) {
 		rec_remove(reg, c);
@@ -357,31 +319,33 @@ int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 	return sweep_add(reg, b, vip_id, s->gen, 0);
 }
 
-/* A record for an entry the map has already, owned by b, routing to target. */
-static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_key *key,
-		 __u32 target)
+/* A record for an entry the table has already, owned by b, routing to target. */
+static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_cid_place *p,
+		 __u32 vip_id, __u32 target)
 {
-	struct cid_ref r;
-	struct cid_rec *c;
+	struct cid_ref r = { .place = *p, .vip = vip_id };
+	__u32 c;
 
 	if (!b)
 		return -ENOMEM;
-	if (key->vip_id >= QS_MAX_VIPS || !key->cid_len || key->cid_len > QS_CID_MAX_LEN)
+	if (vip_id >= QS_MAX_VIPS || p->first >= reg->sink.buckets || !p->fp ||
+	    p->fp >> QS_CIDTAB_FP_BITS)
 		return -EINVAL;
-	cid_ref_of(&r, key);
+	r.place.pad = 0;
 	if (rec_find(reg, &r))
 		return -EEXIST;
-	c = rec_new(key, 0, QS_NO_BACKEND);
+	c = rec_new(reg, &r, 0);
 	if (!c)
 		return -ENOMEM;
-	rec_link(reg, b, c, r.hashv);
-	c->target = target;
+	rec_link(reg, b, c, 0);
+	REC(reg, c)->target = target;
 	return 0;
 }
 
-int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id)
+int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_place *p, __u32 vip_id,
+		    __u32 backend_id)
 {
-	return adopt(reg, backend_get(reg, backend_id, 1), key, backend_id);
+	return adopt(reg, backend_get(reg, backend_id, 1), p, vip_id, backend_id);
 }
 
 int qs_cidreg_set_max_ids(struct qs_cidreg *reg, __u32 backend_id, __u32 max_ids)
@@ -410,11 +374,10 @@ int qs_cidreg_purge(struct qs_cidreg *reg, __u32 backend_id)
 }
 
 /* The record of (vip_id, cid): -EINVAL for a bad ID, -ENOENT if none. */
-static int rec_lookup(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
-		      struct cid_rec **c)
+static int rec_lookup(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len, __u32 *c)
 {
 	struct cid_ref r;
-	int err = cid_ref_make(&r, vip_id, cid, len);
+	int err = cid_ref_make(reg, &r, vip_id, cid, len);
 
 	if (err)
 		return err;
@@ -422,14 +385,25 @@ static int rec_lookup(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size
 	return *c ? 0 : -ENOENT;
 }
 
+int qs_cidreg_place(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		    struct qs_cid_place *p)
+{
+	struct cid_ref r;
+	int err = cid_ref_make(reg, &r, vip_id, cid, len);
+
+	if (!err)
+		*p = r.place;
+	return err;
+}
+
 int qs_cidreg_owner(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		    __u32 *backend_id)
 {
-	struct cid_rec *c;
+	__u32 c;
 	int err = rec_lookup(reg, vip_id, cid, len, &c);
 
 	if (!err)
-		*backend_id = c->owner->id;
+		*backend_id = OWNER(reg, REC(reg, c))->id;
 	return err;
 }
 
@@ -439,62 +413,57 @@ const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg)
 }
 
 /*
- * The entry is written over whatever the map held (BPF_ANY: a learned or
- * reported entry is replaced in one step, no packet sees the ID missing),
- * then the record that held the ID, if any, is unlinked without a delete.
+ * The entry is written over whatever the table held (a reported entry is
+ * replaced in one store, no packet sees the ID missing), then the record
+ * that held the ID, if any, is unlinked without a delete.
  */
 int qs_cidreg_op_set(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		     __u32 backend_id, __u32 *replaced)
 {
-	struct qs_cid_entry e = {
-		.created_ns = qs_now_coarse_ns(),
-		.backend_id = backend_id,
-		.kind = QS_CID_OPERATOR,
-	};
 	struct cid_ref r;
-	struct cid_rec *c;
-	int err = cid_ref_make(&r, vip_id, cid, len);
+	__u32 c;
+	int err = cid_ref_make(reg, &r, vip_id, cid, len);
 
 	*replaced = QS_NO_BACKEND;
 	if (err || backend_id == QS_NO_BACKEND || backend_id >= QS_MAX_BACKENDS)
 		return -EINVAL;
-	err = reg->sink.put(reg->sink.ctx, &r.key, &e);
+	err = reg->sink.put(reg->sink.ctx, &r.place, r.vip, backend_id, QS_CID_OPERATOR);
 	if (err) {
 		reg->stats.sink_errors++;
 		return err;
 	}
 	c = rec_find(reg, &r);
-	if (c && c->owner == &reg->op) {
+	if (c && OWNER(reg, REC(reg, c)) == &reg->op) {
 		*replaced = QS_CIDREG_OPERATOR;
-		c->target = backend_id;
+		REC(reg, c)->target = backend_id;
 		return 0;
 	}
 	if (c) {
-		*replaced = c->owner->id;
+		*replaced = OWNER(reg, REC(reg, c))->id;
 		rec_unlink(reg, c);
 	}
-	err = adopt(reg, &reg->op, &r.key, backend_id);
+	err = adopt(reg, &reg->op, &r.place, r.vip, backend_id);
 	if (err) /* the entry routes, but no record holds it: take it out again */
-		reg->sink.del(reg->sink.ctx, &r.key);
+		reg->sink.del(reg->sink.ctx, &r.place);
 	return err;
 }
 
-int qs_cidreg_adopt_operator(struct qs_cidreg *reg, const struct qs_cid_key *key,
+int qs_cidreg_adopt_operator(struct qs_cidreg *reg, const struct qs_cid_place *p, __u32 vip_id,
 			     __u32 backend_id)
 {
-	return adopt(reg, &reg->op, key, backend_id);
+	return adopt(reg, &reg->op, p, vip_id, backend_id);
 }
 
 int qs_cidreg_remove(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		     __u32 *owner)
 {
-	struct cid_rec *c;
+	__u32 c;
 	int err = rec_lookup(reg, vip_id, cid, len, &c);
 
 	if (err)
 		return err;
-	*owner = c->owner->id;
-	if (c->owner != &reg->op)
+	*owner = OWNER(reg, REC(reg, c))->id;
+	if (OWNER(reg, REC(reg, c)) != &reg->op)
 		reg->stats.retired++;
 	rec_remove(reg, c);
 	return 0;
@@ -505,15 +474,15 @@ static long flush_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip_i
 		       __u32 backend_id)
 {
 	struct backend_rec *d = NULL;
-	struct cid_rec *c, *next;
+	__u32 c, next;
 	long n = 0;
 
 	for (__u32 v = 0; b && v < QS_MAX_VIPS; v++) {
 		if (vip_id != QS_MAX_VIPS && v != vip_id)
 			continue;
 		for (c = b->lists[v].head; c; c = next) {
-			next = c->next;
-			if (backend_id != QS_NO_BACKEND && c->target != backend_id)
+			next = REC(reg, c)->next;
+			if (backend_id != QS_NO_BACKEND && REC(reg, c)->target != backend_id)
 				continue;
 			if (!d && !(d = dying_new(reg, b)))
 				return -ENOMEM;

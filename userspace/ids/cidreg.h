@@ -6,8 +6,11 @@
  * and a complete snapshot repairs whatever datagrams were lost. No report
  * of one backend adds, moves or removes another's ID (issue 11: a backend's
  * key may be in the wrong hands). Every change to the data path goes
- * through a sink (the qs_cids map in the agent, a recorder in tests).
- * Functions return 0 or -errno; a retire allocates at most a tombstone.
+ * through a sink (qs_cidtab in the agent, a recorder in tests). IDs are
+ * known by their place in qs_cidtab (include/abi/cidtab.h), not by their
+ * bytes: 48 bytes a record, and a restarted agent gets every record back
+ * from the table. Functions return 0 or -errno; a retire allocates at most
+ * a tombstone.
  */
 #ifndef QS_CIDREG_H
 #define QS_CIDREG_H
@@ -15,9 +18,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "abi/abi.h"
-
-/* Map writes one batch holds at most (a datagram has at most 384 records). */
-#define QS_CIDREG_BATCH 512
+#include "abi/cidtab.h"
 
 /*
  * Retires each backend's incarnation remembers of IDs it does not hold
@@ -36,14 +37,18 @@
  */
 #define QS_CIDREG_DEFAULT_MAX_IDS (QS_CID_TABLE_SIZE / 4)
 
+/*
+ * Where IDs go: qs_cidtab's hash key and bucket count, which make an ID's
+ * place, and its writes by place (plain stores in the agent: no batching
+ * is worth it). put adds or replaces; del of a place with no entry is
+ * -ENOENT.
+ */
 struct qs_cid_sink {
-	int (*put)(void *ctx, const struct qs_cid_key *key, const struct qs_cid_entry *e);
-	int (*del)(void *ctx, const struct qs_cid_key *key);
-	/* optional: many at once, for purges (a restarted backend's million IDs) */
-	int (*del_batch)(void *ctx, const struct qs_cid_key *keys, size_t n);
-	/* optional: many at once, for the IDs of one datagram */
-	int (*put_batch)(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			 size_t n);
+	__u64 key[2];
+	__u32 buckets;
+	int (*put)(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		   __u8 kind);
+	int (*del)(void *ctx, const struct qs_cid_place *p);
 	void *ctx;
 };
 
@@ -110,13 +115,6 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
  */
 int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		    size_t len, __u64 handle);
-/*
- * Between begin and end, issued IDs' map writes are held back and made in
- * one batch at the end (when the sink can). Nothing that removes IDs may
- * run in between: the entries it would delete are not written yet.
- */
-void qs_cidreg_batch_begin(struct qs_cidreg *reg);
-int qs_cidreg_batch_end(struct qs_cidreg *reg);
 
 /*
  * An ID retired: removed if that backend holds it, otherwise only
@@ -155,12 +153,15 @@ int qs_cidreg_snapshot_end(struct qs_cidreg *reg, __u32 backend_id, __u32 snapsh
 void qs_cidreg_snapshot_abort(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id);
 
 /*
- * Takes an authoritative entry already in the map (written before an agent
- * restart) into the registry without writing it, owned by its backend under
- * an incarnation not known yet: the backend's next datagram names it
- * without purging, and its next snapshot reconciles what it really holds.
+ * Takes an authoritative entry already in the table (written before an
+ * agent restart: its place and VIP) into the registry without writing it,
+ * owned by its backend under an incarnation not known yet: the backend's
+ * next datagram names it without purging, and its next snapshot of the
+ * VIP reconciles what it really holds (the connection the ID belongs to is
+ * known from then on).
  */
-int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_key *key, __u32 backend_id);
+int qs_cidreg_adopt(struct qs_cidreg *reg, const struct qs_cid_place *p, __u32 vip_id,
+		    __u32 backend_id);
 
 /*
  * The backend's quota of IDs (QS_CIDREG_DEFAULT_MAX_IDS until set): its
@@ -202,8 +203,8 @@ size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget);
  */
 int qs_cidreg_op_set(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		     __u32 backend_id, __u32 *replaced);
-/* An operator's entry already in the map (an agent restart), not written. */
-int qs_cidreg_adopt_operator(struct qs_cidreg *reg, const struct qs_cid_key *key,
+/* An operator's entry already in the table (an agent restart), not written. */
+int qs_cidreg_adopt_operator(struct qs_cidreg *reg, const struct qs_cid_place *p, __u32 vip_id,
 			     __u32 backend_id);
 /*
  * Removes the ID whoever holds it, map entry included; *owner says who
@@ -225,16 +226,22 @@ enum {
  */
 long qs_cidreg_flush(struct qs_cidreg *reg, __u32 vip_id, __u32 backend_id, unsigned int which);
 
+/* The place the registry gives (vip_id, cid): -EINVAL for an ID no report can name. */
+int qs_cidreg_place(const struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
+		    struct qs_cid_place *p);
 /* Owner of an ID; -ENOENT if none. */
 int qs_cidreg_owner(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len,
 		    __u32 *backend_id);
 const struct qs_cidreg_stats *qs_cidreg_stats(const struct qs_cidreg *reg);
 /*
- * The longest chain of the registry's hash tables (IDs, connections):
- * what one lookup may walk. The keyed hash (util/hash.h) keeps it near
- * the load factor whoever chose the IDs and handles. Reads every bucket
- * (2^20 a table): for tests and on-demand status, not for each scrape.
+ * The longest chain of the registry's tables (places, connections): what
+ * one lookup may walk. Keyed hashes (the table's for places, util/hash.h
+ * for handles) keep it near the load factor whoever chose the IDs and
+ * handles. Reads every chain: for tests, not for each request.
  */
 unsigned int qs_cidreg_longest_chain(const struct qs_cidreg *reg);
+
+/* Bytes the registry holds (its records, connections, tables and owners): metrics, benchmarks. */
+size_t qs_cidreg_memory(const struct qs_cidreg *reg);
 
 #endif /* QS_CIDREG_H */

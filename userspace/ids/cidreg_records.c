@@ -5,102 +5,175 @@
 #include <string.h>
 #include "cidreg_records.h"
 
-/*
- * Both tables are made once, here, at 2^20 buckets (16 MiB each), and
- * never emptied (each keeps a sentinel: uthash frees a table with its
- * last record and clears a new one for the next). uthash doubles a table
- * when one chain reaches HASH_BKT_CAPACITY_THRESH entries, rehashing every
- * entry inline: at its 10 that came at 1 to 2 million records, after 0.2
- * to 1 million connections, and held the intake thread for 33 to 414 ms
- * (measured: the ID table holds up to 2 million live IDs, as many again
- * dying, and tombs). At 64, a chain that long is a flaw of the hash, not
- * a load: tens of millions of records. Chains average the load factor,
- * 2 to 4 at the table's worst. uthash's macros take these where they
- * expand, so they are defined after its header, before the functions that
- * make and fill the tables.
- */
-#undef HASH_BKT_CAPACITY_THRESH
-#define HASH_BKT_CAPACITY_THRESH 64U
-#undef HASH_INITIAL_NUM_BUCKETS
-#undef HASH_INITIAL_NUM_BUCKETS_LOG2
-#define HASH_INITIAL_NUM_BUCKETS_LOG2 20U
-#define HASH_INITIAL_NUM_BUCKETS (1U << HASH_INITIAL_NUM_BUCKETS_LOG2)
-
-/* Of the (VIP, ID) alone, whatever record of it is looked up (cid_ref). */
-static unsigned int id_hash(const struct qs_cid_key *key)
-{
-	unsigned int hashv;
-
-	HASH_VALUE(key, sizeof(*key), hashv);
-	return hashv;
-}
-
-static void ids_table_make(struct qs_cidreg *reg)
-{
-	struct cid_rec *s = &reg->sentinel;
-
-	s->key.id.vip_id = QS_MAX_VIPS; /* no ID has it */
-	HASH_ADD_BYHASHVALUE(hh, reg->by_key, key, sizeof(s->key), id_hash(&s->key.id), s);
-}
-
-static void conns_table_make(struct qs_cidreg *reg)
-{
-	/* owner NULL: no connection has it */
-	HASH_ADD(hh, reg->conns, key, sizeof(reg->conn_sentinel.key), &reg->conn_sentinel);
-}
-
-void records_init(struct qs_cidreg *reg)
-{
-	ids_table_make(reg);
-	conns_table_make(reg);
-}
-
-/* Map deletions one batch holds; a call's budget may be smaller. */
+/* Table entries one call of the deferred work deletes at most before it looks at its budget. */
 #define WORK_BATCH 4096
 
-int cid_ref_make(struct cid_ref *r, __u32 vip_id, const __u8 *cid, size_t len)
+static int pool_init(struct pool *p, __u32 item_size)
 {
-	struct qs_cid_key *key = &r->key;
-
-	if (len == 0 || len > QS_CID_MAX_LEN || vip_id >= QS_MAX_VIPS)
-		return -EINVAL;
-	memset(key, 0, sizeof(*key));
-	memcpy(key->cid, cid, len);
-	key->cid_len = len;
-	key->vip_id = vip_id;
-	r->hashv = id_hash(key);
+	memset(p, 0, sizeof(*p));
+	p->item_size = item_size;
+	p->next_new = 1; /* index 0 is "none" */
 	return 0;
 }
 
-void cid_ref_of(struct cid_ref *r, const struct qs_cid_key *key)
+/* A zeroed item; 0 when out of memory (or of indices). */
+static __u32 pool_get(struct pool *p)
 {
-	r->key = *key;
-	r->hashv = id_hash(key);
+	__u32 i = p->free_head;
+
+	if (i) {
+		p->free_head = *(__u32 *)pool_at(p, i);
+	} else {
+		i = p->next_new;
+		if (!i) /* 2^32 items: wrapped */
+			return 0;
+		if ((i >> POOL_CHUNK_LOG2) >= p->n_chunks) {
+			if (p->n_chunks == p->cap_chunks) {
+				__u32 cap = p->cap_chunks ? 2 * p->cap_chunks : 16;
+				void **c = realloc(p->chunks, cap * sizeof(*c));
+
+				if (!c)
+					return 0;
+				p->chunks = c;
+				p->cap_chunks = cap;
+			}
+			p->chunks[p->n_chunks] = malloc((size_t)POOL_CHUNK * p->item_size);
+			if (!p->chunks[p->n_chunks])
+				return 0;
+			p->n_chunks++;
+		}
+		p->next_new++;
+	}
+	memset(pool_at(p, i), 0, p->item_size);
+	p->used++;
+	return i;
 }
 
-struct cid_rec *rec_new(const struct qs_cid_key *key, __u64 handle, __u32 tomb_of)
+static void pool_put(struct pool *p, __u32 i)
 {
-	struct cid_rec *c = calloc(1, sizeof(*c));
+	*(__u32 *)pool_at(p, i) = p->free_head;
+	p->free_head = i;
+	p->used--;
+}
 
-	if (c) {
-		c->key.id = *key;
-		c->key.tomb_of = tomb_of;
-		c->handle = handle;
+static void pool_free(struct pool *p)
+{
+	for (__u32 c = 0; c < p->n_chunks; c++)
+		free(p->chunks[c]);
+	free(p->chunks);
+	memset(p, 0, sizeof(*p));
+}
+
+int records_init(struct qs_cidreg *reg)
+{
+	pool_init(&reg->recs, sizeof(struct cid_rec));
+	pool_init(&reg->conns, sizeof(struct conn_rec));
+	/* untouched pages of these cost nothing until chains land there */
+	reg->place_heads = calloc(1u << PLACE_HEADS_LOG2, sizeof(__u32));
+	reg->conn_heads = calloc(1u << CONN_HEADS_LOG2, sizeof(__u32));
+	if (!reg->place_heads || !reg->conn_heads)
+		return -ENOMEM;
+	return owner_add(reg, &reg->op);
+}
+
+int owner_add(struct qs_cidreg *reg, struct backend_rec *b)
+{
+	__u32 i = reg->free_owner;
+
+	if (i) {
+		reg->free_owner = 0;
+		for (__u32 j = i + 1; j < reg->n_owners; j++)
+			if (!reg->owners[j]) {
+				reg->free_owner = j;
+				break;
+			}
+	} else {
+		if (reg->n_owners == reg->cap_owners) {
+			__u32 cap = reg->cap_owners ? 2 * reg->cap_owners : 64;
+			struct backend_rec **o = realloc(reg->owners, cap * sizeof(*o));
+
+			if (!o)
+				return -ENOMEM;
+			reg->owners = o;
+			reg->cap_owners = cap;
+		}
+		if (!reg->n_owners)
+			reg->owners[reg->n_owners++] = NULL; /* index 0: none */
+		i = reg->n_owners++;
 	}
-	return c;
+	reg->owners[i] = b;
+	b->index = i;
+	return 0;
+}
+
+void owner_free(struct qs_cidreg *reg, struct backend_rec *b)
+{
+	__u32 i = b->index;
+
+	reg->owners[i] = NULL;
+	if (!reg->free_owner || i < reg->free_owner)
+		reg->free_owner = i;
+	if (b != &reg->op)
+		free(b);
+}
+
+int cid_ref_make(const struct qs_cidreg *reg, struct cid_ref *r, __u32 vip_id, const __u8 *cid,
+		 size_t len)
+{
+	struct qs_cid_key key;
+	__u64 h;
+
+	if (len == 0 || len > QS_CID_MAX_LEN || vip_id >= QS_MAX_VIPS)
+		return -EINVAL;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.cid, cid, len);
+	key.cid_len = len;
+	key.vip_id = vip_id;
+	h = qs_cidtab_hash(reg->sink.key, &key);
+	r->place.fp = qs_cidtab_fp(h);
+	r->place.first = qs_cidtab_first(h, reg->sink.buckets);
+	r->place.pad = 0;
+	r->vip = vip_id;
+	return 0;
+}
+
+/* The fingerprint is a keyed hash already: its low bits pick the chain. */
+static __u32 *place_head(const struct qs_cidreg *reg, const struct qs_cid_place *p)
+{
+	return &reg->place_heads[(p->fp ^ p->first) & ((1u << PLACE_HEADS_LOG2) - 1)];
+}
+
+__u32 rec_new(struct qs_cidreg *reg, const struct cid_ref *r, int tomb)
+{
+	__u32 i = pool_get(&reg->recs);
+	struct cid_rec *c;
+
+	if (!i)
+		return 0;
+	c = REC(reg, i);
+	c->fp = r->place.fp;
+	c->first = r->place.first;
+	c->vip = r->vip;
+	c->tomb = !!tomb;
+	return i;
+}
+
+void rec_free_new(struct qs_cidreg *reg, __u32 i)
+{
+	pool_put(&reg->recs, i);
 }
 
 /* The counters a record is in, by what it is and who holds it. */
 static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
 {
-	struct backend_rec *b = c->owner;
+	struct backend_rec *b = OWNER(reg, c);
 
-	if (rec_is_tomb(c)) {
+	if (c->tomb) {
 		b->tombs += delta;
 		return;
 	}
 	b->n_live += delta;
-	b->list_live[c->key.id.vip_id] += delta;
+	b->list_live[c->vip] += delta;
 	/* a dying owner keeps its backend's id: its entries count until deleted */
 	if (b->id < QS_MAX_BACKENDS)
 		reg->quotas[b->id].ids += delta;
@@ -112,165 +185,228 @@ static void rec_count(struct qs_cidreg *reg, const struct cid_rec *c, int delta)
 		reg->stats.live += delta;
 }
 
-static void list_unlink(struct cid_rec *c)
+static void list_unlink(struct qs_cidreg *reg, __u32 i)
 {
-	struct cid_list *l = &c->owner->lists[c->key.id.vip_id];
+	struct cid_rec *c = REC(reg, i);
+	struct cid_list *l = &OWNER(reg, c)->lists[c->vip];
 
 	if (c->prev)
-		c->prev->next = c->next;
+		REC(reg, c->prev)->next = c->next;
 	else
 		l->head = c->next;
 	if (c->next)
-		c->next->prev = c->prev;
+		REC(reg, c->next)->prev = c->prev;
 	else
 		l->tail = c->prev;
 }
 
 /* Newest of b's list of its VIP. */
-static void list_push(struct backend_rec *b, struct cid_rec *c)
+static void list_push(struct qs_cidreg *reg, struct backend_rec *b, __u32 i)
 {
-	struct cid_list *l = &b->lists[c->key.id.vip_id];
+	struct cid_rec *c = REC(reg, i);
+	struct cid_list *l = &b->lists[c->vip];
 
-	c->owner = b;
-	c->prev = NULL;
+	c->owner = b->index;
+	c->prev = 0;
 	c->next = l->head;
 	if (l->head)
-		l->head->prev = c;
+		REC(reg, l->head)->prev = i;
 	else
-		l->tail = c;
-	l->head = c;
+		l->tail = i;
+	l->head = i;
+}
+
+static __u32 *conn_head(const struct qs_cidreg *reg, __u32 owner, __u64 handle)
+{
+	struct {
+		__u64 handle;
+		__u32 owner, pad;
+	} k = { handle, owner, 0 };
+
+	return &reg->conn_heads[qs_hash_bytes(&k, sizeof(k)) & ((1u << CONN_HEADS_LOG2) - 1)];
+}
+
+static __u32 conn_find(const struct qs_cidreg *reg, __u32 owner, __u64 handle)
+{
+	for (__u32 i = *conn_head(reg, owner, handle); i;) {
+		const struct conn_rec *n = pool_at(&reg->conns, i);
+
+		if (n->owner == owner && n->handle == handle)
+			return i;
+		i = n->hnext;
+	}
+	return 0;
 }
 
 /* A connection's IDs: a backend's live records only (a close concerns no other). */
-static void conn_link(struct qs_cidreg *reg, struct cid_rec *c)
+static void conn_link(struct qs_cidreg *reg, __u32 i, __u64 handle)
 {
-	struct conn_key k = { c->owner, c->handle };
-	struct conn_rec *conn;
+	struct cid_rec *c = REC(reg, i);
+	struct backend_rec *b = OWNER(reg, c);
+	__u32 ni;
+	struct conn_rec *n;
 
-	if (rec_is_tomb(c) || c->owner->dying || c->owner == &reg->op)
+	if (c->tomb || b->dying || b == &reg->op)
 		return;
-	HASH_FIND(hh, reg->conns, &k, sizeof(k), conn);
-	if (!conn) {
-		conn = calloc(1, sizeof(*conn));
-		if (!conn)
+	ni = conn_find(reg, c->owner, handle);
+	if (!ni) {
+		__u32 *head = conn_head(reg, c->owner, handle);
+
+		ni = pool_get(&reg->conns);
+		if (!ni)
 			return; /* unindexed: a snapshot or the incarnation's end removes it */
-		conn->key = k;
-		HASH_ADD(hh, reg->conns, key, sizeof(conn->key), conn);
+		n = pool_at(&reg->conns, ni);
+		n->owner = c->owner;
+		n->handle = handle;
+		n->hnext = *head;
+		*head = ni;
 	}
-	c->conn = conn;
-	c->cprev = NULL;
-	c->cnext = conn->ids;
-	if (conn->ids)
-		conn->ids->cprev = c;
-	conn->ids = c;
+	n = pool_at(&reg->conns, ni);
+	c->conn = ni;
+	c->cprev = 0;
+	c->cnext = n->ids;
+	if (n->ids)
+		REC(reg, n->ids)->cprev = i;
+	n->ids = i;
 }
 
-static void conn_unlink(struct qs_cidreg *reg, struct cid_rec *c)
+static void conn_drop(struct qs_cidreg *reg, __u32 ni)
 {
-	struct conn_rec *conn = c->conn;
+	struct conn_rec *n = pool_at(&reg->conns, ni);
+	__u32 *pp = conn_head(reg, n->owner, n->handle);
 
-	if (!conn)
+	while (*pp != ni)
+		pp = &((struct conn_rec *)pool_at(&reg->conns, *pp))->hnext;
+	*pp = n->hnext;
+	pool_put(&reg->conns, ni);
+}
+
+static void conn_unlink(struct qs_cidreg *reg, __u32 i)
+{
+	struct cid_rec *c = REC(reg, i);
+	struct conn_rec *n;
+
+	if (!c->conn)
 		return;
+	n = pool_at(&reg->conns, c->conn);
 	if (c->cprev)
-		c->cprev->cnext = c->cnext;
+		REC(reg, c->cprev)->cnext = c->cnext;
 	else
-		conn->ids = c->cnext;
+		n->ids = c->cnext;
 	if (c->cnext)
-		c->cnext->cprev = c->cprev;
-	c->conn = NULL;
-	if (!conn->ids) {
-		HASH_DEL(reg->conns, conn);
-		free(conn);
-	}
+		REC(reg, c->cnext)->cprev = c->cprev;
+	if (!n->ids)
+		conn_drop(reg, c->conn);
+	c->conn = 0;
 }
 
-struct cid_rec *conn_ids(struct qs_cidreg *reg, const struct backend_rec *b, __u64 handle)
+__u32 conn_ids(struct qs_cidreg *reg, const struct backend_rec *b, __u64 handle)
 {
-	struct conn_key k = { b, handle };
-	struct conn_rec *conn;
+	__u32 ni = conn_find(reg, b->index, handle);
 
-	HASH_FIND(hh, reg->conns, &k, sizeof(k), conn);
-	return conn ? conn->ids : NULL;
+	return ni ? ((struct conn_rec *)pool_at(&reg->conns, ni))->ids : 0;
 }
 
-int rec_link(struct qs_cidreg *reg, struct backend_rec *b, struct cid_rec *c, unsigned int hashv)
+int rec_link(struct qs_cidreg *reg, struct backend_rec *b, __u32 i, __u64 handle)
 {
+	struct cid_rec *c = REC(reg, i);
+	__u32 *head = place_head(reg, &(struct qs_cid_place){ .fp = c->fp, .first = c->first });
+
 	if (b != &reg->op)
 		c->target = b->id;
-	c->snap_gen = b->gen[c->key.id.vip_id];
-	list_push(b, c);
+	c->snap_gen = b->gen[c->vip];
+	list_push(reg, b, i);
 	rec_count(reg, c, 1);
-	HASH_ADD_BYHASHVALUE(hh, reg->by_key, key, sizeof(c->key), hashv, c);
-	conn_link(reg, c);
+	c->hnext = *head;
+	*head = i;
+	conn_link(reg, i, handle);
 	return 0;
 }
 
-void rec_unlink(struct qs_cidreg *reg, struct cid_rec *c)
+void rec_unlink(struct qs_cidreg *reg, __u32 i)
 {
+	struct cid_rec *c = REC(reg, i);
+	__u32 *pp = place_head(reg, &(struct qs_cid_place){ .fp = c->fp, .first = c->first });
+
 	rec_count(reg, c, -1);
-	conn_unlink(reg, c);
-	list_unlink(c);
-	HASH_DEL(reg->by_key, c);
-	free(c);
+	conn_unlink(reg, i);
+	list_unlink(reg, i);
+	while (*pp != i)
+		pp = &REC(reg, *pp)->hnext;
+	*pp = c->hnext;
+	pool_put(&reg->recs, i);
 }
 
-void rec_remove(struct qs_cidreg *reg, struct cid_rec *c)
+void rec_remove(struct qs_cidreg *reg, __u32 i)
 {
-	int err = rec_is_tomb(c) ? 0 : reg->sink.del(reg->sink.ctx, &c->key.id);
+	struct cid_rec *c = REC(reg, i);
+	int err = c->tomb ? 0 :
+			    reg->sink.del(reg->sink.ctx,
+					  &(struct qs_cid_place){ .fp = c->fp, .first = c->first });
 
-	/* already gone from the map is what we wanted */
+	/* already gone from the table is what we wanted */
 	if (err && err != -ENOENT)
 		reg->stats.sink_errors++;
-	rec_unlink(reg, c);
+	rec_unlink(reg, i);
 }
 
-static struct cid_rec *find(struct qs_cidreg *reg, const struct cid_ref *r, __u32 tomb_of)
+/* The record of r that is a tombstone of owner, or (tomb 0) the live one. */
+static __u32 find(struct qs_cidreg *reg, const struct cid_ref *r, int tomb, __u32 owner)
 {
-	struct rec_key k = { .id = r->key, .tomb_of = tomb_of };
-	struct cid_rec *c;
+	for (__u32 i = *place_head(reg, &r->place); i; i = REC(reg, i)->hnext) {
+		struct cid_rec *c = REC(reg, i);
 
-	HASH_FIND_BYHASHVALUE(hh, reg->by_key, &k, sizeof(k), r->hashv, c);
-	if (c == &reg->sentinel)
-		return NULL;
-	if (c && c->owner->dying) {
-		rec_remove(reg, c);
-		c = NULL;
-	}
-	return c;
-}
-
-struct cid_rec *rec_find(struct qs_cidreg *reg, const struct cid_ref *r)
-{
-	return find(reg, r, QS_NO_BACKEND);
-}
-
-struct cid_rec *tomb_find(struct qs_cidreg *reg, const struct backend_rec *b,
-			  const struct cid_ref *r)
-{
-	return find(reg, r, b->id);
-}
-
-int rec_touch(struct qs_cidreg *reg, struct cid_rec *c, __u64 handle)
-{
-	struct backend_rec *b = c->owner;
-
-	c->snap_gen = b->gen[c->key.id.vip_id];
-	list_unlink(c);
-	list_push(b, c);
-	if (c->handle != handle) {
-		conn_unlink(reg, c);
-		c->handle = handle;
-		conn_link(reg, c);
+		if (c->fp != r->place.fp || c->first != r->place.first || c->tomb != tomb ||
+		    (tomb && c->owner != owner))
+			continue;
+		if (OWNER(reg, c)->dying) {
+			rec_remove(reg, i);
+			return 0;
+		}
+		return i;
 	}
 	return 0;
 }
 
-void rec_move(struct qs_cidreg *reg, struct cid_rec *c, struct backend_rec *to)
+__u32 rec_find(struct qs_cidreg *reg, const struct cid_ref *r)
 {
+	return find(reg, r, 0, 0);
+}
+
+__u32 tomb_find(struct qs_cidreg *reg, const struct backend_rec *b, const struct cid_ref *r)
+{
+	return find(reg, r, 1, b->index);
+}
+
+int rec_touch(struct qs_cidreg *reg, __u32 i, __u32 vip, __u64 handle)
+{
+	struct cid_rec *c = REC(reg, i);
+	struct backend_rec *b = OWNER(reg, c);
+	struct conn_rec *n = c->conn ? pool_at(&reg->conns, c->conn) : NULL;
+
+	list_unlink(reg, i);
+	if (c->vip != vip) { /* cannot be: the VIP is in the place */
+		b->list_live[c->vip]--;
+		b->list_live[vip]++;
+		c->vip = vip;
+	}
+	c->snap_gen = b->gen[vip];
+	list_push(reg, b, i);
+	if (!n || n->handle != handle) {
+		conn_unlink(reg, i);
+		conn_link(reg, i, handle);
+	}
+	return 0;
+}
+
+void rec_move(struct qs_cidreg *reg, __u32 i, struct backend_rec *to)
+{
+	struct cid_rec *c = REC(reg, i);
+
 	rec_count(reg, c, -1);
-	conn_unlink(reg, c);
-	list_unlink(c);
-	list_push(to, c);
+	conn_unlink(reg, i);
+	list_unlink(reg, i);
+	list_push(reg, to, i);
 	rec_count(reg, c, 1);
 }
 
@@ -305,6 +441,10 @@ struct backend_rec *dying_new(struct qs_cidreg *reg, const struct backend_rec *b
 
 	if (!d)
 		return NULL;
+	if (owner_add(reg, d)) {
+		free(d);
+		return NULL;
+	}
 	d->id = b->id;
 	dying_add(reg, d);
 	return d;
@@ -331,21 +471,21 @@ static int sweep_list(struct qs_cidreg *reg, struct backend_rec *b, __u32 vip, s
 		      struct backend_rec **to)
 {
 	struct cid_list *l = &b->lists[vip];
-	struct cid_rec *c;
+	__u32 i;
 
-	while ((c = l->tail) && c->snap_gen < b->sweep_gen[vip]) {
+	while ((i = l->tail) && REC(reg, i)->snap_gen < b->sweep_gen[vip]) {
 		if (!*budget)
 			return 0;
 		--*budget;
-		if (rec_is_tomb(c)) {
-			rec_unlink(reg, c);
+		if (REC(reg, i)->tomb) {
+			rec_unlink(reg, i);
 			continue;
 		}
 		if (!*to && !(*to = dying_new(reg, b)))
 			return 0;
 		if (!(b->sweep_counted & (1u << vip)))
 			reg->stats.snapshot_removed++;
-		rec_move(reg, c, *to);
+		rec_move(reg, i, *to);
 	}
 	b->sweep_gen[vip] = 0;
 	b->sweep_counted &= ~(1u << vip);
@@ -377,38 +517,22 @@ static struct cid_list *dying_list(struct backend_rec *b)
 	return NULL;
 }
 
-/* Map entries of dying records, a batch at a time where the sink can. */
+/* Table entries of dying records: plain stores, a bounded number per call. */
 static void deletions_run(struct qs_cidreg *reg, size_t budget)
 {
-	static struct qs_cid_key keys[WORK_BATCH];
-
 	while (budget && reg->dying) {
 		struct backend_rec *b = reg->dying;
 		struct cid_list *l = dying_list(b);
-		struct cid_rec *c;
-		size_t n = 0;
 
 		if (!l) {
 			reg->dying = b->next_dying;
 			if (!reg->dying)
 				reg->dying_tail = &reg->dying;
-			free(b);
+			owner_free(reg, b);
 			continue;
 		}
-		if (!reg->sink.del_batch) {
+		for (size_t n = 0; l->head && n < WORK_BATCH && budget; n++, budget--)
 			rec_remove(reg, l->head);
-			budget--;
-			continue;
-		}
-		for (c = l->head; c && n < budget && n < WORK_BATCH; c = c->next)
-			if (!rec_is_tomb(c))
-				keys[n++] = c->key.id;
-		if (n && reg->sink.del_batch(reg->sink.ctx, keys, n))
-			reg->stats.sink_errors++;
-		/* the records whose keys went: the first n live ones, and tombs among them */
-		while (l->head != c)
-			rec_unlink(reg, l->head);
-		budget -= n < budget ? n : budget;
 	}
 }
 
@@ -418,35 +542,50 @@ size_t qs_cidreg_work(struct qs_cidreg *reg, size_t budget)
 	return reg->stats.pending + (reg->sweeps != NULL);
 }
 
+/* The longest chain of a table of heads, chained through each item's first word. */
+static unsigned int longest(const struct pool *p, const __u32 *heads, __u32 n)
+{
+	unsigned int most = 0;
+
+	for (__u32 h = 0; h < n; h++) {
+		unsigned int len = 0;
+
+		for (__u32 i = heads[h]; i; i = *(const __u32 *)pool_at(p, i))
+			len++;
+		if (len > most)
+			most = len;
+	}
+	return most;
+}
+
 unsigned int qs_cidreg_longest_chain(const struct qs_cidreg *reg)
 {
-	unsigned int ids = qs_hash_longest_chain(reg->by_key->hh.tbl);
-	unsigned int conns = qs_hash_longest_chain(reg->conns->hh.tbl);
+	unsigned int ids = longest(&reg->recs, reg->place_heads, 1u << PLACE_HEADS_LOG2);
+	unsigned int conns = longest(&reg->conns, reg->conn_heads, 1u << CONN_HEADS_LOG2);
 
 	return ids > conns ? ids : conns;
 }
 
+size_t qs_cidreg_memory(const struct qs_cidreg *reg)
+{
+	return (size_t)reg->recs.n_chunks * POOL_CHUNK * reg->recs.item_size +
+	       (size_t)reg->conns.n_chunks * POOL_CHUNK * reg->conns.item_size +
+	       ((size_t)1 << PLACE_HEADS_LOG2) * sizeof(__u32) +
+	       ((size_t)1 << CONN_HEADS_LOG2) * sizeof(__u32) +
+	       (size_t)reg->cap_owners * sizeof(struct backend_rec *) +
+	       (size_t)reg->n_owners * sizeof(struct backend_rec);
+}
+
 void records_free(struct qs_cidreg *reg)
 {
-	struct cid_rec *c, *ctmp;
-	struct conn_rec *conn, *ntmp;
-
-	HASH_ITER (hh, reg->by_key, c, ctmp) {
-		HASH_DEL(reg->by_key, c);
-		if (c != &reg->sentinel)
-			free(c);
-	}
-	HASH_ITER (hh, reg->conns, conn, ntmp) {
-		HASH_DEL(reg->conns, conn);
-		if (conn != &reg->conn_sentinel)
-			free(conn);
-	}
-	for (size_t i = 0; i < QS_MAX_BACKENDS; i++)
-		free(reg->backends[i]);
-	while (reg->dying) {
-		struct backend_rec *b = reg->dying;
-
-		reg->dying = b->next_dying;
-		free(b);
-	}
+	pool_free(&reg->recs);
+	pool_free(&reg->conns);
+	free(reg->place_heads);
+	free(reg->conn_heads);
+	for (__u32 i = 1; i < reg->n_owners; i++)
+		if (reg->owners[i] && reg->owners[i] != &reg->op)
+			free(reg->owners[i]);
+	free(reg->owners);
+	reg->owners = NULL;
+	reg->n_owners = reg->cap_owners = 0;
 }

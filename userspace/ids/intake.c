@@ -350,9 +350,7 @@ static int accept_datagram(struct qs_intake *in, const void *buf, size_t len, __
 	b->pub.sync.heard = true;
 	if (vip_id < QS_MAX_VIPS)
 		b->pub.sync.vips_named |= 1u << vip_id;
-	qs_cidreg_batch_begin(in->reg);
 	apply_additions(in, rd, h.backend_id, vip_id, b);
-	qs_cidreg_batch_end(in->reg);
 	apply_removals(in, rd, h.backend_id, vip_id);
 	snapshot_finish(in, rd, h.backend_id, vip_id, b);
 	/*

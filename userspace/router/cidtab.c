@@ -200,11 +200,12 @@ static int find(const struct qs_cidtab *t, const struct place *p, __u32 *bucket)
 	return -1;
 }
 
-static void fill(struct qs_cidtab *t, __u32 bucket, int s, __u64 w)
+static void fill(struct qs_cidtab *t, __u32 bucket, int s, __u32 vip_id, __u64 w)
 {
 	struct qs_cidtab_bucket *b = &t->b[bucket];
 
 	memset(&b->path[s], 0, sizeof(b->path[s]));
+	b->vip[s] = vip_id;
 	store_word(&b->slot[s], w);
 }
 
@@ -217,6 +218,7 @@ static void move(struct qs_cidtab *t, __u32 x, int s, int u)
 	struct qs_cidtab_bucket *to = &t->b[y];
 
 	to->path[u] = from->path[s];
+	to->vip[u] = from->vip[s];
 	if (w & QS_CIDTAB_F_SECOND) { /* home: x is its second bucket, y its first */
 		store_word(&to->slot[u], w & ~QS_CIDTAB_F_SECOND);
 		store_word(&from->slot[s], 0);
@@ -268,21 +270,22 @@ static int make_room(struct qs_cidtab *t, const struct place *p)
 	return -ENOSPC;
 }
 
-int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 backend_id,
-		     int operator_kind)
+int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 vip_id,
+		     __u32 backend_id, int operator_kind)
 {
 	struct place p;
 	__u32 bucket;
 	int s, err;
 
-	if (backend_id > QS_CIDTAB_BACKEND_MASK || at->first >= t->buckets || !at->fp ||
-	    at->fp >> QS_CIDTAB_FP_BITS)
+	if (backend_id > QS_CIDTAB_BACKEND_MASK || vip_id >= QS_MAX_VIPS ||
+	    at->first >= t->buckets || !at->fp || at->fp >> QS_CIDTAB_FP_BITS)
 		return -ERANGE;
 	p = place_at(t, at);
 	s = find(t, &p, &bucket);
 	if (s >= 0) {
 		__u64 w = t->b[bucket].slot[s];
 
+		t->b[bucket].vip[s] = vip_id;
 		store_word(&t->b[bucket].slot[s], qs_cidtab_word(p.fp, backend_id, operator_kind,
 								 !!(w & QS_CIDTAB_F_SECOND)));
 		return 0;
@@ -290,13 +293,13 @@ int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 b
 	for (int tries = 0; tries < 2; tries++) {
 		s = free_slot(&t->b[p.first]);
 		if (s >= 0) {
-			fill(t, p.first, s, qs_cidtab_word(p.fp, backend_id, operator_kind, 0));
+			fill(t, p.first, s, vip_id, qs_cidtab_word(p.fp, backend_id, operator_kind, 0));
 			return 0;
 		}
 		s = free_slot(&t->b[p.second]);
 		if (s >= 0) {
 			displaced_add(&t->b[p.first], 1);
-			fill(t, p.second, s, qs_cidtab_word(p.fp, backend_id, operator_kind, 1));
+			fill(t, p.second, s, vip_id, qs_cidtab_word(p.fp, backend_id, operator_kind, 1));
 			return 0;
 		}
 		err = make_room(t, &p);
@@ -312,7 +315,7 @@ int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend
 	struct qs_cid_place at;
 
 	qs_cidtab_place(t, k, &at);
-	return qs_cidtab_put_at(t, &at, backend_id, operator_kind);
+	return qs_cidtab_put_at(t, &at, k->vip_id, backend_id, operator_kind);
 }
 
 int qs_cidtab_del_at(struct qs_cidtab *t, const struct qs_cid_place *at)
@@ -385,7 +388,7 @@ int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct
 
 struct fill {
 	struct qs_cidtab *t;
-	__u64 refused;
+	__u64 read, refused;
 };
 
 static int fill_entry(void *ctx, const void *key, const void *value)
@@ -393,24 +396,35 @@ static int fill_entry(void *ctx, const void *key, const void *value)
 	const struct qs_cid_entry *e = value;
 	struct fill *f = ctx;
 
+	f->read++;
 	if ((e->kind == QS_CID_AUTHORITATIVE || e->kind == QS_CID_OPERATOR) &&
 	    qs_cidtab_put(f->t, key, e->backend_id, e->kind == QS_CID_OPERATOR))
 		f->refused++;
 	return 0;
 }
 
+int qs_cidtab_fill_mapped(struct qs_cidtab *t, int cids_fd, __u64 *read, __u64 *refused)
+{
+	struct fill f = { t, 0, 0 };
+	int err = qs_map_scan(cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
+			      fill_entry, &f);
+
+	*read = f.read;
+	*refused = f.refused;
+	return err;
+}
+
 int qs_cidtab_fill(int tab_fd, int cids_fd, __u64 *refused)
 {
 	struct qs_cidtab t;
-	struct fill f = { &t, 0 };
 	int err = qs_cidtab_map(&t, tab_fd);
 
 	if (err)
 		return err;
-	err = qs_map_scan(cids_fd, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
-			  fill_entry, &f);
+	__u64 read;
+
+	err = qs_cidtab_fill_mapped(&t, cids_fd, &read, refused);
 	qs_cidtab_unmap(&t);
-	*refused = f.refused;
 	return err;
 }
 
@@ -459,7 +473,7 @@ int qs_cidtab_scan(const struct qs_cidtab *t, qs_cidtab_scan_fn fn, void *ctx)
 				continue;
 			if (w & QS_CIDTAB_F_SECOND)
 				at.first = qs_cidtab_other(i, at.fp, t->buckets);
-			err = fn(ctx, &at, qs_cidtab_word_backend(w),
+			err = fn(ctx, &at, b->vip[s], qs_cidtab_word_backend(w),
 				 w & QS_CIDTAB_F_OPERATOR ? QS_CID_OPERATOR : QS_CID_AUTHORITATIVE);
 			if (err)
 				return err;

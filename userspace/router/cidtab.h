@@ -49,18 +49,7 @@ int qs_cidtab_map(struct qs_cidtab *t, int map_fd);
 int qs_cidtab_map_ro(struct qs_cidtab *t, int map_fd);
 void qs_cidtab_unmap(struct qs_cidtab *t);
 
-/*
- * An ID's place: its first bucket and its fingerprint, what the data path
- * matches on. It names the ID in the table as well as its bytes do (two IDs
- * of one place are one entry to the data path), and it is what a slot
- * gives back (qs_cidtab_scan), so the agent knows its IDs by place.
- */
-struct qs_cid_place {
-	__u64 fp; /* 1 .. 2^QS_CIDTAB_FP_BITS - 1 */
-	__u32 first; /* < buckets */
-	__u32 pad;
-};
-
+/* The place of an ID (include/abi/cidtab.h). */
 void qs_cidtab_place(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_place *p);
 
 /*
@@ -70,8 +59,9 @@ void qs_cidtab_place(const struct qs_cidtab *t, const struct qs_cid_key *k, stru
  */
 int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend_id,
 		  int operator_kind);
-int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 backend_id,
-		     int operator_kind);
+/* By place; vip_id is kept beside the slot for the agent and the CLI. */
+int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 vip_id,
+		     __u32 backend_id, int operator_kind);
 /* -ENOENT if the ID has no entry. */
 int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k);
 int qs_cidtab_del_at(struct qs_cidtab *t, const struct qs_cid_place *at);
@@ -91,6 +81,8 @@ int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct
  * full table refused.
  */
 int qs_cidtab_fill(int tab_fd, int cids_fd, __u64 *refused);
+/* The same into a table mapped already; *read: the entries of qs_cids. */
+int qs_cidtab_fill_mapped(struct qs_cidtab *t, int cids_fd, __u64 *read, __u64 *refused);
 
 struct qs_cidtab_stats {
 	__u64 entries; /* slots in use */
@@ -107,8 +99,8 @@ void qs_cidtab_stats(const struct qs_cidtab *t, struct qs_cidtab_stats *s);
  * return of fn stops the walk and is returned. A walk of the table: for
  * restore and on-demand listings, not per request.
  */
-typedef int (*qs_cidtab_scan_fn)(void *ctx, const struct qs_cid_place *at, __u32 backend_id,
-				 __u8 kind);
+typedef int (*qs_cidtab_scan_fn)(void *ctx, const struct qs_cid_place *at, __u32 vip_id,
+				 __u32 backend_id, __u8 kind);
 int qs_cidtab_scan(const struct qs_cidtab *t, qs_cidtab_scan_fn fn, void *ctx);
 
 #endif /* QS_ROUTER_CIDTAB_H */

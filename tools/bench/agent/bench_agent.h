@@ -209,7 +209,7 @@ struct ba_micro {
 	 */
 	double intake_null_cold_ns; /* sink does nothing: parse, MAC, registry */
 	double intake_null_ns; /* warm */
-	double intake_map_ns; /* warm, sink writes the private map: the agent minus the socket */
+	double intake_map_ns; /* warm, sink writes a private qs_cidtab through mmap: the agent minus the socket */
 	double registry_bytes_per_id; /* this process's RSS growth with the registry */
 	double fault_ns; /* first touch of a fresh 4 KB page */
 	/* the slowest datagrams of the cold run: IDs held before it, ms */

@@ -36,6 +36,7 @@
 #include "bench_agent.h"
 #include "ids/cidreg.h"
 #include "ids/intake.h"
+#include "router/cidtab.h"
 #include "router/maps.h"
 
 #define DGRAM_RUNS 20000
@@ -47,6 +48,7 @@ struct micro_ctx {
 	const __u8 *key;
 	__u32 vip_id;
 	int map;
+	struct qs_cidtab tab; /* the map's, mmapped: the agent's sink */
 };
 
 /* ns per call of qs_report_check and qs_report_verify on one datagram. */
@@ -232,45 +234,42 @@ static int vip_of(void *ctx, __u32 backend_id, const struct qs_report_endpoint *
 	return 0;
 }
 
-static int null_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
+static int null_put(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		    __u8 kind)
 {
-	(void)ctx, (void)k, (void)e;
+	(void)ctx, (void)p, (void)vip_id, (void)backend_id, (void)kind;
 	return 0;
 }
 
-static int null_del(void *ctx, const struct qs_cid_key *k)
+static int null_del(void *ctx, const struct qs_cid_place *p)
 {
-	(void)ctx, (void)k;
+	(void)ctx, (void)p;
 	return 0;
 }
 
-static int map_put(void *ctx, const struct qs_cid_key *k, const struct qs_cid_entry *e)
+static int tab_put(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
+		   __u8 kind)
 {
-	return qs_cid_put(((struct micro_ctx *)ctx)->map, k, e);
+	return qs_cidtab_put_at(&((struct micro_ctx *)ctx)->tab, p, vip_id, backend_id,
+				kind == QS_CID_OPERATOR);
 }
 
-static int map_del(void *ctx, const struct qs_cid_key *k)
+static int tab_del(void *ctx, const struct qs_cid_place *p)
 {
-	return qs_cid_del(((struct micro_ctx *)ctx)->map, k);
+	return qs_cidtab_del_at(&((struct micro_ctx *)ctx)->tab, p);
 }
 
-/* A datagram's IDs in one write, as the agent's sink does (reports.c). */
-static int map_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			 size_t n)
+/* A qs_cidtab of the router's default size, as the agent maps it: the agent's sink. */
+static int tab_map(struct micro_ctx *mc)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	__u32 count = n;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	__u32 buckets = qs_cidtab_buckets_for(QS_CID_TABLE_SIZE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "qsba_cidtab", sizeof(__u32),
+				sizeof(struct qs_cidtab_bucket), qs_cidtab_elements(buckets), &opts);
+	int err = fd < 0 ? -errno : qs_cidtab_map(&mc->tab, fd);
 
-	return bpf_map_update_batch(((struct micro_ctx *)ctx)->map, keys, e, &count, &opts) ?
-		       -errno :
-		       0;
-}
-
-static int null_put_batch(void *ctx, const struct qs_cid_key *keys, const struct qs_cid_entry *e,
-			  size_t n)
-{
-	(void)ctx, (void)keys, (void)e, (void)n;
-	return 0;
+	mc->map = fd;
+	return err;
 }
 
 static __u64 self_rss(void)
@@ -379,13 +378,16 @@ static int intake_cost(struct micro_ctx *mc, const struct qs_cid_sink *sink,
 int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_endpoint *vip,
 		 __u32 vip_id, const struct ba_dgrams *fill8)
 {
-	struct micro_ctx mc = { key, vip_id, -1 };
+	struct micro_ctx mc = { .key = key, .vip_id = vip_id, .map = -1 };
+	/* the registry hashes under the table's key: any key will do where nothing is written */
 	struct qs_cid_sink null_sink = {
-		.put = null_put, .del = null_del, .put_batch = null_put_batch, .ctx = &mc
+		.key = { 0x0123456789abcdefull, 0xfedcba9876543210ull },
+		.buckets = qs_cidtab_buckets_for(QS_CID_TABLE_SIZE),
+		.put = null_put,
+		.del = null_del,
+		.ctx = &mc
 	};
-	struct qs_cid_sink map_sink = {
-		.put = map_put, .del = map_del, .put_batch = map_put_batch, .ctx = &mc
-	};
+	struct qs_cid_sink map_sink = { .put = tab_put, .del = tab_del, .ctx = &mc };
 	int err = verify_costs(m, key, vip, fill8) ?:
 			  hmac_costs(m, key)	   ?:
 			  unix_cost(m)		   ?:
@@ -400,11 +402,15 @@ int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_end
 		      intake_cost(&mc, &null_sink, fill8, &m->intake_null_ns, NULL, NULL);
 	if (err)
 		return err;
-	mc.map = probe_map();
-	if (mc.map < 0)
-		return mc.map;
-	err = intake_cost(&mc, &map_sink, fill8, &m->intake_map_ns, NULL, NULL);
-	close(mc.map);
+	err = tab_map(&mc);
+	if (!err) {
+		memcpy(map_sink.key, mc.tab.key, sizeof(map_sink.key));
+		map_sink.buckets = mc.tab.buckets;
+		err = intake_cost(&mc, &map_sink, fill8, &m->intake_map_ns, NULL, NULL);
+		qs_cidtab_unmap(&mc.tab);
+	}
+	if (mc.map >= 0)
+		close(mc.map);
 	m->ran = !err;
 	return err;
 }
