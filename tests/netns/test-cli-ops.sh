@@ -174,16 +174,15 @@ test_cid()
 		"$(places backend 2)" "$reported"
 	check "cid show: the reported entry and the learned one" \
 		"$(qs -j cid show | jq -c '[.[] | [.vip_id, .cid, .kind]] | sort')" \
-		'[[null,null,"authoritative"],[0,"c1c2c3c4c5c6c7c8","learned"]]'
+		'[[0,null,"authoritative"],[0,"c1c2c3c4c5c6c7c8","learned"]]'
 	fp=${reported#*:}
 	has "cid show text: the reported entry by fingerprint and bucket" "$(qs cid show)" \
-		"fingerprint ${fp%% *} bucket ${reported%%:*} backend 2 authoritative"
+		"vip 0 fingerprint ${fp%% *} bucket ${reported%%:*} backend 2 authoritative"
 	cidtab_counts "status -j, an ID reported" "$(qs -j status)"
-	qs -j cid show vip 0 >"$DIR/out" 2>"$DIR/err"
-	check "cid show vip 0: learned IDs only" "$(jq -c '[.[] | [.cid, .kind]]' "$DIR/out")" \
-		'[["c1c2c3c4c5c6c7c8","learned"]]'
-	has "cid show vip 0: says why on stderr" "$(cat "$DIR/err")" \
-		"reported and operator IDs do not record their VIP"
+	check "cid show vip 0: both, the reported one by its place" \
+		"$(qs -j cid show vip 0 | jq -c '[.[] | [.vip_id, .cid, .kind]] | sort')" \
+		'[[0,null,"authoritative"],[0,"c1c2c3c4c5c6c7c8","learned"]]'
+	check "cid show vip 1: neither" "$(qs -j cid show vip 1 | jq length)" 0
 	run_cli "cid flush learned" 0 "" -- -j cid flush learned
 	check "cid flush learned -j: counts" "$(jq -c .removed "$DIR/out")" '{"learned":1,"reported":0,"operator":0}'
 	check "cid flush learned: the reported entry stays, alone" "$(places)" "$reported"

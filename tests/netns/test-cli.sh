@@ -154,11 +154,12 @@ test_route_maglev()
 		"$(echo "$out" | jq -c '[.vip_id, .cid, .backend_id, .kind, .age_s]')" \
 		'[0,"0a0b0c0d0e0f1011",1,"operator",null]'
 	place=$(echo "$out" | jq -r '"\(.bucket) \(.fingerprint)"')
-	check "cid show -j backend 1: that entry, by bucket and fingerprint, no VIP or ID" \
+	check "cid show -j backend 1: that entry, its VIP, bucket and fingerprint, not its bytes" \
 		"$(qs -j cid show backend 1 | jq -c '[.[] | [.vip_id, .cid, "\(.bucket) \(.fingerprint)", .kind]]')" \
-		"[[null,null,\"$place\",\"operator\"]]"
-	check "cid show text: fingerprint, bucket, backend, kind" "$(qs cid show)" \
-		"fingerprint ${place#* } bucket ${place%% *} backend 1 operator"
+		"[[0,null,\"$place\",\"operator\"]]"
+	check "cid show text: VIP, fingerprint, bucket, backend, kind" "$(qs cid show)" \
+		"vip 0 fingerprint ${place#* } bucket ${place%% *} backend 1 operator"
+	check "cid show vip 1: not there" "$(qs -j cid show vip 1 | jq length)" 0
 	check "cid show backend 3: not there" "$(qs -j cid show backend 3 | jq length)" 0
 	out=$(qs -j route 198.18.0.100 443 198.18.9.1 40000 short 0a0b0c0d0e0f1011)
 	check "route -j: the ID table's entry" "$(echo "$out" | jq -c '[.reason, .backend_id]')" \
