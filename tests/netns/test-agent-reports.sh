@@ -203,6 +203,9 @@ garbage()
 	full=$("$PROBE" report - "$KEY_D" 4 0xd2 6 $SVC 443 issue:4:$T)
 	ok0=$(metric 'quicsteer_reports_total{result="ok"}')
 	ids0=$(metric quicsteer_ids_reported)
+	# the registry's heads (2^20 + 2^19 of 4 bytes) and a chunk of 65,536 48-byte records at least
+	check "registry memory: tables and a chunk of records" \
+		"$([ "$(metric quicsteer_registry_bytes)" -ge $(((3 << 19) * 4 + 65536 * 48)) ] && echo yes)" yes
 	dgram raw $UDP4 "$(head -c 200 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 	dgram raw $UDP4 "$(echo "$full" | cut -c1-120)"  # 60 bytes: under the minimum
 	dgram raw $UDP4 "$(echo "$full" | cut -c1-178)"  # 89 bytes: its record runs into the MAC

@@ -72,6 +72,9 @@ static void registry_metrics(FILE *out, const struct agent_intake_stats *in,
 	qs_metrics_gauge(out, "quicsteer_ids_reported", "IDs backends hold now.", c->live);
 	qs_metrics_gauge(out, "quicsteer_ids_pending_removal",
 			 "IDs removed whose map entries are still being deleted.", c->pending);
+	qs_metrics_gauge(out, "quicsteer_registry_bytes",
+			 "Memory of the agent's ID registry: records, connections, tables.",
+			 in->registry_bytes);
 	/*
 	 * Occupancy without scanning the tables on every scrape: the ID table
 	 * holds what backends reported, the operator's IDs and what awaits
