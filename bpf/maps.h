@@ -56,9 +56,10 @@ struct {
 } qs_cidtab SEC(".maps");
 
 /*
- * The agent's record of the same IDs, whole (the data path does not read
- * it): what a restarted agent and the CLI read. Not preallocated: memory
- * follows the number of live IDs.
+ * Where versions before qs_cidtab kept reported and operator IDs whole.
+ * Nothing writes it now and the data path does not read it: an agent
+ * that starts on older pins puts its IDs into qs_cidtab. Kept so that
+ * those pins load; not preallocated, so empty it costs nothing.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -161,7 +161,7 @@ static __always_inline int route_quiclb(struct route *r)
 /*
  * Two address tables. An Initial opens its entry in qs_flows_new: anyone
  * can forge an Initial from any source, so a flood of them evicts only
- * other entries no reported ID has vouched for. An ID of qs_cids (a
+ * other entries no reported ID has vouched for. An ID of qs_cidtab (a
  * backend issued it: the sender has heard from the backend) seen from an
  * address moves its entry to qs_flows_v2, the established table, or opens
  * one there; a learned ID, the client's own word, opens one only in

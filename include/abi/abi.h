@@ -57,7 +57,7 @@
 #define QS_MAP_BACKENDS "qs_backends"
 #define QS_MAP_NEXTHOPS "qs_nexthops"
 #define QS_MAP_MAGLEV "qs_maglev"
-#define QS_MAP_CIDS "qs_cids" /* userspace only: the agent's record; the data path reads qs_cidtab */
+#define QS_MAP_CIDS "qs_cids" /* older pins' IDs, read at an agent's start; nothing writes it */
 #define QS_MAP_CIDTAB "qs_cidtab" /* abi/cidtab.h */
 #define QS_MAP_LEARNED "qs_learned"
 #define QS_MAP_SETTINGS "qs_settings"
@@ -298,7 +298,8 @@ _Static_assert(__builtin_offsetof(struct qs_nexthop, dmac) % 8 == 0 &&
 #define QS_NEXTHOP_F_VALID 1
 
 /*
- * qs_cids: (VIP, DCID) to backend. The ID comes first and 8-byte aligned:
+ * An ID as the tables hash it: (VIP, DCID), the key of qs_learned (and of
+ * qs_cids in older pins); what qs_cidtab's hash reads. The ID comes first and 8-byte aligned:
  * the data path fills and masks it a word at a time. Bytes past cid_len
  * are zero.
  */
@@ -327,7 +328,7 @@ struct qs_cid_path {
 };
 
 /*
- * qs_learned's value, and qs_cids' (the agent's record of reported and
+ * qs_learned's value, and qs_cids' (older pins' record of reported and
  * operator IDs; the data path reads qs_cidtab). created_ns, backend_id and
  * kind keep the offsets they had before `path` replaced three wider fields
  * of the same meaning: a pinned table of either layout reads right but for

@@ -6,8 +6,8 @@
  *   backends, next hops, Maglev, QUIC-LB, server IDs, tx ports), signals,
  *   the control socket, neighbour changes, heartbeats.
  * - The intake thread (reports.c): the report sockets, report intake, the
- *   ID registry and the sweep of learned IDs: the one writer of qs_cids,
- *   qs_learned (besides the data path) and qs_reporters_v2.
+ *   ID registry and the sweep of learned IDs: the one writer of qs_cidtab's
+ *   slots, qs_learned (besides the data path) and qs_reporters_v2.
  * - The events thread (events.c): the ring buffer, monitor subscribers,
  *   and the address table's sweep and flush: the one writer of qs_flows.
  * - libmicrohttpd's thread: metrics, from the view and published counters.
@@ -244,7 +244,7 @@ bool agent_intake_drain_requested(struct agent *a, __u32 backend_id);
 /* Where a backend stands in the agent's sync, as its last accepted datagram left it. */
 enum qs_sync_backend agent_intake_sync(struct agent *a, __u32 backend_id);
 /*
- * A configured backend's IDs in qs_cids (pending deletion included: what
+ * A configured backend's IDs in qs_cidtab (pending deletion included: what
  * its max-ids counts) and its IDs refused past it, as the intake thread
  * last published them (the registry's stats changed, or the view).
  */

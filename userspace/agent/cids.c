@@ -17,10 +17,14 @@ int agent_cids_init(struct agent_cids *c, int fd, int tab_fd, int learned_fd, __
 {
 	int err = qs_cidtab_map(&c->tab, tab_fd);
 
-	if (err) {
+	if (err == -EPROTO)
+		pr_warn("ID table %s: made by another version of quicsteer (a layout other than "
+			"version %d, or another size than the program's): not used\n",
+			QS_MAP_CIDTAB, QS_CIDTAB_VERSION);
+	else if (err)
 		pr_warn("ID table %s: %s\n", QS_MAP_CIDTAB, strerror(-err));
+	if (err)
 		return err;
-	}
 	c->fd = fd;
 	c->learned_fd = learned_fd;
 	c->sweep = agent_sweep_new(learned_fd, sizeof(struct qs_cid_key),

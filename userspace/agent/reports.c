@@ -3,8 +3,8 @@
  * The intake thread: from a report datagram to its map entry, and nothing
  * else that could keep a datagram waiting. It owns the report sockets, the
  * intake (sequence and incarnation rules), the ID registry and the sweep
- * of learned IDs, and so is the one writer of qs_cids, qs_learned (besides
- * the data path) and qs_reporters_v2.
+ * of learned IDs, and so is the one writer of qs_cidtab's slots (through
+ * mmap), qs_learned (besides the data path) and qs_reporters_v2.
  *
  * One turn of its loop does at most: INTAKE_DGRAMS datagrams per ready
  * socket, INTAKE_JOBS jobs from the main thread, one step of each running
@@ -80,7 +80,7 @@ struct agent_intake {
 	struct agent_view *view;
 	struct qs_cidreg *reg;
 	struct qs_intake *in;
-	struct agent_cids cids; /* the one writer of qs_cids */
+	struct agent_cids cids; /* the one writer of qs_cidtab's slots */
 	int reporters_fd;
 	__u64 purge_tokens, purge_refill_ns; /* deletions allowed now, and since when */
 	bool purge_paced; /* deferred work waits for the pace */
@@ -459,7 +459,7 @@ static void quotas_publish(struct agent_intake *t)
 
 /*
  * Where each backend's reports stood before a restart, from the pin, and
- * the IDs qs_cids holds go back to their backends (learned IDs need
+ * the IDs qs_cidtab holds go back to their backends (learned IDs need
  * nothing: they age in their own table).
  */
 static int intake_restore(struct agent_intake *t)

@@ -3,7 +3,7 @@
  * cid add|del|flush and flow flush (docs/control-protocol.md): the
  * operator's changes to the ID and address tables. The main thread checks
  * a request against the configuration and hands it, as a job, to the one
- * thread that writes the table (the intake thread for qs_cids, so that the
+ * thread that writes the table (the intake thread for qs_cidtab, so that the
  * registry and the map never disagree; the events thread for qs_flows).
  * An operator's ID is owned by QS_CIDREG_OPERATOR in the registry and
  * written with kind QS_CID_OPERATOR, which the agent re-adopts as the
