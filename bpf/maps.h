@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include "abi/abi.h"
 #include "abi/cidtab.h"
+#include "abi/vipindex.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -15,6 +16,16 @@ struct {
 	__type(value, struct qs_vip);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } qs_vips SEC(".maps");
+
+/* qs_vips as the data path reads it: one array lookup (abi/vipindex.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, QS_VIP_INDEX_ELEMENTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct qs_vip_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} qs_vip_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

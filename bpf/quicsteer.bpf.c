@@ -26,15 +26,35 @@ struct verdict {
 	__u32 backend_id;
 };
 
+/* The VIP of (destination, port): its slot of qs_vip_index, key compared whole. */
 static __always_inline const struct qs_vip *vip_lookup(const struct pkt *p, __be16 port)
 {
+	const struct qs_vip_index_head *head;
+	const struct qs_vip_slot *s;
 	struct qs_vip_key key;
+	__u64 a[3], b[3];
+	__u32 i = 0;
+	__u64 w;
 
+	head = bpf_map_lookup_elem(&qs_vip_index, &i);
+	if (!head)
+		return NULL;
+	w = head->word;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.addr = p->daddr;
 	key.port = port;
 	key.family = p->family;
-	return bpf_map_lookup_elem(&qs_vips, &key);
+	i = qs_vip_index_element(w, qs_vip_index_slot(&key, w & ~QS_VIP_INDEX_HALF_BIT));
+	s = bpf_map_lookup_elem(&qs_vip_index, &i);
+	if (!s)
+		return NULL;
+	__builtin_memset(a, 0, sizeof(a));
+	__builtin_memset(b, 0, sizeof(b));
+	__builtin_memcpy(a, &key, sizeof(key));
+	__builtin_memcpy(b, &s->key, sizeof(s->key));
+	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]))
+		return NULL;
+	return &s->vip;
 }
 
 static __always_inline void fragment_verdict(struct xdp_md *ctx, const struct pkt *p,

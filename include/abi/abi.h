@@ -53,11 +53,12 @@
 #define QS_NO_BACKEND 0u
 
 /* Pinned map names (at most 15 characters, prefix qs_). */
-#define QS_MAP_VIPS "qs_vips"
+#define QS_MAP_VIPS "qs_vips" /* userspace only: the record; the data path reads qs_vip_index */
+#define QS_MAP_VIP_INDEX "qs_vip_index" /* abi/vipindex.h */
 #define QS_MAP_BACKENDS "qs_backends"
 #define QS_MAP_NEXTHOPS "qs_nexthops"
 #define QS_MAP_MAGLEV "qs_maglev"
-#define QS_MAP_CIDS "qs_cids" /* older pins' IDs, read at an agent's start; nothing writes it */
+#define QS_MAP_CIDS "qs_cids" /* userspace only: older pins' IDs, read at an agent's start */
 #define QS_MAP_CIDTAB "qs_cidtab" /* abi/cidtab.h */
 #define QS_MAP_LEARNED "qs_learned"
 #define QS_MAP_SETTINGS "qs_settings"

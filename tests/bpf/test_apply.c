@@ -67,7 +67,7 @@ static void setup(void)
 	cr_assert_eq(fx_open(&fx, 0), 0, "router does not load (root needed)");
 	maps = (struct qs_agent_maps){ fx.vips,	  fx.backends,	 fx.nexthops, fx.maglev,
 				       fx.quiclb, fx.server_ids, fx.tx_ports, fx.settings,
-				       fx.quiclb_rk };
+				       fx.quiclb_rk, fx.vip_index };
 }
 
 static void teardown(void)

@@ -7,6 +7,7 @@
 #include "fixture.h"
 #include "util/clock.h"
 #include "router/maps.h"
+#include "router/vipindex.h"
 #include "util/words.h"
 #include "quicsteer.skel.h"
 
@@ -44,6 +45,7 @@ int fx_open_sized(struct fx *fx, uint32_t cid_entries, uint32_t learned_entries)
 	s = fx->skel;
 	fx->prog = bpf_program__fd(s->progs.quicsteer_router);
 	fx->vips = bpf_map__fd(s->maps.qs_vips);
+	fx->vip_index = bpf_map__fd(s->maps.qs_vip_index);
 	fx->backends = bpf_map__fd(s->maps.qs_backends);
 	fx->nexthops = bpf_map__fd(s->maps.qs_nexthops);
 	fx->maglev = bpf_map__fd(s->maps.qs_maglev);
@@ -95,7 +97,8 @@ int fx_vip(struct fx *fx, const char *addr, uint16_t port, const struct qs_vip *
 	if (err)
 		return err;
 	key.port = htons(port);
-	return qs_vip_put(fx->vips, &key, vip);
+	/* the data path reads the index, rebuilt from qs_vips as the agent does */
+	return qs_vip_put(fx->vips, &key, vip) ?: qs_vip_index_sync(fx->vips, fx->vip_index);
 }
 
 int fx_backend(struct fx *fx, uint32_t id, const char *addr, uint8_t state)

@@ -21,7 +21,7 @@ struct ring_buffer;
 struct fx {
 	struct quicsteer_bpf *skel;
 	int prog;
-	int vips, backends, nexthops, maglev, cids, learned, quiclb, quiclb_rk, quiclb_cache;
+	int vips, vip_index, backends, nexthops, maglev, cids, learned, quiclb, quiclb_rk, quiclb_cache;
 	int server_ids, tx_ports;
 	int flows, flows_new; /* qs_flows_v2 (established), qs_flows_new (an Initial's) */
 	int cidtab_fd;

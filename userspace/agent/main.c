@@ -143,7 +143,7 @@ static int router_start(struct agent *a)
 		bpf_map__fd(s->maps.qs_nexthops), bpf_map__fd(s->maps.qs_maglev),
 		bpf_map__fd(s->maps.qs_quiclb),	  bpf_map__fd(s->maps.qs_server_ids),
 		bpf_map__fd(s->maps.qs_tx_ports), bpf_map__fd(s->maps.qs_settings),
-		bpf_map__fd(s->maps.qs_quiclb_rk),
+		bpf_map__fd(s->maps.qs_quiclb_rk), bpf_map__fd(s->maps.qs_vip_index),
 	};
 	return 0;
 }

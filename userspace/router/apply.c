@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "apply.h"
+#include "vipindex.h"
 #include "util/log.h"
 #include "maglev.h"
 #include "maps.h"
@@ -472,6 +473,7 @@ int qs_apply(const struct qs_agent_maps *m, const struct qs_config *cfg,
 	err = err ?: rows_write(m, cfg, prev, rows, stats);
 	err = err ?: vips_write(m, nv, stats);
 	err = err ?: stale_remove(m, pv, nv, &ps, &ns, stats);
+	err = err ?: qs_vip_index_sync(m->vips, m->vip_index);
 	err = err ?: backends_remove(m, cfg, prev, stats);
 	err = err ?: quiclb_cache_expire(m, cfg);
 	if (err)

@@ -17,6 +17,7 @@
 struct qs_agent_maps {
 	int vips, backends, nexthops, maglev, quiclb, server_ids, tx_ports, settings;
 	int quiclb_rk;
+	int vip_index; /* rebuilt from vips after they change */
 };
 
 /* Layer 2 of a backend's next hop, as the agent resolved it. */

@@ -12,6 +12,7 @@
 #include <xdp/libxdp.h>
 #include "attach.h"
 #include "cidtab.h"
+#include "vipindex.h"
 #include "util/log.h"
 #include "quicsteer.skel.h"
 
@@ -91,6 +92,11 @@ static int router_replace(struct qs_router *r, const char *ifname, unsigned int 
 
 	if (old_fd < 0 || fd < 0)
 		return old_fd < 0 ? -errno : fd;
+	/* the VIP index too: a program that reads it would find no VIP in a new one */
+	err = qs_vip_index_sync(bpf_map__fd(r->skel->maps.qs_vips),
+				bpf_map__fd(r->skel->maps.qs_vip_index));
+	if (err)
+		pr_warn("interface %s: cannot index %s: %s\n", ifname, QS_MAP_VIPS, strerror(-err));
 	err = qs_cidtab_fill(bpf_map__fd(r->skel->maps.qs_cidtab),
 			     bpf_map__fd(r->skel->maps.qs_cids), &refused);
 	if (err)
