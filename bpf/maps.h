@@ -69,12 +69,14 @@ struct {
 /*
  * Where versions before qs_cidtab kept reported and operator IDs whole.
  * Nothing writes it now and the data path does not read it: an agent
- * that starts on older pins puts its IDs into qs_cidtab. Kept so that
- * those pins load; not preallocated, so empty it costs nothing.
+ * that starts on older pins puts its IDs into qs_cidtab. One entry, so
+ * that it costs next to nothing (a hash map's buckets are allocated
+ * whatever its load: 32 MB at 2M entries), unless older pins hold one,
+ * whose size the loader then takes to reuse it (qs_router_open).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, QS_CID_TABLE_SIZE);
+	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct qs_cid_key);
 	__type(value, struct qs_cid_entry);

@@ -316,12 +316,17 @@ static __always_inline struct qs_cid_path *route_cidtab(struct route *r)
 }
 
 /*
- * Rung b: reported and operator IDs, then learned ones. A long header on
- * an address-entry handshake VIP skips the learned ones: there it learns
- * nothing itself (route_handshake_hash), and an ID a short header learned
- * through an older connection's address entry (a reused port) would send
- * it after that connection; it goes to Maglev as its Initial did, and an
- * Initial spares a lookup that always misses.
+ * Rung b: reported and operator IDs, then learned ones. An Initial or a
+ * 0-RTT packet skips the learned ones on every VIP: its DCID is the one
+ * the client chose (RFC 9000, 7.2) until the server's first Initial
+ * reaches it, then the server's first ID, which nothing learns before a
+ * short header carries it, and which goes where the connection's address
+ * entry or Maglev sends it anyway. The lookup always missed, and missed
+ * cold: a new connection paid a cache miss for it. Any long header on an
+ * address-entry handshake VIP skips them: there it learns nothing itself
+ * (route_handshake_hash), and an ID a short header learned through an
+ * older connection's address entry (a reused port) would send it after
+ * that connection; it goes to Maglev as its Initial did.
  */
 static __always_inline struct qs_cid_path *route_cid(struct route *r, const struct quic *q)
 {
@@ -333,7 +338,8 @@ static __always_inline struct qs_cid_path *route_cid(struct route *r, const stru
 	p = route_cidtab(r);
 	if (p)
 		return p;
-	if (q->is_long && (r->vip->flags & QS_VIP_F_ENTRY_AT_HANDSHAKE))
+	if (q->is_long && (q->long_type == QS_LT_INITIAL || q->long_type == QS_LT_0RTT ||
+			   (r->vip->flags & QS_VIP_F_ENTRY_AT_HANDSHAKE)))
 		return NULL;
 	e = bpf_map_lookup_elem(&qs_learned, &r->cid);
 	if (!e)

@@ -286,25 +286,15 @@ static void cidtab_check(void)
 			  n_cids);
 }
 
-/* Invariant 2: qs_cids as the world wrote it. */
+/* Invariant 2: qs_cidtab as the world wrote it, and qs_cids (older pins' table) untouched. */
 static void cids_check(void)
 {
 	static struct cid_pair got[TABLE_READ_MAX];
 	size_t n = cid_table_read(fx.cids, got, "reading qs_cids");
 
-	if (n != n_cids)
-		violation("qs_cids holds %zu entries, the world wrote %zu", n, n_cids);
+	if (n)
+		violation("qs_cids holds %zu entries: nothing writes it", n);
 	cidtab_check();
-	for (size_t i = 0; i < n; i++) {
-		if (cid_key_cmp(&got[i].key, &cid_keys[i]))
-			violation("qs_cids holds an ID the world never wrote (vip %u, length %u)",
-				  got[i].key.vip_id, got[i].key.cid_len);
-		if (!cid_entry_same(&got[i].val, &cid_vals[i]))
-			violation("qs_cids entry (vip %u, length %u) changed: backend %u kind %u, "
-				  "want backend %u kind %u",
-				  got[i].key.vip_id, got[i].key.cid_len, got[i].val.backend_id,
-				  got[i].val.kind, cid_vals[i].backend_id, cid_vals[i].kind);
-	}
 }
 
 /* ---- the world ---- */

@@ -152,8 +152,7 @@ int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint3
 	if (err)
 		return err;
 	if (kind != QS_CID_LEARNED)
-		return qs_cid_put(fx->cids, &key, &e) ?:
-			       qs_cidtab_put(&fx->cidtab, &key, backend, kind == QS_CID_OPERATOR);
+		return qs_cidtab_put(&fx->cidtab, &key, backend, kind == QS_CID_OPERATOR);
 	e.created_ns = qs_now_coarse_ns();
 	return qs_cid_put(fx->learned, &key, &e);
 }

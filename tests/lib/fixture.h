@@ -54,7 +54,7 @@ int fx_nexthop(struct fx *fx, uint32_t tx_ifindex);
 int fx_maglev_round_robin(struct fx *fx, uint32_t vip_id, const uint32_t *ids, size_t n);
 /*
  * QS_CID_LEARNED goes to qs_learned, created now; the other kinds to
- * qs_cids and qs_cidtab, as the agent writes them.
+ * qs_cidtab, as the agent writes them.
  */
 int fx_cid(struct fx *fx, uint32_t vip_id, const uint8_t *cid, size_t len, uint32_t backend,
 	   uint8_t kind);

@@ -100,6 +100,25 @@ static int map_resize(struct bpf_map *map, __u32 entries)
 	return entries ? bpf_map__set_max_entries(map, entries) : 0;
 }
 
+/* The max_entries of the map pinned as name under pin_dir; 0 when there is none. */
+static __u32 pinned_entries(const char *pin_dir, const char *name)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!pin_dir || qs_pin_path(pin_dir, name, path, sizeof(path)))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
 int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 {
 	struct quicsteer_bpf *skel;
@@ -113,8 +132,9 @@ int qs_router_open(const struct qs_load_opts *opts, struct quicsteer_bpf **out)
 		err = map_resize(skel->maps.qs_flows_v2, opts->flow_entries);
 	if (!err)
 		err = map_resize(skel->maps.qs_flows_new, opts->flow_new_entries);
+	/* older pins' qs_cids is reused as it is; a new one is the object's single entry */
 	if (!err)
-		err = map_resize(skel->maps.qs_cids, opts->cid_entries);
+		err = map_resize(skel->maps.qs_cids, pinned_entries(opts->pin_dir, QS_MAP_CIDS));
 	if (!err && opts->cid_entries)
 		err = map_resize(skel->maps.qs_cidtab,
 				 qs_cidtab_elements(qs_cidtab_buckets_for(opts->cid_entries)));

@@ -174,7 +174,7 @@ struct table_result {
 
 struct mem_result {
 	uint32_t entries;
-	uint64_t memlock_empty, memlock_full; /* bytes, /proc/self/fdinfo */
+	uint64_t memlock_empty, memlock_full; /* qs_cids, bytes, /proc/self/fdinfo: nothing writes it */
 	uint64_t cidtab_memlock; /* qs_cidtab's, preallocated: the same empty or full */
 	int64_t slab_percpu_kb; /* change of Slab + Percpu in /proc/meminfo */
 	int64_t available_kb; /* change of MemAvailable (positive: less available) */

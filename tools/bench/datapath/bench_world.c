@@ -259,9 +259,8 @@ static int meminfo_settled(int64_t *kb, bool *settled)
 static int cid_fill_chunk(struct bench *b, uint32_t first, uint32_t n, struct qs_cid_key *keys,
 			  struct qs_cid_entry *vals)
 {
-	int fd = b->fx.cids, err;
 	uint8_t cid[WORLD_CID_LEN];
-	__u32 count = n;
+	int err;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t k = first + i;
@@ -272,12 +271,7 @@ static int cid_fill_chunk(struct bench *b, uint32_t first, uint32_t n, struct qs
 		vals[i].backend_id = k & 1 ? BE_C6 : BE_A;
 		vals[i].kind = QS_CID_AUTHORITATIVE;
 	}
-	/* Batch updates take no BPF_NOEXIST; the IDs are distinct by construction. */
-	if (bpf_map_update_batch(fd, keys, vals, &count, NULL))
-		return -errno;
-	if (count != n)
-		return -EIO;
-	/* and what the data path reads, as the agent writes it */
+	/* what the data path reads, as the agent writes it */
 	for (uint32_t i = 0; i < n; i++) {
 		err = qs_cidtab_put(&b->fx.cidtab, &keys[i], vals[i].backend_id, 0);
 		if (err)
@@ -320,7 +314,8 @@ int bench_cid_fill(struct bench *b, struct mem_result *mem)
 	}
 	mem->fill_seconds = now_seconds() - t0;
 	if (err) {
-		pr_warn("bench: filling the ID table (%s) failed: %s\n", QS_MAP_CIDS, strerror(-err));
+		pr_warn("bench: filling the ID table (%s) failed: %s\n", QS_MAP_CIDTAB,
+			strerror(-err));
 		goto out;
 	}
 	err = fdinfo_memlock(b->fx.cids, &mem->memlock_full) ?:
