@@ -93,10 +93,8 @@ static void print_headline(const struct ba_results *r)
 	char name[80];
 
 	printf("\n  %-52s %12s   %-12s %s\n", "targets (issue 14)", "figure", "target", "");
-	snprintf(name, sizeof(name), "intake IDs/s on one core (slowest run: %u-byte %s)",
-		 h->cid_len, run_name(r, h));
-	print_target(name, h->ids_per_sec, 0, ">= 1500000", h->ran,
-		     h->ids_per_sec >= BA_TARGET_IDS_PER_SEC);
+	print_target("intake IDs/s on one core (the slowest run below)", h->ids_per_sec, 0,
+		     ">= 1500000", h->ran, h->ids_per_sec >= BA_TARGET_IDS_PER_SEC);
 	print_target("p99 send to visible, us (10,000 datagrams/s)", r->lat.p99_us, 1, "< 100",
 		     r->lat.ran, r->lat.p99_us < BA_TARGET_P99_US);
 	print_target("kernel bytes per ID at 1,000,000 (qs_cidtab memlock)", kernel_bytes_per_id(r),
