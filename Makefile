@@ -206,10 +206,11 @@ $(BENCH_AGENT): $(patsubst %.c,$(BUILD)/%.o,$(BENCH_AGENT_SRCS)) $(call archives
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LINK) -lm
 
-$(BENCH_FILL): $(BUILD)/tools/bench/agent/fill_cids.o
+# It writes qs_cidtab as the agent does, through the router's cidtab.c.
+$(BENCH_FILL): $(BUILD)/tools/bench/agent/fill_cids.o $(call archives_of,$(ROUTER_LINK))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ROUTER_LINK)
 
 $(NETNS_BPF): $(BUILD)/tests/netns/%.bpf.o: tests/netns/bpf/%.bpf.c
 	$(call msg,BPF,$@)

@@ -7,14 +7,16 @@
  * 1. sends 1,000,000 IDs in datagrams full of 8-byte CID_ISSUED records as
  *    fast as the agent takes them (a unix datagram socket blocks the sender
  *    when the agent's queue is full: nothing is dropped), times first send to
- *    last entry visible in the pinned qs_cids, counts the map's entries of
- *    that backend (all must be there), and reads the agent's VmRSS with the
- *    1,000,000 IDs live (its first fill: fresh memory);
+ *    last entry visible in the pinned qs_cidtab (mapped read-only here, as
+ *    the CLI does: a poll is a memory read, no system call), counts the
+ *    table's entries of that backend (all must be there), and reads the
+ *    agent's VmRSS and the table's memlock with the 1,000,000 IDs live (its
+ *    first fill: fresh memory);
  * 2. with those live, paces one-ID datagrams of another backend at
- *    10,000/s and, for one in ten, polls the map from here until the ID is
- *    there: send-to-visible latency (bench_agent_latency.c);
+ *    10,000/s and, for one in ten, polls the table from here until the ID
+ *    is there: send-to-visible latency (bench_agent_latency.c);
  * 3. purges the first backend's IDs with a new incarnation, timed, and waits
- *    for the kernel's deferred frees to end;
+ *    for the agent's CPU to be quiet;
  * 4. the same as 1 and 3 with 18-byte IDs (ngtcp2's length), then with
  *    8-byte IDs again (memory the agent already has);
  * 5. the same paced latency with no load, then under control load, a
@@ -37,10 +39,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include "bench_agent.h"
 #include "util/options.h"
 #include "config/config.h"
+#include "router/cidtab.h"
 #include "router/maps.h"
 #include "util/words.h"
 
@@ -53,8 +55,15 @@
 #define BACKEND_CID18 2
 #define BACKEND_LATENCY 3
 #define BACKEND_CID8_AGAIN 4
+#define PURGE_PROBES 8
 
-/* ---- the ID table ---- */
+/*
+ * ---- the ID table ----
+ * qs_cidtab, the table the data path routes by and the agent writes
+ * through mmap: an ID is visible when qs_cidtab_get (the data path's
+ * lookup, a read of this process's read-only mapping) finds it with the
+ * backend that reported it. qs_cids is no longer written by the agent.
+ */
 
 static void cid_key(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_len,
 		    struct qs_cid_key *key)
@@ -65,13 +74,21 @@ static void cid_key(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_
 	qs_cid_key_make(key, c->o->vip_id, cid, cid_len);
 }
 
+static bool cid_present(const struct ba_ctx *c, const struct qs_cid_key *key, __u32 backend_id)
+{
+	__u32 b;
+	__u8 kind;
+
+	return !qs_cidtab_get(&c->tab, key, &b, &kind) && b == backend_id &&
+	       kind == QS_CID_AUTHORITATIVE;
+}
+
 bool ba_cid_visible(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_len)
 {
 	struct qs_cid_key key;
-	struct qs_cid_entry e;
 
 	cid_key(c, backend_id, k, cid_len, &key);
-	return !bpf_map_lookup_elem(c->map, &key, &e);
+	return cid_present(c, &key, backend_id);
 }
 
 /* Polls until the ID's presence is want; the time it became so, or 0 on timeout. */
@@ -79,12 +96,11 @@ __u64 ba_wait_cid(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_le
 		  __u64 timeout_ns)
 {
 	struct qs_cid_key key;
-	struct qs_cid_entry e;
 	__u64 start = ba_now_ns(), now;
 
 	cid_key(c, backend_id, k, cid_len, &key);
 	for (;;) {
-		bool there = !bpf_map_lookup_elem(c->map, &key, &e);
+		bool there = cid_present(c, &key, backend_id);
 
 		now = ba_now_ns();
 		if (there == want)
@@ -95,32 +111,27 @@ __u64 ba_wait_cid(const struct ba_ctx *c, __u32 backend_id, __u32 k, __u8 cid_le
 }
 
 struct count_ctx {
-	__u32 backend_id;
+	__u32 vip_id, backend_id;
 	__u64 n;
 };
 
-static int count_one(void *ctx, const void *key, const void *value)
+static int count_one(void *ctx, const struct qs_cid_place *at, __u32 vip_id, __u32 backend_id,
+		     __u8 kind)
 {
-	const struct qs_cid_entry *e = value;
 	struct count_ctx *cc = ctx;
 
-	(void)key;
-	if (e->backend_id == cc->backend_id && e->kind == QS_CID_AUTHORITATIVE)
+	(void)at;
+	if (vip_id == cc->vip_id && backend_id == cc->backend_id && kind == QS_CID_AUTHORITATIVE)
 		cc->n++;
 	return 0;
 }
 
-/*
- * Authoritative entries of a backend in qs_cids (a full batch scan);
- * UINT64_MAX if the map cannot be read, which no expected count matches.
- */
+/* Authoritative entries of a backend for the VIP in qs_cidtab (a walk of every bucket). */
 __u64 ba_count_backend(const struct ba_ctx *c, __u32 backend_id)
 {
-	struct count_ctx cc = { backend_id, 0 };
+	struct count_ctx cc = { c->o->vip_id, backend_id, 0 };
 
-	if (qs_map_scan(c->map, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry), count_one,
-			&cc))
-		return UINT64_MAX;
+	qs_cidtab_scan(&c->tab, count_one, &cc);
 	return cc.n;
 }
 
@@ -219,10 +230,29 @@ double ba_cpu_quiet(struct ba_ctx *c)
 }
 
 /*
- * A new incarnation of the run's backend purges its IDs; timed until the
- * map holds none. The registry removes a backend's newest IDs first, so
- * the first one issued goes last: wait for it, then count.
+ * Until none of run t's IDs is left in qs_cidtab: a few IDs spread over
+ * the range first (the agent may delete in any order), then walks of the
+ * whole table until one finds none. The time that walk ended; 0 if IDs
+ * were still there after VISIBLE_TIMEOUT_NS (t->purge_left says how many).
  */
+static __u64 wait_purged(const struct ba_ctx *c, struct ba_tput *t)
+{
+	__u64 start = ba_now_ns(), now;
+
+	for (int i = 0; i < PURGE_PROBES; i++) {
+		__u32 k = (__u64)(t->ids - 1) * i / (PURGE_PROBES - 1);
+
+		if (!ba_wait_cid(c, t->backend_id, k, t->cid_len, false, VISIBLE_TIMEOUT_NS))
+			break;
+	}
+	do {
+		t->purge_left = ba_count_backend(c, t->backend_id);
+		now = ba_now_ns();
+	} while (t->purge_left && now - start < VISIBLE_TIMEOUT_NS);
+	return t->purge_left ? 0 : now;
+}
+
+/* A new incarnation of the run's backend purges its IDs; timed until the table holds none. */
 static int purge_run(struct ba_ctx *c, struct ba_tput *t)
 {
 	__u8 buf[QS_REPORT_MAX_DGRAM];
@@ -238,10 +268,8 @@ static int purge_run(struct ba_ctx *c, struct ba_tput *t)
 	err = ba_send(c->sock, buf, len);
 	if (err)
 		return err;
-	t_end = ba_wait_cid(c, t->backend_id, 0, t->cid_len, false, VISIBLE_TIMEOUT_NS);
-	for (int i = 0; i < 100 && (t->purge_left = ba_count_backend(c, t->backend_id)); i++)
-		usleep(100000);
-	if (!t_end || t->purge_left)
+	t_end = wait_purged(c, t);
+	if (!t_end)
 		t_end = ba_now_ns();
 	t->purge_seconds = (t_end - t0) / 1e9;
 	t->rss_after_purge = ba_proc_mem(c->o->agent_pid, "VmRSS");
@@ -322,7 +350,35 @@ static int keys_load(struct ba_ctx *c)
 	return 0;
 }
 
-/* Connects to the report socket and opens the pinned ID table, waiting for the agent. */
+/*
+ * The pinned qs_cidtab mapped read-only, once the agent has made it
+ * (-ENODATA before), and qs_cids opened for its memlock alone.
+ */
+static int tables_open(struct ba_ctx *c)
+{
+	int err;
+
+	if (c->tab_fd < 0 && (c->tab_fd = qs_pin_open(c->o->pin_dir, QS_MAP_CIDTAB)) < 0)
+		return c->tab_fd;
+	if (c->cids_fd < 0 && (c->cids_fd = qs_pin_open(c->o->pin_dir, QS_MAP_CIDS)) < 0)
+		return c->cids_fd;
+	err = qs_cidtab_map_ro(&c->tab, c->tab_fd);
+	if (err)
+		c->tab.map = NULL;
+	return err;
+}
+
+static void tables_close(struct ba_ctx *c)
+{
+	if (c->tab.map)
+		qs_cidtab_unmap(&c->tab);
+	if (c->tab_fd >= 0)
+		close(c->tab_fd);
+	if (c->cids_fd >= 0)
+		close(c->cids_fd);
+}
+
+/* Connects to the report socket and maps the pinned ID table, waiting for the agent. */
 static int agent_connect(struct ba_ctx *c)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -334,31 +390,28 @@ static int agent_connect(struct ba_ctx *c)
 		return -errno;
 	for (int i = 0; i < WAIT_AGENT_S * 10; i++) {
 		err = connect(c->sock, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
-		if (!err && (c->map = qs_pin_open(c->o->pin_dir, QS_MAP_CIDS)) >= 0)
+		if (!err && !(err = tables_open(c)))
 			return 0;
-		err = err ?: c->map;
 		usleep(100000);
 	}
 	fprintf(stderr, "qs-bench-agent: agent not ready (%s, %s/%s): %s\n", c->o->socket,
-		c->o->pin_dir, QS_MAP_CIDS, strerror(-err));
+		c->o->pin_dir, QS_MAP_CIDTAB, strerror(-err));
 	return err;
 }
 
 static void machine_facts(struct ba_ctx *c)
 {
 	struct ba_results *r = c->r;
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
 
 	r->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	r->agent_cpu = ba_proc_cpu(c->o->agent_pid, r->agent_cpus, sizeof(r->agent_cpus));
 	r->sender_cpu = ba_proc_cpu(getpid(), r->sender_cpus, sizeof(r->sender_cpus));
 	r->unix_max_dgram_qlen = ba_read_int("/proc/sys/net/unix/max_dgram_qlen");
 	r->rss_start = ba_proc_mem(c->o->agent_pid, "VmRSS");
-	if (!bpf_obj_get_info_by_fd(c->map, &info, &len)) {
-		r->cid_table_entries = info.max_entries;
-		r->cid_table_flags = info.map_flags;
-	}
+	r->rss_anon_start = ba_proc_mem(c->o->agent_pid, "RssAnon");
+	r->cidtab_memlock_start = ba_map_memlock(c->tab_fd);
+	r->cids_memlock_start = ba_map_memlock(c->cids_fd);
+	r->cidtab_buckets = c->tab.buckets;
 }
 
 /* ---- the phases ---- */
@@ -405,7 +458,7 @@ static void verdict(struct ba_results *r)
 	for (int i = 0; i < BA_TPUT_RUNS; i++)
 		if (r->tput[i].ran && (!r->tput[i].complete || r->tput[i].purge_left)) {
 			snprintf(r->why, sizeof(r->why),
-				 "backend %u: %llu of %u IDs in the map, %llu left after purge",
+				 "backend %u: %llu of %u IDs in qs_cidtab, %llu left after purge",
 				 r->tput[i].backend_id, (unsigned long long)r->tput[i].counted,
 				 r->tput[i].ids, (unsigned long long)r->tput[i].purge_left);
 			return;
@@ -435,8 +488,11 @@ static int intake_phases(struct ba_ctx *c, struct ba_dgrams *fill8)
 
 	/* the first fill is also the memory figure; latency is taken with it live */
 	err = tput_phase(c, &r->tput[0], BACKEND_CID8, 8, fill8);
-	if (!err)
-		r->map_memlock_1m = ba_map_memlock(c->map);
+	if (!err) {
+		r->rss_anon_1m = ba_proc_mem(c->o->agent_pid, "RssAnon");
+		r->cidtab_memlock_1m = ba_map_memlock(c->tab_fd);
+		r->cids_memlock_1m = ba_map_memlock(c->cids_fd);
+	}
 	err = err ?: lat_phase(c) ?: purge_run(c, &r->tput[0]);
 	err = err							   ?:
 		      tput_phase(c, &r->tput[1], BACKEND_CID18, 18, &fill) ?:
@@ -498,7 +554,7 @@ static int bench(struct ba_ctx *c)
 	ba_dgrams_free(&fill8);
 	if (!err)
 		verdict(r);
-	close(c->map);
+	tables_close(c);
 	close(c->sock);
 	return err;
 }
@@ -716,7 +772,7 @@ int main(int argc, char **argv)
 {
 	static struct ba_results res;
 	struct ba_opts o;
-	struct ba_ctx c = { .o = &o, .r = &res, .sock = -1, .map = -1 };
+	struct ba_ctx c = { .o = &o, .r = &res, .sock = -1, .tab_fd = -1, .cids_fd = -1 };
 	int status = parse_args(argc, argv, &o);
 
 	if (status)

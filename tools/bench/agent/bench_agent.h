@@ -5,11 +5,13 @@
  * in a namespace of its own, authenticated report datagrams over its unix
  * report socket, and watches the pinned ID table to see when they land:
  * throughput with datagrams full of CID_ISSUED records, latency from send to
- * map entry at a paced rate, the agent's resident memory with 1,000,000 live
- * IDs. Micro-benchmarks of the pieces the agent runs per datagram and per ID
- * (MAC, parse, registry, map write, socket) say where the time goes. Timing
- * is reported, never judged: only a run that lost IDs or had datagrams
- * refused fails. Functions return 0 or -errno.
+ * entry visible in qs_cidtab (mapped read-only here: a memory read per
+ * poll) at a paced rate, the agent's resident memory and the table's kernel
+ * memory with 1,000,000 live IDs. Micro-benchmarks of the pieces the agent
+ * runs per datagram and per ID (MAC, parse, registry, table write, socket)
+ * say where the time goes. Timing is reported, never judged: only a run
+ * that lost IDs or had datagrams refused fails. Functions return 0 or
+ * -errno.
  */
 #ifndef QS_BENCH_AGENT_H
 #define QS_BENCH_AGENT_H
@@ -21,9 +23,14 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "quicsteer/report.h"
+#include "router/cidtab.h"
 
-#define BA_TARGET_IDS_PER_SEC 500000.0
-#define BA_TARGET_P99_US 1000.0
+/* issue 14: intake on one core, send to visible, memory per ID at 1,000,000 IDs */
+#define BA_TARGET_IDS_PER_SEC 1500000.0
+#define BA_TARGET_P99_US 100.0
+#define BA_TARGET_KERNEL_BYTES_PER_ID 48.0
+#define BA_TARGET_AGENT_BYTES_PER_ID 64.0
+#define BA_MEMORY_IDS 1000000.0 /* the memory targets' count of IDs */
 #define BA_TARGET_UL_P99_US 1000.0 /* under control load and a ring-buffer flood */
 #define BA_TARGET_PURGE_MAX_US 10000.0 /* while another backend's IDs are purged */
 #define BA_MAX_BACKENDS 8 /* ids 1..7 in the generated configuration */
@@ -31,7 +38,7 @@
 
 struct ba_opts {
 	const char *socket; /* the agent's unix report socket */
-	const char *pin_dir; /* where the agent pins qs_cids */
+	const char *pin_dir; /* where the agent pins its maps (qs_cidtab) */
 	const char *key_dir; /* bN.key: backend N's key, 64 hex digits */
 	const char *metrics_url; /* NULL: intake counters not checked */
 	const char *json;
@@ -126,7 +133,7 @@ struct ba_tput {
 	double ids_per_sec, dgrams_per_sec;
 	struct ba_window win; /* first send to last ID visible */
 	double agent_ns_per_id; /* agent main thread CPU time / IDs */
-	__u64 counted; /* entries of this backend in the map afterwards */
+	__u64 counted; /* entries of this backend in qs_cidtab afterwards */
 	bool complete; /* counted == ids */
 	__u64 rss_after; /* agent VmRSS with this run's IDs live */
 	/* the purge (new incarnation) that removed them afterwards */
@@ -135,8 +142,8 @@ struct ba_tput {
 	__u64 rss_after_purge;
 	/*
 	 * Softirq time on the agent's CPU from the purge until the CPU was
-	 * quiet (the kernel frees deleted entries of a BPF_F_NO_PREALLOC hash
-	 * after an RCU grace period), and how long that took.
+	 * quiet, and how long that took (with qs_cidtab, plain stores, there
+	 * is no deferred kernel work left to wait for: it should be ~0).
 	 */
 	double purge_softirq_ms;
 	double purge_settle_seconds;
@@ -181,7 +188,7 @@ struct ba_latency {
 	__u32 agent_busy_elsewhere; /* agent ran over 200 us within the sample */
 	__u32 agent_blocked; /* neither ran nor waited for 1 ms of the sample */
 	struct ba_window win;
-	double lookup_ns; /* one poll of the map: the resolution */
+	double lookup_ns; /* one poll of qs_cidtab (qs_cidtab_get): the resolution */
 	__u64 live_ids; /* other backends' IDs in the table meanwhile */
 	double quiet_wait_s; /* waited for the agent's CPU to be quiet first */
 	struct ba_lat_sample slowest[BA_SLOWEST]; /* slowest first */
@@ -201,7 +208,10 @@ struct ba_micro {
 	double hmac_oneshot_ns; /* HMAC() over 1200 bytes, as report.c does */
 	double hmac_reused_ns; /* EVP_MAC, fetched once, context reused */
 	double unix_dgram_ns; /* send + recv of 1232 bytes on a socketpair */
-	/* per ID, on a private map shaped like qs_cids */
+	/*
+	 * per ID, on a private map shaped like qs_cids: what the old path (a
+	 * system call per ID) cost, for comparison; the agent no longer pays it
+	 */
 	double map_update_ns, map_update_batch_ns, map_lookup_ns, map_delete_ns;
 	/*
 	 * qs_intake + qs_cidreg in-process, per ID: cold (fresh memory, as the
@@ -211,6 +221,7 @@ struct ba_micro {
 	double intake_null_ns; /* warm */
 	double intake_map_ns; /* warm, sink writes a private qs_cidtab through mmap: the agent minus the socket */
 	double registry_bytes_per_id; /* this process's RSS growth with the registry */
+	double registry_memory_per_id; /* what the registry counts itself (qs_cidreg_memory) */
 	double fault_ns; /* first touch of a fresh 4 KB page */
 	/* the slowest datagrams of the cold run: IDs held before it, ms */
 #define BA_STALLS 8
@@ -314,8 +325,17 @@ struct ba_results {
 	int cpus;
 	int unix_max_dgram_qlen;
 	__u64 rss_start, hwm_end;
-	__u64 map_memlock_1m; /* qs_cids fdinfo memlock with the first fill live */
-	__u32 cid_table_entries, cid_table_flags; /* the pinned qs_cids' max_entries, flags */
+	/* RssAnon: the agent's own heap, without the mmapped table VmRSS counts */
+	__u64 rss_anon_start, rss_anon_1m;
+	/*
+	 * fdinfo memlock of the pinned qs_cidtab (preallocated: sized by the
+	 * table's capacity, not by what it holds) and of qs_cids (no longer
+	 * written: it should stay near its empty size), at start and with the
+	 * first fill's IDs live.
+	 */
+	__u64 cidtab_memlock_start, cidtab_memlock_1m;
+	__u64 cids_memlock_start, cids_memlock_1m;
+	__u32 cidtab_buckets; /* of the pinned qs_cidtab, 4 slots each */
 #define BA_TPUT_RUNS 3
 	struct ba_tput tput[BA_TPUT_RUNS]; /* 8-byte (first fill), 18-byte, 8-byte again */
 	struct ba_latency lat;
@@ -334,10 +354,12 @@ struct ba_ctx {
 	struct ba_results *r;
 	__u8 keys[BA_MAX_BACKENDS][QS_REPORT_KEY_LEN];
 	struct qs_report_endpoint vip;
-	int sock, map;
+	int sock;
+	int tab_fd, cids_fd; /* the pinned qs_cidtab and qs_cids */
+	struct qs_cidtab tab; /* qs_cidtab mapped read-only: where IDs are looked for */
 };
 
-/* bench_agent.c: the agent's socket and ID table, and what the phases share */
+/* bench_agent.c: the agent's socket and ID table (qs_cidtab), and what the phases share */
 int ba_send(int sock, const __u8 *buf, size_t len);
 __u64 ba_new_incarnation(void);
 int ba_tput_run(struct ba_ctx *c, struct ba_tput *t, const struct ba_dgrams *d);

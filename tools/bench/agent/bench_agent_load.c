@@ -2,7 +2,7 @@
 /*
  * The agent under load (bench_agent.md, "Under load"): the latency of one
  * backend's one-ID datagrams at the latency run's rate (10,000/s), send to
- * entry visible in the pinned qs_cids, while
+ * entry visible in the pinned qs_cidtab, while
  *   (a) a client loops CLI commands against the agent (bench_agent_cli.c),
  *   (b) unknown-ID packets run through the router at 100,000/s, one
  *       ring-buffer record each (bench_agent_inject.c),

@@ -8,7 +8,9 @@
  *   per key, and a unix datagram's send + recv;
  * - per ID: bpf_map_update_elem, lookup and delete on a private map shaped
  *   like qs_cids (same key, value, size and BPF_F_NO_PREALLOC), and the
- *   batched update the kernel also offers;
+ *   batched update the kernel also offers: what the old path, a system
+ *   call per ID into qs_cids, cost; the agent no longer writes qs_cids, so
+ *   this is a comparison, not part of the agent's time;
  * - the agent's periodic sweep (every 10 s): qs_map_scan over an empty map
  *   shaped like qs_flows (LRU hash, QS_FLOW_TABLE_SIZE entries), as
  *   qs_expiry_sweep does, inline in the agent's loop;
@@ -18,8 +20,9 @@
  *   sink that writes nothing (parse, MAC, registry), first on fresh memory
  *   (the slowest datagrams of that run are kept: the registry's hash table
  *   doubling), then again on the memory the first left, then with a sink
- *   that writes the private map (the agent minus socket and epoll); and the
- *   registry's memory per ID.
+ *   that writes a private qs_cidtab through mmap, as the agent's does (the
+ *   agent minus socket and epoll); and the registry's memory per ID (RSS
+ *   growth, and its own count, qs_cidreg_memory).
  */
 #include <errno.h>
 #include <math.h>
@@ -138,7 +141,7 @@ static int unix_cost(struct ba_micro *m)
 	return err;
 }
 
-/* A map shaped like the router's qs_cids, private to this process. */
+/* A map shaped like the router's qs_cids, private to this process: the old path. */
 static int probe_map(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
@@ -370,6 +373,8 @@ static int intake_cost(struct micro_ctx *mc, const struct qs_cid_sink *sink,
 		err = -EIO;
 	if (rss_per_id)
 		*rss_per_id = ((double)self_rss() - rss0) / d->ids;
+	if (m && reg)
+		m->registry_memory_per_id = (double)qs_cidreg_memory(reg) / d->ids;
 	qs_intake_free(in);
 	qs_cidreg_free(reg);
 	return err;
