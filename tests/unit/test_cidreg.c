@@ -550,3 +550,24 @@ Test(cidreg, flush_of_reported_ids_spares_later_ones)
 	cr_assert_eq(qs_cidreg_stats(reg)->snapshot_removed, 0, "a flush counted as a snapshot");
 	cr_assert_eq(qs_cidreg_incarnation(reg, 1, 0x1111), 0, "the flush ended the incarnation");
 }
+
+/* Prefetched IDs, issued in another order or not at all, land where their own bytes put them. */
+Test(cidreg, prefetch_changes_nothing_but_the_order_of_work)
+{
+	qs_cidreg_prefetch_begin(reg);
+	qs_cidreg_prefetch(reg, 0, X, 8);
+	qs_cidreg_prefetch(reg, 1, Y, 8);
+	qs_cidreg_prefetch(reg, 0, Z, sizeof(Z));
+	cr_assert_eq(map_count(), 0, "a prefetch wrote the table");
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 0, Y, 8, 7), 0); /* Y on VIP 0: not the one prefetched */
+	cr_assert_eq(qs_cidreg_issue(reg, 2, 0, X, 8, 7), 0);
+	cr_assert_eq(qs_cidreg_issue(reg, 1, 1, Y, 8, 7), 0);
+	cr_assert_eq(map_backend(0, Y, 8), 1);
+	cr_assert_eq(map_backend(0, X, 8), 2);
+	cr_assert_eq(map_backend(1, Y, 8), 1);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 0, "a prefetched ID was written");
+	cr_assert_eq(map_count(), 3);
+	qs_cidreg_prefetch_begin(reg);
+	cr_assert_eq(qs_cidreg_issue(reg, 3, 0, Z, sizeof(Z), 7), 0);
+	cr_assert_eq(map_backend(0, Z, sizeof(Z)), 3);
+}

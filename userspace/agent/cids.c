@@ -58,10 +58,16 @@ static int cid_del(void *ctx, const struct qs_cid_place *p)
 	return qs_cidtab_del_at(&((struct agent_cids *)ctx)->tab, p);
 }
 
+static void cid_prefetch(void *ctx, const struct qs_cid_place *p)
+{
+	qs_cidtab_prefetch(&((struct agent_cids *)ctx)->tab, p);
+}
+
 struct qs_cid_sink agent_cids_sink(struct agent_cids *c)
 {
 	struct qs_cid_sink s = {
-		.buckets = c->tab.buckets, .put = cid_put, .del = cid_del, .ctx = c
+		.buckets = c->tab.buckets, .put = cid_put, .del = cid_del,
+		.prefetch = cid_prefetch, .ctx = c
 	};
 
 	memcpy(s.key, c->tab.key, sizeof(s.key));

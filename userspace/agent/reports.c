@@ -13,6 +13,7 @@
  * work is left. A datagram therefore waits at most one bounded turn
  * (about a millisecond at these bounds), whatever else is going on.
  */
+#define _GNU_SOURCE /* recvmmsg */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,28 +43,25 @@
 #define REPORT_SOCKET_MODE 0660
 
 /*
- * Per socket and turn: a datagram holds up to 60 IDs of 8 bytes, each a
- * map write (2 to 2.5 us here), so 8 of them are about a millisecond, the
- * longest a report of another backend waits behind a burst (64 made
- * turns of 9 ms).
+ * Per socket and turn: a datagram holds up to 60 IDs of 8 bytes, each
+ * about a microsecond of the intake thread's (hashing, the registry's
+ * records, a store into qs_cidtab: tools/bench/agent), so 8 of them are
+ * about half a millisecond, the longest a report of another backend
+ * waits behind a burst.
  */
 #define INTAKE_DGRAMS 8
 #define INTAKE_JOBS 8
-#define INTAKE_PURGE 512 /* map deletions: about 0.3 ms here */
+/* Records the deferred work takes per turn: stores into qs_cidtab, tens of microseconds. */
+#define INTAKE_PURGE 512
 /*
- * Deletions per second, at most. The kernel frees the deleted entries of
- * a map that is not preallocated (qs_cids) after an RCU tasks-trace grace
- * period, all of a period's at once, in the rcu_tasks_trace kthread, which
- * runs on the CPU that deleted them, every 256 ms here, for about 90 ns
- * an entry: a million deletions flat out (0.8 s) came back as two or three
- * stretches of 13 to 24 ms in which that kthread held the intake thread's
- * CPU; at 400,000 a second, 10 ms every 256 ms. At this rate (51,000 a
- * period) the worst report latency during a purge of a million IDs was
- * 6.2 ms, and the purge takes 5 s (make bench, intake under load (c)). A
- * preallocated table frees nothing later: 0.4 s for the same purge, no
- * stretch over 0.4 ms, for 252 MB held from the start (docs/agent-threads.md).
+ * Deletions per second, at most: a purge of a million IDs (a backend's
+ * restart) in half a second, a turn of INTAKE_PURGE every quarter
+ * millisecond at most, so that reports keep most of the thread. When
+ * deletions freed entries of a hash map (qs_cids, before qs_cidtab), the
+ * kernel's deferred frees held this CPU for tens of milliseconds at a time
+ * above 200,000 a second; a store into qs_cidtab frees nothing.
  */
-#define INTAKE_PURGE_PER_SEC 200000
+#define INTAKE_PURGE_PER_SEC 2000000
 #define INTAKE_IDLE_MS 1000
 /* At most one line a backend this often while its IDs are refused past its quota. */
 #define QUOTA_LOG_EVERY_NS (60 * 1000000000ull)
@@ -82,6 +80,16 @@ struct agent_intake {
 	struct qs_intake *in;
 	struct agent_cids cids; /* the one writer of qs_cidtab's slots */
 	int reporters_fd;
+	/*
+	 * Where each backend's reports stand, for qs_reporters_v2 at the end of
+	 * the turn: one write per backend and turn, not one per datagram (a
+	 * system call each). An agent that dies before it takes a datagram
+	 * again after its restart, as one that died halfway through it does:
+	 * issues and retires are idempotent.
+	 */
+	struct qs_reporter_state unstored[QS_MAX_BACKENDS];
+	__u32 dirty[QS_MAX_BACKENDS], n_dirty;
+	bool is_dirty[QS_MAX_BACKENDS];
 	__u64 purge_tokens, purge_refill_ns; /* deletions allowed now, and since when */
 	bool purge_paced; /* deferred work waits for the pace */
 
@@ -345,15 +353,35 @@ static void backend_publish(struct agent_intake *t, __u32 id)
 			      memory_order_relaxed);
 }
 
-/* A datagram accepted: where its backend stands goes to the pin and to the main thread. */
+/*
+ * A datagram accepted: where its backend stands goes to the main thread
+ * now, and to the pin at the turn's end (reporters_store).
+ */
 static void reporter_store(void *ctx, __u32 backend_id, const struct qs_reporter_state *st)
 {
 	struct agent_intake *t = ctx;
 
-	if (bpf_map_update_elem(t->reporters_fd, &backend_id, st, BPF_ANY))
-		pr_warn("backend %u: cannot keep where its reports stand: %s\n", backend_id,
-			strerror(errno));
+	if (backend_id >= QS_MAX_BACKENDS)
+		return;
+	t->unstored[backend_id] = *st;
+	if (!t->is_dirty[backend_id]) {
+		t->is_dirty[backend_id] = true;
+		t->dirty[t->n_dirty++] = backend_id;
+	}
 	backend_publish(t, backend_id);
+}
+
+static void reporters_store(struct agent_intake *t)
+{
+	for (__u32 i = 0; i < t->n_dirty; i++) {
+		__u32 id = t->dirty[i];
+
+		if (bpf_map_update_elem(t->reporters_fd, &id, &t->unstored[id], BPF_ANY))
+			pr_warn("backend %u: cannot keep where its reports stand: %s\n", id,
+				strerror(errno));
+		t->is_dirty[id] = false;
+	}
+	t->n_dirty = 0;
 }
 
 /*
@@ -583,18 +611,24 @@ static void stats_publish(struct agent_intake *t, __u64 turn_ns)
 /* Up to INTAKE_DGRAMS datagrams of one socket; each counted by intake. */
 static void socket_read(struct agent_intake *t, int fd)
 {
-	__u8 buf[QS_REPORT_MAX_DGRAM + 1];
+	static __u8 bufs[INTAKE_DGRAMS][QS_REPORT_MAX_DGRAM + 1];
+	struct mmsghdr msgs[INTAKE_DGRAMS];
+	struct iovec iov[INTAKE_DGRAMS];
 	__u64 now = qs_now_coarse_ns(), wall = qs_wall_coarse_ns();
-	ssize_t n;
-	int reason;
+	int n, reason;
 
+	/* the turn's datagrams in one system call: one each cost more than their IDs' work */
+	memset(msgs, 0, sizeof(msgs));
 	for (int i = 0; i < INTAKE_DGRAMS; i++) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0)
-			return;
-		reason = qs_intake_datagram(t->in, buf, n, now, wall);
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, msgs, INTAKE_DGRAMS, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		reason = qs_intake_datagram(t->in, bufs[i], msgs[i].msg_len, now, wall);
 		if (atomic_load_explicit(&t->a->monitor_subscribers, memory_order_relaxed))
-			agent_events_report(t->a, buf, n, reason, wall);
+			agent_events_report(t->a, bufs[i], msgs[i].msg_len, reason, wall);
 	}
 }
 
@@ -718,8 +752,10 @@ static void *intake_main(void *arg)
 			if (evs[i].data.fd != t->w.jobs.efd)
 				socket_read(t, evs[i].data.fd);
 		more = turn_work(t);
+		reporters_store(t);
 		stats_publish(t, qs_now_ns() - t0);
 	}
+	reporters_store(t);
 	return NULL;
 }
 

@@ -153,6 +153,44 @@ static int quota_take(struct qs_cidreg *reg, const struct backend_rec *b)
 	return -EDQUOT;
 }
 
+void qs_cidreg_prefetch_begin(struct qs_cidreg *reg)
+{
+	reg->n_ahead = reg->next_ahead = 0;
+}
+
+void qs_cidreg_prefetch(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len)
+{
+	struct ahead *a = &reg->ahead[reg->n_ahead];
+
+	if (reg->n_ahead == AHEAD_MAX || cid_ref_make(reg, &a->ref, vip_id, cid, len))
+		return;
+	memcpy(a->cid, cid, len);
+	a->len = len;
+	a->vip = vip_id;
+	reg->n_ahead++;
+	records_prefetch(reg, &a->ref);
+	if (reg->sink.prefetch)
+		reg->sink.prefetch(reg->sink.ctx, &a->ref.place);
+}
+
+/*
+ * The ID's place: the next prefetched one's when it is this ID (a datagram
+ * is taken in the order it was prefetched), else computed.
+ */
+static int ref_of(struct qs_cidreg *reg, struct cid_ref *r, __u32 vip_id, const __u8 *cid,
+		  size_t len)
+{
+	const struct ahead *a = &reg->ahead[reg->next_ahead];
+
+	if (reg->next_ahead < reg->n_ahead && a->len == len && a->vip == vip_id &&
+	    !memcmp(a->cid, cid, len)) {
+		reg->next_ahead++;
+		*r = a->ref;
+		return 0;
+	}
+	return cid_ref_make(reg, r, vip_id, cid, len);
+}
+
 /*
  * Adds or confirms an ID for b, issued or listed by b's snapshot s (NULL:
  * issued); *added tells which. An ID b retired stays retired (b's
@@ -166,7 +204,7 @@ static int issue(struct qs_cidreg *reg, struct backend_rec *b, const struct snap
 {
 	struct cid_ref r;
 	__u32 c;
-	int err = cid_ref_make(reg, &r, vip_id, cid, len);
+	int err = ref_of(reg, &r, vip_id, cid, len);
 
 	*added = 0;
 	if (err)

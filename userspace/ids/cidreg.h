@@ -49,6 +49,8 @@ struct qs_cid_sink {
 	int (*put)(void *ctx, const struct qs_cid_place *p, __u32 vip_id, __u32 backend_id,
 		   __u8 kind);
 	int (*del)(void *ctx, const struct qs_cid_place *p);
+	/* optional: starts loading what a put or del of p will touch */
+	void (*prefetch)(void *ctx, const struct qs_cid_place *p);
 	void *ctx;
 };
 
@@ -115,6 +117,16 @@ int qs_cidreg_incarnation(struct qs_cidreg *reg, __u32 backend_id, __u64 incarna
  */
 int qs_cidreg_issue(struct qs_cidreg *reg, __u32 backend_id, __u32 vip_id, const __u8 *cid,
 		    size_t len, __u64 handle);
+
+/*
+ * Starts loading what an issue (or a snapshot's listing) of the ID will
+ * touch: the registry's chain and the table's bucket. A datagram's IDs
+ * are prefetched in one pass, then taken in a second, so that their cache
+ * misses overlap instead of coming one after the other. Changes nothing.
+ */
+void qs_cidreg_prefetch(struct qs_cidreg *reg, __u32 vip_id, const __u8 *cid, size_t len);
+/* Before a datagram's prefetches: the places the last one kept are dropped. */
+void qs_cidreg_prefetch_begin(struct qs_cidreg *reg);
 
 /*
  * An ID retired: removed if that backend holds it, otherwise only

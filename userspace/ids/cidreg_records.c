@@ -143,6 +143,11 @@ static __u32 *place_head(const struct qs_cidreg *reg, const struct qs_cid_place 
 	return &reg->place_heads[(p->fp ^ p->first) & ((1u << PLACE_HEADS_LOG2) - 1)];
 }
 
+void records_prefetch(const struct qs_cidreg *reg, const struct cid_ref *r)
+{
+	__builtin_prefetch(place_head(reg, &r->place), 1);
+}
+
 __u32 rec_new(struct qs_cidreg *reg, const struct cid_ref *r, int tomb)
 {
 	__u32 i = pool_get(&reg->recs);
@@ -226,13 +231,17 @@ static __u32 *conn_head(const struct qs_cidreg *reg, __u32 owner, __u64 handle)
 	return &reg->conn_heads[qs_hash_bytes(&k, sizeof(k)) & ((1u << CONN_HEADS_LOG2) - 1)];
 }
 
-static __u32 conn_find(const struct qs_cidreg *reg, __u32 owner, __u64 handle)
+static __u32 conn_find(struct qs_cidreg *reg, __u32 owner, __u64 handle)
 {
+	const struct conn_rec *last = reg->last_conn ? pool_at(&reg->conns, reg->last_conn) : NULL;
+
+	if (last && last->owner == owner && last->handle == handle)
+		return reg->last_conn;
 	for (__u32 i = *conn_head(reg, owner, handle); i;) {
 		const struct conn_rec *n = pool_at(&reg->conns, i);
 
 		if (n->owner == owner && n->handle == handle)
-			return i;
+			return reg->last_conn = i;
 		i = n->hnext;
 	}
 	return 0;
@@ -260,6 +269,7 @@ static void conn_link(struct qs_cidreg *reg, __u32 i, __u64 handle)
 		n->handle = handle;
 		n->hnext = *head;
 		*head = ni;
+		reg->last_conn = ni;
 	}
 	n = pool_at(&reg->conns, ni);
 	c->conn = ni;
@@ -278,6 +288,8 @@ static void conn_drop(struct qs_cidreg *reg, __u32 ni)
 	while (*pp != ni)
 		pp = &((struct conn_rec *)pool_at(&reg->conns, *pp))->hnext;
 	*pp = n->hnext;
+	if (reg->last_conn == ni)
+		reg->last_conn = 0;
 	pool_put(&reg->conns, ni);
 }
 

@@ -117,11 +117,31 @@ struct backend_rec {
 #define PLACE_HEADS_LOG2 20
 #define CONN_HEADS_LOG2 19
 
+/* An ID as the table looks it up: its VIP and its place. */
+struct cid_ref {
+	struct qs_cid_place place;
+	__u32 vip;
+};
+
+/* An ID prefetched, its place computed once: what the issue that follows takes. */
+struct ahead {
+	__u8 cid[QS_CID_MAX_LEN];
+	__u8 len;
+	__u8 vip;
+	struct cid_ref ref;
+};
+
+#define AHEAD_MAX 512 /* a datagram holds at most 384 records */
+
 struct qs_cidreg {
 	struct qs_cid_sink sink;
+	/* the IDs of the datagram prefetched, in order, and the next one an issue may take */
+	struct ahead ahead[AHEAD_MAX];
+	__u32 n_ahead, next_ahead;
 	struct pool recs, conns;
 	__u32 *place_heads; /* 2^PLACE_HEADS_LOG2 */
 	__u32 *conn_heads; /* 2^CONN_HEADS_LOG2 */
+	__u32 last_conn; /* the connection found last: a datagram lists a connection's IDs together */
 	/* owners by index: backends (current incarnations), the operator, dying ones */
 	struct backend_rec **owners;
 	__u32 n_owners, cap_owners, free_owner; /* free_owner: an index whose slot is NULL, or 0 */
@@ -144,12 +164,6 @@ static inline struct backend_rec *OWNER(const struct qs_cidreg *reg, const struc
 	return reg->owners[c->owner];
 }
 
-/* An ID as the table looks it up: its VIP and its place. */
-struct cid_ref {
-	struct qs_cid_place place;
-	__u32 vip;
-};
-
 /* The tables; -ENOMEM. */
 int records_init(struct qs_cidreg *reg);
 /* -EINVAL for an ID no report can name. */
@@ -161,6 +175,8 @@ int owner_add(struct qs_cidreg *reg, struct backend_rec *b);
 __u32 rec_new(struct qs_cidreg *reg, const struct cid_ref *r, int tomb);
 /* A record of rec_new never linked goes back. */
 void rec_free_new(struct qs_cidreg *reg, __u32 c);
+/* Starts loading the chain head of r. */
+void records_prefetch(const struct qs_cidreg *reg, const struct cid_ref *r);
 /* The live record of r; a dying one met on the way is finished first. 0: none. */
 __u32 rec_find(struct qs_cidreg *reg, const struct cid_ref *r);
 /* b's tombstone of r, the same way. */

@@ -257,8 +257,16 @@ static void apply_additions(struct qs_intake *in, struct qs_report_reader rd, __
 			    __u32 vip_id, struct backend_state *b)
 {
 	int snapshot = snapshot_part(in, rd, id, vip_id, b);
+	struct qs_report_reader ahead = rd;
 	struct qs_report_record r;
 
+	/* every ID's cache lines requested first, so that their misses overlap */
+	qs_cidreg_prefetch_begin(in->reg);
+	while (qs_report_next(&ahead, &r) == 1)
+		if ((r.type == QS_REPORT_CID_ISSUED || r.type == QS_REPORT_SNAPSHOT_CID) &&
+		    r.cid_issued.cid.len)
+			qs_cidreg_prefetch(in->reg, vip_id, r.cid_issued.cid.bytes,
+					   r.cid_issued.cid.len);
 	while (qs_report_next(&rd, &r) == 1) {
 		switch (r.type) {
 		case QS_REPORT_CID_ISSUED:

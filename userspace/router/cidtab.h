@@ -62,6 +62,12 @@ int qs_cidtab_put(struct qs_cidtab *t, const struct qs_cid_key *k, __u32 backend
 /* By place; vip_id is kept beside the slot for the agent and the CLI. */
 int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 vip_id,
 		     __u32 backend_id, int operator_kind);
+/* Starts loading the first bucket of the place (a writer's batch). */
+static inline void qs_cidtab_prefetch(const struct qs_cidtab *t, const struct qs_cid_place *at)
+{
+	if (at->first < t->buckets)
+		__builtin_prefetch(&t->b[at->first], 1);
+}
 /* -ENOENT if the ID has no entry. */
 int qs_cidtab_del(struct qs_cidtab *t, const struct qs_cid_key *k);
 int qs_cidtab_del_at(struct qs_cidtab *t, const struct qs_cid_place *at);

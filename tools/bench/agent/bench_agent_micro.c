@@ -262,6 +262,11 @@ static int tab_del(void *ctx, const struct qs_cid_place *p)
 	return qs_cidtab_del_at(&((struct micro_ctx *)ctx)->tab, p);
 }
 
+static void tab_prefetch(void *ctx, const struct qs_cid_place *p)
+{
+	qs_cidtab_prefetch(&((struct micro_ctx *)ctx)->tab, p);
+}
+
 /* A qs_cidtab of the router's default size, as the agent maps it: the agent's sink. */
 static int tab_map(struct micro_ctx *mc)
 {
@@ -392,7 +397,9 @@ int ba_micro_run(struct ba_micro *m, const __u8 *key, const struct qs_report_end
 		.del = null_del,
 		.ctx = &mc
 	};
-	struct qs_cid_sink map_sink = { .put = tab_put, .del = tab_del, .ctx = &mc };
+	struct qs_cid_sink map_sink = {
+		.put = tab_put, .del = tab_del, .prefetch = tab_prefetch, .ctx = &mc
+	};
 	int err = verify_costs(m, key, vip, fill8) ?:
 			  hmac_costs(m, key)	   ?:
 			  unix_cost(m)		   ?:
