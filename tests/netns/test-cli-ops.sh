@@ -116,8 +116,13 @@ test_status()
 {
 	st=$(qs -j status)
 	check "status -j: agent" "$(echo "$st" | jq .agent)" true
+	# qs_cidtab: the head and 582,543 buckets (QS_CIDTAB_BUCKETS_FOR 2,097,152 IDs);
+	# qs_cids, which nothing writes, one entry on fresh pins
+	check "status -j: qs_cidtab size" \
+		"$(echo "$st" | jq '.tables[] | select(.name == "qs_cidtab") | .max_entries')" 582544
 	check "status -j: qs_cids size" \
-		"$(echo "$st" | jq '.tables[] | select(.name == "qs_cids") | .max_entries')" 2097152
+		"$(echo "$st" | jq '.tables[] | select(.name == "qs_cids") | [.max_entries, .entries]')" \
+		"$(printf '[\n  1,\n  0\n]')"
 	check "status -j: qs_vips occupancy (address-wide entry and port)" \
 		"$(echo "$st" | jq '.tables[] | select(.name == "qs_vips") | .entries')" \
 		"$(bpftool -j map dump pinned "$PINS/qs_vips" | jq length)"
