@@ -7,14 +7,12 @@
  *   1. the reason counters (qs_stats_v2) grew by exactly one packet and the
  *      frame's bytes, under one reason, and that reason's action is the
  *      verdict (docs/datapath.md, "Reasons");
- *   2. qs_cids, the authoritative IDs (what backends reported and the
- *      operator set), holds exactly the entries the world wrote, byte for
- *      byte but for the path, the data path's own bookkeeping, and
- *      qs_cidtab, what the data path reads of them, holds the same IDs with
- *      the same backends and kinds and nothing else: no packet adds,
- *      removes or changes one. qs_learned may
- *      change, but only by a learning: an ID qs_cids does not hold, for the
- *      backend of the record that announces it;
+ *   2. qs_cidtab, the authoritative IDs (what backends reported and the
+ *      operator set), holds exactly the IDs the world wrote, with their
+ *      backends and kinds, and nothing else: no packet adds, removes or
+ *      changes one; qs_cids (older pins' table) stays empty. qs_learned may
+ *      change, but only by a learning: an ID qs_cidtab does not hold, for
+ *      the backend of the record that announces it;
  *   3. a forwarded frame (XDP_TX, XDP_REDIRECT) came from a datagram (or a
  *      fragment, for frag_hash) to a VIP whose IP and UDP lengths fit the
  *      frame and each other, and is that frame encapsulated: an outer IPv4
@@ -87,7 +85,7 @@ struct cid_pair {
 	struct qs_cid_entry val;
 };
 
-/* The world's qs_cids entries, sorted by key. */
+/* The world's reported and operator IDs, sorted by key. */
 static struct qs_cid_key cid_keys[DPW_MAX_CIDS];
 static struct qs_cid_entry cid_vals[DPW_MAX_CIDS];
 static size_t n_cids;
@@ -380,7 +378,6 @@ static void tables_reset(void)
 		    "clearing qs_quiclb_cache");
 	table_clear(fx.learned, sizeof(struct qs_cid_key), sizeof(struct qs_cid_entry),
 		    "clearing qs_learned");
-	batch_put(fx.cids, cid_keys, cid_vals, n_cids, "rewriting qs_cids");
 	for (size_t i = 0; i < n_cids; i++) {
 		int err = qs_cidtab_put(&fx.cidtab, &cid_keys[i], cid_vals[i].backend_id,
 					cid_vals[i].kind == QS_CID_OPERATOR);
@@ -619,7 +616,7 @@ static const struct cid_pair *learned_diff(const struct cid_pair *got, size_t n,
 
 /*
  * Invariant 2 for qs_learned: a frame changes at most one entry, and only
- * by learning an ID: one that qs_cids does not hold, of kind learned, new
+ * by learning an ID: one that qs_cidtab does not hold, of kind learned, new
  * or over a stale entry (never a live one: an address does not get to move
  * another's ID), and announced by the frame's record (unless sampled out).
  */
@@ -644,7 +641,7 @@ static void learned_check(unsigned int reason, const struct qs_event *ev, int mi
 			  change->key.cid_len);
 	if (change->val.kind != QS_CID_LEARNED || cid_reported(&change->key))
 		violation("learned an ID of kind %u%s", change->val.kind,
-			  cid_reported(&change->key) ? " that qs_cids holds" : "");
+			  cid_reported(&change->key) ? " that qs_cidtab holds" : "");
 	if (was && qs_now_coarse_ns() - was_created <= DPW_LEARNED_TTL_NS)
 		violation("a live learned ID rewritten, for backend %u", change->val.backend_id);
 	if (!ev) {
