@@ -166,14 +166,6 @@ static struct place place_at(const struct qs_cidtab *t, const struct qs_cid_plac
 	return p;
 }
 
-static struct place place_of(const struct qs_cidtab *t, const struct qs_cid_key *k)
-{
-	struct qs_cid_place at;
-
-	qs_cidtab_place(t, k, &at);
-	return place_at(t, &at);
-}
-
 static int free_slot(const struct qs_cidtab_bucket *b)
 {
 	for (int s = 0; s < QS_CIDTAB_SLOTS; s++)
@@ -198,6 +190,16 @@ static int find(const struct qs_cidtab *t, const struct place *p, __u32 *bucket)
 			return s;
 		}
 	return -1;
+}
+
+/* The slot of the ID at place at, its place and bucket; -1 when the table has none. */
+static int locate(const struct qs_cidtab *t, const struct qs_cid_place *at, struct place *p,
+		  __u32 *bucket)
+{
+	if (at->first >= t->buckets)
+		return -1;
+	*p = place_at(t, at);
+	return find(t, p, bucket);
 }
 
 static void fill(struct qs_cidtab *t, __u32 bucket, int s, __u32 vip_id, __u64 w)
@@ -280,8 +282,7 @@ int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 v
 	if (backend_id > QS_CIDTAB_BACKEND_MASK || vip_id >= QS_MAX_VIPS ||
 	    at->first >= t->buckets || !at->fp || at->fp >> QS_CIDTAB_FP_BITS)
 		return -ERANGE;
-	p = place_at(t, at);
-	s = find(t, &p, &bucket);
+	s = locate(t, at, &p, &bucket);
 	if (s >= 0) {
 		__u64 w = t->b[bucket].slot[s];
 
@@ -322,12 +323,8 @@ int qs_cidtab_del_at(struct qs_cidtab *t, const struct qs_cid_place *at)
 {
 	struct place p;
 	__u32 bucket;
-	int s;
+	int s = locate(t, at, &p, &bucket);
 
-	if (at->first >= t->buckets)
-		return -ENOENT;
-	p = place_at(t, at);
-	s = find(t, &p, &bucket);
 	if (s < 0)
 		return -ENOENT;
 	store_word(&t->b[bucket].slot[s], 0);
@@ -349,13 +346,8 @@ int qs_cidtab_get_at(const struct qs_cidtab *t, const struct qs_cid_place *at, _
 {
 	struct place p;
 	__u32 bucket;
-	int s;
+	int s = locate(t, at, &p, &bucket);
 	__u64 w;
-
-	if (at->first >= t->buckets)
-		return -ENOENT;
-	p = place_at(t, at);
-	s = find(t, &p, &bucket);
 
 	if (s < 0)
 		return -ENOENT;
@@ -376,10 +368,13 @@ int qs_cidtab_get(const struct qs_cidtab *t, const struct qs_cid_key *k, __u32 *
 
 int qs_cidtab_path(const struct qs_cidtab *t, const struct qs_cid_key *k, struct qs_cid_path *path)
 {
-	struct place p = place_of(t, k);
+	struct qs_cid_place at;
+	struct place p;
 	__u32 bucket;
-	int s = find(t, &p, &bucket);
+	int s;
 
+	qs_cidtab_place(t, k, &at);
+	s = locate(t, &at, &p, &bucket);
 	if (s < 0)
 		return -ENOENT;
 	*path = t->b[bucket].path[s];
