@@ -150,6 +150,12 @@ static struct pb_spec p_handshake4_learned(void)
 	return world_handshake(4, CLIENT4_B, 50001, CID_LEARNED);
 }
 
+/* An Initial whose DCID a short header of another connection got learned under. */
+static struct pb_spec p_initial4_learned(void)
+{
+	return world_initial(4, CLIENT4_B, 50001, CID_LEARNED);
+}
+
 /* 1 + 19 bytes: shorter than any QUIC packet (RFC 9001 5.4.2). */
 static struct pb_spec p_short4_too_short(void)
 {
@@ -776,6 +782,9 @@ static const struct dp_case cases[] = {
 	  QS_R_ROUTE_CID, OUT_ENCAP, BE_C6, c_flow_follows },
 	{ "v4 learned entry", p_short4_learned, s_cids, XDP_TX, QS_R_ROUTE_CID_LEARNED, OUT_ENCAP,
 	  BE_B },
+	/* an Initial's DCID is the client's: learned IDs are not looked at (route_cid) */
+	{ "v4 Initial whose DCID is a learned ID: a new connection", p_initial4_learned, s_cids,
+	  XDP_TX, QS_R_ROUTE_NEW, OUT_ENCAP, BE_MAGLEV },
 	{ "v4 short, fixed bit clear", p_short4_fixed_bit_clear, s_cids, XDP_TX, QS_R_ROUTE_CID,
 	  OUT_ENCAP, BE_A },
 	{ "v4 ID hit from an address of another backend", p_short4_cid, s_flow_b, XDP_TX,
