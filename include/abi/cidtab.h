@@ -99,6 +99,12 @@ struct qs_cid_place {
 	__u32 pad;
 };
 
+/* A place some ID of a table of `buckets` buckets can have. */
+static inline int qs_cid_place_valid(const struct qs_cid_place *p, __u32 buckets)
+{
+	return p->first < buckets && p->fp && !(p->fp >> QS_CIDTAB_FP_BITS);
+}
+
 /* Element 0 of the map. */
 struct qs_cidtab_head {
 	__u64 magic; /* QS_CIDTAB_MAGIC once the agent has made the table */

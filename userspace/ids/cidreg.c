@@ -366,8 +366,7 @@ static int adopt(struct qs_cidreg *reg, struct backend_rec *b, const struct qs_c
 
 	if (!b)
 		return -ENOMEM;
-	if (vip_id >= QS_MAX_VIPS || p->first >= reg->sink.buckets || !p->fp ||
-	    p->fp >> QS_CIDTAB_FP_BITS)
+	if (vip_id >= QS_MAX_VIPS || !qs_cid_place_valid(p, reg->sink.buckets))
 		return -EINVAL;
 	r.place.pad = 0;
 	if (rec_find(reg, &r))

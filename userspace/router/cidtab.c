@@ -280,7 +280,7 @@ int qs_cidtab_put_at(struct qs_cidtab *t, const struct qs_cid_place *at, __u32 v
 	int s, err;
 
 	if (backend_id > QS_CIDTAB_BACKEND_MASK || vip_id >= QS_MAX_VIPS ||
-	    at->first >= t->buckets || !at->fp || at->fp >> QS_CIDTAB_FP_BITS)
+	    !qs_cid_place_valid(at, t->buckets))
 		return -ERANGE;
 	s = locate(t, at, &p, &bucket);
 	if (s >= 0) {
